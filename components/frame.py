@@ -1,0 +1,118 @@
+"""The shared frame: header, navigation by role, the admin side menu. Every page builds inside it."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from nicegui import ui
+
+import session
+from db.models import User
+from workflows import settings
+
+PRIMARY = '#3949ab'
+
+
+def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
+    """(label, path, icon) of the header, decided by the role in this one place."""
+    entries = [('Catalogs', '/catalogs', 'apps')]
+    if user is None:
+        return entries
+    entries += [('Dashboard', '/dashboard', 'dashboard'), ('My apps', '/apps', 'vpn_key')]
+    if user.is_portal_admin:
+        entries.append(('Admin', '/admin', 'admin_panel_settings'))
+    return entries
+
+
+def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
+    """(label, path, icon, badge count) of the admin side menu."""
+    return [
+        ('Overview', '/admin', 'space_dashboard', 0),
+        ('Users', '/admin/users', 'people', pending.get('users', 0)),
+        ('Organizations', '/admin/organizations', 'domain', pending.get('organisations', 0)),
+        ('Teams', '/admin/teams', 'groups', 0),
+        ('Settings', '/admin/settings', 'tune', 0),
+        ('Email templates', '/admin/email-templates', 'drafts', 0),
+        ('Outbox', '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
+        ('Audit log', '/admin/audit', 'history', 0),
+    ]
+
+
+@contextmanager
+def frame(title: str, user: User | None = None, *, admin: bool = False):
+    """Header and navigation around a page's content; `admin` adds the admin side menu."""
+    values = settings.load()
+    portal_name = values['portal_name']
+    ui.page_title(f'{title} · {portal_name}')
+    ui.colors(primary=PRIMARY)
+    ui.query('body').classes('bg-grey-1')
+    with ui.header().classes('items-center justify-between px-6 py-2 bg-white text-grey-9 shadow-sm'):
+        with ui.row().classes('items-center gap-6 no-wrap'):
+            with ui.link(target='/').classes('no-underline text-grey-9 row items-center gap-2').mark('brand'):
+                ui.icon('hub', color='primary').classes('text-2xl')
+                ui.label(portal_name).classes('text-lg font-semibold')
+            for label, path, icon in nav_entries(user):
+                ui.button(label, icon=icon, on_click=lambda p=path: ui.navigate.to(p)) \
+                    .props('flat no-caps color=grey-9').mark(f'nav-{path.strip("/") or "home"}')
+        with ui.row().classes('items-center gap-2 no-wrap'):
+            _account_area(user, values)
+    if admin:
+        _admin_drawer()
+    with ui.column().classes('w-full max-w-6xl mx-auto p-6 gap-4'):
+        ui.label(title).classes('text-2xl font-semibold text-grey-9').mark('page-title')
+        yield
+    if user is not None:
+        _watch_for_changes(user)
+
+
+def _account_area(user: User | None, values: dict) -> None:
+    if user is None:
+        ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('flat no-caps').mark('nav-login')
+        ui.button('Register', on_click=lambda: ui.navigate.to('/register')).props('unelevated no-caps') \
+            .mark('nav-register')
+        return
+    with ui.button(icon='account_circle').props('flat no-caps color=grey-9').mark('account-menu') as button:
+        button.text = user.first_name
+        with ui.menu():
+            ui.menu_item(f'{user.full_name} · {user.email}').props('disable')
+            ui.menu_item('Profile', on_click=lambda: ui.navigate.to('/profile')).mark('menu-profile')
+            ui.menu_item('Log out', on_click=lambda: ui.navigate.to('/logout')).mark('menu-logout')
+
+
+def _admin_drawer() -> None:
+    from workflows import queues  # counts for the badges, one grouped query each
+    pending = queues.admin_counts()
+    with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4').props('width=230 bordered'):
+        ui.label('ADMIN').classes('text-xs text-grey-6 px-4 pb-2 tracking-wider')
+        for label, path, icon, count in admin_entries(pending):
+            with ui.item(on_click=lambda p=path: ui.navigate.to(p)).classes('rounded-lg mx-2') \
+                    .mark(f'admin-nav-{label.lower().replace(" ", "-")}'):
+                with ui.item_section().props('avatar'):
+                    ui.icon(icon, color='grey-8')
+                with ui.item_section():
+                    ui.label(label)
+                if count:
+                    with ui.item_section().props('side'):
+                        ui.badge(str(count), color='orange').mark(f'badge-{label.lower()}')
+
+
+def _watch_for_changes(user: User) -> None:
+    """An open tab notices a deactivation or a role change within seconds and reloads."""
+    fingerprint = (user.id, user.status, user.role, user.is_portal_admin, user.organisation_id)
+
+    def check() -> None:
+        fresh = session.current_user()
+        now = None if fresh is None else (fresh.id, fresh.status, fresh.role, fresh.is_portal_admin,
+                                          fresh.organisation_id)
+        if now != fingerprint:
+            timer.deactivate()
+            ui.navigate.reload()
+
+    timer = ui.timer(10, check)
+
+
+def forbidden_content() -> None:
+    with ui.card().classes('p-6 items-start gap-2').mark('forbidden'):
+        ui.icon('block', color='negative').classes('text-4xl')
+        ui.label('You do not have access to this page.').classes('text-lg')
+        ui.label('If you think you should, ask your portal administrator.').classes('text-grey-7')
+        ui.button('Go to the Dashboard', on_click=lambda: ui.navigate.to('/dashboard')).props('flat no-caps')

@@ -1,0 +1,77 @@
+"""A server-side paged table with search: one query for the page, one for the count, whatever the size."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nicegui import ui
+
+
+@dataclass
+class Column:
+    label: str
+    cell: Callable[[object], None]  # builds the cell's content for one row
+    width: str = '1fr'
+
+
+class PagedTable:
+    """`fetch(search, offset, limit) -> (rows, total)`; `refresh()` after an action changed the data."""
+
+    def __init__(self, columns: list[Column], fetch: Callable[[str, int, int], tuple[list, int]], *,
+                 page_size: int = 20, empty: str = 'Nothing here yet.', search_label: str | None = 'Search',
+                 marker: str = 'table') -> None:
+        self.columns = columns
+        self.fetch = fetch
+        self.page_size = page_size
+        self.empty = empty
+        self.marker = marker
+        self.page = 1
+        self.search = ''
+        if search_label:
+            ui.input(search_label, on_change=self._on_search).props('outlined dense clearable debounce=300') \
+                .classes('w-80').mark(f'{marker}-search')
+        with ui.card().classes('w-full p-0 overflow-hidden'):
+            self.body = ui.column().classes('w-full gap-0')
+        self.footer = ui.row().classes('w-full items-center justify-between')
+        self.refresh()
+
+    def _on_search(self, event) -> None:
+        self.search = (event.value or '').strip()[:100]
+        self.page = 1
+        self.refresh()
+
+    def _on_page(self, event) -> None:
+        if event.value and event.value != self.page:
+            self.page = event.value
+            self.refresh()
+
+    def refresh(self) -> None:
+        rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
+        pages = max(1, -(-total // self.page_size))
+        if self.page > pages:
+            self.page = pages
+            rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
+        template = ' '.join(column.width for column in self.columns)
+        self.body.clear()
+        with self.body:
+            with ui.element('div').classes('w-full grid gap-3 px-4 py-2 bg-grey-2 text-xs text-grey-8 uppercase') \
+                    .style(f'grid-template-columns: {template}'):
+                for column in self.columns:
+                    ui.label(column.label)
+            if not rows:
+                ui.label(self.empty if not self.search else f'Nothing matches “{self.search}”.') \
+                    .classes('p-6 text-grey-7').mark(f'{self.marker}-empty')
+            for row in rows:
+                with ui.element('div').classes('w-full grid gap-3 px-4 py-2 items-center border-t') \
+                        .style(f'grid-template-columns: {template}').mark(f'{self.marker}-row'):
+                    for column in self.columns:
+                        with ui.element('div').classes('min-w-0 break-words'):
+                            column.cell(row)
+        self.footer.clear()
+        with self.footer:
+            first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
+            ui.label(f'{first}–{min(total, self.page * self.page_size)} of {total}').classes('text-sm text-grey-7') \
+                .mark(f'{self.marker}-count')
+            if pages > 1:
+                ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \
+                    .props('max-pages=7 boundary-numbers').mark(f'{self.marker}-pages')

@@ -1,0 +1,129 @@
+"""Every setting of Portico, read from PORTICO_* environment variables (and a `.env` file).
+
+The defaults run locally with nothing else installed: SQLite in `./data`, console mail, port 8080.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import load_dotenv
+
+
+class ConfigError(Exception):
+    """A setting that cannot work; the message is one line meant for the console."""
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str
+    port: int
+    data_dir: Path
+    database_url: str
+    base_url: str
+    secret_key: str
+    smtp_url: str
+    mail_from: str
+    admin_email: str
+    redis_url: str
+    instance_name: str
+    mail_poll_seconds: float
+    pool_size: int
+
+    @property
+    def mail_transport(self) -> str:
+        return 'smtp' if self.smtp_url else 'console'
+
+
+def load(env: dict[str, str] | None = None) -> Config:
+    """Read the configuration; `env` replaces os.environ (tests), otherwise `.env` is honoured."""
+    if env is None:
+        load_dotenv(Path.cwd() / '.env', override=False)
+        env = dict(os.environ)
+
+    def get(name: str, default: str = '') -> str:
+        return env.get(f'PORTICO_{name}', default).strip()
+
+    data_dir = Path(get('DATA_DIR', 'data')).expanduser().resolve()
+    port_text = get('PORT', '8080')
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f'PORTICO_PORT must be a port number, not {port_text!r}')
+    port = int(port_text)
+    database_url = get('DATABASE_URL') or f'sqlite:///{data_dir / "portico.db"}'
+    check_database_url(database_url)
+    smtp_url = get('SMTP_URL')
+    if smtp_url:
+        check_smtp_url(smtp_url)
+    base_url = (get('BASE_URL') or f'http://localhost:{port}').rstrip('/')
+    if urlparse(base_url).scheme not in {'http', 'https'}:
+        raise ConfigError(f'PORTICO_BASE_URL must start with http:// or https://, not {base_url!r}')
+    return Config(
+        host=get('HOST', '0.0.0.0'),
+        port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        base_url=base_url,
+        secret_key=get('SECRET_KEY') or _secret_key_from(data_dir),
+        smtp_url=smtp_url,
+        mail_from=get('MAIL_FROM', 'portico@localhost'),
+        admin_email=get('ADMIN_EMAIL'),
+        redis_url=env.get('NICEGUI_REDIS_URL', '').strip(),
+        instance_name=get('INSTANCE_NAME') or f'{os.uname().nodename}:{port}:{os.getpid()}',
+        mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
+        pool_size=int(get('DB_POOL_SIZE', '10') or 10),
+    )
+
+
+def check_database_url(url: str) -> None:
+    scheme = urlparse(url).scheme
+    if scheme not in {'sqlite', 'postgres', 'postgresql', 'postgres+pool', 'postgresql+pool'}:
+        raise ConfigError(f'PORTICO_DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(":")[0]!r}')
+    parsed = urlparse(url)
+    if scheme == 'sqlite' and not parsed.path.strip('/'):
+        raise ConfigError('PORTICO_DATABASE_URL names no SQLite file (use sqlite:////absolute/path.db)')
+    if scheme.startswith('postgres') and not parsed.path.strip('/'):
+        raise ConfigError('PORTICO_DATABASE_URL names no PostgreSQL database (postgresql://user@host:5432/dbname)')
+
+
+def check_smtp_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in {'smtp', 'smtp+starttls', 'smtps'}:
+        raise ConfigError(f'PORTICO_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, not {parsed.scheme!r}')
+    try:
+        parsed.port  # noqa: B018  (raises on a non-numeric port)
+    except ValueError as error:
+        raise ConfigError(f'PORTICO_SMTP_URL has a bad port: {error}') from None
+    if not parsed.hostname:
+        raise ConfigError('PORTICO_SMTP_URL names no host')
+
+
+def _secret_key_from(data_dir: Path) -> str:
+    """The generated secret, kept in the data folder so that sessions and encrypted keys survive restarts."""
+    path = data_dir / 'secret_key'
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, 'w') as file:
+        file.write(key)
+    return key
+
+
+_current: Config | None = None
+
+
+def current() -> Config:
+    """The configuration in force; main.py sets it at start."""
+    global _current
+    if _current is None:
+        _current = load()
+    return _current
+
+
+def use(config: Config) -> None:
+    global _current
+    _current = config

@@ -1,0 +1,33 @@
+"""What a fresh install needs: the default organisation with its default team, and the settings rows."""
+from __future__ import annotations
+
+from db.connection import database
+from db.models import Organisation, OrgStatus, Setting, Team, User
+
+
+def run() -> Organisation:
+    from workflows.settings import DEFAULTS
+    with database.atomic():
+        org = default_organisation()
+        if org is None:
+            org = Organisation.create(name='Default organization', name_key='default organization',
+                                      status=OrgStatus.ACTIVE, is_default=True)
+        if not Team.select().where(Team.organisation == org, Team.is_default).exists():
+            Team.create(organisation=org, name='Default team', is_default=True)
+        existing = {row.key for row in Setting.select(Setting.key)}
+        for key, value in DEFAULTS.items():
+            if key not in existing:
+                Setting.create(key=key, value=value)
+    return org
+
+
+def default_organisation() -> Organisation | None:
+    return Organisation.get_or_none(Organisation.is_default)
+
+
+def default_team(org: Organisation) -> Team:
+    return Team.get((Team.organisation == org) & Team.is_default)
+
+
+def admin_exists() -> bool:
+    return User.select().where(User.is_portal_admin).exists()

@@ -1,0 +1,76 @@
+"""Email templates: defaults in mail/templates/*.txt, admin overrides in the EmailTemplate table.
+
+A template is a subject and a body with `${name}` placeholders (string.Template: no attribute access,
+so an edited template cannot reach into Python objects).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+from db.models import EmailTemplate
+
+FOLDER = Path(__file__).parent / 'templates'
+
+DESCRIPTIONS = {
+    'verify': 'Registration: confirm the email address',
+    'created': 'Registration approved: the account is active',
+    'pending': 'Registration confirmed, waiting for approval',
+    'registration_admin_notice': 'To the approver: a registration waits for a decision',
+    'rejected': 'Registration rejected',
+    'invite': 'Invitation by a portal admin (Send invite)',
+    'reset': 'Password reset link',
+    'org_request_admin_notice': 'To the admins: an organization request waits for a decision',
+    'org_approved': 'Organization request approved',
+    'org_rejected': 'Organization request rejected',
+    'teammate_invite': 'Invitation to join an organization',
+    'test': 'Test message from the Outbox page',
+}
+
+SAMPLE_CONTEXT = {
+    'portal_name': 'Portico', 'first_name': 'Ada', 'last_name': 'Lovelace', 'email': 'ada@example.com',
+    'link': 'https://portal.example.com/auth/verify?token=...', 'login_link': 'https://portal.example.com/login',
+    'registrant_name': 'Ada Lovelace', 'registrant_email': 'ada@example.com', 'organisation_part': ' for Acme',
+    'review_link': 'https://portal.example.com/admin/users', 'reason_part': '', 'inviter_name': 'Grace Hopper',
+    'organisation_name': 'Acme', 'requester_name': 'Ada Lovelace', 'requester_email': 'ada@example.com',
+    'dashboard_link': 'https://portal.example.com/dashboard', 'role_label': 'Team member',
+    'sender_name': 'Grace Hopper',
+}
+
+
+def keys() -> list[str]:
+    return sorted(path.stem for path in FOLDER.glob('*.txt'))
+
+
+def parse(text: str) -> tuple[str, str]:
+    first, _, body = text.partition('\n')
+    subject = first.removeprefix('Subject:').strip()
+    return subject, body.lstrip('\n')
+
+
+def default(key: str) -> tuple[str, str]:
+    path = FOLDER / f'{key}.txt'
+    if not path.is_file():
+        raise KeyError(f'no email template {key!r}')
+    return parse(path.read_text(encoding='utf-8'))
+
+
+def effective(key: str) -> tuple[str, str, bool]:
+    """(subject, body, overridden) as they will be sent."""
+    override = EmailTemplate.get_or_none(EmailTemplate.key == key)
+    if override is not None:
+        return override.subject, override.body, True
+    return (*default(key), False)
+
+
+def render(key: str, context: dict) -> tuple[str, str]:
+    subject, body, _ = effective(key)
+    return substitute(subject, context), substitute(body, context)
+
+
+def substitute(text: str, context: dict) -> str:
+    return Template(text).safe_substitute({k: str(v) for k, v in context.items()})
+
+
+def placeholders(text: str) -> set[str]:
+    return {match[1] or match[2] for match in Template.pattern.findall(text) if match[1] or match[2]}

@@ -1,0 +1,103 @@
+"""Where rendered email goes: the console (default) or an SMTP server through yagmail.
+
+This is the only module that imports yagmail.
+"""
+from __future__ import annotations
+
+import smtplib
+import socket
+import sys
+from dataclasses import dataclass
+from urllib.parse import unquote, urlparse
+
+import yagmail
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class ConsoleTransport:
+    """Prints each message to standard output: a local install without SMTP still 'sends'."""
+
+    name = 'console'
+
+    def __init__(self, mail_from: str, stream=None) -> None:
+        self.mail_from = mail_from
+        self.stream = stream
+
+    def send_many(self, messages: list[tuple[str, str, str]]) -> list[Exception | None]:
+        stream = self.stream or sys.stdout
+        for recipient, subject, body in messages:
+            stream.write(f'\n----- email -----\nFrom: {self.mail_from}\nTo: {recipient}\n'
+                         f'Subject: {subject}\n\n{body}\n----- end of email -----\n')
+        stream.flush()
+        return [None] * len(messages)
+
+
+@dataclass
+class SmtpSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    ssl: bool
+    starttls: bool
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        parsed = urlparse(url)
+        ssl = parsed.scheme == 'smtps'
+        starttls = parsed.scheme == 'smtp+starttls'
+        return cls(host=parsed.hostname or 'localhost', port=parsed.port or (465 if ssl else 587 if starttls else 25),
+                   user=unquote(parsed.username or ''), password=unquote(parsed.password or ''),
+                   ssl=ssl, starttls=starttls)
+
+
+class SmtpTransport:
+    name = 'smtp'
+
+    def __init__(self, url: str, mail_from: str, timeout: float = 15) -> None:
+        self.settings = SmtpSettings.from_url(url)
+        self.mail_from = mail_from
+        self.timeout = timeout
+
+    def _client(self) -> yagmail.SMTP:
+        s = self.settings
+        return yagmail.SMTP(
+            user=s.user or self.mail_from, password=s.password or 'unused', host=s.host, port=s.port,
+            smtp_ssl=s.ssl, smtp_starttls=s.starttls, smtp_skip_login=not s.user,
+            soft_email_validation=False, timeout=self.timeout)
+
+    def send_many(self, messages: list[tuple[str, str, str]]) -> list[Exception | None]:
+        """Send each message (yagmail connects per message); when the server cannot be reached, the
+        rest of the batch fails at once and stays queued."""
+        results: list[Exception | None] = []
+        client = self._client()
+        for index, (recipient, subject, body) in enumerate(messages):
+            try:
+                outcome = client.send(to=recipient, subject=subject, contents=[yagmail.raw(body)])
+                results.append(None if outcome is not False else DeliveryError('the SMTP server disconnected'))
+            except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as error:
+                failure = DeliveryError(f'cannot reach the SMTP server: {error}')
+                results.extend([failure] * (len(messages) - index))
+                break
+            except Exception as error:  # noqa: BLE001 - one refused recipient must not fail the batch
+                results.append(DeliveryError(str(error)))
+            finally:
+                client.close()
+        return results
+
+    def reachable(self) -> str | None:
+        """None when the server accepts a connection, else one line saying why not."""
+        try:
+            with socket.create_connection((self.settings.host, self.settings.port), timeout=3):
+                return None
+        except OSError as error:
+            return f'SMTP server {self.settings.host}:{self.settings.port} is unreachable ({error})'
+
+
+def from_config(config) -> ConsoleTransport | SmtpTransport:
+    if config.smtp_url:
+        return SmtpTransport(config.smtp_url, config.mail_from)
+    return ConsoleTransport(config.mail_from)

@@ -1,0 +1,120 @@
+"""The delivery worker: claims due messages atomically, renders and sends them, retries with back-off.
+
+Claiming is safe with several instances: PostgreSQL uses SELECT ... FOR UPDATE SKIP LOCKED, SQLite a
+conditional UPDATE per row. A message claimed by an instance that died is claimable again after
+CLAIM_TIMEOUT.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from nicegui import run
+
+import config
+from db import clock
+from db.connection import database, is_postgres
+from db.models import OutboxMessage, OutboxStatus
+from mail import templates, transports
+
+log = logging.getLogger('portico.mail')
+
+CLAIM_TIMEOUT = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+BATCH = 20
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s ... capped at 10 minutes: twelve tries span about an hour and a half."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
+
+
+def _claimable():
+    now = clock.now()
+    return (((OutboxMessage.status == OutboxStatus.QUEUED) & (OutboxMessage.next_attempt_at <= now))
+            | ((OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
+
+
+def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for this instance; no other instance gets the same ones."""
+    now = clock.now()
+    if is_postgres():
+        with database.atomic():
+            ids = [row.id for row in OutboxMessage.select(OutboxMessage.id).where(_claimable())
+                   .order_by(OutboxMessage.id).limit(limit).for_update('FOR UPDATE SKIP LOCKED')]
+            if ids:
+                (OutboxMessage.update(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now)
+                 .where(OutboxMessage.id.in_(ids)).execute())
+    else:
+        ids = []
+        candidates = [row.id for row in OutboxMessage.select(OutboxMessage.id).where(_claimable())
+                      .order_by(OutboxMessage.id).limit(limit)]
+        for message_id in candidates:
+            won = (OutboxMessage.update(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now)
+                   .where((OutboxMessage.id == message_id) & _claimable()).execute())
+            if won:
+                ids.append(message_id)
+    return list(OutboxMessage.select().where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)) if ids else []
+
+
+def render(message: OutboxMessage, *, reveal_secrets: bool = True) -> tuple[str, str]:
+    from workflows import settings  # the portal name can change at any time; read it when sending
+    context = {'portal_name': settings.get('portal_name'), **message.context}
+    if reveal_secrets:
+        context.update(message.secret_context or {})
+    else:
+        context.update({key: '(link hidden: only the recipient sees it)' for key in message.secret_context or {}})
+    return templates.render(message.template_key, context)
+
+
+def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH) -> int:
+    """Claim and deliver one batch; returns how many messages went out. Blocking: run in a thread."""
+    cfg = config.current()
+    transport = transport or transports.from_config(cfg)
+    batch = claim(instance or cfg.instance_name, limit)
+    if not batch:
+        return 0
+    rendered = []
+    for message in batch:
+        try:
+            rendered.append(render(message))
+        except Exception as error:  # noqa: BLE001 - a broken template fails its message, not the batch
+            rendered.append(error)
+    to_send = [(m.recipient, *r) for m, r in zip(batch, rendered) if not isinstance(r, Exception)]
+    outcomes = iter(transport.send_many(to_send))
+    sent = 0
+    for message, result in zip(batch, rendered):
+        error = result if isinstance(result, Exception) else next(outcomes)
+        if error is None:
+            _mark_sent(message, result[0])
+            sent += 1
+        else:
+            _mark_failed(message, error)
+    return sent
+
+
+def _mark_sent(message: OutboxMessage, subject: str) -> None:
+    (OutboxMessage.update(status=OutboxStatus.SENT, sent_at=clock.now(), subject=subject[:255],
+                          secret_context={}, attempts=OutboxMessage.attempts + 1, last_error='')
+     .where(OutboxMessage.id == message.id).execute())
+
+
+def _mark_failed(message: OutboxMessage, error: Exception) -> None:
+    attempts = message.attempts + 1
+    status = OutboxStatus.FAILED if attempts >= MAX_ATTEMPTS else OutboxStatus.QUEUED
+    (OutboxMessage.update(status=status, attempts=attempts, last_error=str(error)[:1000],
+                          next_attempt_at=clock.now() + backoff(attempts), claimed_by=None, claimed_at=None)
+     .where(OutboxMessage.id == message.id).execute())
+    log.warning('email %s to %s not delivered (attempt %s): %s', message.id, message.recipient, attempts, error)
+
+
+async def run_forever(poll_seconds: float) -> None:
+    """The background loop started with the app; one per instance."""
+    while True:
+        try:
+            while await run.io_bound(deliver_due):
+                pass
+        except Exception:  # noqa: BLE001 - the worker must survive a database hiccup
+            log.exception('mail worker failed; retrying')
+        await asyncio.sleep(poll_seconds)

@@ -1,0 +1,125 @@
+"""Portico: `python main.py` serves the portal; subcommands do admin tasks (see --help)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import os
+import sys
+
+import config
+from db import bootstrap, migrations
+from db.connection import connect, redact
+
+log = logging.getLogger('portico')
+
+
+def open_database(cfg: config.Config, *, migrate: bool = True) -> None:
+    connect(cfg.database_url, pool_size=cfg.pool_size)
+    if migrate:
+        summary = migrations.migrate()
+        log.info('%s (%s)', summary, redact(cfg.database_url))
+    bootstrap.run()
+
+
+def build_app(cfg: config.Config) -> None:
+    """Wire pages, API, middleware and the mail worker into NiceGUI's app."""
+    from nicegui import app, background_tasks
+
+    import pages  # noqa: F401 - registers every page
+    import session
+    from api import health
+    from mail import transports, worker
+    from workflows import accounts
+
+    app.include_router(health.router)
+    app.add_middleware(session.DefaultDenyMiddleware)
+    app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
+
+    def start_worker() -> None:
+        transport = transports.from_config(cfg)
+        problem = transport.reachable() if hasattr(transport, 'reachable') else None
+        if problem:
+            print(f'portico: {problem}; emails stay queued until it answers', file=sys.stderr)
+        background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
+        link = accounts.issue_setup_link(cfg.base_url)
+        if link:
+            print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'
+                  f'         or run: python main.py create-admin --email you@example.com', flush=True)
+
+    app.on_startup(start_worker)
+
+
+def serve(cfg: config.Config) -> None:
+    from nicegui import ui
+    open_database(cfg)
+    build_app(cfg)
+    ui.run(host=cfg.host, port=cfg.port, title='Portico', storage_secret=cfg.secret_key, reload=False,
+           show=False, favicon='🔑', show_welcome_message=True)
+
+
+def create_admin(cfg: config.Config, email: str) -> int:
+    from workflows import DomainError, accounts, passwords
+    open_database(cfg)
+    password = os.environ.get('PORTICO_ADMIN_PASSWORD')
+    if not password:
+        if not sys.stdin.isatty():
+            print('portico: set PORTICO_ADMIN_PASSWORD or run this command in a terminal', file=sys.stderr)
+            return 2
+        password = getpass.getpass('Password for the new admin: ')
+        if getpass.getpass('Repeat the password: ') != password:
+            print('portico: the passwords do not match', file=sys.stderr)
+            return 2
+    try:
+        passwords.check_policy(password)
+        user = accounts.create_admin(email, passwords.hash_password(password))
+    except DomainError as error:
+        print(f'portico: {error}', file=sys.stderr)
+        return 2
+    print(f'portal admin {user.email} created; log in at {cfg.base_url}/login')
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='python main.py', description='Portico, a self-hosted API developer portal')
+    parser.add_argument('--demo', action='store_true', help='fill in demo data before serving')
+    commands = parser.add_subparsers(dest='command')
+    commands.add_parser('serve', help='serve the portal (the default)')
+    admin = commands.add_parser('create-admin', help='create a portal admin (password prompted or PORTICO_ADMIN_PASSWORD)')
+    admin.add_argument('--email', required=True)
+    commands.add_parser('migrate', help='create or upgrade the database schema, then exit')
+    commands.add_parser('demo', help='fill in demo data, then exit')
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    try:
+        cfg = config.load()
+        config.use(cfg)
+        if args.command == 'create-admin':
+            return create_admin(cfg, args.email)
+        if args.command == 'migrate':
+            open_database(cfg)
+            print(f'portico: {migrations.migrate()}')
+            return 0
+        if args.command == 'demo' or args.demo:
+            from db import demo
+            open_database(cfg)
+            print(f'portico: {demo.fill()}')
+            if args.command == 'demo':
+                return 0
+        serve(cfg)
+    except config.ConfigError as error:
+        print(f'portico: {error}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if os.environ.get('NICEGUI_USER_SIMULATION') or os.environ.get('NICEGUI_SCREEN_TEST_PORT'):
+    # the NiceGUI test fixtures run this file once per test: serve what the test configured
+    _cfg = config.load()
+    config.use(_cfg)
+    open_database(_cfg)
+    build_app(_cfg)
+    from nicegui import ui
+    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico')
+elif __name__ in {'__main__', '__mp_main__'}:
+    sys.exit(main())

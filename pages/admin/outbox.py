@@ -1,0 +1,93 @@
+"""Outbox: every email the portal queued, its state, and retry for failed ones."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import config
+import session
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import OutboxMessage
+from mail import worker
+from workflows import DomainError, mail_admin
+
+
+def fetch(search: str, offset: int, limit: int) -> tuple[list[OutboxMessage], int]:
+    query = OutboxMessage.select()
+    if search:
+        pattern = f'%{search.lower()}%'
+        query = query.where(pw.fn.LOWER(OutboxMessage.recipient).contains(search.lower())
+                            | OutboxMessage.template_key.contains(search.lower())
+                            | OutboxMessage.status.contains(search.lower())
+                            | pw.fn.LOWER(OutboxMessage.subject) ** pattern)
+    return list(query.order_by(OutboxMessage.id.desc()).offset(offset).limit(limit)), query.count()
+
+
+@ui.page('/admin/outbox')
+@session.admin_required
+def outbox_page() -> None:
+    me = session.current_user()
+    cfg = config.current()
+    with frame('Outbox', me, admin=True):
+        transport = f'SMTP ({cfg.smtp_url.split("@")[-1]})' if cfg.smtp_url else \
+            'the console (no SMTP server configured: messages are printed by the portal process)'
+        ui.label(f'Emails are delivered through {transport}. Failed deliveries are retried with back-off.') \
+            .classes('text-grey-7').mark('outbox-transport')
+
+        def show(message: OutboxMessage) -> None:
+            subject, body = worker.render(message, reveal_secrets=False)
+            with ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
+                ui.label(subject).classes('text-lg font-semibold').mark('outbox-preview-subject')
+                ui.label(f'To: {message.recipient}').classes('text-grey-7')
+                ui.label(body).classes('whitespace-pre-wrap font-mono text-sm').mark('outbox-preview-body')
+                if message.last_error:
+                    ui.label(f'Last error: {message.last_error}').classes('text-negative text-sm')
+                ui.button('Close', on_click=dialog.close).props('flat no-caps')
+            dialog.open()
+
+        def retry(message: OutboxMessage) -> None:
+            try:
+                mail_admin.retry(message.id, by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return
+            ui.notify('The message is queued again.', type='positive')
+            table.refresh()
+
+        def actions(message: OutboxMessage) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                ui.button(icon='visibility', on_click=lambda m=message: show(m)).props('flat dense round') \
+                    .tooltip('Preview').mark(f'outbox-view-{message.id}')
+                if message.status == 'failed':
+                    ui.button('Retry', on_click=lambda m=message: retry(m)).props('flat dense no-caps') \
+                        .mark(f'outbox-retry-{message.id}')
+
+        with ui.row().classes('items-end gap-2'):
+            test_to = ui.input('Send a test message to', value=me.email).props('outlined dense').classes('w-80') \
+                .mark('outbox-test-to')
+            feedback = Feedback({'email': test_to})
+
+            def send_test() -> None:
+                feedback.clear()
+                try:
+                    mail_admin.send_test(test_to.value, by=session.current_user())
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ui.notify('Test message queued.', type='positive')
+                table.refresh()
+
+            ui.button('Send test', icon='send', on_click=send_test).props('outline no-caps').mark('outbox-test')
+        table = PagedTable([
+            Column('Created', lambda m: ui.label(m.created_at.strftime('%Y-%m-%d %H:%M')), '9rem'),
+            Column('To', lambda m: ui.label(m.recipient), '1.3fr'),
+            Column('Template', lambda m: ui.label(m.template_key), '1fr'),
+            Column('Status', lambda m: status_chip(m.status), '7rem'),
+            Column('Tries', lambda m: ui.label(str(m.attempts)), '4rem'),
+            Column('', actions, '7rem'),
+        ], fetch, empty='No email was queued yet. Registrations, invitations and approvals will appear here.',
+            marker='outbox')
+        ui.timer(5, table.refresh)

@@ -1,0 +1,36 @@
+"""The admin area's start page: what waits for a decision."""
+from __future__ import annotations
+
+from nicegui import ui
+
+import session
+from components.frame import frame
+from db.models import Organisation, User
+from workflows import queues
+
+
+@ui.page('/admin')
+@session.admin_required
+def admin_overview_page() -> None:
+    me = session.current_user()
+    with frame('Admin', me, admin=True):
+        counts = queues.admin_counts()
+        mail = queues.outbox_counts()
+        with ui.row().classes('w-full gap-4'):
+            _tile('Registrations to approve', counts['users'], '/admin/users', 'person_add', 'pending-users')
+            _tile('Organizations to approve', counts['organisations'], '/admin/organizations', 'domain_add',
+                  'pending-orgs')
+            _tile('Users', User.select().count(), '/admin/users', 'people', 'users-total')
+            _tile('Organizations', Organisation.select().count(), '/admin/organizations', 'domain', 'orgs-total')
+            _tile('Emails queued', mail.get('queued', 0) + mail.get('sending', 0), '/admin/outbox', 'schedule_send',
+                  'mail-queued')
+            _tile('Emails failed', mail.get('failed', 0), '/admin/outbox', 'error_outline', 'mail-failed')
+
+
+def _tile(label: str, value: int, path: str, icon: str, marker: str) -> None:
+    with ui.card().classes('p-5 w-60 gap-1 cursor-pointer').on('click', lambda: ui.navigate.to(path)) \
+            .mark(f'tile-{marker}'):
+        with ui.row().classes('items-center justify-between w-full'):
+            ui.label(label).classes('text-grey-7')
+            ui.icon(icon, color='primary')
+        ui.label(str(value)).classes('text-3xl font-semibold').mark(f'tile-{marker}-value')

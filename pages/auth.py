@@ -1,0 +1,156 @@
+"""Log in, log out, the one-time setup page, the 403 page, the profile and the password change."""
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import run, ui
+
+import session
+from components.forms import Feedback
+from components.frame import forbidden_content, frame
+from workflows import DomainError, accounts, passwords, tokens
+
+
+@ui.page('/login')
+def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the query parameter's name
+    if session.current_user() is not None:
+        return RedirectResponse(session.safe_next(next), status_code=303)
+    with frame('Log in'):
+        with ui.card().classes('w-96 p-6 gap-3').mark('login-card'):
+            email = ui.input('Email').props('outlined autocomplete=username').classes('w-full').mark('login-email')
+            password = ui.input('Password', password=True, password_toggle_button=True) \
+                .props('outlined autocomplete=current-password').classes('w-full').mark('login-password')
+            feedback = Feedback({}, marker='login-error')
+
+            async def submit() -> None:
+                feedback.clear()
+                client_key = ui.context.client.request.client.host if ui.context.client.request.client else ''
+                try:
+                    await session.sign_in(email.value, password.value, client_key)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ui.navigate.to(session.safe_next(next))
+
+            password.on('keydown.enter', submit)
+            ui.button('Log in', on_click=submit).props('unelevated no-caps').classes('w-full').mark('login-submit')
+            with ui.row().classes('w-full justify-between text-sm'):
+                ui.link('Forgot Password?', '/auth/forgot').mark('forgot-link')
+                ui.link('Register', '/register').mark('register-link')
+
+
+@ui.page('/logout')
+def logout_page() -> RedirectResponse:
+    session.sign_out()
+    return RedirectResponse('/login', status_code=303)
+
+
+@ui.page('/forbidden')
+def forbidden_page() -> None:
+    ui.status_code(403)
+    with frame('Access denied', session.current_user()):
+        forbidden_content()
+
+
+@ui.page('/setup')
+def setup_page(token: str = '') -> None:
+    with frame('Set up the portal'):
+        try:
+            tokens.peek(tokens.SETUP, token)
+        except DomainError as error:
+            ui.label(str(error)).classes('text-negative').mark('setup-invalid')
+            ui.link('Log in', '/login')
+            return
+        ui.label('Create the first portal administrator.').classes('text-grey-8')
+        with ui.card().classes('w-96 p-6 gap-3'):
+            first = ui.input('First name').props('outlined').classes('w-full').mark('setup-first')
+            last = ui.input('Last name').props('outlined').classes('w-full').mark('setup-last')
+            email = ui.input('Email').props('outlined').classes('w-full').mark('setup-email')
+            password = ui.input('Password', password=True).props('outlined').classes('w-full').mark('setup-password')
+            confirm = ui.input('Confirm password', password=True).props('outlined').classes('w-full') \
+                .mark('setup-confirm')
+            feedback = Feedback({'first_name': first, 'last_name': last, 'email': email,
+                                 'password': password, 'confirm': confirm})
+
+            async def submit() -> None:
+                feedback.clear()
+                try:
+                    passwords.check_policy(password.value, confirm.value)
+                    password_hash = await run.io_bound(passwords.hash_password, password.value)
+                    user = accounts.complete_setup(token, email.value, password_hash, first.value, last.value)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                session.start(user)
+                ui.navigate.to('/admin')
+
+            ui.button('Create administrator', on_click=submit).props('unelevated no-caps').classes('w-full') \
+                .mark('setup-submit')
+
+
+@ui.page('/profile')
+@session.login_required
+def profile_page() -> None:
+    me = session.current_user()
+    with frame('Profile', me):
+        with ui.card().classes('w-full max-w-xl p-6 gap-3'):
+            ui.label('Your name').classes('text-lg')
+            ui.label(me.email).classes('text-grey-7').mark('profile-email')
+            first = ui.input('First name', value=me.first_name).props('outlined').classes('w-full') \
+                .mark('profile-first')
+            last = ui.input('Last name', value=me.last_name).props('outlined').classes('w-full').mark('profile-last')
+            feedback = Feedback({'first_name': first, 'last_name': last})
+
+            def save() -> None:
+                feedback.clear()
+                actor = session.current_user()
+                try:
+                    accounts.update_profile(actor, first.value, last.value, by=actor)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ui.notify('Your name was saved.', type='positive')
+
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('profile-save')
+        with ui.card().classes('w-full max-w-xl p-6 gap-2'):
+            ui.label('Password').classes('text-lg')
+            ui.label('Changing it signs you out on every other device.').classes('text-grey-7 text-sm')
+            ui.button('Change password', on_click=lambda: ui.navigate.to(session.CHANGE_PASSWORD_PATH)) \
+                .props('outline no-caps').mark('profile-change-password')
+
+
+@ui.page(session.CHANGE_PASSWORD_PATH)
+@session.login_required
+def change_password_page() -> None:
+    me = session.current_user()
+    with frame('Change password', me):
+        if me.must_change_password:
+            ui.label('Please choose a new password before you continue.').classes('text-orange-9') \
+                .mark('must-change-notice')
+        with ui.card().classes('w-96 p-6 gap-3'):
+            current = ui.input('Current password', password=True).props('outlined').classes('w-full') \
+                .mark('pw-current')
+            new = ui.input('New password', password=True).props('outlined').classes('w-full').mark('pw-new')
+            confirm = ui.input('Confirm new password', password=True).props('outlined').classes('w-full') \
+                .mark('pw-confirm')
+            feedback = Feedback({'current': current, 'password': new, 'confirm': confirm})
+
+            async def submit() -> None:
+                feedback.clear()
+                actor = session.current_user()
+                if actor is None:
+                    ui.navigate.to('/login')
+                    return
+                try:
+                    passwords.check_policy(new.value, confirm.value)
+                    ok, _ = await run.io_bound(passwords.verify, current.value or '', actor.password_hash)
+                    new_hash = await run.io_bound(passwords.hash_password, new.value)
+                    accounts.change_password(actor, ok, new_hash, by=actor)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ended = session.end_other_sessions(actor)
+                ui.notify(f'Password changed. {ended} other session(s) signed out.', type='positive')
+                ui.navigate.to('/dashboard')
+
+            ui.button('Change password', on_click=submit).props('unelevated no-caps').classes('w-full') \
+                .mark('pw-submit')

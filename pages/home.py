@@ -1,0 +1,50 @@
+"""The landing page and the consumer Dashboard."""
+from __future__ import annotations
+
+from nicegui import ui
+
+import session
+from components.frame import frame
+from db.models import Role, UserStatus
+
+
+@ui.page('/')
+def home_page() -> None:
+    me = session.current_user()
+    with frame('Welcome', me):
+        with ui.card().classes('w-full p-8 gap-3 bg-indigo-1'):
+            ui.label('APIs for your next integration').classes('text-3xl font-semibold text-grey-9')
+            ui.label('Browse the catalog, request access with a plan that fits, and get credentials '
+                     'for your apps in minutes.').classes('text-lg text-grey-8')
+            with ui.row().classes('gap-3 pt-2'):
+                ui.button('Browse Catalogs', icon='apps', on_click=lambda: ui.navigate.to('/catalogs')) \
+                    .props('unelevated no-caps').mark('home-catalogs')
+                if me is None:
+                    ui.button('Create an Account', on_click=lambda: ui.navigate.to('/register')) \
+                        .props('outline no-caps').mark('home-register')
+                else:
+                    ui.button('Go to the Dashboard', on_click=lambda: ui.navigate.to('/dashboard')) \
+                        .props('outline no-caps').mark('home-dashboard')
+
+
+@ui.page('/dashboard')
+@session.login_required
+def dashboard_page() -> None:
+    me = session.current_user()
+    with frame('Dashboard', me):
+        ui.label(f'Welcome, {me.first_name}!').classes('text-xl').mark('dashboard-welcome')
+        org = me.organisation
+        with ui.row().classes('w-full gap-4'):
+            with ui.card().classes('p-5 min-w-72 gap-1'):
+                ui.label('Organization').classes('text-xs uppercase text-grey-6')
+                ui.label(org.name).classes('text-lg').mark('dashboard-org')
+                ui.label(Role.LABELS[me.role] if not org.is_default else 'Individual developer') \
+                    .classes('text-grey-7').mark('dashboard-role')
+            with ui.card().classes('p-5 min-w-72 gap-1'):
+                ui.label('Next steps').classes('text-xs uppercase text-grey-6')
+                ui.link('Browse the Catalogs to find an API', '/catalogs')
+                ui.link('See your apps and credentials in My apps', '/apps')
+                if me.is_portal_admin:
+                    ui.link('Open the admin area', '/admin').mark('dashboard-admin-link')
+        if me.status != UserStatus.ACTIVE:  # pragma: no cover - guarded above; kept for clarity
+            ui.label('Your account is not active.')
