@@ -82,7 +82,7 @@ def check_database_url(url: str) -> None:
     if scheme not in {'sqlite', 'postgres', 'postgresql', 'postgres+pool', 'postgresql+pool'}:
         raise ConfigError(f'PORTICO_DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(":")[0]!r}')
     parsed = urlparse(url)
-    if scheme == 'sqlite' and not parsed.path.strip('/'):
+    if scheme == 'sqlite' and not parsed.path[1:]:
         raise ConfigError('PORTICO_DATABASE_URL names no SQLite file (use sqlite:////absolute/path.db)')
     if scheme.startswith('postgres') and not parsed.path.strip('/'):
         raise ConfigError('PORTICO_DATABASE_URL names no PostgreSQL database (postgresql://user@host:5432/dbname)')

@@ -22,7 +22,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from db import clock
 from db.models import Organisation, OrgStatus, Role, User, UserSession, UserStatus
 from db.connection import database
-from workflows import DomainError, passwords, throttle
+from workflows import DomainError, is_clean_text, passwords, throttle
 
 SESSION_KEY = 'portico_session'
 PUBLIC_PATHS = {'/', '/login', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
@@ -74,7 +74,7 @@ async def sign_in(email: str, password: str, client_key: str = '') -> User:
     email = (email or '').strip().lower()
     if not email or not password:
         raise SignInError('Enter your email and password.')
-    if len(email) > 254 or len(password) > passwords.MAX_LENGTH:
+    if len(email) > 254 or len(password) > passwords.MAX_LENGTH or not is_clean_text(email + password):
         raise SignInError('Wrong email or password.')
     keys = [f'login:{email}'] + ([f'login-client:{client_key}'] if client_key else [])
     throttle.check(keys, 'Too many failed sign-in attempts. Please wait a few minutes and try again.')

@@ -23,8 +23,11 @@ def connect(url: str, *, pool_size: int = 10) -> peewee.Database:
     check_database_url(url)
     parsed = urlparse(url)
     if parsed.scheme == 'sqlite':
-        path = Path(parsed.path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.path[1:])  # sqlite:///relative.db, sqlite:////absolute.db, as in playhouse.db_url
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f'cannot open the database {url}: {error.strerror}') from None
         db = peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
     else:
         params = db_url.parse(url)

@@ -17,3 +17,12 @@ class NotFound(DomainError):
 class AlreadyDecided(DomainError):
     def __init__(self, what: str = 'This request') -> None:
         super().__init__(f'{what} was already decided by someone else.')
+
+
+def is_clean_text(value: str) -> bool:
+    """Encodable as UTF-8 and free of control characters (NUL, escapes) other than newlines and tabs."""
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(ch) < 32 and ch not in '\n\t\r' for ch in value) and '\x7f' not in value

@@ -7,7 +7,7 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Role, User, UserStatus
 from session import ensure
-from workflows import DomainError, audit, passwords, tokens
+from workflows import DomainError, audit, is_clean_text, passwords, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
@@ -17,7 +17,7 @@ def clean_email(email: str | None) -> str:
     email = (email or '').strip().lower()
     if not email:
         raise DomainError('Enter an email address.', 'email')
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if len(email) > 254 or not EMAIL_RE.match(email) or not is_clean_text(email):
         raise DomainError('Enter a valid email address.', 'email')
     return email
 
@@ -28,7 +28,7 @@ def clean_name(value: str | None, label: str, field: str) -> str:
         raise DomainError(f'Enter the {label}.', field)
     if len(value) > NAME_MAX:
         raise DomainError(f'The {label} is too long ({NAME_MAX} characters at most).', field)
-    if any(ord(ch) < 32 for ch in value) or '\ufffd' in value:
+    if not is_clean_text(value) or '\n' in value or '\ufffd' in value:
         raise DomainError(f'The {label} contains characters that are not allowed.', field)
     return value
 

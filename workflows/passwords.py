@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from passlib.context import CryptContext
 
-from workflows import DomainError
+from workflows import DomainError, is_clean_text
 
 context = CryptContext(schemes=['argon2'], deprecated='auto')
 MIN_LENGTH = 10
@@ -17,6 +17,8 @@ def check_policy(password: str, confirm: str | None = None, field: str = 'passwo
         raise DomainError(f'The password must have at least {MIN_LENGTH} characters.', field)
     if len(password) > MAX_LENGTH:
         raise DomainError(f'The password must have at most {MAX_LENGTH} characters.', field)
+    if not is_clean_text(password):
+        raise DomainError('The password contains characters that are not allowed.', field)
     if password.strip() == '' or len(set(password)) < 4:
         raise DomainError('This password is too easy to guess.', field)
     if confirm is not None and confirm != password:

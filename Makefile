@@ -1,0 +1,30 @@
+# `make run` serves the portal, `make test` runs every test; both set up .venv from nothing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run demo test test-postgres clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(PY) main.py
+
+demo: $(VENV)/.runtime
+	$(PY) main.py --demo
+
+test: $(VENV)/.dev
+	$(PY) -m pytest
+
+test-postgres: $(VENV)/.dev
+	PORTICO_TEST_DATABASE_URL=$${PORTICO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache screenshots

@@ -1,0 +1,74 @@
+"""Fixtures: a fresh database per test (SQLite under tmp_path, or PostgreSQL when
+PORTICO_TEST_DATABASE_URL is set), a loopback SMTP server, and the helpers in tests/utils."""
+from __future__ import annotations
+
+import os
+import shutil
+import pytest
+
+import config
+from db import clock
+from tests.utils import Mailbox, reset_postgres
+
+
+@pytest.fixture(autouse=True)
+def portico_env(tmp_path, monkeypatch):
+    """Every test gets its own data folder and an empty database; main.py reads these variables."""
+    data_dir = tmp_path / 'data'
+    pg_url = os.environ.get('PORTICO_TEST_DATABASE_URL', '')
+    if pg_url:
+        reset_postgres(pg_url)
+        url = pg_url
+    else:
+        url = f'sqlite:///{data_dir / "portico.db"}'
+    for name in [n for n in os.environ if n.startswith('PORTICO_') and n != 'PORTICO_TEST_DATABASE_URL']:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv('PORTICO_DATA_DIR', str(data_dir))
+    monkeypatch.setenv('PORTICO_DATABASE_URL', url)
+    monkeypatch.setenv('PORTICO_BASE_URL', 'http://portal.test')
+    monkeypatch.setenv('PORTICO_MAIL_POLL_SECONDS', '0.2')
+    monkeypatch.setenv('PORTICO_ADMIN_EMAIL', 'api-admin@provider.test')
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's leaks into a test
+    clock.reset()
+    yield
+    clock.reset()
+    config.use(None)
+
+
+@pytest.fixture
+def db(portico_env):
+    """The database without the web app, for workflow tests."""
+    from main import open_database
+    cfg = config.load()
+    config.use(cfg)
+    open_database(cfg)
+    yield
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+    mailbox = Mailbox()
+    mailbox.start()
+    yield mailbox
+    mailbox.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server, monkeypatch):
+    """The portal sends through the loopback SMTP server: tests read the real emails."""
+    monkeypatch.setenv('PORTICO_SMTP_URL', smtp_server.url)
+    return smtp_server
+
+
+@pytest.fixture(scope='session')
+def nicegui_chrome_options(nicegui_chrome_options):
+    """Debian's chromium, headless, without the background traffic a closed network refuses."""
+    if shutil.which('chromium') is None or shutil.which('chromedriver') is None:
+        pytest.skip('browser tests need Debian\'s chromium and chromium-driver (apt-get install chromium chromium-driver)')
+    os.environ.setdefault('SE_OFFLINE', 'true')  # no driver downloads: use Debian's chromedriver
+    nicegui_chrome_options.binary_location = shutil.which('chromium')
+    for flag in ('--disable-gpu', '--disable-background-networking', '--disable-component-update',
+                 '--disable-sync', '--no-first-run', '--disable-quic', 'window-size=1280,900'):
+        nicegui_chrome_options.add_argument(flag)
+    return nicegui_chrome_options

@@ -1,0 +1,159 @@
+"""Test helpers: the loopback mailbox, world-building factories, and AuthActions-style steps."""
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import re
+import socket
+import time
+from dataclasses import dataclass
+
+from aiosmtpd.controller import Controller
+
+from db import bootstrap
+from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
+from workflows import passwords
+
+PASSWORD = 'correct horse battery'
+_HASH_CACHE: dict[str, str] = {}
+
+
+# --- mail ------------------------------------------------------------------------------------------
+
+@dataclass
+class Email:
+    to: str
+    subject: str
+    body: str
+
+    def link(self, path_part: str = '') -> str:
+        """The first URL in the body containing `path_part`."""
+        for url in re.findall(r'https?://\S+', self.body):
+            if path_part in url:
+                return url
+        raise AssertionError(f'no link with {path_part!r} in: {self.body}')
+
+    def path(self, path_part: str = '') -> str:
+        """The link without the base URL, ready for user.open()."""
+        return re.sub(r'^https?://[^/]+', '', self.link(path_part))
+
+
+class _Handler:
+    def __init__(self, box: Mailbox) -> None:
+        self.box = box
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        part = message.get_body(preferencelist=('plain', 'html'))
+        body = part.get_content() if part is not None else ''
+        for recipient in envelope.rcpt_tos:
+            self.box.messages.append(Email(recipient.lower(), str(message['subject']), body))
+        return '250 OK'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd server on 127.0.0.1 that keeps every message; can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[Email] = []
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f'smtp://127.0.0.1:{self.port}'
+
+    def start(self) -> None:
+        self.controller = Controller(_Handler(self), hostname='127.0.0.1', port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def to(self, address: str, subject: str = '') -> list[Email]:
+        return [m for m in self.messages if m.to == address.lower() and subject.lower() in m.subject.lower()]
+
+    async def wait_for(self, address: str, subject: str = '', timeout: float = 10) -> Email:
+        """Wait (without blocking the event loop, where the mail worker runs) for a message."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address, subject)
+            if found:
+                return found[-1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f'no email to {address} with {subject!r}; got {[(m.to, m.subject) for m in self.messages]}')
+
+
+def reset_postgres(url: str) -> None:
+    import peewee
+    from playhouse import db_url
+    params = db_url.parse(url)
+    database = peewee.PostgresqlDatabase(params.pop('database'), **params)
+    with database:
+        database.execute_sql('DROP SCHEMA IF EXISTS public CASCADE')
+        database.execute_sql('CREATE SCHEMA public')
+
+
+# --- the world ---------------------------------------------------------------------------------------
+
+def password_hash(password: str = PASSWORD) -> str:
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = passwords.hash_password(password)
+    return _HASH_CACHE[password]
+
+
+def a_user(email: str = 'dev@consumer.test', *, first: str = 'Dana', last: str = 'Developer',
+           organisation: Organisation | None = None, role: str = Role.TEAM_MEMBER, admin: bool = False,
+           status: str = UserStatus.ACTIVE, password: str | None = PASSWORD, **fields) -> User:
+    org = organisation or bootstrap.default_organisation()
+    user = User.create(email=email.lower(), first_name=first, last_name=last, organisation=org, role=role,
+                       is_portal_admin=admin, status=status,
+                       password_hash=password_hash(password) if password else None, **fields)
+    team = Team.get((Team.organisation == org) & Team.is_default)
+    Membership.create(user=user, team=team)
+    return user
+
+
+def an_admin(email: str = 'admin@provider.test', **fields) -> User:
+    return a_user(email, first='Ada', last='Admin', admin=True, **fields)
+
+
+def an_org_with(name: str = 'Acme', *, super_admin: str = 'boss@acme.test', members: int = 0,
+                contact_email: str = 'contact@acme.test') -> Organisation:
+    org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.ACTIVE, contact_email=contact_email)
+    Team.create(organisation=org, name='Default team', is_default=True)
+    if super_admin:
+        a_user(super_admin, first='Sam', last='Boss', organisation=org, role=Role.SUPER_ADMIN)
+    for number in range(members):
+        a_user(f'member{number + 1}@{name.lower().replace(" ", "")}.test', first='Member', last=str(number + 1),
+               organisation=org)
+    return org
+
+
+def fresh(user: User) -> User:
+    return User.get_by_id(user.id)
+
+
+# --- steps -------------------------------------------------------------------------------------------
+
+async def log_in(user, email: str, password: str = PASSWORD) -> None:
+    """Open Log in, type the credentials, click Log in."""
+    await user.open('/login')
+    user.find(marker='login-email').type(email)
+    user.find(marker='login-password').type(password)
+    user.find(marker='login-submit').click()
+    await asyncio.sleep(0)
+
+
+async def settle(seconds: float = 0.3) -> None:
+    """Let background work (argon2 in a thread, navigation) finish."""
+    await asyncio.sleep(seconds)
