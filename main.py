@@ -55,7 +55,8 @@ def serve(cfg: config.Config) -> None:
     open_database(cfg)
     build_app(cfg)
     ui.run(host=cfg.host, port=cfg.port, title='Portico', storage_secret=cfg.secret_key, reload=False,
-           show=False, favicon='🔑', show_welcome_message=True)
+           show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
+           show_welcome_message=True)
 
 
 def create_admin(cfg: config.Config, email: str) -> int:
