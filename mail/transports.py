@@ -8,6 +8,8 @@ import smtplib
 import socket
 import sys
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlparse
 
 import yagmail
@@ -70,23 +72,38 @@ class SmtpTransport:
             soft_email_validation=False, timeout=self.timeout)
 
     def send_many(self, messages: list[tuple[str, str, str]]) -> list[Exception | None]:
-        """Send each message (yagmail connects per message); when the server cannot be reached, the
-        rest of the batch fails at once and stays queued."""
-        results: list[Exception | None] = []
+        """Send a batch over one connection. yagmail connects (TLS, login); the message itself is a plain
+        text MIME message built here, because yagmail would turn the text into unescaped HTML."""
         client = self._client()
-        for index, (recipient, subject, body) in enumerate(messages):
-            try:
-                outcome = client.send(to=recipient, subject=subject, contents=[yagmail.raw(body)])
-                results.append(None if outcome is not False else DeliveryError('the SMTP server disconnected'))
-            except (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected) as error:
-                failure = DeliveryError(f'cannot reach the SMTP server: {error}')
-                results.extend([failure] * (len(messages) - index))
-                break
-            except Exception as error:  # noqa: BLE001 - one refused recipient must not fail the batch
-                results.append(DeliveryError(str(error)))
-            finally:
-                client.close()
+        try:
+            client.login()
+        except (OSError, smtplib.SMTPException) as error:
+            return [DeliveryError(f'cannot reach the SMTP server: {error}')] * len(messages)
+        results: list[Exception | None] = []
+        try:
+            for index, (recipient, subject, body) in enumerate(messages):
+                try:
+                    client.smtp.send_message(self._message(recipient, subject, body))
+                    results.append(None)
+                except (smtplib.SMTPServerDisconnected, OSError) as error:
+                    failure = DeliveryError(f'the SMTP server went away: {error}')
+                    results.extend([failure] * (len(messages) - index))
+                    break
+                except smtplib.SMTPException as error:  # one refused recipient must not fail the batch
+                    results.append(DeliveryError(str(error)))
+        finally:
+            client.close()
         return results
+
+    def _message(self, recipient: str, subject: str, body: str) -> EmailMessage:
+        message = EmailMessage()
+        message['From'] = self.mail_from
+        message['To'] = recipient
+        message['Subject'] = subject
+        message['Date'] = formatdate(localtime=False)
+        message['Message-ID'] = make_msgid(domain=self.mail_from.rpartition('@')[2] or 'portico')
+        message.set_content(body)
+        return message
 
     def reachable(self) -> str | None:
         """None when the server accepts a connection, else one line saying why not."""

@@ -72,3 +72,17 @@ def nicegui_chrome_options(nicegui_chrome_options):
                  '--disable-sync', '--no-first-run', '--disable-quic', 'window-size=1280,900'):
         nicegui_chrome_options.add_argument(flag)
     return nicegui_chrome_options
+
+
+@pytest.fixture
+async def user(user):
+    """NiceGUI's simulated user, whose notifications start empty on each opened page, so that
+    `should_see` cannot match a message left over from an earlier page."""
+    original_open = user.open
+
+    async def open_fresh(path: str, **kwargs):
+        user.notify.messages.clear()
+        return await original_open(path, **kwargs)
+
+    user.open = open_fresh
+    return user

@@ -14,7 +14,7 @@ import config
 from db import bootstrap, migrations
 from db.connection import connect, database
 from db.models import Organisation, Setting, Team, Token, User
-from tests.utils import log_in, settle
+from tests.utils import log_in, settle, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,8 +175,7 @@ async def test_change_password_signs_out_other_sessions(user) -> None:
     user.find(marker='pw-new').type('an even better secret')
     user.find(marker='pw-confirm').type('an even better secret')
     user.find(marker='pw-submit').click()
-    await settle(0.5)
-    assert UserSession.select().where(UserSession.user == dev).count() == 1
+    await until(lambda: UserSession.select().where(UserSession.user == dev).count() == 1)
     ok, _ = __import__('workflows.passwords', fromlist=['verify']).verify(
         'an even better secret', User.get_by_id(dev.id).password_hash)
     assert ok

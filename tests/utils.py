@@ -146,14 +146,28 @@ def fresh(user: User) -> User:
 # --- steps -------------------------------------------------------------------------------------------
 
 async def log_in(user, email: str, password: str = PASSWORD) -> None:
-    """Open Log in, type the credentials, click Log in."""
+    """Open Log in, type the credentials, click Log in, and wait for the answer (a message or a new page)."""
     await user.open('/login')
+    pages_before = len(user.back_history)
     user.find(marker='login-email').type(email)
     user.find(marker='login-password').type(password)
     user.find(marker='login-submit').click()
-    await asyncio.sleep(0)
+    for _ in range(100):
+        if user.notify.messages or len(user.back_history) != pages_before:
+            break
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(0.05)
 
 
 async def settle(seconds: float = 0.3) -> None:
     """Let background work (argon2 in a thread, navigation) finish."""
     await asyncio.sleep(seconds)
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    """Wait until `condition()` holds (work that runs in a thread, like argon2, takes its time)."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    assert condition(), 'the condition did not become true in time'

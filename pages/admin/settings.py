@@ -1,0 +1,65 @@
+"""Settings: approval rules, delegation and the portal's name and addresses."""
+from __future__ import annotations
+
+from typing import Any
+
+from nicegui import ui
+
+import session
+from components.forms import Feedback
+from components.frame import frame
+from workflows import DomainError, settings
+
+SECTIONS = [
+    ('API Consumer access', ['auto_approve_users', 'delegate_user_management', 'require_email_verification',
+                             'enable_org_registration', 'auto_approve_orgs']),
+    ('Applications', ['auto_approve_apps', 'delegate_app_management']),
+    ('General', ['portal_name', 'admin_email', 'base_url']),
+]
+
+HINTS = {
+    'admin_email': 'Where approval notices go. Empty: the PORTICO_ADMIN_EMAIL variable is used.',
+    'base_url': 'The address in email links, e.g. https://portal.example.com. Empty: PORTICO_BASE_URL is used.',
+}
+
+
+@ui.page('/admin/settings')
+@session.admin_required
+def settings_page() -> None:
+    me = session.current_user()
+    saved = settings.load()
+    inputs: dict[str, ui.element] = {}
+    with frame('Settings', me, admin=True):
+        for title, keys in SECTIONS:
+            with ui.card().classes('w-full max-w-3xl p-5 gap-2'):
+                ui.label(title).classes('text-lg font-semibold')
+                for key in keys:
+                    inputs[key] = _field(key, saved[key])
+        feedback = Feedback(inputs, marker='settings-error')
+
+        def save() -> None:
+            feedback.clear()
+            changes: dict[str, Any] = {key: element.value for key, element in inputs.items()
+                                       if element.value != saved[key]}
+            if not changes:
+                ui.notify('Nothing changed.')
+                return
+            try:
+                settings.update(dict(changes), by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            saved.update(settings.load())
+            ui.notify('Settings saved.', type='positive')
+
+        ui.button('Save', icon='save', on_click=save).props('unelevated no-caps').mark('settings-save')
+
+
+def _field(key: str, value: Any) -> ui.element:
+    if isinstance(settings.DEFAULTS[key], bool):
+        return ui.switch(settings.LABELS[key], value=bool(value)).mark(f'setting-{key}')
+    field = ui.input(settings.LABELS[key], value=value or '').props('outlined dense') \
+        .classes('w-full').mark(f'setting-{key}')
+    if key in HINTS:
+        field.props['hint'] = HINTS[key]
+    return field

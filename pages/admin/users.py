@@ -1,0 +1,156 @@
+"""API Consumers -> Users: search, status filter, Approve / Reject, Activate developer / Deactivate, Add new user."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import run, ui
+
+import session
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Organisation, OrgStatus, User, UserStatus
+from workflows import DomainError, passwords, registration, users
+
+FILTERS = {'': 'All', **UserStatus.LABELS}
+
+
+def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list[User], int]:
+    query = User.select(User, Organisation).join(Organisation)
+    if status:
+        query = query.where(User.status == status)
+    if search:
+        needle = search.lower()
+        query = query.where(User.email.contains(needle) | pw.fn.LOWER(User.first_name).contains(needle)
+                            | pw.fn.LOWER(User.last_name).contains(needle)
+                            | pw.fn.LOWER(Organisation.name).contains(needle))
+    rows = list(query.order_by(User.created_at.desc(), User.id.desc()).offset(offset).limit(limit))
+    return rows, query.count()
+
+
+@ui.page('/admin/users')
+@session.admin_required
+def users_page(status: str = '') -> None:
+    me = session.current_user()
+    status = status if status in FILTERS else ''
+    state = {'status': status}
+    with frame('Users', me, admin=True):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.toggle(FILTERS, value=status, on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
+                .props('no-caps unelevated toggle-color=primary dense').mark('users-filter')
+            ui.button('Add new user', icon='person_add', on_click=lambda: add_user_dialog(table)) \
+                .props('unelevated no-caps').mark('users-add')
+
+        def act(action, target: User, message: str) -> None:
+            try:
+                action(User.get_by_id(target.id), by=session.current_user())
+            except (DomainError, User.DoesNotExist) as error:
+                ui.notify(str(error) or 'This user no longer exists.', type='negative')
+            else:
+                ui.notify(message, type='positive')
+            table.refresh()
+
+        def actions(user: User) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                if user.status == UserStatus.PENDING_APPROVAL:
+                    ui.button('Approve', on_click=lambda u=user: act(registration.approve, u, f'{u.email} approved.')) \
+                        .props('flat dense no-caps color=positive').mark(f'approve-{user.email}')
+                    ui.button('Reject', on_click=lambda u=user: reject_dialog(u, table)) \
+                        .props('flat dense no-caps color=negative').mark(f'reject-{user.email}')
+                elif user.status == UserStatus.INACTIVE:
+                    ui.button('Activate developer',
+                              on_click=lambda u=user: act(registration.activate, u, f'{u.email} activated.')) \
+                        .props('flat dense no-caps').mark(f'activate-{user.email}')
+                elif user.status == UserStatus.ACTIVE and user.id != me.id:
+                    ui.button('Deactivate',
+                              on_click=lambda u=user: act(registration.deactivate, u, f'{u.email} deactivated.')) \
+                        .props('flat dense no-caps color=grey-8').mark(f'deactivate-{user.email}')
+                if user.status == UserStatus.INVITED:
+                    with ui.button('More Options', icon='expand_more').props('flat dense no-caps') \
+                            .mark(f'more-{user.email}'):
+                        with ui.menu():
+                            ui.menu_item('Send invite', on_click=lambda u=user: act(
+                                users.send_invite, u, f'Invitation sent to {u.email}.')).mark(f'invite-{user.email}')
+
+        def who(user: User) -> None:
+            ui.label(user.full_name).classes('font-medium')
+            ui.label(user.email).classes('text-xs text-grey-7')
+
+        table = PagedTable([
+            Column('User', who, '1.6fr'),
+            Column('Organization', lambda u: ui.label(u.organisation.name), '1fr'),
+            Column('Status', lambda u: status_chip(u.status, UserStatus.LABELS[u.status]), '9rem'),
+            Column('Role', lambda u: ui.label('Portal admin' if u.is_portal_admin else
+                                              ('Super admin' if u.role == 'super_admin' else 'Developer')), '7rem'),
+            Column('Registered', lambda u: ui.label(u.created_at.strftime('%Y-%m-%d')), '6rem'),
+            Column('', actions, '13rem'),
+        ], lambda search, offset, limit: fetch_users(search, state['status'], offset, limit),
+            empty='No users here. Developers who register appear in this list; use "Add new user" to add one.',
+            search_label='Search by name, email or organization', marker='users')
+
+
+def reject_dialog(target: User, table: PagedTable) -> None:
+    with ui.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Reject the registration of {target.email}?').classes('font-semibold')
+        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined').classes('w-full') \
+            .mark('reject-reason')
+        feedback = Feedback({'reason': reason})
+
+        def confirm() -> None:
+            feedback.clear()
+            try:
+                registration.reject(User.get_by_id(target.id), by=session.current_user(), reason=reason.value)
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{target.email} rejected.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Reject', on_click=confirm).props('unelevated no-caps color=negative').mark('reject-confirm')
+    dialog.open()
+
+
+def add_user_dialog(table: PagedTable) -> None:
+    organisations = {org.id: org.name for org in Organisation.select()
+                     .where(Organisation.status == OrgStatus.ACTIVE).order_by(~Organisation.is_default, Organisation.name)}
+    with ui.dialog() as dialog, ui.card().classes('w-[30rem]'):
+        ui.label('Add user').classes('text-lg font-semibold')
+        with ui.row().classes('w-full no-wrap gap-3'):
+            first = ui.input('First name').props('outlined').classes('grow').mark('new-first')
+            last = ui.input('Last name').props('outlined').classes('grow').mark('new-last')
+        email = ui.input('Email').props('outlined').classes('w-full').mark('new-email')
+        organisation = ui.select(organisations, value=next(iter(organisations)), label='Organization') \
+            .props('outlined').classes('w-full').mark('new-organisation')
+        password = ui.input('Set password', password=True).props('outlined autocomplete=new-password') \
+            .classes('w-full').mark('new-password')
+        must_change = ui.checkbox('User must change password at the next login').mark('new-must-change')
+        invite = ui.checkbox('Send invite (only without a password)').mark('new-send-invite')
+        feedback = Feedback({'first_name': first, 'last_name': last, 'email': email, 'organisation': organisation,
+                             'password': password})
+
+        async def save() -> None:
+            feedback.clear()
+            try:
+                password_hash = None
+                if password.value:
+                    if invite.value:
+                        raise DomainError('Either set a password or send an invite, not both.', 'password')
+                    passwords.check_policy(password.value)
+                    password_hash = await run.io_bound(passwords.hash_password, password.value)
+                user = users.create_user(first.value, last.value, email.value, organisation.value,
+                                         by=session.current_user(), password_hash=password_hash,
+                                         must_change_password=must_change.value, send_invite=invite.value)
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{user.email} added' + (' and invited.' if invite.value else '.'), type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('new-save')
+    dialog.open()

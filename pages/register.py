@@ -1,0 +1,215 @@
+"""Register (Create an Account), the verification link, Forgot Password?, Reset, and accepting an invite."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+import session
+from components.forms import Feedback
+from components.frame import frame
+from workflows import DomainError, passwords, password_reset, registration, settings, tokens, users
+
+
+def _client_key() -> str:
+    request = ui.context.client.request
+    return request.client.host if request and request.client else ''
+
+
+def _password_inputs(prefix: str) -> tuple[ui.input, ui.input]:
+    password = ui.input('Password', password=True, password_toggle_button=True) \
+        .props(f'outlined autocomplete=new-password hint="At least {passwords.MIN_LENGTH} characters"') \
+        .classes('w-full').mark(f'{prefix}-password')
+    confirm = ui.input('Confirm password', password=True).props('outlined autocomplete=new-password') \
+        .classes('w-full').mark(f'{prefix}-confirm')
+    return password, confirm
+
+
+def _outcome_card(outcome: str, email: str) -> None:
+    with ui.card().classes('w-[32rem] p-6 gap-3').mark(f'outcome-{outcome}'):
+        if outcome == registration.Outcome.VERIFY_EMAIL:
+            ui.icon('mark_email_unread', color='primary').classes('text-4xl')
+            ui.label('Check your inbox').classes('text-lg font-semibold')
+            ui.label(f'We sent a link to {email}. Open it to confirm your address and finish the registration.')
+        elif outcome == registration.Outcome.ACTIVE:
+            ui.icon('check_circle', color='positive').classes('text-4xl')
+            ui.label('Your account is active').classes('text-lg font-semibold')
+            ui.label('You can log in straight away.')
+            ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps') \
+                .mark('outcome-login')
+        else:
+            ui.icon('hourglass_top', color='orange').classes('text-4xl')
+            ui.label('Waiting for approval').classes('text-lg font-semibold')
+            ui.label('Your email address is confirmed. An administrator must approve your registration; '
+                     'we will email you as soon as that happens.')
+
+
+@ui.page('/register')
+def register_page() -> None:
+    me = session.current_user()
+    with frame('Create an Account', me):
+        area = ui.column().classes('w-full items-start')
+        with area, ui.card().classes('w-[32rem] p-6 gap-3').mark('register-card'):
+            with ui.row().classes('w-full no-wrap gap-3'):
+                first = ui.input('First name').props('outlined autocomplete=given-name').classes('grow') \
+                    .mark('register-first')
+                last = ui.input('Last name').props('outlined autocomplete=family-name').classes('grow') \
+                    .mark('register-last')
+            email = ui.input('Email').props('outlined autocomplete=email').classes('w-full').mark('register-email')
+            password, confirm = _password_inputs('register')
+            fields = {'first_name': first, 'last_name': last, 'email': email, 'password': password,
+                      'confirm': confirm}
+            organisations = registration.organisations_to_join()
+            if organisations:
+                choice = ui.select({0: 'None: I am an individual developer',
+                                    **{org.id: org.name for org in organisations}}, value=0,
+                                   label='Organization to join (optional)').props('outlined') \
+                    .classes('w-full').mark('register-organisation')
+                ui.label('Joining an organization needs the approval of its administrators.') \
+                    .classes('text-xs text-grey-7')
+                fields['organisation'] = choice
+            else:
+                choice = None
+            feedback = Feedback(fields, marker='register-error')
+
+            async def submit() -> None:
+                feedback.clear()
+                try:
+                    passwords.check_policy(password.value or '', confirm.value or '')
+                    password_hash = await run.io_bound(passwords.hash_password, password.value)
+                    user, outcome = registration.register(first.value, last.value, email.value, password_hash,
+                                                          choice.value if choice else None)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                area.clear()
+                with area:
+                    _outcome_card(outcome, user.email)
+
+            ui.button('Register to developer portal', on_click=submit).props('unelevated no-caps') \
+                .classes('w-full').mark('register-submit')
+            with ui.row().classes('text-sm gap-1'):
+                ui.label('Have an account?')
+                ui.link('Log in', '/login')
+
+
+@ui.page('/auth/verify')
+def verify_page(token: str = '') -> None:
+    # a button, not the GET itself, uses the link: mail scanners that prefetch links must not verify
+    with frame('Confirm your email', session.current_user()):
+        area = ui.column().classes('w-full items-start')
+        try:
+            tokens.peek(tokens.VERIFY, token)
+        except DomainError as error:
+            with area:
+                ui.label(str(error)).classes('text-negative').mark('verify-invalid')
+                ui.link('Register', '/register')
+            return
+
+        def confirm() -> None:
+            area.clear()
+            with area:
+                try:
+                    user, outcome = registration.verify_email(token)
+                except DomainError as error:
+                    ui.label(str(error)).classes('text-negative').mark('verify-invalid')
+                    return
+                _outcome_card(outcome, user.email)
+
+        with area, ui.card().classes('w-[32rem] p-6 gap-3'):
+            ui.label('One more step: confirm that this email address is yours.')
+            ui.button('Confirm my email address', on_click=confirm).props('unelevated no-caps') \
+                .mark('verify-confirm')
+
+
+@ui.page('/auth/forgot')
+def forgot_page() -> None:
+    with frame('Forgot Password?', session.current_user()):
+        with ui.card().classes('w-96 p-6 gap-3') as card:
+            ui.label('Enter the email address of your account and we will send you a link to choose a new '
+                     'password.').classes('text-grey-8')
+            email = ui.input('Email').props('outlined autocomplete=email').classes('w-full').mark('forgot-email')
+            feedback = Feedback({'email': email})
+
+            def submit() -> None:
+                feedback.clear()
+                try:
+                    answer = password_reset.request_reset(email.value, _client_key())
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                card.clear()
+                with card:
+                    ui.icon('mark_email_read', color='primary').classes('text-4xl')
+                    ui.label(answer).mark('forgot-answer')
+                    ui.link('Back to Log in', '/login')
+
+            ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('forgot-submit')
+
+
+@ui.page('/auth/reset/code')
+def reset_page(token: str = '') -> None:
+    with frame('Reset your password', session.current_user()):
+        try:
+            tokens.peek(tokens.RESET, token)
+        except DomainError as error:
+            ui.label(str(error)).classes('text-negative').mark('reset-invalid')
+            ui.link('Ask for a new link', '/auth/forgot')
+            return
+        with ui.card().classes('w-96 p-6 gap-3') as card:
+            password, confirm = _password_inputs('reset')
+            feedback = Feedback({'password': password, 'confirm': confirm})
+
+            async def submit() -> None:
+                feedback.clear()
+                try:
+                    passwords.check_policy(password.value or '', confirm.value or '')
+                    password_hash = await run.io_bound(passwords.hash_password, password.value)
+                    password_reset.reset_password(token, password_hash)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                session.sign_out()
+                card.clear()
+                with card:
+                    ui.icon('check_circle', color='positive').classes('text-4xl')
+                    ui.label('Your password was reset.').mark('reset-done')
+                    ui.button('Login again', on_click=lambda: ui.navigate.to('/login')) \
+                        .props('unelevated no-caps').mark('reset-login-again')
+
+            ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('reset-submit')
+
+
+@ui.page('/auth/invite')
+def invite_page(token: str = '') -> None:
+    with frame('Accept your invitation', session.current_user()):
+        try:
+            invited = users.invitation(token)
+        except DomainError as error:
+            ui.label(str(error)).classes('text-negative').mark('invite-invalid')
+            return
+        org = invited.organisation
+        if not org.is_default:
+            ui.label(f'You are invited to join {org.name} on {settings.get("portal_name")}.') \
+                .classes('text-grey-8').mark('invite-organisation')
+        with ui.card().classes('w-[32rem] p-6 gap-3'):
+            ui.input('Email', value=invited.email).props('outlined readonly').classes('w-full').mark('invite-email')
+            with ui.row().classes('w-full no-wrap gap-3'):
+                first = ui.input('First name', value=invited.first_name).props('outlined').classes('grow') \
+                    .mark('invite-first')
+                last = ui.input('Last name', value=invited.last_name).props('outlined').classes('grow') \
+                    .mark('invite-last')
+            password, confirm = _password_inputs('invite')
+            feedback = Feedback({'first_name': first, 'last_name': last, 'password': password, 'confirm': confirm})
+
+            async def submit() -> None:
+                feedback.clear()
+                try:
+                    passwords.check_policy(password.value or '', confirm.value or '')
+                    password_hash = await run.io_bound(passwords.hash_password, password.value)
+                    users.accept_invite(token, first.value, last.value, password_hash)
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ui.navigate.to('/dashboard')
+
+            ui.button('Create my account', on_click=submit).props('unelevated no-caps').classes('w-full') \
+                .mark('invite-submit')

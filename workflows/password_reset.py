@@ -1,0 +1,43 @@
+"""Forgot Password? -> email -> Reset -> Login again (003 "Reset Password")."""
+from __future__ import annotations
+
+from db.connection import database
+from db.models import User, UserStatus
+from mail import outbox
+from session import end_all_sessions
+from workflows import DomainError, audit, is_clean_text, settings, throttle, tokens
+
+ANSWER = 'If an account exists for this address, we have sent it a link to reset the password. ' \
+         'The link works once, for one hour.'
+
+
+def request_reset(email: str, client_key: str = '') -> str:
+    """Email a reset link to an active account. The answer is the same whether or not it exists."""
+    email = (email or '').strip().lower()
+    if not email or '@' not in email or len(email) > 254 or not is_clean_text(email):
+        raise DomainError('Enter the email address of your account.', 'email')
+    keys = [f'reset:{email}'] + ([f'reset-client:{client_key}'] if client_key else [])
+    throttle.check(keys, 'Too many reset requests. Please wait a few minutes before asking again.')
+    with database.atomic():
+        throttle.hit(keys)
+        user = User.get_or_none((User.email == email) & (User.status == UserStatus.ACTIVE))
+        if user is not None:
+            tokens.revoke_all(tokens.RESET, user)
+            raw = tokens.issue(tokens.RESET, user)
+            outbox.queue('reset', user.email, first_name=user.first_name,
+                         secret={'link': f'{settings.base_url()}/auth/reset/code?token={raw}'})
+            audit.record(user, 'password.reset_request', user)
+    return ANSWER
+
+
+def reset_password(raw_token: str, password_hash: str) -> User:
+    """Set the new password; every session of the user ends (log in again)."""
+    with database.atomic():
+        token = tokens.consume(tokens.RESET, raw_token)
+        user = User.get_or_none((User.id == token.user_id) & (User.status == UserStatus.ACTIVE))
+        if user is None:
+            raise tokens.InvalidToken()
+        User.update(password_hash=password_hash, must_change_password=False).where(User.id == user.id).execute()
+        end_all_sessions(user)
+        audit.record(user, 'password.reset', user)
+    return user

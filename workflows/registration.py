@@ -1,0 +1,205 @@
+"""Self registration (000 "API consumer user registration workflow", cases 1-4; 003 "Self Registration").
+
+The form creates a pending registration, not a usable account: a User row whose status is
+pending_verification. The verification link proves the address; then either auto-approval activates
+the account, or it waits in the queue for the API admin (case 3) or, with delegated user management
+and a chosen organisation, for that organisation's admins as well (case 4).
+"""
+from __future__ import annotations
+
+from db import bootstrap, clock
+from db.connection import database
+from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
+from mail import outbox
+from session import can, end_all_sessions, ensure, is_portal_admin, is_super_admin_of
+from workflows import AlreadyDecided, DomainError, NotFound, audit, settings, tokens
+from workflows.accounts import clean_email, clean_name
+
+
+class Outcome:
+    """What the registrant is told after a step."""
+    VERIFY_EMAIL = 'verify_email'
+    ACTIVE = 'active'
+    PENDING_APPROVAL = 'pending_approval'
+
+
+def organisations_to_join() -> list[Organisation]:
+    """The organisations a registrant may pick: only offered with delegated user management."""
+    if not settings.get('delegate_user_management'):
+        return []
+    return list(Organisation.select().where((Organisation.status == OrgStatus.ACTIVE) & ~Organisation.is_default)
+                .order_by(Organisation.name))
+
+
+def register(first_name: str, last_name: str, email: str, password_hash: str,
+             organisation_id: int | None = None) -> tuple[User, str]:
+    """Create a pending registration; returns it and what to tell the registrant.
+
+    The caller checks the password policy and hashes the password (slow) beforehand."""
+    first_name = clean_name(first_name, 'first name', 'first_name')
+    last_name = clean_name(last_name, 'last name', 'last_name')
+    email = clean_email(email)
+    values = settings.load()
+    with database.atomic():
+        organisation = _organisation_to_join(organisation_id, values)
+        _free_address_or_raise(email)
+        user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
+                           status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation)
+        Membership.create(user=user, team=bootstrap.default_team(organisation))
+        audit.record(user, 'registration.create', user, organisation=organisation.name)
+        if values['require_email_verification']:
+            raw = tokens.issue(tokens.VERIFY, user)
+            outbox.queue('verify', email, first_name=first_name,
+                         secret={'link': f'{settings.base_url()}/auth/verify?token={raw}'})
+            return user, Outcome.VERIFY_EMAIL
+        return user, _after_verification(user, values)
+
+
+def verify_email(raw_token: str) -> tuple[User, str]:
+    """The registrant followed the link in the verification email."""
+    values = settings.load()
+    with database.atomic():
+        token = tokens.consume(tokens.VERIFY, raw_token)
+        user = User.get_or_none(User.id == token.user_id)
+        if user is None or user.status != UserStatus.PENDING_VERIFICATION:
+            raise tokens.InvalidToken()
+        return user, _after_verification(user, values)
+
+
+def _after_verification(user: User, values: dict) -> str:
+    joins_organisation = not user.organisation.is_default
+    # an organisation's members are its own decision: joining one always needs an approval
+    if values['auto_approve_users'] and not joins_organisation:
+        _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
+        outbox.queue('created', user.email, first_name=user.first_name, email=user.email,
+                     login_link=f'{settings.base_url()}/login')
+        audit.record(user, 'registration.activate', user, auto=True)
+        return Outcome.ACTIVE
+    _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL, by=None)
+    outbox.queue('pending', user.email, first_name=user.first_name)
+    for recipient, review_link in _approvers_to_notify(user, values):
+        outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
+                     registrant_email=user.email, review_link=review_link,
+                     organisation_part=f' to join {user.organisation.name}' if joins_organisation else '')
+    audit.record(user, 'registration.verified', user)
+    return Outcome.PENDING_APPROVAL
+
+
+def _approvers_to_notify(user: User, values: dict) -> list[tuple[str, str]]:
+    """000's table: the API admin address, or with delegation the organisation's contact address."""
+    base = settings.base_url()
+    if values['delegate_user_management'] and not user.organisation.is_default:
+        org = user.organisation
+        recipients = [org.contact_email] if org.contact_email else [
+            admin.email for admin in User.select(User.email).where(
+                (User.organisation == org) & (User.role == Role.SUPER_ADMIN) & (User.status == UserStatus.ACTIVE))]
+        return [(address, f'{base}/dashboard/users') for address in recipients]
+    address = values['admin_email'] or settings.admin_email()
+    recipients = [address] if address else [
+        admin.email for admin in User.select(User.email).where(User.is_portal_admin & (User.status == UserStatus.ACTIVE))]
+    return [(address, f'{base}/admin/users?status=pending_approval') for address in recipients]
+
+
+def approve(registrant: User, by: User) -> None:
+    """Approve -> account active + `created` email."""
+    ensure(by, 'decide_registration', registrant)
+    with database.atomic():
+        _set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.ACTIVE, by=by)
+        outbox.queue('created', registrant.email, first_name=registrant.first_name, email=registrant.email,
+                     login_link=f'{settings.base_url()}/login')
+        audit.record(by, 'registration.approve', registrant)
+
+
+def reject(registrant: User, by: User, reason: str = '') -> None:
+    """Reject -> rejection email; the address may register again later."""
+    ensure(by, 'decide_registration', registrant)
+    reason = (reason or '').strip()
+    if len(reason) > 500:
+        raise DomainError('The reason is too long (500 characters at most).', 'reason')
+    with database.atomic():
+        _set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.REJECTED, by=by)
+        outbox.queue('rejected', registrant.email, first_name=registrant.first_name,
+                     reason_part=f'\n\nReason: {reason}' if reason else '')
+        audit.record(by, 'registration.reject', registrant, reason=reason)
+
+
+def activate(target: User, by: User) -> None:
+    """Activate developer: an inactive account, or a registration waiting for approval."""
+    if target.status == UserStatus.PENDING_APPROVAL:
+        return approve(target, by)
+    ensure(by, 'manage_users')
+    with database.atomic():
+        _set_status(target, UserStatus.INACTIVE, UserStatus.ACTIVE, by=by)
+        audit.record(by, 'user.activate', target)
+
+
+def deactivate(target: User, by: User) -> None:
+    """Deactivate: the account can no longer sign in; open sessions end at once."""
+    ensure(by, 'manage_users')
+    if target.id == by.id:
+        raise DomainError('You cannot deactivate your own account.')
+    with database.atomic():
+        _set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
+        end_all_sessions(target)
+        audit.record(by, 'user.deactivate', target)
+
+
+def pending_for(user: User) -> list[User]:
+    """Registrations this user may decide (a portal admin: all; a delegated super admin: their org's)."""
+    query = User.select().where(User.status == UserStatus.PENDING_APPROVAL).order_by(User.created_at)
+    if is_portal_admin(user):
+        return list(query)
+    if settings.get('delegate_user_management') and is_super_admin_of(user, user.organisation_id):
+        return list(query.where(User.organisation == user.organisation_id))
+    return []
+
+
+def find_registrant(user_id: int, by: User) -> User:
+    """A registration by ID, as far as `by` may see it: another organisation's is 'not found'."""
+    registrant = User.get_or_none(User.id == user_id)
+    if registrant is None or not (can(by, 'manage_users') or can(by, 'decide_registration', registrant)):
+        raise NotFound('This registration')
+    return registrant
+
+
+def _set_status(user: User, expected: str, new: str, by: User | None) -> None:
+    """The only way a user's status changes: conditional on the current state, so one decider wins."""
+    won = (User.update(status=new, decided_by=by, decided_at=clock.now())
+           .where((User.id == user.id) & (User.status == expected)).execute())
+    if not won:
+        current = User.get_or_none(User.id == user.id)
+        if current is None:
+            raise NotFound('This account')
+        raise AlreadyDecided('This registration' if expected.startswith('pending') else 'This account')
+    user.status = new
+
+
+def _organisation_to_join(organisation_id: int | None, values: dict) -> Organisation:
+    default = bootstrap.default_organisation()
+    if not organisation_id or organisation_id == default.id:
+        return default
+    if not values['delegate_user_management']:
+        raise DomainError('Choosing an organisation is not enabled on this portal.', 'organisation')
+    org = Organisation.get_or_none((Organisation.id == organisation_id) & (Organisation.status == OrgStatus.ACTIVE))
+    if org is None:
+        raise DomainError('Choose an organisation from the list.', 'organisation')
+    return org
+
+
+def _free_address_or_raise(email: str) -> None:
+    """Duplicates are refused, also against a pending registration; a rejected address may register
+    again, and so may one whose verification link expired unused."""
+    existing = User.get_or_none(User.email == email)
+    if existing is None:
+        return
+    if existing.status == UserStatus.REJECTED or (
+            existing.status == UserStatus.PENDING_VERIFICATION and not _has_open_token(existing)):
+        existing.delete_instance(recursive=True)
+        return
+    raise DomainError('An account or a registration with this email address exists already. '
+                      'Log in, or use Forgot Password?', 'email')
+
+
+def _has_open_token(user: User) -> bool:
+    return Token.select().where((Token.user == user) & (Token.purpose == tokens.VERIFY) & Token.used_at.is_null()
+                                & (Token.expires_at > clock.now())).exists()

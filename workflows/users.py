@@ -1,0 +1,94 @@
+"""Users created by a portal admin (003 "Invite a New User"): set a password, or send an invite, not both."""
+from __future__ import annotations
+
+from db import bootstrap
+from db.connection import database
+from db.models import Membership, Organisation, OrgStatus, Role, User, UserStatus
+from mail import outbox
+from session import ensure, start
+from workflows import DomainError, NotFound, audit, settings, tokens
+from workflows.accounts import clean_email, clean_name
+
+
+def create_user(first_name: str, last_name: str, email: str, organisation_id: int | None, by: User, *,
+                password_hash: str | None = None, must_change_password: bool = False,
+                send_invite: bool = False) -> User:
+    """Add new user. With a password the account is active at once; without, it waits for an invite."""
+    ensure(by, 'manage_users')
+    if password_hash and send_invite:
+        raise DomainError('Either set a password or send an invite, not both.', 'password')
+    if must_change_password and not password_hash:
+        raise DomainError('"User must change password" needs a password to be set.', 'password')
+    first_name = clean_name(first_name, 'first name', 'first_name')
+    last_name = clean_name(last_name, 'last name', 'last_name')
+    email = clean_email(email)
+    with database.atomic():
+        org = _organisation(organisation_id)
+        if User.select().where(User.email == email).exists():
+            raise DomainError('A user with this email address exists already.', 'email')
+        user = User.create(email=email, first_name=first_name, last_name=last_name, organisation=org,
+                           role=Role.TEAM_MEMBER, password_hash=password_hash,
+                           status=UserStatus.ACTIVE if password_hash else UserStatus.INVITED,
+                           must_change_password=must_change_password)
+        Membership.create(user=user, team=bootstrap.default_team(org))
+        audit.record(by, 'user.create', user, organisation=org.name, password_set=bool(password_hash))
+        if send_invite:
+            _queue_invite(user, by)
+    return user
+
+
+def send_invite(user: User, by: User) -> None:
+    """More Options -> Send invite: only for a user without a password (a newer link replaces older ones)."""
+    ensure(by, 'manage_users')
+    with database.atomic():
+        user = User.get_or_none(User.id == user.id)
+        if user is None:
+            raise NotFound('This user')
+        if user.status != UserStatus.INVITED or user.password_hash:
+            raise DomainError('This user has a password already; an invite is only for users without one.')
+        _queue_invite(user, by)
+
+
+def _queue_invite(user: User, by: User) -> None:
+    tokens.revoke_all(tokens.INVITE, user)
+    raw = tokens.issue(tokens.INVITE, user)
+    org = user.organisation
+    outbox.queue('invite', user.email, first_name=user.first_name, inviter_name=by.full_name,
+                 organisation_part='' if org.is_default else f' as a member of {org.name}',
+                 secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
+    audit.record(by, 'user.invite', user)
+
+
+def invitation(raw_token: str) -> User:
+    """The invited user behind a link, without using it up (to show the form)."""
+    token = tokens.peek(tokens.INVITE, raw_token)
+    user = User.get_or_none(User.id == token.user_id)
+    if user is None or user.status != UserStatus.INVITED:
+        raise tokens.InvalidToken()
+    return user
+
+
+def accept_invite(raw_token: str, first_name: str, last_name: str, password_hash: str) -> User:
+    """The invited user chose a password: the account is active and this browser signed in."""
+    first_name = clean_name(first_name, 'first name', 'first_name')
+    last_name = clean_name(last_name, 'last name', 'last_name')
+    with database.atomic():
+        token = tokens.consume(tokens.INVITE, raw_token)
+        won = (User.update(status=UserStatus.ACTIVE, password_hash=password_hash, first_name=first_name,
+                           last_name=last_name)
+               .where((User.id == token.user_id) & (User.status == UserStatus.INVITED)).execute())
+        if not won:
+            raise tokens.InvalidToken()
+        user = User.get_by_id(token.user_id)
+        audit.record(user, 'user.accept_invite', user)
+        start(user)
+    return user
+
+
+def _organisation(organisation_id: int | None) -> Organisation:
+    if not organisation_id:
+        return bootstrap.default_organisation()
+    org = Organisation.get_or_none((Organisation.id == organisation_id) & (Organisation.status == OrgStatus.ACTIVE))
+    if org is None:
+        raise DomainError('Choose an organisation from the list.', 'organisation')
+    return org
