@@ -41,7 +41,8 @@ def build_app(cfg: config.Config) -> None:
         problem = transport.reachable() if hasattr(transport, 'reachable') else None
         if problem:
             print(f'portico: {problem}; emails stay queued until it answers', file=sys.stderr)
-        background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
+        task = background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
+        app.on_shutdown(task.cancel)
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
             print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'

@@ -6,6 +6,10 @@ import os
 import shutil
 import pytest
 
+# cheap argon2 for tests only (the production cost is the default in workflows/passwords.py)
+os.environ.setdefault('PORTICO_TEST_ARGON2_MEMORY_KIB', '1024')
+os.environ.setdefault('PORTICO_TEST_ARGON2_ROUNDS', '1')
+
 import config
 from db import clock
 from tests.utils import Mailbox, reset_postgres
@@ -21,7 +25,7 @@ def portico_env(tmp_path, monkeypatch):
         url = pg_url
     else:
         url = f'sqlite:///{data_dir / "portico.db"}'
-    for name in [n for n in os.environ if n.startswith('PORTICO_') and n != 'PORTICO_TEST_DATABASE_URL']:
+    for name in [n for n in os.environ if n.startswith('PORTICO_') and not n.startswith('PORTICO_TEST_')]:
         monkeypatch.delenv(name)
     monkeypatch.setenv('PORTICO_DATA_DIR', str(data_dir))
     monkeypatch.setenv('PORTICO_DATABASE_URL', url)

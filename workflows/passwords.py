@@ -1,11 +1,16 @@
 """Password hashing (argon2 through passlib) and the password policy."""
 from __future__ import annotations
 
+import os
+
 from passlib.context import CryptContext
 
 from workflows import DomainError, is_clean_text
 
-context = CryptContext(schemes=['argon2'], deprecated='auto')
+# argon2's cost can be lowered for test suites only (like Django's test hashers); never in production
+context = CryptContext(schemes=['argon2'], deprecated='auto',
+                       argon2__memory_cost=int(os.environ.get('PORTICO_TEST_ARGON2_MEMORY_KIB', 65536)),
+                       argon2__rounds=int(os.environ.get('PORTICO_TEST_ARGON2_ROUNDS', 3)))
 MIN_LENGTH = 10
 MAX_LENGTH = 256
 # verified against when the address is unknown, so that both answers take the same time

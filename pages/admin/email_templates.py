@@ -36,7 +36,7 @@ def email_templates_page() -> None:
                 ui.chip('default', color='grey').props('dense outline square').classes('text-xs') \
                     .mark(f'template-default-{key}')
 
-        with ui.dialog() as dialog, ui.card().classes('w-[48rem] max-w-full gap-3') as editor:
+        with ui.dialog() as dialog, ui.card().classes('gap-3').style('width: 62rem; max-width: 95vw') as editor:
             pass
 
         def edit(key: str) -> None:

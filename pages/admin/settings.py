@@ -18,6 +18,7 @@ SECTIONS = [
 ]
 
 HINTS = {
+    'portal_name': 'Shown in the header, the browser tab and the emails.',
     'admin_email': 'Where approval notices go. Empty: the PORTICO_ADMIN_EMAIL variable is used.',
     'base_url': 'The address in email links, e.g. https://portal.example.com. Empty: PORTICO_BASE_URL is used.',
 }
