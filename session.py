@@ -172,6 +172,8 @@ RULES: dict[str, Callable[[User | None, object], bool]] = {
     'manage_organisations': lambda user, _: is_portal_admin(user),
     'decide_registration': _may_decide_registration,
     'manage_org_members': lambda user, org: is_portal_admin(user) or is_super_admin_of(user, org),
+    'view_org_members': lambda user, org: is_portal_admin(user) or (
+        is_signed_in(user) and user.organisation_id == getattr(org, 'id', org)),
     'view_dashboard': lambda user, _: is_signed_in(user),
     'edit_profile': lambda user, target: is_signed_in(user) and getattr(target, 'id', None) == user.id,
 }

@@ -18,6 +18,8 @@ def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
     if user is None:
         return entries
     entries += [('Dashboard', '/dashboard', 'dashboard'), ('My apps', '/apps', 'vpn_key')]
+    if not user.organisation.is_default:
+        entries.append(('Users', '/dashboard/users', 'group'))
     if user.is_portal_admin:
         entries.append(('Admin', '/admin', 'admin_panel_settings'))
     return entries
@@ -70,6 +72,10 @@ def _account_area(user: User | None, values: dict) -> None:
         ui.button('Register', on_click=lambda: ui.navigate.to('/register')).props('unelevated no-caps') \
             .mark('nav-register')
         return
+    from workflows import organisations
+    if organisations.may_request(user):
+        ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
+            .props('outline no-caps').mark('nav-create-org')
     with ui.button(icon='account_circle').props('flat no-caps color=grey-9').mark('account-menu') as button:
         button.text = user.first_name
         with ui.menu():

@@ -115,6 +115,30 @@ class UserSession(BaseModel):
     last_seen_at = pw.DateTimeField(default=clock.now)
 
 
+# --- apps (credentials and access requests arrive with the catalog) --------------------------------
+
+class AppStatus:
+    PENDING = 'pending'
+    ACTIVE = 'active'
+    REJECTED = 'rejected'
+
+
+class App(BaseModel):
+    """A consumer application. Shared with its whole organisation, except in the default organisation."""
+    name = pw.CharField(max_length=100)
+    name_key = pw.CharField(max_length=100)
+    description = pw.TextField(default='')
+    organisation = pw.ForeignKeyField(Organisation, backref='apps', on_delete='CASCADE')
+    owner = pw.ForeignKeyField(User, backref='apps', null=True, on_delete='SET NULL')
+    status = pw.CharField(max_length=20, default=AppStatus.ACTIVE, index=True)
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    decided_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('organisation', 'name_key'), False), (('owner',), False))
+
+
 # --- portal configuration -------------------------------------------------------------------------
 
 class Setting(BaseModel):
@@ -195,5 +219,5 @@ class SchemaVersion(BaseModel):
     applied_at = pw.DateTimeField(default=clock.now)
 
 
-ALL_MODELS = [Organisation, Team, User, Membership, UserSession, Setting, EmailTemplate, Token,
+ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Setting, EmailTemplate, Token,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]

@@ -1,3 +1,3 @@
 """Importing this package registers every page."""
 from pages import auth, home, organisation, register  # noqa: F401
-from pages.admin import audit, email_templates, outbox, overview, settings, users  # noqa: F401
+from pages.admin import audit, email_templates, organisations, outbox, overview, settings, teams, users  # noqa: F401

@@ -1,12 +1,66 @@
-"""Dashboard -> Users: an organisation's members, and the registrations its super admins may decide."""
+"""Create an organization (001 step 1) and Dashboard -> Users (001 steps 3-4, and delegated approvals)."""
 from __future__ import annotations
 
 from nicegui import ui
 
 import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
 from components.frame import frame
-from db.models import User
-from workflows import DomainError, registration
+from db.models import Organisation, Role, User, UserStatus
+from workflows import DomainError, organisations, registration, teammates
+
+
+@ui.page('/organization/new')
+@session.login_required
+def new_organisation_page() -> None:
+    me = session.current_user()
+    with frame('Create an organization', me):
+        area = ui.column().classes('w-full items-start')
+        pending = organisations.pending_request_of(me)
+        if pending is not None:
+            with area:
+                _pending_card(pending)
+            return
+        if not organisations.may_request(me):
+            with area:
+                ui.label('Registering organizations is not available for your account.').mark('org-not-available')
+            return
+        with area, ui.card().classes('w-[32rem] p-6 gap-3'):
+            ui.label('Your organization lets your teammates share apps and credentials. You become its '
+                     'super admin and can invite them.').classes('text-grey-8')
+            name = ui.input('Organization name').props('outlined').classes('w-full').mark('org-name')
+            feedback = Feedback({'name': name})
+
+            def submit() -> None:
+                feedback.clear()
+                try:
+                    org, outcome = organisations.request_organisation(name.value, by=session.current_user())
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                area.clear()
+                with area:
+                    if outcome == organisations.Outcome.PROVISIONED:
+                        with ui.card().classes('w-[32rem] p-6 gap-3').mark('org-provisioned'):
+                            ui.icon('check_circle', color='positive').classes('text-4xl')
+                            ui.label(f'{org.name} is ready.').classes('text-lg font-semibold')
+                            ui.label('You are its super admin: invite your teammates from Dashboard -> Users.')
+                            ui.button('Invite teammates', on_click=lambda: ui.navigate.to('/dashboard/users')) \
+                                .props('unelevated no-caps')
+                    else:
+                        _pending_card(org)
+
+            ui.button('Create an organization', on_click=submit).props('unelevated no-caps').mark('org-submit')
+
+
+def _pending_card(org: Organisation) -> None:
+    with ui.card().classes('w-[32rem] p-6 gap-3').mark('org-pending'):
+        ui.icon('hourglass_top', color='orange').classes('text-4xl')
+        ui.label(f'{org.name} is waiting for approval').classes('text-lg font-semibold')
+        ui.label('An administrator of the portal reviews your request; we will email you the decision. '
+                 'Until then you cannot invite teammates.')
 
 
 @ui.page('/dashboard/users')
@@ -15,11 +69,112 @@ def organisation_users_page() -> None:
     me = session.current_user()
     with frame('Users', me):
         pending_registrations(me)
+        org = me.organisation
+        if org.is_default:
+            ui.label('You are an individual developer. Create an organization to work with teammates.') \
+                .classes('text-grey-8').mark('users-individual')
+            return
+        manage = session.can(me, 'manage_org_members', org)
+        if manage:
+            invite_form(org)
+        members_list(me, org, manage)
+
+
+def invite_form(org: Organisation) -> None:
+    with ui.card().classes('w-full p-4 gap-2').mark('invite-form'):
+        ui.label('Invite a teammate').classes('text-lg font-semibold')
+        with ui.row().classes('w-full items-start gap-2'):
+            first = ui.input('First name').props('outlined dense').classes('w-40').mark('teammate-first')
+            last = ui.input('Last name').props('outlined dense').classes('w-40').mark('teammate-last')
+            email = ui.input('Email').props('outlined dense').classes('w-64').mark('teammate-email')
+            role = ui.select(Role.LABELS, value=Role.TEAM_MEMBER, label='Role').props('outlined dense') \
+                .classes('w-40').mark('teammate-role')
+            feedback = Feedback({'first_name': first, 'last_name': last, 'email': email, 'role': role})
+
+            def send() -> None:
+                feedback.clear()
+                try:
+                    member = teammates.invite(org, first.value, last.value, email.value, role.value,
+                                              by=session.current_user())
+                except DomainError as error:
+                    feedback.show(error)
+                    return
+                ui.notify(f'Invitation sent to {member.email}.', type='positive')
+                ui.navigate.reload()
+
+            ui.button('Send invite', icon='send', on_click=send).props('unelevated no-caps').mark('teammate-send')
+
+
+def members_list(me: User, org: Organisation, manage: bool) -> None:
+    def act(action, *args, message: str) -> None:
+        try:
+            action(org, *args, by=session.current_user())
+        except DomainError as error:
+            ui.notify(str(error), type='negative')
+            return
+        ui.notify(message, type='positive')
+        ui.navigate.reload()
+
+    with ui.card().classes('w-full p-0').mark('members'):
+        with ui.row().classes('w-full px-4 pt-3'):
+            ui.label(f'Members of {org.name}').classes('text-lg font-semibold')
+        for member in teammates.members(org, by=me):
+            with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t') \
+                    .mark(f'member-{member.email}'):
+                with ui.column().classes('gap-0'):
+                    ui.label(member.full_name + (' (you)' if member.id == me.id else '')).classes('font-medium')
+                    ui.label(member.email).classes('text-xs text-grey-7')
+                with ui.row().classes('items-center gap-2'):
+                    ui.label(Role.LABELS[member.role]).classes('text-sm text-grey-8').mark(f'role-{member.email}')
+                    if member.status != UserStatus.ACTIVE:
+                        status_chip(member.status, UserStatus.LABELS[member.status])
+                    if not manage:
+                        continue
+                    if member.status == UserStatus.INVITED:
+                        ui.button('Resend', on_click=lambda m=member: act(
+                            teammates.resend, m.id, message=f'Invitation sent again to {m.email}.')) \
+                            .props('flat dense no-caps').mark(f'resend-{member.email}')
+                        ui.button('Revoke', on_click=lambda m=member: act(
+                            teammates.revoke, m.id, message=f'Invitation of {m.email} revoked.')) \
+                            .props('flat dense no-caps color=negative').mark(f'revoke-{member.email}')
+                    else:
+                        ui.button('Edit', on_click=lambda m=member: edit_dialog(org, m)) \
+                            .props('flat dense no-caps').mark(f'edit-{member.email}')
+                        ui.button('Remove', on_click=lambda m=member: act(
+                            teammates.remove, m.id, message=f'{m.email} was removed from {org.name}.')) \
+                            .props('flat dense no-caps color=negative').mark(f'remove-{member.email}')
+
+
+def edit_dialog(org: Organisation, member: User) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Edit {member.email}').classes('font-semibold')
+        first = ui.input('First name', value=member.first_name).props('outlined').classes('w-full') \
+            .mark('member-first')
+        last = ui.input('Last name', value=member.last_name).props('outlined').classes('w-full').mark('member-last')
+        role = ui.select(Role.LABELS, value=member.role, label='Role').props('outlined').classes('w-full') \
+            .mark('member-role')
+        feedback = Feedback({'first_name': first, 'last_name': last, 'role': role})
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                teammates.update(org, member.id, first.value, last.value, role.value, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify('Saved.', type='positive')
+            ui.navigate.reload()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('member-save')
+    dialog.open()
 
 
 def pending_registrations(me: User) -> None:
     pending = registration.pending_for(me)
-    if not pending:
+    if not pending or me.is_portal_admin:
         return
     with ui.card().classes('w-full p-4 gap-2').mark('pending-registrations'):
         ui.label('Registrations waiting for your approval').classes('text-lg font-semibold')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import pytest
 
 # cheap argon2 for tests only (the production cost is the default in workflows/passwords.py)
@@ -80,12 +81,13 @@ def nicegui_chrome_options(nicegui_chrome_options):
 
 @pytest.fixture
 async def user(user):
-    """NiceGUI's simulated user, whose notifications start empty on each opened page, so that
-    `should_see` cannot match a message left over from an earlier page."""
+    """NiceGUI's simulated user, whose notifications start empty on each page a test opens, so that
+    `should_see` cannot match a message left over from an earlier page (a reload by the app keeps them)."""
     original_open = user.open
 
     async def open_fresh(path: str, **kwargs):
-        user.notify.messages.clear()
+        if sys._getframe(1).f_globals.get('__name__', '').startswith('tests'):
+            user.notify.messages.clear()
         return await original_open(path, **kwargs)
 
     user.open = open_fresh

@@ -8,7 +8,7 @@ import pytest
 
 from db import clock
 from db.models import OutboxMessage, Setting, User, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, log_in, settle
+from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, settle
 from workflows import DomainError, registration, tokens
 
 ADMIN_ADDRESS = 'api-admin@provider.test'  # PORTICO_ADMIN_EMAIL in tests/conftest.py
@@ -28,8 +28,7 @@ async def register(user, email='new@consumer.test', *, first='Nora', last='Newma
     user.find(marker='register-password').type(password)
     user.find(marker='register-confirm').type(password if confirm is None else confirm)
     if organisation is not None:
-        user.find(marker='register-organisation').click()
-        user.find(organisation).click()
+        choose(user, 'register-organisation', organisation)
     user.find(marker='register-submit').click()
     await settle(0.4)
 

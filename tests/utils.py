@@ -171,3 +171,12 @@ async def until(condition, timeout: float = 5.0) -> None:
             return
         await asyncio.sleep(0.05)
     assert condition(), 'the condition did not become true in time'
+
+
+def choose(user, marker: str, label: str) -> None:
+    """Pick the option shown as `label` in the select with this marker (as a click on it would)."""
+    [select] = user.find(marker=marker).elements
+    options = select.options if isinstance(select.options, dict) else {o: o for o in select.options}
+    [value] = [key for key, text in options.items() if text == label]
+    with user.client:
+        select.value = value

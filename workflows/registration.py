@@ -94,10 +94,7 @@ def _approvers_to_notify(user: User, values: dict) -> list[tuple[str, str]]:
             admin.email for admin in User.select(User.email).where(
                 (User.organisation == org) & (User.role == Role.SUPER_ADMIN) & (User.status == UserStatus.ACTIVE))]
         return [(address, f'{base}/dashboard/users') for address in recipients]
-    address = values['admin_email'] or settings.admin_email()
-    recipients = [address] if address else [
-        admin.email for admin in User.select(User.email).where(User.is_portal_admin & (User.status == UserStatus.ACTIVE))]
-    return [(address, f'{base}/admin/users?status=pending_approval') for address in recipients]
+    return [(address, f'{base}/admin/users?status=pending_approval') for address in settings.admin_addresses()]
 
 
 def approve(registrant: User, by: User) -> None:

@@ -51,6 +51,16 @@ def admin_email() -> str:
     return get('admin_email') or config.current().admin_email
 
 
+def admin_addresses() -> list[str]:
+    """Where approval notices for the API admin go: the configured address, else every active portal admin."""
+    address = admin_email()
+    if address:
+        return [address]
+    from db.models import UserStatus
+    return [user.email for user in User.select(User.email).where(User.is_portal_admin
+                                                                  & (User.status == UserStatus.ACTIVE))]
+
+
 def base_url() -> str:
     return (get('base_url') or config.current().base_url).rstrip('/')
 

@@ -11,7 +11,7 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import AuditEvent, User
 
-DETAIL_LENGTH = 90
+DETAIL_LENGTH = 2000
 
 
 def fetch(search: str, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
@@ -33,18 +33,19 @@ def _who(event: AuditEvent) -> None:
 
 
 def _target(event: AuditEvent) -> None:
-    text = f'{event.target_type} #{event.target_id}' if event.target_type else '—'
+    text = event.target_type or '—'
+    if event.target_id is not None:
+        text += f' #{event.target_id}'
     ui.label(text).classes('text-grey-8')
 
 
 def _details(event: AuditEvent) -> None:
     if not event.detail:
         return
-    text = json.dumps(event.detail, sort_keys=True, ensure_ascii=False)
-    label = ui.label(text if len(text) <= DETAIL_LENGTH else text[:DETAIL_LENGTH - 1] + '…') \
-        .classes('font-mono text-xs text-grey-8')
-    if len(text) > DETAIL_LENGTH:
-        label.tooltip(text[:2000])
+    text = json.dumps(event.detail, sort_keys=True, ensure_ascii=False, separators=(', ', ': '))[:DETAIL_LENGTH]
+    label = ui.label(text).classes('font-mono text-xs text-grey-8 truncate')
+    if len(text) > 60:  # one line in the table, all of it on hover
+        label.tooltip(text)
 
 
 @ui.page('/admin/audit')

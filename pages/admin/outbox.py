@@ -6,6 +6,7 @@ from nicegui import ui
 
 import config
 import session
+from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
@@ -39,7 +40,7 @@ def outbox_page() -> None:
 
         def show(message: OutboxMessage) -> None:
             subject, body = worker.render(message, reveal_secrets=False)
-            with ui.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
+            with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
                 ui.label(subject).classes('text-lg font-semibold').mark('outbox-preview-subject')
                 ui.label(f'To: {message.recipient}').classes('text-grey-7')
                 ui.label(body).classes('whitespace-pre-wrap font-mono text-sm').mark('outbox-preview-body')

@@ -5,6 +5,7 @@ import peewee as pw
 from nicegui import run, ui
 
 import session
+from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
@@ -90,7 +91,7 @@ def users_page(status: str = '') -> None:
 
 
 def reject_dialog(target: User, table: PagedTable) -> None:
-    with ui.dialog() as dialog, ui.card().classes('w-96'):
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label(f'Reject the registration of {target.email}?').classes('font-semibold')
         reason = ui.textarea('Reason (optional, sent in the email)').props('outlined').classes('w-full') \
             .mark('reject-reason')
@@ -116,7 +117,7 @@ def reject_dialog(target: User, table: PagedTable) -> None:
 def add_user_dialog(table: PagedTable) -> None:
     organisations = {org.id: org.name for org in Organisation.select()
                      .where(Organisation.status == OrgStatus.ACTIVE).order_by(~Organisation.is_default, Organisation.name)}
-    with ui.dialog() as dialog, ui.card().classes('w-[30rem]'):
+    with dialogs.dialog() as dialog, ui.card().classes('w-[30rem]'):
         ui.label('Add user').classes('text-lg font-semibold')
         with ui.row().classes('w-full no-wrap gap-3'):
             first = ui.input('First name').props('outlined').classes('grow').mark('new-first')

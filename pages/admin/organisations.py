@@ -1,0 +1,139 @@
+"""API Consumers -> Organizations: pending requests with Approve / Reject, Add, edit, members, delete."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Organisation, OrgStatus, User
+from workflows import DomainError, organisations, teammates
+
+FILTERS = {'': 'All', OrgStatus.PENDING: 'Pending', OrgStatus.ACTIVE: 'Active', OrgStatus.REJECTED: 'Rejected'}
+
+
+def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]:
+    members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)
+    query = Organisation.select(Organisation, members.alias('member_count'))
+    if status:
+        query = query.where(Organisation.status == status)
+    if search:
+        query = query.where(Organisation.name_key.contains(search.lower()))
+    rows = list(query.order_by(Organisation.status != OrgStatus.PENDING, Organisation.is_default.desc(),
+                               Organisation.name).offset(offset).limit(limit))
+    return rows, query.count()
+
+
+@ui.page('/admin/organizations')
+@session.admin_required
+def organisations_page(status: str = '') -> None:
+    me = session.current_user()
+    state = {'status': status if status in FILTERS else ''}
+    with frame('Organizations', me, admin=True):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.toggle(FILTERS, value=state['status'],
+                      on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
+                .props('no-caps unelevated toggle-color=primary dense').mark('orgs-filter')
+            ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \
+                .props('unelevated no-caps').mark('orgs-add')
+
+        def act(action, org: Organisation, message: str) -> None:
+            try:
+                action(organisations.find(org.id), by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(message, type='positive')
+            table.refresh()
+
+        def actions(org: Organisation) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                if org.status == OrgStatus.PENDING:
+                    ui.button('Approve', on_click=lambda o=org: act(organisations.approve, o, f'{o.name} approved.')) \
+                        .props('flat dense no-caps color=positive').mark(f'approve-org-{org.name}')
+                    ui.button('Reject', on_click=lambda o=org: act(organisations.reject, o, f'{o.name} rejected.')) \
+                        .props('flat dense no-caps color=negative').mark(f'reject-org-{org.name}')
+                elif org.status == OrgStatus.ACTIVE:
+                    ui.button('Members', on_click=lambda o=org: members_dialog(o)) \
+                        .props('flat dense no-caps').mark(f'members-org-{org.name}')
+                    ui.button('Edit', on_click=lambda o=org: edit_dialog(o, table)) \
+                        .props('flat dense no-caps').mark(f'edit-org-{org.name}')
+                    if not org.is_default:
+                        ui.button('Delete', on_click=lambda o=org: confirm_delete(o, act)) \
+                            .props('flat dense no-caps color=negative').mark(f'delete-org-{org.name}')
+
+        def name_cell(org: Organisation) -> None:
+            ui.label(org.name + (' (default)' if org.is_default else '')).classes('font-medium')
+            if org.contact_email:
+                ui.label(org.contact_email).classes('text-xs text-grey-7')
+
+        table = PagedTable([
+            Column('Name', name_cell, '1.6fr'),
+            Column('Status', lambda o: status_chip(o.status), '7rem'),
+            Column('Members', lambda o: ui.label(str(o.member_count)), '6rem'),
+            Column('Created', lambda o: ui.label(o.created_at.strftime('%Y-%m-%d')), '6rem'),
+            Column('', actions, '15rem'),
+        ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
+            empty='No organizations here. Use "Add" to create one, or let developers request theirs.',
+            search_label='Search organizations', marker='orgs')
+
+
+def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label('Add an organization' if org is None else f'Edit {org.name}').classes('font-semibold')
+        name = ui.input('Name', value=org.name if org else '').props('outlined').classes('w-full').mark('org-edit-name')
+        contact = ui.input('Contact email (approval notices)', value=org.contact_email if org else '') \
+            .props('outlined').classes('w-full').mark('org-edit-contact')
+        feedback = Feedback({'name': name, 'email': contact})
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                if org is None:
+                    organisations.create_organisation(name.value, by=session.current_user(),
+                                                      contact_email=contact.value or '')
+                else:
+                    organisations.update_organisation(organisations.find(org.id), name.value, contact.value or '',
+                                                      by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify('Saved.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('org-edit-save')
+    dialog.open()
+
+
+def members_dialog(org: Organisation) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-[32rem]').mark('org-members'):
+        ui.label(f'Members of {org.name}').classes('font-semibold')
+        members = teammates.members(org, by=session.current_user())
+        if not members:
+            ui.label('No members yet.').classes('text-grey-7')
+        for member in members:
+            with ui.row().classes('w-full justify-between border-t pt-1'):
+                ui.label(f'{member.full_name} <{member.email}>')
+                ui.label(member.status.replace('_', ' ')).classes('text-grey-7 text-sm')
+        ui.button('Close', on_click=dialog.close).props('flat no-caps')
+    dialog.open()
+
+
+def confirm_delete(org: Organisation, act) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Delete {org.name}?').classes('font-semibold')
+        ui.label('Its members move back to the default organization as individual developers; '
+                 'its teams are deleted.').classes('text-grey-8')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Delete', on_click=lambda: (dialog.close(), act(
+                organisations.delete_organisation, org, f'{org.name} deleted.'))) \
+                .props('unelevated no-caps color=negative').mark('org-delete-confirm')
+    dialog.open()

@@ -1,0 +1,132 @@
+"""API Consumers -> Teams: the teams of each organisation; add, rename, delete, and move users between them."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Membership, Organisation, OrgStatus, Team, User
+from workflows import DomainError, organisations
+
+
+def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[list, int]:
+    members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)
+    query = Team.select(Team, Organisation, members.alias('member_count')).join(Organisation)
+    if org_id:
+        query = query.where(Team.organisation == org_id)
+    if search:
+        needle = search.lower()
+        query = query.where(pw.fn.LOWER(Team.name).contains(needle) | Organisation.name_key.contains(needle))
+    rows = list(query.order_by(Organisation.name, Team.is_default.desc(), Team.name).offset(offset).limit(limit))
+    return rows, query.count()
+
+
+@ui.page('/admin/teams')
+@session.admin_required
+def teams_page(organisation: int = 0) -> None:
+    me = session.current_user()
+    choices = {0: 'All organizations', **{org.id: org.name for org in Organisation.select()
+                                          .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name)}}
+    state = {'org': organisation if organisation in choices else 0}
+    with frame('Teams', me, admin=True):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.select(choices, value=state['org'], label='Organization',
+                      on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
+                .props('outlined dense').classes('w-72').mark('teams-org')
+            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], choices, table)) \
+                .props('unelevated no-caps').mark('teams-add')
+
+        def delete(team: Team) -> None:
+            try:
+                organisations.delete_team(Team.get_by_id(team.id), by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return
+            ui.notify(f'Team {team.name} deleted.', type='positive')
+            table.refresh()
+
+        def actions(team: Team) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                ui.button('Members', on_click=lambda t=team: members_dialog(t, table)).props('flat dense no-caps') \
+                    .mark(f'team-members-{team.organisation.name}-{team.name}')
+                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, choices, table)) \
+                    .props('flat dense no-caps').mark(f'team-rename-{team.organisation.name}-{team.name}')
+                if not team.is_default:
+                    ui.button('Delete', on_click=lambda t=team: delete(t)).props('flat dense no-caps color=negative') \
+                        .mark(f'team-delete-{team.organisation.name}-{team.name}')
+
+        table = PagedTable([
+            Column('Team', lambda t: ui.label(t.name + (' (default)' if t.is_default else '')), '1.3fr'),
+            Column('Organization', lambda t: ui.label(t.organisation.name), '1.3fr'),
+            Column('Members', lambda t: ui.label(str(t.member_count)), '6rem'),
+            Column('', actions, '15rem'),
+        ], lambda search, offset, limit: fetch(search, state['org'], offset, limit),
+            empty='No teams here. Every organization gets a default team; use "Add team" for more.',
+            search_label='Search teams', marker='teams')
+
+
+def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label('Add a team' if team is None else f'Rename {team.name}').classes('font-semibold')
+        org_choices = {key: value for key, value in choices.items() if key}
+        org = ui.select(org_choices, value=org_id or next(iter(org_choices), None), label='Organization') \
+            .props('outlined').classes('w-full').mark('team-org')
+        if team is not None:
+            org.disable()
+        name = ui.input('Name', value=team.name if team else '').props('outlined').classes('w-full').mark('team-name')
+        feedback = Feedback({'name': name})
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                if team is None:
+                    organisations.add_team(organisations.find(org.value or 0), name.value, by=session.current_user())
+                else:
+                    organisations.rename_team(Team.get_by_id(team.id), name.value, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify('Saved.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('team-save')
+    dialog.open()
+
+
+def members_dialog(team: Team, table: PagedTable) -> None:
+    """Everyone of the team's organisation, with the teams they are in; change them here."""
+    teams = {t.id: t.name for t in Team.select().where(Team.organisation == team.organisation_id).order_by(Team.name)}
+    people = list(User.select().where(User.organisation == team.organisation_id).order_by(User.first_name).limit(200))
+    memberships: dict[int, list[int]] = {}
+    for membership in Membership.select().where(Membership.user.in_([p.id for p in people])):
+        memberships.setdefault(membership.user_id, []).append(membership.team_id)
+    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem]').mark('team-members'):
+        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
+        if not people:
+            ui.label('This organization has no members yet.').classes('text-grey-7')
+        for person in people:
+            def save(event, person=person) -> None:
+                try:
+                    organisations.set_teams(User.get_by_id(person.id), list(event.value or []),
+                                            by=session.current_user())
+                except DomainError as error:
+                    ui.notify(str(error), type='negative')
+                    event.sender.value = memberships.get(person.id, [])
+                    return
+                memberships[person.id] = list(event.value)
+                ui.notify(f'Teams of {person.email} saved.', type='positive')
+                table.refresh()
+
+            with ui.row().classes('w-full items-center justify-between border-t pt-1 no-wrap'):
+                ui.label(f'{person.full_name} <{person.email}>').classes('grow')
+                ui.select(teams, value=memberships.get(person.id, []), multiple=True, on_change=save) \
+                    .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+        ui.button('Close', on_click=dialog.close).props('flat no-caps')
+    dialog.open()

@@ -1,0 +1,242 @@
+"""Consumer organisations: registration by a developer (001 steps 1-2), and the admin's side (003
+"Manage API Consumer Organizations", "Manually Create Organizations"): add, rename, delete, teams."""
+from __future__ import annotations
+
+from db import bootstrap, clock
+from db.connection import database
+from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
+from mail import outbox
+from session import PermissionDenied, ensure
+from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings
+
+NAME_MAX = 100
+
+
+class Outcome:
+    PROVISIONED = 'provisioned'
+    PENDING = 'pending'
+
+
+def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: str = 'organization') -> str:
+    """A name that is not empty, not too long, and unique (case-insensitive) among active and pending ones."""
+    name = ' '.join((name or '').split())
+    if not name:
+        raise DomainError(f'Enter the name of the {label}.', 'name')
+    if len(name) > NAME_MAX:
+        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+    if not is_clean_text(name):
+        raise DomainError('The name contains characters that are not allowed.', 'name')
+    query = Organisation.select().where((Organisation.name_key == name.lower())
+                                        & Organisation.status.in_([OrgStatus.ACTIVE, OrgStatus.PENDING]))
+    if exclude_id is not None:
+        query = query.where(Organisation.id != exclude_id)
+    if query.exists():
+        raise DomainError(f'An organization named "{name}" exists already.', 'name')
+    return name
+
+
+def may_request(user: User) -> bool:
+    """Whether "Create an organization" is offered to this user."""
+    return (settings.get('enable_org_registration') and user.status == UserStatus.ACTIVE
+            and user.organisation.is_default and not user.is_portal_admin)
+
+
+def pending_request_of(user: User) -> Organisation | None:
+    return Organisation.get_or_none((Organisation.requested_by == user) & (Organisation.status == OrgStatus.PENDING))
+
+
+def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
+    """Create an organization: provisioned at once with auto-approval, otherwise pending for the admins."""
+    values = settings.load()
+    if not values['enable_org_registration']:
+        raise PermissionDenied('Registering organizations is not enabled on this portal.')
+    if by.status != UserStatus.ACTIVE:
+        raise PermissionDenied()
+    if not by.organisation.is_default:
+        raise DomainError(f'You belong to {by.organisation.name} already.')
+    name = clean_org_name(name)
+    with database.atomic():
+        if pending_request_of(by) is not None:
+            raise DomainError('You have a pending organization request already; wait for the decision.')
+        org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.PENDING,
+                                  contact_email=by.email, requested_by=by)
+        audit.record(by, 'organisation.request', org, name=name)
+        if values['auto_approve_orgs']:
+            _provision(org, by, decided_by=None)
+            return org, Outcome.PROVISIONED
+        for address in settings.admin_addresses():
+            outbox.queue('org_request_admin_notice', address, organisation_name=name, requester_name=by.full_name,
+                         requester_email=by.email,
+                         review_link=f'{settings.base_url()}/admin/organizations?status=pending')
+        return org, Outcome.PENDING
+
+
+def approve(org: Organisation, by: User) -> None:
+    """Approve: the organisation is provisioned and its requester becomes its super admin."""
+    ensure(by, 'manage_organisations')
+    with database.atomic():
+        requester = User.get_or_none(User.id == org.requested_by_id)
+        _provision(org, requester, decided_by=by)
+        audit.record(by, 'organisation.approve', org)
+
+
+def reject(org: Organisation, by: User, reason: str = '') -> None:
+    ensure(by, 'manage_organisations')
+    reason = (reason or '').strip()[:500]
+    with database.atomic():
+        _decide(org, OrgStatus.REJECTED, by)
+        requester = User.get_or_none(User.id == org.requested_by_id)
+        if requester is not None:
+            outbox.queue('org_rejected', requester.email, first_name=requester.first_name, organisation_name=org.name,
+                         reason_part=f'\n\nReason: {reason}' if reason else '')
+        audit.record(by, 'organisation.reject', org, reason=reason)
+
+
+def _provision(org: Organisation, requester: User | None, decided_by: User | None) -> None:
+    _decide(org, OrgStatus.ACTIVE, decided_by)
+    team = Team.create(organisation=org, name='Default team', is_default=True)
+    if requester is None:
+        return
+    if requester.status == UserStatus.ACTIVE and requester.organisation.is_default:
+        _move(requester, org, team, Role.SUPER_ADMIN)
+    outbox.queue('org_approved', requester.email, first_name=requester.first_name, organisation_name=org.name,
+                 dashboard_link=f'{settings.base_url()}/dashboard/users')
+
+
+def _decide(org: Organisation, status: str, by: User | None) -> None:
+    won = (Organisation.update(status=status, decided_by=by, decided_at=clock.now())
+           .where((Organisation.id == org.id) & (Organisation.status == OrgStatus.PENDING)).execute())
+    if not won:
+        raise AlreadyDecided('This organization request')
+    org.status = status
+
+
+def _move(user: User, org: Organisation, team: Team, role: str) -> None:
+    Membership.delete().where(Membership.user == user).execute()
+    User.update(organisation=org, role=role).where(User.id == user.id).execute()
+    Membership.create(user=user, team=team)
+
+
+# --- the admin's side -------------------------------------------------------------------------------
+
+def create_organisation(name: str, by: User, contact_email: str = '') -> Organisation:
+    """Add: the organisation and its default team, at once."""
+    ensure(by, 'manage_organisations')
+    from workflows.accounts import clean_email
+    name = clean_org_name(name)
+    contact_email = clean_email(contact_email) if contact_email.strip() else ''
+    with database.atomic():
+        org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.ACTIVE,
+                                  contact_email=contact_email)
+        Team.create(organisation=org, name='Default team', is_default=True)
+        audit.record(by, 'organisation.create', org, name=name)
+    return org
+
+
+def update_organisation(org: Organisation, name: str, contact_email: str, by: User) -> None:
+    ensure(by, 'manage_organisations')
+    from workflows.accounts import clean_email
+    name = clean_org_name(name, exclude_id=org.id)
+    contact_email = clean_email(contact_email) if (contact_email or '').strip() else ''
+    with database.atomic():
+        Organisation.update(name=name, name_key=name.lower(), contact_email=contact_email) \
+            .where(Organisation.id == org.id).execute()
+        audit.record(by, 'organisation.update', org, name=name)
+
+
+def delete_organisation(org: Organisation, by: User) -> int:
+    """Delete an organisation; its users go back to the default organisation. Returns how many moved."""
+    ensure(by, 'manage_organisations')
+    if org.is_default:
+        raise DomainError('The default organization cannot be deleted.')
+    with database.atomic():
+        default = bootstrap.default_organisation()
+        team = bootstrap.default_team(default)
+        members = list(User.select().where(User.organisation == org))
+        for member in members:
+            if member.status == UserStatus.INVITED:
+                member.delete_instance(recursive=True)
+            else:
+                _move(member, default, team, Role.TEAM_MEMBER)
+        Organisation.update(requested_by=None).where(Organisation.id == org.id).execute()
+        org.delete_instance(recursive=True)
+        audit.record(by, 'organisation.delete', org, name=org.name, moved=len(members))
+    return len(members)
+
+
+def find(org_id: int) -> Organisation:
+    org = Organisation.get_or_none(Organisation.id == org_id)
+    if org is None:
+        raise NotFound('This organization')
+    return org
+
+
+def add_team(org: Organisation, name: str, by: User) -> Team:
+    ensure(by, 'manage_organisations')
+    name = _team_name(org, name)
+    with database.atomic():
+        team = Team.create(organisation=org, name=name)
+        audit.record(by, 'team.create', team, organisation=org.name, name=name)
+    return team
+
+
+def rename_team(team: Team, name: str, by: User) -> None:
+    """Any team may be renamed, the default team too (003's note)."""
+    ensure(by, 'manage_organisations')
+    name = _team_name(team.organisation, name, exclude_id=team.id)
+    with database.atomic():
+        Team.update(name=name).where(Team.id == team.id).execute()
+        audit.record(by, 'team.rename', team, name=name)
+
+
+def delete_team(team: Team, by: User) -> None:
+    """A team other than the default one; its members stay in the default team."""
+    ensure(by, 'manage_organisations')
+    if team.is_default:
+        raise DomainError('The default team of an organization cannot be deleted.')
+    with database.atomic():
+        default_team = bootstrap.default_team(team.organisation)
+        for membership in Membership.select().where(Membership.team == team):
+            if not Membership.select().where((Membership.user == membership.user_id)
+                                             & (Membership.team != team)).exists():
+                Membership.create(user=membership.user_id, team=default_team)
+        team.delete_instance(recursive=True)
+        audit.record(by, 'team.delete', team, name=team.name)
+
+
+def set_teams(user: User, team_ids: list[int], by: User) -> None:
+    """Move a user between the teams of their organisation; a user is in one or more teams."""
+    ensure(by, 'manage_organisations')
+    teams = list(Team.select().where((Team.id.in_(team_ids)) & (Team.organisation == user.organisation_id)))
+    if not teams:
+        raise DomainError('A user belongs to at least one team of their organization.', 'teams')
+    if len(teams) != len(set(team_ids)):
+        raise DomainError('A user can only be in teams of their own organization.', 'teams')
+    with database.atomic():
+        Membership.delete().where(Membership.user == user).execute()
+        for team in teams:
+            Membership.create(user=user, team=team)
+        audit.record(by, 'user.teams', user, teams=[team.name for team in teams])
+
+
+def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> str:
+    name = ' '.join((name or '').split())
+    if not name:
+        raise DomainError('Enter the name of the team.', 'name')
+    if len(name) > NAME_MAX:
+        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+    if not is_clean_text(name):
+        raise DomainError('The name contains characters that are not allowed.', 'name')
+    query = Team.select().where((Team.organisation == org) & (Team.name == name))
+    if exclude_id is not None:
+        query = query.where(Team.id != exclude_id)
+    if query.exists():
+        raise DomainError(f'{org.name} has a team named "{name}" already.', 'name')
+    return name
+
+
+def remove_from_organisation(user: User) -> None:
+    """Back to the default organisation as an individual developer: the organisation's apps are out of
+    reach at the next action, since membership is read from the database every time."""
+    default = bootstrap.default_organisation()
+    _move(user, default, bootstrap.default_team(default), Role.TEAM_MEMBER)
