@@ -35,6 +35,7 @@ def fill() -> str:
         acme_team = Team.create(organisation=acme, name='Default team', is_default=True)
         person('maria@acme.example', 'Maria', 'Garcia', acme, acme_team, role=Role.SUPER_ADMIN)
         person('tom@acme.example', 'Tom', 'Becker', acme, acme_team)
+        priya = person('priya@globex.example', 'Priya', 'Natarajan', default, default_team)
         Organisation.create(name='Globex Payments', name_key='globex payments', status=OrgStatus.PENDING,
-                            contact_email='dev@globex.example')
+                            contact_email='priya@globex.example', requested_by=priya)
     return f'demo data created; log in as {ADMIN_EMAIL} (admin) or dev@portico.example, password {DEMO_PASSWORD}'

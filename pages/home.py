@@ -5,7 +5,8 @@ from nicegui import ui
 
 import session
 from components.frame import frame
-from db.models import Role, UserStatus
+from db.models import Role
+from workflows import organisations
 
 
 @ui.page('/')
@@ -46,5 +47,8 @@ def dashboard_page() -> None:
                 ui.link('See your apps and credentials in My apps', '/apps')
                 if me.is_portal_admin:
                     ui.link('Open the admin area', '/admin').mark('dashboard-admin-link')
-        if me.status != UserStatus.ACTIVE:  # pragma: no cover - guarded above; kept for clarity
-            ui.label('Your account is not active.')
+        pending = organisations.pending_request_of(me)
+        if pending is not None:
+            with ui.card().classes('p-5 gap-1 bg-orange-1').mark('dashboard-org-pending'):
+                ui.label(f'Your organization {pending.name} is waiting for approval.').classes('font-medium')
+                ui.label('You can invite teammates once an administrator approved it.').classes('text-grey-8')
