@@ -163,6 +163,12 @@ def _may_decide_registration(user: User, registrant: User) -> bool:
         _setting('delegate_user_management') and is_super_admin_of(user, registrant.organisation_id))
 
 
+def _may_decide_for_app(user: User, app) -> bool:
+    # 000, application creation and API access workflows, case 4: delegated to the organisation's admins
+    return is_portal_admin(user) or (
+        _setting('delegate_app_management') and is_super_admin_of(user, app.organisation_id))
+
+
 RULES: dict[str, Callable[[User | None, object], bool]] = {
     'view_admin': lambda user, _: is_portal_admin(user),
     'manage_settings': lambda user, _: is_portal_admin(user),
@@ -175,6 +181,9 @@ RULES: dict[str, Callable[[User | None, object], bool]] = {
     'view_org_members': lambda user, org: is_portal_admin(user) or (
         is_signed_in(user) and user.organisation_id == getattr(org, 'id', org)),
     'view_dashboard': lambda user, _: is_signed_in(user),
+    'manage_catalog': lambda user, _: is_portal_admin(user),
+    'decide_app': _may_decide_for_app,  # obj: the App
+    'decide_access': lambda user, request: _may_decide_for_app(user, request.app),
     'edit_profile': lambda user, target: is_signed_in(user) and getattr(target, 'id', None) == user.id,
 }
 

@@ -139,6 +139,153 @@ class App(BaseModel):
         indexes = ((('organisation', 'name_key'), False), (('owner',), False))
 
 
+# --- the catalog: APIs, products, plans, catalogs ----------------------------------------------------
+
+class ApiStatus:
+    PENDING = 'pending'  # submitted by an organisation's super admin, waiting for a portal admin (000 note)
+    PUBLISHED = 'published'
+    REJECTED = 'rejected'
+
+
+class Api(BaseModel):
+    name = pw.CharField(max_length=100)
+    base_path = pw.CharField(max_length=200, unique=True)  # the listen path on the gateway, e.g. /weather/
+    upstream = pw.TextField(default='')  # where the gateway forwards to, described for people
+    openapi_text = pw.TextField(default='')  # as uploaded or pasted (JSON or YAML)
+    openapi = JSONField(null=True)  # the parsed document, validated on save
+    status = pw.CharField(max_length=20, default=ApiStatus.PUBLISHED, index=True)
+    submitted_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    decided_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class Product(BaseModel):
+    name = pw.CharField(max_length=100)
+    slug = pw.CharField(max_length=100, unique=True)
+    summary = pw.CharField(max_length=300, default='')
+    description = pw.TextField(default='')  # Markdown, sanitised when rendered
+    tags = pw.CharField(max_length=300, default='')  # comma-separated, lower-cased
+    created_at = pw.DateTimeField(default=clock.now)
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag for tag in self.tags.split(',') if tag]
+
+
+class ProductApi(BaseModel):
+    product = pw.ForeignKeyField(Product, backref='api_links', on_delete='CASCADE')
+    api = pw.ForeignKeyField(Api, backref='product_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('product', 'api'), True),)
+
+
+class Visibility:
+    PUBLIC = 'public'  # everyone, also visitors
+    PRIVATE = 'private'  # signed-in users
+    CUSTOM = 'custom'  # chosen teams only
+
+    LABELS = {PUBLIC: 'Public', PRIVATE: 'Private', CUSTOM: 'Custom'}
+
+
+class Catalog(BaseModel):
+    name = pw.CharField(max_length=100, unique=True)
+    visibility = pw.CharField(max_length=20, default=Visibility.PUBLIC)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class CatalogProduct(BaseModel):
+    catalog = pw.ForeignKeyField(Catalog, backref='product_links', on_delete='CASCADE')
+    product = pw.ForeignKeyField(Product, backref='catalog_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('catalog', 'product'), True), (('product',), False))
+
+
+class CatalogTeam(BaseModel):
+    """Teams that see a Custom catalog; granted by a portal admin only (000, API access case 1)."""
+    catalog = pw.ForeignKeyField(Catalog, backref='team_links', on_delete='CASCADE')
+    team = pw.ForeignKeyField(Team, backref='catalog_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('catalog', 'team'), True), (('team',), False))
+
+
+class Plan(BaseModel):
+    name = pw.CharField(max_length=100, unique=True)
+    rate_limit = pw.IntegerField(default=60)  # requests per rate_period seconds
+    rate_period = pw.IntegerField(default=60)
+    quota = pw.IntegerField(default=0)  # requests per quota period; 0 = unlimited
+    quota_period = pw.CharField(max_length=10, default='month')  # day | month
+    requires_approval = pw.BooleanField(default=False)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class CatalogPlan(BaseModel):
+    catalog = pw.ForeignKeyField(Catalog, backref='plan_links', on_delete='CASCADE')
+    plan = pw.ForeignKeyField(Plan, backref='catalog_links', on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('catalog', 'plan'), True),)
+
+
+class CartItem(BaseModel):
+    """A product in a user's cart, chosen in one catalog; kept in the database so it survives sign-out."""
+    user = pw.ForeignKeyField(User, backref='cart_items', on_delete='CASCADE')
+    catalog = pw.ForeignKeyField(Catalog, on_delete='CASCADE')
+    product = pw.ForeignKeyField(Product, on_delete='CASCADE')
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('user', 'catalog', 'product'), True),)
+
+
+class AccessStatus:
+    PENDING = 'pending'
+    APPROVED = 'approved'
+    REJECTED = 'rejected'
+    REVOKED = 'revoked'
+
+
+class AccessRequest(BaseModel):
+    """One catalog's products for one app with one plan; approved, it yields one credential."""
+    app = pw.ForeignKeyField(App, backref='access_requests', on_delete='CASCADE')
+    catalog = pw.ForeignKeyField(Catalog, on_delete='RESTRICT')
+    plan = pw.ForeignKeyField(Plan, on_delete='RESTRICT')
+    requested_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    status = pw.CharField(max_length=20, default=AccessStatus.PENDING, index=True)
+    reason = pw.TextField(default='')
+    decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    decided_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now, index=True)
+
+
+class AccessRequestProduct(BaseModel):
+    request = pw.ForeignKeyField(AccessRequest, backref='product_links', on_delete='CASCADE')
+    product = pw.ForeignKeyField(Product, on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('request', 'product'), True), (('product',), False))
+
+
+class CredentialStatus:
+    ACTIVE = 'active'
+    REVOKED = 'revoked'
+
+
+class Credential(BaseModel):
+    """An API key: a SHA-256 for look-up, an encrypted copy for display, never the plain key."""
+    access_request = pw.ForeignKeyField(AccessRequest, backref='credentials', on_delete='CASCADE')
+    app = pw.ForeignKeyField(App, backref='credentials', on_delete='CASCADE')
+    key_prefix = pw.CharField(max_length=24)
+    key_hash = pw.CharField(max_length=64, unique=True)
+    key_encrypted = pw.TextField()
+    status = pw.CharField(max_length=20, default=CredentialStatus.ACTIVE, index=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    revoked_at = pw.DateTimeField(null=True)
+
+
 # --- portal configuration -------------------------------------------------------------------------
 
 class Setting(BaseModel):
@@ -219,5 +366,7 @@ class SchemaVersion(BaseModel):
     applied_at = pw.DateTimeField(default=clock.now)
 
 
-ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Setting, EmailTemplate, Token,
+ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
+              CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
+              Credential, Setting, EmailTemplate, Token,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]

@@ -25,6 +25,16 @@ DESCRIPTIONS = {
     'org_rejected': 'Organization request rejected',
     'teammate_invite': 'Invitation to join an organization',
     'test': 'Test message from the Outbox page',
+    'app_pending_notice': 'To the approvers: a new app waits for a decision',
+    'app_created': 'App approved (created)',
+    'app_rejected': 'App rejected',
+    'access_pending': 'Access request waiting for approval (to the requester)',
+    'access_request_notice': 'To the approvers: an access request waits for a decision',
+    'access_approved': 'Access request approved: credentials in My apps',
+    'access_rejected': 'Access request rejected',
+    'api_submitted_notice': 'To the admins: an API waits for approval to be published',
+    'api_published': 'Submitted API approved for publishing',
+    'api_rejected': 'Submitted API rejected',
 }
 
 SAMPLE_CONTEXT = {
@@ -34,7 +44,10 @@ SAMPLE_CONTEXT = {
     'review_link': 'https://portal.example.com/admin/users', 'reason_part': '', 'inviter_name': 'Grace Hopper',
     'organisation_name': 'Acme', 'requester_name': 'Ada Lovelace', 'requester_email': 'ada@example.com',
     'dashboard_link': 'https://portal.example.com/dashboard', 'role_label': 'Team member',
-    'sender_name': 'Grace Hopper',
+    'sender_name': 'Grace Hopper', 'app_name': 'Shipping bot', 'apps_link': 'https://portal.example.com/apps',
+    'products': 'Weather API, Maps API', 'catalog_name': 'Public', 'plan_name': 'Free',
+    'api_name': 'Weather API', 'base_path': '/weather/', 'submitter_name': 'Ada Lovelace',
+    'submitter_email': 'ada@example.com',
 }
 
 

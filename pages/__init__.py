@@ -1,3 +1,14 @@
-"""Importing this package registers every page."""
-from pages import auth, home, organisation, register  # noqa: F401
-from pages.admin import audit, email_templates, organisations, outbox, overview, settings, teams, users  # noqa: F401
+"""Importing this package registers every page (one line a module, so that additions do not collide)."""
+# ruff: noqa: F401
+from pages import auth
+from pages import home
+from pages import organisation
+from pages import register
+from pages.admin import audit
+from pages.admin import email_templates
+from pages.admin import organisations
+from pages.admin import outbox
+from pages.admin import overview
+from pages.admin import settings
+from pages.admin import teams
+from pages.admin import users

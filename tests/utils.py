@@ -180,3 +180,63 @@ def choose(user, marker: str, label: str) -> None:
     [value] = [key for key, text in options.items() if text == label]
     with user.client:
         select.value = value
+
+
+WEATHER_OPENAPI = '''openapi: 3.0.3
+info:
+  title: Weather API
+  version: 1.0.0
+paths:
+  /forecast/{city}:
+    get:
+      summary: Forecast for a city
+      parameters:
+        - name: city
+          in: path
+          required: true
+          schema: {type: string}
+        - name: days
+          in: query
+          schema: {type: integer}
+      responses:
+        '200':
+          description: The forecast
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Forecast'}
+components:
+  schemas:
+    Forecast:
+      type: object
+      properties:
+        city: {type: string}
+        temperature: {type: number}
+'''
+
+
+def a_catalog_world():
+    """Two catalogs (Public with a free plan, Partners (Private) with a plan that needs approval) and
+    three products: Weather and Maps in Public, Payments in Partners."""
+    from db.models import (Api, ApiStatus, Catalog, CatalogPlan, CatalogProduct, Plan, Product, ProductApi,
+                           Visibility)
+    from workflows import openapi
+    world = {}
+    for name, path in (('Weather API', '/weather/'), ('Maps API', '/maps/'), ('Payments API', '/payments/')):
+        world[name] = Api.create(name=name, base_path=path, status=ApiStatus.PUBLISHED, upstream='http://upstream',
+                                 openapi_text=WEATHER_OPENAPI if name == 'Weather API' else '',
+                                 openapi=openapi.parse(WEATHER_OPENAPI) if name == 'Weather API' else None)
+    for name, slug, api, tags in (('Weather', 'weather', 'Weather API', 'forecast,climate'),
+                                  ('Maps', 'maps', 'Maps API', 'geo'),
+                                  ('Payments', 'payments', 'Payments API', 'money')):
+        world[name] = Product.create(name=name, slug=slug, summary=f'{name} for your apps', tags=tags,
+                                     description=f'# {name}\n\nThe **{name}** product.')
+        ProductApi.create(product=world[name], api=world[api])
+    world['Public'] = Catalog.create(name='Public', visibility=Visibility.PUBLIC)
+    world['Partners'] = Catalog.create(name='Partners', visibility=Visibility.PRIVATE)
+    world['Free'] = Plan.create(name='Free', rate_limit=5, rate_period=60, quota=1000, requires_approval=False)
+    world['Gold'] = Plan.create(name='Gold', rate_limit=100, rate_period=60, quota=0, requires_approval=True)
+    for catalog, product in (('Public', 'Weather'), ('Public', 'Maps'), ('Partners', 'Payments')):
+        CatalogProduct.create(catalog=world[catalog], product=world[product])
+    CatalogPlan.create(catalog=world['Public'], plan=world['Free'])
+    CatalogPlan.create(catalog=world['Partners'], plan=world['Gold'])
+    return world

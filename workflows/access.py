@@ -1,0 +1,158 @@
+"""Access requests (003 "Access an API Product"; 000 "API access workflow"): one request per catalog
+with one plan and one app; a plan without approval provisions at once, otherwise the request waits for
+an admin (or, with delegated application management, a super admin of the organisation). Each
+approved request yields one credential covering its products."""
+from __future__ import annotations
+
+from db import clock
+from db.connection import database
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, AppStatus, CartItem, Catalog,
+                       CatalogPlan, Credential, CredentialStatus, Plan, Product, User, UserStatus)
+from mail import outbox
+from session import can, ensure
+from workflows import AlreadyDecided, DomainError, NotFound, apps, audit, browse, credentials, settings, visibility
+
+
+def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids: list[int], *,
+                   app_id: int | None = None, new_app_name: str = '', new_app_description: str = '') -> AccessRequest:
+    """Request access: the products of one catalog, one plan offered there, an existing app or a new one."""
+    if user is None or user.status != UserStatus.ACTIVE:
+        raise DomainError('Log in to request access.')
+    catalog = browse.visible_catalog(user, catalog_id)
+    if catalog is None:
+        raise NotFound('This catalog')
+    product_ids = sorted(set(product_ids or []))
+    if not product_ids:
+        raise DomainError('Choose at least one product.')
+    products = list(browse.products_visible_to(user, catalog.id).where(Product.id.in_(product_ids)))
+    if len(products) != len(product_ids):
+        raise NotFound('One of these products')
+    if not plan_id:
+        raise DomainError('Choose a plan.', 'plan')
+    plan = (Plan.select().join(CatalogPlan)
+            .where((CatalogPlan.catalog == catalog) & (Plan.id == plan_id)).first())
+    if plan is None:
+        raise DomainError('This plan is not offered in this catalog.', 'plan')
+    values = settings.load()
+    with database.atomic():
+        if app_id:
+            app = visibility.can_see_app(user, app_id)
+            if app is None:
+                raise NotFound('This app')
+            if app.status == AppStatus.REJECTED:
+                raise DomainError('This app was not approved; choose another one.', 'app')
+        else:
+            app = apps.create_app(new_app_name, new_app_description, by=user)
+        request = AccessRequest.create(app=app, catalog=catalog, plan=plan, requested_by=user)
+        for product in products:
+            AccessRequestProduct.create(request=request, product=product)
+        CartItem.delete().where((CartItem.user == user) & (CartItem.catalog == catalog)
+                                & (CartItem.product.in_(product_ids))).execute()
+        audit.record(user, 'access.request', request, app=app.name, plan=plan.name,
+                     products=[product.name for product in products])
+        names = ', '.join(product.name for product in products)
+        context = dict(app_name=app.name, products=names, catalog_name=catalog.name, plan_name=plan.name)
+        if not plan.requires_approval and app.status == AppStatus.ACTIVE:
+            _approve(request, by=None, auto=True)
+        elif plan.requires_approval:
+            outbox.queue('access_pending', user.email, first_name=user.first_name,
+                         apps_link=f'{settings.base_url()}/apps/{app.id}', **context)
+            apps._notify_approvers('access_request_notice', app, user, values,
+                                   review_link=f'{settings.base_url()}/admin/access-requests?status=pending',
+                                   **context)
+    return request
+
+
+def provision_waiting(app: App) -> None:
+    """After an app's approval: its requests on plans without approval are granted."""
+    for request in (AccessRequest.select().join(Plan)
+                    .where((AccessRequest.app == app) & (AccessRequest.status == AccessStatus.PENDING)
+                           & ~Plan.requires_approval)):
+        _approve(request, by=None, auto=True)
+
+
+def approve(request: AccessRequest, by: User) -> None:
+    ensure(by, 'decide_access', request)
+    if App.get_by_id(request.app_id).status != AppStatus.ACTIVE:
+        raise DomainError('Approve the app first: it is not approved yet.')
+    with database.atomic():
+        _approve(request, by=by, auto=False)
+
+
+def _approve(request: AccessRequest, by: User | None, auto: bool) -> None:
+    won = (AccessRequest.update(status=AccessStatus.APPROVED, decided_by=by, decided_at=clock.now())
+           .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.PENDING)).execute())
+    if not won:
+        raise AlreadyDecided('This access request')
+    credentials.issue(request)
+    requester = User.get_or_none(User.id == request.requested_by_id)
+    if requester is not None:
+        outbox.queue('access_approved', requester.email, first_name=requester.first_name,
+                     app_name=request.app.name, products=product_names(request), plan_name=request.plan.name,
+                     apps_link=f'{settings.base_url()}/apps/{request.app_id}')
+    audit.record(by, 'access.approve', request, auto=auto)
+
+
+def reject(request: AccessRequest, by: User, reason: str = '') -> None:
+    ensure(by, 'decide_access', request)
+    reason = (reason or '').strip()
+    if len(reason) > 500:
+        raise DomainError('The reason is too long (500 characters at most).', 'reason')
+    with database.atomic():
+        won = (AccessRequest.update(status=AccessStatus.REJECTED, reason=reason, decided_by=by,
+                                    decided_at=clock.now())
+               .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.PENDING)).execute())
+        if not won:
+            raise AlreadyDecided('This access request')
+        requester = User.get_or_none(User.id == request.requested_by_id)
+        if requester is not None:
+            outbox.queue('access_rejected', requester.email, first_name=requester.first_name,
+                         app_name=request.app.name, products=product_names(request),
+                         reason_part=f'\n\nReason: {reason}' if reason else '')
+        audit.record(by, 'access.reject', request, reason=reason)
+
+
+def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
+    """An approved request can later be revoked: its key stops working."""
+    ensure(by, 'decide_access', request)
+    with database.atomic():
+        won = (AccessRequest.update(status=AccessStatus.REVOKED, reason=(reason or '').strip()[:500],
+                                    decided_by=by, decided_at=clock.now())
+               .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.APPROVED)).execute())
+        if not won:
+            raise AlreadyDecided('This access request')
+        hashes = [c.key_hash for c in Credential.select().where(Credential.access_request == request)]
+        (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
+         .where((Credential.access_request == request) & (Credential.status == CredentialStatus.ACTIVE)).execute())
+        audit.record(by, 'access.revoke', request)
+    for key_hash in hashes:
+        credentials._invalidate(key_hash)
+
+
+def find_decidable(request_id: int, user: User) -> AccessRequest:
+    request = AccessRequest.get_or_none(AccessRequest.id == request_id)
+    if request is None or not can(user, 'decide_access', request):
+        raise NotFound('This access request')
+    return request
+
+
+def product_names(request: AccessRequest) -> str:
+    return ', '.join(product.name for product in products_of(request))
+
+
+def products_of(request: AccessRequest) -> list[Product]:
+    return list(Product.select().join(AccessRequestProduct)
+                .where(AccessRequestProduct.request == request).order_by(Product.name))
+
+
+def pending_for(user: User):
+    """Pending requests this user may decide: admins all, delegated super admins their organisation's."""
+    query = (AccessRequest.select(AccessRequest, App, Catalog, Plan).join(App).switch(AccessRequest)
+             .join(Catalog).switch(AccessRequest).join(Plan)
+             .where(AccessRequest.status == AccessStatus.PENDING).order_by(AccessRequest.created_at))
+    if user.is_portal_admin:
+        return query
+    if settings.get('delegate_app_management') and user.role == 'super_admin' \
+            and not user.organisation.is_default:
+        return query.where(App.organisation == user.organisation_id)
+    return query.where(AccessRequest.id.is_null())

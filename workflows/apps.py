@@ -1,0 +1,140 @@
+"""Apps (000 "Application creation workflow"): auto-approved, or pending until an admin (or, with
+delegated application management, a super admin of the organisation) approves; `created` email then."""
+from __future__ import annotations
+
+from db import clock
+from db.connection import database
+from db.models import AccessRequest, AccessStatus, App, AppStatus, Organisation, User, UserStatus
+from mail import outbox
+from session import ensure
+from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
+from workflows.catalog import super_admins_of
+
+
+def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
+    name = ' '.join((name or '').split())
+    if not name:
+        raise DomainError('Enter a name for the app.', 'app_name')
+    if len(name) > 100 or not is_clean_text(name):
+        raise DomainError('The app name must be at most 100 plain characters.', 'app_name')
+    same = App.select().where((App.organisation == organisation_id) & (App.name_key == name.lower()))
+    if Organisation.get_by_id(organisation_id).is_default:
+        same = same.where(App.owner == owner)  # individual developers name their apps independently
+    if same.exists():
+        raise DomainError(f'An app named "{name}" exists already.', 'app_name')
+    return name
+
+
+def create_app(name: str, description: str, by: User) -> App:
+    """Create a new app (call inside a transaction when part of a bigger change)."""
+    if by is None or by.status != UserStatus.ACTIVE:
+        raise DomainError('Log in to create an app.')
+    name = clean_app_name(name, by.organisation_id, by)
+    description = (description or '').strip()
+    if len(description) > 1000 or not is_clean_text(description):
+        raise DomainError('The description must be at most 1,000 plain characters.', 'app_description')
+    values = settings.load()
+    status = AppStatus.ACTIVE if values['auto_approve_apps'] else AppStatus.PENDING
+    with database.atomic():
+        app = App.create(name=name, name_key=name.lower(), description=description, owner=by,
+                         organisation=by.organisation_id, status=status)
+        audit.record(by, 'app.create', app, name=name, status=status)
+        if status == AppStatus.PENDING:
+            _notify_approvers('app_pending_notice', app, by, values, app_name=name,
+                              review_link=f'{settings.base_url()}/admin/apps?status=pending')
+    return app
+
+
+def _notify_approvers(template: str, app: App, requester: User, values: dict, **context) -> None:
+    """000: the organisation's contact address; and the API admin address, who decides too."""
+    org = Organisation.get_by_id(app.organisation_id)
+    recipients = set(settings.admin_addresses())
+    if not org.is_default:
+        if org.contact_email:
+            recipients.add(org.contact_email)
+        elif values['delegate_app_management']:
+            recipients.update(admin.email for admin in super_admins_of(org.id))
+    for address in sorted(recipients):
+        outbox.queue(template, address, requester_name=requester.full_name, requester_email=requester.email,
+                     organisation_name=org.name, **context)
+
+
+def approve_app(app: App, by: User) -> None:
+    ensure(by, 'decide_app', app)
+    from workflows import access
+    with database.atomic():
+        _decide(app, AppStatus.ACTIVE, by)
+        owner = User.get_or_none(User.id == app.owner_id)
+        if owner is not None:
+            outbox.queue('app_created', owner.email, first_name=owner.first_name, app_name=app.name,
+                         apps_link=f'{settings.base_url()}/apps/{app.id}')
+        audit.record(by, 'app.approve', app)
+        access.provision_waiting(app)
+
+
+def reject_app(app: App, by: User, reason: str = '') -> None:
+    ensure(by, 'decide_app', app)
+    reason = (reason or '').strip()[:500]
+    with database.atomic():
+        _decide(app, AppStatus.REJECTED, by)
+        (AccessRequest.update(status=AccessStatus.REJECTED, reason='The app was not approved.', decided_by=by,
+                              decided_at=clock.now())
+         .where((AccessRequest.app == app) & (AccessRequest.status == AccessStatus.PENDING)).execute())
+        owner = User.get_or_none(User.id == app.owner_id)
+        if owner is not None:
+            outbox.queue('app_rejected', owner.email, first_name=owner.first_name, app_name=app.name,
+                         reason_part=f'\n\nReason: {reason}' if reason else '')
+        audit.record(by, 'app.reject', app, reason=reason)
+
+
+def _decide(app: App, status: str, by: User) -> None:
+    won = (App.update(status=status, decided_by=by, decided_at=clock.now())
+           .where((App.id == app.id) & (App.status == AppStatus.PENDING)).execute())
+    if not won:
+        raise AlreadyDecided('This app')
+    app.status = status
+
+
+def find_visible(app_id: int, user: User) -> App:
+    """An app the user may see; another organisation's app is 'not found'."""
+    app = visibility.can_see_app(user, app_id)
+    if app is None:
+        raise NotFound('This app')
+    return app
+
+
+def find_decidable(app_id: int, user: User) -> App:
+    app = App.get_or_none(App.id == app_id)
+    from session import can
+    if app is None or not can(user, 'decide_app', app):
+        raise NotFound('This app')
+    return app
+
+
+def delete_app(app: App, by: User) -> None:
+    """Delete an app: its keys stop working at once."""
+    app = find_visible(app.id, by)
+    from db.models import Credential
+    hashes = [credential.key_hash for credential in Credential.select().where(Credential.app == app)]
+    with database.atomic():
+        app.delete_instance(recursive=True)
+        audit.record(by, 'app.delete', app, name=app.name)
+    from workflows.credentials import _invalidate
+    for key_hash in hashes:
+        _invalidate(key_hash)
+
+
+def pending_apps_for(user: User) -> list[App]:
+    """Pending apps this user may decide (admins: all; delegated super admins: their organisation's)."""
+    query = App.select().where(App.status == AppStatus.PENDING).order_by(App.created_at)
+    if user.is_portal_admin:
+        return list(query)
+    if settings.get('delegate_app_management'):
+        return [app for app in query.where(App.organisation == user.organisation_id)
+                if _can_decide(user, app)]
+    return []
+
+
+def _can_decide(user: User, app: App) -> bool:
+    from session import can
+    return can(user, 'decide_app', app)

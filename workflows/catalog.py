@@ -1,0 +1,265 @@
+"""The provider side: APIs, API products, plans and catalogs (003 "Access an API Product"; 000's note on
+publishing: an API submitted by an organisation admin is pending until a portal admin approves it)."""
+from __future__ import annotations
+
+import re
+
+from db import clock
+from db.connection import database
+from db.models import (Api, ApiStatus, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan,
+                       Product, ProductApi, Role, Team, User, UserStatus, Visibility)
+from mail import outbox
+from session import PermissionDenied, ensure, is_super_admin_of
+from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
+
+SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
+BASE_PATH_RE = re.compile(r'^/[A-Za-z0-9._~\-/]*$')
+
+
+def _text(value: str | None, label: str, field: str, max_length: int, required: bool = True) -> str:
+    value = (value or '').strip()
+    if required and not value:
+        raise DomainError(f'Enter the {label}.', field)
+    if len(value) > max_length:
+        raise DomainError(f'The {label} is too long ({max_length} characters at most).', field)
+    if not is_clean_text(value):
+        raise DomainError(f'The {label} contains characters that are not allowed.', field)
+    return value
+
+
+def _base_path(value: str | None, exclude_id: int | None) -> str:
+    path = (value or '').strip()
+    if not path:
+        raise DomainError('Enter the base path (the listen path on the gateway), like /weather/.', 'base_path')
+    if not path.startswith('/'):
+        path = '/' + path
+    if not path.endswith('/'):
+        path += '/'
+    if len(path) > 200 or not BASE_PATH_RE.match(path) or '//' in path:
+        raise DomainError('The base path may contain letters, digits and - . _ ~ / only, like /weather/v1/.',
+                          'base_path')
+    query = Api.select().where(Api.base_path == path)
+    if exclude_id:
+        query = query.where(Api.id != exclude_id)
+    if query.exists():
+        raise DomainError(f'Another API listens on {path} already.', 'base_path')
+    return path
+
+
+# --- APIs -------------------------------------------------------------------------------------------
+
+def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
+    """A portal admin adds or edits an API; it is published at once."""
+    ensure(by, 'manage_catalog')
+    name = _text(name, 'name', 'name', 100)
+    upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
+    document = openapi.parse(openapi_text)
+    with database.atomic():
+        path = _base_path(base_path, api_id)
+        values = dict(name=name, base_path=path, upstream=upstream, openapi_text=(openapi_text or '').strip(),
+                      openapi=document)
+        if api_id:
+            api = _get(Api, api_id, 'This API')
+            Api.update(**values).where(Api.id == api.id).execute()
+            audit.record(by, 'api.update', api, name=name)
+            return Api.get_by_id(api.id)
+        api = Api.create(status=ApiStatus.PUBLISHED, submitted_by=by, **values)
+        audit.record(by, 'api.create', api, name=name)
+        return api
+
+
+def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
+    """An organisation's super admin submits an API; it waits for a portal admin (000's note)."""
+    if not is_super_admin_of(by, by.organisation_id):
+        raise PermissionDenied('Only the super admins of an organization can submit APIs.')
+    name = _text(name, 'name', 'name', 100)
+    upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
+    document = openapi.parse(openapi_text)
+    with database.atomic():
+        api = Api.create(name=name, base_path=_base_path(base_path, None), upstream=upstream,
+                         openapi_text=(openapi_text or '').strip(), openapi=document, status=ApiStatus.PENDING,
+                         submitted_by=by)
+        org = Organisation.get_by_id(by.organisation_id)
+        for address in settings.admin_addresses():
+            outbox.queue('api_submitted_notice', address, api_name=name, base_path=api.base_path,
+                         submitter_name=by.full_name, submitter_email=by.email, organisation_name=org.name,
+                         review_link=f'{settings.base_url()}/admin/apis?status=pending')
+        audit.record(by, 'api.submit', api, name=name)
+    return api
+
+
+def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
+    """Publish or reject a submitted API; the submitter is emailed either way."""
+    ensure(by, 'manage_catalog')
+    reason = (reason or '').strip()[:500]
+    with database.atomic():
+        won = (Api.update(status=ApiStatus.PUBLISHED if approve else ApiStatus.REJECTED, decided_by=by,
+                          decided_at=clock.now())
+               .where((Api.id == api.id) & (Api.status == ApiStatus.PENDING)).execute())
+        if not won:
+            raise AlreadyDecided('This API')
+        submitter = User.get_or_none(User.id == api.submitted_by_id)
+        if submitter is not None:
+            outbox.queue('api_published' if approve else 'api_rejected', submitter.email,
+                         first_name=submitter.first_name, api_name=api.name,
+                         reason_part=f'\n\nReason: {reason}' if reason else '')
+        audit.record(by, 'api.publish' if approve else 'api.reject', api, reason=reason)
+
+
+def delete_api(api: Api, by: User) -> None:
+    ensure(by, 'manage_catalog')
+    with database.atomic():
+        api.delete_instance(recursive=True)
+        audit.record(by, 'api.delete', api, name=api.name)
+
+
+# --- products ---------------------------------------------------------------------------------------
+
+def slugify(name: str) -> str:
+    return re.sub(r'[^a-z0-9]+', '-', (name or '').lower()).strip('-')[:100]
+
+
+def save_product(product_id: int | None, name: str, slug: str, summary: str, description: str,
+                 api_ids: list[int], tags: str, catalog_ids: list[int], by: User) -> Product:
+    ensure(by, 'manage_catalog')
+    name = _text(name, 'name', 'name', 100)
+    slug = (slug or '').strip().lower() or slugify(name)
+    if not SLUG_RE.match(slug) or len(slug) > 100:
+        raise DomainError('The slug may contain lower-case letters, digits and single dashes, like weather-api.',
+                          'slug')
+    summary = _text(summary, 'summary', 'summary', 300, required=False)
+    description = _text(description, 'description', 'description', 50_000, required=False)
+    tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
+    if any(len(tag) > 40 or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > 300:
+        raise DomainError('Tags are short words separated by commas.', 'tags')
+    with database.atomic():
+        if Product.select().where((Product.slug == slug) & (Product.id != (product_id or 0))).exists():
+            raise DomainError(f'Another product uses the slug "{slug}" already.', 'slug')
+        apis = list(Api.select().where(Api.id.in_(api_ids or []) & (Api.status == ApiStatus.PUBLISHED)))
+        if len(apis) != len(set(api_ids or [])):
+            raise DomainError('Choose published APIs only.', 'apis')
+        catalogs = list(Catalog.select().where(Catalog.id.in_(catalog_ids or [])))
+        values = dict(name=name, slug=slug, summary=summary, description=description, tags=','.join(tag_list))
+        if product_id:
+            product = _get(Product, product_id, 'This product')
+            Product.update(**values).where(Product.id == product.id).execute()
+        else:
+            product = Product.create(**values)
+        ProductApi.delete().where(ProductApi.product == product).execute()
+        for api in apis:
+            ProductApi.create(product=product, api=api)
+        CatalogProduct.delete().where(CatalogProduct.product == product).execute()
+        for catalog in catalogs:
+            CatalogProduct.create(catalog=catalog, product=product)
+        audit.record(by, 'product.update' if product_id else 'product.create', product, name=name)
+    return Product.get_by_id(product.id)
+
+
+def delete_product(product: Product, by: User) -> None:
+    ensure(by, 'manage_catalog')
+    with database.atomic():
+        product.delete_instance(recursive=True)
+        audit.record(by, 'product.delete', product, name=product.name)
+
+
+# --- plans ------------------------------------------------------------------------------------------
+
+def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, quota_period: str,
+              requires_approval: bool, by: User) -> Plan:
+    ensure(by, 'manage_catalog')
+    name = _text(name, 'name', 'name', 100)
+    rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
+    rate_period = _count(rate_period, 'rate period', 'rate_period', minimum=1)
+    quota = _count(quota, 'quota', 'quota', minimum=0)
+    if quota_period not in {'day', 'month'}:
+        raise DomainError('The quota period is a day or a month.', 'quota_period')
+    with database.atomic():
+        if Plan.select().where((Plan.name == name) & (Plan.id != (plan_id or 0))).exists():
+            raise DomainError(f'A plan named "{name}" exists already.', 'name')
+        values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
+                      quota_period=quota_period, requires_approval=bool(requires_approval))
+        if plan_id:
+            plan = _get(Plan, plan_id, 'This plan')
+            Plan.update(**values).where(Plan.id == plan.id).execute()
+        else:
+            plan = Plan.create(**values)
+        audit.record(by, 'plan.update' if plan_id else 'plan.create', plan, **values)
+    return Plan.get_by_id(plan.id)
+
+
+def _count(value, label: str, field: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(f'The {label} must be a whole number.', field) from None
+    if number < minimum or number > 1_000_000_000:
+        raise DomainError(f'The {label} must be between {minimum} and 1,000,000,000.', field)
+    return number
+
+
+# --- catalogs ---------------------------------------------------------------------------------------
+
+def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids: list[int], plan_ids: list[int],
+                 by: User) -> Catalog:
+    ensure(by, 'manage_catalog')
+    name = _text(name, 'name', 'name', 100)
+    if visibility not in Visibility.LABELS:
+        raise DomainError('Choose Public, Private or Custom.', 'visibility')
+    with database.atomic():
+        if Catalog.select().where((Catalog.name == name) & (Catalog.id != (catalog_id or 0))).exists():
+            raise DomainError(f'A catalog named "{name}" exists already.', 'name')
+        if catalog_id:
+            catalog = _get(Catalog, catalog_id, 'This catalog')
+            Catalog.update(name=name, visibility=visibility).where(Catalog.id == catalog.id).execute()
+        else:
+            catalog = Catalog.create(name=name, visibility=visibility)
+        CatalogProduct.delete().where(CatalogProduct.catalog == catalog).execute()
+        for product in Product.select().where(Product.id.in_(product_ids or [])):
+            CatalogProduct.create(catalog=catalog, product=product)
+        CatalogPlan.delete().where(CatalogPlan.catalog == catalog).execute()
+        for plan in Plan.select().where(Plan.id.in_(plan_ids or [])):
+            CatalogPlan.create(catalog=catalog, plan=plan)
+        audit.record(by, 'catalog.update' if catalog_id else 'catalog.create', catalog, name=name,
+                     visibility=visibility)
+    return Catalog.get_by_id(catalog.id)
+
+
+def grant_teams(catalog: Catalog, team_ids: list[int], by: User) -> None:
+    """Which teams see a Custom catalog: a portal admin's act only (000, API access case 1)."""
+    ensure(by, 'manage_catalog')
+    with database.atomic():
+        CatalogTeam.delete().where(CatalogTeam.catalog == catalog).execute()
+        teams = list(Team.select().where(Team.id.in_(team_ids or [])))
+        for team in teams:
+            CatalogTeam.create(catalog=catalog, team=team)
+        audit.record(by, 'catalog.grant', catalog, teams=[team.id for team in teams])
+
+
+def grant_organisation(catalog: Catalog, organisation: Organisation, by: User) -> None:
+    """Give every team of an organisation access to a Custom catalog."""
+    ensure(by, 'manage_catalog')
+    current = [link.team_id for link in CatalogTeam.select().where(CatalogTeam.catalog == catalog)]
+    teams = [team.id for team in Team.select().where(Team.organisation == organisation)]
+    grant_teams(catalog, sorted(set(current) | set(teams)), by)
+
+
+def delete_catalog(catalog: Catalog, by: User) -> None:
+    ensure(by, 'manage_catalog')
+    from db.models import AccessRequest
+    if AccessRequest.select().where(AccessRequest.catalog == catalog).exists():
+        raise DomainError('This catalog has access requests; remove its products instead of deleting it.')
+    with database.atomic():
+        catalog.delete_instance(recursive=True)
+        audit.record(by, 'catalog.delete', catalog, name=catalog.name)
+
+
+def _get(model, object_id: int, what: str):
+    found = model.get_or_none(model.id == object_id)
+    if found is None:
+        raise NotFound(what)
+    return found
+
+
+def super_admins_of(organisation_id: int) -> list[User]:
+    return list(User.select().where((User.organisation == organisation_id) & (User.role == Role.SUPER_ADMIN)
+                                    & (User.status == UserStatus.ACTIVE)))
