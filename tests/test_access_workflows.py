@@ -4,14 +4,10 @@ from __future__ import annotations
 import pytest
 
 from db.models import (AccessRequest, AccessStatus, App, AppStatus, CartItem, CatalogTeam, Credential,
-                       CredentialStatus, OutboxMessage, Setting, Team, Visibility)
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
+                       CredentialStatus, OutboxMessage, Team, Visibility)
+from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, set_settings
 from workflows import DomainError, access, apps, browse, cart, catalog, credentials, openapi
 
-
-def set_settings(**values) -> None:
-    for key, value in values.items():
-        Setting.insert(key=key, value=value).on_conflict_replace().execute()
 
 
 def test_two_catalogs_two_requests_two_credentials(db) -> None:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from db.models import App, Membership, Organisation, OrgStatus, Role, Setting, Team, Token, User, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, settle, until
+from db.models import App, Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
+from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
 from workflows import DomainError, organisations, teammates, visibility
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 
-
-def set_settings(**values) -> None:
-    for key, value in values.items():
-        Setting.insert(key=key, value=value).on_conflict_replace().execute()
 
 
 async def request_org(user, name: str) -> None:

@@ -7,16 +7,12 @@ from datetime import timedelta
 import pytest
 
 from db import clock
-from db.models import OutboxMessage, Setting, User, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, settle
+from db.models import OutboxMessage, User, UserStatus
+from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle
 from workflows import DomainError, registration, tokens
 
 ADMIN_ADDRESS = 'api-admin@provider.test'  # PORTICO_ADMIN_EMAIL in tests/conftest.py
 
-
-def set_settings(**values) -> None:
-    for key, value in values.items():
-        Setting.insert(key=key, value=value).on_conflict_replace().execute()
 
 
 async def register(user, email='new@consumer.test', *, first='Nora', last='Newman', password=PASSWORD,

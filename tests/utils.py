@@ -240,3 +240,11 @@ def a_catalog_world():
     CatalogPlan.create(catalog=world['Public'], plan=world['Free'])
     CatalogPlan.create(catalog=world['Partners'], plan=world['Gold'])
     return world
+
+
+def set_settings(**values) -> None:
+    """Portal settings for a test (the Settings page's own test drives the page)."""
+    from db.models import Setting
+    for key, value in values.items():
+        Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
+                                                         update={Setting.value: value}).execute()
