@@ -29,6 +29,7 @@ class Config:
     mail_from: str
     admin_email: str
     redis_url: str
+    gateway_url: str
     instance_name: str
     mail_poll_seconds: float
     pool_size: int
@@ -71,6 +72,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         mail_from=get('MAIL_FROM', 'portico@localhost'),
         admin_email=get('ADMIN_EMAIL'),
         redis_url=env.get('NICEGUI_REDIS_URL', '').strip(),
+        gateway_url=(get('GATEWAY_URL') or base_url).rstrip('/'),
         instance_name=get('INSTANCE_NAME') or f'{os.uname().nodename}:{port}:{os.getpid()}',
         mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
         pool_size=int(get('DB_POOL_SIZE', '10') or 10),

@@ -78,7 +78,12 @@ def _account_area(user: User | None, values: dict) -> None:
         ui.button('Register', on_click=lambda: ui.navigate.to('/register')).props('unelevated no-caps') \
             .mark('nav-register')
         return
-    from workflows import organisations
+    from workflows import cart, organisations
+    items = cart.count(user)
+    with ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')).props('flat round color=grey-9') \
+            .mark('nav-cart'):
+        if items:
+            ui.badge(str(items), color='orange').props('floating').mark('cart-count')
     if organisations.may_request(user):
         ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
             .props('outline no-caps').mark('nav-create-org')

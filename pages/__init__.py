@@ -1,6 +1,9 @@
 """Importing this package registers every page (one line a module, so that additions do not collide)."""
 # ruff: noqa: F401
+from pages import apps
 from pages import auth
+from pages import cart
+from pages import catalog
 from pages import home
 from pages import organisation
 from pages import register

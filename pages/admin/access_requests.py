@@ -1,0 +1,179 @@
+"""Access requests (003 "Access an API Product", 000 "API access workflow"): the queue with Approve / Reject,
+and Revoke for granted access."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, AppStatus, Catalog, Organisation,
+                       Plan, Product, User)
+from workflows import DomainError, access
+
+FILTERS = {AccessStatus.PENDING: 'Pending', AccessStatus.APPROVED: 'Approved', AccessStatus.REJECTED: 'Rejected',
+           AccessStatus.REVOKED: 'Revoked', 'all': 'All'}
+
+
+def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[AccessRequest], int]:
+    """One page of requests with their app, organisation, catalog, plan and requester joined in."""
+    query = (AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
+             .join(App).join(Organisation)
+             .switch(AccessRequest).join(Catalog)
+             .switch(AccessRequest).join(Plan)
+             .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by))
+    if status != 'all':
+        query = query.where(AccessRequest.status == status)
+    if search:
+        needle = search.lower()
+        query = query.where(App.name_key.contains(needle) | User.email.contains(needle))
+    # the queue is worked oldest first; the other lists show the latest first
+    order = AccessRequest.created_at if status == AccessStatus.PENDING else AccessRequest.created_at.desc()
+    rows = list(query.order_by(order, AccessRequest.id).offset(offset).limit(limit))
+    names = product_names_by_request(row.id for row in rows)
+    for row in rows:
+        row.product_names = names.get(row.id, [])
+    return rows, query.count()
+
+
+def product_names_by_request(request_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The product names of many requests in one query (never one query per row)."""
+    ids = list(request_ids)
+    names: dict[int, list[str]] = {}
+    if ids:
+        for request_id, name in (AccessRequestProduct.select(AccessRequestProduct.request, Product.name)
+                                 .join(Product).where(AccessRequestProduct.request.in_(ids))
+                                 .order_by(Product.name).tuples()):
+            names.setdefault(request_id, []).append(name)
+    return names
+
+
+@ui.page('/admin/access-requests')
+@session.admin_required
+def access_requests_page(status: str = AccessStatus.PENDING) -> None:
+    me = session.current_user()
+    state = {'status': status if status in FILTERS else AccessStatus.PENDING}
+    with frame('Access requests', me, admin=True):
+        ui.toggle(FILTERS, value=state['status'],
+                  on_change=lambda e: (state.update(status=e.value or AccessStatus.PENDING), table.refresh())) \
+            .props('no-caps unelevated toggle-color=primary dense').mark('access-filter')
+
+        def approve(request: AccessRequest) -> None:
+            actor = session.current_user()
+            try:
+                access.approve(access.find_decidable(request.id, actor), by=actor)
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(f'Access for {request.app.name} approved; the credentials are issued.', type='positive')
+            table.refresh()
+
+        def reject(request: AccessRequest) -> None:
+            def decide(reason: str) -> str:
+                actor = session.current_user()
+                access.reject(access.find_decidable(request.id, actor), by=actor, reason=reason)
+                return f'Access for {request.app.name} rejected.'
+            reason_dialog(f'Reject the access request of {request.app.name}?', 'Reject',
+                          'Reason (optional, sent in the email)', 'access-reject', decide, table.refresh)
+
+        def revoke(request: AccessRequest) -> None:
+            def decide(reason: str) -> str:
+                actor = session.current_user()
+                access.revoke(access.find_decidable(request.id, actor), by=actor, reason=reason)
+                return f'Access for {request.app.name} revoked.'
+            reason_dialog(f'Revoke the access of {request.app.name} to {", ".join(request.product_names)}?',
+                          'Revoke', 'Reason (optional)', 'access-revoke', decide, table.refresh,
+                          note='Its API key stops working at once.')
+
+        def actions(request: AccessRequest) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                if request.status == AccessStatus.PENDING:
+                    ui.button('Approve', on_click=lambda r=request: approve(r)) \
+                        .props('flat dense no-caps color=positive').mark(f'access-approve-{request.id}')
+                    ui.button('Reject', on_click=lambda r=request: reject(r)) \
+                        .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
+                elif request.status == AccessStatus.APPROVED:
+                    ui.button('Revoke', on_click=lambda r=request: revoke(r)) \
+                        .props('flat dense no-caps color=grey-8').mark(f'access-revoke-{request.id}')
+
+        table = PagedTable([
+            Column('Requested', lambda r: ui.label(r.created_at.strftime('%Y-%m-%d')), '6rem'),
+            Column('Requester', requester_cell, '1.5fr'),
+            Column('Organization', lambda r: ui.label(r.app.organisation.name), '1fr'),
+            Column('App', app_cell, '1fr'),
+            Column('Catalog', lambda r: ui.label(r.catalog.name), '0.8fr'),
+            Column('Plan', plan_cell, '0.8fr'),
+            Column('Products', lambda r: ui.label(', '.join(r.product_names)), '1fr'),
+            Column('Status', status_cell, '1fr'),
+            Column('', actions, '9rem'),
+        ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
+            empty='No access requests here. Requests for plans that need approval wait in this list.',
+            search_label='Search by app name or requester email', marker='access')
+
+
+def requester_cell(request: AccessRequest) -> None:
+    requester = request.requested_by if request.requested_by_id else None
+    if requester is None:
+        ui.label('(deleted user)').classes('text-grey-7')
+        return
+    ui.label(requester.full_name).classes('font-medium')
+    ui.label(requester.email).classes('text-xs text-grey-7')
+
+
+def app_cell(request: AccessRequest) -> None:
+    ui.label(request.app.name).classes('font-medium')
+    if request.app.status == AppStatus.PENDING and request.status == AccessStatus.PENDING:
+        ui.link('pending app', '/admin/apps?status=pending').classes('text-xs text-orange-9') \
+            .tooltip('The app itself waits for approval; approve it first.').mark(f'access-pending-app-{request.id}')
+
+
+def plan_cell(request: AccessRequest) -> None:
+    ui.label(request.plan.name)
+    if request.plan.requires_approval:
+        ui.label('needs approval').classes('text-xs text-grey-7')
+
+
+def status_cell(request: AccessRequest) -> None:
+    status_chip(request.status)
+    if request.decided_at and request.status != AccessStatus.PENDING:
+        ui.label(request.decided_at.strftime('%Y-%m-%d')).classes('text-xs text-grey-7')
+    if request.reason and request.status in (AccessStatus.REJECTED, AccessStatus.REVOKED):
+        ui.label(request.reason).classes('text-xs text-grey-8 italic').mark(f'access-reason-{request.id}')
+
+
+def reason_dialog(question: str, action: str, reason_label: str, marker: str, decide: Callable[[str], str],
+                  done: Callable[[], None], *, note: str = '') -> None:
+    """Confirm a decision with an optional reason. `decide(reason)` returns the success message; a
+    DomainError about the reason keeps the dialog open, any other closes it with the message."""
+    with dialogs.dialog() as dialog, ui.card().classes('w-[28rem]'):
+        ui.label(question).classes('font-semibold')
+        if note:
+            ui.label(note).classes('text-grey-8')
+        reason = ui.textarea(reason_label).props('outlined maxlength=500 counter').classes('w-full') \
+            .mark(f'{marker}-reason')
+        feedback = Feedback({'reason': reason}, marker=f'{marker}-error')
+
+        def confirm() -> None:
+            feedback.clear()
+            try:
+                message = decide(reason.value or '')
+            except DomainError as error:
+                if error.field == 'reason':
+                    feedback.show(error)
+                    return
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(message, type='positive')
+            dialog.close()
+            done()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark(f'{marker}-cancel')
+            ui.button(action, on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
+    dialog.open()

@@ -1,0 +1,186 @@
+"""API Provider -> APIs: add or edit an API with its OpenAPI document, publish or reject submitted ones, delete."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import events, ui
+
+import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Api, ApiStatus, User
+from workflows import DomainError, catalog, openapi
+
+FILTERS = {'': 'All', ApiStatus.PENDING: 'Pending', ApiStatus.PUBLISHED: 'Published', ApiStatus.REJECTED: 'Rejected'}
+LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.openapi, Api.status, Api.submitted_by)
+
+
+def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api], int]:
+    query = Api.select(*LISTED, User).join(User, pw.JOIN.LEFT_OUTER, on=Api.submitted_by)
+    if status:
+        query = query.where(Api.status == status)
+    if search:
+        needle = search.lower()
+        query = query.where(pw.fn.LOWER(Api.name).contains(needle) | Api.base_path.contains(needle))
+    rows = list(query.order_by(Api.status != ApiStatus.PENDING, Api.name, Api.id).offset(offset).limit(limit))
+    return rows, query.count()
+
+
+def operation_count(document: dict | None) -> int:
+    paths = (document or {}).get('paths') or {}
+    return sum(1 for item in paths.values() if isinstance(item, dict)
+               for method in openapi.METHODS if isinstance(item.get(method), dict))
+
+
+@ui.page('/admin/apis')
+@session.admin_required
+def apis_page(status: str = '') -> None:
+    me = session.current_user()
+    state = {'status': status if status in FILTERS else ''}
+    with frame('APIs', me, admin=True):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.toggle(FILTERS, value=state['status'],
+                      on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
+                .props('no-caps unelevated toggle-color=primary dense').mark('apis-filter')
+            ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \
+                .props('unelevated no-caps').mark('apis-add')
+
+        def approve(api: Api) -> None:
+            try:
+                catalog.decide_api(api, True, by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(f'{api.name} is published.', type='positive')
+            table.refresh()
+
+        def actions(api: Api) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                if api.status == ApiStatus.PENDING:
+                    ui.button('Approve', on_click=lambda a=api: approve(a)) \
+                        .props('flat dense no-caps color=positive').mark(f'api-approve-{api.name}')
+                    ui.button('Reject', on_click=lambda a=api: reject_dialog(a, table)) \
+                        .props('flat dense no-caps color=negative').mark(f'api-reject-{api.name}')
+                ui.button('Edit', on_click=lambda a=api: edit_dialog(a.id, table)) \
+                    .props('flat dense no-caps').mark(f'api-edit-{api.name}')
+                ui.button('Delete', on_click=lambda a=api: delete_dialog(a, table)) \
+                    .props('flat dense no-caps color=negative').mark(f'api-delete-{api.name}')
+
+        def name_cell(api: Api) -> None:
+            ui.label(api.name).classes('font-medium')
+            if api.upstream:
+                ui.label(api.upstream).classes('text-xs text-grey-7 truncate')
+
+        table = PagedTable([
+            Column('Name', name_cell, '1.5fr'),
+            Column('Base path', lambda a: ui.label(a.base_path).classes('font-mono text-sm'), '1fr'),
+            Column('Status', lambda a: status_chip(a.status), '7rem'),
+            Column('Submitted by', lambda a: ui.label(a.submitted_by.full_name if a.submitted_by else '—'), '1fr'),
+            Column('Operations', lambda a: ui.label(str(operation_count(a.openapi))), '6rem'),
+            Column('', actions, '15rem'),
+        ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
+            empty='No APIs here. Add one with its OpenAPI document to document it in the catalog.',
+            search_label='Search by name or base path', marker='apis')
+
+
+def edit_dialog(api_id: int | None, table: PagedTable) -> None:
+    api = Api.get_or_none(Api.id == api_id) if api_id else None
+    if api_id and api is None:
+        ui.notify('This API was not found.', type='negative')
+        table.refresh()
+        return
+    with dialogs.dialog() as dialog, ui.card().classes('w-[44rem] max-w-full'):
+        ui.label('Add an API' if api is None else f'Edit {api.name}').classes('text-lg font-semibold')
+        with ui.row().classes('w-full no-wrap gap-3'):
+            name = ui.input('Name', value=api.name if api else '').props('outlined').classes('grow') \
+                .mark('api-name')
+            base_path = ui.input('Base path (listen path)', value=api.base_path if api else '',
+                                 placeholder='/weather/').props('outlined').classes('w-56').mark('api-base-path')
+        upstream = ui.input('Upstream (where the gateway forwards to)', value=api.upstream if api else '',
+                            placeholder='https://weather.internal:8443').props('outlined').classes('w-full') \
+            .mark('api-upstream')
+        document = ui.textarea('OpenAPI document (JSON or YAML)', value=api.openapi_text if api else '') \
+            .props('outlined input-class="font-mono text-xs" rows=12').classes('w-full').mark('api-openapi')
+
+        async def uploaded(event: events.UploadEventArguments) -> None:
+            try:
+                document.value = await event.file.text()
+            except UnicodeDecodeError:
+                feedback.show(DomainError('This file is not a text file; upload a JSON or YAML document.', 'openapi'))
+            else:
+                document.error = None
+                ui.notify(f'{event.file.name} loaded; check it and save.', type='info')
+            upload.reset()
+
+        upload = ui.upload(label='…or upload a JSON or YAML file', auto_upload=True, max_file_size=openapi.MAX_SIZE,
+                           on_upload=uploaded,
+                           on_rejected=lambda: ui.notify('The file is larger than 2 MB.', type='negative')) \
+            .props('accept=".json,.yaml,.yml" flat bordered').classes('w-full').mark('api-upload')
+        feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document},
+                            marker='api-error')
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                saved = catalog.save_api(api.id if api else None, name.value, base_path.value, upstream.value,
+                                         document.value, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{saved.name} saved.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('api-cancel')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('api-save')
+    dialog.open()
+
+
+def reject_dialog(api: Api, table: PagedTable) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Reject publishing {api.name}?').classes('font-semibold')
+        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined').classes('w-full') \
+            .mark('api-reject-reason')
+        feedback = Feedback({'reason': reason}, marker='api-reject-error')
+
+        def confirm() -> None:
+            feedback.clear()
+            try:
+                catalog.decide_api(api, False, by=session.current_user(), reason=reason.value)
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{api.name} rejected.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Reject', on_click=confirm).props('unelevated no-caps color=negative').mark('api-reject-confirm')
+    dialog.open()
+
+
+def delete_dialog(api: Api, table: PagedTable) -> None:
+    def confirm() -> None:
+        dialog.close()
+        found = Api.get_or_none(Api.id == api.id)
+        try:
+            if found is not None:
+                catalog.delete_api(found, by=session.current_user())
+        except DomainError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify(f'{api.name} deleted.', type='positive')
+        table.refresh()
+
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Delete {api.name}?').classes('font-semibold')
+        ui.label('It is removed from every product that includes it; its documentation disappears from the '
+                 'catalog.').classes('text-grey-8')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative').mark('api-delete-confirm')
+    dialog.open()

@@ -1,0 +1,113 @@
+"""Apps (000 "Application creation workflow"): every consumer app, pending ones with Approve / Reject."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components.chips import status_chip
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
+from pages.admin.access_requests import reason_dialog
+from workflows import DomainError, apps
+
+FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', AppStatus.REJECTED: 'Rejected'}
+
+
+def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App], int]:
+    """One page of apps with organisation and owner joined in, and their credentials counted in one query."""
+    query = (App.select(App, Organisation, User).join(Organisation)
+             .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner))
+    if status:
+        query = query.where(App.status == status)
+    if search:
+        needle = search.lower()
+        query = query.where(App.name_key.contains(needle) | Organisation.name_key.contains(needle))
+    rows = list(query.order_by(App.status != AppStatus.PENDING, App.created_at.desc(), App.id.desc())
+                .offset(offset).limit(limit))
+    counts: dict[int, dict[str, int]] = {}
+    if rows:
+        for app_id, credential_status, number in (
+                Credential.select(Credential.app, Credential.status, pw.fn.COUNT(Credential.id))
+                .where(Credential.app.in_([row.id for row in rows]))
+                .group_by(Credential.app, Credential.status).tuples()):
+            counts.setdefault(app_id, {})[credential_status] = number
+    for row in rows:
+        row.credential_counts = counts.get(row.id, {})
+    return rows, query.count()
+
+
+@ui.page('/admin/apps')
+@session.admin_required
+def apps_page(status: str = '') -> None:
+    me = session.current_user()
+    status = '' if status == 'all' else status
+    state = {'status': status if status in FILTERS else ''}
+    with frame('Apps', me, admin=True):
+        ui.toggle(FILTERS, value=state['status'],
+                  on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
+            .props('no-caps unelevated toggle-color=primary dense').mark('apps-filter')
+
+        def approve(app: App) -> None:
+            actor = session.current_user()
+            try:
+                apps.approve_app(apps.find_decidable(app.id, actor), by=actor)
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(f'{app.name} approved.', type='positive')
+            table.refresh()
+
+        def reject(app: App) -> None:
+            def decide(reason: str) -> str:
+                actor = session.current_user()
+                apps.reject_app(apps.find_decidable(app.id, actor), by=actor, reason=reason)
+                return f'{app.name} rejected.'
+            reason_dialog(f'Reject the app {app.name}?', 'Reject', 'Reason (optional, sent in the email)',
+                          'app-reject', decide, table.refresh,
+                          note='Its waiting access requests are rejected with it.')
+
+        def actions(app: App) -> None:
+            if app.status != AppStatus.PENDING:
+                return
+            with ui.row().classes('gap-1 no-wrap'):
+                ui.button('Approve', on_click=lambda a=app: approve(a)) \
+                    .props('flat dense no-caps color=positive').mark(f'app-approve-{app.id}')
+                ui.button('Reject', on_click=lambda a=app: reject(a)) \
+                    .props('flat dense no-caps color=negative').mark(f'app-reject-{app.id}')
+
+        table = PagedTable([
+            Column('App', name_cell, '2fr'),
+            Column('Organization', lambda a: ui.label(a.organisation.name), '1fr'),
+            Column('Owner', owner_cell, '1.4fr'),
+            Column('Status', lambda a: status_chip(a.status), '6rem'),
+            Column('Created', lambda a: ui.label(a.created_at.strftime('%Y-%m-%d')), '6rem'),
+            Column('Credentials', credentials_cell, '6rem'),
+            Column('', actions, '9rem'),
+        ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
+            empty='No apps here. Apps appear once developers create them.',
+            search_label='Search by app or organization', marker='apps')
+
+
+def name_cell(app: App) -> None:
+    ui.label(app.name).classes('font-medium')
+    if app.description:
+        ui.label(app.description).classes('text-xs text-grey-7 line-clamp-2')
+
+
+def owner_cell(app: App) -> None:
+    owner = app.owner if app.owner_id else None
+    if owner is None:
+        ui.label('(no owner)').classes('text-grey-7')
+        return
+    ui.label(owner.full_name)
+    ui.label(owner.email).classes('text-xs text-grey-7')
+
+
+def credentials_cell(app: App) -> None:
+    active = app.credential_counts.get(CredentialStatus.ACTIVE, 0)
+    revoked = app.credential_counts.get(CredentialStatus.REVOKED, 0)
+    ui.label(str(active)).mark(f'app-credentials-{app.id}')
+    if revoked:
+        ui.label(f'+{revoked} revoked').classes('text-xs text-grey-7')

@@ -1,0 +1,213 @@
+"""API Provider -> Catalogs: visibility (Public, Private, Custom), products and plans; the teams of Custom ones."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, OrgStatus, Plan, Product, Team, \
+    Visibility
+from workflows import DomainError, catalog as catalogs
+
+VISIBILITY_LOOK = {Visibility.PUBLIC: ('public', 'positive'), Visibility.PRIVATE: ('lock', 'primary'),
+                   Visibility.CUSTOM: ('groups', 'deep-purple')}
+VISIBILITY_HINTS = {Visibility.PUBLIC: 'everyone, also visitors', Visibility.PRIVATE: 'signed-in users',
+                    Visibility.CUSTOM: 'chosen teams only'}
+
+
+def fetch(search: str, offset: int, limit: int) -> tuple[list[Catalog], int]:
+    products = CatalogProduct.select(pw.fn.COUNT(CatalogProduct.id)).where(CatalogProduct.catalog == Catalog.id)
+    teams = CatalogTeam.select(pw.fn.COUNT(CatalogTeam.id)).where(CatalogTeam.catalog == Catalog.id)
+    query = Catalog.select(Catalog, products.alias('product_count'), teams.alias('team_count'))
+    if search:
+        query = query.where(Catalog.name.contains(search))
+    rows = list(query.order_by(Catalog.name).offset(offset).limit(limit))
+    plans = defaultdict(list)
+    if rows:
+        for catalog_id, name in (CatalogPlan.select(CatalogPlan.catalog, Plan.name).join(Plan)
+                                 .where(CatalogPlan.catalog.in_([c.id for c in rows])).order_by(Plan.name).tuples()):
+            plans[catalog_id].append(name)
+    for row in rows:
+        row.plan_names = plans[row.id]
+    return rows, query.count()
+
+
+def visibility_chip(visibility: str) -> ui.chip:
+    icon, colour = VISIBILITY_LOOK.get(visibility, ('help', 'grey'))
+    return ui.chip(Visibility.LABELS.get(visibility, visibility), icon=icon, color=colour) \
+        .props('dense outline square').classes('text-xs').mark(f'visibility-{visibility}')
+
+
+@ui.page('/admin/catalogs')
+@session.admin_required
+def catalogs_page() -> None:
+    me = session.current_user()
+    with frame('Catalogs', me, admin=True):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
+                     'teams you grant.').classes('text-grey-7')
+            ui.button('Add catalog', icon='add', on_click=lambda: edit_dialog(None, table)) \
+                .props('unelevated no-caps').mark('catalogs-add')
+
+        def visibility_cell(row: Catalog) -> None:
+            visibility_chip(row.visibility)
+            if row.visibility == Visibility.CUSTOM:
+                ui.label(f'{row.team_count} team{"s" if row.team_count != 1 else ""}').classes('text-xs text-grey-7')
+
+        def actions(row: Catalog) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                if row.visibility == Visibility.CUSTOM:
+                    ui.button('Teams', on_click=lambda c=row: teams_dialog(c, table)) \
+                        .props('flat dense no-caps').mark(f'catalog-teams-{row.name}')
+                ui.button('Edit', on_click=lambda c=row: edit_dialog(c.id, table)) \
+                    .props('flat dense no-caps').mark(f'catalog-edit-{row.name}')
+                ui.button('Delete', on_click=lambda c=row: delete_dialog(c, table)) \
+                    .props('flat dense no-caps color=negative').mark(f'catalog-delete-{row.name}')
+
+        table = PagedTable([
+            Column('Catalog', lambda c: ui.label(c.name).classes('font-medium'), '1.3fr'),
+            Column('Visibility', visibility_cell, '8rem'),
+            Column('Products', lambda c: ui.label(str(c.product_count)), '6rem'),
+            Column('Plans', lambda c: ui.label(', '.join(c.plan_names) or 'no plans')
+                   .classes('text-sm' if c.plan_names else 'text-sm text-grey-6'), '1.3fr'),
+            Column('', actions, '13rem'),
+        ], fetch, empty='No catalogs yet. Add one, put products in it and offer plans, so developers can request '
+                        'access.', search_label=None, marker='catalogs')
+
+
+def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
+    row = Catalog.get_or_none(Catalog.id == catalog_id) if catalog_id else None
+    if catalog_id and row is None:
+        ui.notify('This catalog was not found.', type='negative')
+        table.refresh()
+        return
+    product_options = {p.id: p.name for p in Product.select(Product.id, Product.name).order_by(Product.name)}
+    plan_options = {p.id: p.name for p in Plan.select(Plan.id, Plan.name).order_by(Plan.name)}
+    product_ids = [link.product_id for link in CatalogProduct.select(CatalogProduct.product)
+                   .where(CatalogProduct.catalog == catalog_id)] if row else []
+    plan_ids = [link.plan_id for link in CatalogPlan.select(CatalogPlan.plan).where(CatalogPlan.catalog == catalog_id)] \
+        if row else []
+    with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):
+        ui.label('Add a catalog' if row is None else f'Edit {row.name}').classes('text-lg font-semibold')
+        name = ui.input('Name', value=row.name if row else '').props('outlined').classes('w-full').mark('catalog-name')
+        visibility = ui.select({key: f'{label}: {VISIBILITY_HINTS[key]}' for key, label in Visibility.LABELS.items()},
+                               value=row.visibility if row else Visibility.PUBLIC, label='Visibility') \
+            .props('outlined').classes('w-full').mark('catalog-visibility')
+        products = ui.select(product_options, multiple=True, value=product_ids, label='Products') \
+            .props('outlined use-chips').classes('w-full').mark('catalog-products')
+        plans = ui.select(plan_options, multiple=True, value=plan_ids, label='Plans') \
+            .props('outlined use-chips').classes('w-full').mark('catalog-plans')
+        if not plan_options:
+            ui.label('No plans yet: add one under Plans so developers can request access.') \
+                .classes('text-sm text-grey-7')
+        feedback = Feedback({'name': name, 'visibility': visibility, 'products': products, 'plans': plans},
+                            marker='catalog-error')
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                saved = catalogs.save_catalog(row.id if row else None, name.value, visibility.value,
+                                              list(products.value or []), list(plans.value or []),
+                                              by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            hint = ' Grant teams access with "Teams".' if saved.visibility == Visibility.CUSTOM else ''
+            ui.notify(f'Catalog {saved.name} saved.{hint}', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('catalog-cancel')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('catalog-save')
+    dialog.open()
+
+
+def granted_team_ids(catalog_id: int) -> list[int]:
+    return [link.team_id for link in CatalogTeam.select(CatalogTeam.team).where(CatalogTeam.catalog == catalog_id)]
+
+
+def teams_dialog(row: Catalog, table: PagedTable) -> None:
+    team_options = {team.id: f'{team.organisation.name} / {team.name}' for team in
+                    Team.select(Team.id, Team.name, Organisation.name).join(Organisation)
+                    .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name, Team.name)}
+    org_options = {org.id: org.name for org in Organisation.select(Organisation.id, Organisation.name)
+                   .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name)}
+    with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):
+        ui.label(f'Teams that see {row.name}').classes('text-lg font-semibold')
+        ui.label('Only the teams chosen here see this Custom catalog and may request access to its products.') \
+            .classes('text-grey-7 text-sm')
+        teams = ui.select(team_options, multiple=True, label='Organization / Team',
+                          value=[i for i in granted_team_ids(row.id) if i in team_options]) \
+            .props('outlined use-chips').classes('w-full').mark('catalog-team-select')
+        with ui.row().classes('w-full no-wrap items-center gap-3'):
+            organisation = ui.select(org_options, label='Organization', value=None) \
+                .props('outlined dense').classes('grow').mark('catalog-grant-org')
+            ui.button('Grant organization', icon='domain_add', on_click=lambda: grant_organisation()) \
+                .props('outline no-caps').mark('catalog-grant-org-button')
+        feedback = Feedback({'teams': teams}, marker='catalog-teams-error')
+
+        def act(action, message: str) -> bool:
+            feedback.clear()
+            found = Catalog.get_or_none(Catalog.id == row.id)
+            try:
+                if found is None:
+                    raise DomainError('This catalog was not found.')
+                action(found)
+            except DomainError as error:
+                feedback.show(error)
+                return False
+            ui.notify(message, type='positive')
+            table.refresh()
+            return True
+
+        def grant_organisation() -> None:
+            if organisation.value is None:
+                feedback.show(DomainError('Choose an organization first.', 'teams'))
+                return
+            org = Organisation.get_or_none(Organisation.id == organisation.value)
+            if org is not None and act(lambda c: catalogs.grant_organisation(c, org, by=session.current_user()),
+                                       f'Every team of {org.name} now sees {row.name}.'):
+                teams.value = [i for i in granted_team_ids(row.id) if i in team_options]
+
+        def save() -> None:
+            if act(lambda c: catalogs.grant_teams(c, list(teams.value or []), by=session.current_user()),
+                   f'Teams of {row.name} saved.'):
+                dialog.close()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Close', on_click=dialog.close).props('flat no-caps').mark('catalog-teams-close')
+            ui.button('Save teams', on_click=save).props('unelevated no-caps').mark('catalog-teams-save')
+    dialog.open()
+
+
+def delete_dialog(row: Catalog, table: PagedTable) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Delete {row.name}?').classes('font-semibold')
+        ui.label('Its products stay; they are no longer offered through this catalog.').classes('text-grey-8')
+        feedback = Feedback(marker='catalog-delete-error')
+
+        def confirm() -> None:
+            feedback.clear()
+            found = Catalog.get_or_none(Catalog.id == row.id)
+            try:
+                if found is not None:
+                    catalogs.delete_catalog(found, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{row.name} deleted.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
+                .mark('catalog-delete-confirm')
+    dialog.open()

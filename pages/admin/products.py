@@ -1,0 +1,158 @@
+"""API Provider -> Products: API products with their APIs, tags and catalogs; add, edit, delete."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
+from workflows import DomainError, catalog
+
+
+def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
+    """One query for the page, one for the count, one for the APIs and one for the catalogs of its products."""
+    query = Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags)
+    if search:
+        needle = search.lower()
+        query = query.where(pw.fn.LOWER(Product.name).contains(needle) | Product.slug.contains(needle)
+                            | Product.tags.contains(needle))
+    rows = list(query.order_by(Product.name, Product.id).offset(offset).limit(limit))
+    ids = [product.id for product in rows]
+    apis, catalogs = defaultdict(list), defaultdict(list)
+    if ids:
+        for product_id, name in (ProductApi.select(ProductApi.product, Api.name).join(Api)
+                                 .where(ProductApi.product.in_(ids)).order_by(Api.name).tuples()):
+            apis[product_id].append(name)
+        for product_id, name in (CatalogProduct.select(CatalogProduct.product, Catalog.name).join(Catalog)
+                                 .where(CatalogProduct.product.in_(ids)).order_by(Catalog.name).tuples()):
+            catalogs[product_id].append(name)
+    for product in rows:
+        product.api_names, product.catalog_names = apis[product.id], catalogs[product.id]
+    return rows, query.count()
+
+
+@ui.page('/admin/products')
+@session.admin_required
+def products_page() -> None:
+    me = session.current_user()
+    with frame('Products', me, admin=True):
+        with ui.row().classes('w-full items-center justify-end'):
+            ui.button('Add product', icon='add', on_click=lambda: edit_dialog(None, table)) \
+                .props('unelevated no-caps').mark('products-add')
+
+        def name_cell(product: Product) -> None:
+            ui.label(product.name).classes('font-medium')
+            if product.summary:
+                ui.label(product.summary).classes('text-xs text-grey-7')
+
+        def tags_cell(product: Product) -> None:
+            with ui.row().classes('gap-1'):
+                for tag in product.tag_list:
+                    ui.chip(tag).props('dense square').classes('text-xs')
+
+        def names_cell(names: list[str], missing: str) -> None:
+            ui.label(', '.join(names) or missing).classes('text-sm' if names else 'text-sm text-grey-6')
+
+        def actions(product: Product) -> None:
+            with ui.row().classes('gap-1 no-wrap'):
+                ui.button('Edit', on_click=lambda p=product: edit_dialog(p.id, table)) \
+                    .props('flat dense no-caps').mark(f'product-edit-{product.slug}')
+                ui.button('Delete', on_click=lambda p=product: delete_dialog(p, table)) \
+                    .props('flat dense no-caps color=negative').mark(f'product-delete-{product.slug}')
+
+        table = PagedTable([
+            Column('Product', name_cell, '1.5fr'),
+            Column('Slug', lambda p: ui.label(p.slug).classes('font-mono text-sm'), '1fr'),
+            Column('Tags', tags_cell, '1fr'),
+            Column('APIs', lambda p: names_cell(p.api_names, 'no APIs'), '1fr'),
+            Column('Catalogs', lambda p: names_cell(p.catalog_names, 'in no catalog'), '1fr'),
+            Column('', actions, '9rem'),
+        ], fetch, empty='No products yet. Add one to bundle published APIs and offer it in a catalog.',
+            search_label='Search by name, slug or tag', marker='products')
+
+
+def edit_dialog(product_id: int | None, table: PagedTable) -> None:
+    product = Product.get_or_none(Product.id == product_id) if product_id else None
+    if product_id and product is None:
+        ui.notify('This product was not found.', type='negative')
+        table.refresh()
+        return
+    api_options = {api.id: f'{api.name} ({api.base_path})' for api in Api.select(Api.id, Api.name, Api.base_path)
+                   .where(Api.status == ApiStatus.PUBLISHED).order_by(Api.name)}
+    catalog_options = {c.id: c.name for c in Catalog.select(Catalog.id, Catalog.name).order_by(Catalog.name)}
+    api_ids = [link.api_id for link in ProductApi.select(ProductApi.api).where(ProductApi.product == product_id)] \
+        if product else []
+    catalog_ids = [link.catalog_id for link in CatalogProduct.select(CatalogProduct.catalog)
+                   .where(CatalogProduct.product == product_id)] if product else []
+    with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
+        ui.label('Add a product' if product is None else f'Edit {product.name}').classes('text-lg font-semibold')
+        with ui.row().classes('w-full no-wrap gap-3'):
+            name = ui.input('Name', value=product.name if product else '').props('outlined').classes('grow') \
+                .mark('product-name')
+            slug = ui.input('Slug (optional)', value=product.slug if product else '') \
+                .props('outlined hint="Used in the address; derived from the name when empty"').classes('w-64') \
+                .mark('product-slug')
+        name.on_value_change(lambda e: slug.props.update(placeholder=catalog.slugify(e.value or '')))
+        summary = ui.input('Summary', value=product.summary if product else '').props('outlined counter maxlength=300') \
+            .classes('w-full').mark('product-summary')
+        description = ui.textarea('Description (Markdown)', value=product.description if product else '') \
+            .props('outlined rows=6').classes('w-full').mark('product-description')
+        apis = ui.select(api_options, multiple=True, label='APIs (published)',
+                         value=[i for i in api_ids if i in api_options]) \
+            .props('outlined use-chips').classes('w-full').mark('product-apis')
+        tags = ui.input('Tags (comma-separated)', value=product.tags.replace(',', ', ') if product else '') \
+            .props('outlined').classes('w-full').mark('product-tags')
+        catalogs = ui.select(catalog_options, multiple=True, label='Catalogs', value=catalog_ids) \
+            .props('outlined use-chips').classes('w-full').mark('product-catalogs')
+        if not api_options:
+            ui.label('No published APIs yet: add one under APIs first.').classes('text-sm text-grey-7')
+        feedback = Feedback({'name': name, 'slug': slug, 'summary': summary, 'description': description,
+                             'apis': apis, 'tags': tags, 'catalogs': catalogs}, marker='product-error')
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                saved = catalog.save_product(product.id if product else None, name.value, slug.value, summary.value,
+                                             description.value, list(apis.value or []), tags.value,
+                                             list(catalogs.value or []), by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{saved.name} saved.', type='positive')
+            table.refresh()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('product-cancel')
+            ui.button('Save', on_click=save).props('unelevated no-caps').mark('product-save')
+    dialog.open()
+
+
+def delete_dialog(product: Product, table: PagedTable) -> None:
+    def confirm() -> None:
+        dialog.close()
+        found = Product.get_or_none(Product.id == product.id)
+        try:
+            if found is not None:
+                catalog.delete_product(found, by=session.current_user())
+        except DomainError as error:
+            ui.notify(str(error), type='negative')
+        else:
+            ui.notify(f'{product.name} deleted.', type='positive')
+        table.refresh()
+
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Delete {product.name}?').classes('font-semibold')
+        ui.label('It leaves every catalog, cart and access request that lists it. Its APIs stay.') \
+            .classes('text-grey-8')
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
+                .mark('product-delete-confirm')
+    dialog.open()

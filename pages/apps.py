@@ -1,0 +1,218 @@
+"""My apps: every app the user may see, its access requests, and the credentials of approved ones."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import config
+import session
+from components import dialogs, docs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, Catalog, Credential,
+                       CredentialStatus, Plan, Product, ProductApi)
+from workflows import DomainError, apps, credentials, visibility
+
+
+@ui.page('/apps')
+@session.login_required
+def apps_page() -> None:
+    me = session.current_user()
+    with frame('My apps', me):
+        shared = '' if me.organisation.is_default else f' Apps are shared with everyone in {me.organisation.name}.'
+        ui.label('Your applications and their credentials.' + shared).classes('text-grey-8')
+
+        def fetch(search: str, offset: int, limit: int):
+            query = visibility.apps_visible_to(session.current_user())
+            if search:
+                query = query.where(App.name_key.contains(search.lower()))
+            rows = list(query.order_by(App.created_at.desc()).offset(offset).limit(limit))
+            counts = dict(Credential.select(Credential.app, pw.fn.COUNT(Credential.id))
+                          .where(Credential.app.in_([a.id for a in rows]) & (Credential.status == CredentialStatus.ACTIVE))
+                          .group_by(Credential.app).tuples())
+            for row in rows:
+                row.key_count = counts.get(row.id, 0)
+            return rows, query.count()
+
+        def name(app: App) -> None:
+            ui.link(app.name, f'/apps/{app.id}').classes('font-medium').mark(f'app-link-{app.name}')
+            if app.description:
+                ui.label(app.description).classes('text-xs text-grey-7')
+
+        ui.button('Create a new app', icon='add', on_click=lambda: _create_dialog()).props('unelevated no-caps') \
+            .mark('apps-create')
+        PagedTable([
+            Column('App', name, '2fr'),
+            Column('Status', lambda a: status_chip(a.status), '7rem'),
+            Column('Active keys', lambda a: ui.label(str(a.key_count)), '6rem'),
+            Column('Created', lambda a: ui.label(a.created_at.strftime('%Y-%m-%d')), '6rem'),
+        ], fetch, empty='No apps yet. Browse the Catalogs, add products to your cart and request access: '
+                        'your first app is created on the way.', search_label='Search apps', marker='apps')
+
+
+def _create_dialog() -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label('Create a new app').classes('font-semibold')
+        name = ui.input('App name').props('outlined').classes('w-full').mark('new-app-name')
+        description = ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full') \
+            .mark('new-app-description')
+        feedback = Feedback({'app_name': name, 'app_description': description})
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                app = apps.create_app(name.value, description.value, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.navigate.to(f'/apps/{app.id}')
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Create', on_click=save).props('unelevated no-caps').mark('new-app-save')
+    dialog.open()
+
+
+@ui.page('/apps/{app_id}')
+@session.login_required
+def app_page(app_id: int) -> None:
+    me = session.current_user()
+    app = visibility.can_see_app(me, app_id)
+    with frame(app.name if app else 'Not found', me):
+        if app is None:
+            ui.status_code(404)
+            ui.label('This app was not found.').mark('app-not-found')
+            ui.link('Back to My apps', '/apps')
+            return
+        with ui.row().classes('items-center gap-3'):
+            status_chip(app.status)
+            ui.label(f'Owner: {app.owner.full_name if app.owner else "—"} · created {app.created_at:%Y-%m-%d}') \
+                .classes('text-grey-7 text-sm')
+        if app.status == 'pending':
+            ui.label('This app waits for approval; approved requests get their keys once it is approved.') \
+                .classes('text-orange-9').mark('app-pending-note')
+        if app.description:
+            ui.label(app.description).classes('text-grey-8')
+        with ui.row().classes('gap-2'):
+            ui.button('Add products', icon='add_shopping_cart', on_click=lambda: ui.navigate.to('/catalogs')) \
+                .props('outline no-caps').mark('app-add-products')
+            ui.button('Delete app', icon='delete', on_click=lambda: _confirm_delete(app)) \
+                .props('flat no-caps color=negative').mark('app-delete')
+        requests = list(AccessRequest.select(AccessRequest, Catalog, Plan).join(Catalog).switch(AccessRequest)
+                        .join(Plan).where(AccessRequest.app == app).order_by(AccessRequest.created_at.desc()))
+        if not requests:
+            ui.label('No access requests yet: add products to your cart and request access for this app.') \
+                .classes('text-grey-7').mark('app-no-requests')
+        products = _products_by_request([r.id for r in requests])
+        keys = {c.access_request_id: c for c in Credential.select().where(Credential.app == app)}
+        for request in requests:
+            _request_card(request, products.get(request.id, []), keys.get(request.id))
+
+
+def _products_by_request(request_ids: list[int]) -> dict[int, list[tuple[Product, list[Api]]]]:
+    """Products of these requests with their APIs, in two queries."""
+    result: dict[int, list[tuple[Product, list[Api]]]] = {}
+    links = list(AccessRequestProduct.select(AccessRequestProduct, Product).join(Product)
+                 .where(AccessRequestProduct.request.in_(request_ids)).order_by(Product.name))
+    apis: dict[int, list[Api]] = {}
+    for link in ProductApi.select(ProductApi, Api).join(Api).where(
+            ProductApi.product.in_([link.product_id for link in links])):
+        apis.setdefault(link.product_id, []).append(link.api)
+    for link in links:
+        result.setdefault(link.request_id, []).append((link.product, apis.get(link.product_id, [])))
+    return result
+
+
+def _request_card(request: AccessRequest, products: list, credential: Credential | None) -> None:
+    with ui.card().classes('w-full p-4 gap-2').mark(f'request-{request.id}'):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(', '.join(product.name for product, _ in products)).classes('text-lg font-semibold')
+            status_chip(request.status)
+        ui.label(f'Catalog {request.catalog.name} · plan {request.plan.name}: {docs.plan_summary(request.plan)}') \
+            .classes('text-sm text-grey-8')
+        if request.reason and request.status in {AccessStatus.REJECTED, AccessStatus.REVOKED}:
+            ui.label(f'Reason: {request.reason}').classes('text-sm text-negative').mark(f'request-reason-{request.id}')
+        if request.status == AccessStatus.APPROVED and credential is not None:
+            _credential(credential, products)
+
+
+def _credential(credential: Credential, products: list) -> None:
+    gateway = config.current().gateway_url
+    with ui.column().classes('w-full gap-1 bg-grey-2 rounded p-3').mark(f'credential-{credential.id}'):
+        with ui.row().classes('items-center gap-2 w-full'):
+            ui.label('API key').classes('text-xs uppercase text-grey-7')
+            status_chip(credential.status)
+        key_label = ui.label(f'{credential.key_prefix}••••••••••••••••').classes('font-mono') \
+            .mark(f'key-{credential.id}')
+        if credential.status == CredentialStatus.ACTIVE:
+            shown = {'value': False}
+
+            def toggle() -> None:
+                try:
+                    plain = credentials.reveal(Credential.get_by_id(credential.id), session.current_user())
+                except DomainError as error:
+                    ui.notify(str(error), type='negative')
+                    return
+                shown['value'] = not shown['value']
+                key_label.set_text(plain if shown['value'] else f'{credential.key_prefix}••••••••••••••••')
+
+            async def copy() -> None:
+                try:
+                    plain = credentials.reveal(Credential.get_by_id(credential.id), session.current_user())
+                except DomainError as error:
+                    ui.notify(str(error), type='negative')
+                    return
+                ui.clipboard.write(plain)
+                ui.notify('API key copied.', type='positive')
+
+            with ui.row().classes('gap-1'):
+                ui.button('Show / hide', icon='visibility', on_click=toggle).props('flat dense no-caps') \
+                    .mark(f'key-toggle-{credential.id}')
+                ui.button('Copy', icon='content_copy', on_click=copy).props('flat dense no-caps') \
+                    .mark(f'key-copy-{credential.id}')
+                ui.button('Rotate', icon='autorenew', on_click=lambda: _act(credentials.rotate, credential,
+                          'The key was rotated; the old one no longer works.')) \
+                    .props('flat dense no-caps').mark(f'key-rotate-{credential.id}')
+                ui.button('Revoke', icon='block', on_click=lambda: _act(credentials.revoke, credential,
+                          'The key was revoked.')).props('flat dense no-caps color=negative') \
+                    .mark(f'key-revoke-{credential.id}')
+        ui.label('Call with the header X-API-Key: <key> (or Authorization: Bearer <key>) at:') \
+            .classes('text-xs text-grey-7 pt-1')
+        for product, product_apis in products:
+            for api in product_apis:
+                ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm') \
+                    .mark(f'base-url-{api.base_path}')
+
+
+def _act(action, credential: Credential, message: str) -> None:
+    try:
+        action(Credential.get_by_id(credential.id), by=session.current_user())
+    except DomainError as error:
+        ui.notify(str(error), type='negative')
+        return
+    ui.notify(message, type='positive')
+    ui.navigate.reload()
+
+
+def _confirm_delete(app: App) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
+        ui.label(f'Delete {app.name}?').classes('font-semibold')
+        ui.label('Its keys stop working at once. This cannot be undone.').classes('text-grey-8')
+
+        def delete() -> None:
+            try:
+                apps.delete_app(App.get_by_id(app.id), by=session.current_user())
+            except (DomainError, App.DoesNotExist) as error:
+                ui.notify(str(error) or 'This app no longer exists.', type='negative')
+                return
+            dialog.close()
+            ui.notify(f'{app.name} was deleted.', type='positive')
+            ui.navigate.to('/apps')
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
+            ui.button('Delete', on_click=delete).props('unelevated no-caps color=negative').mark('app-delete-confirm')
+    dialog.open()

@@ -1,0 +1,109 @@
+"""The cart: items grouped by catalog; per group a plan and an app, then Request access (003 steps 5-8)."""
+from __future__ import annotations
+
+from nicegui import ui
+
+import session
+from components import docs
+from components.forms import Feedback
+from components.frame import frame
+from db.models import AccessStatus, AppStatus
+from workflows import DomainError, access, cart, visibility
+
+NEW_APP = 0
+
+
+@ui.page('/cart')
+@session.login_required
+def cart_page() -> None:
+    me = session.current_user()
+    with frame('Cart', me):
+        groups = cart.groups(me)
+        if not groups:
+            with ui.card().classes('w-full p-8 items-center').mark('cart-empty'):
+                ui.icon('shopping_cart', color='grey-5').classes('text-5xl')
+                ui.label('Your cart is empty.').classes('text-lg')
+                ui.label('Browse the Catalogs, open a product with "More info" and use "Add to cart".') \
+                    .classes('text-grey-7')
+                ui.button('Browse Catalogs', on_click=lambda: ui.navigate.to('/catalogs')).props('unelevated no-caps')
+            return
+        if len(groups) > 1:
+            ui.label(f'Your cart holds products of {len(groups)} catalogs. Each catalog is a separate request '
+                     'and gets its own credentials.').classes('text-grey-8').mark('cart-separate-note')
+        apps = {app.id: app.name + (' (waiting for approval)' if app.status == AppStatus.PENDING else '')
+                for app in visibility.apps_visible_to(me).where(visibility.App.status != AppStatus.REJECTED)
+                .order_by(visibility.App.name)}
+        for group in groups:
+            _group(group, apps)
+
+
+def _group(group: cart.Group, apps: dict[int, str]) -> None:
+    catalog = group.catalog
+    with ui.card().classes('w-full p-5 gap-3').mark(f'cart-group-{catalog.name}') as card:
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label(f'Catalog: {catalog.name}').classes('text-lg font-semibold')
+            ui.label('one request, one set of credentials').classes('text-xs text-grey-7')
+        for item in group.items:
+            with ui.row().classes('w-full items-center justify-between border-t pt-2'):
+                with ui.column().classes('gap-0'):
+                    ui.label(item.product.name).classes('font-medium')
+                    ui.label(item.product.summary).classes('text-xs text-grey-7')
+                ui.button(icon='delete', on_click=lambda i=item: _remove(i.id)).props('flat round dense') \
+                    .tooltip('Remove from cart').mark(f'cart-remove-{catalog.name}-{item.product.slug}')
+        if not group.plans:
+            ui.label('This catalog offers no plan yet; the provider must add one before you can request access.') \
+                .classes('text-orange-9')
+            return
+        plan = ui.select({p.id: f'{p.name} — {docs.plan_summary(p)}' for p in group.plans},
+                         value=group.plans[0].id if len(group.plans) == 1 else None, label='Plan') \
+            .props('outlined').classes('w-full').mark(f'cart-plan-{catalog.name}')
+        app = ui.select({NEW_APP: 'Create a new app', **apps}, value=NEW_APP if not apps else None, label='App') \
+            .props('outlined').classes('w-full').mark(f'cart-app-{catalog.name}')
+        with ui.column().classes('w-full gap-2').bind_visibility_from(app, 'value', lambda v: v == NEW_APP):
+            name = ui.input('App name').props('outlined').classes('w-full').mark(f'cart-app-name-{catalog.name}')
+            description = ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full') \
+                .mark(f'cart-app-description-{catalog.name}')
+        feedback = Feedback({'plan': plan, 'app': app, 'app_name': name, 'app_description': description},
+                            marker=f'cart-error-{catalog.name}')
+
+        def request() -> None:
+            feedback.clear()
+            if app.value is None:
+                feedback.show(DomainError('Choose an app, or "Create a new app".', 'app'))
+                return
+            try:
+                created = access.request_access(
+                    session.current_user(), catalog.id, plan.value, [i.product_id for i in group.items],
+                    app_id=app.value or None, new_app_name=name.value or '', new_app_description=description.value or '')
+            except DomainError as error:
+                feedback.show(error)
+                return
+            card.clear()
+            with card:
+                _outcome(created)
+
+        ui.button('Request access', icon='key', on_click=request).props('unelevated no-caps') \
+            .mark(f'cart-request-{catalog.name}')
+
+
+def _outcome(request) -> None:
+    request = access.AccessRequest.get_by_id(request.id)
+    approved = request.status == AccessStatus.APPROVED
+    with ui.row().classes('items-center gap-3').mark(f'cart-outcome-{request.status}'):
+        ui.icon('check_circle' if approved else 'hourglass_top', color='positive' if approved else 'orange') \
+            .classes('text-3xl')
+        with ui.column().classes('gap-0'):
+            ui.label(f'{request.catalog.name}: access ' + ('granted' if approved else 'requested')) \
+                .classes('font-semibold')
+            ui.label('Your credentials are ready in My apps.' if approved else
+                     'The request waits for approval; we will email you the decision.').classes('text-grey-8')
+    ui.button('Open My apps', on_click=lambda: ui.navigate.to(f'/apps/{request.app_id}')).props('flat no-caps') \
+        .mark('cart-open-app')
+
+
+def _remove(item_id: int) -> None:
+    try:
+        cart.remove(session.current_user(), item_id)
+    except DomainError as error:
+        ui.notify(str(error), type='negative')
+    ui.navigate.reload()

@@ -1,0 +1,131 @@
+"""Catalogs (the products a user may see, by catalog and search) and the product page ("More info")."""
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+import config
+import session
+from components import docs
+from components.frame import frame
+from db.models import Api, Catalog, CatalogProduct, Plan, Product, ProductApi
+from workflows import DomainError, browse, cart
+
+PAGE_SIZE = 24
+
+
+@ui.page('/catalogs')
+def catalogs_page(catalog: int = 0, q: str = '') -> None:
+    me = session.current_user()
+    with frame('Catalogs', me):
+        catalogs = {c.id: c.name for c in browse.catalogs_visible_to(me).order_by(Catalog.name)}
+        state = {'catalog': catalog if catalog in catalogs else 0, 'search': q[:100], 'page': 1}
+        with ui.row().classes('w-full items-center gap-3'):
+            ui.select({0: 'All catalogs', **catalogs}, value=state['catalog'], label='Catalog',
+                      on_change=lambda e: (state.update(catalog=e.value or 0, page=1), grid.refresh())) \
+                .props('outlined dense').classes('w-64').mark('catalog-filter')
+            ui.input('Search by name or tag', value=state['search'],
+                     on_change=lambda e: (state.update(search=(e.value or '').strip(), page=1), grid.refresh())) \
+                .props('outlined dense clearable debounce=300').classes('w-80').mark('catalog-search')
+            if me is None:
+                ui.label('Log in to see the catalogs for registered developers.').classes('text-grey-7 text-sm')
+
+        @ui.refreshable
+        def grid() -> None:
+            query = browse.products_visible_to(me, state['catalog'] or None, state['search'])
+            total = query.count()
+            products = list(query.offset((state['page'] - 1) * PAGE_SIZE).limit(PAGE_SIZE))
+            names = _catalog_names(me, [p.id for p in products])
+            if not products:
+                with ui.card().classes('w-full p-8 items-center').mark('catalog-empty'):
+                    ui.icon('inventory_2', color='grey-5').classes('text-5xl')
+                    ui.label('No API products match.' if state['search'] or state['catalog'] else
+                             'No API products are published for you yet.').classes('text-lg')
+                    ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-7')
+                return
+            with ui.element('div').classes('w-full grid gap-4').style(
+                    'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
+                for product in products:
+                    _card(product, names.get(product.id, []))
+            pages = -(-total // PAGE_SIZE)
+            with ui.row().classes('w-full items-center justify-between'):
+                ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-7').mark('catalog-count')
+                if pages > 1:
+                    ui.pagination(1, pages, value=state['page'], direction_links=True,
+                                  on_change=lambda e: (state.update(page=e.value), grid.refresh()))
+
+        grid()
+
+
+def _catalog_names(user, product_ids: list[int]) -> dict[int, list[str]]:
+    """The names of the visible catalogs of these products, in one query."""
+    visible = browse.catalogs_visible_to(user).select(Catalog.id)
+    names: dict[int, list[str]] = {}
+    for link in (CatalogProduct.select(CatalogProduct.product, Catalog.name).join(Catalog)
+                 .where(CatalogProduct.product.in_(product_ids) & Catalog.id.in_(visible))
+                 .order_by(Catalog.name)):
+        names.setdefault(link.product_id, []).append(link.catalog.name)
+    return names
+
+
+def _card(product: Product, catalog_names: list[str]) -> None:
+    with ui.card().classes('p-5 gap-2').mark(f'product-{product.slug}'):
+        ui.label(product.name).classes('text-lg font-semibold')
+        ui.label(product.summary).classes('text-grey-8 text-sm')
+        with ui.row().classes('gap-1'):
+            for tag in product.tag_list:
+                ui.chip(tag, color='indigo-1').props('dense square').classes('text-xs text-indigo-9')
+        ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-7')
+        ui.button('More info', on_click=lambda s=product.slug: ui.navigate.to(f'/products/{s}')) \
+            .props('flat no-caps').classes('self-end').mark(f'more-info-{product.slug}')
+
+
+@ui.page('/products/{slug}')
+def product_page(slug: str) -> RedirectResponse | None:
+    me = session.current_user()
+    product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
+    with frame(product.name if product else 'Not found', me):
+        if product is None:
+            ui.status_code(404)
+            ui.label('This product was not found, or you cannot see it.').mark('product-not-found')
+            ui.link('Back to the Catalogs', '/catalogs')
+            return None
+        ui.label(product.summary).classes('text-lg text-grey-8')
+        docs.markdown(product.description)
+        offers = browse.catalogs_of_product(me, product)
+        ui.label('Catalogs and plans').classes('text-xl font-semibold pt-2')
+        ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-7')
+        with ui.row().classes('w-full gap-4 items-stretch'):
+            for catalog, plans in offers:
+                _offer(me, product, catalog, plans)
+        apis = list(Api.select().join(ProductApi).where(ProductApi.product == product).order_by(Api.name))
+        ui.label('Documentation').classes('text-xl font-semibold pt-2')
+        for api in apis:
+            docs.api_reference(api, config.current().gateway_url)
+    return None
+
+
+def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
+    with ui.card().classes('p-4 gap-2 min-w-72').mark(f'offer-{catalog.name}'):
+        ui.label(catalog.name).classes('text-lg font-semibold')
+        for plan in plans:
+            with ui.column().classes('gap-0'):
+                ui.label(plan.name).classes('font-medium')
+                ui.label(docs.plan_summary(plan)).classes('text-xs text-grey-7')
+        if not plans:
+            ui.label('No plans are offered in this catalog yet.').classes('text-grey-7 text-sm')
+
+        def add() -> None:
+            user = session.current_user()
+            if user is None:
+                ui.navigate.to(f'/login?next=/products/{product.slug}')
+                return
+            try:
+                cart.add(user, product.id, catalog.id)
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return
+            ui.notify(f'{product.name} ({catalog.name}) is in your cart.', type='positive')
+
+        ui.button('Add to cart', icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
+            .mark(f'add-to-cart-{catalog.name}')

@@ -1,0 +1,126 @@
+"""Dashboard -> Approvals: with delegated application management the super admins of an organisation
+decide its pending apps and access requests (000, application creation and API access, case 4)."""
+from __future__ import annotations
+
+import peewee as pw
+from nicegui import ui
+
+import session
+from components.frame import frame
+from db.models import AccessRequest, App, AppStatus, User
+from pages.admin.access_requests import product_names_by_request, reason_dialog
+from workflows import DomainError, access, apps, settings
+
+SHOWN = 50  # the oldest requests first; the rest follow as these are decided
+
+
+@ui.page('/dashboard/requests')
+@session.login_required
+def approvals_page() -> None:
+    me = session.current_user()
+    with frame('Approvals', me):
+        if me.is_portal_admin:
+            with ui.row().classes('items-center gap-2').mark('approvals-admin'):
+                ui.label('As a portal administrator you decide in the admin area:')
+                ui.link('Apps', '/admin/apps?status=pending')
+                ui.link('Access requests', '/admin/access-requests?status=pending')
+            return
+        if not settings.get('delegate_app_management'):
+            ui.label('The portal administrators approve new apps and access requests; '
+                     'you get an email with their decision.').classes('text-grey-8').mark('approvals-not-delegated')
+            return
+
+        def decide(action, find, item_id: int, message: str) -> None:
+            actor = session.current_user()
+            try:
+                action(find(item_id, actor), by=actor)
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(message, type='positive')
+            queues.refresh()
+
+        def reject(action, find, item_id: int, question: str, message: str, marker: str) -> None:
+            def with_reason(reason: str) -> str:
+                actor = session.current_user()
+                action(find(item_id, actor), by=actor, reason=reason)
+                return message
+            reason_dialog(question, 'Reject', 'Reason (optional, sent in the email)', marker, with_reason,
+                          queues.refresh)
+
+        @ui.refreshable
+        def queues() -> None:
+            actor = session.current_user()
+            pending_apps = apps.pending_apps_for(actor)
+            waiting = access.pending_for(actor)
+            requests = list(waiting.switch(AccessRequest)
+                            .join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by).select_extend(User)
+                            .limit(SHOWN))
+            if not pending_apps and not requests:
+                ui.label('Nothing waits for your approval.').classes('text-grey-8').mark('approvals-empty')
+                if not session.is_super_admin_of(actor, actor.organisation_id):
+                    ui.label('The super admins of your organization approve its new apps and access requests.') \
+                        .classes('text-grey-7 text-sm')
+                return
+            if pending_apps:
+                app_list(pending_apps, decide, reject)
+            if requests:
+                request_list(requests, waiting.count() if len(requests) == SHOWN else len(requests), decide, reject)
+
+        queues()
+
+
+def app_list(pending: list[App], decide, reject) -> None:
+    owners = {user.id: user for user in User.select().where(User.id.in_({app.owner_id for app in pending}))}
+    with ui.card().classes('w-full p-0 gap-0').mark('approvals-apps'):
+        ui.label('Apps waiting for approval').classes('text-lg font-semibold px-4 py-3')
+        for app in pending:
+            owner = owners.get(app.owner_id)
+            with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t no-wrap') \
+                    .mark(f'approvals-app-{app.id}'):
+                with ui.column().classes('gap-0 min-w-0'):
+                    ui.label(app.name).classes('font-medium')
+                    if app.description:
+                        ui.label(app.description).classes('text-sm text-grey-8')
+                    ui.label(f'by {owner.full_name} <{owner.email}> · {app.created_at:%Y-%m-%d}' if owner
+                             else f'{app.created_at:%Y-%m-%d}').classes('text-xs text-grey-7')
+                with ui.row().classes('gap-1 no-wrap'):
+                    ui.button('Approve', on_click=lambda a=app: decide(
+                        apps.approve_app, apps.find_decidable, a.id, f'{a.name} approved.')) \
+                        .props('flat dense no-caps color=positive').mark(f'app-approve-{app.id}')
+                    ui.button('Reject', on_click=lambda a=app: reject(
+                        apps.reject_app, apps.find_decidable, a.id, f'Reject the app {a.name}?',
+                        f'{a.name} rejected.', 'app-reject')) \
+                        .props('flat dense no-caps color=negative').mark(f'app-reject-{app.id}')
+
+
+def request_list(requests: list[AccessRequest], total: int, decide, reject) -> None:
+    names = product_names_by_request(request.id for request in requests)
+    with ui.card().classes('w-full p-0 gap-0').mark('approvals-access'):
+        ui.label('Access requests waiting for approval').classes('text-lg font-semibold px-4 py-3')
+        for request in requests:
+            requester = request.requested_by if request.requested_by_id else None
+            with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t no-wrap') \
+                    .mark(f'approvals-access-{request.id}'):
+                with ui.column().classes('gap-0 min-w-0'):
+                    with ui.row().classes('items-center gap-2'):
+                        ui.label(f'{request.app.name}: {", ".join(names.get(request.id, []))}') \
+                            .classes('font-medium')
+                        if request.app.status == AppStatus.PENDING:
+                            ui.label('pending app').classes('text-xs text-orange-9') \
+                                .tooltip('Approve the app first.')
+                    ui.label(f'{request.catalog.name} · plan {request.plan.name}').classes('text-sm text-grey-8')
+                    ui.label((f'by {requester.full_name} <{requester.email}> · ' if requester else '')
+                             + f'{request.created_at:%Y-%m-%d}').classes('text-xs text-grey-7')
+                with ui.row().classes('gap-1 no-wrap'):
+                    ui.button('Approve', on_click=lambda r=request: decide(
+                        access.approve, access.find_decidable, r.id, f'Access for {r.app.name} approved.')) \
+                        .props('flat dense no-caps color=positive').mark(f'access-approve-{request.id}')
+                    ui.button('Reject', on_click=lambda r=request: reject(
+                        access.reject, access.find_decidable, r.id,
+                        f'Reject the access request of {r.app.name}?', f'Access for {r.app.name} rejected.',
+                        'access-reject')) \
+                        .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
+        if total > len(requests):
+            ui.label(f'The oldest {len(requests)} of {total} are shown; the rest follow as you decide these.') \
+                .classes('text-sm text-grey-7 px-4 py-2 border-t')
