@@ -15,8 +15,17 @@ from workflows import openapi
 METHOD_COLOURS = {'GET': 'blue-7', 'POST': 'green-7', 'PUT': 'orange-8', 'PATCH': 'teal-7', 'DELETE': 'red-7'}
 
 
+MARKDOWN_CSS = """
+.portico-markdown h1 { font-size: 1.5rem; font-weight: 600; margin: 0.75rem 0 0.5rem; }
+.portico-markdown h2 { font-size: 1.25rem; font-weight: 600; margin: 0.75rem 0 0.5rem; }
+.portico-markdown h3 { font-size: 1.1rem; font-weight: 600; margin: 0.5rem 0 0.25rem; }
+"""
+
+
 def markdown(text: str) -> ui.markdown:
-    return ui.markdown(text or '', sanitize=nh3.clean).classes('w-full')
+    """User-provided Markdown, converted on the server and cleaned by nh3 before it reaches the page."""
+    ui.add_css(MARKDOWN_CSS)
+    return ui.markdown(text or '', sanitize=nh3.clean).classes('w-full portico-markdown')
 
 
 def api_reference(api: Api, base_url: str) -> None:

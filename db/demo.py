@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from db import bootstrap
 from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
-from workflows import passwords
+from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Product, Role, Team, User, UserStatus
+from workflows import access, apps, catalog, passwords
 
 DEMO_PASSWORD = 'portico-demo-2024'
 ADMIN_EMAIL = 'admin@portico.example'
@@ -38,4 +38,83 @@ def fill() -> str:
         priya = person('priya@globex.example', 'Priya', 'Natarajan', default, default_team)
         Organisation.create(name='Globex Payments', name_key='globex payments', status=OrgStatus.PENDING,
                             contact_email='priya@globex.example', requested_by=priya)
+    _catalog()
     return f'demo data created; log in as {ADMIN_EMAIL} (admin) or dev@portico.example, password {DEMO_PASSWORD}'
+
+
+def _openapi(title: str, resource: str, fields: dict[str, str]) -> str:
+    properties = '\n'.join(f'        {name}: {{type: {kind}}}' for name, kind in fields.items())
+    return f"""openapi: 3.0.3
+info:
+  title: {title}
+  version: 1.0.0
+  description: The {title} of the demo provider.
+paths:
+  /{resource}:
+    get:
+      summary: List {resource}
+      parameters:
+        - {{name: limit, in: query, schema: {{type: integer}}, description: At most this many items}}
+      responses:
+        '200':
+          description: The {resource}
+          content:
+            application/json:
+              schema: {{type: array, items: {{$ref: '#/components/schemas/Item'}}}}
+  /{resource}/{{id}}:
+    get:
+      summary: One item of {resource}
+      parameters:
+        - {{name: id, in: path, required: true, schema: {{type: string}}}}
+      responses:
+        '200':
+          description: The item
+          content:
+            application/json:
+              schema: {{$ref: '#/components/schemas/Item'}}
+        '404': {{description: Not found}}
+components:
+  schemas:
+    Item:
+      type: object
+      properties:
+{properties}
+"""
+
+
+def _catalog() -> None:
+    """APIs, products, plans and catalogs, and apps with credentials, so every page has something to show."""
+    admin = User.get(User.email == ADMIN_EMAIL)
+    weather = catalog.save_api(None, 'Weather API', '/weather/', 'https://weather.internal:8443',
+                               _openapi('Weather API', 'forecasts', {'city': 'string', 'temperature': 'number'}),
+                               by=admin)
+    maps = catalog.save_api(None, 'Maps API', '/maps/', 'https://maps.internal:8443',
+                            _openapi('Maps API', 'places', {'name': 'string', 'lat': 'number', 'lon': 'number'}),
+                            by=admin)
+    payments = catalog.save_api(None, 'Payments API', '/payments/', 'https://payments.internal:8443',
+                                _openapi('Payments API', 'payments', {'amount': 'number', 'currency': 'string'}),
+                                by=admin)
+    free = catalog.save_plan(None, 'Free', 10, 60, 10000, 'month', False, by=admin)
+    gold = catalog.save_plan(None, 'Gold', 1000, 60, 0, 'month', True, by=admin)
+    public = catalog.save_catalog(None, 'Public', 'public', [], [free.id], by=admin)
+    partners = catalog.save_catalog(None, 'Partners', 'private', [], [gold.id], by=admin)
+    acme_only = catalog.save_catalog(None, 'Acme logistics', 'custom', [], [gold.id, free.id], by=admin)
+    catalog.grant_organisation(acme_only, Organisation.get(Organisation.name == 'Acme Logistics'), by=admin)
+    for name, summary, api, tags, catalogs in (
+            ('Weather', 'Forecasts for any city, hourly.', weather, 'forecast, climate', [public, acme_only]),
+            ('Maps', 'Places, geocoding and routes.', maps, 'geo, places', [public]),
+            ('Payments', 'Take card payments in 40 currencies.', payments, 'money, cards', [partners])):
+        catalog.save_product(None, name, '', summary,
+                             f'## {name}\n\n{summary}\n\n* JSON over HTTPS\n* API key in the `X-API-Key` header',
+                             [api.id], tags, [c.id for c in catalogs], by=admin)
+    products = {p.name: p for p in Product.select()}
+    dev = User.get(User.email == 'dev@portico.example')
+    access.request_access(dev, public.id, free.id, [products['Weather'].id, products['Maps'].id],
+                          new_app_name='Travel planner', new_app_description='Weekend trips with good weather')
+    planner = App.get(App.name == 'Travel planner')
+    access.request_access(dev, partners.id, gold.id, [products['Payments'].id], app_id=planner.id)
+    maria = User.get(User.email == 'maria@acme.example')
+    access.request_access(maria, acme_only.id, gold.id, [products['Weather'].id], new_app_name='Fleet tracker',
+                          new_app_description='Shared by everyone at Acme')
+    access.approve(AccessRequest.get(AccessRequest.app == App.get(App.name == 'Fleet tracker')), by=admin)
+    apps.create_app('Route optimiser', 'Draft app of Tom', by=User.get(User.email == 'tom@acme.example'))

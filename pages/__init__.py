@@ -4,9 +4,12 @@ from pages import apps
 from pages import auth
 from pages import cart
 from pages import catalog
+from pages import dashboard_requests
 from pages import home
 from pages import organisation
 from pages import register
+from pages.admin import access_requests
+from pages.admin import apps
 from pages.admin import audit
 from pages.admin import email_templates
 from pages.admin import organisations
@@ -15,3 +18,8 @@ from pages.admin import overview
 from pages.admin import settings
 from pages.admin import teams
 from pages.admin import users
+from pages.admin import apis
+from pages.admin import products
+from pages.admin import plans
+from pages.admin import catalogs
+from pages import dashboard_apis

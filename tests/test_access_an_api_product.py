@@ -169,10 +169,13 @@ async def test_rotate_revoke_and_delete_from_my_apps(user) -> None:
     await user.open(f'/apps/{request.app_id}')
     user.find(marker=f'key-rotate-{key.id}').click()
     await user.should_see('the old one no longer works')
+    await settle(0.2)
+    await user.open(f'/apps/{request.app_id}')
     assert Credential.get_by_id(key.id).key_hash != old_hash
     user.find(marker=f'key-revoke-{key.id}').click()
     await user.should_see('The key was revoked.')
     await settle(0.2)  # the page reloads after each action
+    await user.open(f'/apps/{request.app_id}')
     assert Credential.get_by_id(key.id).status == CredentialStatus.REVOKED
     user.find(marker='app-delete').click()
     user.find(marker='app-delete-confirm').click()

@@ -152,6 +152,8 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
             ui.button('Grant organization', icon='domain_add', on_click=lambda: grant_organisation()) \
                 .props('outline no-caps').mark('catalog-grant-org-button')
         feedback = Feedback({'teams': teams}, marker='catalog-teams-error')
+        # the dialog lives in a table row: refreshing the table while it is open would delete it
+        dialog.on_value_change(lambda event: None if event.value else table.refresh())
 
         def act(action, message: str) -> bool:
             feedback.clear()
@@ -164,7 +166,6 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
                 feedback.show(error)
                 return False
             ui.notify(message, type='positive')
-            table.refresh()
             return True
 
         def grant_organisation() -> None:
