@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import logging
 import os
@@ -12,6 +13,7 @@ from db import bootstrap, migrations
 from db.connection import connect, redact
 
 log = logging.getLogger('portico')
+USAGE_FLUSH_SECONDS = 2
 
 
 def open_database(cfg: config.Config, *, migrate: bool = True) -> None:
@@ -28,11 +30,13 @@ def build_app(cfg: config.Config) -> None:
 
     import pages  # noqa: F401 - registers every page
     import session
-    from api import health
+    from api import health, introspection
     from mail import transports, worker
-    from workflows import accounts
+    from workflows import accounts, usage
 
     app.include_router(health.router)
+    app.include_router(introspection.router)
+    introspection.clear()
     app.add_middleware(session.DefaultDenyMiddleware)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
 
@@ -43,12 +47,24 @@ def build_app(cfg: config.Config) -> None:
             print(f'portico: {problem}; emails stay queued until it answers', file=sys.stderr)
         task = background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
         app.on_shutdown(task.cancel)
+        flusher = background_tasks.create(usage_loop(), name='usage flush')
+        app.on_shutdown(flusher.cancel)
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
             print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'
                   f'         or run: python main.py create-admin --email you@example.com', flush=True)
 
+    async def usage_loop() -> None:
+        from nicegui import run
+        while True:
+            await asyncio.sleep(USAGE_FLUSH_SECONDS)
+            try:
+                await run.io_bound(usage.flush)
+            except Exception:  # noqa: BLE001 - counting must survive a database hiccup
+                log.exception('usage flush failed')
+
     app.on_startup(start_worker)
+    app.on_shutdown(usage.flush)
 
 
 def serve(cfg: config.Config) -> None:

@@ -286,6 +286,17 @@ class Credential(BaseModel):
     revoked_at = pw.DateTimeField(null=True)
 
 
+class UsageDaily(BaseModel):
+    """Calls per credential and day, added up in batches by the gateway look-up (not a write per call)."""
+    credential = pw.ForeignKeyField(Credential, backref='usage', on_delete='CASCADE')
+    day = pw.DateField()
+    calls = pw.IntegerField(default=0)
+    refused = pw.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((('credential', 'day'), True), (('day',), False))
+
+
 # --- portal configuration -------------------------------------------------------------------------
 
 class Setting(BaseModel):
@@ -368,5 +379,5 @@ class SchemaVersion(BaseModel):
 
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
-              Credential, Setting, EmailTemplate, Token,
+              Credential, UsageDaily, Setting, EmailTemplate, Token,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]
