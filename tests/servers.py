@@ -1,0 +1,125 @@
+"""Real processes for integration tests and benchmarks: the portal, a tiny upstream API, nginx."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NGINX = shutil.which('nginx') or ('/usr/sbin/nginx' if Path('/usr/sbin/nginx').exists() else None)
+
+
+def wait_for(url: str, timeout: float = 30, ok=(200, 204, 401, 403, 404)) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status in ok:
+                    return
+        except urllib.error.HTTPError as error:
+            if error.code in ok:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f'{url} did not answer within {timeout} s')
+
+
+class Portal:
+    """`python main.py` in a subprocess, with the test's PORTICO_* environment and a port of its own."""
+
+    def __init__(self, port: int, log_path: Path, **env: str) -> None:
+        self.port = port
+        self.url = f'http://127.0.0.1:{port}'
+        environment = {**os.environ, 'PORTICO_HOST': '127.0.0.1', 'PORTICO_PORT': str(port), **env}
+        environment.pop('NICEGUI_USER_SIMULATION', None)
+        environment.pop('NICEGUI_SCREEN_TEST_PORT', None)
+        for name in [n for n in environment if n.startswith('PYTEST')]:
+            environment.pop(name)  # NiceGUI's ui.run takes a test port when it sees pytest
+        self.log = open(log_path, 'w')  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen([sys.executable, str(ROOT / 'main.py')], env=environment, cwd=ROOT,
+                                        stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            wait_for(f'{self.url}/healthz')
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f'the portal did not start; its log: {Path(log_path).read_text()[-3000:]}') from None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+class Upstream:
+    """A tiny API that answers every call with what it received (path and the Portico headers)."""
+
+    def __init__(self, port: int) -> None:
+        self.calls: list[dict] = []
+        calls = self.calls
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def do_GET(self):  # noqa: N802 - http.server's hook name
+                seen = {'path': self.path, 'app': self.headers.get('X-Portico-App'),
+                        'plan': self.headers.get('X-Portico-Plan'), 'key': self.headers.get('X-API-Key')}
+                calls.append(seen)
+                body = json.dumps(seen).encode()
+                self.send_response(200)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Nginx:
+    """nginx with a configuration from deploy/, its ports replaced, in a prefix folder of its own."""
+
+    def __init__(self, config_name: str, prefix: Path, replacements: dict[str, str]) -> None:
+        text = (ROOT / 'deploy' / config_name).read_text()
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        (prefix / 'tmp').mkdir(parents=True, exist_ok=True)
+        self.config = prefix / 'nginx.conf'
+        self.config.write_text(text)
+        self.prefix = prefix
+        self.process = subprocess.Popen([NGINX, '-p', str(prefix), '-c', str(self.config), '-g', 'daemon off;'],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        if self.process.poll() is not None:
+            raise RuntimeError(f'nginx did not start: {self.process.stderr.read().decode()}')
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def listen_port(config_text: str) -> int:
+    return int(re.search(r'listen 127\.0\.0\.1:(\d+)', config_text).group(1))
