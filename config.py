@@ -32,6 +32,7 @@ class Config:
     gateway_url: str
     gateway_secret: str
     key_cache_seconds: float
+    key_changes_poll_seconds: float
     instance_name: str
     mail_poll_seconds: float
     pool_size: int
@@ -76,7 +77,8 @@ def load(env: dict[str, str] | None = None) -> Config:
         redis_url=env.get('NICEGUI_REDIS_URL', '').strip(),
         gateway_url=(get('GATEWAY_URL') or base_url).rstrip('/'),
         gateway_secret=get('GATEWAY_SECRET'),
-        key_cache_seconds=float(get('KEY_CACHE_SECONDS', '5') or 5),
+        key_cache_seconds=float(get('KEY_CACHE_SECONDS', '60') or 60),
+        key_changes_poll_seconds=float(get('KEY_CHANGES_POLL_SECONDS', '1') or 1),
         instance_name=get('INSTANCE_NAME') or f'{os.uname().nodename}:{port}:{os.getpid()}',
         mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
         pool_size=int(get('DB_POOL_SIZE', '10') or 10),

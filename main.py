@@ -36,6 +36,7 @@ def build_app(cfg: config.Config) -> None:
 
     app.include_router(health.router)
     app.include_router(introspection.router)
+    introspection.install_fast_path(app)
     introspection.clear()
     app.add_middleware(session.DefaultDenyMiddleware)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
@@ -49,6 +50,8 @@ def build_app(cfg: config.Config) -> None:
         app.on_shutdown(task.cancel)
         flusher = background_tasks.create(usage_loop(), name='usage flush')
         app.on_shutdown(flusher.cancel)
+        follower = background_tasks.create(introspection.follow_key_changes(), name='key changes')
+        app.on_shutdown(follower.cancel)
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
             print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'

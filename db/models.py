@@ -297,6 +297,12 @@ class UsageDaily(BaseModel):
         indexes = ((('credential', 'day'), True), (('day',), False))
 
 
+class KeyChange(BaseModel):
+    """A feed of keys that changed (rotated, revoked, deleted): every instance polls it to evict its cache."""
+    key_hash = pw.CharField(max_length=64)
+    changed_at = pw.DateTimeField(default=clock.now, index=True)
+
+
 # --- portal configuration -------------------------------------------------------------------------
 
 class Setting(BaseModel):
@@ -379,5 +385,5 @@ class SchemaVersion(BaseModel):
 
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
-              Credential, UsageDaily, Setting, EmailTemplate, Token,
+              Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]

@@ -124,9 +124,8 @@ def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
         hashes = [c.key_hash for c in Credential.select().where(Credential.access_request == request)]
         (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
          .where((Credential.access_request == request) & (Credential.status == CredentialStatus.ACTIVE)).execute())
+        credentials.invalidate(hashes)
         audit.record(by, 'access.revoke', request)
-    for key_hash in hashes:
-        credentials._invalidate(key_hash)
 
 
 def find_decidable(request_id: int, user: User) -> AccessRequest:

@@ -116,12 +116,11 @@ def delete_app(app: App, by: User) -> None:
     app = find_visible(app.id, by)
     from db.models import Credential
     hashes = [credential.key_hash for credential in Credential.select().where(Credential.app == app)]
+    from workflows.credentials import invalidate
     with database.atomic():
         app.delete_instance(recursive=True)
+        invalidate(hashes)
         audit.record(by, 'app.delete', app, name=app.name)
-    from workflows.credentials import _invalidate
-    for key_hash in hashes:
-        _invalidate(key_hash)
 
 
 def pending_apps_for(user: User) -> list[App]:

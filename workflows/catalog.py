@@ -181,6 +181,10 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         if plan_id:
             plan = _get(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()
+            from db.models import AccessRequest, Credential
+            from workflows.credentials import invalidate
+            invalidate([c.key_hash for c in Credential.select(Credential.key_hash).join(AccessRequest)
+                        .where(AccessRequest.plan == plan)])  # gateways pick up the new limits
         else:
             plan = Plan.create(**values)
         audit.record(by, 'plan.update' if plan_id else 'plan.create', plan, **values)

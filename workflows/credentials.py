@@ -6,6 +6,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from datetime import timedelta
+
+import peewee as pw
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -13,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import config
 from db import clock
-from db.models import AccessRequest, Credential, CredentialStatus, User
+from db.models import AccessRequest, Credential, CredentialStatus, KeyChange, User
 from workflows import DomainError, NotFound, audit, visibility
 
 PREFIX = 'ptc_'
@@ -67,8 +70,8 @@ def rotate(credential: Credential, by: User) -> None:
     with database.atomic():
         _, fields = _new_key()
         Credential.update(**fields).where(Credential.id == credential.id).execute()
+        invalidate([credential.key_hash])
         audit.record(by, 'credential.rotate', credential)
-    _invalidate(credential.key_hash)
 
 
 def revoke(credential: Credential, by: User) -> None:
@@ -79,14 +82,34 @@ def revoke(credential: Credential, by: User) -> None:
                .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
         if not won:
             raise DomainError('This key is revoked already.')
+        invalidate([credential.key_hash])
         audit.record(by, 'credential.revoke', credential)
-    _invalidate(credential.key_hash)
 
 
-def _invalidate(key_hash: str) -> None:
-    """Tell the gateway look-up cache (if any) that this key changed."""
+def invalidate(key_hashes: list[str]) -> None:
+    """Record changed keys (inside the changing transaction) so every instance evicts them; this
+    instance evicts them at once."""
+    if not key_hashes:
+        return
+    KeyChange.insert_many([{'key_hash': key_hash} for key_hash in key_hashes]).execute()
     try:
         from api import introspection
     except ImportError:
         return
-    introspection.forget(key_hash)
+    for key_hash in key_hashes:
+        introspection.forget(key_hash)
+
+
+def changes_since(last_id: int) -> tuple[int, list[str]]:
+    """Key hashes changed after `last_id`, and the newest id (the gateway cache polls this)."""
+    rows = list(KeyChange.select(KeyChange.id, KeyChange.key_hash).where(KeyChange.id > last_id)
+                .order_by(KeyChange.id).limit(10000))
+    return (rows[-1].id if rows else last_id), [row.key_hash for row in rows]
+
+
+def newest_change() -> int:
+    return KeyChange.select(pw.fn.MAX(KeyChange.id)).scalar() or 0
+
+
+def prune_changes(older_than: timedelta = timedelta(hours=1)) -> int:
+    return KeyChange.delete().where(KeyChange.changed_at < clock.now() - older_than).execute()

@@ -29,15 +29,16 @@ def flush() -> int:
         return 0
     existing = {row.id for row in Credential.select(Credential.id)
                 .where(Credential.id.in_(list({key[0] for key in batch})))}
+    rows = [{'credential': credential_id, 'day': day, 'calls': calls, 'refused': refused}
+            for (credential_id, day), (calls, refused) in batch.items() if credential_id in existing]
     with database.atomic():
-        for (credential_id, day), (calls, refused) in batch.items():
-            if credential_id not in existing:
-                continue  # deleted since
-            UsageDaily.insert(credential=credential_id, day=day, calls=calls, refused=refused).on_conflict(
-                conflict_target=[UsageDaily.credential, UsageDaily.day],
-                update={UsageDaily.calls: UsageDaily.calls + calls,
-                        UsageDaily.refused: UsageDaily.refused + refused}).execute()
-    return len(batch)
+        for first in range(0, len(rows), 500):  # one statement per 500 rows: flushing must not stall the loop
+            (UsageDaily.insert_many(rows[first:first + 500])
+             .on_conflict(conflict_target=[UsageDaily.credential, UsageDaily.day],
+                          update={UsageDaily.calls: UsageDaily.calls + pw.EXCLUDED.calls,
+                                  UsageDaily.refused: UsageDaily.refused + pw.EXCLUDED.refused})
+             .execute())
+    return len(rows)
 
 
 def calls_in_period(credential_id: int, period: str, today: date) -> int:

@@ -1,0 +1,131 @@
+"""Gateway key introspection against an empty endpoint of the same server (DESIGN.md budgets).
+
+Fills a fresh SQLite database with 100,000 apps, approved requests and keys, starts Portico as a real
+process, and loads it with wrk (Debian's `wrk`), 32 connections: first GET /api/gateway/ping (an empty
+endpoint), then /api/gateway/auth with keys drawn at random from 2,000 of the stored ones. Prints the
+requests per second and the p99 latency of both, and their ratio.
+
+    .venv/bin/python bench/introspection.py [--keys 100000] [--seconds 10] [--connections 32]
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def fill(data_dir: Path, count: int) -> list[str]:
+    """`count` keys, each of its own app and approved request; returns a sample of the plain keys."""
+    os.environ['PORTICO_DATA_DIR'] = str(data_dir)
+    import config
+    cfg = config.load()
+    config.use(cfg)
+    from db import bootstrap, migrations
+    from db.connection import connect, database
+    from db.models import (AccessRequest, AccessRequestProduct, Api, App, Catalog, Credential, Organisation, Plan,
+                           Product, ProductApi)
+    from workflows.credentials import PREFIX, _fernet
+    connect(cfg.database_url)
+    migrations.migrate()
+    org = bootstrap.run()
+    api = Api.create(name='Bench API', base_path='/bench/', status='published')
+    product = Product.create(name='Bench', slug='bench')
+    ProductApi.create(product=product, api=api)
+    catalog = Catalog.create(name='Public', visibility='public')
+    plan = Plan.create(name='Unlimited', rate_limit=1_000_000_000, rate_period=1, quota=0)
+    fernet = _fernet()
+    sample, batch = [], 5000
+    started = time.monotonic()
+    for first in range(0, count, batch):
+        size = min(batch, count - first)
+        with database.atomic():
+            app_ids = [App.insert(name=f'app {first + i}', name_key=f'app {first + i}', organisation=org,
+                                  status='active').execute() for i in range(size)]
+            request_ids = [AccessRequest.insert(app=app_id, catalog=catalog, plan=plan, status='approved').execute()
+                           for app_id in app_ids]
+            AccessRequestProduct.insert_many([{'request': rid, 'product': product.id} for rid in request_ids]).execute()
+            rows = []
+            for request_id, app_id in zip(request_ids, app_ids):
+                key = PREFIX + secrets.token_urlsafe(32)
+                if len(sample) < 2000 and random.random() < 0.05:
+                    sample.append(key)
+                rows.append({'access_request': request_id, 'app': app_id, 'key_prefix': key[:10],
+                             'key_hash': hashlib.sha256(key.encode()).hexdigest(),
+                             'key_encrypted': fernet.encrypt(key.encode()).decode()})
+            Credential.insert_many(rows).execute()
+    print(f'filled {count:,} keys in {time.monotonic() - started:.0f} s', flush=True)
+    database.close()
+    return sample
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None) -> tuple[float, float]:
+    command = ['wrk', '-t2', f'-c{connections}', f'-d{seconds}s', '--latency', url]
+    if script:
+        command[1:1] = ['-s', str(script)]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r'Requests/sec:\s+([\d.]+)', output).group(1))
+    p99 = re.search(r'99%\s+([\d.]+)(us|ms|s)', output)
+    factor = {'us': 0.001, 'ms': 1, 's': 1000}[p99.group(2)]
+    non_2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', output)
+    if non_2xx:
+        print(f'  warning: {non_2xx.group(1)} answers were not 2xx', flush=True)
+    return rps, float(p99.group(1)) * factor
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--keys', type=int, default=100_000)
+    parser.add_argument('--seconds', type=int, default=10)
+    parser.add_argument('--connections', type=int, default=32)
+    args = parser.parse_args()
+    if shutil.which('wrk') is None:
+        print('bench: wrk is not installed (apt-get install wrk)', file=sys.stderr)
+        return 2
+    from tests.servers import Portal
+    from tests.utils import free_port
+    with tempfile.TemporaryDirectory(prefix='portico-bench-') as folder:
+        data_dir = Path(folder) / 'data'
+        sample = fill(data_dir, args.keys)
+        # both runs build the same requests in Lua, so wrk's own cost is the same on both sides
+        keys = ', '.join(f'"{key}"' for key in sample)
+        scripts = {}
+        for name, path in (('empty', '/api/gateway/ping'), ('auth', '/api/gateway/auth')):
+            scripts[name] = Path(folder) / f'{name}.lua'
+            scripts[name].write_text(
+                f'keys = {{{keys}}}\n'
+                'request = function()\n'
+                f'  return wrk.format("GET", "{path}", {{["X-API-Key"] = keys[math.random(#keys)],'
+                ' ["X-Original-URI"] = "/bench/items/1", ["X-Original-Method"] = "GET"})\n'
+                'end\n')
+        port = free_port()
+        portal = Portal(port, Path(folder) / 'portal.log', PORTICO_DATA_DIR=str(data_dir))
+        try:
+            wrk(portal.url, 2, args.connections, scripts['empty'])  # warm up
+            empty_rps, empty_p99 = wrk(portal.url, args.seconds, args.connections, scripts['empty'])
+            wrk(portal.url, 2, args.connections, scripts['auth'])  # warm up: fills the key cache
+            auth_rps, auth_p99 = wrk(portal.url, args.seconds, args.connections, scripts['auth'])
+        finally:
+            portal.stop()
+    print(f'\n{args.keys:,} keys stored, {args.connections} connections, {args.seconds} s each, wrk -t2')
+    print(f'| endpoint | requests/s | p99 (ms) |\n| --- | --- | --- |')
+    print(f'| empty (/api/gateway/ping) | {empty_rps:,.0f} | {empty_p99:.2f} |')
+    print(f'| introspection (/api/gateway/auth) | {auth_rps:,.0f} | {auth_p99:.2f} |')
+    print(f'ratio introspection / empty: {auth_rps / empty_rps:.2f} (budget: at least 0.50); '
+          f'p99 {auth_p99:.2f} ms (budget: under 10 ms)')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
