@@ -13,7 +13,7 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, Catalog, Credential,
                        CredentialStatus, Plan, Product, ProductApi)
-from workflows import DomainError, apps, credentials, visibility
+from workflows import DomainError, apps, credentials, usage, visibility
 
 
 @ui.page('/apps')
@@ -101,6 +101,7 @@ def app_page(app_id: int) -> None:
                 .props('outline no-caps').mark('app-add-products')
             ui.button('Delete app', icon='delete', on_click=lambda: _confirm_delete(app)) \
                 .props('flat no-caps color=negative').mark('app-delete')
+        _usage_chart(app)
         requests = list(AccessRequest.select(AccessRequest, Catalog, Plan).join(Catalog).switch(AccessRequest)
                         .join(Plan).where(AccessRequest.app == app).order_by(AccessRequest.created_at.desc()))
         if not requests:
@@ -110,6 +111,20 @@ def app_page(app_id: int) -> None:
         keys = {c.access_request_id: c for c in Credential.select().where(Credential.app == app)}
         for request in requests:
             _request_card(request, products.get(request.id, []), keys.get(request.id))
+
+
+def _usage_chart(app: App) -> None:
+    days = usage.daily_calls_of_app(app)
+    total = sum(calls for _, calls in days)
+    with ui.card().classes('w-full p-4 gap-1').mark('usage-chart'):
+        ui.label(f'Calls in the last 30 days: {total:,}').classes('font-semibold').mark('usage-total')
+        ui.echart({
+            'grid': {'left': 50, 'right': 10, 'top': 10, 'bottom': 25},
+            'tooltip': {'trigger': 'axis'},
+            'xAxis': {'type': 'category', 'data': [day.strftime('%d %b') for day, _ in days]},
+            'yAxis': {'type': 'value', 'minInterval': 1},
+            'series': [{'type': 'bar', 'data': [calls for _, calls in days], 'itemStyle': {'color': '#3949ab'}}],
+        }).classes('w-full h-40')
 
 
 def _products_by_request(request_ids: list[int]) -> dict[int, list[tuple[Product, list[Api]]]]:

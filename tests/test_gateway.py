@@ -132,3 +132,21 @@ async def test_a_pending_app_has_no_working_key(user) -> None:
     access.request_access(dev, data['Public'].id, data['Free'].id, [data['Weather'].id], new_app_name='Bot')
     assert Credential.select().count() == 0
     assert User.select().count() == 1
+
+
+async def test_my_apps_shows_the_calls_and_the_admin_the_top_apps_and_products(user, world) -> None:
+    from tests.utils import log_in
+    for _ in range(4):
+        await ask(user, world['key'], '/weather/x')
+    usage.flush()
+    await log_in(user, 'dev@consumer.test')
+    await user.open(f'/apps/{world["credential"].app_id}')
+    await user.should_see('Calls in the last 30 days: 4')
+    await user.open('/logout')
+    an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await user.open('/admin')
+    with user.scope(marker='top-apps'):
+        await user.should_see('Bot (Default organization)')
+    with user.scope(marker='top-products'):
+        await user.should_see('Weather')

@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components.frame import frame
 from db.models import Organisation, User
-from workflows import queues
+from workflows import queues, usage
 
 
 @ui.page('/admin')
@@ -25,6 +25,21 @@ def admin_overview_page() -> None:
             _tile('Emails queued', mail.get('queued', 0) + mail.get('sending', 0), '/admin/outbox', 'schedule_send',
                   'mail-queued')
             _tile('Emails failed', mail.get('failed', 0), '/admin/outbox', 'error_outline', 'mail-failed')
+        with ui.row().classes('w-full gap-4 items-start'):
+            _ranking('Top apps, last 30 days', [(f'{app} ({org})', calls) for app, org, calls in usage.top_apps()],
+                     'top-apps')
+            _ranking('Top products, last 30 days', usage.top_products(), 'top-products')
+
+
+def _ranking(title: str, rows: list[tuple[str, int]], marker: str) -> None:
+    with ui.card().classes('p-5 w-96 gap-1').mark(marker):
+        ui.label(title).classes('font-semibold')
+        if not rows:
+            ui.label('No API calls yet. Calls through the gateway are counted here.').classes('text-grey-7 text-sm')
+        for name, calls in rows:
+            with ui.row().classes('w-full justify-between border-t pt-1'):
+                ui.label(name)
+                ui.label(f'{calls:,}').classes('font-mono')
 
 
 def _tile(label: str, value: int, path: str, icon: str, marker: str) -> None:
