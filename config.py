@@ -35,6 +35,7 @@ class Config:
     key_changes_poll_seconds: float
     instance_name: str
     mail_poll_seconds: float
+    mail_claim_seconds: float
     pool_size: int
 
     @property
@@ -81,6 +82,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         key_changes_poll_seconds=float(get('KEY_CHANGES_POLL_SECONDS', '1') or 1),
         instance_name=get('INSTANCE_NAME') or f'{os.uname().nodename}:{port}:{os.getpid()}',
         mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
+        mail_claim_seconds=float(get('MAIL_CLAIM_SECONDS', '300') or 300),
         pool_size=int(get('DB_POOL_SIZE', '10') or 10),
     )
 

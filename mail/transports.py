@@ -7,6 +7,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -16,7 +17,11 @@ import yagmail
 
 
 class DeliveryError(Exception):
-    pass
+    """This message could not be delivered."""
+
+
+class ConnectionLost(DeliveryError):
+    """No message can be delivered right now (the server is down or went away)."""
 
 
 class ConsoleTransport:
@@ -28,13 +33,16 @@ class ConsoleTransport:
         self.mail_from = mail_from
         self.stream = stream
 
-    def send_many(self, messages: list[tuple[str, str, str]]) -> list[Exception | None]:
+    @contextmanager
+    def session(self):
         stream = self.stream or sys.stdout
-        for recipient, subject, body in messages:
+
+        def send(recipient: str, subject: str, body: str) -> None:
             stream.write(f'\n----- email -----\nFrom: {self.mail_from}\nTo: {recipient}\n'
                          f'Subject: {subject}\n\n{body}\n----- end of email -----\n')
-        stream.flush()
-        return [None] * len(messages)
+            stream.flush()
+
+        yield send
 
 
 @dataclass
@@ -71,29 +79,29 @@ class SmtpTransport:
             smtp_ssl=s.ssl, smtp_starttls=s.starttls, smtp_skip_login=not s.user,
             soft_email_validation=False, timeout=self.timeout)
 
-    def send_many(self, messages: list[tuple[str, str, str]]) -> list[Exception | None]:
-        """Send a batch over one connection. yagmail connects (TLS, login); the message itself is a plain
-        text MIME message built here, because yagmail would turn the text into unescaped HTML."""
+    @contextmanager
+    def session(self):
+        """One connection for a batch (yagmail connects: TLS, login); yields `send(recipient, subject, body)`.
+        The message is a plain text MIME message built here, because yagmail would turn the text into
+        unescaped HTML. Raises ConnectionLost when the server cannot be reached or goes away."""
         client = self._client()
         try:
             client.login()
         except (OSError, smtplib.SMTPException) as error:
-            return [DeliveryError(f'cannot reach the SMTP server: {error}')] * len(messages)
-        results: list[Exception | None] = []
+            raise ConnectionLost(f'cannot reach the SMTP server: {error}') from None
+
+        def send(recipient: str, subject: str, body: str) -> None:
+            try:
+                client.smtp.send_message(self._message(recipient, subject, body))
+            except (smtplib.SMTPServerDisconnected, OSError) as error:
+                raise ConnectionLost(f'the SMTP server went away: {error}') from None
+            except smtplib.SMTPException as error:  # e.g. a refused recipient: this message only
+                raise DeliveryError(str(error)) from None
+
         try:
-            for index, (recipient, subject, body) in enumerate(messages):
-                try:
-                    client.smtp.send_message(self._message(recipient, subject, body))
-                    results.append(None)
-                except (smtplib.SMTPServerDisconnected, OSError) as error:
-                    failure = DeliveryError(f'the SMTP server went away: {error}')
-                    results.extend([failure] * (len(messages) - index))
-                    break
-                except smtplib.SMTPException as error:  # one refused recipient must not fail the batch
-                    results.append(DeliveryError(str(error)))
+            yield send
         finally:
             client.close()
-        return results
 
     def _message(self, recipient: str, subject: str, body: str) -> EmailMessage:
         message = EmailMessage()

@@ -20,7 +20,7 @@ from mail import templates, transports
 
 log = logging.getLogger('portico.mail')
 
-CLAIM_TIMEOUT = timedelta(minutes=5)
+CLAIM_TIMEOUT = timedelta(minutes=5)  # the default of PORTICO_MAIL_CLAIM_SECONDS
 MAX_ATTEMPTS = 12
 BATCH = 20
 
@@ -30,10 +30,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
 
 
+def claim_timeout() -> timedelta:
+    seconds = config.current().mail_claim_seconds
+    return CLAIM_TIMEOUT if seconds == CLAIM_TIMEOUT.total_seconds() else timedelta(seconds=seconds)
+
+
 def _claimable():
     now = clock.now()
     return (((OutboxMessage.status == OutboxStatus.QUEUED) & (OutboxMessage.next_attempt_at <= now))
-            | ((OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - CLAIM_TIMEOUT)))
+            | ((OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_at < now - claim_timeout())))
 
 
 def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
@@ -75,22 +80,24 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH)
     batch = claim(instance or cfg.instance_name, limit)
     if not batch:
         return 0
-    rendered = []
-    for message in batch:
-        try:
-            rendered.append(render(message))
-        except Exception as error:  # noqa: BLE001 - a broken template fails its message, not the batch
-            rendered.append(error)
-    to_send = [(m.recipient, *r) for m, r in zip(batch, rendered) if not isinstance(r, Exception)]
-    outcomes = iter(transport.send_many(to_send))
     sent = 0
-    for message, result in zip(batch, rendered):
-        error = result if isinstance(result, Exception) else next(outcomes)
-        if error is None:
-            _mark_sent(message, result[0])
-            sent += 1
-        else:
-            _mark_failed(message, error)
+    try:
+        with transport.session() as send:
+            for position, message in enumerate(batch):
+                try:
+                    subject, body = render(message)
+                    send(message.recipient, subject, body)
+                except transports.ConnectionLost:
+                    raise
+                except Exception as error:  # noqa: BLE001 - a broken template or a refused recipient fails one
+                    _mark_failed(message, error)
+                    continue
+                _mark_sent(message, subject)  # at once: a crash now re-sends at most the message in flight
+                sent += 1
+    except transports.ConnectionLost as error:
+        for message in batch[sent:]:
+            if OutboxMessage.get_by_id(message.id).status == OutboxStatus.SENDING:
+                _mark_failed(message, error)
     return sent
 
 
