@@ -150,3 +150,24 @@ async def test_my_apps_shows_the_calls_and_the_admin_the_top_apps_and_products(u
         await user.should_see('Bot (Default organization)')
     with user.scope(marker='top-products'):
         await user.should_see('Weather')
+
+
+REDIS_URL = __import__('os').environ.get('PORTICO_TEST_REDIS_URL', '')
+
+
+@pytest.fixture
+def redis_limits(monkeypatch):
+    if not REDIS_URL:
+        pytest.skip('set PORTICO_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15) to test Redis counters')
+    import redis
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    monkeypatch.setenv('NICEGUI_REDIS_URL', REDIS_URL)
+
+
+async def test_the_rate_limit_is_counted_in_redis_when_configured(redis_limits, user, world) -> None:
+    import redis
+    for _ in range(world['Free'].rate_limit):
+        assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+    limits.reset()  # another instance: nothing counted locally
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 429
+    assert any(key.startswith(b'portico:rate:') for key in redis.Redis.from_url(REDIS_URL).keys('portico:*'))
