@@ -37,6 +37,7 @@ class Config:
     mail_poll_seconds: float
     mail_claim_seconds: float
     pool_size: int
+    auto_migrate: bool
 
     @property
     def mail_transport(self) -> str:
@@ -84,6 +85,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
         mail_claim_seconds=float(get('MAIL_CLAIM_SECONDS', '300') or 300),
         pool_size=int(get('DB_POOL_SIZE', '10') or 10),
+        auto_migrate=get('AUTO_MIGRATE', '1').lower() not in {'0', 'false', 'no', 'off'},
     )
 
 

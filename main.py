@@ -16,11 +16,16 @@ log = logging.getLogger('portico')
 USAGE_FLUSH_SECONDS = 2
 
 
-def open_database(cfg: config.Config, *, migrate: bool = True) -> None:
+def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
+    """Connect; create or upgrade the schema (unless PORTICO_AUTO_MIGRATE=0, for several instances: then
+    `python main.py migrate` runs once per upgrade and an instance refuses to start on an old schema)."""
     connect(cfg.database_url, pool_size=cfg.pool_size)
-    if migrate:
+    if cfg.auto_migrate if migrate is None else migrate:
         summary = migrations.migrate()
         log.info('%s (%s)', summary, redact(cfg.database_url))
+    elif migrations.current_version() != migrations.LATEST:
+        raise config.ConfigError(f'the database schema is at version {migrations.current_version()}, this '
+                                 f'release needs {migrations.LATEST}: run `python main.py migrate` first')
     bootstrap.run()
 
 
@@ -115,11 +120,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config.load()
         config.use(cfg)
+        # NiceGUI reads its storage folder when it is imported, which happens below
+        os.environ.setdefault('NICEGUI_STORAGE_PATH', str(cfg.data_dir / 'nicegui'))
         if args.command == 'create-admin':
             return create_admin(cfg, args.email)
         if args.command == 'migrate':
-            open_database(cfg)
+            connect(cfg.database_url, pool_size=cfg.pool_size)
             print(f'portico: {migrations.migrate()}')
+            bootstrap.run()
             return 0
         if args.command == 'demo' or args.demo:
             from db import demo
