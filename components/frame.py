@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from nicegui import ui
 
 import session
-from db.models import User
+from db.models import Role, User
 from workflows import settings
 
 PRIMARY = '#3949ab'
@@ -20,6 +20,8 @@ def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
     entries += [('Dashboard', '/dashboard', 'dashboard'), ('My apps', '/apps', 'vpn_key')]
     if not user.organisation.is_default:
         entries.append(('Users', '/dashboard/users', 'group'))
+        if user.role == Role.SUPER_ADMIN:
+            entries += [('Approvals', '/dashboard/requests', 'fact_check'), ('APIs', '/dashboard/apis', 'api')]
     if user.is_portal_admin:
         entries.append(('Admin', '/admin', 'admin_panel_settings'))
     return entries
