@@ -4,7 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 COLOURS = {
-    'active': 'positive', 'approved': 'positive', 'sent': 'positive',
+    'active': 'positive', 'approved': 'positive', 'sent': 'positive', 'published': 'positive',
     'pending': 'orange', 'pending_approval': 'orange', 'pending_verification': 'amber-7', 'queued': 'blue-grey',
     'sending': 'blue', 'invited': 'indigo-4',
     'inactive': 'grey', 'revoked': 'grey', 'rejected': 'negative', 'failed': 'negative',

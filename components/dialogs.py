@@ -1,10 +1,47 @@
 """Dialogs that remove themselves once closed, so a page never holds stale copies of a form."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import ui
+
+from components.forms import Feedback
+from workflows import DomainError
 
 
 def dialog() -> ui.dialog:
     box = ui.dialog()
     box.on_value_change(lambda event: None if event.value else box.delete())
     return box
+
+
+def reason_dialog(question: str, action: str, reason_label: str, marker: str, decide: Callable[[str], str],
+                  done: Callable[[], None], *, note: str = '') -> None:
+    """Confirm a decision with an optional reason. `decide(reason)` returns the success message; a
+    DomainError about the reason keeps the dialog open, any other closes it with the message."""
+    with dialog() as box, ui.card().classes('w-[28rem]'):
+        ui.label(question).classes('font-semibold')
+        if note:
+            ui.label(note).classes('text-grey-8')
+        reason = ui.textarea(reason_label).props('outlined maxlength=500 counter').classes('w-full') \
+            .mark(f'{marker}-reason')
+        feedback = Feedback({'reason': reason}, marker=f'{marker}-error')
+
+        def confirm() -> None:
+            feedback.clear()
+            try:
+                message = decide(reason.value or '')
+            except DomainError as error:
+                if error.field == 'reason':
+                    feedback.show(error)
+                    return
+                ui.notify(str(error), type='negative')
+            else:
+                ui.notify(message, type='positive')
+            box.close()
+            done()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=box.close).props('flat no-caps').mark(f'{marker}-cancel')
+            ui.button(action, on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
+    box.open()

@@ -9,7 +9,7 @@ from pages import home
 from pages import organisation
 from pages import register
 from pages.admin import access_requests
-from pages.admin import apps
+from pages.admin import apps as admin_apps
 from pages.admin import audit
 from pages.admin import email_templates
 from pages.admin import organisations

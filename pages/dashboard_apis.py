@@ -33,6 +33,8 @@ def dashboard_apis_page() -> None:
                     .classes('text-grey-7')
             return
 
+        ui.label('APIs you submit appear in the portal once a portal admin approves publishing them; '
+                 'we email you the decision.').classes('text-grey-7')
         ui.label('APIs you submitted').classes('text-lg font-semibold')
         table = PagedTable([
             Column('Name', lambda a: ui.label(a.name).classes('font-medium'), '1.5fr'),

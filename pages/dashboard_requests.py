@@ -8,7 +8,7 @@ from nicegui import ui
 import session
 from components.frame import frame
 from db.models import AccessRequest, App, AppStatus, User
-from pages.admin.access_requests import product_names_by_request, reason_dialog
+from components.dialogs import reason_dialog
 from workflows import DomainError, access, apps, settings
 
 SHOWN = 50  # the oldest requests first; the rest follow as these are decided
@@ -95,7 +95,7 @@ def app_list(pending: list[App], decide, reject) -> None:
 
 
 def request_list(requests: list[AccessRequest], total: int, decide, reject) -> None:
-    names = product_names_by_request(request.id for request in requests)
+    names = access.product_names_by_request(request.id for request in requests)
     with ui.card().classes('w-full p-0 gap-0').mark('approvals-access'):
         ui.label('Access requests waiting for approval').classes('text-lg font-semibold px-4 py-3')
         for request in requests:

@@ -4,6 +4,8 @@ an admin (or, with delegated application management, a super admin of the organi
 approved request yields one credential covering its products."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from db import clock
 from db.connection import database
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, AppStatus, CartItem, Catalog,
@@ -155,3 +157,15 @@ def pending_for(user: User):
             and not user.organisation.is_default:
         return query.where(App.organisation == user.organisation_id)
     return query.where(AccessRequest.id.is_null())
+
+
+def product_names_by_request(request_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The product names of many requests in one query (never one query per row)."""
+    ids = list(request_ids)
+    names: dict[int, list[str]] = {}
+    if ids:
+        for request_id, name in (AccessRequestProduct.select(AccessRequestProduct.request, Product.name)
+                                 .join(Product).where(AccessRequestProduct.request.in_(ids))
+                                 .order_by(Product.name).tuples()):
+            names.setdefault(request_id, []).append(name)
+    return names

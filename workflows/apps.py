@@ -6,7 +6,7 @@ from db import clock
 from db.connection import database
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Organisation, User, UserStatus
 from mail import outbox
-from session import ensure
+from session import ensure, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
 from workflows.catalog import super_admins_of
 
@@ -128,12 +128,6 @@ def pending_apps_for(user: User) -> list[App]:
     query = App.select().where(App.status == AppStatus.PENDING).order_by(App.created_at)
     if user.is_portal_admin:
         return list(query)
-    if settings.get('delegate_app_management'):
-        return [app for app in query.where(App.organisation == user.organisation_id)
-                if _can_decide(user, app)]
+    if settings.get('delegate_app_management') and is_super_admin_of(user, user.organisation_id):
+        return list(query.where(App.organisation == user.organisation_id))
     return []
-
-
-def _can_decide(user: User, app: App) -> bool:
-    from session import can
-    return can(user, 'decide_app', app)

@@ -8,7 +8,7 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components import dialogs
+from components.dialogs import reason_dialog
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
@@ -36,22 +36,10 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
     # the queue is worked oldest first; the other lists show the latest first
     order = AccessRequest.created_at if status == AccessStatus.PENDING else AccessRequest.created_at.desc()
     rows = list(query.order_by(order, AccessRequest.id).offset(offset).limit(limit))
-    names = product_names_by_request(row.id for row in rows)
+    names = access.product_names_by_request(row.id for row in rows)
     for row in rows:
         row.product_names = names.get(row.id, [])
     return rows, query.count()
-
-
-def product_names_by_request(request_ids: Iterable[int]) -> dict[int, list[str]]:
-    """The product names of many requests in one query (never one query per row)."""
-    ids = list(request_ids)
-    names: dict[int, list[str]] = {}
-    if ids:
-        for request_id, name in (AccessRequestProduct.select(AccessRequestProduct.request, Product.name)
-                                 .join(Product).where(AccessRequestProduct.request.in_(ids))
-                                 .order_by(Product.name).tuples()):
-            names.setdefault(request_id, []).append(name)
-    return names
 
 
 @ui.page('/admin/access-requests')
@@ -106,9 +94,9 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
             Column('Requested', lambda r: ui.label(r.created_at.strftime('%Y-%m-%d')), '6rem'),
             Column('Requester', requester_cell, '1.5fr'),
             Column('Organization', lambda r: ui.label(r.app.organisation.name), '1fr'),
-            Column('App', app_cell, '1fr'),
-            Column('Catalog', lambda r: ui.label(r.catalog.name), '0.8fr'),
-            Column('Plan', plan_cell, '0.8fr'),
+            Column('App', app_cell, '1.2fr'),
+            Column('Catalog', lambda r: ui.label(r.catalog.name), '0.7fr'),
+            Column('Plan', lambda r: ui.label(r.plan.name), '0.6fr'),
             Column('Products', lambda r: ui.label(', '.join(r.product_names)), '1fr'),
             Column('Status', status_cell, '1fr'),
             Column('', actions, '9rem'),
@@ -133,47 +121,9 @@ def app_cell(request: AccessRequest) -> None:
             .tooltip('The app itself waits for approval; approve it first.').mark(f'access-pending-app-{request.id}')
 
 
-def plan_cell(request: AccessRequest) -> None:
-    ui.label(request.plan.name)
-    if request.plan.requires_approval:
-        ui.label('needs approval').classes('text-xs text-grey-7')
-
-
 def status_cell(request: AccessRequest) -> None:
     status_chip(request.status)
     if request.decided_at and request.status != AccessStatus.PENDING:
         ui.label(request.decided_at.strftime('%Y-%m-%d')).classes('text-xs text-grey-7')
     if request.reason and request.status in (AccessStatus.REJECTED, AccessStatus.REVOKED):
         ui.label(request.reason).classes('text-xs text-grey-8 italic').mark(f'access-reason-{request.id}')
-
-
-def reason_dialog(question: str, action: str, reason_label: str, marker: str, decide: Callable[[str], str],
-                  done: Callable[[], None], *, note: str = '') -> None:
-    """Confirm a decision with an optional reason. `decide(reason)` returns the success message; a
-    DomainError about the reason keeps the dialog open, any other closes it with the message."""
-    with dialogs.dialog() as dialog, ui.card().classes('w-[28rem]'):
-        ui.label(question).classes('font-semibold')
-        if note:
-            ui.label(note).classes('text-grey-8')
-        reason = ui.textarea(reason_label).props('outlined maxlength=500 counter').classes('w-full') \
-            .mark(f'{marker}-reason')
-        feedback = Feedback({'reason': reason}, marker=f'{marker}-error')
-
-        def confirm() -> None:
-            feedback.clear()
-            try:
-                message = decide(reason.value or '')
-            except DomainError as error:
-                if error.field == 'reason':
-                    feedback.show(error)
-                    return
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(message, type='positive')
-            dialog.close()
-            done()
-
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark(f'{marker}-cancel')
-            ui.button(action, on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
-    dialog.open()

@@ -114,10 +114,11 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
                 ui.notify(f'{event.file.name} loaded; check it and save.', type='info')
             upload.reset()
 
-        upload = ui.upload(label='…or upload a JSON or YAML file', auto_upload=True, max_file_size=openapi.MAX_SIZE,
-                           on_upload=uploaded,
+        upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
                            on_rejected=lambda: ui.notify('The file is larger than 2 MB.', type='negative')) \
-            .props('accept=".json,.yaml,.yml" flat bordered').classes('w-full').mark('api-upload')
+            .props('accept=".json,.yaml,.yml"').classes('hidden').mark('api-upload')
+        ui.button('Upload a JSON or YAML file', icon='upload_file',
+                  on_click=lambda: upload.run_method('pickFiles')).props('flat dense no-caps').mark('api-upload-button')
         feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document},
                             marker='api-error')
 

@@ -9,7 +9,7 @@ from components.chips import status_chip
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
-from pages.admin.access_requests import reason_dialog
+from components.dialogs import reason_dialog
 from workflows import DomainError, apps
 
 FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', AppStatus.REJECTED: 'Rejected'}
@@ -24,8 +24,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
     if search:
         needle = search.lower()
         query = query.where(App.name_key.contains(needle) | Organisation.name_key.contains(needle))
-    rows = list(query.order_by(App.status != AppStatus.PENDING, App.created_at.desc(), App.id.desc())
-                .offset(offset).limit(limit))
+    # newest first along the primary key: no sort of the whole table (use the Pending filter for the queue)
+    rows = list(query.order_by(App.id.desc()).offset(offset).limit(limit))
     counts: dict[int, dict[str, int]] = {}
     if rows:
         for app_id, credential_status, number in (

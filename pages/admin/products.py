@@ -42,7 +42,9 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
 def products_page() -> None:
     me = session.current_user()
     with frame('Products', me, admin=True):
-        with ui.row().classes('w-full items-center justify-end'):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label('A product bundles published APIs; developers find it in the catalogs it is in.') \
+                .classes('text-grey-7')
             ui.button('Add product', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('products-add')
 
@@ -54,7 +56,7 @@ def products_page() -> None:
         def tags_cell(product: Product) -> None:
             with ui.row().classes('gap-1'):
                 for tag in product.tag_list:
-                    ui.chip(tag).props('dense square').classes('text-xs')
+                    ui.chip(tag, color='indigo-1', text_color='indigo-10').props('dense square').classes('text-xs')
 
         def names_cell(names: list[str], missing: str) -> None:
             ui.label(', '.join(names) or missing).classes('text-sm' if names else 'text-sm text-grey-6')
