@@ -34,8 +34,8 @@ def fill(data_dir: Path, count: int) -> list[str]:
     config.use(cfg)
     from db import bootstrap, migrations
     from db.connection import connect, database
-    from db.models import (AccessRequest, AccessRequestProduct, Api, App, Catalog, Credential, Organisation, Plan,
-                           Product, ProductApi)
+    from db.models import (AccessRequest, AccessRequestProduct, Api, App, Catalog, Credential, Plan, Product,
+                           ProductApi)
     from workflows.credentials import PREFIX, _fernet
     connect(cfg.database_url)
     migrations.migrate()
@@ -119,7 +119,7 @@ def main() -> int:
         finally:
             portal.stop()
     print(f'\n{args.keys:,} keys stored, {args.connections} connections, {args.seconds} s each, wrk -t2')
-    print(f'| endpoint | requests/s | p99 (ms) |\n| --- | --- | --- |')
+    print('| endpoint | requests/s | p99 (ms) |\n| --- | --- | --- |')
     print(f'| empty (/api/gateway/ping) | {empty_rps:,.0f} | {empty_p99:.2f} |')
     print(f'| introspection (/api/gateway/auth) | {auth_rps:,.0f} | {auth_p99:.2f} |')
     print(f'ratio introspection / empty: {auth_rps / empty_rps:.2f} (budget: at least 0.50); '

@@ -36,20 +36,20 @@ def fill(users: int, products: int, apps: int) -> None:
     from db import bootstrap, migrations
     from db.connection import connect, database
     from db.models import (AccessRequest, AccessRequestProduct, Api, App, Catalog, CatalogPlan, CatalogProduct,
-                           Credential, Membership, Organisation, Plan, Product, ProductApi, Team, User)
+                           Membership, Organisation, Plan, Product, ProductApi, Team, User)
     from workflows import passwords
     cfg = config.load()
     config.use(cfg)
     connect(cfg.database_url)
     migrations.migrate()
     default = bootstrap.run()
-    team = bootstrap.default_team(default)
     password_hash = passwords.hash_password(PASSWORD)
     started = time.monotonic()
     with database.atomic():
         orgs = [Organisation.insert(name=f'Org {i}', name_key=f'org {i}', status='active').execute()
                 for i in range(100)]
-        teams = [Team.insert(organisation=org, name='Default team', is_default=True).execute() for org in orgs]
+        for org in orgs:
+            Team.insert(organisation=org, name='Default team', is_default=True).execute()
         for first in range(0, users, 5000):
             rows = [{'email': f'user{i}@bench.test', 'first_name': 'User', 'last_name': str(i), 'status': 'active',
                      'role': 'super_admin' if i % 1000 == 0 else 'team_member', 'organisation': orgs[i % 100],
@@ -80,7 +80,6 @@ def fill(users: int, products: int, apps: int) -> None:
         issue(request)
     print(f'filled {users:,} users, {products:,} products, {apps:,} apps in {time.monotonic() - started:.0f} s',
           flush=True)
-    del team
 
 
 SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))

@@ -45,3 +45,28 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
             ui.button('Cancel', on_click=box.close).props('flat no-caps').mark(f'{marker}-cancel')
             ui.button(action, on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
     box.open()
+
+
+def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str], done: Callable[[], None]) -> None:
+    """Ask before a destructive step. `act()` does it and returns the success message; a DomainError stays
+    in the dialog next to the buttons, and nothing is done."""
+    with dialog() as box, ui.card().classes('w-96'):
+        ui.label(title).classes('font-semibold')
+        ui.label(text).classes('text-grey-8')
+        feedback = Feedback(marker=f'{marker}-error')
+
+        def go() -> None:
+            feedback.clear()
+            try:
+                message = act()
+            except DomainError as error:
+                feedback.show(error)
+                return
+            box.close()
+            ui.notify(message, type='positive')
+            done()
+
+        with ui.row().classes('w-full justify-end'):
+            ui.button('Cancel', on_click=box.close).props('flat no-caps')
+            ui.button(action, on_click=go).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
+    box.open()

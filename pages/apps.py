@@ -213,21 +213,9 @@ def _act(action, credential: Credential, message: str) -> None:
 
 
 def _confirm_delete(app: App) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Delete {app.name}?').classes('font-semibold')
-        ui.label('Its keys stop working at once. This cannot be undone.').classes('text-grey-8')
+    def act() -> str:
+        apps.delete_app(apps.find_visible(app.id, session.current_user()), by=session.current_user())
+        return f'{app.name} was deleted.'
 
-        def delete() -> None:
-            try:
-                apps.delete_app(App.get_by_id(app.id), by=session.current_user())
-            except (DomainError, App.DoesNotExist) as error:
-                ui.notify(str(error) or 'This app no longer exists.', type='negative')
-                return
-            dialog.close()
-            ui.notify(f'{app.name} was deleted.', type='positive')
-            ui.navigate.to('/apps')
-
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Delete', on_click=delete).props('unelevated no-caps color=negative').mark('app-delete-confirm')
-    dialog.open()
+    dialogs.confirm(f'Delete {app.name}?', 'Its keys stop working at once. This cannot be undone.', 'Delete',
+                    'app-delete', act, lambda: ui.navigate.to('/apps'))

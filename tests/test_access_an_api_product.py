@@ -13,7 +13,7 @@ async def add_to_cart(user, slug: str, catalog: str) -> None:
 
 
 async def test_the_nine_steps_of_003(mailbox, user) -> None:
-    world = a_catalog_world()
+    a_catalog_world()
     an_admin('admin@provider.test')
     a_user('dev@consumer.test', first='Dana')
 

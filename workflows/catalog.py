@@ -59,7 +59,7 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
         values = dict(name=name, base_path=path, upstream=upstream, openapi_text=(openapi_text or '').strip(),
                       openapi=document)
         if api_id:
-            api = _get(Api, api_id, 'This API')
+            api = find(Api, api_id, 'This API')
             Api.update(**values).where(Api.id == api.id).execute()
             audit.record(by, 'api.update', api, name=name)
             return Api.get_by_id(api.id)
@@ -141,7 +141,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
         catalogs = list(Catalog.select().where(Catalog.id.in_(catalog_ids or [])))
         values = dict(name=name, slug=slug, summary=summary, description=description, tags=','.join(tag_list))
         if product_id:
-            product = _get(Product, product_id, 'This product')
+            product = find(Product, product_id, 'This product')
             Product.update(**values).where(Product.id == product.id).execute()
         else:
             product = Product.create(**values)
@@ -179,7 +179,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
                       quota_period=quota_period, requires_approval=bool(requires_approval))
         if plan_id:
-            plan = _get(Plan, plan_id, 'This plan')
+            plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()
             from db.models import AccessRequest, Credential
             from workflows.credentials import invalidate
@@ -213,7 +213,7 @@ def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids
         if Catalog.select().where((Catalog.name == name) & (Catalog.id != (catalog_id or 0))).exists():
             raise DomainError(f'A catalog named "{name}" exists already.', 'name')
         if catalog_id:
-            catalog = _get(Catalog, catalog_id, 'This catalog')
+            catalog = find(Catalog, catalog_id, 'This catalog')
             Catalog.update(name=name, visibility=visibility).where(Catalog.id == catalog.id).execute()
         else:
             catalog = Catalog.create(name=name, visibility=visibility)
@@ -257,7 +257,8 @@ def delete_catalog(catalog: Catalog, by: User) -> None:
         audit.record(by, 'catalog.delete', catalog, name=catalog.name)
 
 
-def _get(model, object_id: int, what: str):
+def find(model, object_id: int, what: str):
+    """An API, product, plan or catalog by ID, or NotFound."""
     found = model.get_or_none(model.id == object_id)
     if found is None:
         raise NotFound(what)

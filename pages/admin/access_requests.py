@@ -2,19 +2,15 @@
 and Revoke for granted access."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 import peewee as pw
 from nicegui import ui
 
 import session
 from components.dialogs import reason_dialog
 from components.chips import status_chip
-from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, AppStatus, Catalog, Organisation,
-                       Plan, Product, User)
+from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import DomainError, access
 
 FILTERS = {AccessStatus.PENDING: 'Pending', AccessStatus.APPROVED: 'Approved', AccessStatus.REJECTED: 'Rejected',

@@ -165,23 +165,9 @@ def reject_dialog(api: Api, table: PagedTable) -> None:
 
 
 def delete_dialog(api: Api, table: PagedTable) -> None:
-    def confirm() -> None:
-        dialog.close()
-        found = Api.get_or_none(Api.id == api.id)
-        try:
-            if found is not None:
-                catalog.delete_api(found, by=session.current_user())
-        except DomainError as error:
-            ui.notify(str(error), type='negative')
-        else:
-            ui.notify(f'{api.name} deleted.', type='positive')
-        table.refresh()
+    def act() -> str:
+        catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user())
+        return f'{api.name} deleted.'
 
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Delete {api.name}?').classes('font-semibold')
-        ui.label('It is removed from every product that includes it; its documentation disappears from the '
-                 'catalog.').classes('text-grey-8')
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative').mark('api-delete-confirm')
-    dialog.open()
+    dialogs.confirm(f'Delete {api.name}?', 'It is removed from every product that includes it; its documentation '
+                    'disappears from the catalog.', 'Delete', 'api-delete', act, table.refresh)

@@ -189,26 +189,9 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
 
 
 def delete_dialog(row: Catalog, table: PagedTable) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Delete {row.name}?').classes('font-semibold')
-        ui.label('Its products stay; they are no longer offered through this catalog.').classes('text-grey-8')
-        feedback = Feedback(marker='catalog-delete-error')
+    def act() -> str:
+        catalogs.delete_catalog(catalogs.find(Catalog, row.id, 'This catalog'), by=session.current_user())
+        return f'{row.name} deleted.'
 
-        def confirm() -> None:
-            feedback.clear()
-            found = Catalog.get_or_none(Catalog.id == row.id)
-            try:
-                if found is not None:
-                    catalogs.delete_catalog(found, by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'{row.name} deleted.', type='positive')
-            table.refresh()
-
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
-                .mark('catalog-delete-confirm')
-    dialog.open()
+    dialogs.confirm(f'Delete {row.name}?', 'Its products stay; they are no longer offered through this catalog.',
+                    'Delete', 'catalog-delete', act, table.refresh)

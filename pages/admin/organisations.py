@@ -63,7 +63,7 @@ def organisations_page(status: str = '') -> None:
                     ui.button('Edit', on_click=lambda o=org: edit_dialog(o, table)) \
                         .props('flat dense no-caps').mark(f'edit-org-{org.name}')
                     if not org.is_default:
-                        ui.button('Delete', on_click=lambda o=org: confirm_delete(o, act)) \
+                        ui.button('Delete', on_click=lambda o=org: confirm_delete(o, table)) \
                             .props('flat dense no-caps color=negative').mark(f'delete-org-{org.name}')
 
         def name_cell(org: Organisation) -> None:
@@ -126,14 +126,10 @@ def members_dialog(org: Organisation) -> None:
     dialog.open()
 
 
-def confirm_delete(org: Organisation, act) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Delete {org.name}?').classes('font-semibold')
-        ui.label('Its members move back to the default organization as individual developers; '
-                 'its teams are deleted.').classes('text-grey-8')
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Delete', on_click=lambda: (dialog.close(), act(
-                organisations.delete_organisation, org, f'{org.name} deleted.'))) \
-                .props('unelevated no-caps color=negative').mark('org-delete-confirm')
-    dialog.open()
+def confirm_delete(org: Organisation, table: PagedTable) -> None:
+    def act() -> str:
+        organisations.delete_organisation(organisations.find(org.id), by=session.current_user())
+        return f'{org.name} deleted.'
+
+    dialogs.confirm(f'Delete {org.name}?', 'Its members move back to the default organization as individual '
+                    'developers; its teams are deleted.', 'Delete', 'org-delete', act, table.refresh)

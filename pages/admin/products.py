@@ -137,24 +137,9 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
 
 
 def delete_dialog(product: Product, table: PagedTable) -> None:
-    def confirm() -> None:
-        dialog.close()
-        found = Product.get_or_none(Product.id == product.id)
-        try:
-            if found is not None:
-                catalog.delete_product(found, by=session.current_user())
-        except DomainError as error:
-            ui.notify(str(error), type='negative')
-        else:
-            ui.notify(f'{product.name} deleted.', type='positive')
-        table.refresh()
+    def act() -> str:
+        catalog.delete_product(catalog.find(Product, product.id, 'This product'), by=session.current_user())
+        return f'{product.name} deleted.'
 
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Delete {product.name}?').classes('font-semibold')
-        ui.label('It leaves every catalog, cart and access request that lists it. Its APIs stay.') \
-            .classes('text-grey-8')
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Delete', on_click=confirm).props('unelevated no-caps color=negative') \
-                .mark('product-delete-confirm')
-    dialog.open()
+    dialogs.confirm(f'Delete {product.name}?', 'It leaves every catalog, cart and access request that lists it. '
+                    'Its APIs stay.', 'Delete', 'product-delete', act, table.refresh)
