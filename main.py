@@ -15,6 +15,7 @@ from db.connection import connect, redact
 
 log = logging.getLogger('portico')
 USAGE_FLUSH_SECONDS = 2
+MAINTENANCE_SECONDS = 600
 
 
 def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
@@ -38,7 +39,7 @@ def build_app(cfg: config.Config) -> None:
     import session
     from api import health, introspection
     from mail import transports, worker
-    from workflows import accounts, usage
+    from workflows import accounts, maintenance, usage
 
     app.include_router(health.router)
     app.include_router(introspection.router)
@@ -58,6 +59,8 @@ def build_app(cfg: config.Config) -> None:
         app.on_shutdown(flusher.cancel)
         follower = background_tasks.create(introspection.follow_key_changes(), name='key changes')
         app.on_shutdown(follower.cancel)
+        cleaner = background_tasks.create(maintenance_loop(), name='maintenance')
+        app.on_shutdown(cleaner.cancel)
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
             print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'
@@ -71,6 +74,15 @@ def build_app(cfg: config.Config) -> None:
                 await run.io_bound(usage.flush)
             except Exception:  # noqa: BLE001 - counting must survive a database hiccup
                 log.exception('usage flush failed')
+
+    async def maintenance_loop() -> None:
+        from nicegui import run
+        while True:
+            try:
+                await run.io_bound(maintenance.run_once)
+            except Exception:  # noqa: BLE001 - clean-up must not stop the instance
+                log.exception('maintenance failed')
+            await asyncio.sleep(MAINTENANCE_SECONDS)
 
     def freeze_startup_objects() -> None:
         # the objects alive after start (modules, routes, templates) never die: keeping them out of the

@@ -100,7 +100,7 @@ def _account_area(user: User | None, values: dict) -> None:
 def _admin_drawer() -> None:
     from workflows import queues  # counts for the badges, one grouped query each
     pending = queues.admin_counts()
-    with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4 overflow-x-hidden').props('width=230 bordered'):
+    with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4 overflow-x-hidden').props('width=250 bordered'):
         ui.label('ADMIN').classes('text-xs text-grey-6 px-4 pb-2 tracking-wider')
         for label, path, icon, count in admin_entries(pending):
             with ui.item(on_click=lambda p=path: ui.navigate.to(p)).classes('rounded-lg mx-2') \

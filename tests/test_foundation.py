@@ -180,3 +180,20 @@ async def test_change_password_signs_out_other_sessions(user) -> None:
         'an even better secret', User.get_by_id(dev.id).password_hash)
     assert ok
     assert isinstance(pw.SqliteDatabase, type)
+
+
+def test_maintenance_removes_expired_tokens_and_old_sessions(db) -> None:
+    from datetime import timedelta
+
+    from db import clock
+    from db.models import UserSession
+    from tests.utils import a_user
+    from workflows import maintenance, tokens
+    user = a_user('dev@consumer.test')
+    tokens.issue(tokens.RESET, user)
+    UserSession.create(token_hash='s' * 64, user=user)
+    assert maintenance.run_once()['tokens'] == 0
+    clock.advance(timedelta(days=31))
+    result = maintenance.run_once()
+    assert result['tokens'] == 1 and result['sessions'] == 1
+    assert Token.select().count() == 0 and UserSession.select().count() == 0
