@@ -197,3 +197,20 @@ def test_maintenance_removes_expired_tokens_and_old_sessions(db) -> None:
     result = maintenance.run_once()
     assert result['tokens'] == 1 and result['sessions'] == 1
     assert Token.select().count() == 0 and UserSession.select().count() == 0
+
+
+@pytest.fixture
+def smtp_down(monkeypatch):
+    from tests.utils import free_port
+    monkeypatch.setenv('PORTICO_SMTP_URL', f'smtp://127.0.0.1:{free_port()}')
+
+
+async def test_an_unreachable_smtp_server_at_start_is_one_line_and_mail_stays_queued(smtp_down, capsys, user) -> None:
+    from db.models import OutboxMessage
+    from mail import outbox
+    lines = [line for line in capsys.readouterr().err.splitlines() if 'SMTP' in line]
+    assert len(lines) == 1 and 'is unreachable' in lines[0] and 'stay queued' in lines[0]
+    with database.atomic():
+        outbox.queue('test', 'ops@example.com', sender_name='Ada')
+    await until(lambda: OutboxMessage.get().attempts >= 1)
+    assert OutboxMessage.get().status == 'queued'
