@@ -70,3 +70,11 @@ def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], s
             ui.button('Cancel', on_click=box.close).props('flat no-caps')
             ui.button(action, on_click=go).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
     box.open()
+
+
+def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, negative: bool = False) -> None:
+    """The dialog's button row: Cancel, and the action."""
+    with ui.row().classes('w-full justify-end'):
+        ui.button('Cancel', on_click=box.close).props('flat no-caps')
+        ui.button(label, on_click=on_click).props('unelevated no-caps' + (' color=negative' if negative else '')) \
+            .mark(marker)

@@ -70,9 +70,7 @@ def _create_dialog() -> None:
             dialog.close()
             ui.navigate.to(f'/apps/{app.id}')
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Create', on_click=save).props('unelevated no-caps').mark('new-app-save')
+        dialogs.actions(dialog, 'Create', save, 'new-app-save')
     dialog.open()
 
 

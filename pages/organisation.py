@@ -166,9 +166,7 @@ def edit_dialog(org: Organisation, member: User) -> None:
             ui.notify('Saved.', type='positive')
             ui.navigate.reload()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('member-save')
+        dialogs.actions(dialog, 'Save', save, 'member-save')
     dialog.open()
 
 

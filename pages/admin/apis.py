@@ -134,9 +134,7 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
             ui.notify(f'{saved.name} saved.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('api-cancel')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('api-save')
+        dialogs.actions(dialog, 'Save', save, 'api-save')
     dialog.open()
 
 
@@ -158,9 +156,7 @@ def reject_dialog(api: Api, table: PagedTable) -> None:
             ui.notify(f'{api.name} rejected.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Reject', on_click=confirm).props('unelevated no-caps color=negative').mark('api-reject-confirm')
+        dialogs.actions(dialog, 'Reject', confirm, 'api-reject-confirm', negative=True)
     dialog.open()
 
 

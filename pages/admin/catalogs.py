@@ -123,9 +123,7 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
             ui.notify(f'Catalog {saved.name} saved.{hint}', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('catalog-cancel')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('catalog-save')
+        dialogs.actions(dialog, 'Save', save, 'catalog-save')
     dialog.open()
 
 

@@ -106,9 +106,7 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
             ui.notify('Saved.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('org-edit-save')
+        dialogs.actions(dialog, 'Save', save, 'org-edit-save')
     dialog.open()
 
 

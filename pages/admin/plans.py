@@ -94,7 +94,5 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
             ui.notify(f'Plan {saved.name} saved.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('plan-cancel')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('plan-save')
+        dialogs.actions(dialog, 'Save', save, 'plan-save')
     dialog.open()

@@ -130,9 +130,7 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
             ui.notify(f'{saved.name} saved.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps').mark('product-cancel')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('product-save')
+        dialogs.actions(dialog, 'Save', save, 'product-save')
     dialog.open()
 
 

@@ -94,9 +94,7 @@ def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable
             ui.notify('Saved.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('team-save')
+        dialogs.actions(dialog, 'Save', save, 'team-save')
     dialog.open()
 
 

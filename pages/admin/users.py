@@ -108,9 +108,7 @@ def reject_dialog(target: User, table: PagedTable) -> None:
             ui.notify(f'{target.email} rejected.', type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Reject', on_click=confirm).props('unelevated no-caps color=negative').mark('reject-confirm')
+        dialogs.actions(dialog, 'Reject', confirm, 'reject-confirm', negative=True)
     dialog.open()
 
 
@@ -151,7 +149,5 @@ def add_user_dialog(table: PagedTable) -> None:
             ui.notify(f'{user.email} added' + (' and invited.' if invite.value else '.'), type='positive')
             table.refresh()
 
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=dialog.close).props('flat no-caps')
-            ui.button('Save', on_click=save).props('unelevated no-caps').mark('new-save')
+        dialogs.actions(dialog, 'Save', save, 'new-save')
     dialog.open()
