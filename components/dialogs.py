@@ -49,26 +49,12 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
 
 def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str], done: Callable[[], None]) -> None:
     """Ask before a destructive step. `act()` does it and returns the success message; a DomainError stays
-    in the dialog next to the buttons, and nothing is done."""
+    in the dialog, and nothing is done."""
     with dialog() as box, ui.card().classes('w-96'):
         ui.label(title).classes('font-semibold')
         ui.label(text).classes('text-grey-8')
         feedback = Feedback(marker=f'{marker}-error')
-
-        def go() -> None:
-            feedback.clear()
-            try:
-                message = act()
-            except DomainError as error:
-                feedback.show(error)
-                return
-            box.close()
-            ui.notify(message, type='positive')
-            done()
-
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=box.close).props('flat no-caps')
-            ui.button(action, on_click=go).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
+        actions(box, action, lambda: submit(box, feedback, act, done), f'{marker}-confirm', negative=True)
     box.open()
 
 
@@ -78,3 +64,17 @@ def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, nega
         ui.button('Cancel', on_click=box.close).props('flat no-caps')
         ui.button(label, on_click=on_click).props('unelevated no-caps' + (' color=negative' if negative else '')) \
             .mark(marker)
+
+
+def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Callable[[], None]) -> None:
+    """Run a dialog's action: a DomainError shows next to its field and the dialog stays open; otherwise
+    the dialog closes, the message `act()` returned is shown, and `done()` refreshes what changed."""
+    feedback.clear()
+    try:
+        message = act()
+    except DomainError as error:
+        feedback.show(error)
+        return
+    box.close()
+    ui.notify(message, type='positive')
+    done()

@@ -27,7 +27,3 @@ class Feedback:
         self.banner.set_text(message)
         self.banner.set_visibility(True)
         ui.notify(message, type='negative')
-
-
-def value_of(element: ui.element) -> str:
-    return (element.value or '') if isinstance(element.value, str) else str(element.value or '')

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from nicegui import ui
 
 import session
-from db.models import Role, User
+from db.models import User
 from workflows import settings
 
 PRIMARY = '#3949ab'
@@ -20,9 +20,9 @@ def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
     entries += [('Dashboard', '/dashboard', 'dashboard'), ('My apps', '/apps', 'vpn_key')]
     if not user.organisation.is_default:
         entries.append(('Users', '/dashboard/users', 'group'))
-        if user.role == Role.SUPER_ADMIN:
+        if session.is_super_admin_of(user, user.organisation_id):
             entries += [('Approvals', '/dashboard/requests', 'fact_check'), ('APIs', '/dashboard/apis', 'api')]
-    if user.is_portal_admin:
+    if session.is_portal_admin(user):
         entries.append(('Admin', '/admin', 'admin_panel_settings'))
     return entries
 

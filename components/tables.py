@@ -75,3 +75,14 @@ class PagedTable:
             if pages > 1:
                 ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \
                     .props('max-pages=7 boundary-numbers').mark(f'{self.marker}-pages')
+
+
+def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], None], marker: str,
+                  default: str = '') -> ui.toggle:
+    """The status toggle above a table: keeps `state['status']` and refreshes the table on a change."""
+    def change(event) -> None:
+        state['status'] = event.value or default
+        refresh()
+
+    return ui.toggle(options, value=state['status'], on_change=change) \
+        .props('no-caps unelevated toggle-color=primary dense').mark(marker)

@@ -94,10 +94,6 @@ class User(BaseModel):
     def full_name(self) -> str:
         return f'{self.first_name} {self.last_name}'.strip()
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == UserStatus.ACTIVE
-
 
 class Membership(BaseModel):
     user = pw.ForeignKeyField(User, backref='memberships', on_delete='CASCADE')
@@ -344,7 +340,7 @@ class OutboxMessage(BaseModel):
     template_key = pw.CharField(max_length=64)
     recipient = pw.CharField(max_length=254)
     context = JSONField(default=dict)
-    secret_context = JSONField(default=dict)  # link tokens: cleared once the message is delivered
+    secret_context = JSONField(default=dict)  # link tokens: their values are wiped once delivered
     status = pw.CharField(max_length=20, default=OutboxStatus.QUEUED)
     attempts = pw.IntegerField(default=0)
     next_attempt_at = pw.DateTimeField(default=clock.now)

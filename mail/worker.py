@@ -2,7 +2,7 @@
 
 Claiming is safe with several instances: PostgreSQL uses SELECT ... FOR UPDATE SKIP LOCKED, SQLite a
 conditional UPDATE per row. A message claimed by an instance that died is claimable again after
-CLAIM_TIMEOUT.
+PORTICO_MAIL_CLAIM_SECONDS.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from mail import templates, transports
 
 log = logging.getLogger('portico.mail')
 
-CLAIM_TIMEOUT = timedelta(minutes=5)  # the default of PORTICO_MAIL_CLAIM_SECONDS
 MAX_ATTEMPTS = 12
 BATCH = 20
 
@@ -31,8 +30,8 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_timeout() -> timedelta:
-    seconds = config.current().mail_claim_seconds
-    return CLAIM_TIMEOUT if seconds == CLAIM_TIMEOUT.total_seconds() else timedelta(seconds=seconds)
+    """After this long, a message claimed by an instance that died is claimable again."""
+    return timedelta(seconds=config.current().mail_claim_seconds)
 
 
 def _claimable():
@@ -83,7 +82,7 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH)
     sent = 0
     try:
         with transport.session() as send:
-            for position, message in enumerate(batch):
+            for message in batch:
                 try:
                     subject, body = render(message)
                     send(message.recipient, subject, body)
@@ -103,7 +102,8 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH)
 
 def _mark_sent(message: OutboxMessage, subject: str) -> None:
     (OutboxMessage.update(status=OutboxStatus.SENT, sent_at=clock.now(), subject=subject[:255],
-                          secret_context={}, attempts=OutboxMessage.attempts + 1, last_error='')
+                          secret_context={key: None for key in message.secret_context or {}},
+                          attempts=OutboxMessage.attempts + 1, last_error='')
      .where(OutboxMessage.id == message.id).execute())
 
 

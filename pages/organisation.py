@@ -156,15 +156,11 @@ def edit_dialog(org: Organisation, member: User) -> None:
         feedback = Feedback({'first_name': first, 'last_name': last, 'role': role})
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 teammates.update(org, member.id, first.value, last.value, role.value, by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify('Saved.', type='positive')
-            ui.navigate.reload()
+                return 'Saved.'
+
+            dialogs.submit(dialog, feedback, act, ui.navigate.reload)
 
         dialogs.actions(dialog, 'Save', save, 'member-save')
     dialog.open()

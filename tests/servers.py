@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +119,3 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
-
-def listen_port(config_text: str) -> int:
-    return int(re.search(r'listen 127\.0\.0\.1:(\d+)', config_text).group(1))

@@ -5,7 +5,7 @@ import base64
 
 import pytest
 
-from db.models import Credential, UsageDaily, User
+from db.models import Credential, UsageDaily
 from tests.utils import a_catalog_world, a_user, an_admin, set_settings
 from workflows import access, apps, credentials, limits, usage
 
@@ -125,13 +125,16 @@ async def test_rfc_7662_introspection_needs_the_gateway_secret(gateway_secret, u
     assert inactive.json() == {'active': False}
 
 
-async def test_a_pending_app_has_no_working_key(user) -> None:
+async def test_a_pending_app_gets_its_working_key_on_approval(user) -> None:
     set_settings(auto_approve_apps=False)
     data = a_catalog_world()
     dev = a_user('dev@consumer.test')
-    access.request_access(dev, data['Public'].id, data['Free'].id, [data['Weather'].id], new_app_name='Bot')
+    request = access.request_access(dev, data['Public'].id, data['Free'].id, [data['Weather'].id],
+                                    new_app_name='Bot')
     assert Credential.select().count() == 0
-    assert User.select().count() == 1
+    apps.approve_app(request.app, by=an_admin())
+    key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
+    assert (await ask(user, key, '/weather/x')).status_code == 200
 
 
 async def test_my_apps_shows_the_calls_and_the_admin_the_top_apps_and_products(user, world) -> None:

@@ -104,15 +104,16 @@ async def test_losing_the_admin_role_takes_effect_at_once(user) -> None:
 
 
 async def test_super_admin_role_is_read_from_the_database(user) -> None:
-    org = an_org_with('Acme', super_admin='boss@acme.test')
+    an_org_with('Acme', super_admin='boss@acme.test')
     await log_in(user, 'boss@acme.test')
     await settle()
     await user.open('/dashboard')
     await user.should_see('Super admin')
+    await user.should_see(marker='nav-dashboard/requests')
     User.update(role=Role.TEAM_MEMBER).where(User.email == 'boss@acme.test').execute()
     await user.open('/dashboard')
     await user.should_see('Team member')
-    assert org.name == 'Acme'
+    await user.should_not_see(marker='nav-dashboard/requests')  # the super admin's Approvals are gone too
 
 
 async def test_log_out_ends_the_session(user) -> None:

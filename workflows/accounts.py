@@ -7,7 +7,7 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Role, User, UserStatus
 from session import ensure
-from workflows import DomainError, audit, is_clean_text, passwords, tokens
+from workflows import DomainError, audit, is_clean_text, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
@@ -91,18 +91,3 @@ def change_password(user: User, current_ok: bool, new_hash: str, by: User) -> No
     with database.atomic():
         User.update(password_hash=new_hash, must_change_password=False).where(User.id == user.id).execute()
         audit.record(by, 'password.change', user)
-
-
-def set_portal_admin(user: User, is_admin: bool, by: User) -> None:
-    ensure(by, 'manage_users')
-    if user.id == by.id and not is_admin:
-        raise DomainError('You cannot remove your own admin rights.')
-    with database.atomic():
-        User.update(is_portal_admin=is_admin).where(User.id == user.id).execute()
-        audit.record(by, 'admin.grant' if is_admin else 'admin.revoke', user)
-
-
-def policy_checked_hash(password: str, confirm: str | None = None) -> str:
-    """Check the policy, then hash (slow: call through run.io_bound)."""
-    passwords.check_policy(password, confirm)
-    return passwords.hash_password(password)

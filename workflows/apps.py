@@ -6,7 +6,7 @@ from db import clock
 from db.connection import database
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Organisation, User, UserStatus
 from mail import outbox
-from session import ensure, is_super_admin_of
+from session import ensure, is_portal_admin, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
 from workflows.catalog import super_admins_of
 
@@ -126,7 +126,7 @@ def delete_app(app: App, by: User) -> None:
 def pending_apps_for(user: User) -> list[App]:
     """Pending apps this user may decide (admins: all; delegated super admins: their organisation's)."""
     query = App.select().where(App.status == AppStatus.PENDING).order_by(App.created_at)
-    if user.is_portal_admin:
+    if is_portal_admin(user):
         return list(query)
     if settings.get('delegate_app_management') and is_super_admin_of(user, user.organisation_id):
         return list(query.where(App.organisation == user.organisation_id))

@@ -9,7 +9,7 @@ import session
 from components.dialogs import reason_dialog
 from components.chips import status_chip
 from components.frame import frame
-from components.tables import Column, PagedTable
+from components.tables import Column, PagedTable, status_filter
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import DomainError, access
 
@@ -44,9 +44,7 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
     me = session.current_user()
     state = {'status': status if status in FILTERS else AccessStatus.PENDING}
     with frame('Access requests', me, admin=True):
-        ui.toggle(FILTERS, value=state['status'],
-                  on_change=lambda e: (state.update(status=e.value or AccessStatus.PENDING), table.refresh())) \
-            .props('no-caps unelevated toggle-color=primary dense').mark('access-filter')
+        status_filter(FILTERS, state, lambda: table.refresh(), 'access-filter', default=AccessStatus.PENDING)
 
         def approve(request: AccessRequest) -> None:
             actor = session.current_user()

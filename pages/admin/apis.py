@@ -9,7 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
-from components.tables import Column, PagedTable
+from components.tables import Column, PagedTable, status_filter
 from db.models import Api, ApiStatus, User
 from workflows import DomainError, catalog, openapi
 
@@ -41,9 +41,7 @@ def apis_page(status: str = '') -> None:
     state = {'status': status if status in FILTERS else ''}
     with frame('APIs', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.toggle(FILTERS, value=state['status'],
-                      on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
-                .props('no-caps unelevated toggle-color=primary dense').mark('apis-filter')
+            status_filter(FILTERS, state, lambda: table.refresh(), 'apis-filter')
             ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('apis-add')
 
@@ -123,16 +121,12 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
                             marker='api-error')
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 saved = catalog.save_api(api.id if api else None, name.value, base_path.value, upstream.value,
                                          document.value, by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'{saved.name} saved.', type='positive')
-            table.refresh()
+                return f'{saved.name} saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Save', save, 'api-save')
     dialog.open()
@@ -146,15 +140,11 @@ def reject_dialog(api: Api, table: PagedTable) -> None:
         feedback = Feedback({'reason': reason}, marker='api-reject-error')
 
         def confirm() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 catalog.decide_api(api, False, by=session.current_user(), reason=reason.value)
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'{api.name} rejected.', type='positive')
-            table.refresh()
+                return f'{api.name} rejected.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Reject', confirm, 'api-reject-confirm', negative=True)
     dialog.open()

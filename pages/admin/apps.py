@@ -7,7 +7,7 @@ from nicegui import ui
 import session
 from components.chips import status_chip
 from components.frame import frame
-from components.tables import Column, PagedTable
+from components.tables import Column, PagedTable, status_filter
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 from components.dialogs import reason_dialog
 from workflows import DomainError, apps
@@ -45,9 +45,7 @@ def apps_page(status: str = '') -> None:
     status = '' if status == 'all' else status
     state = {'status': status if status in FILTERS else ''}
     with frame('Apps', me, admin=True):
-        ui.toggle(FILTERS, value=state['status'],
-                  on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
-            .props('no-caps unelevated toggle-color=primary dense').mark('apps-filter')
+        status_filter(FILTERS, state, lambda: table.refresh(), 'apps-filter')
 
         def approve(app: App) -> None:
             actor = session.current_user()

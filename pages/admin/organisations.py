@@ -9,7 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
-from components.tables import Column, PagedTable
+from components.tables import Column, PagedTable, status_filter
 from db.models import Organisation, OrgStatus, User
 from workflows import DomainError, organisations, teammates
 
@@ -35,9 +35,7 @@ def organisations_page(status: str = '') -> None:
     state = {'status': status if status in FILTERS else ''}
     with frame('Organizations', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.toggle(FILTERS, value=state['status'],
-                      on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
-                .props('no-caps unelevated toggle-color=primary dense').mark('orgs-filter')
+            status_filter(FILTERS, state, lambda: table.refresh(), 'orgs-filter')
             ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('orgs-add')
 
@@ -91,20 +89,16 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
         feedback = Feedback({'name': name, 'email': contact})
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 if org is None:
                     organisations.create_organisation(name.value, by=session.current_user(),
                                                       contact_email=contact.value or '')
                 else:
                     organisations.update_organisation(organisations.find(org.id), name.value, contact.value or '',
                                                       by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify('Saved.', type='positive')
-            table.refresh()
+                return 'Saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Save', save, 'org-edit-save')
     dialog.open()

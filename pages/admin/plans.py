@@ -9,7 +9,7 @@ from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Plan
-from workflows import DomainError, catalog
+from workflows import catalog
 
 QUOTA_PERIODS = {'day': 'per day', 'month': 'per month'}
 
@@ -82,17 +82,13 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
                              'quota_period': quota_period}, marker='plan-error')
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 saved = catalog.save_plan(plan.id if plan else None, name.value, rate_limit.value, rate_period.value,
                                           quota.value, quota_period.value, requires_approval.value,
                                           by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'Plan {saved.name} saved.', type='positive')
-            table.refresh()
+                return f'Plan {saved.name} saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Save', save, 'plan-save')
     dialog.open()

@@ -12,7 +12,7 @@ from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
-from workflows import DomainError, catalog
+from workflows import catalog
 
 
 def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
@@ -118,17 +118,13 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
                              'apis': apis, 'tags': tags, 'catalogs': catalogs}, marker='product-error')
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 saved = catalog.save_product(product.id if product else None, name.value, slug.value, summary.value,
                                              description.value, list(apis.value or []), tags.value,
                                              list(catalogs.value or []), by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'{saved.name} saved.', type='positive')
-            table.refresh()
+                return f'{saved.name} saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Save', save, 'product-save')
     dialog.open()

@@ -81,18 +81,14 @@ def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable
         feedback = Feedback({'name': name})
 
         def save() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 if team is None:
                     organisations.add_team(organisations.find(org.value or 0), name.value, by=session.current_user())
                 else:
                     organisations.rename_team(Team.get_by_id(team.id), name.value, by=session.current_user())
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify('Saved.', type='positive')
-            table.refresh()
+                return 'Saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Save', save, 'team-save')
     dialog.open()

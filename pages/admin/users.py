@@ -9,7 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
-from components.tables import Column, PagedTable
+from components.tables import Column, PagedTable, status_filter
 from db.models import Organisation, OrgStatus, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
@@ -37,8 +37,7 @@ def users_page(status: str = '') -> None:
     state = {'status': status}
     with frame('Users', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.toggle(FILTERS, value=status, on_change=lambda e: (state.update(status=e.value or ''), table.refresh())) \
-                .props('no-caps unelevated toggle-color=primary dense').mark('users-filter')
+            status_filter(FILTERS, state, lambda: table.refresh(), 'users-filter')
             ui.button('Add new user', icon='person_add', on_click=lambda: add_user_dialog(table)) \
                 .props('unelevated no-caps').mark('users-add')
 
@@ -98,15 +97,11 @@ def reject_dialog(target: User, table: PagedTable) -> None:
         feedback = Feedback({'reason': reason})
 
         def confirm() -> None:
-            feedback.clear()
-            try:
+            def act() -> str:
                 registration.reject(User.get_by_id(target.id), by=session.current_user(), reason=reason.value)
-            except DomainError as error:
-                feedback.show(error)
-                return
-            dialog.close()
-            ui.notify(f'{target.email} rejected.', type='positive')
-            table.refresh()
+                return f'{target.email} rejected.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
 
         dialogs.actions(dialog, 'Reject', confirm, 'reject-confirm', negative=True)
     dialog.open()
@@ -134,9 +129,7 @@ def add_user_dialog(table: PagedTable) -> None:
             feedback.clear()
             try:
                 password_hash = None
-                if password.value:
-                    if invite.value:
-                        raise DomainError('Either set a password or send an invite, not both.', 'password')
+                if password.value:  # the workflow refuses a password together with an invite
                     passwords.check_policy(password.value)
                     password_hash = await run.io_bound(passwords.hash_password, password.value)
                 user = users.create_user(first.value, last.value, email.value, organisation.value,
