@@ -1,6 +1,8 @@
 """Form feedback: a DomainError's message goes next to its field, or above the form."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import ui
 
 from workflows import DomainError
@@ -27,3 +29,15 @@ class Feedback:
         self.banner.set_text(message)
         self.banner.set_visibility(True)
         ui.notify(message, type='negative')
+
+
+def attempt(act: Callable[[], str], done: Callable[[], None]) -> None:
+    """Run a one-click action (Approve, Retry, ...): its message when it worked, the refusal when the
+    rules said no (e.g. "already decided"), then `done()` to show the new state."""
+    try:
+        message = act()
+    except DomainError as error:
+        ui.notify(str(error), type='negative')
+    else:
+        ui.notify(message, type='positive')
+    done()

@@ -155,7 +155,7 @@ def find_registrant(user_id: int, by: User) -> User:
     """A registration by ID, as far as `by` may see it: another organisation's is 'not found'."""
     registrant = User.get_or_none(User.id == user_id)
     if registrant is None or not (can(by, 'manage_users') or can(by, 'decide_registration', registrant)):
-        raise NotFound('This registration')
+        raise NotFound('This user')
     return registrant
 
 

@@ -8,10 +8,11 @@ from nicegui import ui
 import session
 from components.dialogs import reason_dialog
 from components.chips import status_chip
+from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
-from workflows import DomainError, access
+from workflows import access
 
 FILTERS = {AccessStatus.PENDING: 'Pending', AccessStatus.APPROVED: 'Approved', AccessStatus.REJECTED: 'Rejected',
            AccessStatus.REVOKED: 'Revoked', 'all': 'All'}
@@ -47,14 +48,11 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
         status_filter(FILTERS, state, lambda: table.refresh(), 'access-filter', default=AccessStatus.PENDING)
 
         def approve(request: AccessRequest) -> None:
-            actor = session.current_user()
-            try:
+            def run() -> str:
+                actor = session.current_user()
                 access.approve(access.find_decidable(request.id, actor), by=actor)
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(f'Access for {request.app.name} approved; the credentials are issued.', type='positive')
-            table.refresh()
+                return f'Access for {request.app.name} approved; the credentials are issued.'
+            attempt(run, table.refresh)
 
         def reject(request: AccessRequest) -> None:
             def decide(reason: str) -> str:

@@ -6,11 +6,12 @@ from nicegui import ui
 
 import session
 from components.chips import status_chip
+from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 from components.dialogs import reason_dialog
-from workflows import DomainError, apps
+from workflows import apps
 
 FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', AppStatus.REJECTED: 'Rejected'}
 
@@ -48,14 +49,11 @@ def apps_page(status: str = '') -> None:
         status_filter(FILTERS, state, lambda: table.refresh(), 'apps-filter')
 
         def approve(app: App) -> None:
-            actor = session.current_user()
-            try:
+            def run() -> str:
+                actor = session.current_user()
                 apps.approve_app(apps.find_decidable(app.id, actor), by=actor)
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(f'{app.name} approved.', type='positive')
-            table.refresh()
+                return f'{app.name} approved.'
+            attempt(run, table.refresh)
 
         def reject(app: App) -> None:
             def decide(reason: str) -> str:

@@ -7,11 +7,11 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db.models import Organisation, OrgStatus, User
-from workflows import DomainError, organisations, teammates
+from workflows import organisations, teammates
 
 FILTERS = {'': 'All', OrgStatus.PENDING: 'Pending', OrgStatus.ACTIVE: 'Active', OrgStatus.REJECTED: 'Rejected'}
 
@@ -40,13 +40,10 @@ def organisations_page(status: str = '') -> None:
                 .props('unelevated no-caps').mark('orgs-add')
 
         def act(action, org: Organisation, message: str) -> None:
-            try:
+            def run() -> str:
                 action(organisations.find(org.id), by=session.current_user())
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(message, type='positive')
-            table.refresh()
+                return message
+            attempt(run, table.refresh)
 
         def actions(org: Organisation) -> None:
             with ui.row().classes('gap-1 no-wrap'):

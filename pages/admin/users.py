@@ -7,7 +7,7 @@ from nicegui import run, ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db.models import Organisation, OrgStatus, User, UserStatus
@@ -42,13 +42,11 @@ def users_page(status: str = '') -> None:
                 .props('unelevated no-caps').mark('users-add')
 
         def act(action, target: User, message: str) -> None:
-            try:
-                action(User.get_by_id(target.id), by=session.current_user())
-            except (DomainError, User.DoesNotExist) as error:
-                ui.notify(str(error) or 'This user no longer exists.', type='negative')
-            else:
-                ui.notify(message, type='positive')
-            table.refresh()
+            def run() -> str:
+                actor = session.current_user()
+                action(registration.find_registrant(target.id, by=actor), by=actor)
+                return message
+            attempt(run, table.refresh)
 
         def actions(user: User) -> None:
             with ui.row().classes('gap-1 no-wrap'):
