@@ -1,17 +1,29 @@
 """Dialogs that remove themselves once closed, so a page never holds stale copies of a form."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
-from nicegui import ui
+from nicegui import background_tasks, context, ui
 
 from components.forms import Feedback
 from workflows import DomainError
 
 
 def dialog() -> ui.dialog:
-    box = ui.dialog()
-    box.on_value_change(lambda event: None if event.value else box.delete())
+    """A dialog that lives at the page's top level, not in the slot of the button that opened it: a table
+    refresh that rebuilds that button's row must not take the dialog with it. Once closed, it is deleted
+    a moment later, after the handler that closed it has shown its message and refreshed the page (and
+    after Quasar's closing animation); deleting it at once would pull the ground from under that handler."""
+    with context.client.content:
+        box = ui.dialog().props('aria-modal=true')
+
+    async def remove_later() -> None:
+        await asyncio.sleep(1)
+        if not box.is_deleted and not box.value:
+            box.delete()
+
+    box.on_value_change(lambda event: None if event.value else background_tasks.create(remove_later()))
     return box
 
 

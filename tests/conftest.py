@@ -92,3 +92,13 @@ async def user(user):
 
     user.open = open_fresh
     return user
+
+
+@pytest.fixture
+def browser(screen):
+    """A person at the real browser (tests/browser.py); it waits for outcomes itself, so Selenium's implicit
+    wait, which makes every look for an absent element take seconds, is off while it acts."""
+    from tests.browser import Browser
+    screen.selenium.implicitly_wait(0)
+    yield Browser(screen)
+    screen.selenium.implicitly_wait(screen.IMPLICIT_WAIT)

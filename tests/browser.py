@@ -1,0 +1,169 @@
+"""A person at a real browser: finds fields by their label and buttons by their name, as a user reads
+them, and waits for what the page shows. Built on NiceGUI's Selenium `screen` (Debian's chromium)."""
+from __future__ import annotations
+
+import time
+
+from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                        StaleElementReferenceException)
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+
+from tests.utils import PASSWORD
+
+WAIT = 8.0
+RETRYABLE = (StaleElementReferenceException, ElementClickInterceptedException, ElementNotInteractableException)
+
+
+def _literal(text: str) -> str:
+    """`text` as an XPath string literal (quotes included)."""
+    if "'" not in text:
+        return f"'{text}'"
+    parts = text.split("'")
+    return 'concat(' + ', "\'", '.join(f"'{part}'" for part in parts) + ')'
+
+
+_FIND_BUTTON = """
+const [scope, name] = arguments;
+const candidates = scope.querySelectorAll('button, a, [role=button], [role=menuitem], [role=tab], .q-item');
+const found = [...candidates].filter(element => {
+  if (!element.offsetParent && getComputedStyle(element).position !== 'fixed') return false;
+  if (element.getAttribute('aria-label') === name) return true;
+  const copy = element.cloneNode(true);
+  copy.querySelectorAll('.q-icon, .material-icons, .q-badge').forEach(icon => icon.remove());
+  return copy.textContent.replace(/\\s+/g, ' ').trim() === name;
+});
+return found.length ? found[found.length - 1] : null;
+"""
+
+
+class Browser:
+    def __init__(self, screen) -> None:
+        self.screen = screen
+        self.driver = screen.selenium
+
+    # --- waiting ------------------------------------------------------------------------------------
+    def until(self, condition, what: str, timeout: float = WAIT):
+        deadline = time.monotonic() + timeout
+        last_error: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                result = condition()
+                if result:
+                    return result
+            except RETRYABLE as error:
+                last_error = error
+            time.sleep(0.05)
+        raise AssertionError(f'{what} (waited {timeout} s){": " + str(last_error) if last_error else ""}')
+
+    # --- where to look ------------------------------------------------------------------------------
+    def dialog(self) -> WebElement | None:
+        """The dialog on top, if one is open: while it is open, the page behind it is out of reach."""
+        shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]
+        return shown[-1] if shown else None
+
+    def _scope(self, within: WebElement | None) -> WebElement:
+        return within or self.dialog() or self.driver.find_element(By.TAG_NAME, 'body')
+
+    def _visible(self, scope: WebElement, xpath: str) -> list[WebElement]:
+        return [e for e in scope.find_elements(By.XPATH, xpath) if e.is_displayed()]
+
+    # --- reading ------------------------------------------------------------------------------------
+    def text(self) -> str:
+        return self.driver.find_element(By.TAG_NAME, 'body').text
+
+    def sees(self, text: str, within: WebElement | None = None) -> None:
+        self.until(lambda: text in self._scope(within).text, f'the page never showed {text!r}')
+
+    def does_not_see(self, text: str) -> None:
+        self.until(lambda: text not in self.text(), f'the page still shows {text!r}')
+
+    def notified(self, text: str) -> None:
+        """A notification (Quasar's toast) says `text`."""
+        def shown() -> bool:
+            return any(text in n.text for n in self.driver.find_elements(By.CSS_SELECTOR, '.q-notification'))
+        self.until(shown, f'no notification saying {text!r}; notifications: '
+                          f'{[n.text for n in self.driver.find_elements(By.CSS_SELECTOR, ".q-notification")]}')
+
+    def at(self, path: str) -> None:
+        self.until(lambda: self.screen.current_path == path,
+                   f'the browser is not at {path} but at {self.screen.current_path}')
+
+    def row(self, text: str) -> WebElement:
+        """The table row (or list row) that shows `text`."""
+        xpath = (f"//div[contains(@class, 'border-t')][.//*[contains(normalize-space(text()), {_literal(text)})]]")
+        return self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1], f'no row showing {text!r}')
+
+    def field(self, label: str, within: WebElement | None = None) -> WebElement:
+        xpath = (f".//*[(self::input or self::textarea) and @aria-label={_literal(label)}]")
+        return self.until(lambda: (self._visible(self._scope(within), xpath) or [None])[0],
+                          f'no field labelled {label!r}')
+
+    def field_error(self, label: str) -> str:
+        """The message shown under the field labelled `label`."""
+        def message() -> str:
+            field = self.field(label)
+            outer = field.find_element(By.XPATH, "./ancestor::label[contains(@class, 'q-field')]")
+            messages = outer.find_elements(By.CSS_SELECTOR, '.q-field__messages')
+            return messages[0].text if messages and messages[0].text else ''
+        return self.until(message, f'no message under {label!r}')
+
+    def value(self, label: str) -> str:
+        return self.field(label).get_attribute('value')
+
+    # --- acting -------------------------------------------------------------------------------------
+    def fill(self, label: str, text: str, within: WebElement | None = None) -> None:
+        field = self.field(label, within)
+        field.send_keys(Keys.CONTROL, 'a')
+        field.send_keys(Keys.DELETE)
+        if text:
+            field.send_keys(text)
+        self.until(lambda: self.field(label, within).get_attribute('value') == text, f'{label!r} did not take the text')
+
+    def button(self, name: str, within: WebElement | None = None) -> WebElement:
+        """A button, link or menu item by its accessible name: its aria-label, or its text without icons."""
+        def find():
+            return self.driver.execute_script(_FIND_BUTTON, self._scope(within), name)
+        return self.until(find, f'no button {name!r}')
+
+    def click(self, name: str, within: WebElement | None = None) -> None:
+        def clicked() -> bool:
+            element = self.button(name, within)
+            self.driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
+            element.click()
+            return True
+        self.until(clicked, f'could not click {name!r}')
+
+    def choose(self, label: str, *options: str, within: WebElement | None = None) -> None:
+        """Open the select labelled `label` and pick `options` (several for a multiple select)."""
+        xpath = f".//label[contains(@class, 'q-select')][.//*[@aria-label={_literal(label)}]]"
+        select = self.until(lambda: (self._visible(self._scope(within), xpath) or [None])[0], f'no select {label!r}')
+        select.click()
+        for option in options:
+            item = f"//div[contains(@class, 'q-menu')]//div[contains(@class, 'q-item')][normalize-space(.)={_literal(option)}]"
+            self.until(lambda: self._visible(self.driver, item), f'{label!r} offers no {option!r}')
+            self.until(lambda: self._visible(self.driver, item)[0].click() or True, f'could not pick {option!r}')
+        if len(options) > 1 or 'q-select--multiple' in (select.get_attribute('class') or ''):
+            self.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+        self.until(lambda: not self._visible(self.driver, "//div[contains(@class, 'q-menu')]"),
+                   f'the options of {label!r} stayed open')
+
+    def tick(self, label: str) -> None:
+        """Click a checkbox or switch by its label."""
+        xpath = (f"//*[(@role='checkbox' or @role='switch') and (@aria-label={_literal(label)}"
+                 f" or normalize-space(.)={_literal(label)})]")
+        self.until(lambda: self._visible(self._scope(None), '.' + xpath)[0].click() or True, f'no checkbox {label!r}')
+
+    def dialog_closed(self) -> None:
+        self.until(lambda: self.dialog() is None, 'the dialog stayed open')
+
+    def log_in(self, email: str, password: str = PASSWORD, *, lands_on: str | None = None) -> None:
+        self.screen.open('/login')
+        self.fill('Email', email)
+        self.fill('Password', password)
+        self.click('Log in')
+        if lands_on:
+            self.at(lands_on)
+        else:
+            self.until(lambda: self.screen.current_path != '/login', 'signing in did not leave the Log in page')

@@ -1,0 +1,156 @@
+"""Admin -> APIs, Plans, Products and Catalogs in a real browser: every dialog confirms, the list shows the
+new state at once, refusals stay in the dialog next to the field, deletes ask first."""
+from __future__ import annotations
+
+import pytest
+
+from db.models import Api, ApiStatus, Catalog, CatalogTeam, Plan, Product, Visibility
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, an_admin, an_org_with
+
+pytestmark = pytest.mark.browser
+
+
+def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    an_admin()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/apis')
+    b.sees('No APIs here')
+    b.click('Add API')
+    b.fill('Name', 'Weather API')
+    b.fill('Base path (listen path)', 'weather')
+    b.fill('OpenAPI document (JSON or YAML)', 'openapi: 3.0.3\npaths: [')
+    b.click('Save')
+    assert 'line' in b.field_error('OpenAPI document (JSON or YAML)')
+    assert b.dialog() is not None and b.value('Name') == 'Weather API'  # the input is kept
+    assert Api.select().count() == 0
+    b.fill('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
+    b.click('Save')
+    b.notified('Weather API saved.')
+    b.dialog_closed()
+    b.sees('/weather/', within=b.row('Weather API'))
+    b.does_not_see('No APIs here')
+    assert Api.get().base_path == '/weather/'
+
+    b.click('Edit', within=b.row('Weather API'))
+    b.fill('Name', 'Weather API v2')
+    b.click('Save')
+    b.notified('Weather API v2 saved.')
+    b.sees('Weather API v2')
+
+    b.click('Delete', within=b.row('Weather API v2'))
+    b.sees('Delete Weather API v2?')
+    b.click('Cancel')
+    b.dialog_closed()
+    assert Api.select().count() == 1
+    b.click('Delete', within=b.row('Weather API v2'))
+    b.click('Delete', within=b.dialog())
+    b.notified('Weather API v2 deleted.')
+    b.sees('No APIs here')
+    assert Api.select().count() == 0
+
+
+def test_admin_publishes_and_rejects_submitted_apis(screen, browser, mailbox) -> None:
+    b = browser
+    screen.open('/login')
+    an_admin()
+    org = an_org_with('Acme')
+    boss = org.users.get()
+    Api.create(name='Acme Orders', base_path='/orders/', status=ApiStatus.PENDING, submitted_by=boss)
+    Api.create(name='Acme Legacy', base_path='/legacy/', status=ApiStatus.PENDING, submitted_by=boss)
+    b.log_in('admin@provider.test')
+    screen.open('/admin/apis')
+    b.click('Approve', within=b.row('Acme Orders'))
+    b.notified('Acme Orders is published.')
+    b.sees('published', within=b.row('Acme Orders'))
+    b.click('Reject', within=b.row('Acme Legacy'))
+    b.fill('Reason (optional, sent in the email)', 'Please document the errors.')
+    b.click('Reject', within=b.dialog())
+    b.notified('Acme Legacy rejected.')
+    b.sees('rejected', within=b.row('Acme Legacy'))
+    assert {a.name: a.status for a in Api.select()} == {'Acme Orders': ApiStatus.PUBLISHED,
+                                                          'Acme Legacy': ApiStatus.REJECTED}
+
+
+def test_admin_adds_a_plan_a_product_and_a_catalog(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    an_admin()
+    Api.create(name='Weather API', base_path='/weather/', status=ApiStatus.PUBLISHED)
+    b.log_in('admin@provider.test')
+
+    screen.open('/admin/plans')
+    b.click('Add plan')
+    b.click('Save')
+    assert b.field_error('Name')
+    b.fill('Name', 'Gold')
+    b.fill('Rate limit (requests)', '100')
+    b.tick('Requires approval (manual)')
+    b.click('Save')
+    b.notified('Plan Gold saved.')
+    b.sees('100 requests / 60 s', within=b.row('Gold'))
+    assert Plan.get().requires_approval
+    b.click('Edit', within=b.row('Gold'))
+    b.fill('Quota (requests, 0 = unlimited)', '5000')
+    b.click('Save')
+    b.notified('Plan Gold saved.')
+    b.sees('5,000 / month', within=b.row('Gold'))
+
+    screen.open('/admin/products')
+    b.click('Add product')
+    b.fill('Name', 'Weather')
+    b.fill('Summary', 'Forecasts for your apps')
+    b.choose('APIs (published)', 'Weather API (/weather/)')
+    b.click('Save')
+    b.notified('Weather saved.')
+    b.sees('Weather API', within=b.row('Forecasts for your apps'))
+    assert Product.get().slug == 'weather'
+    b.click('Add product')
+    b.fill('Name', 'weather')
+    b.click('Save')
+    assert b.field_error('Slug (optional)') or b.field_error('Name')
+    b.click('Cancel')
+    b.dialog_closed()
+
+    screen.open('/admin/catalogs')
+    b.click('Add catalog')
+    b.fill('Name', 'Partners')
+    b.choose('Visibility', 'Custom: chosen teams only')
+    b.choose('Products', 'Weather')
+    b.choose('Plans', 'Gold')
+    b.click('Save')
+    b.notified('Catalog Partners saved.')
+    b.sees('Gold', within=b.row('Partners'))
+    assert Catalog.get().visibility == Visibility.CUSTOM
+
+
+def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    an_admin()
+    world = a_catalog_world()
+    an_org_with('Acme')
+    Catalog.update(visibility=Visibility.CUSTOM).where(Catalog.id == world['Partners'].id).execute()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/catalogs')
+    b.click('Teams', within=b.row('Partners'))
+    b.choose('Organization', 'Acme')
+    b.click('Grant organization')
+    b.notified('Every team of Acme now sees Partners.')
+    b.click('Close')
+    b.dialog_closed()
+    b.sees('1 team', within=b.row('Partners'))
+    assert CatalogTeam.select().count() == 1
+
+    b.click('Delete', within=b.row('Partners'))
+    b.click('Delete', within=b.dialog())
+    b.notified('Partners deleted.')
+    b.does_not_see('Partners')
+    screen.open('/admin/products')
+    b.click('Delete', within=b.row('Maps for your apps'))
+    b.sees('Delete Maps?')
+    b.click('Delete', within=b.dialog())
+    b.notified('Maps deleted.')
+    b.does_not_see('Maps for your apps')
+    assert not Product.select().where(Product.name == 'Maps').exists()
