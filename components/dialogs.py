@@ -13,17 +13,22 @@ from workflows import DomainError
 def dialog() -> ui.dialog:
     """A dialog that lives at the page's top level, not in the slot of the button that opened it: a table
     refresh that rebuilds that button's row must not take the dialog with it. Once closed, it is deleted
-    a moment later, after the handler that closed it has shown its message and refreshed the page (and
-    after Quasar's closing animation); deleting it at once would pull the ground from under that handler."""
+    as soon as the handler that closed it has returned (shown its message, refreshed the page); deleting
+    it at once would pull the ground from under that handler. Dialogs are used once: open a new one."""
     with context.client.content:
         box = ui.dialog().props('aria-modal=true')
 
     async def remove_later() -> None:
-        await asyncio.sleep(1)
+        await asyncio.sleep(0)
         if not box.is_deleted and not box.value:
             box.delete()
 
-    box.on_value_change(lambda event: None if event.value else background_tasks.create(remove_later()))
+    def closed(event) -> None:
+        if not event.value:
+            box.set_visibility(False)  # out of reach at once (no second copy of its form to find)
+            background_tasks.create(remove_later())
+
+    box.on_value_change(closed)
     return box
 
 
@@ -59,14 +64,16 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
     box.open()
 
 
-def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str], done: Callable[[], None]) -> None:
+def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str], done: Callable[[], None], *,
+            then: Callable[[str], None] | None = None) -> None:
     """Ask before a destructive step. `act()` does it and returns the success message; a DomainError stays
-    in the dialog, and nothing is done."""
+    in the dialog, and nothing is done. `then(message)` replaces the notification, e.g. to say it on the page
+    a navigation opens."""
     with dialog() as box, ui.card().classes('w-96'):
         ui.label(title).classes('font-semibold')
         ui.label(text).classes('text-grey-8')
         feedback = Feedback(marker=f'{marker}-error')
-        actions(box, action, lambda: submit(box, feedback, act, done), f'{marker}-confirm', negative=True)
+        actions(box, action, lambda: submit(box, feedback, act, done, then=then), f'{marker}-confirm', negative=True)
     box.open()
 
 
@@ -78,7 +85,8 @@ def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, nega
             .mark(marker)
 
 
-def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Callable[[], None]) -> None:
+def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Callable[[], None], *,
+           then: Callable[[str], None] | None = None) -> None:
     """Run a dialog's action: a DomainError shows next to its field and the dialog stays open; otherwise
     the dialog closes, the message `act()` returned is shown, and `done()` refreshes what changed."""
     feedback.clear()
@@ -88,5 +96,8 @@ def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Cal
         feedback.show(error)
         return
     box.close()
-    ui.notify(message, type='positive')
+    if then is None:
+        ui.notify(message, type='positive')
+    else:
+        then(message)
     done()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from nicegui import ui
+from nicegui import app, ui
 
 from workflows import DomainError
 
@@ -25,9 +25,10 @@ class Feedback:
         message = str(error)
         field = getattr(error, 'field', None)
         if field in self.fields:
-            self.fields[field].error = message
-        self.banner.set_text(message)
-        self.banner.set_visibility(True)
+            self.fields[field].error = message  # next to the field; the banner would say it twice
+        else:
+            self.banner.set_text(message)
+            self.banner.set_visibility(True)
         ui.notify(message, type='negative')
 
 
@@ -41,3 +42,30 @@ def attempt(act: Callable[[], str], done: Callable[[], None]) -> None:
     else:
         ui.notify(message, type='positive')
     done()
+
+
+FLASH_KEY = 'flash'
+
+
+def flash(message: str, kind: str = 'positive') -> None:
+    """A message for the next page this browser opens: a notification shown now would go down with the
+    page that a navigation or reload replaces."""
+    app.storage.user[FLASH_KEY] = [*app.storage.user.get(FLASH_KEY, []), [message, kind]]
+
+
+def show_flashed() -> None:
+    """Show the messages left for this page (the frame calls this on every page)."""
+    for message, kind in app.storage.user.pop(FLASH_KEY, []):
+        ui.notify(message, type=kind)
+
+
+def go(path: str, message: str, kind: str = 'positive') -> None:
+    """Open `path` and say `message` there."""
+    flash(message, kind)
+    ui.navigate.to(path)
+
+
+def reload_with(message: str, kind: str = 'positive') -> None:
+    """Show the page again with the new state, and say `message`."""
+    flash(message, kind)
+    ui.navigate.reload()

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from nicegui import ui
 
 import session
+from components.forms import show_flashed
 from db.models import User
 from workflows import settings
 
@@ -67,6 +68,7 @@ def frame(title: str, user: User | None = None, *, admin: bool = False):
             _account_area(user, values)
     if admin:
         _admin_drawer()
+    show_flashed()
     with ui.column().classes('w-full max-w-6xl mx-auto p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold text-grey-9').mark('page-title')
         yield
@@ -80,12 +82,8 @@ def _account_area(user: User | None, values: dict) -> None:
         ui.button('Register', on_click=lambda: ui.navigate.to('/register')).props('unelevated no-caps') \
             .mark('nav-register')
         return
-    from workflows import cart, organisations
-    items = cart.count(user)
-    with ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')).props('flat round color=grey-9') \
-            .mark('nav-cart'):
-        if items:
-            ui.badge(str(items), color='orange').props('floating').mark('cart-count')
+    from workflows import organisations
+    cart_button(user)
     if organisations.may_request(user):
         ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
             .props('outline no-caps').mark('nav-create-org')
@@ -95,6 +93,18 @@ def _account_area(user: User | None, values: dict) -> None:
             ui.menu_item(f'{user.full_name} · {user.email}').props('disable')
             ui.menu_item('Profile', on_click=lambda: ui.navigate.to('/profile')).mark('menu-profile')
             ui.menu_item('Log out', on_click=lambda: ui.navigate.to('/logout')).mark('menu-logout')
+
+
+@ui.refreshable
+def cart_button(user: User) -> None:
+    """The header's cart with its count; `cart_button.refresh(user)` after the cart changed."""
+    from workflows import cart
+    items = cart.count(user)
+    with ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')).props('flat round color=grey-9') \
+            .mark('nav-cart') as button:
+        button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
+        if items:
+            ui.badge(str(items), color='orange').props('floating').mark('cart-count')
 
 
 def _admin_drawer() -> None:

@@ -15,7 +15,8 @@ class Column:
 
 
 class PagedTable:
-    """`fetch(search, offset, limit) -> (rows, total)`; `refresh()` after an action changed the data."""
+    """`fetch(search, offset, limit) -> (rows, total)`; `refresh()` after an action changed the data;
+    `show_new(id)` before it highlights the row just saved (rows are matched by their `id`)."""
 
     def __init__(self, columns: list[Column], fetch: Callable[[str, int, int], tuple[list, int]], *,
                  page_size: int = 20, empty: str = 'Nothing here yet.', search_label: str | None = 'Search',
@@ -27,6 +28,7 @@ class PagedTable:
         self.marker = marker
         self.page = 1
         self.search = ''
+        self.new_id = None
         if search_label:
             ui.input(search_label, on_change=self._on_search).props('outlined dense clearable debounce=300') \
                 .classes('w-80').mark(f'{marker}-search')
@@ -45,6 +47,10 @@ class PagedTable:
             self.page = event.value
             self.refresh()
 
+    def show_new(self, row_id) -> None:
+        """Highlight this row at the next refresh (a row just added or saved)."""
+        self.new_id = row_id
+
     def refresh(self) -> None:
         rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
         pages = max(1, -(-total // self.page_size))
@@ -61,9 +67,12 @@ class PagedTable:
             if not rows:
                 ui.label(self.empty if not self.search else f'Nothing matches “{self.search}”.') \
                     .classes('p-6 text-grey-7').mark(f'{self.marker}-empty')
+            new_id, self.new_id = self.new_id, None
             for row in rows:
+                is_new = new_id is not None and getattr(row, 'id', row) == new_id
                 with ui.element('div').classes('w-full grid gap-3 px-4 py-2 items-center border-t') \
-                        .style(f'grid-template-columns: {template}').mark(f'{self.marker}-row'):
+                        .classes('bg-amber-1' if is_new else '').style(f'grid-template-columns: {template}') \
+                        .mark(f'{self.marker}-row' + (f' {self.marker}-new' if is_new else '')):
                     for column in self.columns:
                         with ui.element('div').classes('min-w-0 break-words'):
                             column.cell(row)

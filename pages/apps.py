@@ -8,11 +8,11 @@ import config
 import session
 from components import dialogs, docs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, go, reload_with
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, Catalog, Credential,
-                       CredentialStatus, Plan, Product, ProductApi)
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
+                       Credential, CredentialStatus, Plan, Product, ProductApi)
 from workflows import DomainError, apps, credentials, usage, visibility
 
 
@@ -68,7 +68,8 @@ def _create_dialog() -> None:
                 feedback.show(error)
                 return
             dialog.close()
-            ui.navigate.to(f'/apps/{app.id}')
+            go(f'/apps/{app.id}', f'{app.name} was created.' + (
+                ' It waits for approval; we will email you the decision.' if app.status == AppStatus.PENDING else ''))
 
         dialogs.actions(dialog, 'Create', save, 'new-app-save')
     dialog.open()
@@ -186,12 +187,17 @@ def _credential(credential: Credential, products: list) -> None:
                     .mark(f'key-toggle-{credential.id}')
                 ui.button('Copy', icon='content_copy', on_click=copy).props('flat dense no-caps') \
                     .mark(f'key-copy-{credential.id}')
-                ui.button('Rotate', icon='autorenew', on_click=lambda: _act(credentials.rotate, credential,
-                          'The key was rotated; the old one no longer works.')) \
+                ui.button('Rotate', icon='autorenew', on_click=lambda: _confirm_key_change(
+                    credentials.rotate, credential, 'Rotate this key?',
+                    'A new key replaces it. The old key stops working at once: every client that uses it gets '
+                    '401 until it switches to the new one.', 'Rotate',
+                    'The key was rotated; the old one no longer works. Show or copy the new one.')) \
                     .props('flat dense no-caps').mark(f'key-rotate-{credential.id}')
-                ui.button('Revoke', icon='block', on_click=lambda: _act(credentials.revoke, credential,
-                          'The key was revoked.')).props('flat dense no-caps color=negative') \
-                    .mark(f'key-revoke-{credential.id}')
+                ui.button('Revoke', icon='block', on_click=lambda: _confirm_key_change(
+                    credentials.revoke, credential, 'Revoke this key?',
+                    'It stops working at once and cannot be used again. To call the API afterwards, request '
+                    'access again.', 'Revoke', 'The key was revoked.')) \
+                    .props('flat dense no-caps color=negative').mark(f'key-revoke-{credential.id}')
         ui.label('Call with the header X-API-Key: <key> (or Authorization: Bearer <key>) at:') \
             .classes('text-xs text-grey-7 pt-1')
         for product, product_apis in products:
@@ -200,14 +206,17 @@ def _credential(credential: Credential, products: list) -> None:
                     .mark(f'base-url-{api.base_path}')
 
 
-def _act(action, credential: Credential, message: str) -> None:
-    try:
-        action(Credential.get_by_id(credential.id), by=session.current_user())
-    except DomainError as error:
-        ui.notify(str(error), type='negative')
-        return
-    ui.notify(message, type='positive')
-    ui.navigate.reload()
+def _confirm_key_change(action, credential: Credential, question: str, consequence: str, verb: str,
+                        message: str) -> None:
+    def act() -> str:
+        found = Credential.get_or_none(Credential.id == credential.id)
+        if found is None:
+            raise DomainError('This key was not found.')
+        action(found, by=session.current_user())
+        return message
+
+    dialogs.confirm(question, consequence, verb, f'key-{verb.lower()}', act, lambda: None,
+                    then=lambda text: reload_with(text))
 
 
 def _confirm_delete(app: App) -> None:
@@ -216,4 +225,4 @@ def _confirm_delete(app: App) -> None:
         return f'{app.name} was deleted.'
 
     dialogs.confirm(f'Delete {app.name}?', 'Its keys stop working at once. This cannot be undone.', 'Delete',
-                    'app-delete', act, lambda: ui.navigate.to('/apps'))
+                    'app-delete', act, lambda: None, then=lambda text: go('/apps', text))

@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 import session
-from components.forms import Feedback
+from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
 from workflows import DomainError, accounts, passwords, tokens
 
@@ -149,8 +149,7 @@ def change_password_page() -> None:
                     feedback.show(error)
                     return
                 ended = session.end_other_sessions(actor)
-                ui.notify(f'Password changed. {ended} other session(s) signed out.', type='positive')
-                ui.navigate.to('/dashboard')
+                go('/dashboard', f'Password changed. {ended} other session(s) signed out.')
 
             ui.button('Change password', on_click=submit).props('unelevated no-caps').classes('w-full') \
                 .mark('pw-submit')

@@ -5,8 +5,8 @@ from nicegui import ui
 
 import session
 from components import docs
-from components.forms import Feedback
-from components.frame import frame
+from components.forms import Feedback, reload_with
+from components.frame import cart_button, frame
 from db.models import AccessStatus, AppStatus
 from workflows import DomainError, access, cart, visibility
 
@@ -30,14 +30,18 @@ def cart_page() -> None:
         if len(groups) > 1:
             ui.label(f'Your cart holds products of {len(groups)} catalogs. Each catalog is a separate request '
                      'and gets its own credentials.').classes('text-grey-8').mark('cart-separate-note')
-        apps = {app.id: app.name + (' (waiting for approval)' if app.status == AppStatus.PENDING else '')
-                for app in visibility.apps_visible_to(me).where(visibility.App.status != AppStatus.REJECTED)
-                .order_by(visibility.App.name)}
+        app_selects: list[ui.select] = []
         for group in groups:
-            _group(group, apps)
+            _group(group, _app_options(me), app_selects)
 
 
-def _group(group: cart.Group, apps: dict[int, str]) -> None:
+def _app_options(user) -> dict[int, str]:
+    return {app.id: app.name + (' (waiting for approval)' if app.status == AppStatus.PENDING else '')
+            for app in visibility.apps_visible_to(user).where(visibility.App.status != AppStatus.REJECTED)
+            .order_by(visibility.App.name)}
+
+
+def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]) -> None:
     catalog = group.catalog
     with ui.card().classes('w-full p-5 gap-3').mark(f'cart-group-{catalog.name}') as card:
         with ui.row().classes('w-full items-center justify-between'):
@@ -48,8 +52,10 @@ def _group(group: cart.Group, apps: dict[int, str]) -> None:
                 with ui.column().classes('gap-0'):
                     ui.label(item.product.name).classes('font-medium')
                     ui.label(item.product.summary).classes('text-xs text-grey-7')
-                ui.button(icon='delete', on_click=lambda i=item: _remove(i.id)).props('flat round dense') \
-                    .tooltip('Remove from cart').mark(f'cart-remove-{catalog.name}-{item.product.slug}')
+                remove = ui.button(icon='delete', on_click=lambda i=item: _remove(i.id, i.product.name)) \
+                    .props('flat round dense').tooltip('Remove from cart') \
+                    .mark(f'cart-remove-{catalog.name}-{item.product.slug}')
+                remove.props['aria-label'] = f'Remove {item.product.name} from the cart'
         if not group.plans:
             ui.label('This catalog offers no plan yet; the provider must add one before you can request access.') \
                 .classes('text-orange-9')
@@ -59,6 +65,7 @@ def _group(group: cart.Group, apps: dict[int, str]) -> None:
             .props('outlined').classes('w-full').mark(f'cart-plan-{catalog.name}')
         app = ui.select({NEW_APP: 'Create a new app', **apps}, value=NEW_APP if not apps else None, label='App') \
             .props('outlined').classes('w-full').mark(f'cart-app-{catalog.name}')
+        app_selects.append(app)
         with ui.column().classes('w-full gap-2').bind_visibility_from(app, 'value', lambda v: v == NEW_APP):
             name = ui.input('App name').props('outlined').classes('w-full').mark(f'cart-app-name-{catalog.name}')
             description = ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full') \
@@ -78,9 +85,15 @@ def _group(group: cart.Group, apps: dict[int, str]) -> None:
             except DomainError as error:
                 feedback.show(error)
                 return
+            app_selects.remove(app)
+            cart_button.refresh(session.current_user())
             card.clear()
             with card:
                 _outcome(created)
+            if not app.value:  # a new app: the other groups may use it too
+                options = {NEW_APP: 'Create a new app', **_app_options(session.current_user())}
+                for other in app_selects:
+                    other.set_options(options, value=other.value)
 
         ui.button('Request access', icon='key', on_click=request).props('unelevated no-caps') \
             .mark(f'cart-request-{catalog.name}')
@@ -101,9 +114,10 @@ def _outcome(request) -> None:
         .mark('cart-open-app')
 
 
-def _remove(item_id: int) -> None:
+def _remove(item_id: int, name: str) -> None:
     try:
         cart.remove(session.current_user(), item_id)
     except DomainError as error:
-        ui.notify(str(error), type='negative')
-    ui.navigate.reload()
+        reload_with(str(error), 'negative')
+        return
+    reload_with(f'{name} was removed from your cart.')

@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, reload_with
 from components.frame import frame
 from db.models import Organisation, Role, User, UserStatus
 from workflows import DomainError, organisations, registration, teammates
@@ -99,8 +99,7 @@ def invite_form(org: Organisation) -> None:
                 except DomainError as error:
                     feedback.show(error)
                     return
-                ui.notify(f'Invitation sent to {member.email}.', type='positive')
-                ui.navigate.reload()
+                reload_with(f'Invitation sent to {member.email}.')
 
             ui.button('Send invite', icon='send', on_click=send).props('unelevated no-caps').mark('teammate-send')
 
@@ -112,8 +111,14 @@ def members_list(me: User, org: Organisation, manage: bool) -> None:
         except DomainError as error:
             ui.notify(str(error), type='negative')
             return
-        ui.notify(message, type='positive')
-        ui.navigate.reload()
+        reload_with(message)
+
+    def confirm(action, member: User, question: str, consequence: str, verb: str, message: str) -> None:
+        def run() -> str:
+            action(org, member.id, by=session.current_user())
+            return message
+
+        dialogs.confirm(question, consequence, verb, f'member-{verb.lower()}', run, lambda: None, then=reload_with)
 
     with ui.card().classes('w-full p-0').mark('members'):
         with ui.row().classes('w-full px-4 pt-3'):
@@ -134,14 +139,18 @@ def members_list(me: User, org: Organisation, manage: bool) -> None:
                         ui.button('Resend', on_click=lambda m=member: act(
                             teammates.resend, m.id, message=f'Invitation sent again to {m.email}.')) \
                             .props('flat dense no-caps').mark(f'resend-{member.email}')
-                        ui.button('Revoke', on_click=lambda m=member: act(
-                            teammates.revoke, m.id, message=f'Invitation of {m.email} revoked.')) \
+                        ui.button('Revoke', on_click=lambda m=member: confirm(
+                            teammates.revoke, m, f'Revoke the invitation of {m.email}?',
+                            'The link in the invitation email stops working.', 'Revoke',
+                            f'Invitation of {m.email} revoked.')) \
                             .props('flat dense no-caps color=negative').mark(f'revoke-{member.email}')
                     else:
                         ui.button('Edit', on_click=lambda m=member: edit_dialog(org, m)) \
                             .props('flat dense no-caps').mark(f'edit-{member.email}')
-                        ui.button('Remove', on_click=lambda m=member: act(
-                            teammates.remove, m.id, message=f'{m.email} was removed from {org.name}.')) \
+                        ui.button('Remove', on_click=lambda m=member: confirm(
+                            teammates.remove, m, f'Remove {m.full_name} from {org.name}?',
+                            'They lose access to the apps and keys of the organization at once and continue as '
+                            'an individual developer.', 'Remove', f'{m.email} was removed from {org.name}.')) \
                             .props('flat dense no-caps color=negative').mark(f'remove-{member.email}')
 
 
@@ -160,7 +169,7 @@ def edit_dialog(org: Organisation, member: User) -> None:
                 teammates.update(org, member.id, first.value, last.value, role.value, by=session.current_user())
                 return 'Saved.'
 
-            dialogs.submit(dialog, feedback, act, ui.navigate.reload)
+            dialogs.submit(dialog, feedback, act, lambda: None, then=reload_with)
 
         dialogs.actions(dialog, 'Save', save, 'member-save')
     dialog.open()
@@ -178,10 +187,9 @@ def pending_registrations(me: User) -> None:
             try:
                 action(registration.find_registrant(registrant_id, by=actor), by=actor)
             except DomainError as error:
-                ui.notify(str(error), type='negative')
+                reload_with(str(error), 'negative')
             else:
-                ui.notify(message, type='positive')
-            ui.navigate.reload()
+                reload_with(message)
 
         for registrant in pending:
             with ui.row().classes('w-full items-center justify-between border-t pt-2'):

@@ -79,12 +79,14 @@ class Browser:
     def does_not_see(self, text: str) -> None:
         self.until(lambda: text not in self.text(), f'the page still shows {text!r}')
 
+    def notifications(self) -> list[str]:
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('.q-notification')].map(n => n.innerText)")
+
     def notified(self, text: str) -> None:
         """A notification (Quasar's toast) says `text`."""
-        def shown() -> bool:
-            return any(text in n.text for n in self.driver.find_elements(By.CSS_SELECTOR, '.q-notification'))
-        self.until(shown, f'no notification saying {text!r}; notifications: '
-                          f'{[n.text for n in self.driver.find_elements(By.CSS_SELECTOR, ".q-notification")]}')
+        self.until(lambda: any(text in shown for shown in self.notifications()),
+                   f'no notification saying {text!r}')
 
     def at(self, path: str) -> None:
         self.until(lambda: self.screen.current_path == path,
@@ -95,22 +97,28 @@ class Browser:
         xpath = (f"//div[contains(@class, 'border-t')][.//*[contains(normalize-space(text()), {_literal(text)})]]")
         return self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1], f'no row showing {text!r}')
 
+    def card(self, text: str) -> WebElement:
+        """The innermost card that shows `text` (a product in the catalog, a group in the cart, a form)."""
+        xpath = (f"//div[contains(@class, 'q-card')][.//*[contains(normalize-space(text()), {_literal(text)})"
+                 f" or @aria-label={_literal(text)}]]")
+        return self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1], f'no card showing {text!r}')
+
     def field(self, label: str, within: WebElement | None = None) -> WebElement:
         xpath = (f".//*[(self::input or self::textarea) and @aria-label={_literal(label)}]")
         return self.until(lambda: (self._visible(self._scope(within), xpath) or [None])[0],
                           f'no field labelled {label!r}')
 
-    def field_error(self, label: str) -> str:
+    def field_error(self, label: str, within: WebElement | None = None) -> str:
         """The message shown under the field labelled `label`."""
         def message() -> str:
-            field = self.field(label)
+            field = self.field(label, within)
             outer = field.find_element(By.XPATH, "./ancestor::label[contains(@class, 'q-field')]")
             messages = outer.find_elements(By.CSS_SELECTOR, '.q-field__messages')
             return messages[0].text if messages and messages[0].text else ''
         return self.until(message, f'no message under {label!r}')
 
-    def value(self, label: str) -> str:
-        return self.field(label).get_attribute('value')
+    def value(self, label: str, within: WebElement | None = None) -> str:
+        return self.field(label, within).get_attribute('value')
 
     # --- acting -------------------------------------------------------------------------------------
     def fill(self, label: str, text: str, within: WebElement | None = None) -> None:

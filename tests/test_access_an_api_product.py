@@ -171,11 +171,14 @@ async def test_rotate_revoke_and_delete_from_my_apps(user) -> None:
     await log_in(user, 'dev@consumer.test')
     await user.open(f'/apps/{request.app_id}')
     user.find(marker=f'key-rotate-{key.id}').click()
+    await user.should_see('The old key stops working at once')
+    user.find(marker='key-rotate-confirm').click()
     await user.should_see('the old one no longer works')
     await settle(0.2)
     await user.open(f'/apps/{request.app_id}')
     assert Credential.get_by_id(key.id).key_hash != old_hash
     user.find(marker=f'key-revoke-{key.id}').click()
+    user.find(marker='key-revoke-confirm').click()
     await user.should_see('The key was revoked.')
     await settle(0.2)  # the page reloads after each action
     await user.open(f'/apps/{request.app_id}')

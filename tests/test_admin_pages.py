@@ -98,6 +98,7 @@ async def test_reset_to_default_removes_the_override(user) -> None:
     user.find(marker='template-edit-test').click()
     await user.should_see('Ping from ${portal_name}')
     user.find(marker='template-reset').click()
+    user.find(marker='template-reset-confirm').click()
     await user.should_see('Template reset to the default.')
     await user.should_see(marker='template-default-test')
     assert EmailTemplate.select().count() == 0

@@ -188,6 +188,7 @@ async def test_a_removed_member_loses_the_organisations_apps_at_once(user) -> No
     await log_in(user, 'boss@acme.test')
     await user.open('/dashboard/users')
     user.find(marker='remove-member1@acme.test').click()
+    user.find(marker='member-remove-confirm').click()
     await user.should_see('member1@acme.test was removed from Acme.')
     member = User.get_by_id(member.id)
     assert member.organisation.is_default and member.status == UserStatus.ACTIVE
@@ -210,6 +211,7 @@ async def test_revoked_and_used_invitations_are_worthless(mailbox, user) -> None
     await invite_teammate(user, 'Tim', 'Mate', 'tim@acme.test')
     first = await mailbox.wait_for('tim@acme.test', 'Join Acme')
     user.find(marker='revoke-tim@acme.test').click()
+    user.find(marker='member-revoke-confirm').click()
     await user.should_see('Invitation of tim@acme.test revoked.')
     assert not User.select().where(User.email == 'tim@acme.test').exists()
     await user.open('/logout')
@@ -279,7 +281,7 @@ async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
     user.find(marker='orgs-add').click()
     user.find(marker='org-edit-name').type('Initech')
     user.find(marker='org-edit-save').click()
-    await user.should_see('Saved.')
+    await user.should_see('Initech saved.')
     initech = Organisation.get(Organisation.name == 'Initech')
     assert initech.status == OrgStatus.ACTIVE and Team.get(Team.organisation == initech).is_default
     a_user('peter@initech.test', organisation=initech, role=Role.SUPER_ADMIN)
@@ -311,7 +313,7 @@ async def test_admin_manages_teams(user) -> None:
     user.find(marker='teams-add').click()
     user.find(marker='team-name').type('Mobile')
     user.find(marker='team-save').click()
-    await user.should_see('Saved.')
+    await user.should_see('Team Mobile saved.')
     mobile = Team.get(Team.name == 'Mobile')
     user.find(marker='team-rename-Acme-Default team').click()
     user.find(marker='team-name').clear().type('Core')

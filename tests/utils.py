@@ -93,6 +93,17 @@ class Mailbox:
         raise AssertionError(f'no email to {address} with {subject!r}; got {[(m.to, m.subject) for m in self.messages]}')
 
 
+    def expect(self, address: str, subject: str = '', timeout: float = 10) -> Email:
+        """Wait for a message from a test that runs beside the portal's own thread (the browser tests)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address, subject)
+            if found:
+                return found[-1]
+            time.sleep(0.05)
+        raise AssertionError(f'no email to {address} with {subject!r}; got {[(m.to, m.subject) for m in self.messages]}')
+
+
 def reset_postgres(url: str) -> None:
     import peewee
     from playhouse import db_url

@@ -133,7 +133,7 @@ def create_organisation(name: str, by: User, contact_email: str = '') -> Organis
     return org
 
 
-def update_organisation(org: Organisation, name: str, contact_email: str, by: User) -> None:
+def update_organisation(org: Organisation, name: str, contact_email: str, by: User) -> Organisation:
     ensure(by, 'manage_organisations')
     from workflows.accounts import clean_email
     name = clean_org_name(name, exclude_id=org.id)
@@ -142,6 +142,7 @@ def update_organisation(org: Organisation, name: str, contact_email: str, by: Us
         Organisation.update(name=name, name_key=name.lower(), contact_email=contact_email) \
             .where(Organisation.id == org.id).execute()
         audit.record(by, 'organisation.update', org, name=name)
+    return Organisation.get_by_id(org.id)
 
 
 def delete_organisation(org: Organisation, by: User) -> int:
@@ -180,13 +181,14 @@ def add_team(org: Organisation, name: str, by: User) -> Team:
     return team
 
 
-def rename_team(team: Team, name: str, by: User) -> None:
+def rename_team(team: Team, name: str, by: User) -> Team:
     """Any team may be renamed, the default team too (003's note)."""
     ensure(by, 'manage_organisations')
     name = _team_name(team.organisation, name, exclude_id=team.id)
     with database.atomic():
         Team.update(name=name).where(Team.id == team.id).execute()
         audit.record(by, 'team.rename', team, name=name)
+    return Team.get_by_id(team.id)
 
 
 def delete_team(team: Team, by: User) -> None:

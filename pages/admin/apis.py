@@ -124,6 +124,7 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
             def act() -> str:
                 saved = catalog.save_api(api.id if api else None, name.value, base_path.value, upstream.value,
                                          document.value, by=session.current_user())
+                table.show_new(saved.id)
                 return f'{saved.name} saved.'
 
             dialogs.submit(dialog, feedback, act, table.refresh)

@@ -121,6 +121,7 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
             dialog.close()
             hint = ' Grant teams access with "Teams".' if saved.visibility == Visibility.CUSTOM else ''
             ui.notify(f'Catalog {saved.name} saved.{hint}', type='positive')
+            table.show_new(saved.id)
             table.refresh()
 
         dialogs.actions(dialog, 'Save', save, 'catalog-save')

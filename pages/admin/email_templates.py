@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 import session
+from components import dialogs
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
@@ -93,14 +94,16 @@ def _editor(key: str, is_customised: bool, dialog: ui.dialog, refresh) -> None:
         refresh()
 
     def reset() -> None:
-        try:
+        def act() -> str:
             mail_admin.reset_template(key, by=session.current_user())
-        except DomainError as error:
-            feedback.show(error)
-            return
-        ui.notify('Template reset to the default.', type='positive')
-        dialog.close()
-        refresh()
+            return 'Template reset to the default.'
+
+        def done() -> None:
+            dialog.close()
+            refresh()
+
+        dialogs.confirm(f'Reset {key} to the default?', 'Your own subject and body of this email are deleted; the '
+                        'default text is sent from now on.', 'Reset', 'template-reset', act, done)
 
     with ui.row().classes('w-full items-center gap-2'):
         ui.button('Preview', icon='visibility', on_click=preview).props('outline no-caps').mark('template-preview')

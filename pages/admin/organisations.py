@@ -88,12 +88,13 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
         def save() -> None:
             def act() -> str:
                 if org is None:
-                    organisations.create_organisation(name.value, by=session.current_user(),
-                                                      contact_email=contact.value or '')
+                    saved = organisations.create_organisation(name.value, by=session.current_user(),
+                                                              contact_email=contact.value or '')
                 else:
-                    organisations.update_organisation(organisations.find(org.id), name.value, contact.value or '',
-                                                      by=session.current_user())
-                return 'Saved.'
+                    saved = organisations.update_organisation(organisations.find(org.id), name.value,
+                                                              contact.value or '', by=session.current_user())
+                table.show_new(saved.id)
+                return f'{saved.name} saved.'
 
             dialogs.submit(dialog, feedback, act, table.refresh)
 

@@ -60,8 +60,9 @@ def outbox_page() -> None:
 
         def actions(message: OutboxMessage) -> None:
             with ui.row().classes('gap-1 no-wrap'):
-                ui.button(icon='visibility', on_click=lambda m=message: show(m)).props('flat dense round') \
-                    .tooltip('Preview').mark(f'outbox-view-{message.id}')
+                preview = ui.button(icon='visibility', on_click=lambda m=message: show(m)) \
+                    .props('flat dense round').tooltip('Preview').mark(f'outbox-view-{message.id}')
+                preview.props['aria-label'] = f'Preview the email to {message.recipient}'
                 if message.status == 'failed':
                     ui.button('Retry', on_click=lambda m=message: retry(m)).props('flat dense no-caps') \
                         .mark(f'outbox-retry-{message.id}')

@@ -86,6 +86,7 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
                 saved = catalog.save_plan(plan.id if plan else None, name.value, rate_limit.value, rate_period.value,
                                           quota.value, quota_period.value, requires_approval.value,
                                           by=session.current_user())
+                table.show_new(saved.id)
                 return f'Plan {saved.name} saved.'
 
             dialogs.submit(dialog, feedback, act, table.refresh)

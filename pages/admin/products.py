@@ -122,6 +122,7 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
                 saved = catalog.save_product(product.id if product else None, name.value, slug.value, summary.value,
                                              description.value, list(apis.value or []), tags.value,
                                              list(catalogs.value or []), by=session.current_user())
+                table.show_new(saved.id)
                 return f'{saved.name} saved.'
 
             dialogs.submit(dialog, feedback, act, table.refresh)

@@ -41,13 +41,16 @@ def teams_page(organisation: int = 0) -> None:
                 .props('unelevated no-caps').mark('teams-add')
 
         def delete(team: Team) -> None:
-            try:
-                organisations.delete_team(Team.get_by_id(team.id), by=session.current_user())
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-                return
-            ui.notify(f'Team {team.name} deleted.', type='positive')
-            table.refresh()
+            def act() -> str:
+                found = Team.get_or_none(Team.id == team.id)
+                if found is None:
+                    raise DomainError('This team was not found.')
+                organisations.delete_team(found, by=session.current_user())
+                return f'Team {team.name} deleted.'
+
+            dialogs.confirm(f'Delete the team {team.name}?', 'Its members stay in the organization (in its default team '
+                            'if this was their only one) and lose the Custom catalogs granted to this team.',
+                            'Delete', 'team-delete', act, table.refresh)
 
         def actions(team: Team) -> None:
             with ui.row().classes('gap-1 no-wrap'):
@@ -83,10 +86,12 @@ def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable
         def save() -> None:
             def act() -> str:
                 if team is None:
-                    organisations.add_team(organisations.find(org.value or 0), name.value, by=session.current_user())
+                    saved = organisations.add_team(organisations.find(org.value or 0), name.value,
+                                                   by=session.current_user())
                 else:
-                    organisations.rename_team(Team.get_by_id(team.id), name.value, by=session.current_user())
-                return 'Saved.'
+                    saved = organisations.rename_team(Team.get_by_id(team.id), name.value, by=session.current_user())
+                table.show_new(saved.id)
+                return f'Team {saved.name} saved.'
 
             dialogs.submit(dialog, feedback, act, table.refresh)
 

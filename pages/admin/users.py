@@ -138,6 +138,7 @@ def add_user_dialog(table: PagedTable) -> None:
                 return
             dialog.close()
             ui.notify(f'{user.email} added' + (' and invited.' if invite.value else '.'), type='positive')
+            table.show_new(user.id)
             table.refresh()
 
         dialogs.actions(dialog, 'Save', save, 'new-save')
