@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from nicegui import ui
+from nicegui import app, ui
 
 import session
 from components.forms import show_flashed
@@ -83,7 +83,7 @@ def _account_area(user: User | None, values: dict) -> None:
             .mark('nav-register')
         return
     from workflows import organisations
-    cart_button(user)
+    _cart_button(user)
     if organisations.may_request(user):
         ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
             .props('outline no-caps').mark('nav-create-org')
@@ -95,16 +95,29 @@ def _account_area(user: User | None, values: dict) -> None:
             ui.menu_item('Log out', on_click=lambda: ui.navigate.to('/logout')).mark('menu-logout')
 
 
-@ui.refreshable
-def cart_button(user: User) -> None:
-    """The header's cart with its count; `cart_button.refresh(user)` after the cart changed."""
+def _cart_button(user: User) -> None:
+    """The header's cart with its count; `refresh_cart()` shows a new count on this page."""
     from workflows import cart
-    items = cart.count(user)
-    with ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')).props('flat round color=grey-9') \
-            .mark('nav-cart') as button:
-        button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
-        if items:
-            ui.badge(str(items), color='orange').props('floating').mark('cart-count')
+    area = ui.element('div')
+
+    def build(who: User | None) -> None:
+        area.clear()
+        items = cart.count(who) if who is not None else 0
+        with area, ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')) \
+                .props('flat round color=grey-9').mark('nav-cart') as button:
+            button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
+            if items:
+                ui.badge(str(items), color='orange').props('floating').mark('cart-count')
+
+    build(user)
+    app.storage.client['refresh_cart'] = lambda: build(session.current_user())
+
+
+def refresh_cart() -> None:
+    """Show the cart's new count in this page's header (after Add to cart or Request access)."""
+    refresh = app.storage.client.get('refresh_cart')
+    if refresh is not None:
+        refresh()
 
 
 def _admin_drawer() -> None:

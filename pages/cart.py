@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components import docs
 from components.forms import Feedback, reload_with
-from components.frame import cart_button, frame
+from components.frame import frame, refresh_cart
 from db.models import AccessStatus, AppStatus
 from workflows import DomainError, access, cart, visibility
 
@@ -86,7 +86,7 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
                 feedback.show(error)
                 return
             app_selects.remove(app)
-            cart_button.refresh(session.current_user())
+            refresh_cart()
             card.clear()
             with card:
                 _outcome(created)

@@ -7,7 +7,7 @@ from nicegui import ui
 import config
 import session
 from components import docs
-from components.frame import cart_button, frame
+from components.frame import frame, refresh_cart
 from db.models import Api, Catalog, CatalogProduct, Plan, Product, ProductApi
 from workflows import DomainError, browse, cart
 
@@ -126,7 +126,7 @@ def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
                 ui.notify(str(error), type='negative')
                 return
             ui.notify(f'{product.name} ({catalog.name}) is in your cart.', type='positive')
-            cart_button.refresh(user)
+            refresh_cart()
 
         ui.button('Add to cart', icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
             .mark(f'add-to-cart-{catalog.name}')

@@ -122,6 +122,7 @@ def test_a_developer_creates_an_organization_and_manages_teammates(screen, brows
     # Tom accepts in a browser of his own (the same one, after Fay signs out)
     b.click('Fay')
     b.click('Log out')
+    b.at('/login')
     screen.open(path_of(invite.link('/auth/invite')))
     b.fill('Password', PASSWORD)
     b.fill('Confirm password', PASSWORD)
@@ -131,6 +132,7 @@ def test_a_developer_creates_an_organization_and_manages_teammates(screen, brows
     assert tom.status == UserStatus.ACTIVE and tom.role == Role.SUPER_ADMIN
     b.click('Tom')
     b.click('Log out')
+    b.at('/login')
 
     b.log_in('founder@startup.test')
     screen.open('/dashboard/users')
