@@ -60,7 +60,7 @@ class Browser:
     # --- where to look ------------------------------------------------------------------------------
     def dialog(self) -> WebElement | None:
         """The dialog on top, if one is open: while it is open, the page behind it is out of reach."""
-        shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog .q-card') if d.is_displayed()]
+        shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog__inner > *') if d.is_displayed()]
         return shown[-1] if shown else None
 
     def _scope(self, within: WebElement | None) -> WebElement:
@@ -92,10 +92,11 @@ class Browser:
         self.until(lambda: self.screen.current_path == path,
                    f'the browser is not at {path} but at {self.screen.current_path}')
 
-    def row(self, text: str) -> WebElement:
+    def row(self, text: str, within: WebElement | None = None) -> WebElement:
         """The table row (or list row) that shows `text`."""
-        xpath = (f"//div[contains(@class, 'border-t')][.//*[contains(normalize-space(text()), {_literal(text)})]]")
-        return self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1], f'no row showing {text!r}')
+        xpath = (f".//div[contains(@class, 'border-t')][.//*[contains(normalize-space(text()), {_literal(text)})]]")
+        return self.until(lambda: (self._visible(within or self.driver.find_element(By.TAG_NAME, 'body'), xpath)
+                                   or [None])[-1], f'no row showing {text!r}')
 
     def card(self, text: str) -> WebElement:
         """The innermost card that shows `text` (a product in the catalog, a group in the cart, a form)."""
@@ -159,9 +160,15 @@ class Browser:
 
     def tick(self, label: str) -> None:
         """Click a checkbox or switch by its label."""
-        xpath = (f"//*[(@role='checkbox' or @role='switch') and (@aria-label={_literal(label)}"
+        xpath = (f".//*[(@role='checkbox' or @role='switch') and (@aria-label={_literal(label)}"
                  f" or normalize-space(.)={_literal(label)})]")
-        self.until(lambda: self._visible(self._scope(None), '.' + xpath)[0].click() or True, f'no checkbox {label!r}')
+
+        def clicked() -> bool:
+            element = self._visible(self._scope(None), xpath)[0]
+            self.driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
+            element.click()
+            return True
+        self.until(clicked, f'no checkbox {label!r}')
 
     def dialog_closed(self) -> None:
         self.until(lambda: self.dialog() is None, 'the dialog stayed open')
