@@ -21,7 +21,7 @@ demo: $(VENV)/.runtime
 	$(PY) main.py --demo
 
 test: $(VENV)/.dev
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.dev
 	PORTICO_TEST_DATABASE_URL=$${PORTICO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest

@@ -15,6 +15,7 @@ from db.connection import connect, redact
 
 log = logging.getLogger('portico')
 USAGE_FLUSH_SECONDS = 2
+LIVE_MESSAGE_LIMIT = 24_000_000  # bytes of one message from a browser; see build_app
 MAINTENANCE_SECONDS = 600
 
 
@@ -33,7 +34,7 @@ def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
 
 def build_app(cfg: config.Config) -> None:
     """Wire pages, API, middleware and the mail worker into NiceGUI's app."""
-    from nicegui import app, background_tasks
+    from nicegui import app, background_tasks, core
 
     import pages  # noqa: F401 - registers every page
     import session
@@ -47,6 +48,9 @@ def build_app(cfg: config.Config) -> None:
     introspection.clear()
     app.add_middleware(session.DefaultDenyMiddleware)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
+    # a field's text travels over the live connection, whose default 1 MB limit silently dropped a pasted
+    # OpenAPI document; the largest field (the document) is bounded by its maxlength below this
+    core.sio.eio.max_http_buffer_size = LIVE_MESSAGE_LIMIT
 
     def start_worker() -> None:
         transport = transports.from_config(cfg)
@@ -99,7 +103,7 @@ def serve(cfg: config.Config) -> None:
     from nicegui import ui
     open_database(cfg)
     build_app(cfg)
-    ui.run(host=cfg.host, port=cfg.port, title='Portico', storage_secret=cfg.secret_key, reload=False,
+    ui.run(host=cfg.host, port=cfg.port, title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False,
            show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
            show_welcome_message=True)
 
@@ -169,6 +173,6 @@ if os.environ.get('NICEGUI_USER_SIMULATION') or os.environ.get('NICEGUI_SCREEN_T
     open_database(_cfg)
     build_app(_cfg)
     from nicegui import ui
-    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico')
+    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico', language='en-US')
 elif __name__ in {'__main__', '__mp_main__'}:
     sys.exit(main())

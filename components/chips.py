@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from nicegui import ui
 
-COLOURS = {
+COLOURS = {  # dark enough for WCAG AA contrast as text on white
     'active': 'positive', 'approved': 'positive', 'sent': 'positive', 'published': 'positive',
-    'pending': 'orange', 'pending_approval': 'orange', 'pending_verification': 'amber-7', 'queued': 'blue-grey',
-    'sending': 'blue', 'invited': 'indigo-4',
-    'inactive': 'grey', 'revoked': 'grey', 'rejected': 'negative', 'failed': 'negative',
+    'pending': 'deep-orange-10', 'pending_approval': 'deep-orange-10', 'pending_verification': 'brown-8',
+    'queued': 'blue-grey-8', 'sending': 'blue-9', 'invited': 'indigo-8',
+    'inactive': 'grey-8', 'revoked': 'grey-8', 'rejected': 'negative', 'failed': 'negative',
 }
 
 
 def status_chip(status: str, label: str | None = None) -> ui.chip:
     text = label or status.replace('_', ' ')
-    return ui.chip(text, color=COLOURS.get(status, 'grey')).props('dense outline square') \
+    return ui.chip(text, color=COLOURS.get(status, 'grey-8')).props('dense outline square') \
         .classes('text-xs').mark(f'status-{status}')

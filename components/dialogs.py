@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from nicegui import background_tasks, context, ui
 
-from components.forms import Feedback
+from components.forms import Feedback, refresh_header
 from workflows import DomainError
 
 
@@ -17,6 +17,12 @@ def dialog() -> ui.dialog:
     it at once would pull the ground from under that handler. Dialogs are used once: open a new one."""
     with context.client.content:
         box = ui.dialog().props('aria-modal=true')
+    # the keyboard starts in the first field (or on Cancel of a question), not on the dialog's frame
+    box.on('show', js_handler='''() => {
+        const shown = [...document.querySelectorAll('.q-dialog')].pop();
+        const first = shown && shown.querySelector('input:not([readonly]), textarea, button');
+        if (first) first.focus();
+    }''')
 
     async def remove_later() -> None:
         await asyncio.sleep(0)
@@ -101,3 +107,4 @@ def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Cal
     else:
         then(message)
     done()
+    refresh_header()

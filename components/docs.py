@@ -12,7 +12,7 @@ from nicegui import ui
 from db.models import Api, Plan
 from workflows import openapi
 
-METHOD_COLOURS = {'GET': 'blue-7', 'POST': 'green-7', 'PUT': 'orange-8', 'PATCH': 'teal-7', 'DELETE': 'red-7'}
+METHOD_COLOURS = {'GET': 'blue-9', 'POST': 'green-9', 'PUT': 'deep-orange-10', 'PATCH': 'teal-9', 'DELETE': 'red-9'}
 
 
 MARKDOWN_CSS = """
@@ -41,7 +41,7 @@ def api_reference(api: Api, base_url: str) -> None:
             markdown(str(document['info']['description']))
         operations = openapi.operations(document)
         if not operations:
-            ui.label('No OpenAPI document was published for this API yet.').classes('text-grey-7')
+            ui.label('No OpenAPI document was published for this API yet.').classes('text-grey-8')
         for operation in operations:
             _operation(operation)
 
@@ -50,10 +50,10 @@ def _operation(operation: openapi.Operation) -> None:
     with ui.expansion().classes('w-full border rounded').mark(f'op-{operation.method}-{operation.path}') as row:
         with row.add_slot('header'):
             with ui.row().classes('items-center gap-3 no-wrap'):
-                ui.badge(operation.method, color=METHOD_COLOURS.get(operation.method, 'grey-7')) \
+                ui.badge(operation.method, color=METHOD_COLOURS.get(operation.method, 'grey-8')) \
                     .classes('font-mono w-16 justify-center')
                 ui.label(operation.path).classes('font-mono')
-                ui.label(operation.summary).classes('text-grey-7')
+                ui.label(operation.summary).classes('text-grey-8')
         if operation.description:
             markdown(operation.description)
         if operation.parameters:
@@ -61,7 +61,7 @@ def _operation(operation: openapi.Operation) -> None:
             with ui.element('div').classes('w-full grid gap-x-4 gap-y-1 text-sm') \
                     .style('grid-template-columns: 10rem 6rem 8rem 1fr'):
                 for heading in ('Name', 'In', 'Type', 'Description'):
-                    ui.label(heading).classes('text-xs uppercase text-grey-6')
+                    ui.label(heading).classes('text-xs uppercase text-grey-8')
                 for parameter in operation.parameters:
                     ui.label(parameter.name + (' *' if parameter.required else '')).classes('font-mono')
                     ui.label(parameter.location)

@@ -35,6 +35,7 @@ class Feedback:
 def attempt(act: Callable[[], str], done: Callable[[], None]) -> None:
     """Run a one-click action (Approve, Retry, ...): its message when it worked, the refusal when the
     rules said no (e.g. "already decided"), then `done()` to show the new state."""
+    page_storage = app.storage.client  # the row of the clicked button may be gone after done()
     try:
         message = act()
     except DomainError as error:
@@ -42,9 +43,22 @@ def attempt(act: Callable[[], str], done: Callable[[], None]) -> None:
     else:
         ui.notify(message, type='positive')
     done()
+    refresh_header(page_storage)
 
 
 FLASH_KEY = 'flash'
+REFRESH_CART, REFRESH_BADGES = 'refresh_cart', 'refresh_badges'  # set by the frame for this page
+
+
+def refresh_header(page_storage: dict | None = None) -> None:
+    """Show the new counts in this page's header and admin menu (cart items, items waiting for a decision)
+    after an action changed them. `page_storage`: `app.storage.client` taken before the action, when the
+    action removed the element whose handler runs (a table row's button)."""
+    storage = app.storage.client if page_storage is None else page_storage
+    for key in (REFRESH_CART, REFRESH_BADGES):
+        refresh = storage.get(key)
+        if refresh is not None:
+            refresh()
 
 
 def flash(message: str, kind: str = 'positive') -> None:
@@ -69,3 +83,22 @@ def reload_with(message: str, kind: str = 'positive') -> None:
     """Show the page again with the new state, and say `message`."""
     flash(message, kind)
     ui.navigate.reload()
+
+
+# NiceGUI's browser side refuses to send a message over 1 MB and escaping can double a text's size, so a
+# pasted text longer than this never reaches the server (the field would keep its old value unseen).
+PASTE_LIMIT = 400_000
+
+
+def bounded(field: ui.input | ui.textarea, limit: int) -> ui.input | ui.textarea:
+    """Let the browser take one character more than the workflow accepts: a longer paste is cut there and
+    then refused by the workflow with its message next to the field, instead of getting lost on the way."""
+    field.props['maxlength'] = min(limit, PASTE_LIMIT) + 1
+    return field
+
+
+def refuse_cut_paste(text: str | None, field: str, advice: str) -> None:
+    """A text of exactly the field's bound was cut by the browser while pasting (a longer one can only have
+    come from the server, e.g. an uploaded file): refuse it rather than save the truncated text."""
+    if text is not None and len(text) == PASTE_LIMIT + 1:
+        raise DomainError(f'A pasted text is limited to {PASTE_LIMIT:,} characters: {advice}.', field)

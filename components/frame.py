@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from nicegui import app, ui
+from nicegui import app, context, ui
 
 import session
-from components.forms import show_flashed
+from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
 from db.models import User
 from workflows import settings
 
 PRIMARY = '#3949ab'
+POSITIVE = '#1b7a36'  # Quasar's greens and reds fail WCAG AA contrast as text on white
+NEGATIVE = '#b00020'
 
 
 def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
@@ -54,7 +56,9 @@ def frame(title: str, user: User | None = None, *, admin: bool = False):
     values = settings.load()
     portal_name = values['portal_name']
     ui.page_title(f'{title} · {portal_name}')
-    ui.colors(primary=PRIMARY)
+    ui.colors(primary=PRIMARY, positive=POSITIVE, negative=NEGATIVE)
+    ui.add_head_html('<link rel="stylesheet" href="/static/portico.css">'
+                     '<script src="/static/portico.js" defer></script>')
     ui.query('body').classes('bg-grey-1')
     with ui.header().classes('items-center justify-between px-6 py-2 bg-white text-grey-9 shadow-sm'):
         with ui.row().classes('items-center gap-6 no-wrap'):
@@ -96,7 +100,7 @@ def _account_area(user: User | None, values: dict) -> None:
 
 
 def _cart_button(user: User) -> None:
-    """The header's cart with its count; `refresh_cart()` shows a new count on this page."""
+    """The header's cart with its count; `forms.refresh_header()` shows a new count on this page."""
     from workflows import cart
     area = ui.element('div')
 
@@ -107,34 +111,39 @@ def _cart_button(user: User) -> None:
                 .props('flat round color=grey-9').mark('nav-cart') as button:
             button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
             if items:
-                ui.badge(str(items), color='orange').props('floating').mark('cart-count')
+                ui.badge(str(items), color='deep-orange-10').props('floating').mark('cart-count')
 
     build(user)
-    app.storage.client['refresh_cart'] = lambda: build(session.current_user())
-
-
-def refresh_cart() -> None:
-    """Show the cart's new count in this page's header (after Add to cart or Request access)."""
-    refresh = app.storage.client.get('refresh_cart')
-    if refresh is not None:
-        refresh()
+    app.storage.client[REFRESH_CART] = lambda: build(session.current_user())
 
 
 def _admin_drawer() -> None:
     from workflows import queues  # counts for the badges, one grouped query each
-    pending = queues.admin_counts()
-    with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4 overflow-x-hidden').props('width=250 bordered'):
-        ui.label('ADMIN').classes('text-xs text-grey-6 px-4 pb-2 tracking-wider')
-        for label, path, icon, count in admin_entries(pending):
-            with ui.item(on_click=lambda p=path: ui.navigate.to(p)).classes('rounded-lg mx-2') \
-                    .mark(f'admin-nav-{label.lower().replace(" ", "-")}'):
-                with ui.item_section().props('avatar'):
-                    ui.icon(icon, color='grey-8')
-                with ui.item_section():
-                    ui.label(label)
-                if count:
-                    with ui.item_section().props('side'):
-                        ui.badge(str(count), color='orange').mark(f'badge-{label.lower()}')
+    request = context.client.request
+    here = request.url.path if request is not None else ''
+    with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4 overflow-x-hidden') \
+            .props('width=250 bordered'):
+        ui.label('ADMIN').classes('text-xs text-grey-8 px-4 pb-2 tracking-wider')
+        menu = ui.element('nav').props('aria-label="Admin"')
+
+    def build() -> None:
+        menu.clear()
+        with menu, ui.list():
+            for label, path, icon, count in admin_entries(queues.admin_counts()):
+                with ui.item(on_click=lambda p=path: ui.navigate.to(p)).classes('rounded-lg mx-2') \
+                        .props('clickable' + (' active aria-current=page' if path == here else '')) \
+                        .mark(f'admin-nav-{label.lower().replace(" ", "-")}'):
+                    with ui.item_section().props('avatar'):
+                        ui.icon(icon, color='grey-8')
+                    with ui.item_section():
+                        ui.label(label)
+                    if count:
+                        with ui.item_section().props('side'):
+                            ui.badge(str(count), color='deep-orange-10').mark(f'badge-{label.lower()}') \
+                                .props(f'aria-label="{count} waiting"')
+
+    build()
+    app.storage.client[REFRESH_BADGES] = build
 
 
 def _watch_for_changes(user: User) -> None:
@@ -156,5 +165,5 @@ def forbidden_content() -> None:
     with ui.card().classes('p-6 items-start gap-2').mark('forbidden'):
         ui.icon('block', color='negative').classes('text-4xl')
         ui.label('You do not have access to this page.').classes('text-lg')
-        ui.label('If you think you should, ask your portal administrator.').classes('text-grey-7')
+        ui.label('If you think you should, ask your portal administrator.').classes('text-grey-8')
         ui.button('Go to the Dashboard', on_click=lambda: ui.navigate.to('/dashboard')).props('flat no-caps')

@@ -66,7 +66,7 @@ class PagedTable:
                     ui.label(column.label)
             if not rows:
                 ui.label(self.empty if not self.search else f'Nothing matches “{self.search}”.') \
-                    .classes('p-6 text-grey-7').mark(f'{self.marker}-empty')
+                    .classes('p-6 text-grey-8').mark(f'{self.marker}-empty')
             new_id, self.new_id = self.new_id, None
             for row in rows:
                 is_new = new_id is not None and getattr(row, 'id', row) == new_id
@@ -79,7 +79,7 @@ class PagedTable:
         self.footer.clear()
         with self.footer:
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
-            ui.label(f'{first}–{min(total, self.page * self.page_size)} of {total}').classes('text-sm text-grey-7') \
+            ui.label(f'{first}–{min(total, self.page * self.page_size)} of {total}').classes('text-sm text-grey-8') \
                 .mark(f'{self.marker}-count')
             if pages > 1:
                 ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \

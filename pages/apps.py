@@ -8,7 +8,7 @@ import config
 import session
 from components import dialogs, docs
 from components.chips import status_chip
-from components.forms import Feedback, go, reload_with
+from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
@@ -39,7 +39,7 @@ def apps_page() -> None:
         def name(app: App) -> None:
             ui.link(app.name, f'/apps/{app.id}').classes('font-medium').mark(f'app-link-{app.name}')
             if app.description:
-                ui.label(app.description).classes('text-xs text-grey-7')
+                ui.label(app.description).classes('text-xs text-grey-8')
 
         ui.button('Create a new app', icon='add', on_click=lambda: _create_dialog()).props('unelevated no-caps') \
             .mark('apps-create')
@@ -56,8 +56,8 @@ def _create_dialog() -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label('Create a new app').classes('font-semibold')
         name = ui.input('App name').props('outlined').classes('w-full').mark('new-app-name')
-        description = ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full') \
-            .mark('new-app-description')
+        description = bounded(ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full')
+                              .mark('new-app-description'), apps.MAX_DESCRIPTION)
         feedback = Feedback({'app_name': name, 'app_description': description})
 
         def save() -> None:
@@ -89,10 +89,10 @@ def app_page(app_id: int) -> None:
         with ui.row().classes('items-center gap-3'):
             status_chip(app.status)
             ui.label(f'Owner: {app.owner.full_name if app.owner else "—"} · created {app.created_at:%Y-%m-%d}') \
-                .classes('text-grey-7 text-sm')
+                .classes('text-grey-8 text-sm')
         if app.status == 'pending':
             ui.label('This app waits for approval; approved requests get their keys once it is approved.') \
-                .classes('text-orange-9').mark('app-pending-note')
+                .classes('text-deep-orange-10').mark('app-pending-note')
         if app.description:
             ui.label(app.description).classes('text-grey-8')
         with ui.row().classes('gap-2'):
@@ -105,7 +105,7 @@ def app_page(app_id: int) -> None:
                         .join(Plan).where(AccessRequest.app == app).order_by(AccessRequest.created_at.desc()))
         if not requests:
             ui.label('No access requests yet: add products to your cart and request access for this app.') \
-                .classes('text-grey-7').mark('app-no-requests')
+                .classes('text-grey-8').mark('app-no-requests')
         products = _products_by_request([r.id for r in requests])
         keys = {c.access_request_id: c for c in Credential.select().where(Credential.app == app)}
         for request in requests:
@@ -157,7 +157,7 @@ def _credential(credential: Credential, products: list) -> None:
     gateway = config.current().gateway_url
     with ui.column().classes('w-full gap-1 bg-grey-2 rounded p-3').mark(f'credential-{credential.id}'):
         with ui.row().classes('items-center gap-2 w-full'):
-            ui.label('API key').classes('text-xs uppercase text-grey-7')
+            ui.label('API key').classes('text-xs uppercase text-grey-8')
             status_chip(credential.status)
         key_label = ui.label(f'{credential.key_prefix}••••••••••••••••').classes('font-mono') \
             .mark(f'key-{credential.id}')
@@ -199,7 +199,7 @@ def _credential(credential: Credential, products: list) -> None:
                     'access again.', 'Revoke', 'The key was revoked.')) \
                     .props('flat dense no-caps color=negative').mark(f'key-revoke-{credential.id}')
         ui.label('Call with the header X-API-Key: <key> (or Authorization: Bearer <key>) at:') \
-            .classes('text-xs text-grey-7 pt-1')
+            .classes('text-xs text-grey-8 pt-1')
         for product, product_apis in products:
             for api in product_apis:
                 ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm') \

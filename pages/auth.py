@@ -94,7 +94,7 @@ def profile_page() -> None:
     with frame('Profile', me):
         with ui.card().classes('w-full max-w-xl p-6 gap-3'):
             ui.label('Your name').classes('text-lg')
-            ui.label(me.email).classes('text-grey-7').mark('profile-email')
+            ui.label(me.email).classes('text-grey-8').mark('profile-email')
             first = ui.input('First name', value=me.first_name).props('outlined').classes('w-full') \
                 .mark('profile-first')
             last = ui.input('Last name', value=me.last_name).props('outlined').classes('w-full').mark('profile-last')
@@ -113,7 +113,7 @@ def profile_page() -> None:
             ui.button('Save', on_click=save).props('unelevated no-caps').mark('profile-save')
         with ui.card().classes('w-full max-w-xl p-6 gap-2'):
             ui.label('Password').classes('text-lg')
-            ui.label('Changing it signs you out on every other device.').classes('text-grey-7 text-sm')
+            ui.label('Changing it signs you out on every other device.').classes('text-grey-8 text-sm')
             ui.button('Change password', on_click=lambda: ui.navigate.to(session.CHANGE_PASSWORD_PATH)) \
                 .props('outline no-caps').mark('profile-change-password')
 
@@ -124,7 +124,7 @@ def change_password_page() -> None:
     me = session.current_user()
     with frame('Change password', me):
         if me.must_change_password:
-            ui.label('Please choose a new password before you continue.').classes('text-orange-9') \
+            ui.label('Please choose a new password before you continue.').classes('text-deep-orange-10') \
                 .mark('must-change-notice')
         with ui.card().classes('w-96 p-6 gap-3'):
             current = ui.input('Current password', password=True).props('outlined').classes('w-full') \

@@ -5,10 +5,11 @@ from nicegui import ui
 
 import session
 from components import docs
-from components.forms import Feedback, reload_with
-from components.frame import frame, refresh_cart
+from components.forms import Feedback, bounded, refresh_header, reload_with
+from components.frame import frame
 from db.models import AccessStatus, AppStatus
 from workflows import DomainError, access, cart, visibility
+from workflows.apps import MAX_DESCRIPTION
 
 NEW_APP = 0
 
@@ -24,7 +25,7 @@ def cart_page() -> None:
                 ui.icon('shopping_cart', color='grey-5').classes('text-5xl')
                 ui.label('Your cart is empty.').classes('text-lg')
                 ui.label('Browse the Catalogs, open a product with "More info" and use "Add to cart".') \
-                    .classes('text-grey-7')
+                    .classes('text-grey-8')
                 ui.button('Browse Catalogs', on_click=lambda: ui.navigate.to('/catalogs')).props('unelevated no-caps')
             return
         if len(groups) > 1:
@@ -46,19 +47,19 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
     with ui.card().classes('w-full p-5 gap-3').mark(f'cart-group-{catalog.name}') as card:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(f'Catalog: {catalog.name}').classes('text-lg font-semibold')
-            ui.label('one request, one set of credentials').classes('text-xs text-grey-7')
+            ui.label('one request, one set of credentials').classes('text-xs text-grey-8')
         for item in group.items:
             with ui.row().classes('w-full items-center justify-between border-t pt-2'):
                 with ui.column().classes('gap-0'):
                     ui.label(item.product.name).classes('font-medium')
-                    ui.label(item.product.summary).classes('text-xs text-grey-7')
+                    ui.label(item.product.summary).classes('text-xs text-grey-8')
                 remove = ui.button(icon='delete', on_click=lambda i=item: _remove(i.id, i.product.name)) \
                     .props('flat round dense').tooltip('Remove from cart') \
                     .mark(f'cart-remove-{catalog.name}-{item.product.slug}')
                 remove.props['aria-label'] = f'Remove {item.product.name} from the cart'
         if not group.plans:
             ui.label('This catalog offers no plan yet; the provider must add one before you can request access.') \
-                .classes('text-orange-9')
+                .classes('text-deep-orange-10')
             return
         plan = ui.select({p.id: f'{p.name} — {docs.plan_summary(p)}' for p in group.plans},
                          value=group.plans[0].id if len(group.plans) == 1 else None, label='Plan') \
@@ -68,8 +69,8 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
         app_selects.append(app)
         with ui.column().classes('w-full gap-2').bind_visibility_from(app, 'value', lambda v: v == NEW_APP):
             name = ui.input('App name').props('outlined').classes('w-full').mark(f'cart-app-name-{catalog.name}')
-            description = ui.textarea('Description (optional)').props('outlined autogrow').classes('w-full') \
-                .mark(f'cart-app-description-{catalog.name}')
+            description = bounded(ui.textarea('Description (optional)').props('outlined autogrow')
+                                  .classes('w-full').mark(f'cart-app-description-{catalog.name}'), MAX_DESCRIPTION)
         feedback = Feedback({'plan': plan, 'app': app, 'app_name': name, 'app_description': description},
                             marker=f'cart-error-{catalog.name}')
 
@@ -86,7 +87,7 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
                 feedback.show(error)
                 return
             app_selects.remove(app)
-            refresh_cart()
+            refresh_header()
             card.clear()
             with card:
                 _outcome(created)

@@ -7,7 +7,8 @@ from nicegui import ui
 import config
 import session
 from components import docs
-from components.frame import frame, refresh_cart
+from components.forms import refresh_header
+from components.frame import frame
 from db.models import Api, Catalog, CatalogProduct, Plan, Product, ProductApi
 from workflows import DomainError, browse, cart
 
@@ -28,7 +29,7 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
                      on_change=lambda e: (state.update(search=(e.value or '').strip(), page=1), grid.refresh())) \
                 .props('outlined dense clearable debounce=300').classes('w-80').mark('catalog-search')
             if me is None:
-                ui.label('Log in to see the catalogs for registered developers.').classes('text-grey-7 text-sm')
+                ui.label('Log in to see the catalogs for registered developers.').classes('text-grey-8 text-sm')
 
         @ui.refreshable
         def grid() -> None:
@@ -41,7 +42,7 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
                     ui.icon('inventory_2', color='grey-5').classes('text-5xl')
                     ui.label('No API products match.' if state['search'] or state['catalog'] else
                              'No API products are published for you yet.').classes('text-lg')
-                    ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-7')
+                    ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-8')
                 return
             with ui.element('div').classes('w-full grid gap-4').style(
                     'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
@@ -49,7 +50,7 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
                     _card(product, names.get(product.id, []))
             pages = -(-total // PAGE_SIZE)
             with ui.row().classes('w-full items-center justify-between'):
-                ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-7').mark('catalog-count')
+                ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-8').mark('catalog-count')
                 if pages > 1:
                     ui.pagination(1, pages, value=state['page'], direction_links=True,
                                   on_change=lambda e: (state.update(page=e.value), grid.refresh()))
@@ -75,7 +76,7 @@ def _card(product: Product, catalog_names: list[str]) -> None:
         with ui.row().classes('gap-1'):
             for tag in product.tag_list:
                 ui.chip(tag, color='indigo-1').props('dense square').classes('text-xs text-indigo-9')
-        ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-7')
+        ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-8')
         ui.button('More info', on_click=lambda s=product.slug: ui.navigate.to(f'/products/{s}')) \
             .props('flat no-caps').classes('self-end').mark(f'more-info-{product.slug}')
 
@@ -94,7 +95,7 @@ def product_page(slug: str) -> RedirectResponse | None:
         docs.markdown(product.description)
         offers = browse.catalogs_of_product(me, product)
         ui.label('Catalogs and plans').classes('text-xl font-semibold pt-2')
-        ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-7')
+        ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-8')
         with ui.row().classes('w-full gap-4 items-stretch'):
             for catalog, plans in offers:
                 _offer(me, product, catalog, plans)
@@ -111,9 +112,9 @@ def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
         for plan in plans:
             with ui.column().classes('gap-0'):
                 ui.label(plan.name).classes('font-medium')
-                ui.label(docs.plan_summary(plan)).classes('text-xs text-grey-7')
+                ui.label(docs.plan_summary(plan)).classes('text-xs text-grey-8')
         if not plans:
-            ui.label('No plans are offered in this catalog yet.').classes('text-grey-7 text-sm')
+            ui.label('No plans are offered in this catalog yet.').classes('text-grey-8 text-sm')
 
         def add() -> None:
             user = session.current_user()
@@ -126,7 +127,7 @@ def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
                 ui.notify(str(error), type='negative')
                 return
             ui.notify(f'{product.name} ({catalog.name}) is in your cart.', type='positive')
-            refresh_cart()
+            refresh_header()
 
         ui.button('Add to cart', icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
             .mark(f'add-to-cart-{catalog.name}')

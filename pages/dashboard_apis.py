@@ -6,11 +6,11 @@ from nicegui import ui
 
 import session
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import PASTE_LIMIT, Feedback, bounded, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Api, ApiStatus, User
-from workflows import DomainError, catalog
+from workflows import DomainError, catalog, openapi
 
 STATUS_HINTS = {ApiStatus.PENDING: 'waiting for a portal admin', ApiStatus.PUBLISHED: 'in the portal',
                 ApiStatus.REJECTED: 'not published'}
@@ -30,17 +30,17 @@ def dashboard_apis_page() -> None:
             with ui.card().classes('p-6 gap-2').mark('apis-not-available'):
                 ui.label('Only the super admins of an organization can submit APIs.').classes('text-lg')
                 ui.label('Ask a super admin of your organization, or the portal administrator, to publish your API.') \
-                    .classes('text-grey-7')
+                    .classes('text-grey-8')
             return
 
         ui.label('APIs you submit appear in the portal once a portal admin approves publishing them; '
-                 'we email you the decision.').classes('text-grey-7')
+                 'we email you the decision.').classes('text-grey-8')
         ui.label('APIs you submitted').classes('text-lg font-semibold')
         table = PagedTable([
             Column('Name', lambda a: ui.label(a.name).classes('font-medium'), '1.5fr'),
             Column('Base path', lambda a: ui.label(a.base_path).classes('font-mono text-sm'), '1fr'),
             Column('Status', lambda a: status_chip(a.status), '7rem'),
-            Column('', lambda a: ui.label(STATUS_HINTS.get(a.status, '')).classes('text-sm text-grey-7'), '1fr'),
+            Column('', lambda a: ui.label(STATUS_HINTS.get(a.status, '')).classes('text-sm text-grey-8'), '1fr'),
             Column('Submitted', lambda a: ui.label(a.created_at.strftime('%Y-%m-%d')), '6rem'),
         ], lambda _search, offset, limit: fetch_submitted(me, offset, limit),
             empty='You have not submitted an API yet. Submit one below with its OpenAPI document; '
@@ -56,6 +56,7 @@ def dashboard_apis_page() -> None:
                 .mark('submit-api-upstream')
             document = ui.textarea('OpenAPI document (JSON or YAML)') \
                 .props('outlined input-class="font-mono text-xs" rows=10').classes('w-full').mark('submit-api-openapi')
+            bounded(document, PASTE_LIMIT)
             feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document},
                                 marker='submit-api-error')
             done = ui.label('').classes('text-positive').mark('submit-api-done')
@@ -65,6 +66,7 @@ def dashboard_apis_page() -> None:
                 feedback.clear()
                 done.set_visibility(False)
                 try:
+                    refuse_cut_paste(document.value, 'openapi', 'ask the portal administrator to upload it')
                     api = catalog.submit_api(name.value, base_path.value, upstream.value, document.value,
                                              by=session.current_user())
                 except DomainError as error:

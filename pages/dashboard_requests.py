@@ -60,7 +60,7 @@ def approvals_page() -> None:
                 ui.label('Nothing waits for your approval.').classes('text-grey-8').mark('approvals-empty')
                 if not session.is_super_admin_of(actor, actor.organisation_id):
                     ui.label('The super admins of your organization approve its new apps and access requests.') \
-                        .classes('text-grey-7 text-sm')
+                        .classes('text-grey-8 text-sm')
                 return
             if pending_apps:
                 app_list(pending_apps, decide, reject)
@@ -83,7 +83,7 @@ def app_list(pending: list[App], decide, reject) -> None:
                     if app.description:
                         ui.label(app.description).classes('text-sm text-grey-8')
                     ui.label(f'by {owner.full_name} <{owner.email}> · {app.created_at:%Y-%m-%d}' if owner
-                             else f'{app.created_at:%Y-%m-%d}').classes('text-xs text-grey-7')
+                             else f'{app.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
                     ui.button('Approve', on_click=lambda a=app: decide(
                         apps.approve_app, apps.find_decidable, a.id, f'{a.name} approved.')) \
@@ -107,11 +107,11 @@ def request_list(requests: list[AccessRequest], total: int, decide, reject) -> N
                         ui.label(f'{request.app.name}: {", ".join(names.get(request.id, []))}') \
                             .classes('font-medium')
                         if request.app.status == AppStatus.PENDING:
-                            ui.label('pending app').classes('text-xs text-orange-9') \
+                            ui.label('pending app').classes('text-xs text-deep-orange-10') \
                                 .tooltip('Approve the app first.')
                     ui.label(f'{request.catalog.name} · plan {request.plan.name}').classes('text-sm text-grey-8')
                     ui.label((f'by {requester.full_name} <{requester.email}> · ' if requester else '')
-                             + f'{request.created_at:%Y-%m-%d}').classes('text-xs text-grey-7')
+                             + f'{request.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
                     ui.button('Approve', on_click=lambda r=request: decide(
                         access.approve, access.find_decidable, r.id, f'Access for {r.app.name} approved.')) \
@@ -123,4 +123,4 @@ def request_list(requests: list[AccessRequest], total: int, decide, reject) -> N
                         .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
         if total > len(requests):
             ui.label(f'The oldest {len(requests)} of {total} are shown; the rest follow as you decide these.') \
-                .classes('text-sm text-grey-7 px-4 py-2 border-t')
+                .classes('text-sm text-grey-8 px-4 py-2 border-t')

@@ -37,12 +37,12 @@ def dashboard_page() -> None:
         org = me.organisation
         with ui.row().classes('w-full gap-4'):
             with ui.card().classes('p-5 min-w-72 gap-1'):
-                ui.label('Organization').classes('text-xs uppercase text-grey-6')
+                ui.label('Organization').classes('text-xs uppercase text-grey-8')
                 ui.label(org.name).classes('text-lg').mark('dashboard-org')
                 ui.label(Role.LABELS[me.role] if not org.is_default else 'Individual developer') \
-                    .classes('text-grey-7').mark('dashboard-role')
+                    .classes('text-grey-8').mark('dashboard-role')
             with ui.card().classes('p-5 min-w-72 gap-1'):
-                ui.label('Next steps').classes('text-xs uppercase text-grey-6')
+                ui.label('Next steps').classes('text-xs uppercase text-grey-8')
                 ui.link('Browse the Catalogs to find an API', '/catalogs')
                 ui.link('See your apps and credentials in My apps', '/apps')
                 if me.is_portal_admin:

@@ -128,7 +128,7 @@ def members_list(me: User, org: Organisation, manage: bool) -> None:
                     .mark(f'member-{member.email}'):
                 with ui.column().classes('gap-0'):
                     ui.label(member.full_name + (' (you)' if member.id == me.id else '')).classes('font-medium')
-                    ui.label(member.email).classes('text-xs text-grey-7')
+                    ui.label(member.email).classes('text-xs text-grey-8')
                 with ui.row().classes('items-center gap-2'):
                     ui.label(Role.LABELS[member.role]).classes('text-sm text-grey-8').mark(f'role-{member.email}')
                     if member.status != UserStatus.ACTIVE:

@@ -64,7 +64,7 @@ def register_page() -> None:
                                    label='Organization to join (optional)').props('outlined') \
                     .classes('w-full').mark('register-organisation')
                 ui.label('Joining an organization needs the approval of its administrators.') \
-                    .classes('text-xs text-grey-7')
+                    .classes('text-xs text-grey-8')
                 fields['organisation'] = choice
             else:
                 choice = None

@@ -114,8 +114,8 @@ class Browser:
         def message() -> str:
             field = self.field(label, within)
             outer = field.find_element(By.XPATH, "./ancestor::label[contains(@class, 'q-field')]")
-            messages = outer.find_elements(By.CSS_SELECTOR, '.q-field__messages')
-            return messages[0].text if messages and messages[0].text else ''
+            alerts = outer.find_elements(By.CSS_SELECTOR, '.q-field__messages [role=alert]')  # not a hint
+            return alerts[0].text if alerts and alerts[0].text else ''
         return self.until(message, f'no message under {label!r}')
 
     def value(self, label: str, within: WebElement | None = None) -> str:
@@ -123,11 +123,14 @@ class Browser:
 
     # --- acting -------------------------------------------------------------------------------------
     def fill(self, label: str, text: str, within: WebElement | None = None) -> None:
-        field = self.field(label, within)
-        field.send_keys(Keys.CONTROL, 'a')
-        field.send_keys(Keys.DELETE)
-        if text:
-            field.send_keys(text)
+        def typed() -> bool:
+            field = self.field(label, within)
+            field.send_keys(Keys.CONTROL, 'a')
+            field.send_keys(Keys.DELETE)
+            if text:
+                field.send_keys(text)
+            return True
+        self.until(typed, f'could not type into {label!r}')  # e.g. while a dialog is still opening
         self.until(lambda: self.field(label, within).get_attribute('value') == text, f'{label!r} did not take the text')
 
     def button(self, name: str, within: WebElement | None = None) -> WebElement:

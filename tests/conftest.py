@@ -100,5 +100,7 @@ def browser(screen):
     wait, which makes every look for an absent element take seconds, is off while it acts."""
     from tests.browser import Browser
     screen.selenium.implicitly_wait(0)
+    first_open = screen.open
+    screen.open = lambda path, timeout=30.0: first_open(path, timeout)  # a busy machine starts slowly
     yield Browser(screen)
     screen.selenium.implicitly_wait(screen.IMPLICIT_WAIT)

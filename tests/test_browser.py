@@ -1,11 +1,14 @@
 """End to end in a real headless browser (Debian's chromium through Selenium)."""
 from __future__ import annotations
 
+import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from db.models import UserSession
 from tests.utils import PASSWORD, a_user
+
+pytestmark = pytest.mark.browser
 
 
 def test_developer_signs_in_and_sees_the_dashboard(screen) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.models import Api, ApiStatus, Catalog, CatalogTeam, Plan, Product, Visibility
+from db.models import Api, ApiStatus, Catalog, CatalogTeam, EmailTemplate, Plan, Product, Visibility
 from tests.utils import WEATHER_OPENAPI, a_catalog_world, an_admin, an_org_with
 
 pytestmark = pytest.mark.browser
@@ -154,3 +154,64 @@ def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser)
     b.notified('Maps deleted.')
     b.does_not_see('Maps for your apps')
     assert not Product.select().where(Product.name == 'Maps').exists()
+
+
+def paste(b, label: str, text: str) -> None:
+    """Put `text` into the field the way a paste ends (its value, then an input event). Unlike a real paste
+    this bypasses the field's maxlength, so the server's own refusal is what the test sees."""
+    field = b.field(label)
+    b.driver.execute_script('arguments[0].value = arguments[1];'
+                            'arguments[0].dispatchEvent(new Event("input", {bubbles: true}))', field, text)
+    b.until(lambda: len(field.get_attribute('value')) == len(text), 'the paste did not land')
+
+
+def big_document(size: int) -> str:
+    """A valid OpenAPI document of about `size` characters (many documented operations)."""
+    head = 'openapi: 3.0.3\ninfo: {title: Big, version: "1"}\npaths:\n'
+    operation = '  /things{n}:\n    get:\n      summary: "{pad}"\n      responses: {{"200": {{description: ok}}}}\n'
+    parts, n = [head], 0
+    while sum(map(len, parts)) < size:
+        parts.append(operation.format(n=n, pad='x' * 200))
+        n += 1
+    return ''.join(parts)
+
+
+def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_path) -> None:
+    """A document larger than a paste can carry goes in through Upload and is saved whole; a paste cut at the
+    field's bound, and an email body over its limit, are refused with a message before anything is saved."""
+    from components.forms import PASTE_LIMIT
+    b = browser
+    screen.open('/login')
+    an_admin()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/apis')
+    b.click('Add API')
+    b.fill('Name', 'Big API')
+    b.fill('Base path (listen path)', '/big/')
+    document = big_document(1_200_000)
+    (tmp_path / 'big.yaml').write_text(document)
+    upload = b.driver.find_element('css selector', '.q-dialog input[type=file]')
+    upload.send_keys(str(tmp_path / 'big.yaml'))
+    b.notified('big.yaml loaded')
+    b.click('Save')
+    b.notified('Big API saved.')
+    assert Api.get(Api.name == 'Big API').openapi_text == document.strip()
+
+    b.click('Add API')
+    b.fill('Name', 'Huge API')
+    b.fill('Base path (listen path)', '/huge/')
+    field = b.field('OpenAPI document (JSON or YAML)')
+    assert int(field.get_attribute('maxlength')) == PASTE_LIMIT + 1  # what a paste is cut at
+    paste(b, 'OpenAPI document (JSON or YAML)', big_document(PASTE_LIMIT)[:PASTE_LIMIT + 1])
+    b.click('Save')
+    assert 'upload the file' in b.field_error('OpenAPI document (JSON or YAML)')
+    assert b.dialog() is not None and not Api.select().where(Api.name == 'Huge API').exists()
+    b.click('Cancel')
+
+    screen.open('/admin/email-templates')
+    b.click('Edit', within=b.row('test'))
+    assert int(b.field('Body').get_attribute('maxlength')) == 20_001
+    paste(b, 'Body', ('Hello ${portal_name}. ' * 1000)[:20_001])
+    b.click('Save')
+    assert 'too long' in b.field_error('Body')
+    assert EmailTemplate.select().count() == 0

@@ -13,6 +13,11 @@ from workflows import access
 pytestmark = pytest.mark.browser
 
 
+def badge(b, entry: str) -> str:
+    """The count next to an entry of the admin menu ('' without one)."""
+    return ''.join(e.text for e in b.button(entry).find_elements('css selector', '.q-badge'))
+
+
 def test_admin_manages_users(screen, browser, mailbox) -> None:
     b = browser
     screen.open('/login')
@@ -23,6 +28,7 @@ def test_admin_manages_users(screen, browser, mailbox) -> None:
     a_user('busy@dev.test', first='Bea')
     b.log_in('admin@provider.test')
     screen.open('/admin/users')
+    assert badge(b, 'Users') == '2'  # the admin menu counts what waits
 
     b.click('Approve', within=b.row('waiting@dev.test'))
     b.notified('waiting@dev.test approved.')
@@ -31,6 +37,7 @@ def test_admin_manages_users(screen, browser, mailbox) -> None:
     b.fill('Reason (optional, sent in the email)', 'We only accept company addresses.')
     b.click('Reject', within=b.dialog())
     b.notified('refused@dev.test rejected.')
+    b.until(lambda: badge(b, 'Users') == '', 'the menu still counts decided registrations')
     b.click('Activate developer', within=b.row('sleeping@dev.test'))
     b.notified('sleeping@dev.test activated.')
     b.click('Deactivate', within=b.row('busy@dev.test'))

@@ -137,6 +137,7 @@ def test_a_developer_creates_an_organization_and_manages_teammates(screen, brows
     b.log_in('founder@startup.test')
     screen.open('/dashboard/users')
     b.click('Edit', within=b.row('tom@startup.test'))
+    b.sees('Edit tom@startup.test')
     b.fill('Last name', 'Matey')
     b.choose('Role', 'Team member')
     b.click('Save')

@@ -10,6 +10,8 @@ from session import ensure, is_portal_admin, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
 from workflows.catalog import super_admins_of
 
+MAX_DESCRIPTION = 1000
+
 
 def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
     name = ' '.join((name or '').split())
@@ -31,7 +33,7 @@ def create_app(name: str, description: str, by: User) -> App:
         raise DomainError('Log in to create an app.')
     name = clean_app_name(name, by.organisation_id, by)
     description = (description or '').strip()
-    if len(description) > 1000 or not is_clean_text(description):
+    if len(description) > MAX_DESCRIPTION or not is_clean_text(description):
         raise DomainError('The description must be at most 1,000 plain characters.', 'app_description')
     values = settings.load()
     status = AppStatus.ACTIVE if values['auto_approve_apps'] else AppStatus.PENDING

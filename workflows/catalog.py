@@ -12,6 +12,7 @@ from mail import outbox
 from session import PermissionDenied, ensure, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
 
+MAX_DESCRIPTION = 50_000
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 BASE_PATH_RE = re.compile(r'^/[A-Za-z0-9._~\-/]*$')
 
@@ -128,7 +129,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
         raise DomainError('The slug may contain lower-case letters, digits and single dashes, like weather-api.',
                           'slug')
     summary = _text(summary, 'summary', 'summary', 300, required=False)
-    description = _text(description, 'description', 'description', 50_000, required=False)
+    description = _text(description, 'description', 'description', MAX_DESCRIPTION, required=False)
     tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
     if any(len(tag) > 40 or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > 300:
         raise DomainError('Tags are short words separated by commas.', 'tags')

@@ -8,6 +8,8 @@ from mail import outbox, templates
 from session import ensure
 from workflows import DomainError, audit
 
+MAX_BODY = 20_000
+
 
 def send_test(recipient: str, by: User) -> None:
     from workflows.accounts import clean_email
@@ -38,8 +40,8 @@ def save_template(key: str, subject: str, body: str, by: User) -> None:
         raise DomainError('The subject must be one line of at most 255 characters.', 'subject')
     if not body:
         raise DomainError('The body cannot be empty.', 'body')
-    if len(body) > 20000:
-        raise DomainError('The body is too long (20,000 characters at most).', 'body')
+    if len(body) > MAX_BODY:
+        raise DomainError(f'The body is too long ({MAX_BODY:,} characters at most).', 'body')
     default_subject, default_body = templates.default(key)
     allowed = templates.placeholders(default_subject + default_body) | {'portal_name'}
     unknown = templates.placeholders(subject + body) - allowed

@@ -100,22 +100,22 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
 def requester_cell(request: AccessRequest) -> None:
     requester = request.requested_by if request.requested_by_id else None
     if requester is None:
-        ui.label('(deleted user)').classes('text-grey-7')
+        ui.label('(deleted user)').classes('text-grey-8')
         return
     ui.label(requester.full_name).classes('font-medium')
-    ui.label(requester.email).classes('text-xs text-grey-7')
+    ui.label(requester.email).classes('text-xs text-grey-8')
 
 
 def app_cell(request: AccessRequest) -> None:
     ui.label(request.app.name).classes('font-medium')
     if request.app.status == AppStatus.PENDING and request.status == AccessStatus.PENDING:
-        ui.link('pending app', '/admin/apps?status=pending').classes('text-xs text-orange-9') \
+        ui.link('pending app', '/admin/apps?status=pending').classes('text-xs text-deep-orange-10') \
             .tooltip('The app itself waits for approval; approve it first.').mark(f'access-pending-app-{request.id}')
 
 
 def status_cell(request: AccessRequest) -> None:
     status_chip(request.status)
     if request.decided_at and request.status != AccessStatus.PENDING:
-        ui.label(request.decided_at.strftime('%Y-%m-%d')).classes('text-xs text-grey-7')
+        ui.label(request.decided_at.strftime('%Y-%m-%d')).classes('text-xs text-grey-8')
     if request.reason and request.status in (AccessStatus.REJECTED, AccessStatus.REVOKED):
         ui.label(request.reason).classes('text-xs text-grey-8 italic').mark(f'access-reason-{request.id}')

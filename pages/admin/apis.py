@@ -7,7 +7,7 @@ from nicegui import events, ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db.models import Api, ApiStatus, User
@@ -46,13 +46,10 @@ def apis_page(status: str = '') -> None:
                 .props('unelevated no-caps').mark('apis-add')
 
         def approve(api: Api) -> None:
-            try:
+            def run() -> str:
                 catalog.decide_api(api, True, by=session.current_user())
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(f'{api.name} is published.', type='positive')
-            table.refresh()
+                return f'{api.name} is published.'
+            attempt(run, table.refresh)
 
         def actions(api: Api) -> None:
             with ui.row().classes('gap-1 no-wrap'):
@@ -69,7 +66,7 @@ def apis_page(status: str = '') -> None:
         def name_cell(api: Api) -> None:
             ui.label(api.name).classes('font-medium')
             if api.upstream:
-                ui.label(api.upstream).classes('text-xs text-grey-7 truncate')
+                ui.label(api.upstream).classes('text-xs text-grey-8 truncate')
 
         table = PagedTable([
             Column('Name', name_cell, '1.5fr'),
@@ -101,6 +98,8 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
             .mark('api-upstream')
         document = ui.textarea('OpenAPI document (JSON or YAML)', value=api.openapi_text if api else '') \
             .props('outlined input-class="font-mono text-xs" rows=12').classes('w-full').mark('api-openapi')
+        bounded(document, PASTE_LIMIT)
+        document.props['hint'] = f'Paste up to {PASTE_LIMIT:,} characters; upload larger documents as a file.'
 
         async def uploaded(event: events.UploadEventArguments) -> None:
             try:
@@ -122,6 +121,7 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
 
         def save() -> None:
             def act() -> str:
+                refuse_cut_paste(document.value, 'openapi', 'upload the file instead (Upload a JSON or YAML file)')
                 saved = catalog.save_api(api.id if api else None, name.value, base_path.value, upstream.value,
                                          document.value, by=session.current_user())
                 table.show_new(saved.id)
@@ -136,7 +136,8 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
 def reject_dialog(api: Api, table: PagedTable) -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label(f'Reject publishing {api.name}?').classes('font-semibold')
-        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined').classes('w-full') \
+        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined maxlength=500 counter') \
+            .classes('w-full') \
             .mark('api-reject-reason')
         feedback = Feedback({'reason': reason}, marker='api-reject-error')
 

@@ -89,16 +89,16 @@ def apps_page(status: str = '') -> None:
 def name_cell(app: App) -> None:
     ui.label(app.name).classes('font-medium')
     if app.description:
-        ui.label(app.description).classes('text-xs text-grey-7 line-clamp-2')
+        ui.label(app.description).classes('text-xs text-grey-8 line-clamp-2')
 
 
 def owner_cell(app: App) -> None:
     owner = app.owner if app.owner_id else None
     if owner is None:
-        ui.label('(no owner)').classes('text-grey-7')
+        ui.label('(no owner)').classes('text-grey-8')
         return
     ui.label(owner.full_name)
-    ui.label(owner.email).classes('text-xs text-grey-7')
+    ui.label(owner.email).classes('text-xs text-grey-8')
 
 
 def credentials_cell(app: App) -> None:
@@ -106,4 +106,4 @@ def credentials_cell(app: App) -> None:
     revoked = app.credential_counts.get(CredentialStatus.REVOKED, 0)
     ui.label(str(active)).mark(f'app-credentials-{app.id}')
     if revoked:
-        ui.label(f'+{revoked} revoked').classes('text-xs text-grey-7')
+        ui.label(f'+{revoked} revoked').classes('text-xs text-grey-8')

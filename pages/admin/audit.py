@@ -27,7 +27,7 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
 
 def _who(event: AuditEvent) -> None:
     if event.actor_id is None:
-        ui.label('system').classes('text-grey-6 italic')
+        ui.label('system').classes('text-grey-8 italic')
     else:
         ui.label(event.actor.email)
 

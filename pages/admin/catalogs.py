@@ -51,14 +51,14 @@ def catalogs_page() -> None:
     with frame('Catalogs', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
-                     'teams you grant.').classes('text-grey-7')
+                     'teams you grant.').classes('text-grey-8')
             ui.button('Add catalog', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('catalogs-add')
 
         def visibility_cell(row: Catalog) -> None:
             visibility_chip(row.visibility)
             if row.visibility == Visibility.CUSTOM:
-                ui.label(f'{row.team_count} team{"s" if row.team_count != 1 else ""}').classes('text-xs text-grey-7')
+                ui.label(f'{row.team_count} team{"s" if row.team_count != 1 else ""}').classes('text-xs text-grey-8')
 
         def actions(row: Catalog) -> None:
             with ui.row().classes('gap-1 no-wrap'):
@@ -75,7 +75,7 @@ def catalogs_page() -> None:
             Column('Visibility', visibility_cell, '8rem'),
             Column('Products', lambda c: ui.label(str(c.product_count)), '6rem'),
             Column('Plans', lambda c: ui.label(', '.join(c.plan_names) or 'no plans')
-                   .classes('text-sm' if c.plan_names else 'text-sm text-grey-6'), '1.3fr'),
+                   .classes('text-sm' if c.plan_names else 'text-sm text-grey-8'), '1.3fr'),
             Column('', actions, '13rem'),
         ], fetch, empty='No catalogs yet. Add one, put products in it and offer plans, so developers can request '
                         'access.', search_label=None, marker='catalogs')
@@ -105,7 +105,7 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
             .props('outlined use-chips').classes('w-full').mark('catalog-plans')
         if not plan_options:
             ui.label('No plans yet: add one under Plans so developers can request access.') \
-                .classes('text-sm text-grey-7')
+                .classes('text-sm text-grey-8')
         feedback = Feedback({'name': name, 'visibility': visibility, 'products': products, 'plans': plans},
                             marker='catalog-error')
 
@@ -141,7 +141,7 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):
         ui.label(f'Teams that see {row.name}').classes('text-lg font-semibold')
         ui.label('Only the teams chosen here see this Custom catalog and may request access to its products.') \
-            .classes('text-grey-7 text-sm')
+            .classes('text-grey-8 text-sm')
         teams = ui.select(team_options, multiple=True, label='Organization / Team',
                           value=[i for i in granted_team_ids(row.id) if i in team_options]) \
             .props('outlined use-chips').classes('w-full').mark('catalog-team-select')

@@ -5,7 +5,7 @@ from nicegui import ui
 
 import session
 from components import dialogs
-from components.forms import Feedback
+from components.forms import Feedback, bounded
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import EmailTemplate
@@ -20,7 +20,7 @@ def email_templates_page() -> None:
     with frame('Email templates', me, admin=True):
         ui.label('Each email is a subject and a body with ${placeholders} that are filled in when it is sent. '
                  'Edit one to use your own words; "Reset to default" brings back the original.') \
-            .classes('text-grey-7')
+            .classes('text-grey-8')
         customised: set[str] = set()
 
         def fetch(_search: str, offset: int, limit: int) -> tuple[list[str], int]:
@@ -34,7 +34,7 @@ def email_templates_page() -> None:
                 ui.chip('customised', color='primary').props('dense outline square').classes('text-xs') \
                     .mark(f'template-customised-{key}')
             else:
-                ui.chip('default', color='grey').props('dense outline square').classes('text-xs') \
+                ui.chip('default', color='grey-8').props('dense outline square').classes('text-xs') \
                     .mark(f'template-default-{key}')
 
         with ui.dialog() as dialog, ui.card().classes('gap-3').style('width: 62rem; max-width: 95vw') as editor:
@@ -61,18 +61,18 @@ def _editor(key: str, is_customised: bool, dialog: ui.dialog, refresh) -> None:
     names = sorted(templates.placeholders(default_subject + default_body) | {'portal_name'})
     context = {**templates.SAMPLE_CONTEXT, 'portal_name': settings.load()['portal_name']}
     ui.label(key).classes('text-lg font-semibold font-mono')
-    ui.label(templates.DESCRIPTIONS.get(key, '')).classes('text-grey-7 -mt-2')
+    ui.label(templates.DESCRIPTIONS.get(key, '')).classes('text-grey-8 -mt-2')
     subject = ui.input('Subject', value=subject_text).props('outlined dense').classes('w-full') \
         .mark('template-subject')
-    body = ui.textarea('Body', value=body_text).props('outlined autogrow').classes('w-full font-mono text-sm') \
-        .mark('template-body')
+    body = bounded(ui.textarea('Body', value=body_text).props('outlined autogrow')
+                   .classes('w-full font-mono text-sm').mark('template-body'), mail_admin.MAX_BODY)
     with ui.row().classes('items-center gap-1').mark('template-placeholders'):
-        ui.label('Placeholders:').classes('text-sm text-grey-7 mr-1')
+        ui.label('Placeholders:').classes('text-sm text-grey-8 mr-1')
         for name in names:
             ui.chip('${' + name + '}').props('dense square').classes('text-xs font-mono')
     feedback = Feedback({'subject': subject, 'body': body}, marker='template-error')
     with ui.card().props('flat bordered').classes('w-full bg-grey-1 gap-1').mark('template-preview-area') as area:
-        ui.label('Preview with sample values').classes('text-xs uppercase text-grey-6')
+        ui.label('Preview with sample values').classes('text-xs uppercase text-grey-8')
         preview_subject = ui.label('').classes('font-semibold')
         preview_body = ui.label('').classes('whitespace-pre-wrap text-sm')
     area.set_visibility(False)

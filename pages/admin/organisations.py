@@ -64,7 +64,7 @@ def organisations_page(status: str = '') -> None:
         def name_cell(org: Organisation) -> None:
             ui.label(org.name + (' (default)' if org.is_default else '')).classes('font-medium')
             if org.contact_email:
-                ui.label(org.contact_email).classes('text-xs text-grey-7')
+                ui.label(org.contact_email).classes('text-xs text-grey-8')
 
         table = PagedTable([
             Column('Name', name_cell, '1.6fr'),
@@ -107,11 +107,11 @@ def members_dialog(org: Organisation) -> None:
         ui.label(f'Members of {org.name}').classes('font-semibold')
         members = teammates.members(org, by=session.current_user())
         if not members:
-            ui.label('No members yet.').classes('text-grey-7')
+            ui.label('No members yet.').classes('text-grey-8')
         for member in members:
             with ui.row().classes('w-full justify-between border-t pt-1'):
                 ui.label(f'{member.full_name} <{member.email}>')
-                ui.label(member.status.replace('_', ' ')).classes('text-grey-7 text-sm')
+                ui.label(member.status.replace('_', ' ')).classes('text-grey-8 text-sm')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()
 

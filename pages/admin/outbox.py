@@ -36,13 +36,13 @@ def outbox_page() -> None:
         transport = f'SMTP ({cfg.smtp_url.split("@")[-1]})' if cfg.smtp_url else \
             'the console (no SMTP server configured: messages are printed by the portal process)'
         ui.label(f'Emails are delivered through {transport}. Failed deliveries are retried with back-off.') \
-            .classes('text-grey-7').mark('outbox-transport')
+            .classes('text-grey-8').mark('outbox-transport')
 
         def show(message: OutboxMessage) -> None:
             subject, body = worker.render(message, reveal_secrets=False)
             with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
                 ui.label(subject).classes('text-lg font-semibold').mark('outbox-preview-subject')
-                ui.label(f'To: {message.recipient}').classes('text-grey-7')
+                ui.label(f'To: {message.recipient}').classes('text-grey-8')
                 ui.label(body).classes('whitespace-pre-wrap font-mono text-sm').mark('outbox-preview-body')
                 if message.last_error:
                     ui.label(f'Last error: {message.last_error}').classes('text-negative text-sm')

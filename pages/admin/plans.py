@@ -36,13 +36,13 @@ def plans_page() -> None:
     with frame('Plans', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Each catalog offers its own plans; a plan that requires approval sends access requests '
-                     'to the approval queue.').classes('text-grey-7')
+                     'to the approval queue.').classes('text-grey-8')
             ui.button('Add plan', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('plans-add')
 
         def approval_cell(plan: Plan) -> None:
             if plan.requires_approval:
-                ui.label('yes (manual)').classes('text-orange-9')
+                ui.label('yes (manual)').classes('text-deep-orange-10')
             else:
                 ui.label('no (automatic)').classes('text-grey-8')
 

@@ -8,7 +8,7 @@ from nicegui import ui
 
 import session
 from components import dialogs
-from components.forms import Feedback
+from components.forms import Feedback, bounded
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
@@ -44,14 +44,14 @@ def products_page() -> None:
     with frame('Products', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('A product bundles published APIs; developers find it in the catalogs it is in.') \
-                .classes('text-grey-7')
+                .classes('text-grey-8')
             ui.button('Add product', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('products-add')
 
         def name_cell(product: Product) -> None:
             ui.label(product.name).classes('font-medium')
             if product.summary:
-                ui.label(product.summary).classes('text-xs text-grey-7')
+                ui.label(product.summary).classes('text-xs text-grey-8')
 
         def tags_cell(product: Product) -> None:
             with ui.row().classes('gap-1'):
@@ -59,7 +59,7 @@ def products_page() -> None:
                     ui.chip(tag, color='indigo-1', text_color='indigo-10').props('dense square').classes('text-xs')
 
         def names_cell(names: list[str], missing: str) -> None:
-            ui.label(', '.join(names) or missing).classes('text-sm' if names else 'text-sm text-grey-6')
+            ui.label(', '.join(names) or missing).classes('text-sm' if names else 'text-sm text-grey-8')
 
         def actions(product: Product) -> None:
             with ui.row().classes('gap-1 no-wrap'):
@@ -103,8 +103,9 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
         name.on_value_change(lambda e: slug.props.update(placeholder=catalog.slugify(e.value or '')))
         summary = ui.input('Summary', value=product.summary if product else '').props('outlined counter maxlength=300') \
             .classes('w-full').mark('product-summary')
-        description = ui.textarea('Description (Markdown)', value=product.description if product else '') \
-            .props('outlined rows=6').classes('w-full').mark('product-description')
+        description = bounded(ui.textarea('Description (Markdown)', value=product.description if product else '')
+                              .props('outlined rows=6').classes('w-full').mark('product-description'),
+                              catalog.MAX_DESCRIPTION)
         apis = ui.select(api_options, multiple=True, label='APIs (published)',
                          value=[i for i in api_ids if i in api_options]) \
             .props('outlined use-chips').classes('w-full').mark('product-apis')
@@ -113,7 +114,7 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
         catalogs = ui.select(catalog_options, multiple=True, label='Catalogs', value=catalog_ids) \
             .props('outlined use-chips').classes('w-full').mark('product-catalogs')
         if not api_options:
-            ui.label('No published APIs yet: add one under APIs first.').classes('text-sm text-grey-7')
+            ui.label('No published APIs yet: add one under APIs first.').classes('text-sm text-grey-8')
         feedback = Feedback({'name': name, 'slug': slug, 'summary': summary, 'description': description,
                              'apis': apis, 'tags': tags, 'catalogs': catalogs}, marker='product-error')
 

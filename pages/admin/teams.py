@@ -109,7 +109,7 @@ def members_dialog(team: Team, table: PagedTable) -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-[36rem]').mark('team-members'):
         ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
         if not people:
-            ui.label('This organization has no members yet.').classes('text-grey-7')
+            ui.label('This organization has no members yet.').classes('text-grey-8')
         for person in people:
             def save(event, person=person) -> None:
                 try:

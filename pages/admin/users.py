@@ -72,7 +72,7 @@ def users_page(status: str = '') -> None:
 
         def who(user: User) -> None:
             ui.label(user.full_name).classes('font-medium')
-            ui.label(user.email).classes('text-xs text-grey-7')
+            ui.label(user.email).classes('text-xs text-grey-8')
 
         table = PagedTable([
             Column('User', who, '1.6fr'),
@@ -90,7 +90,8 @@ def users_page(status: str = '') -> None:
 def reject_dialog(target: User, table: PagedTable) -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label(f'Reject the registration of {target.email}?').classes('font-semibold')
-        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined').classes('w-full') \
+        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined maxlength=500 counter') \
+            .classes('w-full') \
             .mark('reject-reason')
         feedback = Feedback({'reason': reason})
 

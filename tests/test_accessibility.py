@@ -1,0 +1,103 @@
+"""axe-core (4.x, bundled by the axe-playwright-python package; injected here through Selenium) on every main
+page, as a visitor, a developer, a super admin and a portal admin, with the demo data: no serious or
+critical violation. Also: a dialog keeps the keyboard inside and closes with Escape."""
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from db import demo
+from db.models import App, Product
+
+pytestmark = pytest.mark.browser
+AXE = (resources.files('axe_playwright_python') / 'axe.min.js').read_text()
+RUN_AXE = '''
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(result => done(result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160) + ' ' + n.failureSummary.split('\\n')[1].slice(0, 90))}))));
+'''
+VISITOR = ['/', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
+DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps', '/apps/{app}', '/profile',
+             '/profile/password', '/organization/new']
+SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']
+ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/access-requests',
+         '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/settings',
+         '/admin/email-templates', '/admin/outbox', '/admin/audit']
+
+
+def serious_violations(screen, browser, path: str) -> list[str]:
+    screen.open(path)
+    browser.until(lambda: browser.driver.execute_script(
+        'return document.readyState === "complete" && !!document.querySelector(".nicegui-content *")'),
+        f'{path} did not load')
+    browser.driver.execute_script(AXE)
+    browser.driver.set_script_timeout(30)
+    violations = browser.driver.execute_async_script(RUN_AXE)
+    return [f'{path}: {v["id"]} ({v["impact"]}) {v["help"]}: {v["nodes"]}'
+            for v in violations if v['impact'] in ('serious', 'critical')]
+
+
+def check(screen, browser, paths: list[str], email: str | None = None) -> None:
+    if email:
+        browser.log_in(email, demo.DEMO_PASSWORD)
+    product = Product.select().order_by(Product.id).first().slug
+    found = []
+    for path in paths:
+        app = App.select().order_by(App.id).first()
+        found += serious_violations(screen, browser, path.format(product=product, app=app.id if app else 0))
+    assert not found, 'axe found serious or critical violations:\n' + '\n'.join(found)
+
+
+@pytest.fixture
+def demo_portal(screen):
+    screen.open('/healthz')
+    demo.fill()
+
+
+def test_visitor_pages_are_accessible(screen, browser, demo_portal) -> None:
+    check(screen, browser, VISITOR)
+
+
+def test_developer_pages_are_accessible(screen, browser, demo_portal) -> None:
+    check(screen, browser, DEVELOPER, 'dev@portico.example')
+
+
+def test_super_admin_pages_are_accessible(screen, browser, demo_portal) -> None:
+    check(screen, browser, SUPER_ADMIN, 'maria@acme.example')
+
+
+def test_admin_pages_are_accessible(screen, browser, demo_portal) -> None:
+    check(screen, browser, ADMIN, demo.ADMIN_EMAIL)
+
+
+def test_a_dialog_is_used_by_keyboard_alone(screen, browser, demo_portal) -> None:
+    """Tab to "Create a new app", Enter opens the dialog with the focus inside; Tab stays inside; Escape
+    closes it; the focus shows where it is (an outline or a focus helper)."""
+    b = browser
+    b.log_in('dev@portico.example', demo.DEMO_PASSWORD)
+    screen.open('/apps')
+    b.sees('Create a new app')
+    body = b.driver.find_element(By.TAG_NAME, 'body')
+    body.click()
+    for _ in range(40):
+        b.driver.switch_to.active_element.send_keys(Keys.TAB)
+        if b.driver.switch_to.active_element.text.strip().endswith('Create a new app'):
+            break
+    else:
+        raise AssertionError('"Create a new app" cannot be reached with Tab')
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    b.until(b.dialog, 'Enter did not open the dialog')
+    b.until(lambda: b.driver.execute_script('return document.activeElement.closest(".q-dialog") !== null'),
+            'the focus is not inside the dialog')
+    b.driver.switch_to.active_element.send_keys('Keyboard app')
+    assert b.value('App name') == 'Keyboard app'  # the focus starts in the first field
+    for _ in range(8):
+        b.driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert b.driver.execute_script('return document.activeElement.closest(".q-dialog") !== null'), \
+            'Tab left the open dialog for ' + b.driver.execute_script('return document.activeElement.outerHTML')[:200]
+    b.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    b.dialog_closed()
