@@ -2,7 +2,7 @@
 note on provider API publishing)."""
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import run, ui
 
 import session
 from components.chips import status_chip
@@ -61,12 +61,12 @@ def dashboard_apis_page() -> None:
             done = ui.label('').classes('text-positive').mark('submit-api-done')
             done.set_visibility(False)
 
-            def submit() -> None:
+            async def submit() -> None:
                 feedback.clear()
                 done.set_visibility(False)
-                try:
-                    api = catalog.submit_api(name.value, base_path.value, upstream.value, document.value,
-                                             by=session.current_user())
+                try:  # reading a document takes up to seconds: off the event loop (issue 11, item 14)
+                    api = await run.io_bound(catalog.submit_api, name.value, base_path.value, upstream.value,
+                                             document.value, by=session.current_user())
                 except DomainError as error:
                     feedback.show(error)
                     return
