@@ -19,7 +19,7 @@ def _description(rng: random.Random, sentences: int) -> str:
     return ' '.join(SENTENCE.format(a=rng.choice(WORDS), b=rng.choice(WORDS)) for _ in range(sentences))
 
 
-def stripe_like(operations: int = 330, schemas: int = 120, seed: int = 7) -> dict:
+def stripe_like(operations: int = 330, schemas: int = 104, seed: int = 7) -> dict:
     rng = random.Random(seed)
     names = [f'{WORDS[i % len(WORDS)]}_{i}' for i in range(schemas)]
     components = {}

@@ -75,7 +75,7 @@
     url: settings.url,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    docExpansion: 'none',
+    docExpansion: 'list',
     defaultModelsExpandDepth: 0,
     defaultModelExpandDepth: 2,
     displayOperationId: true,

@@ -313,7 +313,55 @@ def _prepare(document: dict) -> str:
         paths[path] = item
     if 'paths' in prepared:
         prepared['paths'] = paths
+    _name_nested_schemas(prepared)
     return json.dumps(prepared, ensure_ascii=False, separators=(',', ':'))
+
+
+def _name_nested_schemas(prepared: dict) -> None:
+    """Inside the named schemas, a reference to another named schema that itself refers to others becomes
+    a short stand-in with that schema's name. A renderer expands every $ref it meets, and in a document
+    like Stripe's (schemas linking to each other in cycles) the expansion of one operation never ends;
+    with stand-ins each schema is shown once, with its own properties, and names the schemas it links to
+    (a cycle shows up as a name, not as an endless tree). Leaf schemas (no references) stay inline."""
+    if 'swagger' in prepared:
+        holder, key, prefix = prepared, 'definitions', '#/definitions/'
+    else:
+        holder, key, prefix = prepared.get('components') or {}, 'schemas', '#/components/schemas/'
+    schemas = holder.get(key)
+    if not isinstance(schemas, dict) or not schemas:
+        return
+    leaves = {name for name, schema in schemas.items() if '"$ref"' not in json.dumps(schema)}
+
+    def stand_in(node: dict) -> dict:
+        name = node['$ref'][len(prefix):].replace('~1', '/').replace('~0', '~')
+        if name in leaves or name not in schemas:
+            return node
+        target = schemas[name] if isinstance(schemas[name], dict) else {}
+        described = target.get('title') or name
+        stub = {'title': described, 'description': f'A **{described}** (see `{name}` under Schemas).',
+                'x-portico-schema': name}
+        if isinstance(target.get('type'), (str, list)):
+            stub['type'] = target['type']
+        stub.update({k: v for k, v in node.items() if k != '$ref'})
+        return stub
+
+    def walk(node, depth: int = 0):
+        if depth > MAX_DEPTH:
+            return node
+        if isinstance(node, dict):
+            if isinstance(node.get('$ref'), str) and node['$ref'].startswith(prefix):
+                return stand_in(node)
+            return {k: walk(v, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, depth + 1) for v in node]
+        return node
+
+    holder = dict(holder)
+    holder[key] = {name: walk(schema) for name, schema in schemas.items()}
+    if 'swagger' in prepared:
+        prepared[key] = holder[key]
+    else:
+        prepared['components'] = holder
 
 
 def with_servers(prepared: str, gateway_url: str, base_path: str, version: str) -> str:
