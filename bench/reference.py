@@ -65,7 +65,6 @@ def browser():
     options.page_load_strategy = 'none'  # timing starts at navigation and ends at what the user sees
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(shutil.which('chromedriver')))
     driver.set_script_timeout(300)
-    driver.command_executor.set_timeout(300) if hasattr(driver.command_executor, 'set_timeout') else None
     return driver
 
 
@@ -76,7 +75,7 @@ def in_browser(driver, url: str, search: str) -> tuple[float, float, float]:
     started = time.perf_counter()
     driver.get(url)
     try:
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.opblock-summary'))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.opblock-summary, .opblock-tag'))
     except Exception:
         import re; print(driver.get_log('browser')); print(re.sub(r'<svg.*?</svg>', '', driver.page_source, flags=re.S)[-4000:])
         raise
@@ -84,7 +83,7 @@ def in_browser(driver, url: str, search: str) -> tuple[float, float, float]:
     before = len(driver.find_elements(By.CSS_SELECTOR, '.opblock'))
     started = time.perf_counter()
     driver.find_element(By.ID, 'portico-search').send_keys(search)
-    wait.until(lambda d: 0 < len(d.find_elements(By.CSS_SELECTOR, '.opblock')) < before)
+    wait.until(lambda d: 0 < len(d.find_elements(By.CSS_SELECTOR, '.opblock')) != before)
     searched = time.perf_counter() - started
     started = time.perf_counter()
     driver.find_elements(By.CSS_SELECTOR, '.opblock-summary-control')[0].click()

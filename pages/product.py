@@ -23,10 +23,11 @@ from swagger_ui_bundle import swagger_ui_path
 
 import config
 import session
-from components import docs
+from components import dialogs, docs
+from components.forms import Feedback
 from components.frame import frame
-from db.models import Api, ApiReference, Plan, Product, ProductApi
-from workflows import DomainError, access, browse, cart, openapi
+from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Plan, Product, ProductApi
+from workflows import DomainError, access, browse, cart, openapi, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 app.add_static_files(ASSETS, swagger_ui_path)
@@ -45,6 +46,9 @@ def product_page(slug: str) -> None:
         ui.label(product.summary).classes('text-lg text-grey-8')
         docs.markdown(product.description)
         offers = browse.catalogs_of_product(me, product)
+        if any(plans for _, plans in offers):
+            ui.button('Get access', icon='key', on_click=lambda: _get_access(product, offers)) \
+                .props('unelevated no-caps color=primary').mark('get-access')
         ui.label('Catalogs and plans').classes('text-xl font-semibold pt-2')
         ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-7')
         with ui.row().classes('w-full gap-4 items-stretch'):
@@ -81,6 +85,42 @@ def _api_card(product: Product, api: Api) -> None:
                 .props('unelevated no-caps').mark(f'api-reference-{api.base_path}')
             ui.link('Download the OpenAPI document', document_url(product.slug, api.id)) \
                 .props('download').classes('self-center').mark(f'api-download-{api.base_path}')
+
+
+def _get_access(product: Product, offers: list) -> None:
+    """Plan and app in one dialog, for this one product (the cart stays for several products)."""
+    me = session.current_user()
+    if me is None:
+        ui.navigate.to(f'/login?next=/products/{product.slug}')
+        return
+    choices = {f'{catalog.id}:{plan.id}': f'{plan.name} ({catalog.name}) — {docs.plan_summary(plan)}'
+               for catalog, plans in offers for plan in plans}
+    my_apps = {app.id: app.name for app in visibility.apps_visible_to(me).order_by(App.name).limit(100)}
+    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full'):
+        ui.label(f'Get access to {product.name}').classes('text-lg font-semibold')
+        plan = ui.select(choices, value=next(iter(choices)), label='Plan').props('outlined') \
+            .classes('w-full').mark('get-access-plan')
+        app_choice = ui.select({0: 'A new app', **my_apps}, value=0, label='App').props('outlined') \
+            .classes('w-full').mark('get-access-app')
+        new_name = ui.input('Name of the new app', value=f'{me.first_name}\'s {product.name} app'[:100]) \
+            .props('outlined').classes('w-full').mark('get-access-app-name')
+        new_name.bind_visibility_from(app_choice, 'value', backward=lambda value: not value)
+        feedback = Feedback({'plan': plan, 'app': app_choice, 'name': new_name}, marker='get-access-error')
+
+        def confirm() -> None:
+            catalog_id, plan_id = (int(part) for part in str(plan.value).split(':'))
+
+            def act() -> str:
+                request = access.request_access(session.current_user(), catalog_id, plan_id, [product.id],
+                                                app_id=app_choice.value or None, new_app_name=new_name.value)
+                if AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED:
+                    return 'Your key is ready: open the API reference to try it, or see it under My apps.'
+                return 'Your request is sent; we email you when it is approved.'
+
+            dialogs.submit(dialog, feedback, act, lambda: ui.navigate.reload())
+
+        dialogs.actions(dialog, 'Get access', confirm, 'get-access-confirm')
+    dialog.open()
 
 
 def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
@@ -139,10 +179,11 @@ def reference_page(slug: str, api_id: int) -> Response:
         return PlainTextResponse(NOT_FOUND, status_code=404)
     product, api = found
     me = session.current_user()
+    operations = ApiReference.select(ApiReference.operations).where(ApiReference.api == api.id).scalar() or 0
     keys = [{'app': name, 'key': key} for name, key in access.keys_for_product(me, product)]
     settings = {
         'url': f'/products/{product.slug}/apis/{api.id}/reference.json',
-        'keys': keys, 'scheme': openapi.KEY_SCHEME, 'header': openapi.KEY_HEADER, 'signedIn': me is not None,
+        'keys': keys, 'operations': operations, 'scheme': openapi.KEY_SCHEME, 'header': openapi.KEY_HEADER, 'signedIn': me is not None,
         'productUrl': f'/products/{product.slug}', 'loginUrl': f'/login?next={reference_url(product.slug, api.id)}',
     }
     gateway = urlsplit(config.current().gateway_url)

@@ -4,6 +4,7 @@
 (function () {
   'use strict';
   const settings = JSON.parse(document.getElementById('portico-settings').textContent);
+  const LIST_LIMIT = 400;
 
   // Search: Swagger UI's own filter matches tags only; this one matches what developers look for.
   const SearchPlugin = function () {
@@ -75,7 +76,9 @@
     url: settings.url,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    docExpansion: 'list',
+    // a long list costs the browser seconds: past LIST_LIMIT operations the groups start closed and a
+    // search opens the groups it finds something in
+    docExpansion: settings.operations > LIST_LIMIT ? 'none' : 'list',
     defaultModelsExpandDepth: 0,
     defaultModelExpandDepth: 2,
     displayOperationId: true,
@@ -117,7 +120,14 @@
   let timer = null;
   search.addEventListener('input', function () {
     clearTimeout(timer);
-    timer = setTimeout(function () { ui.getSystem().layoutActions.updateFilter(search.value); }, 150);
+    timer = setTimeout(function () {
+      const system = ui.getSystem();
+      system.layoutActions.updateFilter(search.value);
+      if (settings.operations > LIST_LIMIT && search.value.trim()) {
+        const found = system.fn.opsFilter(system.specSelectors.taggedOperations(), search.value);
+        found.keySeq().take(20).forEach(function (tag) { system.layoutActions.show(['operations-tag', tag], true); });
+      }
+    }, 150);
   });
 
   // Try it: which app's key to send.

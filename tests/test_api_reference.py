@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.openapi_documents import as_text, stripe_like
-from db.models import Api, ApiReference, Catalog, CatalogProduct, Product, ProductApi, Visibility
+from db.models import Api, ApiReference, Catalog, CatalogProduct, Product, ProductApi, User, Visibility
 from tests.servers import NGINX, Nginx, Portal, Upstream
 from tests.utils import PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in
 from workflows import DomainError, access, catalog, openapi
@@ -205,3 +205,19 @@ def _get(url: str) -> tuple[int, dict]:
             return response.status, dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers)
+
+
+async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_offers_it(user) -> None:
+    world = a_catalog_world()
+    a_user('dev@consumer.test', first='Dana')
+    await log_in(user, 'dev@consumer.test')
+    await user.open('/products/weather')
+    user.find(marker='get-access').click()  # action 1
+    await user.should_see(marker='get-access-plan')
+    user.find(marker='get-access-confirm').click()  # action 2: Free (instant access) and a new app
+    await user.should_see('Your key is ready')
+    [(app_name, key)] = access.keys_for_product(User.get(User.email == 'dev@consumer.test'), world['Weather'])
+    assert app_name == "Dana's Weather app"
+    page = await user.http_client.get(f'/products/weather/reference/{world["Weather API"].id}')
+    settings = json.loads(page.text.split('<script id="portico-settings" type="application/json">')[1].split('</script>')[0])
+    assert settings['keys'] == [{'app': "Dana's Weather app", 'key': key}]  # Try it is ready with the new key
