@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ MAX_DEPTH = 128  # nesting of objects and arrays
 MAX_ALIASES = 1_000  # YAML alias uses (*name)
 MAX_NODES = 3_000_000  # values after expanding aliases
 ALIAS_EXPANSION = 10  # aliases may at most grow a document tenfold
-MAX_SECONDS = 60  # reading and validating in the child process
+MAX_SECONDS = 180  # reading and validating in the child process (a 10 MB document takes about a minute)
 MAX_MEMORY = 2 * 1024 ** 3
 IN_PROCESS_LIMIT = 200_000  # smaller documents are read in this process (still bounded by the above)
 METHODS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')
@@ -404,13 +405,22 @@ def _child_main() -> None:
     import resource
     resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
     text = sys.stdin.buffer.read().decode('utf-8', 'surrogatepass')
-    try:
-        reference = _read(text)
-    except DomainError as error:
-        answer = {'error': str(error)}
-    else:
-        answer = reference.__dict__
-    sys.stdout.write(json.dumps(answer))
+    answer: dict = {}
+
+    def work() -> None:
+        try:
+            answer.update(_read(text).__dict__)
+        except DomainError as error:
+            answer['error'] = str(error)
+
+    # the validator follows references depth first: in a big document with linked schemas that goes deep,
+    # so the child reads in a thread with a large stack and recursion limit (memory stays capped above)
+    threading.stack_size(512 * 1024 * 1024)
+    sys.setrecursionlimit(200_000)
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    sys.stdout.write(json.dumps(answer or {'error': str(InvalidDocument('it could not be read.'))}))
 
 
 if __name__ == '__main__':
