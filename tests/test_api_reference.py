@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from nicegui.elements.upload_files import SmallFileUpload
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.openapi_documents import as_text, stripe_like
 from db.models import Api, ApiReference, Catalog, CatalogProduct, Product, ProductApi, User, Visibility
 from tests.servers import NGINX, Nginx, Portal, Upstream
-from tests.utils import PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in
+from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
+                         until)
 from workflows import DomainError, access, catalog, openapi
 
 SPECS = Path(__file__).resolve().parents[2] / 'shared' / 'openapi-specs'
@@ -199,12 +200,9 @@ def test_try_it_calls_the_gateway_through_nginx_with_the_prefilled_key(db, tmp_p
         upstream.stop()
 
 
-def _get(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, dict(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers)
+def _element(user, marker: str):
+    [found] = user.find(marker=marker).elements
+    return found
 
 
 async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_offers_it(user) -> None:
@@ -221,3 +219,24 @@ async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_of
     page = await user.http_client.get(f'/products/weather/reference/{world["Weather API"].id}')
     settings = json.loads(page.text.split('<script id="portico-settings" type="application/json">')[1].split('</script>')[0])
     assert settings['keys'] == [{'app': "Dana's Weather app", 'key': key}]  # Try it is ready with the new key
+
+
+async def test_admin_uploads_a_document_too_big_for_the_live_connection_and_saves_it(user) -> None:
+    """Over ~1 MB NiceGUI's socket drops messages: the upload goes over HTTP and stays on the server."""
+    text = as_text(stripe_like())
+    an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await user.open('/admin/apis')
+    user.find(marker='apis-add').click()
+    await user.should_see(marker='api-upload')
+    with user.client:
+        await _element(user, 'api-upload').handle_uploads([SmallFileUpload(
+            name='stripe.json', content_type='application/json', _data=text.encode())])
+    await user.should_see('stripe.json (1.7 MB) is loaded')
+    assert _element(user, 'api-openapi').value == ''  # not pushed through the socket
+    user.find(marker='api-name').type('Stripe-like')
+    user.find(marker='api-base-path').type('/stripe/')
+    user.find(marker='api-save').click()
+    await until(lambda: Api.select().where(Api.name == 'Stripe-like').exists(), timeout=120)
+    api = Api.get(Api.name == 'Stripe-like')
+    assert api.openapi_text == text.strip() and ApiReference.get(ApiReference.api == api).operations == 330
