@@ -160,9 +160,9 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
                 return
             finally:
                 saving.set_visibility(False)
-            dialog.close()
-            ui.notify(f'{saved.name} saved.', type='positive')
+            ui.notify(f'{saved.name} saved.', type='positive')  # before closing: closing deletes the dialog
             table.refresh()
+            dialog.close()
 
         saving = ui.label('Checking the document…').classes('text-sm text-grey-7').mark('api-saving')
         saving.set_visibility(False)
