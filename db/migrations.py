@@ -26,9 +26,14 @@ def _v2_user_last_login(migrator: SchemaMigrator) -> None:
     apply(migrator.add_column('user', 'last_login_at', models.User.last_login_at))
 
 
+def _v3_api_reference(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.ApiReference])  # filled when an API is saved again (issue 13)
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
+    (3, 'api_reference table', _v3_api_reference),
 ]
 LATEST = STEPS[-1][0]
 

@@ -169,6 +169,17 @@ class Product(BaseModel):
         return [tag for tag in self.tags.split(',') if tag]
 
 
+class ApiReference(BaseModel):
+    """An API's OpenAPI document prepared once, when it is saved, for the reference page (issue 13): the
+    renderer's JSON without servers (the gateway is put in when it is served) and what lists need."""
+    api = pw.ForeignKeyField(Api, unique=True, backref='references', on_delete='CASCADE')
+    prepared = pw.TextField()
+    version = pw.CharField(max_length=20)
+    operations = pw.IntegerField(default=0)
+    size = pw.IntegerField(default=0)  # bytes of the document as written
+    updated_at = pw.DateTimeField(default=clock.now)
+
+
 class ProductApi(BaseModel):
     product = pw.ForeignKeyField(Product, backref='api_links', on_delete='CASCADE')
     api = pw.ForeignKeyField(Api, backref='product_links', on_delete='CASCADE')
@@ -381,5 +392,5 @@ class SchemaVersion(BaseModel):
 
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
-              Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token,
+              Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]

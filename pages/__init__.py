@@ -4,6 +4,7 @@ from pages import apps
 from pages import auth
 from pages import cart
 from pages import catalog
+from pages import product
 from pages import dashboard_requests
 from pages import home
 from pages import organisation

@@ -1,16 +1,12 @@
-"""Catalogs (the products a user may see, by catalog and search) and the product page ("More info")."""
+"""Catalogs: the products a user may see, by catalog and search (the product page is in pages/product.py)."""
 from __future__ import annotations
 
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-import config
 import session
-from components import docs
-from components.forms import refresh_header
 from components.frame import frame
-from db.models import Api, Catalog, CatalogProduct, Plan, Product, ProductApi
-from workflows import DomainError, browse, cart
+from db.models import Catalog, CatalogProduct, Product
+from workflows import browse
 
 PAGE_SIZE = 24
 
@@ -79,55 +75,3 @@ def _card(product: Product, catalog_names: list[str]) -> None:
         ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-8')
         ui.button('More info', on_click=lambda s=product.slug: ui.navigate.to(f'/products/{s}')) \
             .props('flat no-caps').classes('self-end').mark(f'more-info-{product.slug}')
-
-
-@ui.page('/products/{slug}')
-def product_page(slug: str) -> RedirectResponse | None:
-    me = session.current_user()
-    product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
-    with frame(product.name if product else 'Not found', me):
-        if product is None:
-            ui.status_code(404)
-            ui.label('This product was not found, or you cannot see it.').mark('product-not-found')
-            ui.link('Back to the Catalogs', '/catalogs')
-            return None
-        ui.label(product.summary).classes('text-lg text-grey-8')
-        docs.markdown(product.description)
-        offers = browse.catalogs_of_product(me, product)
-        ui.label('Catalogs and plans').classes('text-xl font-semibold pt-2')
-        ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-8')
-        with ui.row().classes('w-full gap-4 items-stretch'):
-            for catalog, plans in offers:
-                _offer(me, product, catalog, plans)
-        apis = list(Api.select().join(ProductApi).where(ProductApi.product == product).order_by(Api.name))
-        ui.label('Documentation').classes('text-xl font-semibold pt-2')
-        for api in apis:
-            docs.api_reference(api, config.current().gateway_url)
-    return None
-
-
-def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
-    with ui.card().classes('p-4 gap-2 min-w-72').mark(f'offer-{catalog.name}'):
-        ui.label(catalog.name).classes('text-lg font-semibold')
-        for plan in plans:
-            with ui.column().classes('gap-0'):
-                ui.label(plan.name).classes('font-medium')
-                ui.label(docs.plan_summary(plan)).classes('text-xs text-grey-8')
-        if not plans:
-            ui.label('No plans are offered in this catalog yet.').classes('text-grey-8 text-sm')
-
-        def add() -> None:
-            user = session.current_user()
-            if user is None:
-                ui.navigate.to(f'/login?next=/products/{product.slug}')
-                return
-            try:
-                cart.add(user, product.id, catalog.id)
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-                return
-            ui.notify(f'{product.name} ({catalog.name}) is in your cart.', type='positive')
-            refresh_header()
-
-        ui.button('Add to cart', icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
-            .mark(f'add-to-cart-{catalog.name}')

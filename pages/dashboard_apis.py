@@ -2,7 +2,7 @@
 note on provider API publishing)."""
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import run, ui
 
 import session
 from components.chips import status_chip
@@ -62,13 +62,13 @@ def dashboard_apis_page() -> None:
             done = ui.label('').classes('text-positive').mark('submit-api-done')
             done.set_visibility(False)
 
-            def submit() -> None:
+            async def submit() -> None:
                 feedback.clear()
                 done.set_visibility(False)
-                try:
+                try:  # reading a document takes up to seconds: off the event loop (issue 11, item 14)
                     refuse_cut_paste(document.value, 'openapi', 'ask the portal administrator to upload it')
-                    api = catalog.submit_api(name.value, base_path.value, upstream.value, document.value,
-                                             by=session.current_user())
+                    api = await run.io_bound(catalog.submit_api, name.value, base_path.value, upstream.value,
+                                             document.value, by=session.current_user())
                 except DomainError as error:
                     feedback.show(error)
                     return

@@ -192,7 +192,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     (tmp_path / 'big.yaml').write_text(document)
     upload = b.driver.find_element('css selector', '.q-dialog input[type=file]')
     upload.send_keys(str(tmp_path / 'big.yaml'))
-    b.notified('big.yaml loaded')
+    b.sees('big.yaml (1.2 MB) is loaded')
     b.click('Save')
     b.notified('Big API saved.')
     assert Api.get(Api.name == 'Big API').openapi_text == document.strip()

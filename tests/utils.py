@@ -236,6 +236,9 @@ def a_catalog_world():
         world[name] = Api.create(name=name, base_path=path, status=ApiStatus.PUBLISHED, upstream='http://upstream',
                                  openapi_text=WEATHER_OPENAPI if name == 'Weather API' else '',
                                  openapi=openapi.parse(WEATHER_OPENAPI) if name == 'Weather API' else None)
+        if name == 'Weather API':
+            from workflows import catalog
+            catalog.store_reference(world[name], openapi.read(WEATHER_OPENAPI), WEATHER_OPENAPI)
     for name, slug, api, tags in (('Weather', 'weather', 'Weather API', 'forecast,climate'),
                                   ('Maps', 'maps', 'Maps API', 'geo'),
                                   ('Payments', 'payments', 'Payments API', 'money')):

@@ -168,3 +168,25 @@ def product_names_by_request(request_ids: Iterable[int]) -> dict[int, list[str]]
                                  .order_by(Product.name).tuples()):
             names.setdefault(request_id, []).append(name)
     return names
+
+
+def keys_for_product(user: User | None, product: Product, limit: int = 20) -> list[tuple[str, str]]:
+    """(app name, key) for the active keys of the user's apps that cover `product`, for the reference's Try it
+    (issue 13): only apps the user may see, and only keys that would pass the gateway now."""
+    if user is None:
+        return []
+    credentials_ = (Credential.select(Credential, App)
+                    .join(App, on=(Credential.app == App.id))
+                    .join_from(Credential, AccessRequest)
+                    .join(AccessRequestProduct)
+                    .where((Credential.status == CredentialStatus.ACTIVE) & (AccessRequest.status == AccessStatus.APPROVED)
+                           & (AccessRequestProduct.product == product.id) & (App.status == AppStatus.ACTIVE)
+                           & App.id.in_(visibility.apps_visible_to(user).select(App.id)))
+                    .order_by(App.name, Credential.id).limit(limit))
+    keys = []
+    for credential in credentials_:
+        try:
+            keys.append((credential.app.name, credentials.reveal(credential, user)))
+        except DomainError:
+            continue  # a key encrypted with another secret cannot be shown; My apps says how to rotate it
+    return keys

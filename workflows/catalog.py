@@ -6,7 +6,7 @@ import re
 
 from db import clock
 from db.connection import database
-from db.models import (Api, ApiStatus, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan,
+from db.models import (Api, ApiReference, ApiStatus, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan,
                        Product, ProductApi, Role, Team, User, UserStatus, Visibility)
 from mail import outbox
 from session import PermissionDenied, ensure, is_super_admin_of
@@ -49,24 +49,41 @@ def _base_path(value: str | None, exclude_id: int | None) -> str:
 
 # --- APIs -------------------------------------------------------------------------------------------
 
-def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
-    """A portal admin adds or edits an API; it is published at once."""
+KEEP_DOCUMENT = object()  # save_api's openapi_text when an edit keeps the stored document as it is
+
+
+def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text, by: User) -> Api:
+    """A portal admin adds or edits an API; it is published at once. Reading a big document takes seconds
+    (openapi.read): pages call this off the event loop."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
-    document = openapi.parse(openapi_text)
+    keep = openapi_text is KEEP_DOCUMENT and api_id is not None
+    reference = None if keep else openapi.read(openapi_text)
     with database.atomic():
         path = _base_path(base_path, api_id)
-        values = dict(name=name, base_path=path, upstream=upstream, openapi_text=(openapi_text or '').strip(),
-                      openapi=document)
+        values = dict(name=name, base_path=path, upstream=upstream)
+        if not keep:
+            values.update(openapi_text=(openapi_text or '').strip(), openapi=reference.document if reference else None)
         if api_id:
             api = find(Api, api_id, 'This API')
             Api.update(**values).where(Api.id == api.id).execute()
+            if not keep:
+                store_reference(api, reference, values['openapi_text'])
             audit.record(by, 'api.update', api, name=name)
             return Api.get_by_id(api.id)
         api = Api.create(status=ApiStatus.PUBLISHED, submitted_by=by, **values)
+        store_reference(api, reference, values['openapi_text'])
         audit.record(by, 'api.create', api, name=name)
         return api
+
+
+def store_reference(api: Api, reference: openapi.Reference | None, text: str) -> None:
+    """Keep the prepared reference of an API's document (none when the document was removed)."""
+    ApiReference.delete().where(ApiReference.api == api.id).execute()
+    if reference is not None:
+        ApiReference.create(api=api.id, prepared=reference.prepared, version=reference.version,
+                            operations=reference.operations, size=len(text.encode('utf-8', 'surrogatepass')))
 
 
 def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
@@ -75,11 +92,12 @@ def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: 
         raise PermissionDenied('Only the super admins of an organization can submit APIs.')
     name = _text(name, 'name', 'name', 100)
     upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
-    document = openapi.parse(openapi_text)
+    reference = openapi.read(openapi_text)
     with database.atomic():
         api = Api.create(name=name, base_path=_base_path(base_path, None), upstream=upstream,
-                         openapi_text=(openapi_text or '').strip(), openapi=document, status=ApiStatus.PENDING,
-                         submitted_by=by)
+                         openapi_text=(openapi_text or '').strip(), openapi=reference.document if reference else None,
+                         status=ApiStatus.PENDING, submitted_by=by)
+        store_reference(api, reference, api.openapi_text)
         org = Organisation.get_by_id(by.organisation_id)
         for address in settings.admin_addresses():
             outbox.queue('api_submitted_notice', address, api_name=name, base_path=api.base_path,

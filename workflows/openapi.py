@@ -1,15 +1,43 @@
-"""OpenAPI documents: parse (JSON or YAML), validate with a clear message, and list the operations."""
+"""OpenAPI documents: read (JSON or YAML) within bounds, validate with openapi-spec-validator, and prepare
+the reference once, when the document is saved.
+
+A document may come from an organisation's super admin, so reading it is bounded: size (MAX_SIZE), YAML
+aliases and what they expand to (a 408-byte "billion laughs" would otherwise take gigabytes), nesting depth,
+and, for documents over IN_PROCESS_LIMIT, time and memory, by reading them in a child process that is
+killed past MAX_SECONDS or MAX_MEMORY. The validator never fetches a remote or local file for an external
+`$ref` (that would let a document read the server's files or call internal hosts).
+
+The result (`Reference`) keeps the document in its own order and the prepared JSON the reference page
+serves as it is: `servers` (or 2.0's `host`, `basePath`, `schemes`) are taken out and put back at serve
+time with the gateway address, and a `PorticoKey` security scheme says how to send the key.
+"""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
 from workflows import DomainError
 
-MAX_SIZE = 2_000_000
+MAX_SIZE = 10 * 1024 * 1024  # 10 MiB, for paste and upload alike (README)
+MAX_DEPTH = 128  # nesting of objects and arrays
+MAX_ALIASES = 1_000  # YAML alias uses (*name)
+MAX_NODES = 3_000_000  # values after expanding aliases
+ALIAS_EXPANSION = 10  # aliases may at most grow a document tenfold
+MAX_SECONDS = 180  # reading and validating in the child process (a 10 MB document takes about a minute)
+MAX_MEMORY = 2 * 1024 ** 3
+IN_PROCESS_LIMIT = 200_000  # smaller documents are read in this process (still bounded by the above)
 METHODS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')
+KEY_SCHEME = 'PorticoKey'
+KEY_HEADER = 'X-API-Key'
+SIZE_LABEL = '10 MB'
 
 
 class InvalidDocument(DomainError):
@@ -17,148 +45,383 @@ class InvalidDocument(DomainError):
         super().__init__(f'The OpenAPI document is not valid: {message}', 'openapi')
 
 
-def parse(text: str) -> dict | None:
-    """The validated document, or None for an empty text; raises InvalidDocument."""
+@dataclass
+class Reference:
+    """A validated document, ready for the reference page."""
+    document: dict  # as written, in its own order
+    prepared: str  # JSON for the renderer, without servers (added at serve time)
+    version: str  # '2.0', '3.0.3', '3.1.0', ...
+    operations: int  # operations and webhooks
+    title: str
+
+
+def read(text: str | None) -> Reference | None:
+    """The validated document and its prepared reference, or None for an empty text; raises InvalidDocument.
+    Slow for big documents (seconds): call it off the event loop."""
     text = (text or '').strip()
     if not text:
         return None
-    if len(text) > MAX_SIZE:
-        raise InvalidDocument(f'it is larger than {MAX_SIZE // 1_000_000} MB.')
+    size = len(text.encode('utf-8', 'surrogatepass'))
+    if size > MAX_SIZE:
+        raise InvalidDocument(f'it is {size / 1e6:.1f} MB; the limit is {SIZE_LABEL}.')
+    if size <= IN_PROCESS_LIMIT:
+        return _read(text)
+    return _read_in_child(text)
+
+
+def parse(text: str | None) -> dict | None:
+    """The validated document as a dict (kept for callers that only need the document)."""
+    reference = read(text)
+    return reference.document if reference else None
+
+
+# --- reading within bounds --------------------------------------------------------------------------
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits on nesting and on alias uses, checked while composing."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise InvalidDocument(f'it uses more than {MAX_ALIASES:,} YAML aliases (*name).')
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep (line {mark.line + 1}).')
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """(nodes, composed nodes): how many values the document has once every alias is expanded, without
+    expanding it; a node reached again while it is being counted is a recursive alias."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = min(MAX_NODES + 1, 1 + sum(sizes[id(child)] for child in children))
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise InvalidDocument('a YAML alias refers to the node that contains it (a recursive alias).')
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return sizes[id(root)], len(sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _load_yaml(text: str):
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        expanded, distinct = _expanded_size(node)
+        if loader.aliases and (expanded > MAX_NODES or expanded > max(50_000, ALIAS_EXPANSION * distinct)):
+            raise InvalidDocument(f'its YAML aliases (*name) expand {distinct:,} values into more than '
+                                  f'{min(expanded, MAX_NODES):,}; a document that multiplies itself like this '
+                                  f'(an alias bomb) is refused.')
+        if expanded > MAX_NODES:
+            raise InvalidDocument(f'it has more than {MAX_NODES:,} values.')
+        return loader.construct_document(node), node
+    except yaml.YAMLError as error:
+        mark = getattr(error, 'problem_mark', None)
+        where = f' at line {mark.line + 1}, column {mark.column + 1}' if mark else ''
+        problem = getattr(error, 'problem', None) or 'unreadable YAML'
+        raise InvalidDocument(f'YAML error{where}: {problem}.') from None
+    except RecursionError:
+        raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.') from None
+    finally:
+        loader.dispose()
+
+
+def _check_json_shape(document) -> None:
+    """Depth and size of a JSON document, walked without recursion."""
+    stack = [(document, 1)]
+    count = 0
+    while stack:
+        value, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.')
+        if count > MAX_NODES:
+            raise InvalidDocument(f'it has more than {MAX_NODES:,} values.')
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+
+
+def _read(text: str) -> Reference:
+    node = None
     if text.startswith('{'):
         try:
             document = json.loads(text)
         except json.JSONDecodeError as error:
             raise InvalidDocument(f'JSON error at line {error.lineno}, column {error.colno}: {error.msg}.') from None
+        except RecursionError:
+            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.') from None
+        _check_json_shape(document)
     else:
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            mark = getattr(error, 'problem_mark', None)
-            where = f' at line {mark.line + 1}, column {mark.column + 1}' if mark else ''
-            problem = getattr(error, 'problem', None) or 'unreadable YAML'
-            raise InvalidDocument(f'YAML error{where}: {problem}.') from None
-    _validate(document)
-    return json.loads(json.dumps(document, default=str))  # plain JSON types only (YAML dates become text)
+        document, node = _load_yaml(text)
+    try:
+        # plain JSON types only: YAML dates become text, integer keys (response codes) strings
+        document = json.loads(json.dumps(document, default=str, ensure_ascii=False))
+    except (ValueError, RecursionError):
+        raise InvalidDocument('it cannot be written as JSON (a recursive structure).') from None
+    version = _check_top(document)
+    _validate(document, text, node)
+    return Reference(document=document, prepared=_prepare(document), version=version,
+                     operations=count_operations(document), title=str(document['info'].get('title') or ''))
 
 
-def _validate(document) -> None:
+def _check_top(document) -> str:
     if not isinstance(document, dict):
-        raise InvalidDocument('the top level must be an object with "openapi", "info" and "paths".')
-    version = document.get('openapi') or document.get('swagger')
-    if not isinstance(version, str) or not version.split('.')[0] in {'2', '3'}:
-        raise InvalidDocument('it needs an "openapi" version (3.x) or a "swagger" version (2.0).')
-    info = document.get('info')
-    if not isinstance(info, dict) or not isinstance(info.get('title'), str) or not info['title'].strip():
-        raise InvalidDocument('"info" needs a "title".')
-    paths = document.get('paths')
-    if not isinstance(paths, dict):
-        raise InvalidDocument('"paths" must be an object of paths, like {"/items": {"get": {...}}}.')
-    for path, item in paths.items():
-        if not isinstance(path, str) or not path.startswith('/'):
-            raise InvalidDocument(f'the path {path!r} must start with "/".')
-        if not isinstance(item, dict):
-            raise InvalidDocument(f'the path {path} must be an object of operations.')
-        for method, operation in item.items():
-            if method in METHODS and not isinstance(operation, dict):
-                raise InvalidDocument(f'{method.upper()} {path} must be an object.')
+        raise InvalidDocument('the top level must be an object with "openapi" (or "swagger"), "info" and "paths".')
+    if 'swagger' in document:
+        if str(document['swagger']) != '2.0':
+            raise InvalidDocument('"swagger" must be "2.0"; for OpenAPI 3 write "openapi: 3.1.0".')
+        return '2.0'
+    version = document.get('openapi')
+    if not isinstance(version, str) or version.split('.')[0] != '3':
+        raise InvalidDocument('it needs an "openapi" version (3.0, 3.1) or a "swagger" version (2.0).')
+    if not isinstance(document.get('info'), dict):
+        raise InvalidDocument('"info" with a "title" and a "version" is required.')
+    return version
 
 
-@dataclass
-class Parameter:
-    name: str
-    location: str
-    required: bool
-    description: str
-    schema: str
+def _validators():
+    """openapi-spec-validator's validators with no handler for external references (no file or network)."""
+    from openapi_spec_validator import (OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator,
+                                        OpenAPIV32SpecValidator)
+    offline = {}
+    for name, base in (('2.0', OpenAPIV2SpecValidator), ('3.0', OpenAPIV30SpecValidator),
+                       ('3.1', OpenAPIV31SpecValidator), ('3.2', OpenAPIV32SpecValidator)):
+        offline[name] = type(f'Offline{base.__name__}', (base,), {'resolver_handlers': {}})
+    return offline
 
 
-@dataclass
-class Operation:
-    method: str
-    path: str
-    summary: str
-    description: str
-    parameters: list[Parameter] = field(default_factory=list)
-    request_body: str = ''
-    responses: list[tuple[str, str, str]] = field(default_factory=list)  # (status, description, schema)
+def _validate(document: dict, text: str, node: yaml.Node | None) -> None:
+    version = '2.0' if 'swagger' in document else '.'.join(document['openapi'].split('.')[:2])
+    validator = _validators().get(version)
+    if validator is None:
+        raise InvalidDocument(f'OpenAPI {document["openapi"]} is not supported (2.0, 3.0, 3.1 and 3.2 are).')
+    errors = []
+    try:
+        for error in validator(document).iter_errors():
+            errors.append(error)
+            if len(errors) >= 20:
+                break
+    except RecursionError:
+        raise InvalidDocument('its references ($ref) nest too deeply to be checked.') from None
+    except Exception as error:  # an unresolvable $ref surfaces as the resolver's own exception
+        raise InvalidDocument(f'a reference cannot be resolved ({_short(error)}); only references inside the '
+                              f'document (#/...) are supported: bundle external files into it.') from None
+    if not errors:
+        return
+    first = errors[0]
+    path = list(getattr(first, 'absolute_path', None) or getattr(first, 'path', None) or [])
+    where = ' › '.join(str(part) for part in path)
+    line = _line_of(path, text, node)
+    location = f' at {where or "the top level"}' + (f' (line {line})' if line else '')
+    more = f' ({len(errors)}{"+" if len(errors) >= 20 else ""} problems in all)' if len(errors) > 1 else ''
+    raise InvalidDocument(f'{_short(first)}{location}{more}.')
 
 
-def operations(document: dict | None) -> list[Operation]:
-    """The endpoints of a document, in order, with parameters and schemas as readable text."""
+def _short(error: Exception) -> str:
+    message = str(getattr(error, 'message', None) or error).strip().splitlines()[0]
+    return message if len(message) <= 300 else message[:300] + '…'
+
+
+def _line_of(path: list, text: str, node: yaml.Node | None) -> int | None:
+    """The line of a JSON path in the text, found in the YAML node tree (JSON is read as YAML for this
+    when it is small enough)."""
+    if node is None and len(text) <= IN_PROCESS_LIMIT:
+        try:
+            node = yaml.compose(text, Loader=_BoundedLoader)
+        except (yaml.YAMLError, DomainError, RecursionError):
+            return None
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((value for key, value in node.value if str(key.value) == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def count_operations(document: dict | None) -> int:
     if not document:
-        return []
-    result = []
-    for path, item in (document.get('paths') or {}).items():
-        shared = item.get('parameters') or []
-        for method in METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            parameters = [_parameter(document, p) for p in [*shared, *(operation.get('parameters') or [])]]
-            body = operation.get('requestBody') or {}
-            body = _resolve(document, body)
-            result.append(Operation(
-                method=method.upper(), path=path, summary=str(operation.get('summary') or ''),
-                description=str(operation.get('description') or ''),
-                parameters=[p for p in parameters if p is not None],
-                request_body=_schema_text(document, _first_schema(body)) if body else '',
-                responses=[(str(status), str(_resolve(document, response).get('description') or ''),
-                            _schema_text(document, _first_schema(_resolve(document, response))))
-                           for status, response in (operation.get('responses') or {}).items()
-                           if isinstance(_resolve(document, response), dict)],
-            ))
-    return result
+        return 0
+    count = 0
+    for group in ('paths', 'webhooks'):
+        for item in (document.get(group) or {}).values():
+            if isinstance(item, dict):
+                count += sum(1 for method in METHODS if isinstance(item.get(method), dict))
+    return count
 
 
-def _parameter(document: dict, parameter) -> Parameter | None:
-    parameter = _resolve(document, parameter)
-    if not isinstance(parameter, dict) or 'name' not in parameter:
-        return None
-    schema = parameter.get('schema') or {k: parameter[k] for k in ('type', 'format') if k in parameter}
-    return Parameter(str(parameter['name']), str(parameter.get('in', '')), bool(parameter.get('required')),
-                     str(parameter.get('description') or ''), _schema_text(document, schema, compact=True))
+def _prepare(document: dict) -> str:
+    """The renderer's copy: no servers (put back at serve time), and the Portico key as a security scheme
+    every operation accepts, so Try it sends it and the page says how."""
+    prepared = {key: value for key, value in document.items() if key not in ('servers', 'host', 'basePath', 'schemes')}
+    scheme = {'type': 'apiKey', 'in': 'header', 'name': KEY_HEADER,
+              'description': f'Your Portico API key, sent in the `{KEY_HEADER}` header (or as '
+                             '`Authorization: Bearer <key>`). Get one with **Get access** on the product page; '
+                             'your apps and keys are under **My apps**.'}
+    if 'swagger' in prepared:
+        prepared['securityDefinitions'] = {KEY_SCHEME: scheme, **(prepared.get('securityDefinitions') or {})}
+    else:
+        components = dict(prepared.get('components') or {})
+        components['securitySchemes'] = {KEY_SCHEME: scheme, **(components.get('securitySchemes') or {})}
+        prepared['components'] = components
+    prepared['security'] = [{KEY_SCHEME: []}, *(prepared.get('security') or [])]
+    paths = {}
+    for path, item in (prepared.get('paths') or {}).items():
+        if isinstance(item, dict) and any(isinstance(item.get(m), dict) and 'security' in item[m] for m in METHODS):
+            item = dict(item)
+            for method in METHODS:
+                operation = item.get(method)
+                if isinstance(operation, dict) and isinstance(operation.get('security'), list):
+                    item[method] = {**operation, 'security': [{KEY_SCHEME: []}, *operation['security']]}
+        paths[path] = item
+    if 'paths' in prepared:
+        prepared['paths'] = paths
+    _name_nested_schemas(prepared)
+    return json.dumps(prepared, ensure_ascii=False, separators=(',', ':'))
 
 
-def _first_schema(container: dict) -> dict | None:
-    content = container.get('content') if isinstance(container, dict) else None
-    if isinstance(content, dict):
-        for media in content.values():
-            if isinstance(media, dict) and media.get('schema'):
-                return media['schema']
-    return container.get('schema') if isinstance(container, dict) else None
+def _name_nested_schemas(prepared: dict) -> None:
+    """Inside the named schemas, a reference to another named schema that itself refers to others becomes
+    a short stand-in with that schema's name. A renderer expands every $ref it meets, and in a document
+    like Stripe's (schemas linking to each other in cycles) the expansion of one operation never ends;
+    with stand-ins each schema is shown once, with its own properties, and names the schemas it links to
+    (a cycle shows up as a name, not as an endless tree). Leaf schemas (no references) stay inline."""
+    if 'swagger' in prepared:
+        holder, key, prefix = prepared, 'definitions', '#/definitions/'
+    else:
+        holder, key, prefix = prepared.get('components') or {}, 'schemas', '#/components/schemas/'
+    schemas = holder.get(key)
+    if not isinstance(schemas, dict) or not schemas:
+        return
+    leaves = {name for name, schema in schemas.items() if '"$ref"' not in json.dumps(schema)}
 
-
-def _resolve(document: dict, node, depth: int = 0):
-    """Follow a local $ref (#/components/...); unknown or remote references stay as they are."""
-    while isinstance(node, dict) and isinstance(node.get('$ref'), str) and depth < 20:
-        ref = node['$ref']
-        if not ref.startswith('#/'):
+    def stand_in(node: dict) -> dict:
+        name = node['$ref'][len(prefix):].replace('~1', '/').replace('~0', '~')
+        if name in leaves or name not in schemas:
             return node
-        target = document
-        for part in ref[2:].split('/'):
-            target = target.get(part.replace('~1', '/').replace('~0', '~')) if isinstance(target, dict) else None
-        if target is None:
+        target = schemas[name] if isinstance(schemas[name], dict) else {}
+        described = target.get('title') or name
+        stub = {'title': described, 'description': f'A **{described}** (see `{name}` under Schemas).',
+                'x-portico-schema': name}
+        if isinstance(target.get('type'), (str, list)):
+            stub['type'] = target['type']
+        stub.update({k: v for k, v in node.items() if k != '$ref'})
+        return stub
+
+    def walk(node, depth: int = 0):
+        if depth > MAX_DEPTH:
             return node
-        node, depth = target, depth + 1
-    return node
+        if isinstance(node, dict):
+            if isinstance(node.get('$ref'), str) and node['$ref'].startswith(prefix):
+                return stand_in(node)
+            return {k: walk(v, depth + 1) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, depth + 1) for v in node]
+        return node
+
+    holder = dict(holder)
+    holder[key] = {name: walk(schema) for name, schema in schemas.items()}
+    if 'swagger' in prepared:
+        prepared[key] = holder[key]
+    else:
+        prepared['components'] = holder
 
 
-def _schema_text(document: dict, schema, compact: bool = False) -> str:
-    if not schema:
-        return ''
-    expanded = _expand(document, schema, 0)
-    if compact and isinstance(expanded, dict) and set(expanded) <= {'type', 'format', 'enum', 'default'}:
-        return ' '.join(str(expanded[k]) for k in ('type', 'format') if k in expanded)
-    return json.dumps(expanded, indent=2, ensure_ascii=False)[:20000]
+def with_servers(prepared: str, gateway_url: str, base_path: str, version: str) -> str:
+    """The prepared JSON with the gateway as its only server: a splice, not a parse, so that serving a
+    10 MB document costs a copy."""
+    url = gateway_url.rstrip('/') + base_path.rstrip('/')
+    if version == '2.0':
+        scheme, _, rest = url.partition('://')
+        host, _, path = rest.partition('/')
+        servers = {'host': host, 'basePath': '/' + path, 'schemes': [scheme]}
+    else:
+        servers = {'servers': [{'url': url, 'description': 'The gateway (your key is checked here)'}]}
+    head = json.dumps(servers, ensure_ascii=False)[:-1]
+    return head + (',' + prepared[1:] if len(prepared) > 2 else '}')
 
 
-def _expand(document: dict, node, depth: int):
-    if depth > 6:
-        return '…'
-    node = _resolve(document, node)
-    if isinstance(node, dict):
-        return {key: _expand(document, value, depth + 1) for key, value in node.items()
-                if key not in {'example', 'examples', 'xml'}}
-    if isinstance(node, list):
-        return [_expand(document, value, depth + 1) for value in node]
-    return node
+# --- the child process: time and memory bounds for big documents -------------------------------------
+
+def _read_in_child(text: str) -> Reference:
+    started = time.monotonic()
+    try:
+        done = subprocess.run([sys.executable, '-m', 'workflows.openapi'], input=text.encode('utf-8', 'surrogatepass'),
+                              capture_output=True, timeout=MAX_SECONDS, cwd=Path(__file__).resolve().parent.parent,
+                              env={**os.environ, 'PYTHONHASHSEED': '0'})
+    except subprocess.TimeoutExpired:
+        raise InvalidDocument(f'reading it took longer than {MAX_SECONDS} seconds.') from None
+    if done.returncode != 0 or not done.stdout:
+        if b'MemoryError' in done.stderr:
+            raise InvalidDocument(f'reading it needed more than {MAX_MEMORY // 1024 ** 3} GB of memory.')
+        raise InvalidDocument(f'it could not be read (the reader stopped after {time.monotonic() - started:.0f} s).')
+    answer = json.loads(done.stdout)
+    if 'error' in answer:
+        error = InvalidDocument('')
+        error.args = (answer['error'],)
+        raise error
+    return Reference(**answer)
+
+
+def _child_main() -> None:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (MAX_MEMORY, MAX_MEMORY))
+    text = sys.stdin.buffer.read().decode('utf-8', 'surrogatepass')
+    answer: dict = {}
+
+    def work() -> None:
+        try:
+            answer.update(_read(text).__dict__)
+        except DomainError as error:
+            answer['error'] = str(error)
+
+    # the validator follows references depth first: in a big document with linked schemas that goes deep,
+    # so the child reads in a thread with a large stack and recursion limit (memory stays capped above)
+    threading.stack_size(512 * 1024 * 1024)
+    sys.setrecursionlimit(200_000)
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    sys.stdout.write(json.dumps(answer or {'error': str(InvalidDocument('it could not be read.'))}))
+
+
+if __name__ == '__main__':
+    _child_main()

@@ -2,23 +2,32 @@
 from __future__ import annotations
 
 import peewee as pw
-from nicegui import events, ui
+from nicegui import events, run, ui
 
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refuse_cut_paste
+from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refresh_header, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
-from db.models import Api, ApiStatus, User
+from db.models import Api, ApiReference, ApiStatus, User
 from workflows import DomainError, catalog, openapi
 
 FILTERS = {'': 'All', ApiStatus.PENDING: 'Pending', ApiStatus.PUBLISHED: 'Published', ApiStatus.REJECTED: 'Rejected'}
-LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.openapi, Api.status, Api.submitted_by)
+LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, ApiReference.operations)
+SHOW_LIMIT = PASTE_LIMIT  # characters a textarea shows; bigger documents stay on the server (the socket's limit is ~1 MB)
+PASTE_HANDLER = """(event) => {
+  const text = event.clipboardData ? event.clipboardData.getData('text') : '';
+  if (text.length <= SHOW_LIMIT) return;
+  event.preventDefault();
+  const file = new File([text], 'pasted-document.yaml', {type: 'text/plain'});
+  getElement(UPLOAD_ID).$refs.qRef.addFiles([file]);
+}"""
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api], int]:
-    query = Api.select(*LISTED, User).join(User, pw.JOIN.LEFT_OUTER, on=Api.submitted_by)
+    query = (Api.select(*LISTED, User).join(User, pw.JOIN.LEFT_OUTER, on=Api.submitted_by)
+             .switch(Api).join(ApiReference, pw.JOIN.LEFT_OUTER, on=(ApiReference.api == Api.id), attr='reference'))
     if status:
         query = query.where(Api.status == status)
     if search:
@@ -26,12 +35,6 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
         query = query.where(pw.fn.LOWER(Api.name).contains(needle) | Api.base_path.contains(needle))
     rows = list(query.order_by(Api.status != ApiStatus.PENDING, Api.name, Api.id).offset(offset).limit(limit))
     return rows, query.count()
-
-
-def operation_count(document: dict | None) -> int:
-    paths = (document or {}).get('paths') or {}
-    return sum(1 for item in paths.values() if isinstance(item, dict)
-               for method in openapi.METHODS if isinstance(item.get(method), dict))
 
 
 @ui.page('/admin/apis')
@@ -73,7 +76,7 @@ def apis_page(status: str = '') -> None:
             Column('Base path', lambda a: ui.label(a.base_path).classes('font-mono text-sm'), '1fr'),
             Column('Status', lambda a: status_chip(a.status), '7rem'),
             Column('Submitted by', lambda a: ui.label(a.submitted_by.full_name if a.submitted_by else '—'), '1fr'),
-            Column('Operations', lambda a: ui.label(str(operation_count(a.openapi))), '6rem'),
+            Column('Operations', lambda a: ui.label(str(getattr(a.reference, 'operations', None) or 0)), '6rem'),
             Column('', actions, '15rem'),
         ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
             empty='No APIs here. Add one with its OpenAPI document to document it in the catalog.',
@@ -96,39 +99,79 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
         upstream = ui.input('Upstream (where the gateway forwards to)', value=api.upstream if api else '',
                             placeholder='https://weather.internal:8443').props('outlined').classes('w-full') \
             .mark('api-upstream')
-        document = ui.textarea('OpenAPI document (JSON or YAML)', value=api.openapi_text if api else '') \
+        # NiceGUI's live connection drops messages over about 1 MB: a big document (pasted or uploaded) travels
+        # over HTTP through the uploader and stays on the server; the textarea shows only small ones.
+        big = {'text': None}
+        current = api.openapi_text if api else ''
+        document = ui.textarea('OpenAPI document (JSON or YAML)', value=current if len(current) <= SHOW_LIMIT else '') \
             .props('outlined input-class="font-mono text-xs" rows=12').classes('w-full').mark('api-openapi')
-        bounded(document, PASTE_LIMIT)
-        document.props['hint'] = f'Paste up to {PASTE_LIMIT:,} characters; upload larger documents as a file.'
+        bounded(document, PASTE_LIMIT)  # a longer paste goes to the uploader (PASTE_HANDLER)
+        note = ui.label('').classes('text-sm text-grey-8').mark('api-openapi-note')
+        note.set_visibility(False)
+        if len(current) > SHOW_LIMIT:
+            note.set_text(f'The current document ({len(current) / 1e6:.1f} MB) is kept unless you paste or upload '
+                          'another one.')
+            note.set_visibility(True)
 
         async def uploaded(event: events.UploadEventArguments) -> None:
+            upload.reset()
             try:
-                document.value = await event.file.text()
+                text = await event.file.text()
             except UnicodeDecodeError:
                 feedback.show(DomainError('This file is not a text file; upload a JSON or YAML document.', 'openapi'))
-            else:
-                document.error = None
+                return
+            document.error = None
+            if len(text) <= SHOW_LIMIT:
+                big['text'] = None
+                document.value = text
+                note.set_visibility(False)
                 ui.notify(f'{event.file.name} loaded; check it and save.', type='info')
-            upload.reset()
+            else:
+                big['text'] = text
+                document.value = ''
+                note.set_text(f'{event.file.name} ({len(text.encode()) / 1e6:.1f} MB) is loaded; it is too big to '
+                              'show here and is saved as it is.')
+                note.set_visibility(True)
 
         upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
-                           on_rejected=lambda: ui.notify('The file is larger than 2 MB.', type='negative')) \
-            .props('accept=".json,.yaml,.yml"').classes('hidden').mark('api-upload')
-        ui.button('Upload a JSON or YAML file', icon='upload_file',
+                           on_rejected=lambda: ui.notify(f'The document is larger than {openapi.SIZE_LABEL}.',
+                                                         type='negative')) \
+            .props('accept=".json,.yaml,.yml,.txt"').classes('hidden').mark('api-upload')
+        document.on('paste', js_handler=PASTE_HANDLER.replace('UPLOAD_ID', str(upload.id))
+                    .replace('SHOW_LIMIT', str(SHOW_LIMIT)))
+        ui.button(f'Upload a JSON or YAML file (up to {openapi.SIZE_LABEL})', icon='upload_file',
                   on_click=lambda: upload.run_method('pickFiles')).props('flat dense no-caps').mark('api-upload-button')
         feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document},
                             marker='api-error')
 
-        def save() -> None:
-            def act() -> str:
-                refuse_cut_paste(document.value, 'openapi', 'upload the file instead (Upload a JSON or YAML file)')
-                saved = catalog.save_api(api.id if api else None, name.value, base_path.value, upstream.value,
-                                         document.value, by=session.current_user())
-                table.show_new(saved.id)
-                return f'{saved.name} saved.'
+        async def save() -> None:
+            feedback.clear()
+            text = big['text'] if big['text'] is not None else document.value
+            try:
+                if big['text'] is None:
+                    refuse_cut_paste(text, 'openapi', 'paste it again (longer pastes are uploaded) or upload the file')
+            except DomainError as error:
+                feedback.show(error)
+                return
+            if api is not None and not text and len(current) > SHOW_LIMIT:
+                text = catalog.KEEP_DOCUMENT
+            saving.set_visibility(True)
+            try:  # reading a big document takes seconds: off the event loop
+                saved = await run.io_bound(catalog.save_api, api.id if api else None, name.value, base_path.value,
+                                           upstream.value, text, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            finally:
+                saving.set_visibility(False)
+            dialog.close()
+            ui.notify(f'{saved.name} saved.', type='positive')
+            table.show_new(saved.id)
+            table.refresh()
+            refresh_header()
 
-            dialogs.submit(dialog, feedback, act, table.refresh)
-
+        saving = ui.label('Checking the document…').classes('text-sm text-grey-8').mark('api-saving')
+        saving.set_visibility(False)
         dialogs.actions(dialog, 'Save', save, 'api-save')
     dialog.open()
 

@@ -1,0 +1,274 @@
+"""The API reference (issue 13) and bounded OpenAPI reading (issue 11, item 14): real documents from
+../shared/openapi-specs, generated big ones, hostile ones, the reference routes with their access check,
+and Try it in a real browser through the shipped nginx example."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from nicegui.elements.upload_files import SmallFileUpload
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from bench.openapi_documents import as_text, stripe_like
+from db.models import Api, ApiReference, Catalog, CatalogProduct, Product, ProductApi, User, Visibility
+from tests.servers import NGINX, Nginx, Portal, Upstream
+from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
+                         until)
+from workflows import DomainError, access, catalog, openapi
+
+SPECS = Path(__file__).resolve().parents[2] / 'shared' / 'openapi-specs'
+if not SPECS.exists():
+    SPECS = Path('/work/shared/openapi-specs')
+REAL = sorted(p for p in SPECS.glob('*') if p.suffix in ('.yaml', '.json')) if SPECS.exists() else []
+
+# the 408-byte "billion laughs" of issue 11, item 14: nine levels of nine aliases
+BOMB = ('openapi: 3.0.0\ninfo: {title: bomb, version: "1"}\npaths: {}\n'
+        'x-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + ''.join(f'x-{b}: &{b} [{",".join(["*" + a] * 9)}]\n' for a, b in zip('abcdefgh', 'bcdefghi')))
+
+
+@pytest.mark.skipif(not REAL, reason='the real documents of ../shared/openapi-specs are not here')
+@pytest.mark.parametrize('path', REAL, ids=lambda p: p.name)
+def test_every_real_document_is_accepted_and_prepared(path: Path) -> None:
+    reference = openapi.read(path.read_text())
+    assert reference.operations >= 1
+    prepared = json.loads(reference.prepared)
+    assert 'servers' not in prepared and 'host' not in prepared
+    schemes = prepared.get('securityDefinitions') or prepared['components']['securitySchemes']
+    assert schemes[openapi.KEY_SCHEME] == {**schemes[openapi.KEY_SCHEME], 'in': 'header', 'name': 'X-API-Key'}
+    assert list(prepared) == [k for k in reference.document if k not in ('servers', 'host', 'basePath', 'schemes')] \
+        + [k for k in prepared if k not in reference.document]  # the document's own order is kept
+
+
+def test_a_31_document_with_only_webhooks_is_accepted() -> None:
+    reference = openapi.read((SPECS / 'oai31-webhook-example.json').read_text())
+    assert reference.version == '3.1.0' and reference.operations == 1 and 'paths' not in reference.document
+
+
+def test_an_invalid_document_is_refused_with_the_reason_and_the_line() -> None:
+    text = 'openapi: 3.0.3\ninfo:\n  title: x\n  version: "1"\npaths:\n  /a:\n    get:\n      responses:\n' \
+           '        "200": {descriptio: missing}\n'
+    with pytest.raises(DomainError, match=r'at paths › /a › get › responses › 200 \(line 9\)'):
+        openapi.read(text)
+
+
+def test_the_yaml_alias_bomb_is_refused_at_once_with_a_clear_message(db) -> None:
+    """Issue 11, item 14: without the expansion count this takes gigabytes and many seconds."""
+    assert len(BOMB) <= 420
+    org = an_org_with('Acme', super_admin='boss@acme.test')
+    boss = org.users.first()
+    started = time.monotonic()
+    with pytest.raises(DomainError, match='alias bomb'):
+        catalog.submit_api('Bomb', '/bomb/', '', BOMB, by=boss)
+    assert time.monotonic() - started < 5  # generous: the refusal is a count over 38 values, not a parse
+    assert not Api.select().exists()
+    with pytest.raises(DomainError, match='alias bomb'):  # a big one is read in the bounded child process
+        openapi.read(BOMB + '#' + 'x' * (openapi.IN_PROCESS_LIMIT + 10))
+
+
+def test_recursive_aliases_deep_nesting_and_too_many_aliases_are_refused() -> None:
+    head = 'openapi: 3.0.0\ninfo: {title: x, version: "1"}\npaths: {}\n'
+    with pytest.raises(DomainError, match='recursive alias'):
+        openapi.read(head + 'x-a: &a [*a]\n')
+    with pytest.raises(DomainError, match='nested more than'):
+        openapi.read(head + 'x-deep: ' + '[' * 500 + ']' * 500 + '\n')
+    with pytest.raises(DomainError, match='nested more than'):
+        openapi.read('{"openapi": "3.0.0", "x": ' + '[' * 5000 + ']' * 5000 + '}')
+    with pytest.raises(DomainError, match='more than 1,000 YAML aliases'):
+        openapi.read(head + 'x-a: &a 1\nx-b: [' + ','.join(['*a'] * 1001) + ']\n')
+
+
+def test_external_references_are_never_fetched(tmp_path) -> None:
+    secret = tmp_path / 'secret.yaml'
+    secret.write_text('description: the server\'s own file\n')
+    for target in (f'file://{secret}#/description', 'http://169.254.169.254/latest/meta-data'):
+        text = ('openapi: 3.1.0\ninfo: {title: x, version: "1"}\npaths:\n  /a:\n    get:\n      responses:\n'
+                f'        "200": {{$ref: "{target}"}}\n')
+        with pytest.raises(DomainError, match='only references inside the document'):
+            openapi.read(text)
+
+
+def test_the_size_limit_is_10_mb_for_paste_and_upload() -> None:
+    assert openapi.MAX_SIZE >= 10_000_000
+    with pytest.raises(DomainError, match='the limit is 10 MB'):
+        openapi.read('{"openapi": "3.0.0", "x": "' + 'x' * openapi.MAX_SIZE + '"}')
+
+
+def _public_product_with(text: str, slug: str = 'big') -> tuple[Product, Api]:
+    admin = an_admin()
+    api = catalog.save_api(None, 'Big API', '/big/', '', text, by=admin)
+    product = Product.create(name='Big', slug=slug)
+    ProductApi.create(product=product, api=api)
+    CatalogProduct.create(catalog=Catalog.create(name='Open', visibility=Visibility.PUBLIC), product=product)
+    return product, api
+
+
+async def test_a_stripe_size_document_is_prepared_at_save_and_served_with_the_gateway(user) -> None:
+    text = as_text(stripe_like())
+    assert len(text) > 1_500_000
+    product, api = _public_product_with(text)
+    reference = ApiReference.get(ApiReference.api == api)
+    assert reference.operations == 330 and reference.size == len(text.encode())
+    response = await user.http_client.get(f'/products/big/apis/{api.id}/reference.json')
+    served = response.json()
+    assert served['servers'][0]['url'] == 'http://portal.test/big'
+    assert len(served['paths']) == len(stripe_like()['paths'])
+    # a cycle is a name, not an endless tree: nested references inside schemas are named stand-ins
+    nested = next(iter(served['components']['schemas'].values()))['properties']
+    linked = next(v for k, v in nested.items() if '_ref_' in k)['anyOf'][1]
+    assert '$ref' not in linked and linked['x-portico-schema']
+    await user.open('/products/big')
+    await user.should_see('OpenAPI 3.0.0 · 330 operations')
+    page = await user.http_client.get(f'/products/big/reference/{api.id}')
+    assert page.status_code == 200 and '/products/_assets/swagger-ui-bundle.js' in page.text
+    assert 'https://' not in page.text.split('<script id="portico-settings"')[0]  # nothing from elsewhere
+
+
+async def test_download_and_reference_follow_the_products_access_check(user) -> None:
+    world = a_catalog_world()
+    a_user('dev@consumer.test')
+    weather, payments = world['Weather API'], world['Payments API']
+    catalog.store_reference(payments, openapi.read(WEATHER_OPENAPI), 'x')
+    Api.update(openapi_text='openapi: 3.0.3').where(Api.id == payments.id).execute()
+    download = await user.http_client.get(f'/products/weather/apis/{weather.id}/openapi')
+    assert download.status_code == 200 and download.text.startswith('openapi: 3.0.3')
+    assert 'attachment; filename="weather-api.yaml"' == download.headers['content-disposition']
+    for path in (f'/products/payments/apis/{payments.id}/openapi', f'/products/payments/reference/{payments.id}',
+                 f'/products/payments/apis/{payments.id}/reference.json',
+                 f'/products/weather/apis/{payments.id}/openapi'):  # an API of another product
+        assert (await user.http_client.get(path)).status_code == 404, path
+    await log_in(user, 'dev@consumer.test')  # Payments is in a Private catalog: signed-in users see it
+    await user.open('/products/payments')
+    await user.should_see(marker='api-reference-/payments/')
+
+
+def test_try_it_offers_the_keys_of_the_developers_apps_for_this_product_only(db) -> None:
+    world = a_catalog_world()
+    dev, other = a_user('dev@consumer.test'), a_user('other@consumer.test')
+    access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id], new_app_name='Bot')
+    [(app_name, key)] = access.keys_for_product(dev, world['Weather'])
+    assert app_name == 'Bot' and key.startswith('ptc_')
+    assert access.keys_for_product(dev, world['Maps']) == []
+    assert access.keys_for_product(other, world['Weather']) == [] and access.keys_for_product(None, world['Weather']) == []
+
+
+# --- Try it in a real browser, through the shipped nginx example -------------------------------------
+
+@pytest.mark.skipif(NGINX is None, reason='nginx is not installed (apt-get install nginx-light)')
+def test_try_it_calls_the_gateway_through_nginx_with_the_prefilled_key(db, tmp_path, nicegui_driver) -> None:
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id], new_app_name='Bot')
+    portal_port, upstream_port, nginx_port = free_port(), free_port(), free_port()
+    upstream = Upstream(upstream_port)
+    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {
+        '127.0.0.1:8080': f'127.0.0.1:{portal_port}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
+        '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
+    portal = Portal(portal_port, tmp_path / 'portal.log', PORTICO_GATEWAY_URL=f'http://127.0.0.1:{nginx_port}',
+                    PORTICO_BASE_URL=f'http://127.0.0.1:{portal_port}')
+    driver = nicegui_driver
+    wait = WebDriverWait(driver, 30)
+    try:
+        driver.get(f'http://127.0.0.1:{portal_port}/login?next=/products/weather')
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, 'input')) >= 2)
+        inputs = driver.find_elements(By.CSS_SELECTOR, 'input')
+        inputs[0].send_keys('dev@consumer.test')
+        inputs[1].send_keys(PASSWORD + '\n')
+        wait.until(lambda d: d.find_elements(By.XPATH, '//*[contains(text(), "Open the API reference")]'))
+        driver.find_element(By.XPATH, '//*[contains(text(), "Open the API reference")]').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.opblock-summary-control'))
+        assert 'Bot (ptc_' in driver.find_element(By.ID, 'portico-app').text
+        driver.find_element(By.CSS_SELECTOR, '.opblock-summary-control').click()
+        # with a key, Try it is on from the start (tryItOutEnabled): fill in the path parameter and send
+        field = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'input[placeholder="city"]'))[0]
+        field.send_keys('berlin')
+        driver.find_element(By.CSS_SELECTOR, '.execute').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.live-responses-table tr.response .response-col_status'))
+        status = driver.find_element(By.CSS_SELECTOR, '.live-responses-table tr.response .response-col_status').text
+        body = driver.find_element(By.CSS_SELECTOR, '.live-responses-table .microlight').text
+        assert status.strip().startswith('200'), (status, body)
+        assert '"app": "Bot"' in body and '/weather/forecast/berlin' in body
+        assert upstream.calls[-1]['path'] == '/weather/forecast/berlin' and upstream.calls[-1]['plan'] == 'Free'
+        snippets = driver.find_element(By.CSS_SELECTOR, '.request-snippets').text
+        assert f'http://127.0.0.1:{nginx_port}/weather/forecast/berlin' in snippets and 'X-API-Key: ptc_' in snippets
+    finally:
+        portal.stop()
+        nginx.stop()
+        upstream.stop()
+
+
+def _element(user, marker: str):
+    [found] = user.find(marker=marker).elements
+    return found
+
+
+async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_offers_it(user) -> None:
+    world = a_catalog_world()
+    a_user('dev@consumer.test', first='Dana')
+    await log_in(user, 'dev@consumer.test')
+    await user.open('/products/weather')
+    user.find(marker='get-access').click()  # action 1
+    await user.should_see(marker='get-access-plan')
+    user.find(marker='get-access-confirm').click()  # action 2: Free (instant access) and a new app
+    await user.should_see('Your key is ready')
+    [(app_name, key)] = access.keys_for_product(User.get(User.email == 'dev@consumer.test'), world['Weather'])
+    assert app_name == "Dana's Weather app"
+    page = await user.http_client.get(f'/products/weather/reference/{world["Weather API"].id}')
+    settings = json.loads(page.text.split('<script id="portico-settings" type="application/json">')[1].split('</script>')[0])
+    assert settings['keys'] == [{'app': "Dana's Weather app", 'key': key}]  # Try it is ready with the new key
+
+
+async def test_admin_uploads_a_document_too_big_for_the_live_connection_and_saves_it(user) -> None:
+    """Over ~1 MB NiceGUI's socket drops messages: the upload goes over HTTP and stays on the server."""
+    text = as_text(stripe_like())
+    an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await user.open('/admin/apis')
+    user.find(marker='apis-add').click()
+    await user.should_see(marker='api-upload')
+    with user.client:
+        await _element(user, 'api-upload').handle_uploads([SmallFileUpload(
+            name='stripe.json', content_type='application/json', _data=text.encode())])
+    await user.should_see('stripe.json (1.7 MB) is loaded')
+    assert _element(user, 'api-openapi').value == ''  # not pushed through the socket
+    user.find(marker='api-name').type('Stripe-like')
+    user.find(marker='api-base-path').type('/stripe/')
+    user.find(marker='api-save').click()
+    await until(lambda: Api.select().where(Api.name == 'Stripe-like').exists(), timeout=120)
+    api = Api.get(Api.name == 'Stripe-like')
+    assert api.openapi_text == text.strip() and ApiReference.get(ApiReference.api == api).operations == 330
+
+
+def test_a_big_paste_goes_over_http_in_a_real_browser_and_is_saved(screen) -> None:
+    """Pasting 1.7 MB into the textarea would be dropped by the live connection; the page hands it to the
+    uploader instead (a plain HTTP upload) and the whole document is saved."""
+    text = as_text(stripe_like())
+    screen.open('/login')
+    an_admin('admin@provider.test')
+    inputs = screen.selenium.find_elements(By.CSS_SELECTOR, 'input')
+    inputs[0].send_keys('admin@provider.test')
+    inputs[1].send_keys(PASSWORD + '\n')
+    screen.should_contain('Admin')
+    screen.open('/admin/apis')
+    screen.click('Add API')
+    screen.should_contain('OpenAPI document (JSON or YAML)')
+    textarea = screen.selenium.find_element(By.CSS_SELECTOR, 'textarea')
+    screen.selenium.execute_script(
+        "const data = new DataTransfer(); data.setData('text/plain', arguments[1]);"
+        "arguments[0].dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));",
+        textarea, text)
+    screen.should_contain('pasted-document.yaml (1.7 MB) is loaded')
+    assert textarea.get_attribute('value') == ''
+    fields = screen.selenium.find_elements(By.CSS_SELECTOR, '.q-dialog input')
+    fields[0].send_keys('Pasted API')
+    fields[1].send_keys('/pasted/')
+    screen.click('Save')
+    deadline = time.monotonic() + 120  # reading 1.7 MB takes seconds on a busy machine
+    while not Api.select().where(Api.name == 'Pasted API').exists() and time.monotonic() < deadline:
+        screen.wait(0.5)
+    screen.should_contain('Pasted API saved.')
+    api = Api.get(Api.name == 'Pasted API')
+    assert api.openapi_text == text.strip()
