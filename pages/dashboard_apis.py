@@ -10,7 +10,7 @@ from components.forms import PASTE_LIMIT, Feedback, bounded, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Api, ApiStatus, User
-from workflows import DomainError, catalog, openapi
+from workflows import DomainError, catalog
 
 STATUS_HINTS = {ApiStatus.PENDING: 'waiting for a portal admin', ApiStatus.PUBLISHED: 'in the portal',
                 ApiStatus.REJECTED: 'not published'}

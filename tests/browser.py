@@ -123,15 +123,17 @@ class Browser:
 
     # --- acting -------------------------------------------------------------------------------------
     def fill(self, label: str, text: str, within: WebElement | None = None) -> None:
+        """Select what the field holds and type `text` over it; again if something took the focus meanwhile
+        (a dialog that is still opening moves the focus to its first field)."""
         def typed() -> bool:
             field = self.field(label, within)
             field.send_keys(Keys.CONTROL, 'a')
             field.send_keys(Keys.DELETE)
             if text:
                 field.send_keys(text)
-            return True
-        self.until(typed, f'could not type into {label!r}')  # e.g. while a dialog is still opening
-        self.until(lambda: self.field(label, within).get_attribute('value') == text, f'{label!r} did not take the text')
+            time.sleep(0.05)
+            return self.field(label, within).get_attribute('value') == text
+        self.until(typed, f'{label!r} did not take the text')
 
     def button(self, name: str, within: WebElement | None = None) -> WebElement:
         """A button, link or menu item by its accessible name: its aria-label, or its text without icons."""
