@@ -7,7 +7,8 @@ import pytest
 
 from db.models import Credential, UsageDaily
 from tests.utils import a_catalog_world, a_user, an_admin, set_settings
-from workflows import access, apps, credentials, limits, usage
+from gateway import limits
+from workflows import access, apps, credentials, usage
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def world(user):
 
 
 async def ask(user, key: str | None, path: str, *, bearer: bool = False, endpoint: str = '/api/gateway/auth'):
-    headers = {'X-Original-URI': path, 'X-Original-Method': 'GET'}
+    headers = {'X-Forwarded-Uri': path, 'X-Forwarded-Method': 'GET'}
     if key is not None:
         headers['Authorization' if bearer else 'X-API-Key'] = f'Bearer {key}' if bearer else key
     return await user.http_client.get(endpoint, headers=headers)
