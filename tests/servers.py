@@ -165,3 +165,38 @@ class Caddy:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+
+class Apache:
+    """Debian's apache2 with a configuration from deploy/, in a server root of its own with a self-signed
+    certificate (portico-tls.crt/.key) for its TLS virtual host."""
+
+    def __init__(self, config_name: str, root: Path, replacements: dict[str, str], port: int) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(root / 'portico-tls.key'),
+                        '-out', str(root / 'portico-tls.crt'), '-days', '2', '-subj', '/CN=127.0.0.1'],
+                       check=True, capture_output=True)
+        text = (ROOT / 'deploy' / config_name).read_text()
+        for old, new in {'/var/lib/portico-apache': str(root), **replacements}.items():
+            text = text.replace(old, new)
+        self.config = root / 'apache.conf'
+        self.config.write_text(text)
+        self.root = root
+        self.process = subprocess.Popen([APACHE, '-d', str(root), '-f', str(self.config), '-DFOREGROUND'],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port, self.process)
+        except (RuntimeError, TimeoutError):
+            self.stop()
+            raise RuntimeError(f'apache did not start: {self.error_log()}') from None
+
+    def error_log(self) -> str:
+        path = self.root / 'error.log'
+        return path.read_text()[-3000:] if path.exists() else ''
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
