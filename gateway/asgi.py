@@ -30,7 +30,7 @@ INTROSPECT = '/oauth/introspect'
 ENVOY_PREFIX = AUTH + '/'
 SECRET_HEADER = 'x-portico-gateway-secret'
 
-Answer = tuple[int, dict[str, str], bytes]
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
 
 
 def handles(path: str) -> bool:
@@ -53,14 +53,7 @@ async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
 
 def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
     if decision.status == 200:
-        return 200, {
-            'x-portico-app': _ascii(info.app_name),
-            'x-portico-app-id': str(info.app_id),
-            'x-portico-organisation': _ascii(info.organisation),
-            'x-portico-plan': _ascii(info.plan.name),
-            'x-portico-product': decision.product,
-            'x-portico-credential': str(info.credential_id),
-        }, b''
+        return 200, [*info.identity, (b'x-portico-product', decision.product.encode()), (b'content-length', b'0')], b''
     if decision.status == 429:
         # nginx auth_request passes only 2xx, 401 and 403 on; its config maps this 403 back to 429
         return _deny(403 if for_nginx else 429, decision.reason,
@@ -68,12 +61,14 @@ def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
     return _deny(decision.status, decision.reason)
 
 
-def _ascii(text: str) -> str:
-    return text.encode('ascii', 'replace').decode()
-
-
 def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
-    return status, {'content-type': 'application/json', **(headers or {})}, json.dumps({'error': reason}).encode()
+    return _json(status, {'error': reason}, headers)
+
+
+def _json(status: int, payload: dict, headers: dict | None = None) -> Answer:
+    body = json.dumps(payload, separators=(',', ':')).encode()
+    return status, [(name.encode(), value.encode('latin-1')) for name, value in
+                    {'content-type': 'application/json', **(headers or {}), 'content-length': str(len(body))}.items()], body
 
 
 def gateway_allowed(headers: dict[str, str], secret: str) -> bool:
@@ -103,22 +98,21 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
     if not secret:
         return _deny(503, 'introspection is disabled: set PORTICO_GATEWAY_SECRET')
     if not client_authenticated(headers, secret):
-        status, extra, payload = _deny(401, 'invalid_client')
-        return status, {**extra, 'www-authenticate': 'Basic realm="portico"'}, payload
+        return _deny(401, 'invalid_client', {'www-authenticate': 'Basic realm="portico"'})
     form = parse_qs(body.decode('latin-1'), max_num_fields=10)
     token = (form.get('token') or [''])[0].strip()
     info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
     if info is None:
-        return 200, {'content-type': 'application/json'}, b'{"active":false}'
+        return _json(200, {'active': False})
     usage.count(info.credential_id)
     limits.add(info, time.time())
-    return 200, {'content-type': 'application/json', 'cache-control': 'no-store'}, json.dumps({
+    return _json(200, {
         'active': True, 'token_type': 'api_key', 'client_id': str(info.app_id), 'username': info.app_name,
         'scope': ' '.join(sorted({slug for _, slug in info.routes})),
         'plan': info.plan.name, 'organisation': info.organisation,
         'rate_limit': {'requests': info.plan.rate_limit, 'period_seconds': info.plan.rate_period},
         'base_paths': sorted({base for base, _ in info.routes}),
-    }, separators=(',', ':')).encode()
+    })
 
 
 # --- the adapter ------------------------------------------------------------------------------------
@@ -138,16 +132,13 @@ class GatewayAdapter:
             await self.app(scope, receive, send)
             return
         headers = {name.decode('latin-1').lower(): value.decode('latin-1') for name, value in scope['headers']}
-        answer = await self.answer(scope, receive, path, headers)
-        status, extra, body = answer
-        await send({'type': 'http.response.start', 'status': status,
-                    'headers': [(k.encode(), v.encode('latin-1')) for k, v in
-                                {**extra, 'content-length': str(len(body))}.items()]})
+        status, answer_headers, body = await self.answer(scope, receive, path, headers)
+        await send({'type': 'http.response.start', 'status': status, 'headers': answer_headers})
         await send({'type': 'http.response.body', 'body': b'' if scope['method'] == 'HEAD' else body})
 
     async def answer(self, scope, receive, path: str, headers: dict[str, str]) -> Answer:
         if path == PING:
-            return 204, {}, b''
+            return 204, [], b''
         cfg = config.current()
         if path == INTROSPECT:
             if scope['method'] != 'POST':

@@ -45,6 +45,14 @@ class KeyInfo:
     routes: list[tuple[str, str]]  # (base path, product slug), longest path first
     quota_used: int  # calls stored in the current quota period when loaded
     loaded_at: float = field(default_factory=time.monotonic)
+    counter_names: tuple | None = None  # limits' names for the current window, computed once per window
+    identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
+
+    def __post_init__(self) -> None:
+        self.identity = [(name.encode(), value.encode('ascii', 'replace')) for name, value in (
+            ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
+            ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
+            ('x-portico-credential', str(self.credential_id)))]
 
 
 def digest(key: str) -> str:

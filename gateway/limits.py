@@ -32,9 +32,23 @@ def window_end(rate_period: int, now: float) -> float:
     return (int(now // rate_period) + 1) * rate_period
 
 
+_periods: dict[str, tuple[float, float]] = {}  # period -> (start, end) of the last one computed
+
+
 def period_end(period: str, now: float) -> float:
     """The end of the UTC day or month containing `now` (a Unix time)."""
+    known = _periods.get(period)
+    if known is not None and known[0] <= now < known[1]:
+        return known[1]
     moment = datetime.fromtimestamp(now, timezone.utc)
+    start = moment.replace(day=1) if period == 'month' else moment
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    end = _period_end(period, moment)
+    _periods[period] = (start, end)
+    return end
+
+
+def _period_end(period: str, moment: datetime) -> float:
     if period == 'month':
         following = (moment.replace(day=1) + timedelta(days=32)).replace(day=1)
     else:
@@ -45,12 +59,19 @@ def period_end(period: str, now: float) -> float:
 def keys_of(info, now: float, shared: bool) -> tuple[str, str | None]:
     """The counter names of a call: its rate window and, with a quota, its quota period."""
     plan = info.plan
-    rate = f'portico:rate:{info.credential_id}:{plan.rate_period}:{int(now // plan.rate_period)}'
+    window = int(now // plan.rate_period)
+    known = info.counter_names
+    if known is not None and known[0] == window and known[1] == shared and now < known[2]:
+        return known[3], known[4]
+    rate = f'portico:rate:{info.credential_id}:{plan.rate_period}:{window}'
     if not plan.quota:
+        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None)
         return rate, None
     quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(period_end(plan.quota_period, now))}'
     if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
         quota += f':{info.loaded_at}'
+    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), period_end(plan.quota_period, now)),
+                          rate, quota)
     return rate, quota
 
 
@@ -73,7 +94,7 @@ class Counters:
         return self.seen(rate), (self.seen(quota, info.quota_used) if quota else 0)
 
     def add(self, info, now: float, shared: bool) -> None:
-        rate, quota = keys_of(info, now, shared)
+        rate, quota = keys_of(info, now, shared)  # the names used() just computed, from the key's info
         self.local[rate] = self.local.get(rate, 0) + 1
         if rate not in self.expiry:
             self.expiry[rate] = window_end(info.plan.rate_period, now) + 1
