@@ -41,7 +41,10 @@ async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
     """Look the key up (never blocking the loop), decide, count."""
     info = None
     if facts.key and keys.plausible(facts.key):
-        info = await keys.lookup(keys.digest(facts.key))
+        try:
+            info = await keys.lookup(keys.digest(facts.key))
+        except keys.LookupFailed:
+            return _deny(503, 'the portal cannot reach its database; try again')
     now = time.time()
     decision = decide(facts, info, now, limits.used(info, now) if info is not None else (0, 0))
     if decision.status == 200:
@@ -101,7 +104,10 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
         return _deny(401, 'invalid_client', {'www-authenticate': 'Basic realm="portico"'})
     form = parse_qs(body.decode('latin-1'), max_num_fields=10)
     token = (form.get('token') or [''])[0].strip()
-    info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
+    try:
+        info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
+    except keys.LookupFailed:
+        return _deny(503, 'temporarily_unavailable')
     if info is None:
         return _json(200, {'active': False})
     usage.count(info.credential_id)

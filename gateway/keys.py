@@ -1,7 +1,7 @@
 """What a key may do, cached per instance, and how a key stops working everywhere at once.
 
-A key's answer is loaded by one indexed look-up by its SHA-256, in a worker thread (never on the event loop);
-concurrent misses for one key share one load. Known keys stay cached for PORTICO_KEY_CACHE_SECONDS; unknown
+A key's answer is loaded by an indexed look-up by its SHA-256, in the loader's own thread (never on the event
+loop), together with the other misses of the moment; concurrent misses for one key share one load. Known keys stay cached for PORTICO_KEY_CACHE_SECONDS; unknown
 ones live in a bounded LRU, so a flood of random keys pushes out only other unknown keys.
 
 Retiring a key (`forget`, called by workflows.credentials.retire) evicts it here at once and, through the
@@ -15,6 +15,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -103,26 +104,57 @@ def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
 
 
 async def lookup(key_hash: str) -> KeyInfo | None:
-    """The key's answer: from the cache, or loaded in a worker thread (one load for concurrent misses)."""
-    now = time.monotonic()
-    found = cached(key_hash, now)
+    """The key's answer: from the cache, or loaded with the other misses of the moment in one query, in the
+    loader's own thread (concurrent misses for one key share one load)."""
+    found = cached(key_hash, time.monotonic())
     if found is not MISS:
         return found
     pending = _loading.get(key_hash)
     if pending is None:
-        pending = asyncio.ensure_future(_load_and_remember(key_hash))
+        pending = asyncio.get_running_loop().create_future()
         _loading[key_hash] = pending
-        pending.add_done_callback(lambda _: _loading.pop(key_hash, None))
+        _queue.append(key_hash)
+        global _loader
+        if _loader is None or _loader.done():
+            _loader = asyncio.ensure_future(_load_queued())
     return await asyncio.shield(pending)
 
 
-async def _load_and_remember(key_hash: str) -> KeyInfo | None:
-    from nicegui import run
-    epoch = _epoch
-    info = await run.io_bound(load, key_hash)
-    if epoch == _epoch:  # nothing was retired meanwhile: the answer is current
-        remember(key_hash, info, time.monotonic())
-    return info
+_queue: list[str] = []
+_loader: asyncio.Future | None = None
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix='portico-keys')
+BATCH = 500
+
+
+async def _load_queued() -> None:
+    """Load what is queued, a batch at a time: one thread, one query per batch, however many misses arrive
+    (a flood of random keys costs one query per batch, not one thread hop and query per key)."""
+    loop = asyncio.get_running_loop()
+    while _queue:
+        batch = _queue[:BATCH]
+        del _queue[:BATCH]
+        epoch = _epoch
+        try:
+            infos = await loop.run_in_executor(_executor, load_many, batch)
+        except Exception as error:  # noqa: BLE001 - every waiting call gets the error, the next ones try again
+            log.warning('loading keys failed: %s', error)
+            for key_hash in batch:
+                waiting = _loading.pop(key_hash, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(LookupFailed(str(error)))
+            continue
+        now = time.monotonic()
+        for key_hash in batch:
+            info = infos.get(key_hash)
+            if epoch == _epoch:  # nothing was retired meanwhile: the answer is current
+                remember(key_hash, info, now)
+            waiting = _loading.pop(key_hash, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(info)
+
+
+class LookupFailed(Exception):
+    """The database did not answer; the call gets a 503 and the next one tries again."""
 
 
 def lookup_blocking(key_hash: str) -> KeyInfo | None:
@@ -131,39 +163,55 @@ def lookup_blocking(key_hash: str) -> KeyInfo | None:
     if found is not MISS:
         return found
     epoch = _epoch
-    info = load(key_hash)
+    info = load_many([key_hash]).get(key_hash)
     if epoch == _epoch:
         remember(key_hash, info, time.monotonic())
     return info
 
 
-def load(key_hash: str) -> KeyInfo | None:
-    """Read what a key may do now: active key, approved request, active app; the products still in the
-    request's catalog, with their published APIs; the plan, while the catalog still offers it."""
-    row = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
-           .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
-           .where((Credential.key_hash == key_hash) & (Credential.status == CredentialStatus.ACTIVE)
-                  & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE))
-           .first())
-    if row is None:
-        return None
-    request = row.access_request
-    if not CatalogPlan.select().where((CatalogPlan.catalog == request.catalog_id)
-                                      & (CatalogPlan.plan == request.plan_id)).exists():
-        return None  # the catalog no longer offers this plan
-    routes = [(api.base_path, api.product_slug) for api in
-              Api.select(Api.base_path, Product.slug.alias('product_slug'))
-              .join(ProductApi).join(Product)
-              .join(AccessRequestProduct, on=(AccessRequestProduct.product == Product.id))
-              .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
-                                        & (CatalogProduct.catalog == request.catalog_id)))
-              .where((AccessRequestProduct.request == request.id) & (Api.status == ApiStatus.PUBLISHED))
-              .objects()]
-    routes.sort(key=lambda route: len(route[0]), reverse=True)
-    plan = request.plan
-    return KeyInfo(credential_id=row.id, app_id=row.app.id, app_name=row.app.name,
-                   organisation=row.app.organisation.name, plan=plan, routes=routes,
-                   quota_used=usage.calls_in_period(row.id, plan.quota_period) if plan.quota else 0)
+def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
+    """What the keys among `key_hashes` that have access may do now (one query for all of them, then a
+    few per key found): active key, approved request, active app; the products still in the request's
+    catalog, with their published APIs; the plan, while the catalog still offers it."""
+    # first by the unique index alone (with the other conditions in the same query, SQLite's planner
+    # prefers the status index and scans every active key)
+    ids = [credential_id for (credential_id,) in
+           Credential.select(Credential.id).where(Credential.key_hash.in_(key_hashes)).tuples()]
+    if not ids:
+        return {}
+    rows = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
+            .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
+            .where((Credential.id.in_(ids)) & (Credential.status == CredentialStatus.ACTIVE)
+                   & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE)))
+    rows = list(rows)
+    if not rows:
+        return {}
+    requests = [row.access_request for row in rows]
+    offered = set(CatalogPlan.select(CatalogPlan.catalog, CatalogPlan.plan)
+                  .where(CatalogPlan.catalog.in_({request.catalog_id for request in requests})).tuples())
+    routes: dict[int, list[tuple[str, str]]] = {}
+    for request_id, base_path, slug in (
+            Api.select(AccessRequestProduct.request, Api.base_path, Product.slug)
+            .join(ProductApi).join(Product)
+            .join(AccessRequestProduct, on=(AccessRequestProduct.product == Product.id))
+            .join(AccessRequest, on=(AccessRequest.id == AccessRequestProduct.request))
+            .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
+                                      & (CatalogProduct.catalog == AccessRequest.catalog)))
+            .where((AccessRequestProduct.request.in_([request.id for request in requests]))
+                   & (Api.status == ApiStatus.PUBLISHED)).tuples()):
+        routes.setdefault(request_id, []).append((base_path, slug))
+    stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
+    found = {}
+    for row in rows:
+        request, app = row.access_request, row.app
+        if (request.catalog_id, request.plan_id) not in offered:
+            continue  # the catalog no longer offers this plan
+        plan = request.plan
+        found[row.key_hash] = KeyInfo(
+            credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,
+            routes=sorted(routes.get(request.id, []), key=lambda route: len(route[0]), reverse=True),
+            quota_used=stored.get((row.id, plan.quota_period), 0) if plan.quota else 0)
+    return found
 
 
 def forget(key_hash: str) -> None:

@@ -64,6 +64,21 @@ def calls_in_period(credential_id: int, period: str, day: date | None = None) ->
         (UsageDaily.credential == credential_id) & (UsageDaily.day >= start)).scalar() or 0
 
 
+def calls_by_period(credential_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Stored calls of each credential today and this month (UTC): {(credential, 'day'|'month'): calls}."""
+    if not credential_ids:
+        return {}
+    day = today()
+    totals: dict[tuple[int, str], int] = {}
+    for credential_id, stored_day, calls in (
+            UsageDaily.select(UsageDaily.credential, UsageDaily.day, UsageDaily.calls)
+            .where(UsageDaily.credential.in_(credential_ids) & (UsageDaily.day >= day.replace(day=1))).tuples()):
+        totals[(credential_id, 'month')] = totals.get((credential_id, 'month'), 0) + calls
+        if str(stored_day) == str(day):
+            totals[(credential_id, 'day')] = totals.get((credential_id, 'day'), 0) + calls
+    return totals
+
+
 def reset() -> None:
     with _lock:
         _pending.clear()

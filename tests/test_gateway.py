@@ -283,8 +283,8 @@ async def test_with_a_gateway_secret_the_decision_endpoints_answer_gateways_only
 
 async def test_a_key_that_cannot_be_valid_is_refused_before_any_lookup(monkeypatch, user, world) -> None:
     loads = []
-    real_load = gateway_keys.load
-    monkeypatch.setattr(gateway_keys, 'load', lambda key_hash: loads.append(key_hash) or real_load(key_hash))
+    real_load = gateway_keys.load_many
+    monkeypatch.setattr(gateway_keys, 'load_many', lambda hashes: loads.append(hashes) or real_load(hashes))
     for junk in ('ptc_short', 'x' * 47, 'ptc_' + '!' * 43, 'ptc_' + 'A' * 44, 'Bearer ptc_'):
         assert (await ask(user, junk, '/weather/x')).status_code == 401
     assert loads == [] and len(gateway_keys._unknown) == 0
@@ -293,16 +293,17 @@ async def test_a_key_that_cannot_be_valid_is_refused_before_any_lookup(monkeypat
 async def test_concurrent_misses_share_one_load_in_a_worker_thread(monkeypatch, user, world) -> None:
     import asyncio
     import threading
-    threads = []
-    real_load = gateway_keys.load
+    loads = []
+    real_load = gateway_keys.load_many
 
-    def counted(key_hash):
-        threads.append(threading.current_thread())
-        return real_load(key_hash)
-    monkeypatch.setattr(gateway_keys, 'load', counted)
+    def counted(key_hashes):
+        loads.append((list(key_hashes), threading.current_thread()))
+        return real_load(key_hashes)
+    monkeypatch.setattr(gateway_keys, 'load_many', counted)
     answers = await asyncio.gather(*(ask(user, world['key'], '/weather/x') for _ in range(10)))
     assert [answer.status_code for answer in answers].count(200) == 5  # Free: 5 calls per 60 s
-    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    [(hashes, thread)] = loads
+    assert hashes == [gateway_keys.digest(world['key'])] and thread is not threading.main_thread()
 
 
 async def test_unknown_keys_live_in_a_bounded_lru_and_push_out_no_known_key(monkeypatch, user, world) -> None:
