@@ -337,3 +337,30 @@ def test_quota_periods_and_usage_days_are_utc() -> None:
     assert period_end('month', datetime(2026, 12, 15, tzinfo=timezone.utc).timestamp()) == \
         datetime(2027, 1, 1, tzinfo=timezone.utc).timestamp()
     assert usage.today() == datetime.now(timezone.utc).date()
+
+
+def test_two_real_instances_keep_a_shared_limit_within_the_documented_bound(redis_limits, db, tmp_path) -> None:
+    """Two portal processes counting in one Redis: together they admit at most the limit plus what the
+    other admitted since its last sync (never more than twice the limit), and after a sync both refuse."""
+    from tests.peers import call, eventually
+    from tests.servers import Portal
+    from tests.utils import free_port
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')  # Free: 5 calls per 60 s
+    key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
+    env = {'NICEGUI_REDIS_URL': REDIS_URL, 'PORTICO_LIMITS_SYNC_SECONDS': '0.2'}
+    instances = [Portal(free_port(), tmp_path / f'{name}.log', PORTICO_INSTANCE_NAME=name, **env) for name in 'ab']
+    try:
+        def status(instance) -> int:
+            return call(instance.url + '/api/gateway/auth', key, headers={'X-Forwarded-Uri': '/weather/x'})[0]
+        answers = [status(instances[i % 2]) for i in range(12)]
+        admitted = answers.count(200)
+        assert 5 <= admitted <= 10, answers
+        # after a sync each (every 0.2 s) both know everyone's calls
+        assert eventually(lambda: [status(instance) for instance in instances] == [429, 429], 3)
+        assert redis_count('portico:rate:*') == admitted
+    finally:
+        for instance in instances:
+            instance.stop()
