@@ -6,8 +6,8 @@ import re
 
 from db import clock
 from db.connection import database
-from db.models import (AccessRequest, AccessRequestProduct, Api, ApiStatus, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan,
-                       Product, ProductApi, Role, Team, User, UserStatus, Visibility)
+from db.models import (AccessRequest, AccessRequestProduct, Api, ApiStatus, Catalog, CatalogPlan, CatalogProduct,
+                       CatalogTeam, Organisation, Plan, Product, ProductApi, Role, Team, User, UserStatus, Visibility)
 from mail import outbox
 from session import PermissionDenied, ensure, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
