@@ -25,7 +25,7 @@ import config
 from db import clock
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, ApiStatus, App, AppStatus,
                        CatalogPlan, CatalogProduct, Credential, CredentialStatus, KeyChange, Organisation, Plan,
-                       Product, ProductApi)
+                       Product, ProductApi, User, UserStatus)
 from gateway import usage
 
 PREFIX = 'ptc_'
@@ -201,11 +201,17 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
                    & (Api.status == ApiStatus.PUBLISHED)).tuples()):
         routes.setdefault(request_id, []).append((base_path, slug))
     stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
+    # an individual developer's apps (default organisation) are theirs alone: they stop with the account
+    owners = {row.app.owner_id for row in rows if row.app.organisation.is_default}
+    inactive = {user_id for (user_id,) in User.select(User.id).where(
+        User.id.in_(list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
     found = {}
     for row in rows:
         request, app = row.access_request, row.app
         if (request.catalog_id, request.plan_id) not in offered:
             continue  # the catalog no longer offers this plan
+        if app.organisation.is_default and (app.owner_id is None or app.owner_id in inactive):
+            continue
         plan = request.plan
         found[row.key_hash] = KeyInfo(
             credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,

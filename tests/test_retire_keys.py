@@ -10,18 +10,19 @@ from gateway import keys as gateway_keys
 from tests.peers import SECRET, call, eventually
 from tests.servers import Portal
 from tests.utils import a_user, an_admin, an_org_with, free_port
-from workflows import access, apps, catalog, credentials, organisations
+from workflows import access, apps, catalog, credentials, organisations, registration
 
 
-def a_key(name: str, admin: User) -> dict:
+def a_key(name: str, admin: User, individual: bool = False) -> dict:
     """An API /<name>/ in a product of its own, in a Public catalog of its own with a plan of its own,
-    requested by a super admin of an organisation of its own: a key that one path can take away alone."""
+    requested by a super admin of an organisation of its own (or an individual developer of the default
+    organisation): a key that one path can take away alone."""
     api = catalog.save_api(None, f'{name} API', f'/{name}/', '', '', by=admin)
     product = catalog.save_product(None, name.title(), name, '', '', [api.id], '', [], by=admin)
     plan = catalog.save_plan(None, f'{name} plan', 1000, 60, 0, 'day', False, by=admin)
     shop = catalog.save_catalog(None, f'{name} catalog', 'public', [product.id], [plan.id], by=admin)
     org = an_org_with(f'{name} org', super_admin=f'boss@{name}.test')
-    dev = User.get(User.email == f'boss@{name}.test')
+    dev = a_user(f'dev@{name}.test') if individual else User.get(User.email == f'boss@{name}.test')
     request = access.request_access(dev, shop.id, plan.id, [product.id], new_app_name=f'{name} app')
     credential = Credential.get(Credential.access_request == request)
     return dict(name=name, api=api, product=product, plan=plan, catalog=shop, org=org, dev=dev, request=request,
@@ -73,7 +74,13 @@ def take_the_plan_out_of_the_catalog(o, admin):
     catalog.save_catalog(o['catalog'].id, o['catalog'].name, 'public', [o['product'].id], [], by=admin)
 
 
-PATHS = [rotate, revoke_key, revoke_access, delete_app, delete_organisation, delete_api, move_api, delete_product,
+def deactivate_the_developer(o, admin):
+    registration.deactivate(o['dev'], by=admin)
+
+
+deactivate_the_developer.individual = True
+
+PATHS = [deactivate_the_developer, rotate, revoke_key, revoke_access, delete_app, delete_organisation, delete_api, move_api, delete_product,
          take_the_api_out_of_the_product, take_the_product_out_of_the_catalog, take_the_plan_out_of_the_catalog]
 
 
@@ -84,10 +91,19 @@ async def ask(user, key: str, path: str) -> int:
 @pytest.mark.parametrize('take_away', PATHS, ids=[path.__name__ for path in PATHS])
 async def test_the_old_key_is_refused_at_once_on_this_instance(user, take_away) -> None:
     admin = an_admin()
-    o = a_key('orders', admin)
+    o = a_key('orders', admin, getattr(take_away, 'individual', False))
     assert await ask(user, o['key'], o['path']) == 200  # cached now
     take_away(o, admin)
     assert await ask(user, o['key'], o['path']) in (401, 403)
+
+
+async def test_a_reactivated_developer_gets_their_keys_back(user) -> None:
+    admin = an_admin()
+    o = a_key('orders', admin, individual=True)
+    registration.deactivate(o['dev'], by=admin)
+    assert await ask(user, o['key'], o['path']) == 401
+    registration.activate(User.get_by_id(o['dev'].id), by=admin)
+    assert await ask(user, o['key'], o['path']) == 200
 
 
 def test_every_path_retires_through_the_one_function(db) -> None:
@@ -95,7 +111,7 @@ def test_every_path_retires_through_the_one_function(db) -> None:
     from db.models import KeyChange
     admin = an_admin()
     for take_away in PATHS:
-        o = a_key(take_away.__name__.replace('_', '-'), admin)
+        o = a_key(take_away.__name__.replace('_', '-'), admin, getattr(take_away, 'individual', False))
         before = KeyChange.select().count()
         take_away(o, admin)
         assert KeyChange.select().where(KeyChange.key_hash == gateway_keys.digest(o['key'])).count() >= 1, \
@@ -105,7 +121,8 @@ def test_every_path_retires_through_the_one_function(db) -> None:
 
 def test_the_old_key_is_refused_within_2_s_on_a_second_instance(db, tmp_path) -> None:
     admin = an_admin()
-    setups = [(take_away, a_key(take_away.__name__.replace('_', '-'), admin)) for take_away in PATHS]
+    setups = [(take_away, a_key(take_away.__name__.replace('_', '-'), admin, getattr(take_away, 'individual', False)))
+              for take_away in PATHS]
     port = free_port()
     other = Portal(port, tmp_path / 'other.log', PORTICO_GATEWAY_SECRET=SECRET,
                    PORTICO_KEY_CHANGES_POLL_SECONDS='0.5')
