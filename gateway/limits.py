@@ -4,8 +4,9 @@ Every call is counted in this process, on the event loop, without any I/O. With 
 background task sends the counts to Redis every PORTICO_LIMITS_SYNC_SECONDS (0.2 s) in one script call, from
 a worker thread, and reads back the totals of all instances (as Kong's rate-limiting plugin does with
 `sync_rate`). An instance decides with the totals of the last sync plus its own calls since, so a limit
-can be overshot by at most the calls the *other* instances admit within one sync interval (and never by
-more than (instances - 1) x the limit). Should Redis fail, the instance keeps counting locally and sends
+can be overshot by at most the calls the *other* instances admitted since their last sync (never more than
+(instances - 1) x the limit). An instance learns a counter's total at its first sync after its own first call
+on that key. Should Redis fail, the instance keeps counting locally and sends
 its counts once Redis is back.
 """
 from __future__ import annotations
