@@ -229,10 +229,14 @@ def forget(key_hash: str) -> None:
 
 
 def clear() -> None:
-    global _epoch
+    """Forget everything, loads under way included (at start, and between tests with their own loops)."""
+    global _epoch, _loader
     _epoch += 1
     _known.clear()
     _unknown.clear()
+    _queue.clear()
+    _loading.clear()
+    _loader = None
 
 
 # --- the feed of retired keys ----------------------------------------------------------------------
