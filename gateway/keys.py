@@ -50,10 +50,15 @@ class KeyInfo:
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
 
     def __post_init__(self) -> None:
-        self.identity = [(name.encode(), value.encode('ascii', 'replace')) for name, value in (
+        self.identity = [(name.encode(), _header_value(value)) for name, value in (
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
             ('x-portico-credential', str(self.credential_id)))]
+
+
+def _header_value(text: str) -> bytes:
+    """Printable ASCII only: a name is never able to end a header line or start another."""
+    return ''.join(ch if ' ' <= ch < '\x7f' else '?' for ch in text).encode('ascii')
 
 
 def digest(key: str) -> str:
