@@ -3,10 +3,9 @@
 Every call is counted in this process, on the event loop, without any I/O. With NICEGUI_REDIS_URL set, a
 background task sends the counts to Redis every PORTICO_LIMITS_SYNC_SECONDS (0.2 s) in one script call, from
 a worker thread, and reads back the totals of all instances (as Kong's rate-limiting plugin does with
-`sync_rate`). An instance decides with the totals of the last sync plus its own calls since, so a limit
-can be overshot by at most the calls the *other* instances admitted since their last sync (never more than
-(instances - 1) x the limit). An instance learns a counter's total at its first sync after its own first call
-on that key. Should Redis fail, the instance keeps counting locally and sends
+`sync_rate`). An instance decides with the totals of its last sync plus its own calls since, and syncs only the counters it
+used, so a limit can be overshot by at most the calls each instance admits between two of its syncs (never
+more than (instances - 1) x the limit). Should Redis fail, the instance keeps counting locally and sends
 its counts once Redis is back.
 """
 from __future__ import annotations
@@ -113,13 +112,13 @@ class Counters:
                 table.pop(name, None)
 
     def take(self, now: float) -> list[tuple[str, int, int | None, int]]:
-        """What to send, on the event loop: (counter, calls, start value, seconds to live) for this
-        instance's new calls and every live counter (to learn the other instances' calls). The calls stay
-        visible (in `sending`) until the totals come back."""
+        """What to send, on the event loop: (counter, calls, start value, seconds to live) for the counters this
+        instance used since the last sync (an unused one is brought up to date when it is used again: its
+        next sync follows within an interval). The calls stay visible (in `sending`) until the totals come back."""
         self.sending, self.local = self.local, {}
-        names = set(self.sending) | {name for name in self.synced if self.expiry.get(name, 0) > now}
-        return [(name, self.sending.get(name, 0), self.bases.get(name),
-                 max(1, int(self.expiry.get(name, now + 60) - now))) for name in sorted(names)]
+        expiry, bases = self.expiry, self.bases
+        return [(name, calls, bases.get(name), max(1, int(expiry.get(name, now + 60) - now)))
+                for name, calls in self.sending.items()]
 
     def settle(self, totals: dict[str, int] | None) -> None:
         """The totals after a sync, or None when it failed (the calls are counted here again)."""
