@@ -111,14 +111,19 @@ class Counters:
             for table in (self.local, self.synced, self.bases, self.expiry):
                 table.pop(name, None)
 
-    def take(self, now: float) -> list[tuple[str, int, int | None, int]]:
-        """What to send, on the event loop: (counter, calls, start value, seconds to live) for the counters this
-        instance used since the last sync (an unused one is brought up to date when it is used again: its
-        next sync follows within an interval). The calls stay visible (in `sending`) until the totals come back."""
+    def take(self) -> dict[str, int]:
+        """On the event loop, O(1): the calls counted since the last sync, which stay visible (in `sending`)
+        until the totals come back. Only counters used since the last sync are sent: an idle one is brought
+        up to date at the sync after its next use."""
         self.sending, self.local = self.local, {}
+        return self.sending
+
+    def batch(self, sending: dict[str, int], now: float) -> list[tuple[str, int, int | None, int]]:
+        """(counter, calls, start value, seconds to live) for each counter (in the worker thread: `sending`
+        is no longer written by the loop, and single reads of the other dictionaries are safe)."""
         expiry, bases = self.expiry, self.bases
         return [(name, calls, bases.get(name), max(1, int(expiry.get(name, now + 60) - now)))
-                for name, calls in self.sending.items()]
+                for name, calls in sending.items()]
 
     def settle(self, totals: dict[str, int] | None) -> None:
         """The totals after a sync, or None when it failed (the calls are counted here again)."""
@@ -186,9 +191,9 @@ def _redis():
 def sync_once(target: Counters | None = None) -> None:
     """One sync from the calling thread (tests and scripts; the server uses sync_forever)."""
     target = target or counters
-    batch = target.take(time.time())
+    sending = target.take()
     try:
-        target.settle(push(_redis(), batch))
+        target.settle(push(_redis(), target.batch(sending, time.time())))
     except Exception:
         target.settle(None)
         raise
@@ -197,17 +202,19 @@ def sync_once(target: Counters | None = None) -> None:
 async def sync_forever() -> None:
     """Send the counts to Redis and read back the totals, off the event loop, until cancelled."""
     from nicegui import run
-    failing_since = 0.0
+    failing_since, pruned = 0.0, time.time()
     while True:
         await asyncio.sleep(config.current().limits_sync_seconds)
         now = time.time()
-        counters.prune(now)
+        if now - pruned > 10:  # counters of past windows go, without walking them all five times a second
+            counters.prune(now)
+            pruned = now
         if not shared():
             continue
         target = counters
-        batch = target.take(now)
+        sending = target.take()
         try:
-            totals = await run.io_bound(push, _redis(), batch)
+            totals = await run.io_bound(lambda: push(_redis(), target.batch(sending, now)))
         except Exception as error:  # noqa: BLE001 - counting goes on locally while Redis is away
             target.settle(None)
             if time.monotonic() - failing_since > 60:
