@@ -38,6 +38,8 @@ class Config:
     mail_claim_seconds: float
     pool_size: int
     auto_migrate: bool
+    gateway_path_header: str = 'x-forwarded-uri'
+    limits_sync_seconds: float = 0.2
 
     @property
     def mail_transport(self) -> str:
@@ -86,7 +88,17 @@ def load(env: dict[str, str] | None = None) -> Config:
         mail_claim_seconds=float(get('MAIL_CLAIM_SECONDS', '300') or 300),
         pool_size=int(get('DB_POOL_SIZE', '10') or 10),
         auto_migrate=get('AUTO_MIGRATE', '1').lower() not in {'0', 'false', 'no', 'off'},
+        gateway_path_header=_gateway_path_header(get('GATEWAY_PATH_HEADER', 'x-forwarded-uri')),
+        limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
     )
+
+
+def _gateway_path_header(value: str) -> str:
+    """Which header carries the original path: the one the gateway in front always sets itself."""
+    if value.lower() not in {'x-forwarded-uri', 'x-original-uri'}:
+        raise ConfigError(f'PORTICO_GATEWAY_PATH_HEADER must be X-Forwarded-Uri (Caddy, Traefik, the shipped '
+                          f'nginx configuration) or X-Original-URI, not {value!r}')
+    return value.lower()
 
 
 def check_database_url(url: str) -> None:

@@ -38,14 +38,14 @@ def build_app(cfg: config.Config) -> None:
 
     import pages  # noqa: F401 - registers every page
     import session
-    from api import health, introspection
+    from api import health
+    from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
     from mail import transports, worker
     from workflows import accounts, maintenance, usage
 
     app.include_router(health.router)
-    app.include_router(introspection.router)
-    introspection.install_fast_path(app)
-    introspection.clear()
+    gateway_keys.clear()
+    gateway_limits.reset()
     app.add_middleware(session.DefaultDenyMiddleware)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
     # a field's text travels over the live connection, whose default 1 MB limit silently dropped a pasted
@@ -61,8 +61,10 @@ def build_app(cfg: config.Config) -> None:
         app.on_shutdown(task.cancel)
         flusher = background_tasks.create(usage_loop(), name='usage flush')
         app.on_shutdown(flusher.cancel)
-        follower = background_tasks.create(introspection.follow_key_changes(), name='key changes')
+        follower = background_tasks.create(gateway_keys.follow_changes(), name='key changes')
         app.on_shutdown(follower.cancel)
+        syncer = background_tasks.create(gateway_limits.sync_forever(), name='limits sync')
+        app.on_shutdown(syncer.cancel)
         cleaner = background_tasks.create(maintenance_loop(), name='maintenance')
         app.on_shutdown(cleaner.cancel)
         link = accounts.issue_setup_link(cfg.base_url)
@@ -94,6 +96,7 @@ def build_app(cfg: config.Config) -> None:
         gc.collect()
         gc.freeze()
 
+    app.on_startup(lambda: gateway_asgi.install(app))  # the gateway paths, in front of every middleware
     app.on_startup(start_worker)
     app.on_startup(freeze_startup_objects)
     app.on_shutdown(usage.flush)

@@ -49,7 +49,7 @@ def main() -> int:
         script = root / 'auth.lua'
         script.write_text(f'keys = {{{keys}}}\nrequest = function()\n'
                           '  return wrk.format("GET", "/api/gateway/auth", {["X-API-Key"] = keys[math.random(#keys)],'
-                          ' ["X-Original-URI"] = "/bench/items/1"})\nend\n')
+                          ' ["X-Forwarded-Uri"] = "/bench/items/1"})\nend\n')
         common = {'PORTICO_DATABASE_URL': database_url, 'NICEGUI_REDIS_URL': redis_url,
                   'PORTICO_SECRET_KEY': (root / 'data' / 'secret_key').read_text()}
         ports = [free_port(), free_port()]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which('nginx') or ('/usr/sbin/nginx' if Path('/usr/sbin/nginx').exists() else None)
+CADDY = shutil.which('caddy')
+APACHE = shutil.which('apache2') or ('/usr/sbin/apache2' if Path('/usr/sbin/apache2').exists() else None)
 
 
 def wait_for(url: str, timeout: float = 30, ok=(200, 204, 401, 403, 404)) -> None:
@@ -74,7 +76,8 @@ class Upstream:
 
             def do_GET(self):  # noqa: N802 - http.server's hook name
                 seen = {'path': self.path, 'app': self.headers.get('X-Portico-App'),
-                        'plan': self.headers.get('X-Portico-Plan'), 'key': self.headers.get('X-API-Key')}
+                        'plan': self.headers.get('X-Portico-Plan'), 'key': self.headers.get('X-API-Key'),
+                        'headers': {name.lower(): value for name, value in self.headers.items()}}
                 calls.append(seen)
                 body = json.dumps(seen).encode()
                 self.send_response(200)
@@ -119,3 +122,81 @@ class Nginx:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError('the process ended')
+        with socket.socket() as sock:
+            if sock.connect_ex(('127.0.0.1', port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f'nothing listens on {port}')
+
+
+class Caddy:
+    """Debian's caddy with a Caddyfile from deploy/, its ports replaced, its state in a folder of its own."""
+
+    def __init__(self, config_name: str, folder: Path, replacements: dict[str, str], port: int, **env: str) -> None:
+        text = (ROOT / 'deploy' / config_name).read_text()
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.config = folder / 'Caddyfile'
+        self.config.write_text(text)
+        environment = {'PATH': os.environ.get('PATH', ''), 'HOME': str(folder), 'XDG_DATA_HOME': str(folder / 'data'),
+                       'XDG_CONFIG_HOME': str(folder / 'config'), **env}
+        self.log = open(folder / 'caddy.log', 'w')  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen([CADDY, 'run', '--adapter', 'caddyfile', '--config', str(self.config)],
+                                        env=environment, stdout=subprocess.DEVNULL, stderr=self.log)
+        try:
+            wait_for_port(port, self.process)
+        except (RuntimeError, TimeoutError):
+            self.stop()
+            raise RuntimeError(f'caddy did not start: {(folder / "caddy.log").read_text()[-3000:]}') from None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+class Apache:
+    """Debian's apache2 with a configuration from deploy/, in a server root of its own with a self-signed
+    certificate (portico-tls.crt/.key) for its TLS virtual host."""
+
+    def __init__(self, config_name: str, root: Path, replacements: dict[str, str], port: int) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(root / 'portico-tls.key'),
+                        '-out', str(root / 'portico-tls.crt'), '-days', '2', '-subj', '/CN=127.0.0.1'],
+                       check=True, capture_output=True)
+        text = (ROOT / 'deploy' / config_name).read_text()
+        for old, new in {'/var/lib/portico-apache': str(root), **replacements}.items():
+            text = text.replace(old, new)
+        self.config = root / 'apache.conf'
+        self.config.write_text(text)
+        self.root = root
+        self.process = subprocess.Popen([APACHE, '-d', str(root), '-f', str(self.config), '-DFOREGROUND'],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(port, self.process)
+        except (RuntimeError, TimeoutError):
+            self.stop()
+            raise RuntimeError(f'apache did not start: {self.error_log()}') from None
+
+    def error_log(self) -> str:
+        path = self.root / 'error.log'
+        return path.read_text()[-3000:] if path.exists() else ''
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

@@ -7,7 +7,8 @@ import pytest
 
 from db.models import Credential, UsageDaily
 from tests.utils import a_catalog_world, a_user, an_admin, set_settings
-from workflows import access, apps, credentials, limits, usage
+from gateway import keys as gateway_keys, limits
+from workflows import access, apps, credentials, usage
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def world(user):
 
 
 async def ask(user, key: str | None, path: str, *, bearer: bool = False, endpoint: str = '/api/gateway/auth'):
-    headers = {'X-Original-URI': path, 'X-Original-Method': 'GET'}
+    headers = {'X-Forwarded-Uri': path, 'X-Forwarded-Method': 'GET'}
     if key is not None:
         headers['Authorization' if bearer else 'X-API-Key'] = f'Bearer {key}' if bearer else key
     return await user.http_client.get(endpoint, headers=headers)
@@ -168,9 +169,197 @@ def redis_limits(monkeypatch):
 
 
 async def test_the_rate_limit_is_counted_in_redis_when_configured(redis_limits, user, world) -> None:
+    """Calls are counted here and synced to Redis in one pipeline per interval; another instance (a second
+    set of counters) sees them after its own sync."""
     import redis
     for _ in range(world['Free'].rate_limit):
         assert (await ask(user, world['key'], '/weather/x')).status_code == 200
-    limits.reset()  # another instance: nothing counted locally
-    assert (await ask(user, world['key'], '/weather/x')).status_code == 429
+    await user.http_client.get('/api/gateway/ping')
+    limits.sync_once()
     assert any(key.startswith(b'portico:rate:') for key in redis.Redis.from_url(REDIS_URL).keys('portico:*'))
+    limits.reset()  # another instance: nothing counted locally
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200  # it has not synced yet
+    limits.sync_once()
+    response = await ask(user, world['key'], '/weather/x')
+    assert response.status_code == 429 and int(response.headers['Retry-After']) >= 1
+
+
+def test_two_instances_overshoot_by_at_most_what_they_admit_between_syncs(redis_limits, db) -> None:
+    """The documented bound: an instance decides with the totals of its last sync plus its own calls, so a
+    limit of 5 is exceeded by at most what the instances admitted between two of their syncs."""
+    import time as clock
+    from gateway.decision import Facts, decide
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')
+    key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
+    info = gateway_keys.lookup_blocking(gateway_keys.digest(key))
+    a, b = limits.Counters(), limits.Counters()
+    facts = Facts(key=key, path='/weather/x')
+
+    def call(counters) -> int:
+        now = clock.time()
+        decision = decide(facts, info, now, counters.used(info, now, shared=True))
+        if decision.status == 200:
+            counters.add(info, now, shared=True)
+        return decision.status
+
+    assert [call(a) for _ in range(2)] == [200] * 2
+    limits.sync_once(a)
+    assert call(b) == 200
+    limits.sync_once(b)  # b sends its call and learns a's 2: it knows 3
+    # between two syncs each instance admits what it believes is left of 5
+    assert [call(a) for _ in range(4)] == [200, 200, 200, 429]  # a still believes 2 were made
+    assert [call(b) for _ in range(3)] == [200, 200, 429]
+    limits.sync_once(a)
+    limits.sync_once(b)
+    assert call(a) == 429 and call(b) == 429  # 8 admitted for a limit of 5: what each admitted between syncs
+    assert redis_count('portico:rate:*') == 8
+
+
+def redis_count(pattern: str) -> int:
+    import redis
+    client = redis.Redis.from_url(REDIS_URL)
+    return sum(int(client.get(name)) for name in client.keys(pattern))
+
+
+# --- each gateway's own way of saying which call it asks about ----------------------------------------
+
+async def test_caddy_and_traefik_headers_are_read_and_the_query_is_not_matched(user, world) -> None:
+    headers = {'X-API-Key': world['key'], 'X-Forwarded-Uri': '/weather/x?next=/payments/', 'X-Forwarded-Method': 'POST'}
+    assert (await user.http_client.get('/api/gateway/auth', headers=headers)).status_code == 200
+    headers['X-Forwarded-Uri'] = '/payments/x?next=/weather/'
+    assert (await user.http_client.get('/api/gateway/auth', headers=headers)).status_code == 403
+
+
+async def test_a_client_cannot_choose_the_checked_path_with_a_header_portico_does_not_trust(user, world) -> None:
+    """The spoofing attack: by default Portico reads X-Forwarded-Uri only (set by Caddy, Traefik and the
+    shipped nginx configuration), so an X-Original-URI the client added changes nothing."""
+    spoofed = {'X-API-Key': world['key'], 'X-Original-URI': '/weather/v1/x'}
+    assert (await user.http_client.get('/api/gateway/auth', headers=spoofed)).status_code == 403
+    spoofed['X-Forwarded-Uri'] = '/payments/charge'
+    assert (await user.http_client.get('/api/gateway/auth', headers=spoofed)).status_code == 403
+
+
+async def test_the_trusted_header_is_a_setting(monkeypatch, user, world) -> None:
+    import config
+    monkeypatch.setenv('PORTICO_GATEWAY_PATH_HEADER', 'X-Original-URI')
+    config.use(config.load())
+    both = {'X-API-Key': world['key'], 'X-Original-URI': '/payments/x', 'X-Forwarded-Uri': '/weather/x'}
+    assert (await user.http_client.get('/api/gateway/auth', headers=both)).status_code == 403
+    both['X-Original-URI'] = '/weather/x'
+    assert (await user.http_client.get('/api/gateway/auth', headers=both)).status_code == 200
+    with pytest.raises(config.ConfigError, match='PORTICO_GATEWAY_PATH_HEADER'):
+        config.load({'PORTICO_GATEWAY_PATH_HEADER': 'X-Anything', 'PORTICO_SECRET_KEY': 'k'})
+
+
+async def test_envoy_ext_authz_sends_the_path_after_the_prefix(user, world) -> None:
+    key = {'X-API-Key': world['key']}
+    assert (await user.http_client.get('/api/gateway/auth/weather/forecast?days=2', headers=key)).status_code == 200
+    spoofed = {**key, 'X-Forwarded-Uri': '/weather/x', 'X-Original-URI': '/weather/x'}
+    assert (await user.http_client.get('/api/gateway/auth/payments/charge', headers=spoofed)).status_code == 403
+    assert (await user.http_client.get('/api/gateway/auth/weather/%2e%2e/payments', headers=key)).status_code == 403
+    assert (await user.http_client.get('/api/gateway/auth/weather/x')).status_code == 401
+
+
+async def test_with_a_gateway_secret_the_decision_endpoints_answer_gateways_only(monkeypatch, user, world) -> None:
+    """Issue 11, item 13: a client asking the decision endpoints directly learns nothing and uses up no quota."""
+    import config
+    monkeypatch.setenv('PORTICO_GATEWAY_SECRET', 'gw-secret')
+    config.use(config.load())
+    for path in ('/api/gateway/auth', '/api/gateway/nginx-auth', '/api/gateway/auth/weather/x'):
+        response = await ask(user, world['key'], '/weather/x', endpoint=path)
+        assert response.status_code == 401 and 'gateways only' in response.json()['error']
+    usage.flush()
+    assert UsageDaily.select().count() == 0
+    allowed = await user.http_client.get('/api/gateway/auth', headers={
+        'X-API-Key': world['key'], 'X-Forwarded-Uri': '/weather/x', 'X-Portico-Gateway-Secret': 'gw-secret'})
+    assert allowed.status_code == 200
+
+
+# --- the decision path never blocks the loop ---------------------------------------------------------
+
+async def test_a_key_that_cannot_be_valid_is_refused_before_any_lookup(monkeypatch, user, world) -> None:
+    loads = []
+    real_load = gateway_keys.load_many
+    monkeypatch.setattr(gateway_keys, 'load_many', lambda hashes: loads.append(hashes) or real_load(hashes))
+    for junk in ('ptc_short', 'x' * 47, 'ptc_' + '!' * 43, 'ptc_' + 'A' * 44, 'Bearer ptc_'):
+        assert (await ask(user, junk, '/weather/x')).status_code == 401
+    assert loads == [] and len(gateway_keys._unknown) == 0
+
+
+async def test_concurrent_misses_share_one_load_in_a_worker_thread(monkeypatch, user, world) -> None:
+    import asyncio
+    import threading
+    loads = []
+    real_load = gateway_keys.load_many
+
+    def counted(key_hashes):
+        loads.append((list(key_hashes), threading.current_thread()))
+        return real_load(key_hashes)
+    monkeypatch.setattr(gateway_keys, 'load_many', counted)
+    answers = await asyncio.gather(*(ask(user, world['key'], '/weather/x') for _ in range(10)))
+    assert [answer.status_code for answer in answers].count(200) == 5  # Free: 5 calls per 60 s
+    [(hashes, thread)] = loads
+    assert hashes == [gateway_keys.digest(world['key'])] and thread is not threading.main_thread()
+
+
+async def test_unknown_keys_live_in_a_bounded_lru_and_push_out_no_known_key(monkeypatch, user, world) -> None:
+    import secrets
+    monkeypatch.setattr(gateway_keys, 'MAX_UNKNOWN', 50)
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+    for _ in range(120):
+        assert (await ask(user, 'ptc_' + secrets.token_urlsafe(32), '/weather/x')).status_code == 401
+    assert len(gateway_keys._unknown) == 50
+    assert gateway_keys.digest(world['key']) in gateway_keys._known
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+
+
+# --- RFC 7662 and calendar periods -------------------------------------------------------------------
+
+async def test_rfc_7662_answers_carry_registered_member_types_and_count_as_calls(gateway_secret, user, world) -> None:
+    answer = (await user.http_client.post('/oauth/introspect', data={'token': world['key']},
+                                          headers={'Authorization': 'Bearer gw-secret'})).json()
+    assert answer['active'] is True and 'exp' not in answer and None not in answer.values()
+    assert all(isinstance(answer[name], str) for name in ('scope', 'client_id', 'username', 'token_type'))
+    usage.flush()
+    assert UsageDaily.get().calls == 1
+
+
+def test_quota_periods_and_usage_days_are_utc() -> None:
+    from datetime import datetime, timezone
+    from gateway.limits import period_end
+    late = datetime(2026, 1, 31, 23, 30, tzinfo=timezone.utc).timestamp()
+    assert period_end('day', late) == datetime(2026, 2, 1, tzinfo=timezone.utc).timestamp()
+    assert period_end('month', late) == datetime(2026, 2, 1, tzinfo=timezone.utc).timestamp()
+    assert period_end('month', datetime(2026, 12, 15, tzinfo=timezone.utc).timestamp()) == \
+        datetime(2027, 1, 1, tzinfo=timezone.utc).timestamp()
+    assert usage.today() == datetime.now(timezone.utc).date()
+
+
+def test_two_real_instances_keep_a_shared_limit_within_the_documented_bound(redis_limits, db, tmp_path) -> None:
+    """Two portal processes counting in one Redis: together they admit at most the limit plus what the
+    other admitted since its last sync (never more than twice the limit), and after a sync both refuse."""
+    from tests.peers import call, eventually
+    from tests.servers import Portal
+    from tests.utils import free_port
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')  # Free: 5 calls per 60 s
+    key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
+    env = {'NICEGUI_REDIS_URL': REDIS_URL, 'PORTICO_LIMITS_SYNC_SECONDS': '0.2'}
+    instances = [Portal(free_port(), tmp_path / f'{name}.log', PORTICO_INSTANCE_NAME=name, **env) for name in 'ab']
+    try:
+        def status(instance) -> int:
+            return call(instance.url + '/api/gateway/auth', key, headers={'X-Forwarded-Uri': '/weather/x'})[0]
+        answers = [status(instances[i % 2]) for i in range(12)]
+        admitted = answers.count(200)
+        assert 5 <= admitted <= 10, answers
+        # after a sync each (every 0.2 s) both know everyone's calls
+        assert eventually(lambda: [status(instance) for instance in instances] == [429, 429], 3)
+        assert eventually(lambda: redis_count('portico:rate:*') == admitted, 3)  # every admitted call synced
+    finally:
+        for instance in instances:
+            instance.stop()

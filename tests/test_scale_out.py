@@ -124,7 +124,7 @@ def test_a_role_change_and_a_revoked_key_reach_the_other_instance(cluster, brows
 
     def status_on(instance) -> int:
         call = urllib.request.Request(f'{instance.url}/api/gateway/auth',
-                                      headers={'X-API-Key': key, 'X-Original-URI': '/weather/x'})
+                                      headers={'X-API-Key': key, 'X-Forwarded-Uri': '/weather/x'})
         try:
             with urllib.request.urlopen(call, timeout=5) as response:
                 return response.status

@@ -123,10 +123,9 @@ def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
                .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.APPROVED)).execute())
         if not won:
             raise AlreadyDecided('This access request')
-        hashes = [c.key_hash for c in Credential.select().where(Credential.access_request == request)]
         (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
          .where((Credential.access_request == request) & (Credential.status == CredentialStatus.ACTIVE)).execute())
-        credentials.invalidate(hashes)
+        credentials.retire(AccessRequest.id == request.id)
         audit.record(by, 'access.revoke', request)
 
 

@@ -116,12 +116,11 @@ def find_decidable(app_id: int, user: User) -> App:
 def delete_app(app: App, by: User) -> None:
     """Delete an app: its keys stop working at once."""
     app = find_visible(app.id, by)
-    from db.models import Credential
-    hashes = [credential.key_hash for credential in Credential.select().where(Credential.app == app)]
-    from workflows.credentials import invalidate
+    from db.models import AccessRequest
+    from workflows.credentials import retire
     with database.atomic():
+        retire(AccessRequest.app == app.id)
         app.delete_instance(recursive=True)
-        invalidate(hashes)
         audit.record(by, 'app.delete', app, name=app.name)
 
 

@@ -6,11 +6,13 @@ import re
 
 from db import clock
 from db.connection import database
-from db.models import (Api, ApiReference, ApiStatus, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan,
-                       Product, ProductApi, Role, Team, User, UserStatus, Visibility)
+from db.models import (AccessRequest, AccessRequestProduct, Api, ApiReference, ApiStatus, Catalog, CatalogPlan,
+                       CatalogProduct, CatalogTeam, Organisation, Plan, Product, ProductApi, Role, Team, User,
+                       UserStatus, Visibility)
 from mail import outbox
 from session import PermissionDenied, ensure, is_super_admin_of
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
+from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
@@ -67,6 +69,8 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
             values.update(openapi_text=(openapi_text or '').strip(), openapi=reference.document if reference else None)
         if api_id:
             api = find(Api, api_id, 'This API')
+            if api.base_path != path:  # the keys of its products now cover another path
+                retire(AccessRequest.id.in_(_requests_with_api(api.id)))
             Api.update(**values).where(Api.id == api.id).execute()
             if not keep:
                 store_reference(api, reference, values['openapi_text'])
@@ -128,6 +132,7 @@ def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
 def delete_api(api: Api, by: User) -> None:
     ensure(by, 'manage_catalog')
     with database.atomic():
+        retire(AccessRequest.id.in_(_requests_with_api(api.id)))
         api.delete_instance(recursive=True)
         audit.record(by, 'api.delete', api, name=api.name)
 
@@ -161,6 +166,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
         values = dict(name=name, slug=slug, summary=summary, description=description, tags=','.join(tag_list))
         if product_id:
             product = find(Product, product_id, 'This product')
+            retire(AccessRequest.id.in_(_requests_with_product(product.id)))  # its APIs or catalogs may change
             Product.update(**values).where(Product.id == product.id).execute()
         else:
             product = Product.create(**values)
@@ -177,6 +183,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
 def delete_product(product: Product, by: User) -> None:
     ensure(by, 'manage_catalog')
     with database.atomic():
+        retire(AccessRequest.id.in_(_requests_with_product(product.id)))
         product.delete_instance(recursive=True)
         audit.record(by, 'product.delete', product, name=product.name)
 
@@ -200,10 +207,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         if plan_id:
             plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()
-            from db.models import AccessRequest, Credential
-            from workflows.credentials import invalidate
-            invalidate([c.key_hash for c in Credential.select(Credential.key_hash).join(AccessRequest)
-                        .where(AccessRequest.plan == plan)])  # gateways pick up the new limits
+            retire(AccessRequest.plan == plan.id)  # gateways pick up the new limits
         else:
             plan = Plan.create(**values)
         audit.record(by, 'plan.update' if plan_id else 'plan.create', plan, **values)
@@ -233,6 +237,7 @@ def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids
             raise DomainError(f'A catalog named "{name}" exists already.', 'name')
         if catalog_id:
             catalog = find(Catalog, catalog_id, 'This catalog')
+            retire(AccessRequest.catalog == catalog.id)  # a product or plan it no longer offers stops working
             Catalog.update(name=name, visibility=visibility).where(Catalog.id == catalog.id).execute()
         else:
             catalog = Catalog.create(name=name, visibility=visibility)
@@ -268,12 +273,20 @@ def grant_organisation(catalog: Catalog, organisation: Organisation, by: User) -
 
 def delete_catalog(catalog: Catalog, by: User) -> None:
     ensure(by, 'manage_catalog')
-    from db.models import AccessRequest
     if AccessRequest.select().where(AccessRequest.catalog == catalog).exists():
         raise DomainError('This catalog has access requests; remove its products instead of deleting it.')
     with database.atomic():
         catalog.delete_instance(recursive=True)
         audit.record(by, 'catalog.delete', catalog, name=catalog.name)
+
+
+def _requests_with_product(product_id: int):
+    return AccessRequestProduct.select(AccessRequestProduct.request).where(AccessRequestProduct.product == product_id)
+
+
+def _requests_with_api(api_id: int):
+    return (AccessRequestProduct.select(AccessRequestProduct.request)
+            .join(ProductApi, on=(ProductApi.product == AccessRequestProduct.product)).where(ProductApi.api == api_id))
 
 
 def find(model, object_id: int, what: str):

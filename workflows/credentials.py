@@ -4,11 +4,7 @@ those who may use the app; a copy of the database alone reveals no key."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
-from datetime import timedelta
-
-import peewee as pw
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -16,20 +12,16 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import config
 from db import clock
-from db.models import AccessRequest, Credential, CredentialStatus, KeyChange, User
+from db.models import AccessRequest, Credential, CredentialStatus, User
+from gateway import keys
+from gateway.keys import PREFIX, changes_since, digest, newest_change, prune_changes  # noqa: F401 - used by others
 from workflows import DomainError, NotFound, audit, visibility
-
-PREFIX = 'ptc_'
 
 
 def _fernet() -> Fernet:
     secret = config.current().secret_key.encode()
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b'portico-api-keys', info=b'display').derive(secret)
     return Fernet(base64.urlsafe_b64encode(key))
-
-
-def digest(key: str) -> str:
-    return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
 
 
 def _new_key() -> tuple[str, dict]:
@@ -68,9 +60,9 @@ def rotate(credential: Credential, by: User) -> None:
         raise DomainError('Only an active key can be rotated.')
     from db.connection import database
     with database.atomic():
+        retire(Credential.id == credential.id)  # the old key, before its hash is replaced
         _, fields = _new_key()
         Credential.update(**fields).where(Credential.id == credential.id).execute()
-        invalidate([credential.key_hash])
         audit.record(by, 'credential.rotate', credential)
 
 
@@ -82,34 +74,16 @@ def revoke(credential: Credential, by: User) -> None:
                .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
         if not won:
             raise DomainError('This key is revoked already.')
-        invalidate([credential.key_hash])
+        retire(Credential.id == credential.id)
         audit.record(by, 'credential.revoke', credential)
 
 
-def invalidate(key_hashes: list[str]) -> None:
-    """Record changed keys (inside the changing transaction) so every instance evicts them; this
-    instance evicts them at once."""
-    if not key_hashes:
-        return
-    KeyChange.insert_many([{'key_hash': key_hash} for key_hash in key_hashes]).execute()
-    try:
-        from api import introspection
-    except ImportError:
-        return
-    for key_hash in key_hashes:
-        introspection.forget(key_hash)
-
-
-def changes_since(last_id: int) -> tuple[int, list[str]]:
-    """Key hashes changed after `last_id`, and the newest id (the gateway cache polls this)."""
-    rows = list(KeyChange.select(KeyChange.id, KeyChange.key_hash).where(KeyChange.id > last_id)
-                .order_by(KeyChange.id).limit(10000))
-    return (rows[-1].id if rows else last_id), [row.key_hash for row in rows]
-
-
-def newest_change() -> int:
-    return KeyChange.select(pw.fn.MAX(KeyChange.id)).scalar() or 0
-
-
-def prune_changes(older_than: timedelta = timedelta(hours=1)) -> int:
-    return KeyChange.delete().where(KeyChange.changed_at < clock.now() - older_than).execute()
+def retire(which) -> int:
+    """Take keys away everywhere: every path that removes access calls this, inside its transaction and
+    before deleting anything, with a condition on Credential or AccessRequest (for example
+    `AccessRequest.app == app`). The keys are written to the feed every instance follows (so each evicts
+    them within PORTICO_KEY_CHANGES_POLL_SECONDS) and evicted on this instance at once; their next call is
+    judged from the database again. Returns how many keys were retired."""
+    hashes = [row.key_hash for row in Credential.select(Credential.key_hash).join(AccessRequest).where(which)]
+    keys.publish(hashes)
+    return len(hashes)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from db import bootstrap, clock
 from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
+from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
 from mail import outbox
 from session import PermissionDenied, ensure
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings
+from workflows.credentials import retire
 
 NAME_MAX = 100
 
@@ -160,6 +161,7 @@ def delete_organisation(org: Organisation, by: User) -> int:
             else:
                 _move(member, default, team, Role.TEAM_MEMBER)
         Organisation.update(requested_by=None).where(Organisation.id == org.id).execute()
+        retire(AccessRequest.app.in_(App.select(App.id).where(App.organisation == org.id)))
         org.delete_instance(recursive=True)
         audit.record(by, 'organisation.delete', org, name=org.name, moved=len(members))
     return len(members)

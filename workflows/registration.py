@@ -127,6 +127,7 @@ def activate(target: User, by: User) -> None:
     ensure(by, 'manage_users')
     with database.atomic():
         _set_status(target, UserStatus.INACTIVE, UserStatus.ACTIVE, by=by)
+        _retire_keys_of(target)  # an individual developer's keys work again
         audit.record(by, 'user.activate', target)
 
 
@@ -138,7 +139,14 @@ def deactivate(target: User, by: User) -> None:
     with database.atomic():
         _set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
         end_all_sessions(target)
+        _retire_keys_of(target)  # an individual developer's apps stop with the account
         audit.record(by, 'user.deactivate', target)
+
+
+def _retire_keys_of(user: User) -> None:
+    from db.models import AccessRequest, App
+    from workflows.credentials import retire
+    retire(AccessRequest.app.in_(App.select(App.id).where(App.owner == user.id)))
 
 
 def pending_for(user: User) -> list[User]:

@@ -1,0 +1,176 @@
+"""The gateway paths, answered in front of the web app (sessions, pages, middlewares): these calls carry no
+browser state, and every microsecond counts. Installed by wrapping the app once, at start.
+
+    GET  /api/gateway/auth            nginx auth_request, Caddy forward_auth, Traefik forwardAuth, Kong...
+    GET  /api/gateway/auth/<path>     Envoy ext_authz (HTTP service, path_prefix: /api/gateway/auth)
+    GET  /api/gateway/nginx-auth      nginx auth_request: a 429 is sent as a 403 marked X-Portico-Status: 429
+    POST /oauth/introspect            RFC 7662 token introspection
+    GET  /api/gateway/ping            an empty answer, for benchmarks and health checks of the gateway
+
+With PORTICO_GATEWAY_SECRET set, every one of them answers only callers presenting it: the decision paths
+in the `X-Portico-Gateway-Secret` header, introspection as HTTP Basic password or Bearer token (RFC 7662
+section 2.1 asks for client authentication).
+"""
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import time
+from urllib.parse import parse_qs
+
+import config
+from gateway import keys, limits, usage
+from gateway.decision import Decision, Facts, decide, facts_from_headers, facts_from_prefix
+
+AUTH = '/api/gateway/auth'
+NGINX = '/api/gateway/nginx-auth'
+PING = '/api/gateway/ping'
+INTROSPECT = '/oauth/introspect'
+ENVOY_PREFIX = AUTH + '/'
+SECRET_HEADER = 'x-portico-gateway-secret'
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
+
+
+def handles(path: str) -> bool:
+    return path in (AUTH, NGINX, PING, INTROSPECT) or path.startswith(ENVOY_PREFIX)
+
+
+async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
+    """Look the key up (never blocking the loop), decide, count."""
+    info = None
+    if facts.key and keys.plausible(facts.key):
+        try:
+            info = await keys.lookup(keys.digest(facts.key))
+        except keys.LookupFailed:
+            return _deny(503, 'the portal cannot reach its database; try again')
+    now = time.time()
+    decision = decide(facts, info, now, limits.used(info, now) if info is not None else (0, 0))
+    if decision.status == 200:
+        limits.add(info, now)
+    if decision.counts_as is not None:
+        usage.count(info.credential_id, refused=decision.counts_as == 'refused')
+    return respond(decision, info, for_nginx=for_nginx)
+
+
+def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
+    if decision.status == 200:
+        return 200, [*info.identity, (b'x-portico-product', decision.product.encode()), (b'content-length', b'0')], b''
+    if decision.status == 429:
+        # nginx auth_request passes only 2xx, 401 and 403 on; its config maps this 403 back to 429
+        return _deny(403 if for_nginx else 429, decision.reason,
+                     {'retry-after': str(decision.retry_after), 'x-portico-status': '429'})
+    return _deny(decision.status, decision.reason)
+
+
+def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
+    return _json(status, {'error': reason}, headers)
+
+
+def _json(status: int, payload: dict, headers: dict | None = None) -> Answer:
+    body = json.dumps(payload, separators=(',', ':')).encode()
+    return status, [(name.encode(), value.encode('latin-1')) for name, value in
+                    {'content-type': 'application/json', **(headers or {}), 'content-length': str(len(body))}.items()], body
+
+
+def gateway_allowed(headers: dict[str, str], secret: str) -> bool:
+    return not secret or hmac.compare_digest(headers.get(SECRET_HEADER, '').encode('latin-1'), secret.encode())
+
+
+# --- RFC 7662 ---------------------------------------------------------------------------------------
+
+def client_authenticated(headers: dict[str, str], secret: str) -> bool:
+    scheme, _, value = headers.get('authorization', '').partition(' ')
+    if scheme.lower() == 'bearer':
+        given = value.strip()
+    elif scheme.lower() == 'basic':
+        try:
+            given = base64.b64decode(value.strip(), validate=True).decode().partition(':')[2]
+        except (ValueError, UnicodeDecodeError):
+            return False
+    else:
+        return False
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
+async def introspect(headers: dict[str, str], body: bytes) -> Answer:
+    """RFC 7662: only registered member types (no `exp` for keys that do not expire); an active answer
+    counts as one call in usage (a gateway that caches answers makes fewer)."""
+    secret = config.current().gateway_secret
+    if not secret:
+        return _deny(503, 'introspection is disabled: set PORTICO_GATEWAY_SECRET')
+    if not client_authenticated(headers, secret):
+        return _deny(401, 'invalid_client', {'www-authenticate': 'Basic realm="portico"'})
+    form = parse_qs(body.decode('latin-1'), max_num_fields=10)
+    token = (form.get('token') or [''])[0].strip()
+    try:
+        info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
+    except keys.LookupFailed:
+        return _deny(503, 'temporarily_unavailable')
+    if info is None:
+        return _json(200, {'active': False})
+    usage.count(info.credential_id)
+    limits.add(info, time.time())
+    return _json(200, {
+        'active': True, 'token_type': 'api_key', 'client_id': str(info.app_id), 'username': info.app_name,
+        'scope': ' '.join(sorted({slug for _, slug in info.routes})),
+        'plan': info.plan.name, 'organisation': info.organisation,
+        'rate_limit': {'requests': info.plan.rate_limit, 'period_seconds': info.plan.rate_period},
+        'base_paths': sorted({base for base, _ in info.routes}),
+    })
+
+
+# --- the adapter ------------------------------------------------------------------------------------
+
+MAX_BODY = 8192
+
+
+class GatewayAdapter:
+    """Answers the gateway paths; everything else goes to `app` (the web app's middleware stack)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get('path', '') if scope['type'] == 'http' else ''
+        if not handles(path):
+            await self.app(scope, receive, send)
+            return
+        headers = {name.decode('latin-1').lower(): value.decode('latin-1') for name, value in scope['headers']}
+        status, answer_headers, body = await self.answer(scope, receive, path, headers)
+        await send({'type': 'http.response.start', 'status': status, 'headers': answer_headers})
+        await send({'type': 'http.response.body', 'body': b'' if scope['method'] == 'HEAD' else body})
+
+    async def answer(self, scope, receive, path: str, headers: dict[str, str]) -> Answer:
+        if path == PING:
+            return 204, [], b''
+        cfg = config.current()
+        if path == INTROSPECT:
+            if scope['method'] != 'POST':
+                return _deny(405, 'use POST')
+            return await introspect(headers, await _body(receive))
+        if not gateway_allowed(headers, cfg.gateway_secret):
+            return _deny(401, 'this endpoint answers gateways only (X-Portico-Gateway-Secret)')
+        if path.startswith(ENVOY_PREFIX):
+            raw = scope.get('raw_path') or path.encode()
+            facts = facts_from_prefix(raw.decode('latin-1')[len(AUTH):], headers)
+        else:
+            facts = facts_from_headers(headers, cfg.gateway_path_header)
+        return await answer_call(facts, for_nginx=path == NGINX)
+
+
+async def _body(receive) -> bytes:
+    body = b''
+    while True:
+        message = await receive()
+        body += message.get('body', b'')
+        if not message.get('more_body') or len(body) > MAX_BODY:
+            return body[:MAX_BODY]
+
+
+def install(app) -> None:
+    """Wrap the app's middleware stack once (call at start, after every middleware was added)."""
+    stack = app.middleware_stack or app.build_middleware_stack()
+    if not isinstance(stack, GatewayAdapter):
+        app.middleware_stack = GatewayAdapter(stack)

@@ -1,0 +1,93 @@
+"""The facts of one call as each gateway sends them, and the decision on them.
+
+Which header carries the original path is a setting (PORTICO_GATEWAY_PATH_HEADER), never a guess: a
+gateway that passes the client's headers on (Caddy's forward_auth, Traefik's forwardAuth) overwrites only
+the headers it sets itself, so the portal must read exactly those.
+
+- `x-forwarded-uri` (the default): Caddy `forward_auth` and Traefik `forwardAuth` as they come, which set
+  `X-Forwarded-Uri` (with the query) and `X-Forwarded-Method`; deploy/nginx-gateway.conf sets them too.
+- `x-original-uri`: `X-Original-URI` and `X-Original-Method`, for an nginx configuration of your own.
+- Envoy's ext_authz HTTP service appends the original path to its path prefix: `/api/gateway/auth/<path>`
+  is judged by the path in the URL, whatever the headers say.
+The query is never part of the path match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.limits import period_end, window_end
+
+PATH_HEADERS = {'x-forwarded-uri': 'x-forwarded-method', 'x-original-uri': 'x-original-method'}
+
+
+@dataclass(frozen=True)
+class Facts:
+    key: str
+    path: str | None  # None: no path given, or one that tries to climb out of its prefix
+    method: str = 'GET'
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int  # 200, 401, 403 or 429
+    reason: str = ''
+    product: str = ''
+    retry_after: int = 0
+
+    @property
+    def counts_as(self) -> str | None:
+        """How the call is counted in usage: 'call', 'refused', or not at all (no valid key)."""
+        return 'call' if self.status == 200 else 'refused' if self.status in (403, 429) else None
+
+
+def key_from(headers: dict[str, str]) -> str:
+    key = headers.get('x-api-key', '')
+    if not key:
+        scheme, _, value = headers.get('authorization', '').partition(' ')
+        if scheme.lower() == 'bearer':
+            key = value
+    return key.strip()[:200]
+
+
+def clean_path(raw: str) -> str | None:
+    """The path without its query; None for a missing path or one that tries to climb out of a prefix."""
+    path = raw.split('?', 1)[0]
+    lowered = path.lower()
+    if not path.startswith('/') or '/..' in path or '%2e' in lowered or '%2f' in lowered or '%5c' in lowered \
+            or '\\' in path:
+        return None
+    return path
+
+
+def facts_from_headers(headers: dict[str, str], path_header: str) -> Facts:
+    """nginx auth_request, Caddy forward_auth, Traefik forwardAuth: the path in the trusted header only."""
+    return Facts(key=key_from(headers), path=clean_path(headers.get(path_header, '')),
+                 method=headers.get(PATH_HEADERS[path_header], 'GET').upper()[:16])
+
+
+def facts_from_prefix(original_path: str, headers: dict[str, str]) -> Facts:
+    """Envoy ext_authz (HTTP service): the original path follows the prefix in the URL itself."""
+    return Facts(key=key_from(headers), path=clean_path(original_path), method=headers.get(':method', 'GET'))
+
+
+def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0)) -> Decision:
+    """The answer for one call, from its facts, what its key may do (None: no access), the time (Unix) and
+    the calls already counted in the key's rate window and quota period. No I/O, no state."""
+    if not facts.key:
+        return Decision(401, 'missing API key')
+    if info is None:
+        return Decision(401, 'unknown or revoked API key')
+    path = facts.path
+    product = next((slug for base, slug in info.routes if path is not None and
+                    (path.startswith(base) or path + '/' == base)), None)
+    if product is None:
+        return Decision(403, 'this key does not cover this path')
+    plan = info.plan
+    rate_used, quota_used = used
+    if rate_used >= plan.rate_limit:
+        return Decision(429, f'rate limit of {plan.rate_limit} requests per {plan.rate_period} s exceeded',
+                        product, max(1, int(window_end(plan.rate_period, now) - now + 0.999)))
+    if plan.quota and quota_used >= plan.quota:
+        return Decision(429, f'quota of {plan.quota} requests per {plan.quota_period} used up', product,
+                        max(1, int(period_end(plan.quota_period, now) - now + 0.999)))
+    return Decision(200, product=product)

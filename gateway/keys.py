@@ -1,0 +1,284 @@
+"""What a key may do, cached per instance, and how a key stops working everywhere at once.
+
+A key's answer is loaded by an indexed look-up by its SHA-256, in the loader's own thread (never on the event
+loop), together with the other misses of the moment; concurrent misses for one key share one load. Known keys stay cached for PORTICO_KEY_CACHE_SECONDS; unknown
+ones live in a bounded LRU, so a flood of random keys pushes out only other unknown keys.
+
+Retiring a key (`forget`, called by workflows.credentials.retire) evicts it here at once and, through the
+KeyChange feed that every instance polls every PORTICO_KEY_CHANGES_POLL_SECONDS, everywhere else.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import peewee as pw
+
+import config
+from db import clock
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, ApiStatus, App, AppStatus,
+                       CatalogPlan, CatalogProduct, Credential, CredentialStatus, KeyChange, Organisation, Plan,
+                       Product, ProductApi, User, UserStatus)
+from gateway import usage
+
+PREFIX = 'ptc_'
+# a key is the prefix and secrets.token_urlsafe(32): 43 characters of the URL-safe alphabet
+KEY_RE = re.compile(r'ptc_[A-Za-z0-9_-]{43}\Z')
+MAX_KNOWN = 200_000
+MAX_UNKNOWN = 20_000
+log = logging.getLogger('portico.gateway')
+
+
+@dataclass
+class KeyInfo:
+    credential_id: int
+    app_id: int
+    app_name: str
+    organisation: str
+    plan: Plan
+    routes: list[tuple[str, str]]  # (base path, product slug), longest path first
+    quota_used: int  # calls stored in the current quota period when loaded
+    loaded_at: float = field(default_factory=time.monotonic)
+    counter_names: tuple | None = None  # limits' names for the current window, computed once per window
+    identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
+
+    def __post_init__(self) -> None:
+        self.identity = [(name.encode(), _header_value(value)) for name, value in (
+            ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
+            ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
+            ('x-portico-credential', str(self.credential_id)))]
+
+
+def _header_value(text: str) -> bytes:
+    """Printable ASCII only: a name is never able to end a header line or start another."""
+    return ''.join(ch if ' ' <= ch < '\x7f' else '?' for ch in text).encode('ascii')
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def plausible(key: str) -> bool:
+    """Could this be a key at all? Anything else is refused before any query or cache entry."""
+    return KEY_RE.match(key) is not None
+
+
+_known: dict[str, tuple[float, KeyInfo]] = {}  # insertion order: the oldest first
+_unknown: OrderedDict[str, float] = OrderedDict()  # LRU of key hashes with no access, with their expiry
+_loading: dict[str, asyncio.Future] = {}
+_epoch = 0  # bumped by every forget: a load that started before it must not be cached
+
+
+MISS = object()
+
+
+def cached(key_hash: str, now: float):
+    """The cached answer (a KeyInfo, or None for a key without access), or MISS."""
+    entry = _known.get(key_hash)
+    if entry is not None:
+        if entry[0] > now:
+            return entry[1]
+        del _known[key_hash]
+    expires = _unknown.get(key_hash)
+    if expires is not None:
+        if expires > now:
+            _unknown.move_to_end(key_hash)
+            return None
+        del _unknown[key_hash]
+    return MISS
+
+
+def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
+    expires = now + config.current().key_cache_seconds
+    if info is None:
+        _unknown[key_hash] = expires
+        _unknown.move_to_end(key_hash)
+        while len(_unknown) > MAX_UNKNOWN:
+            _unknown.popitem(last=False)
+    else:
+        _known[key_hash] = (expires, info)
+        while len(_known) > MAX_KNOWN:
+            del _known[next(iter(_known))]
+
+
+async def lookup(key_hash: str) -> KeyInfo | None:
+    """The key's answer: from the cache, or loaded with the other misses of the moment in one query, in the
+    loader's own thread (concurrent misses for one key share one load)."""
+    found = cached(key_hash, time.monotonic())
+    if found is not MISS:
+        return found
+    pending = _loading.get(key_hash)
+    if pending is None:
+        pending = asyncio.get_running_loop().create_future()
+        _loading[key_hash] = pending
+        _queue.append(key_hash)
+        global _loader
+        if _loader is None or _loader.done():
+            _loader = asyncio.ensure_future(_load_queued())
+    return await asyncio.shield(pending)
+
+
+_queue: list[str] = []
+_loader: asyncio.Future | None = None
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix='portico-keys')
+BATCH = 500
+
+
+async def _load_queued() -> None:
+    """Load what is queued, a batch at a time: one thread, one query per batch, however many misses arrive
+    (a flood of random keys costs one query per batch, not one thread hop and query per key)."""
+    loop = asyncio.get_running_loop()
+    while _queue:
+        batch = _queue[:BATCH]
+        del _queue[:BATCH]
+        epoch = _epoch
+        try:
+            infos = await loop.run_in_executor(_executor, load_many, batch)
+        except Exception as error:  # noqa: BLE001 - every waiting call gets the error, the next ones try again
+            log.warning('loading keys failed: %s', error)
+            for key_hash in batch:
+                waiting = _loading.pop(key_hash, None)
+                if waiting is not None and not waiting.done():
+                    waiting.set_exception(LookupFailed(str(error)))
+            continue
+        now = time.monotonic()
+        for key_hash in batch:
+            info = infos.get(key_hash)
+            if epoch == _epoch:  # nothing was retired meanwhile: the answer is current
+                remember(key_hash, info, now)
+            waiting = _loading.pop(key_hash, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(info)
+
+
+class LookupFailed(Exception):
+    """The database did not answer; the call gets a 503 and the next one tries again."""
+
+
+def lookup_blocking(key_hash: str) -> KeyInfo | None:
+    """For callers outside the event loop (tests of workflows, scripts)."""
+    found = cached(key_hash, time.monotonic())
+    if found is not MISS:
+        return found
+    epoch = _epoch
+    info = load_many([key_hash]).get(key_hash)
+    if epoch == _epoch:
+        remember(key_hash, info, time.monotonic())
+    return info
+
+
+def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
+    """What the keys among `key_hashes` that have access may do now (one query for all of them, then a
+    few per key found): active key, approved request, active app; the products still in the request's
+    catalog, with their published APIs; the plan, while the catalog still offers it."""
+    # first by the unique index alone (with the other conditions in the same query, SQLite's planner
+    # prefers the status index and scans every active key)
+    ids = [credential_id for (credential_id,) in
+           Credential.select(Credential.id).where(Credential.key_hash.in_(key_hashes)).tuples()]
+    if not ids:
+        return {}
+    rows = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
+            .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
+            .where((Credential.id.in_(ids)) & (Credential.status == CredentialStatus.ACTIVE)
+                   & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE)))
+    rows = list(rows)
+    if not rows:
+        return {}
+    requests = [row.access_request for row in rows]
+    offered = set(CatalogPlan.select(CatalogPlan.catalog, CatalogPlan.plan)
+                  .where(CatalogPlan.catalog.in_({request.catalog_id for request in requests})).tuples())
+    routes: dict[int, list[tuple[str, str]]] = {}
+    for request_id, base_path, slug in (
+            Api.select(AccessRequestProduct.request, Api.base_path, Product.slug)
+            .join(ProductApi).join(Product)
+            .join(AccessRequestProduct, on=(AccessRequestProduct.product == Product.id))
+            .join(AccessRequest, on=(AccessRequest.id == AccessRequestProduct.request))
+            .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
+                                      & (CatalogProduct.catalog == AccessRequest.catalog)))
+            .where((AccessRequestProduct.request.in_([request.id for request in requests]))
+                   & (Api.status == ApiStatus.PUBLISHED)).tuples()):
+        routes.setdefault(request_id, []).append((base_path, slug))
+    stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
+    # an individual developer's apps (default organisation) are theirs alone: they stop with the account
+    owners = {row.app.owner_id for row in rows if row.app.organisation.is_default}
+    inactive = {user_id for (user_id,) in User.select(User.id).where(
+        User.id.in_(list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
+    found = {}
+    for row in rows:
+        request, app = row.access_request, row.app
+        if (request.catalog_id, request.plan_id) not in offered:
+            continue  # the catalog no longer offers this plan
+        if app.organisation.is_default and (app.owner_id is None or app.owner_id in inactive):
+            continue
+        plan = request.plan
+        found[row.key_hash] = KeyInfo(
+            credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,
+            routes=sorted(routes.get(request.id, []), key=lambda route: len(route[0]), reverse=True),
+            quota_used=stored.get((row.id, plan.quota_period), 0) if plan.quota else 0)
+    return found
+
+
+def forget(key_hash: str) -> None:
+    """Evict a key on this instance at once (the feed takes care of the others)."""
+    global _epoch
+    _epoch += 1
+    _known.pop(key_hash, None)
+    _unknown.pop(key_hash, None)
+
+
+def clear() -> None:
+    """Forget everything, loads under way included (at start, and between tests with their own loops)."""
+    global _epoch, _loader
+    _epoch += 1
+    _known.clear()
+    _unknown.clear()
+    _queue.clear()
+    _loading.clear()
+    _loader = None
+
+
+# --- the feed of retired keys ----------------------------------------------------------------------
+
+def publish(key_hashes: list[str]) -> None:
+    """Tell every instance that these keys changed (inside the changing transaction), and evict them here."""
+    if not key_hashes:
+        return
+    KeyChange.insert_many([{'key_hash': key_hash} for key_hash in key_hashes]).execute()
+    for key_hash in key_hashes:
+        forget(key_hash)
+
+
+def changes_since(last_id: int) -> tuple[int, list[str]]:
+    """Key hashes changed after `last_id`, and the newest id."""
+    rows = list(KeyChange.select(KeyChange.id, KeyChange.key_hash).where(KeyChange.id > last_id)
+                .order_by(KeyChange.id).limit(10000))
+    return (rows[-1].id if rows else last_id), [row.key_hash for row in rows]
+
+
+def newest_change() -> int:
+    return KeyChange.select(pw.fn.MAX(KeyChange.id)).scalar() or 0
+
+
+def prune_changes(older_than: timedelta = timedelta(hours=1)) -> int:
+    return KeyChange.delete().where(KeyChange.changed_at < clock.now() - older_than).execute()
+
+
+async def follow_changes() -> None:
+    """Evict the keys any instance retired (this one too: a load racing a retire is evicted again)."""
+    from nicegui import run
+    last = await run.io_bound(newest_change) or 0
+    while True:
+        await asyncio.sleep(config.current().key_changes_poll_seconds)
+        try:
+            last, hashes = await run.io_bound(changes_since, last)
+            for key_hash in hashes:
+                forget(key_hash)
+        except Exception:  # noqa: BLE001 - the gateway must keep answering through a database hiccup
+            log.exception('following key changes failed')
