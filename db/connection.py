@@ -28,7 +28,10 @@ def connect(url: str, *, pool_size: int = 10) -> peewee.Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ConfigError(f'cannot open the database {url}: {error.strerror}') from None
-        db = peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+        # BEGIN IMMEDIATE: a transaction that reads first and writes later cannot upgrade its lock while
+        # another connection writes, and SQLite answers that with an immediate 'database is locked' that no
+        # busy timeout retries; taking the write lock at BEGIN makes it wait its turn instead
+        db = peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10, lock_type='IMMEDIATE')
     else:
         params = db_url.parse(url)
         db = PooledPostgresqlDatabase(params.pop('database'), max_connections=pool_size,
