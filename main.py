@@ -37,6 +37,7 @@ def build_app(cfg: config.Config) -> None:
 
     import pages  # noqa: F401 - registers every page
     import session
+    import hardening
     from api import health, introspection
     from mail import transports, worker
     from workflows import accounts, maintenance, usage
@@ -45,7 +46,8 @@ def build_app(cfg: config.Config) -> None:
     app.include_router(introspection.router)
     introspection.install_fast_path(app)
     introspection.clear()
-    app.add_middleware(session.DefaultDenyMiddleware)
+    session.install()
+    hardening.install(app, cfg)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
 
     def start_worker() -> None:
@@ -97,11 +99,14 @@ def build_app(cfg: config.Config) -> None:
 
 def serve(cfg: config.Config) -> None:
     from nicegui import ui
+
+    import hardening
+    hardening.protect_data_dir(cfg)
     open_database(cfg)
     build_app(cfg)
     ui.run(host=cfg.host, port=cfg.port, title='Portico', storage_secret=cfg.secret_key, reload=False,
            show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
-           show_welcome_message=True)
+           show_welcome_message=True, session_middleware_kwargs=hardening.cookie_settings(cfg), server_header=False)
 
 
 def create_admin(cfg: config.Config, email: str) -> int:
@@ -117,7 +122,7 @@ def create_admin(cfg: config.Config, email: str) -> int:
             print('portico: the passwords do not match', file=sys.stderr)
             return 2
     try:
-        passwords.check_policy(password)
+        passwords.check_policy(password, user_inputs=[email])
         user = accounts.create_admin(email, passwords.hash_password(password))
     except DomainError as error:
         print(f'portico: {error}', file=sys.stderr)
@@ -137,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser('demo', help='fill in demo data, then exit')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    os.umask(0o077)  # the database, the secret key and NiceGUI's storage (session tokens) are for this user only
     try:
         cfg = config.load()
         config.use(cfg)
@@ -169,6 +175,9 @@ if os.environ.get('NICEGUI_USER_SIMULATION') or os.environ.get('NICEGUI_SCREEN_T
     open_database(_cfg)
     build_app(_cfg)
     from nicegui import ui
-    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico')
+
+    import hardening
+    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico',
+           session_middleware_kwargs=hardening.cookie_settings(_cfg))
 elif __name__ in {'__main__', '__mp_main__'}:
     sys.exit(main())
