@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -102,7 +103,12 @@ def protect_data_dir(cfg: config.Config) -> None:
     folder = cfg.data_dir
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    for path in [folder, *folder.rglob('*')]:
+    database = urlsplit(cfg.database_url)
+    elsewhere = []
+    if database.scheme == 'sqlite':  # a database file outside the data folder
+        path = Path(database.path[1:])
+        elsewhere = [candidate for candidate in path.parent.glob(path.name + '*') if candidate.is_file()]
+    for path in [folder, *folder.rglob('*'), *elsewhere]:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
             private = 0o700 if path.is_dir() else 0o600
