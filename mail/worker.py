@@ -14,7 +14,7 @@ from nicegui import run
 
 import config
 from db import clock
-from db.connection import database, is_postgres
+from db.connection import SQLITE_PRAGMAS, database, is_postgres
 from db.models import OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports
 
@@ -106,10 +106,17 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH)
 
 def _checkpoint() -> None:
     """With secure_delete on, the wiped link pages are zeroed in the database file; the checkpoint moves
-    them out of the WAL and truncates it, so no old copy of a link stays on disk."""
+    them out of the WAL and truncates it, so no old copy of a link stays on disk.
+
+    Without waiting: a truncating checkpoint that waits for readers holds off writers, and a transaction
+    that read before it then fails with "database is locked". A busy database checkpoints next time."""
     try:
-        database.execute_sql('PRAGMA wal_checkpoint(TRUNCATE)')
-    except Exception as error:  # noqa: BLE001 - a busy database checkpoints next time
+        database.execute_sql('PRAGMA busy_timeout = 0')
+        try:
+            database.execute_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+        finally:
+            database.execute_sql(f'PRAGMA busy_timeout = {SQLITE_PRAGMAS["busy_timeout"]}')
+    except Exception as error:  # noqa: BLE001
         log.debug('checkpoint skipped: %s', error)
 
 
