@@ -74,7 +74,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         data_dir=data_dir,
         database_url=database_url,
         base_url=base_url,
-        secret_key=get('SECRET_KEY') or _secret_key_from(data_dir),
+        secret_key=get('SECRET_KEY') or _secret_key_file(get('SECRET_KEY_FILE')) or _secret_key_from(data_dir),
         smtp_url=smtp_url,
         mail_from=get('MAIL_FROM', 'portico@localhost'),
         admin_email=get('ADMIN_EMAIL'),
@@ -122,6 +122,21 @@ def check_smtp_url(url: str) -> None:
         raise ConfigError(f'PORTICO_SMTP_URL has a bad port: {error}') from None
     if not parsed.hostname:
         raise ConfigError('PORTICO_SMTP_URL names no host')
+
+
+def _secret_key_file(name: str) -> str:
+    """PORTICO_SECRET_KEY_FILE: the secret kept apart from the data folder (a mounted secret), so that a
+    backup of the data folder alone decrypts nothing."""
+    if not name:
+        return ''
+    path = Path(name).expanduser()
+    try:
+        key = path.read_text().strip()
+    except OSError as error:
+        raise ConfigError(f'PORTICO_SECRET_KEY_FILE cannot be read: {error.strerror} ({path})') from None
+    if len(key) < 32:
+        raise ConfigError(f'PORTICO_SECRET_KEY_FILE holds {len(key)} characters; use at least 32 random ones')
+    return key
 
 
 def _secret_key_from(data_dir: Path) -> str:

@@ -38,6 +38,7 @@ def build_app(cfg: config.Config) -> None:
 
     import pages  # noqa: F401 - registers every page
     import session
+    import hardening
     from api import health
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
     from mail import transports, worker
@@ -46,7 +47,8 @@ def build_app(cfg: config.Config) -> None:
     app.include_router(health.router)
     gateway_keys.clear()
     gateway_limits.reset()
-    app.add_middleware(session.DefaultDenyMiddleware)
+    session.install()
+    hardening.install(app, cfg)
     app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
     # a field's text travels over the live connection, whose default 1 MB limit silently dropped a pasted
     # OpenAPI document; the largest field (the document) is bounded by its maxlength below this
@@ -104,11 +106,14 @@ def build_app(cfg: config.Config) -> None:
 
 def serve(cfg: config.Config) -> None:
     from nicegui import ui
+
+    import hardening
+    hardening.protect_data_dir(cfg)
     open_database(cfg)
     build_app(cfg)
     ui.run(host=cfg.host, port=cfg.port, title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False,
            show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
-           show_welcome_message=True)
+           show_welcome_message=True, session_middleware_kwargs=hardening.cookie_settings(cfg), server_header=False)
 
 
 def create_admin(cfg: config.Config, email: str) -> int:
@@ -124,7 +129,7 @@ def create_admin(cfg: config.Config, email: str) -> int:
             print('portico: the passwords do not match', file=sys.stderr)
             return 2
     try:
-        passwords.check_policy(password)
+        passwords.check_policy(password, user_inputs=[email])
         user = accounts.create_admin(email, passwords.hash_password(password))
     except DomainError as error:
         print(f'portico: {error}', file=sys.stderr)
@@ -144,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser('demo', help='fill in demo data, then exit')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    os.umask(0o077)  # the database, the secret key and NiceGUI's storage (session tokens) are for this user only
     try:
         cfg = config.load()
         config.use(cfg)
@@ -176,6 +182,9 @@ if os.environ.get('NICEGUI_USER_SIMULATION') or os.environ.get('NICEGUI_SCREEN_T
     open_database(_cfg)
     build_app(_cfg)
     from nicegui import ui
-    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico', language='en-US')
+
+    import hardening
+    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico', language='en-US',
+           session_middleware_kwargs=hardening.cookie_settings(_cfg))
 elif __name__ in {'__main__', '__mp_main__'}:
     sys.exit(main())

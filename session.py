@@ -1,50 +1,56 @@
-"""Who is signed in, sign-in and sign-out, and the one place that decides who may do what.
+"""The web session: who is signed in to this browser, sign-in and sign-out, page guards, the middleware.
 
-The browser keeps a random session token in NiceGUI's per-browser storage; the database keeps its
-hash with the user. The user, role and status are read from the database on every page load and on
-every action, so a deactivation or a role change takes effect at once, also in an open tab.
+The browser keeps a random session token in NiceGUI's per-browser storage; the database keeps its hash
+with the user (workflows/sessions.py). The user, role and status are read from the database on every
+page load and on every callback, so a deactivation or a role change takes effect at once, also in an
+open tab. The rules of who may do what live in permissions.py (re-exported here for the pages).
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import secrets
+import re
+import uuid
+import weakref
 from collections.abc import Callable
-from datetime import timedelta
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import Client, app, run, ui
+from nicegui.storage import request_contextvar
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from db import clock
-from db.models import Organisation, OrgStatus, Role, User, UserSession, UserStatus
-from db.connection import database
-from workflows import DomainError, is_clean_text, passwords, throttle
+from db.models import User
+from permissions import (PermissionDenied, can, ensure, is_portal_admin, is_signed_in,  # noqa: F401 - for pages
+                         is_super_admin_of)
+from workflows import DomainError, accounts, sessions
+from workflows.accounts import SignInError  # noqa: F401 - for pages
 
 SESSION_KEY = 'portico_session'
-PUBLIC_PATHS = {'/', '/login', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
-                '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs'}
-PUBLIC_PREFIXES = ('/_nicegui', '/static/', '/api/', '/oauth/', '/products/', '/favicon')
-SESSION_IDLE_LIMIT = timedelta(days=14)
+SIGN_IN_PATH = '/auth/session'
+CHANGE_PASSWORD_PATH = '/profile/password'
+
+# the middleware lets these through without a signed-in user: exact paths, and templates of exact
+# routes; a new route is private until it is named here (tests/test_authorisation_matrix.py checks)
+PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
+                '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
+                '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
+                '/favicon.ico'}
+# the product page and its API reference check who may see the product themselves (Public catalogs: anyone)
+PUBLIC_ROUTES = ['/products/{slug}', '/products/{slug}/reference/{api_id}',
+                 '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi']
+PUBLIC_PREFIXES = ('/_nicegui/', '/_nicegui_ws/', '/static/', '/products/_assets/')
+_PUBLIC_ROUTE_RE = re.compile('|'.join(
+    ''.join('[^/]+' if part.startswith('{') else re.escape(part) for part in re.split(r'(\{[^/}]+\})', route))
+    for route in PUBLIC_ROUTES))
 
 
-class PermissionDenied(DomainError):
-    def __init__(self, message: str = 'You are not allowed to do this.') -> None:
-        super().__init__(message)
-
-
-class SignInError(DomainError):
-    pass
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or bool(_PUBLIC_ROUTE_RE.fullmatch(path))
 
 
 # --- who is this ----------------------------------------------------------------------------------
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
 
 def _stored_token() -> str | None:
     try:
@@ -55,158 +61,78 @@ def _stored_token() -> str | None:
 
 def current_user() -> User | None:
     """The active user of this browser, fresh from the database; None when signed out or no longer active."""
-    token = _stored_token()
-    if not token:
-        return None
-    row = (UserSession.select(UserSession, User)
-           .join(User)
-           .where(UserSession.token_hash == _digest(token))
-           .first())
-    if row is None or row.user.status != UserStatus.ACTIVE or row.last_seen_at < clock.now() - SESSION_IDLE_LIMIT:
-        return None
-    if row.last_seen_at < clock.now() - timedelta(minutes=5):  # keep-alive without a write per request
-        UserSession.update(last_seen_at=clock.now()).where(UserSession.id == row.id).execute()
-    return row.user
+    return sessions.user_for(_stored_token())
 
 
 async def sign_in(email: str, password: str, client_key: str = '') -> User:
-    """Check the credentials and start a session; raises SignInError with a message for the form."""
-    email = (email or '').strip().lower()
-    if not email or not password:
-        raise SignInError('Enter your email and password.')
-    if len(email) > 254 or len(password) > passwords.MAX_LENGTH or not is_clean_text(email + password):
-        raise SignInError('Wrong email or password.')
-    keys = [f'login:{email}'] + ([f'login-client:{client_key}'] if client_key else [])
-    throttle.check(keys, 'Too many failed sign-in attempts. Please wait a few minutes and try again.')
-    user = User.get_or_none(User.email == email)
-    ok, new_hash = await run.io_bound(passwords.verify, password, user.password_hash if user else None)
-    if not ok or user is None:
-        throttle.hit(keys)
-        raise SignInError('Wrong email or password.')
-    if user.status != UserStatus.ACTIVE:
-        raise SignInError(_STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
-    with database.atomic():
-        if new_hash:
-            User.update(password_hash=new_hash).where(User.id == user.id).execute()
-        User.update(last_login_at=clock.now()).where(User.id == user.id).execute()
-        start(user)
-    throttle.clear(keys)
-    return user
+    """Check the credentials (off the event loop); raises SignInError with a message for the form.
+    The page then sends the browser to `sign_in_url(user, next)`, where its session starts."""
+    return await run.io_bound(accounts.authenticate, email, password, client_key)
 
 
-_STATUS_MESSAGES = {
-    UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
-    UserStatus.PENDING_APPROVAL: 'Your registration is waiting for an administrator to approve it.',
-    UserStatus.INVITED: 'Please accept your invitation first: follow the link in the invitation email.',
-    UserStatus.INACTIVE: 'This account is deactivated. Contact the portal administrator.',
-    UserStatus.REJECTED: 'This registration was not approved.',
-}
+def sign_in_url(user: User, target: str = '/dashboard') -> str:
+    """Where to send the browser to start its session: a one-time ticket traded over plain HTTP, so that
+    the browser's storage id is renewed (a cookie planted or copied earlier never becomes signed in)."""
+    ticket = sessions.issue_ticket(user)
+    return f'{SIGN_IN_PATH}?ticket={ticket}&next={quote(safe_next(target))}'
 
 
-def start(user: User) -> None:
-    """Sign this browser in as `user`."""
-    token = secrets.token_urlsafe(32)
-    UserSession.create(token_hash=_digest(token), user=user)
+def start(user: User, target: str = '/dashboard') -> None:
+    """Sign this browser in as `user` (after a check the caller made) and go to `target`."""
+    ui.navigate.to(sign_in_url(user, target))
+
+
+async def _renew_storage(request: Request) -> None:
+    """A new storage id for this browser; the old storage forgets its session token."""
+    old = request.session.get('id')
+    storages = app.storage._users  # noqa: SLF001 - NiceGUI keeps no public way to renew the id
+    if old in storages:
+        storages[old].pop(SESSION_KEY, None)
+    new = str(uuid.uuid4())
+    request.session['id'] = new
+    await app.storage._create_user_storage(new)  # noqa: SLF001
+
+
+async def _redeem(request: Request, ticket: str = '', next: str = '') -> RedirectResponse:  # noqa: A002
+    try:
+        _user, token = sessions.redeem_ticket(ticket)
+    except DomainError:
+        return RedirectResponse('/login', status_code=303)
+    await _renew_storage(request)
     app.storage.user[SESSION_KEY] = token
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 def sign_out() -> None:
+    """End this browser's session; in an HTTP request the storage id is renewed as well."""
     token = _stored_token()
-    if token:
-        UserSession.delete().where(UserSession.token_hash == _digest(token)).execute()
+    sessions.end(token)
+    try:
         app.storage.user.pop(SESSION_KEY, None)
+    except (RuntimeError, AssertionError):
+        pass
+    request = request_contextvar.get()
+    if request is not None and not request.state.responded:
+        request.session['id'] = str(uuid.uuid4())  # the next request creates the new, empty storage
 
 
 def end_other_sessions(user: User) -> int:
     """Sign the user out everywhere but in this browser (after a password change)."""
-    token = _stored_token()
-    query = UserSession.delete().where(UserSession.user == user)
-    if token:
-        query = query.where(UserSession.token_hash != _digest(token))
-    return query.execute()
+    return sessions.end_others(user, _stored_token())
 
 
 def end_all_sessions(user: User) -> int:
-    return UserSession.delete().where(UserSession.user == user).execute()
-
-
-# --- who may do what ------------------------------------------------------------------------------
-
-def is_signed_in(user: User | None) -> bool:
-    return user is not None and user.status == UserStatus.ACTIVE
-
-
-def is_portal_admin(user: User | None) -> bool:
-    return is_signed_in(user) and user.is_portal_admin
-
-
-def is_super_admin_of(user: User | None, organisation: Organisation | int | None) -> bool:
-    """A super admin of this (active, non-default) organisation."""
-    org_id = organisation.id if isinstance(organisation, Organisation) else organisation
-    return (is_signed_in(user) and user.role == Role.SUPER_ADMIN and org_id is not None
-            and user.organisation_id == org_id and _org_is_active_non_default(org_id))
-
-
-def _org_is_active_non_default(org_id: int) -> bool:
-    return Organisation.select().where((Organisation.id == org_id) & (Organisation.status == OrgStatus.ACTIVE)
-                                       & ~Organisation.is_default).exists()
-
-
-def _setting(key: str):
-    from workflows import settings  # settings checks permissions through this module
-    return settings.get(key)
-
-
-def _may_decide_registration(user: User, registrant: User) -> bool:
-    # 000, case 4: with delegated user management the organisation's admins decide too
-    return is_portal_admin(user) or (
-        _setting('delegate_user_management') and is_super_admin_of(user, registrant.organisation_id))
-
-
-def _may_decide_for_app(user: User, app) -> bool:
-    # 000, application creation and API access workflows, case 4: delegated to the organisation's admins
-    return is_portal_admin(user) or (
-        _setting('delegate_app_management') and is_super_admin_of(user, app.organisation_id))
-
-
-RULES: dict[str, Callable[[User | None, object], bool]] = {
-    'view_admin': lambda user, _: is_portal_admin(user),
-    'manage_settings': lambda user, _: is_portal_admin(user),
-    'manage_users': lambda user, _: is_portal_admin(user),
-    'manage_templates': lambda user, _: is_portal_admin(user),
-    'view_outbox': lambda user, _: is_portal_admin(user),
-    'manage_organisations': lambda user, _: is_portal_admin(user),
-    'decide_registration': _may_decide_registration,
-    'manage_org_members': lambda user, org: is_portal_admin(user) or is_super_admin_of(user, org),
-    'view_org_members': lambda user, org: is_portal_admin(user) or (
-        is_signed_in(user) and user.organisation_id == getattr(org, 'id', org)),
-    'view_dashboard': lambda user, _: is_signed_in(user),
-    'manage_catalog': lambda user, _: is_portal_admin(user),
-    'decide_app': _may_decide_for_app,  # obj: the App
-    'decide_access': lambda user, request: _may_decide_for_app(user, request.app),
-    'edit_profile': lambda user, target: is_signed_in(user) and getattr(target, 'id', None) == user.id,
-}
-
-
-def can(user: User | None, action: str, obj: object = None) -> bool:
-    """May `user` do `action` (to `obj`)? Pages use it to hide what the user may not do."""
-    rule = RULES.get(action)
-    return bool(rule and rule(user, obj))
-
-
-def ensure(user: User | None, action: str, obj: object = None) -> None:
-    """Workflows call this first; it raises PermissionDenied when `can` says no."""
-    if not can(user, action, obj):
-        raise PermissionDenied()
+    return sessions.end_all(user)
 
 
 # --- page guards ----------------------------------------------------------------------------------
 
-CHANGE_PASSWORD_PATH = '/profile/password'
+_page_tests: weakref.WeakKeyDictionary[Client, Callable[[User], bool]] = weakref.WeakKeyDictionary()
 
 
 def user_passes_test(test: Callable[[User], bool]):
-    """Page decorator: signed out -> to Log in; signed in but failing `test` -> the 403 page."""
+    """Page decorator: signed out -> to Log in; signed in but failing `test` -> the 403 page.
+    The test is remembered for the page, and `still_allowed()` repeats it in every callback."""
     def decorator(func):
         @functools.wraps(func)
         async def wrapper(*args, **kwargs):
@@ -219,6 +145,7 @@ def user_passes_test(test: Callable[[User], bool]):
                 return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
             if not test(user):
                 return RedirectResponse('/forbidden', status_code=303)
+            _page_tests[ui.context.client] = test
             result = func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result
         return wrapper
@@ -229,11 +156,47 @@ login_required = user_passes_test(is_signed_in)
 admin_required = user_passes_test(is_portal_admin)
 
 
+def still_allowed() -> bool:
+    """Repeat the page's guard for a callback (refresh, paging, search, timer, dialog) at the moment it
+    runs. When the user may no longer see the page, the tab leaves it and the callback must stop."""
+    try:
+        client = ui.context.client
+    except RuntimeError:
+        return True  # not in a page
+    test = _page_tests.get(client)
+    if test is None:
+        return True  # a public page
+    user = current_user()
+    if user is not None and test(user):
+        return True
+    ui.notify('You no longer have access to this page.', type='warning')
+    ui.navigate.to('/login' if user is None else '/dashboard')
+    return False
+
+
+def guarded(callback: Callable) -> Callable:
+    """Wrap a page's callback so it runs only while `still_allowed()`."""
+    @functools.wraps(callback)
+    def wrapper(*args, **kwargs):
+        if still_allowed():
+            return callback(*args, **kwargs)
+        return None
+    return wrapper
+
+
+_UNSAFE = re.compile(r'[\x00-\x20\x7f\\]')
+
+
 def safe_next(target: str | None) -> str:
-    """A redirect target after sign-in: only local paths, never another site."""
-    if target and target.startswith('/') and not target.startswith('//') and '\\' not in target:
-        return target
-    return '/dashboard'
+    """A redirect target after sign-in: only a path on this site. Browsers drop tabs and line breaks
+    from URLs and read a backslash as a slash, so `/\\t/evil.example` would become `//evil.example`:
+    any control character, space or backslash is refused, and so is anything with a scheme or host."""
+    if not target or not target.startswith('/') or target.startswith('//') or _UNSAFE.search(target):
+        return '/dashboard'
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return '/dashboard'
+    return target
 
 
 class DefaultDenyMiddleware(BaseHTTPMiddleware):
@@ -241,8 +204,14 @@ class DefaultDenyMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next):
         path = request.url.path
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if is_public(path):
             return await call_next(request)
         if current_user() is None:
             return RedirectResponse(f'/login?next={quote(path)}', status_code=303)
         return await call_next(request)
+
+
+def install() -> None:
+    """Register the sign-in route and the middleware (main.py calls this once)."""
+    app.add_api_route(SIGN_IN_PATH, _redeem, methods=['GET'], include_in_schema=False)
+    app.add_middleware(DefaultDenyMiddleware)

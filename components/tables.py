@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from nicegui import ui
 
+import session
+
 
 @dataclass
 class Column:
@@ -52,6 +54,9 @@ class PagedTable:
         self.new_id = row_id
 
     def refresh(self) -> None:
+        # the page's guard again, at the moment of this refresh, search, paging or timer
+        if not session.still_allowed():
+            return
         rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
         pages = max(1, -(-total // self.page_size))
         if self.page > pages:

@@ -15,7 +15,9 @@ from config import ConfigError, check_database_url
 
 database = peewee.DatabaseProxy()
 
-SQLITE_PRAGMAS = {'journal_mode': 'wal', 'foreign_keys': 1, 'busy_timeout': 10000, 'synchronous': 'normal'}
+# secure_delete: deleted and overwritten content (e.g. a delivered email's link) is zeroed, not left in free pages
+SQLITE_PRAGMAS = {'journal_mode': 'wal', 'foreign_keys': 1, 'busy_timeout': 10000, 'synchronous': 'normal',
+                  'secure_delete': 1}
 
 
 def connect(url: str, *, pool_size: int = 10) -> peewee.Database:

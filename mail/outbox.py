@@ -1,16 +1,54 @@
-"""Queueing email: a row written in the caller's transaction; rendering and sending happen later."""
+"""Queueing email: a row written in the caller's transaction; rendering and sending happen later.
+
+Link tokens (verify, invite, reset) are kept encrypted with a key derived from the portal's secret,
+decrypted only to render the message, and wiped once it is delivered: a copy of the database (or of
+SQLite's WAL) taken while mail is down holds no usable link.
+"""
 from __future__ import annotations
 
+import base64
+import functools
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+import config
 from db.models import OutboxMessage, OutboxStatus
 from mail import templates
 
 
+@functools.lru_cache(maxsize=4)
+def _fernet_for(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b'portico-outbox', info=b'links').derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet() -> Fernet:
+    return _fernet_for(config.current().secret_key)
+
+
+def seal(secret: dict) -> dict:
+    return {key: _fernet().encrypt(str(value).encode()).decode() for key, value in secret.items()}
+
+
+def unseal(sealed: dict) -> dict:
+    """The secret values for rendering; raises cryptography's InvalidToken when the secret key changed."""
+    return {key: _open(value) for key, value in sealed.items() if value is not None}
+
+
+def _open(value: str) -> str:
+    if not value.startswith('gAAAAA'):  # queued in the clear by a release before encryption, still due
+        return value
+    return _fernet().decrypt(value.encode()).decode()
+
+
 def queue(template_key: str, recipient: str, *, secret: dict | None = None, **context) -> OutboxMessage:
-    """Queue one email. `secret` holds link tokens: used to render, then wiped once delivered."""
+    """Queue one email. `secret` holds link tokens: stored encrypted, used to render, wiped once delivered."""
     if template_key not in templates.DESCRIPTIONS:
         raise KeyError(f'no email template {template_key!r}')
     return OutboxMessage.create(template_key=template_key, recipient=recipient.strip().lower(),
-                                context=context, secret_context=secret or {})
+                                context=context, secret_context=seal(secret or {}))
 
 
 def retry(message_id: int) -> bool:

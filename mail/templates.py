@@ -18,6 +18,7 @@ DESCRIPTIONS = {
     'pending': 'Registration confirmed, waiting for approval',
     'registration_admin_notice': 'To the approver: a registration waits for a decision',
     'rejected': 'Registration rejected',
+    'registration_exists': 'Registration attempt with an address that has an account',
     'invite': 'Invitation by a portal admin (Send invite)',
     'reset': 'Password reset link',
     'org_request_admin_notice': 'To the admins: an organization request waits for a decision',
@@ -47,7 +48,7 @@ SAMPLE_CONTEXT = {
     'sender_name': 'Grace Hopper', 'app_name': 'Shipping bot', 'apps_link': 'https://portal.example.com/apps',
     'products': 'Weather API, Maps API', 'catalog_name': 'Public', 'plan_name': 'Free',
     'api_name': 'Weather API', 'base_path': '/weather/', 'submitter_name': 'Ada Lovelace',
-    'submitter_email': 'ada@example.com',
+    'submitter_email': 'ada@example.com', 'reset_link': 'https://portal.example.com/auth/forgot',
 }
 
 

@@ -14,9 +14,9 @@ from nicegui import run
 
 import config
 from db import clock
-from db.connection import database, is_postgres
+from db.connection import SQLITE_PRAGMAS, database, is_postgres
 from db.models import OutboxMessage, OutboxStatus
-from mail import templates, transports
+from mail import outbox, templates, transports
 
 log = logging.getLogger('portico.mail')
 
@@ -66,10 +66,12 @@ def render(message: OutboxMessage, *, reveal_secrets: bool = True) -> tuple[str,
     from workflows import settings  # the portal name can change at any time; read it when sending
     context = {'portal_name': settings.get('portal_name'), **message.context}
     if reveal_secrets:
-        context.update(message.secret_context or {})
+        context.update(outbox.unseal(message.secret_context or {}))
     else:
         context.update({key: '(link hidden: only the recipient sees it)' for key in message.secret_context or {}})
-    return templates.render(message.template_key, context)
+    subject, body = templates.render(message.template_key, context)
+    # a line break in a subject (a name stored before CR was refused) must not break the message's headers
+    return ' '.join(subject.split()), body
 
 
 def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH) -> int:
@@ -97,7 +99,25 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH)
         for message in batch[sent:]:
             if OutboxMessage.get_by_id(message.id).status == OutboxStatus.SENDING:
                 _mark_failed(message, error)
+    if sent and not is_postgres():
+        _checkpoint()
     return sent
+
+
+def _checkpoint() -> None:
+    """With secure_delete on, the wiped link pages are zeroed in the database file; the checkpoint moves
+    them out of the WAL and truncates it, so no old copy of a link stays on disk.
+
+    Without waiting: a truncating checkpoint that waits for readers holds off writers, and a transaction
+    that read before it then fails with "database is locked". A busy database checkpoints next time."""
+    try:
+        database.execute_sql('PRAGMA busy_timeout = 0')
+        try:
+            database.execute_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+        finally:
+            database.execute_sql(f'PRAGMA busy_timeout = {SQLITE_PRAGMAS["busy_timeout"]}')
+    except Exception as error:  # noqa: BLE001
+        log.debug('checkpoint skipped: %s', error)
 
 
 def _mark_sent(message: OutboxMessage, subject: str) -> None:

@@ -25,11 +25,11 @@ def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the q
                 feedback.clear()
                 client_key = ui.context.client.request.client.host if ui.context.client.request.client else ''
                 try:
-                    await session.sign_in(email.value, password.value, client_key)
+                    user = await session.sign_in(email.value, password.value, client_key)
                 except DomainError as error:
                     feedback.show(error)
                     return
-                ui.navigate.to(session.safe_next(next))
+                session.start(user, next)
 
             password.on('keydown.enter', submit)
             ui.button('Log in', on_click=submit).props('unelevated no-caps').classes('w-full').mark('login-submit')
@@ -74,14 +74,14 @@ def setup_page(token: str = '') -> None:
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    passwords.check_policy(password.value, confirm.value)
+                    passwords.check_policy(password.value, confirm.value, user_inputs=[email.value, first.value,
+                                                                                       last.value])
                     password_hash = await run.io_bound(passwords.hash_password, password.value)
                     user = accounts.complete_setup(token, email.value, password_hash, first.value, last.value)
                 except DomainError as error:
                     feedback.show(error)
                     return
-                session.start(user)
-                ui.navigate.to('/admin')
+                session.start(user, '/admin')
 
             ui.button('Create administrator', on_click=submit).props('unelevated no-caps').classes('w-full') \
                 .mark('setup-submit')
@@ -141,10 +141,7 @@ def change_password_page() -> None:
                     ui.navigate.to('/login')
                     return
                 try:
-                    passwords.check_policy(new.value, confirm.value)
-                    ok, _ = await run.io_bound(passwords.verify, current.value or '', actor.password_hash)
-                    new_hash = await run.io_bound(passwords.hash_password, new.value)
-                    accounts.change_password(actor, ok, new_hash, by=actor)
+                    await run.io_bound(accounts.change_password, actor, current.value, new.value, confirm.value)
                 except DomainError as error:
                     feedback.show(error)
                     return

@@ -73,16 +73,15 @@ def register_page() -> None:
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    passwords.check_policy(password.value or '', confirm.value or '')
-                    password_hash = await run.io_bound(passwords.hash_password, password.value)
-                    user, outcome = registration.register(first.value, last.value, email.value, password_hash,
-                                                          choice.value if choice else None)
+                    address, outcome = await run.io_bound(
+                        registration.register, first.value, last.value, email.value, password.value or '',
+                        confirm.value or '', choice.value if choice else None, client=_client_key())
                 except DomainError as error:
                     feedback.show(error)
                     return
                 area.clear()
                 with area:
-                    _outcome_card(outcome, user.email)
+                    _outcome_card(outcome, address)
 
             ui.button('Register to developer portal', on_click=submit).props('unelevated no-caps') \
                 .classes('w-full').mark('register-submit')
@@ -205,11 +204,11 @@ def invite_page(token: str = '') -> None:
                 try:
                     passwords.check_policy(password.value or '', confirm.value or '')
                     password_hash = await run.io_bound(passwords.hash_password, password.value)
-                    users.accept_invite(token, first.value, last.value, password_hash)
+                    user = users.accept_invite(token, first.value, last.value, password_hash)
                 except DomainError as error:
                     feedback.show(error)
                     return
-                ui.navigate.to('/dashboard')
+                session.start(user, '/dashboard')
 
             ui.button('Create my account', on_click=submit).props('unelevated no-caps').classes('w-full') \
                 .mark('invite-submit')

@@ -8,7 +8,7 @@ import pytest
 
 from db import clock
 from db.models import OutboxMessage, User, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle
+from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, fresh, log_in, set_settings, settle
 from workflows import DomainError, registration, tokens
 
 ADMIN_ADDRESS = 'api-admin@provider.test'  # PORTICO_ADMIN_EMAIL in tests/conftest.py
@@ -127,7 +127,7 @@ async def test_without_delegation_an_organisation_cannot_be_chosen(user) -> None
     await user.open('/register')
     await user.should_not_see(marker='register-organisation')
     with pytest.raises(DomainError, match='not enabled'):
-        registration.register('Nora', 'Newman', 'new@consumer.test', 'hash', organisation_id=2)
+        registration.register('Nora', 'Newman', 'new@consumer.test', PASSWORD, organisation_id=2)
     assert not User.select().where(User.email == 'new@consumer.test').exists()
 
 
@@ -162,14 +162,21 @@ async def test_verification_can_be_turned_off_for_closed_portals(user) -> None:
     assert not OutboxMessage.select().where(OutboxMessage.template_key == 'verify').exists()
 
 
-async def test_duplicate_email_is_refused_case_insensitively_also_against_a_pending_registration(user) -> None:
-    a_user('taken@consumer.test')
+async def test_duplicate_email_creates_nothing_and_tells_the_owner_not_the_visitor(mailbox, user) -> None:
+    """Case-insensitively, also against a pending registration; the visitor gets the answer a new address
+    gets (no enumeration of accounts), the owner an email about the attempt with the way to reset."""
+    a_user('taken@consumer.test', first='Tess')
     await register(user, 'TAKEN@consumer.test')
-    await user.should_see('exists already')
+    await user.should_see(marker='outcome-verify_email')
+    await user.should_not_see('exists already')
+    notice = await mailbox.wait_for('taken@consumer.test', 'tried to register')
+    assert notice.path('/auth/forgot') == '/auth/forgot'
     await register(user, 'new@consumer.test')
     await register(user, 'New@Consumer.test')
-    await user.should_see('exists already')
+    await user.should_see(marker='outcome-verify_email')
+    await mailbox.wait_for('new@consumer.test', 'tried to register')
     assert User.select().where(User.email.in_(['taken@consumer.test', 'new@consumer.test'])).count() == 2
+    assert fresh(User.get(User.email == 'taken@consumer.test')).first_name == 'Tess'
 
 
 async def test_an_address_whose_verification_link_expired_can_register_again(user) -> None:

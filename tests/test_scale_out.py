@@ -88,6 +88,10 @@ def log_in(driver, base: str, email: str) -> None:
     fields = driver.find_elements(By.CSS_SELECTOR, 'input')
     fields[0].send_keys(email)
     fields[1].send_keys(PASSWORD + Keys.ENTER)
+    # the page itself goes on to the Dashboard (through the one-time sign-in ticket): wait for it there
+    deadline = time.monotonic() + 10
+    while 'Welcome' not in driver.find_element(By.TAG_NAME, 'body').text and time.monotonic() < deadline:
+        time.sleep(0.2)
     page_text(driver, f'{base}/dashboard', 'Welcome')
 
 

@@ -11,7 +11,7 @@ from db.connection import database
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, AppStatus, CartItem, Catalog,
                        CatalogPlan, Credential, CredentialStatus, Plan, Product, User, UserStatus)
 from mail import outbox
-from session import can, ensure, is_portal_admin, is_super_admin_of
+from permissions import ACCESS, can, decider_scope, ensure
 from workflows import AlreadyDecided, DomainError, NotFound, apps, audit, browse, credentials, settings, visibility
 
 
@@ -150,11 +150,7 @@ def pending_for(user: User):
     query = (AccessRequest.select(AccessRequest, App, Catalog, Plan).join(App).switch(AccessRequest)
              .join(Catalog).switch(AccessRequest).join(Plan)
              .where(AccessRequest.status == AccessStatus.PENDING).order_by(AccessRequest.created_at))
-    if is_portal_admin(user):
-        return query
-    if settings.get('delegate_app_management') and is_super_admin_of(user, user.organisation_id):
-        return query.where(App.organisation == user.organisation_id)
-    return query.where(AccessRequest.id.is_null())
+    return decider_scope(user, ACCESS).filter(query, App.organisation)
 
 
 def product_names_by_request(request_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -6,8 +6,8 @@ import re
 from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Role, User, UserStatus
-from session import ensure
-from workflows import DomainError, audit, is_clean_text, tokens
+from permissions import ensure
+from workflows import DomainError, audit, is_clean_text, passwords, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
@@ -28,7 +28,8 @@ def clean_name(value: str | None, label: str, field: str) -> str:
         raise DomainError(f'Enter the {label}.', field)
     if len(value) > NAME_MAX:
         raise DomainError(f'The {label} is too long ({NAME_MAX} characters at most).', field)
-    if not is_clean_text(value) or '\n' in value or '\ufffd' in value:
+    # no line breaks at all (CR as well as LF): names go into email headers
+    if not is_clean_text(value) or '\n' in value or '\r' in value or '\ufffd' in value:
         raise DomainError(f'The {label} contains characters that are not allowed.', field)
     return value
 
@@ -83,11 +84,66 @@ def update_profile(user: User, first_name: str, last_name: str, by: User) -> Non
         audit.record(by, 'profile.update', user)
 
 
-def change_password(user: User, current_ok: bool, new_hash: str, by: User) -> None:
-    """Store a new password (already checked against the policy and hashed by the caller)."""
-    ensure(by, 'edit_profile', user)
-    if not current_ok:
+def change_password(user: User, current: str, new: str, confirm: str | None = None) -> None:
+    """The signed-in user changes their own password. Blocking (argon2): run it off the event loop."""
+    ensure(user, 'edit_profile', user)
+    passwords.check_policy(new or '', confirm, user_inputs=_personal(user))
+    ok, _ = passwords.verify(current or '', user.password_hash)
+    if not ok:
         raise DomainError('The current password is not correct.', 'current')
+    new_hash = passwords.hash_password(new)
     with database.atomic():
         User.update(password_hash=new_hash, must_change_password=False).where(User.id == user.id).execute()
-        audit.record(by, 'password.change', user)
+        audit.record(user, 'password.change', user)
+
+
+# --- sign-in -----------------------------------------------------------------------------------------
+
+class SignInError(DomainError):
+    pass
+
+
+TOO_MANY = 'Too many failed sign-in attempts. Please wait a few minutes and try again.'
+_STATUS_MESSAGES = {
+    UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
+    UserStatus.PENDING_APPROVAL: 'Your registration is waiting for an administrator to approve it.',
+    UserStatus.INVITED: 'Please accept your invitation first: follow the link in the invitation email.',
+    UserStatus.INACTIVE: 'This account is deactivated. Contact the portal administrator.',
+    UserStatus.REJECTED: 'This registration was not approved.',
+}
+
+
+def sign_in_keys(email: str, client: str) -> list[str]:
+    """The throttle keys of one attempt: the address from this client, the address, the client."""
+    return [f'login:{email}|{client}', f'login-address:{email}'] + ([f'login-client:{client}'] if client else [])
+
+
+def authenticate(email: str, password: str, client: str = '') -> User:
+    """Check the credentials of an active account (the caller then starts the session).
+
+    The attempt is counted before the password is checked, so parallel guesses are bounded like
+    sequential ones; an unknown address costs the same argon2 work. Blocking: run it off the event loop."""
+    email = (email or '').strip().lower()
+    if not email or not password:
+        raise SignInError('Enter your email and password.')
+    if len(email) > 254 or len(password) > passwords.MAX_LENGTH or not is_clean_text(email + password) \
+            or len(client) > 100:
+        raise SignInError('Wrong email or password.')
+    keys = sign_in_keys(email, client)
+    throttle.attempt(keys, TOO_MANY)
+    user = User.get_or_none(User.email == email)
+    ok, new_hash = passwords.verify(password, user.password_hash if user else None)
+    if not ok or user is None:
+        raise SignInError('Wrong email or password.')
+    throttle.forgive(keys)
+    throttle.clear(keys[:1])
+    if user.status != UserStatus.ACTIVE:
+        raise SignInError(_STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+    with database.atomic():
+        changes = {User.last_login_at: clock.now(), **({User.password_hash: new_hash} if new_hash else {})}
+        User.update(changes).where(User.id == user.id).execute()
+    return user
+
+
+def _personal(user: User) -> list[str]:
+    return [user.email, user.email.split('@')[0], user.first_name, user.last_name]

@@ -6,7 +6,7 @@ from db import clock
 from db.connection import database
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Organisation, User, UserStatus
 from mail import outbox
-from session import ensure, is_portal_admin, is_super_admin_of
+from permissions import APPS, decider_scope, ensure
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
 from workflows.catalog import super_admins_of
 
@@ -107,7 +107,7 @@ def find_visible(app_id: int, user: User) -> App:
 
 def find_decidable(app_id: int, user: User) -> App:
     app = App.get_or_none(App.id == app_id)
-    from session import can
+    from permissions import can
     if app is None or not can(user, 'decide_app', app):
         raise NotFound('This app')
     return app
@@ -127,8 +127,4 @@ def delete_app(app: App, by: User) -> None:
 def pending_apps_for(user: User) -> list[App]:
     """Pending apps this user may decide (admins: all; delegated super admins: their organisation's)."""
     query = App.select().where(App.status == AppStatus.PENDING).order_by(App.created_at)
-    if is_portal_admin(user):
-        return list(query)
-    if settings.get('delegate_app_management') and is_super_admin_of(user, user.organisation_id):
-        return list(query.where(App.organisation == user.organisation_id))
-    return []
+    return list(decider_scope(user, APPS).filter(query, App.organisation))

@@ -10,7 +10,7 @@ from db.models import (AccessRequest, AccessRequestProduct, Api, ApiReference, A
                        CatalogProduct, CatalogTeam, Organisation, Plan, Product, ProductApi, Role, Team, User,
                        UserStatus, Visibility)
 from mail import outbox
-from session import PermissionDenied, ensure, is_super_admin_of
+from permissions import ensure
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
@@ -92,8 +92,7 @@ def store_reference(api: Api, reference: openapi.Reference | None, text: str) ->
 
 def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
     """An organisation's super admin submits an API; it waits for a portal admin (000's note)."""
-    if not is_super_admin_of(by, by.organisation_id):
-        raise PermissionDenied('Only the super admins of an organization can submit APIs.')
+    ensure(by, 'submit_api', message='Only the super admins of an organization can submit APIs.')
     name = _text(name, 'name', 'name', 100)
     upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
     reference = openapi.read(openapi_text)

@@ -5,7 +5,7 @@ from db import clock
 from db.connection import database
 from db.models import EmailTemplate, User
 from mail import outbox, templates
-from session import ensure
+from permissions import ensure
 from workflows import DomainError, audit
 
 MAX_BODY = 20_000

@@ -6,7 +6,7 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
 from mail import outbox
-from session import PermissionDenied, ensure
+from permissions import PermissionDenied, ensure
 from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings
 from workflows.credentials import retire
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 from db.connection import database
 from db.models import User, UserStatus
 from mail import outbox
-from session import end_all_sessions
-from workflows import DomainError, audit, is_clean_text, settings, throttle, tokens
+from workflows import DomainError, audit, is_clean_text, sessions, settings, throttle, tokens
 
 ANSWER = 'If an account exists for this address, we have sent it a link to reset the password. ' \
          'The link works once, for one hour.'
@@ -17,9 +16,8 @@ def request_reset(email: str, client_key: str = '') -> str:
     if not email or '@' not in email or len(email) > 254 or not is_clean_text(email):
         raise DomainError('Enter the email address of your account.', 'email')
     keys = [f'reset:{email}'] + ([f'reset-client:{client_key}'] if client_key else [])
-    throttle.check(keys, 'Too many reset requests. Please wait a few minutes before asking again.')
+    throttle.attempt(keys, 'Too many reset requests. Please wait a few minutes before asking again.')
     with database.atomic():
-        throttle.hit(keys)
         user = User.get_or_none((User.email == email) & (User.status == UserStatus.ACTIVE))
         if user is not None:
             tokens.revoke_all(tokens.RESET, user)
@@ -38,6 +36,7 @@ def reset_password(raw_token: str, password_hash: str) -> User:
         if user is None:
             raise tokens.InvalidToken()
         User.update(password_hash=password_hash, must_change_password=False).where(User.id == user.id).execute()
-        end_all_sessions(user)
+        sessions.end_all(user)
         audit.record(user, 'password.reset', user)
+    throttle.clear([f'login-address:{user.email}'])  # the owner proved the address: guesses start anew
     return user

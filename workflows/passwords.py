@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from passlib.context import CryptContext
+from zxcvbn import zxcvbn
 
 from workflows import DomainError, is_clean_text
 
@@ -13,19 +14,28 @@ context = CryptContext(schemes=['argon2'], deprecated='auto',
                        argon2__rounds=int(os.environ.get('PORTICO_TEST_ARGON2_ROUNDS', 3)))
 MIN_LENGTH = 10
 MAX_LENGTH = 256
+MIN_SCORE = 3  # zxcvbn's 0-4 scale: 3 is "safely unguessable", about 10^8 guesses or more
 # verified against when the address is unknown, so that both answers take the same time
 _DUMMY_HASH = context.hash('portico-dummy-password-never-used')
 
 
-def check_policy(password: str, confirm: str | None = None, field: str = 'password') -> None:
+def check_policy(password: str, confirm: str | None = None, field: str = 'password',
+                 user_inputs: list[str] | tuple[str, ...] = ()) -> None:
+    """Length, allowed characters, and strength as zxcvbn (Dropbox's estimator, with its lists of common
+    passwords, words and keyboard patterns) estimates it; `user_inputs` (name, email) count as guessable."""
     if len(password) < MIN_LENGTH:
         raise DomainError(f'The password must have at least {MIN_LENGTH} characters.', field)
     if len(password) > MAX_LENGTH:
         raise DomainError(f'The password must have at most {MAX_LENGTH} characters.', field)
     if not is_clean_text(password):
         raise DomainError('The password contains characters that are not allowed.', field)
-    if password.strip() == '' or len(set(password)) < 4:
-        raise DomainError('This password is too easy to guess.', field)
+    # zxcvbn's run time grows with the length; the first 100 characters decide well enough
+    result = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value][:10])
+    if result['score'] < MIN_SCORE:
+        feedback = result['feedback']
+        why = feedback.get('warning') or 'It follows a pattern that is easy to guess.'
+        hint = ' '.join(feedback.get('suggestions') or ['Add another word or two; uncommon words are better.'])
+        raise DomainError(f'This password is too easy to guess. {why.rstrip(".")}. {hint}', field)
     if confirm is not None and confirm != password:
         raise DomainError('The passwords do not match.', 'confirm')
 

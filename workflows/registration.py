@@ -11,8 +11,8 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
 from mail import outbox
-from session import can, end_all_sessions, ensure, is_portal_admin, is_super_admin_of
-from workflows import AlreadyDecided, DomainError, NotFound, audit, settings, tokens
+from permissions import REGISTRATIONS, can, decider_scope, ensure
+from workflows import AlreadyDecided, DomainError, NotFound, audit, passwords, sessions, settings, throttle, tokens
 from workflows.accounts import clean_email, clean_name
 
 
@@ -31,18 +31,30 @@ def organisations_to_join() -> list[Organisation]:
                 .order_by(Organisation.name))
 
 
-def register(first_name: str, last_name: str, email: str, password_hash: str,
-             organisation_id: int | None = None) -> tuple[User, str]:
-    """Create a pending registration; returns it and what to tell the registrant.
+REGISTER_LIMIT = 'Too many registrations from here. Please wait an hour and try again.'
 
-    The caller checks the password policy and hashes the password (slow) beforehand."""
+
+def register(first_name: str, last_name: str, email: str, password: str, confirm: str | None = None,
+             organisation_id: int | None = None, *, client: str = '') -> tuple[str, str]:
+    """Create a pending registration; returns the address and what to tell the registrant.
+
+    The answer is the same whether or not the address has an account: then no account is created, and
+    its owner gets an email saying someone tried to register with it, with the way to reset the password.
+    Registrations are limited per client and per address. Blocking (argon2): run it off the event loop."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     email = clean_email(email)
+    passwords.check_policy(password or '', confirm, user_inputs=[email, email.split('@')[0], first_name, last_name])
     values = settings.load()
+    organisation = _organisation_to_join(organisation_id, values)
+    throttle.attempt([f'register:{email}'] + ([f'register-client:{client}'] if client else []), REGISTER_LIMIT)
+    password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
     with database.atomic():
-        organisation = _organisation_to_join(organisation_id, values)
-        _free_address_or_raise(email)
+        if not _free_address(email):
+            outbox.queue('registration_exists', email, reset_link=f'{settings.base_url()}/auth/forgot',
+                         login_link=f'{settings.base_url()}/login')
+            audit.record(None, 'registration.existing_address', None, email=email)
+            return email, _first_outcome(values, organisation)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation)
         Membership.create(user=user, team=bootstrap.default_team(organisation))
@@ -51,8 +63,17 @@ def register(first_name: str, last_name: str, email: str, password_hash: str,
             raw = tokens.issue(tokens.VERIFY, user)
             outbox.queue('verify', email, first_name=first_name,
                          secret={'link': f'{settings.base_url()}/auth/verify?token={raw}'})
-            return user, Outcome.VERIFY_EMAIL
-        return user, _after_verification(user, values)
+            return email, Outcome.VERIFY_EMAIL
+        return email, _after_verification(user, values)
+
+
+def _first_outcome(values: dict, organisation: Organisation) -> str:
+    """What a new registration would have been told (so that an existing address is told the same)."""
+    if values['require_email_verification']:
+        return Outcome.VERIFY_EMAIL
+    if values['auto_approve_users'] and organisation.is_default:
+        return Outcome.ACTIVE
+    return Outcome.PENDING_APPROVAL
 
 
 def verify_email(raw_token: str) -> tuple[User, str]:
@@ -138,7 +159,7 @@ def deactivate(target: User, by: User) -> None:
         raise DomainError('You cannot deactivate your own account.')
     with database.atomic():
         _set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
-        end_all_sessions(target)
+        sessions.end_all(target)
         _retire_keys_of(target)  # an individual developer's apps stop with the account
         audit.record(by, 'user.deactivate', target)
 
@@ -152,11 +173,7 @@ def _retire_keys_of(user: User) -> None:
 def pending_for(user: User) -> list[User]:
     """Registrations this user may decide (a portal admin: all; a delegated super admin: their org's)."""
     query = User.select().where(User.status == UserStatus.PENDING_APPROVAL).order_by(User.created_at)
-    if is_portal_admin(user):
-        return list(query)
-    if settings.get('delegate_user_management') and is_super_admin_of(user, user.organisation_id):
-        return list(query.where(User.organisation == user.organisation_id))
-    return []
+    return list(decider_scope(user, REGISTRATIONS).filter(query, User.organisation))
 
 
 def find_registrant(user_id: int, by: User) -> User:
@@ -191,18 +208,17 @@ def _organisation_to_join(organisation_id: int | None, values: dict) -> Organisa
     return org
 
 
-def _free_address_or_raise(email: str) -> None:
-    """Duplicates are refused, also against a pending registration; a rejected address may register
-    again, and so may one whose verification link expired unused."""
+def _free_address(email: str) -> bool:
+    """Whether the address can register: a rejected address may register again, and so may one whose
+    verification link expired unused (the old row goes); any other existing row keeps it."""
     existing = User.get_or_none(User.email == email)
     if existing is None:
-        return
+        return True
     if existing.status == UserStatus.REJECTED or (
             existing.status == UserStatus.PENDING_VERIFICATION and not _has_open_token(existing)):
         existing.delete_instance(recursive=True)
-        return
-    raise DomainError('An account or a registration with this email address exists already. '
-                      'Log in, or use Forgot Password?', 'email')
+        return True
+    return False
 
 
 def _has_open_token(user: User) -> bool:

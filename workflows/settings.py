@@ -5,7 +5,7 @@ from typing import Any
 
 import config
 from db.models import Setting, User
-from session import ensure
+from permissions import ensure
 from workflows import DomainError, audit
 
 DEFAULTS: dict[str, Any] = {

@@ -10,7 +10,7 @@ from db import bootstrap
 from db.connection import database
 from db.models import Membership, Organisation, Role, User, UserStatus
 from mail import outbox
-from session import can, ensure
+from permissions import can, ensure
 from workflows import DomainError, NotFound, audit, settings, tokens
 from workflows.accounts import clean_email, clean_name
 from workflows.organisations import remove_from_organisation

@@ -18,12 +18,14 @@ VERIFY = 'verify'
 INVITE = 'invite'
 RESET = 'reset'
 SETUP = 'setup'
+SIGN_IN = 'sign_in'  # hands a new session to the browser right after the password was checked
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
     INVITE: timedelta(days=7),
     RESET: timedelta(hours=1),
     SETUP: timedelta(days=1),
+    SIGN_IN: timedelta(minutes=2),
 }
 
 

@@ -5,7 +5,7 @@ from db import bootstrap
 from db.connection import database
 from db.models import Membership, Organisation, OrgStatus, Role, User, UserStatus
 from mail import outbox
-from session import ensure, start
+from permissions import ensure
 from workflows import DomainError, NotFound, audit, settings, tokens
 from workflows.accounts import clean_email, clean_name
 
@@ -69,7 +69,7 @@ def invitation(raw_token: str) -> User:
 
 
 def accept_invite(raw_token: str, first_name: str, last_name: str, password_hash: str) -> User:
-    """The invited user chose a password: the account is active and this browser signed in."""
+    """The invited user chose a password: the account is active (the page then signs the browser in)."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     with database.atomic():
@@ -81,7 +81,6 @@ def accept_invite(raw_token: str, first_name: str, last_name: str, password_hash
             raise tokens.InvalidToken()
         user = User.get_by_id(token.user_id)
         audit.record(user, 'user.accept_invite', user)
-        start(user)
     return user
 
 

@@ -21,4 +21,6 @@ def apps_visible_to(user: User | None):
 
 def can_see_app(user: User | None, app_id: int) -> App | None:
     """The app if `user` may see it, else None (an ID of another organisation's app is 'not found')."""
+    if not 0 < app_id < 2 ** 63:  # beyond the column's range: no such app (and no database error)
+        return None
     return apps_visible_to(user).where(App.id == app_id).first()

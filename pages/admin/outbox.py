@@ -39,6 +39,8 @@ def outbox_page() -> None:
             .classes('text-grey-8').mark('outbox-transport')
 
         def show(message: OutboxMessage) -> None:
+            if not session.still_allowed():
+                return
             subject, body = worker.render(message, reveal_secrets=False)
             with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
                 ui.label(subject).classes('text-lg font-semibold').mark('outbox-preview-subject')

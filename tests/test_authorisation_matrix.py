@@ -1,0 +1,150 @@
+"""Every registered page and JSON route, requested by every kind of actor: the answer each must get.
+
+The routes come from the running app, so a new route without a rule here fails this test, and a route
+is private unless the middleware's allow-list names it exactly.
+"""
+from __future__ import annotations
+
+import httpx
+from nicegui import app as nicegui_app
+from fastapi.routing import APIRoute
+from starlette.routing import Route
+
+from db.models import Api, App, AppStatus, User
+from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
+from workflows import sessions
+
+ACTORS = ['visitor', 'developer', 'member_a', 'super_a', 'super_b', 'admin']
+
+OK, LOGIN, FORBIDDEN, NOT_FOUND, UNAVAILABLE = 'ok', 'login', 'forbidden', 'not found', 'unavailable'
+EXPLAINED = 'explained'  # the page says who may do this there, and shows no data
+EXPLANATIONS = ('Only the super admins of an organization can submit APIs.',
+                'As a portal administrator you decide in the admin area',
+                'The portal administrators approve new apps and access requests')
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ACTORS, outcome)
+
+
+PUBLIC = everyone(OK)
+SIGNED_IN = {**everyone(OK), 'visitor': LOGIN}
+ADMIN = {**everyone(FORBIDDEN), 'visitor': LOGIN, 'admin': OK}
+
+RULES: dict[str, dict[str, str]] = {
+    '/': PUBLIC,
+    '/login': PUBLIC,  # signed in: on to the Dashboard
+    '/register': PUBLIC,
+    '/setup': PUBLIC,  # without a valid token it says so
+    '/forbidden': everyone(FORBIDDEN),
+    '/auth/forgot': PUBLIC,
+    '/auth/reset/code': PUBLIC,
+    '/auth/verify': PUBLIC,
+    '/auth/invite': PUBLIC,
+    '/auth/session': everyone(LOGIN),  # without a valid ticket: Log in
+    '/catalogs': PUBLIC,
+    '/products/{slug}': PUBLIC,
+    # the API reference of a product in the Public catalog, its prepared document and its download
+    '/products/{slug}/reference/{api_id}': PUBLIC,
+    '/products/{slug}/apis/{api_id}/reference.json': PUBLIC,
+    '/products/{slug}/apis/{api_id}/openapi': PUBLIC,
+    '/healthz': PUBLIC,
+    '/favicon.ico': PUBLIC,
+    '/static/{path:path}': PUBLIC,
+    '/dashboard': SIGNED_IN,
+    '/profile': SIGNED_IN,
+    '/profile/password': SIGNED_IN,
+    '/cart': SIGNED_IN,
+    '/apps': SIGNED_IN,
+    # an app of organisation A: "not found" for everyone outside it
+    '/apps/{app_id}': {'visitor': LOGIN, 'developer': NOT_FOUND, 'member_a': OK, 'super_a': OK,
+                       'super_b': NOT_FOUND, 'admin': NOT_FOUND},
+    '/organization/new': SIGNED_IN,
+    '/dashboard/users': SIGNED_IN,  # each sees their own organisation's members
+    '/dashboard/requests': {**everyone(EXPLAINED), 'visitor': LOGIN},  # delegation is off in this world
+    '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
+    **{f'/admin{path}': ADMIN for path in ('', '/users', '/organizations', '/teams', '/access-requests', '/apps',
+                                           '/apis', '/products', '/plans', '/catalogs', '/settings',
+                                           '/email-templates', '/outbox', '/audit')},
+    '/logout': everyone(LOGIN),  # asked last: it ends the session
+}
+POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the app (gateway/asgi.py)
+
+
+def registered_routes(routes=None, prefix: str = '') -> set[str]:
+    paths = set()
+    for route in nicegui_app.routes if routes is None else routes:
+        if hasattr(route, 'original_router'):  # a router included with app.include_router
+            paths |= registered_routes(route.original_router.routes,
+                                       prefix + getattr(route.include_context, 'prefix', ''))
+        elif isinstance(route, (Route, APIRoute)) and not route.path.startswith('/_nicegui'):
+            paths.add(prefix + route.path)
+    return paths
+
+
+def world() -> dict[str, User | None]:
+    acme = an_org_with('Acme', super_admin='boss@acme.test', members=1)
+    an_org_with('Beta', super_admin='boss@beta.test')
+    member = User.get(User.email == 'member1@acme.test')
+    App.create(name='Shipping bot', name_key='shipping bot', organisation=acme, owner=member, status=AppStatus.ACTIVE)
+    a_catalog_world()  # the Weather product in the Public catalog
+    return {'visitor': None, 'developer': a_user('dev@consumer.test'), 'member_a': member,
+            'super_a': User.get(User.email == 'boss@acme.test'), 'super_b': User.get(User.email == 'boss@beta.test'),
+            'admin': an_admin('admin@provider.test')}
+
+
+def outcome_of(response: httpx.Response) -> str:
+    if response.url.path == '/login' and '/login' not in str(response.request.url.path) or \
+            any(step.headers.get('location', '').startswith('/login') for step in response.history):
+        return LOGIN
+    return {200: OK, 403: FORBIDDEN, 404: NOT_FOUND, 503: UNAVAILABLE}.get(response.status_code,
+                                                                          str(response.status_code))
+
+
+def shows_not_found(response: httpx.Response) -> bool:
+    return 'was not found' in response.text
+
+
+async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
+    routes = registered_routes()
+    assert routes - set(RULES) == set(), 'a new route needs a rule in this test (and a decision who may use it)'
+    assert set(RULES) - routes == set(), 'a rule for a route that no longer exists'
+    actors = world()
+    app_id = App.get().id
+    api_id = Api.get(Api.name == 'Weather API').id
+    found: dict[tuple[str, str], str] = {}
+    for actor, person in actors.items():
+        async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
+            if person is not None:
+                await browser.get(f'/auth/session?ticket={sessions.issue_ticket(person)}')
+            for path in RULES:  # in order: /logout last
+                url = path.replace('{app_id}', str(app_id)).replace('{api_id}', str(api_id)).replace('{slug}', 'weather') \
+                    .replace('{path:path}', 'favicon.svg')
+                if path in POST_ONLY:
+                    response = await browser.post(url, follow_redirects=True)
+                else:
+                    response = await browser.get(url, follow_redirects=True)
+                outcome = outcome_of(response)
+                if outcome == OK and shows_not_found(response):
+                    outcome = NOT_FOUND
+                if outcome == OK and any(text in response.text for text in EXPLANATIONS):
+                    outcome = EXPLAINED
+                found[(path, actor)] = outcome
+    wrong = [f'{path} as {actor}: expected {RULES[path][actor]}, got {outcome}'
+             for (path, actor), outcome in found.items() if outcome != RULES[path][actor]]
+    assert not wrong, '\n'.join(wrong)
+
+
+async def test_a_new_json_route_is_private_until_the_allow_list_names_it(user) -> None:
+    @nicegui_app.get('/api/v1/probe')
+    def probe() -> dict:
+        return {'secret': 'admin data'}
+
+    try:
+        response = await user.http_client.get('/api/v1/probe', follow_redirects=False)
+        assert response.status_code == 303 and response.headers['location'].startswith('/login')
+        response = await user.http_client.get('/oauth/anything', follow_redirects=False)
+        assert response.status_code == 303
+    finally:
+        nicegui_app.router.routes[:] = [route for route in nicegui_app.router.routes
+                                        if getattr(route, 'path', '') != '/api/v1/probe']
