@@ -277,7 +277,10 @@ async def follow_changes() -> None:
     while True:
         await asyncio.sleep(config.current().key_changes_poll_seconds)
         try:
-            last, hashes = await run.io_bound(changes_since, last)
+            found = await run.io_bound(changes_since, last)
+            if found is None:  # run.io_bound answers None once the app is shutting down
+                return
+            last, hashes = found
             for key_hash in hashes:
                 forget(key_hash)
         except Exception:  # noqa: BLE001 - the gateway must keep answering through a database hiccup

@@ -51,6 +51,7 @@ RULES: dict[str, dict[str, str]] = {
     '/healthz': PUBLIC,
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
+    '/products/_assets/{path:path}': PUBLIC,  # Swagger UI's files
     '/dashboard': SIGNED_IN,
     '/profile': SIGNED_IN,
     '/profile/password': SIGNED_IN,
@@ -119,7 +120,7 @@ async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
                 await browser.get(f'/auth/session?ticket={sessions.issue_ticket(person)}')
             for path in RULES:  # in order: /logout last
                 url = path.replace('{app_id}', str(app_id)).replace('{api_id}', str(api_id)).replace('{slug}', 'weather') \
-                    .replace('{path:path}', 'favicon.svg')
+                    .replace('_assets/{path:path}', '_assets/index.css').replace('{path:path}', 'favicon.svg')
                 if path in POST_ONLY:
                     response = await browser.post(url, follow_redirects=True)
                 else:
