@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from db.models import App, Credential, CredentialStatus, Organisation, OrgStatus, Role, User, UserStatus
+from db.models import App, CartItem, Credential, CredentialStatus, Organisation, OrgStatus, Role, User, UserStatus
 from tests.utils import PASSWORD, a_catalog_world, a_user, set_settings
 
 pytestmark = pytest.mark.browser
@@ -165,8 +165,16 @@ def test_a_developer_requests_access_and_looks_after_apps_and_keys(screen, brows
     screen.open('/products/payments')
     b.click('Add to cart')
     b.notified('is in your cart.')
-    b.click('Cart (2 items)')
+    screen.open('/products/maps')
+    b.click('Add to cart')
+    b.notified('Maps (Public) is in your cart.')
+    b.click('Cart (3 items)')  # the header counts without a reload
     b.at('/cart')
+    b.click('Remove Maps from the cart')
+    b.notified('Maps was removed from your cart.')
+    b.does_not_see('Maps for your apps')
+    b.button('Cart (2 items)')
+    assert CartItem.select().count() == 2
     public = b.card('Catalog: Public')
     b.click('Request access', within=public)
     assert b.field_error('App name', within=public)
