@@ -38,6 +38,21 @@ return found.length ? found[found.length - 1] : null;
 """
 
 
+class Found:
+    """A row or card found by what it shows, looked up again at each use: a table refresh replaces the
+    elements, and a reference kept from before would be stale."""
+
+    def __init__(self, find) -> None:
+        self.find = find
+        find()  # it is there now (or the test stops here, with the reason)
+
+    def __call__(self) -> WebElement:
+        return self.find()
+
+    def find_elements(self, *args):
+        return self.find().find_elements(*args)
+
+
 class Browser:
     def __init__(self, screen) -> None:
         self.screen = screen
@@ -63,7 +78,9 @@ class Browser:
         shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog__inner > *') if d.is_displayed()]
         return shown[-1] if shown else None
 
-    def _scope(self, within: WebElement | None) -> WebElement:
+    def _scope(self, within: WebElement | Found | None) -> WebElement:
+        if isinstance(within, Found):
+            return within()
         return within or self.dialog() or self.driver.find_element(By.TAG_NAME, 'body')
 
     def _visible(self, scope: WebElement, xpath: str) -> list[WebElement]:
@@ -73,7 +90,7 @@ class Browser:
     def text(self) -> str:
         return self.driver.find_element(By.TAG_NAME, 'body').text
 
-    def sees(self, text: str, within: WebElement | None = None) -> None:
+    def sees(self, text: str, within: WebElement | Found | None = None) -> None:
         self.until(lambda: text in self._scope(within).text, f'the page never showed {text!r}')
 
     def does_not_see(self, text: str) -> None:
@@ -92,24 +109,26 @@ class Browser:
         self.until(lambda: self.screen.current_path == path,
                    f'the browser is not at {path} but at {self.screen.current_path}')
 
-    def row(self, text: str, within: WebElement | None = None) -> WebElement:
+    def row(self, text: str, within: WebElement | Found | None = None) -> Found:
         """The table row (or list row) that shows `text`."""
         xpath = (f".//div[contains(@class, 'border-t')][.//*[contains(normalize-space(text()), {_literal(text)})]]")
-        return self.until(lambda: (self._visible(within or self.driver.find_element(By.TAG_NAME, 'body'), xpath)
-                                   or [None])[-1], f'no row showing {text!r}')
+        return Found(lambda: self.until(
+            lambda: (self._visible(self._scope(within) if within else self.driver.find_element(By.TAG_NAME, 'body'),
+                                   xpath) or [None])[-1], f'no row showing {text!r}'))
 
-    def card(self, text: str) -> WebElement:
+    def card(self, text: str) -> Found:
         """The innermost card that shows `text` (a product in the catalog, a group in the cart, a form)."""
         xpath = (f"//div[contains(@class, 'q-card')][.//*[contains(normalize-space(text()), {_literal(text)})"
                  f" or @aria-label={_literal(text)}]]")
-        return self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1], f'no card showing {text!r}')
+        return Found(lambda: self.until(lambda: (self._visible(self.driver, xpath) or [None])[-1],
+                                        f'no card showing {text!r}'))
 
-    def field(self, label: str, within: WebElement | None = None) -> WebElement:
+    def field(self, label: str, within: WebElement | Found | None = None) -> WebElement:
         xpath = (f".//*[(self::input or self::textarea) and @aria-label={_literal(label)}]")
         return self.until(lambda: (self._visible(self._scope(within), xpath) or [None])[0],
                           f'no field labelled {label!r}')
 
-    def field_error(self, label: str, within: WebElement | None = None) -> str:
+    def field_error(self, label: str, within: WebElement | Found | None = None) -> str:
         """The message shown under the field labelled `label`."""
         def message() -> str:
             field = self.field(label, within)
@@ -118,11 +137,11 @@ class Browser:
             return alerts[0].text if alerts and alerts[0].text else ''
         return self.until(message, f'no message under {label!r}')
 
-    def value(self, label: str, within: WebElement | None = None) -> str:
+    def value(self, label: str, within: WebElement | Found | None = None) -> str:
         return self.field(label, within).get_attribute('value')
 
     # --- acting -------------------------------------------------------------------------------------
-    def fill(self, label: str, text: str, within: WebElement | None = None) -> None:
+    def fill(self, label: str, text: str, within: WebElement | Found | None = None) -> None:
         """Select what the field holds and type `text` over it; again if something took the focus meanwhile
         (a dialog that is still opening moves the focus to its first field)."""
         def typed() -> bool:
@@ -135,13 +154,13 @@ class Browser:
             return self.field(label, within).get_attribute('value') == text
         self.until(typed, f'{label!r} did not take the text')
 
-    def button(self, name: str, within: WebElement | None = None) -> WebElement:
+    def button(self, name: str, within: WebElement | Found | None = None) -> WebElement:
         """A button, link or menu item by its accessible name: its aria-label, or its text without icons."""
         def find():
             return self.driver.execute_script(_FIND_BUTTON, self._scope(within), name)
         return self.until(find, f'no button {name!r}')
 
-    def click(self, name: str, within: WebElement | None = None) -> None:
+    def click(self, name: str, within: WebElement | Found | None = None) -> None:
         def clicked() -> bool:
             element = self.button(name, within)
             self.driver.execute_script('arguments[0].scrollIntoView({block: "center"})', element)
@@ -149,7 +168,7 @@ class Browser:
             return True
         self.until(clicked, f'could not click {name!r}')
 
-    def choose(self, label: str, *options: str, within: WebElement | None = None) -> None:
+    def choose(self, label: str, *options: str, within: WebElement | Found | None = None) -> None:
         """Open the select labelled `label` and pick `options` (several for a multiple select)."""
         xpath = f".//label[contains(@class, 'q-select')][.//*[@aria-label={_literal(label)}]]"
         select = self.until(lambda: (self._visible(self._scope(within), xpath) or [None])[0], f'no select {label!r}')

@@ -1,6 +1,8 @@
 """The approval queues: admin Access requests and Apps, and the delegated super admin's Approvals page."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from db.connection import database
@@ -102,9 +104,10 @@ async def test_the_page_does_the_same_number_of_queries_for_few_and_many_request
     await admin_opens(user, '/admin/access-requests')
     statements: list[str] = []
     execute_sql = database.obj.execute_sql
+    page_thread = threading.get_ident()  # pages are built on the event loop's thread
 
     def counting(sql, *args, **kwargs):
-        if 'outbox_message' not in sql:  # the mail worker polls in the background
+        if threading.get_ident() == page_thread:  # not the mail worker, the gateway's loaders and counters
             statements.append(sql)
         return execute_sql(sql, *args, **kwargs)
 
@@ -118,7 +121,7 @@ async def test_the_page_does_the_same_number_of_queries_for_few_and_many_request
     statements.clear()
     await user.open('/admin/access-requests?status=all')
     await user.should_see('Bot 7')
-    assert len(statements) == few
+    assert few > 5 and len(statements) == few  # the page was counted at all, and the same both times
 
 
 # --- Apps ------------------------------------------------------------------------------------------
