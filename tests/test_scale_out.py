@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -76,7 +77,10 @@ def page_text(driver, url: str, expect: str, timeout: float = 10) -> str:
     driver.get(url)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        text = driver.find_element(By.TAG_NAME, 'body').text
+        try:
+            text = driver.find_element(By.TAG_NAME, 'body').text
+        except StaleElementReferenceException:  # replaced while we read it (a navigation): look again
+            text = ''
         if expect in text:
             return text
         time.sleep(0.2)
@@ -90,7 +94,12 @@ def log_in(driver, base: str, email: str) -> None:
     fields[1].send_keys(PASSWORD + Keys.ENTER)
     # the page itself goes on to the Dashboard (through the one-time sign-in ticket): wait for it there
     deadline = time.monotonic() + 10
-    while 'Welcome' not in driver.find_element(By.TAG_NAME, 'body').text and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        try:
+            if 'Welcome' in driver.find_element(By.TAG_NAME, 'body').text:
+                break
+        except StaleElementReferenceException:  # the page was replaced while we read it: look again
+            pass
         time.sleep(0.2)
     page_text(driver, f'{base}/dashboard', 'Welcome')
 
