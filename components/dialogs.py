@@ -70,8 +70,8 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
     box.open()
 
 
-def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str], done: Callable[[], None], *,
-            then: Callable[[str], None] | None = None) -> None:
+def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], str],
+            done: Callable[[], None] | None = None, *, then: Callable[[str], None] | None = None) -> None:
     """Ask before a destructive step. `act()` does it and returns the success message; a DomainError stays
     in the dialog, and nothing is done. `then(message)` replaces the notification, e.g. to say it on the page
     a navigation opens."""
@@ -91,7 +91,7 @@ def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, nega
             .mark(marker)
 
 
-def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Callable[[], None], *,
+def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Callable[[], None] | None = None, *,
            then: Callable[[str], None] | None = None) -> None:
     """Run a dialog's action: a DomainError shows next to its field and the dialog stays open; otherwise
     the dialog closes, the message `act()` returned is shown, and `done()` refreshes what changed."""
@@ -106,5 +106,6 @@ def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Cal
         ui.notify(message, type='positive')
     else:
         then(message)
-    done()
+    if done is not None:
+        done()
     refresh_header()

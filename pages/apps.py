@@ -215,8 +215,8 @@ def _confirm_key_change(action, credential: Credential, question: str, consequen
         action(found, by=session.current_user())
         return message
 
-    dialogs.confirm(question, consequence, verb, f'key-{verb.lower()}', act, lambda: None,
-                    then=lambda text: reload_with(text))
+    dialogs.confirm(question, consequence, verb, f'key-{verb.lower()}', act,
+                    then=reload_with)
 
 
 def _confirm_delete(app: App) -> None:
@@ -225,4 +225,4 @@ def _confirm_delete(app: App) -> None:
         return f'{app.name} was deleted.'
 
     dialogs.confirm(f'Delete {app.name}?', 'Its keys stop working at once. This cannot be undone.', 'Delete',
-                    'app-delete', act, lambda: None, then=lambda text: go('/apps', text))
+                    'app-delete', act, then=lambda text: go('/apps', text))

@@ -118,7 +118,7 @@ def members_list(me: User, org: Organisation, manage: bool) -> None:
             action(org, member.id, by=session.current_user())
             return message
 
-        dialogs.confirm(question, consequence, verb, f'member-{verb.lower()}', run, lambda: None, then=reload_with)
+        dialogs.confirm(question, consequence, verb, f'member-{verb.lower()}', run, then=reload_with)
 
     with ui.card().classes('w-full p-0').mark('members'):
         with ui.row().classes('w-full px-4 pt-3'):
@@ -169,7 +169,7 @@ def edit_dialog(org: Organisation, member: User) -> None:
                 teammates.update(org, member.id, first.value, last.value, role.value, by=session.current_user())
                 return 'Saved.'
 
-            dialogs.submit(dialog, feedback, act, lambda: None, then=reload_with)
+            dialogs.submit(dialog, feedback, act, then=reload_with)
 
         dialogs.actions(dialog, 'Save', save, 'member-save')
     dialog.open()

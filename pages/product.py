@@ -117,7 +117,7 @@ def _get_access(product: Product, offers: list) -> None:
                     return 'Your key is ready: open the API reference to try it, or see it under My apps.'
                 return 'Your request is sent; we email you when it is approved.'
 
-            dialogs.submit(dialog, feedback, act, lambda: None, then=reload_with)
+            dialogs.submit(dialog, feedback, act, then=reload_with)
 
         dialogs.actions(dialog, 'Get access', confirm, 'get-access-confirm')
     dialog.open()

@@ -34,6 +34,16 @@ def wait_for(url: str, timeout: float = 30, ok=(200, 204, 401, 403, 404)) -> Non
     raise TimeoutError(f'{url} did not answer within {timeout} s')
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """Ask a server process to stop, and kill it if it has not within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 class Portal:
     """`python main.py` in a subprocess, with the test's PORTICO_* environment and a port of its own."""
 
@@ -55,12 +65,7 @@ class Portal:
             raise RuntimeError(f'the portal did not start; its log: {Path(log_path).read_text()[-3000:]}') from None
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop_process(self.process)
         self.log.close()
 
 
@@ -116,11 +121,7 @@ class Nginx:
             raise RuntimeError(f'nginx did not start: {self.process.stderr.read().decode()}')
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
 
 
@@ -159,11 +160,7 @@ class Caddy:
             raise RuntimeError(f'caddy did not start: {(folder / "caddy.log").read_text()[-3000:]}') from None
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
         self.log.close()
 
 
@@ -195,8 +192,4 @@ class Apache:
         return path.read_text()[-3000:] if path.exists() else ''
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)

@@ -2,12 +2,14 @@
 note on publishing: an API submitted by an organisation admin waits until a portal admin approves it."""
 from __future__ import annotations
 
+import pytest
 from nicegui.elements.upload_files import SmallFileUpload
 
 from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, CatalogPlan, CatalogProduct,
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
 from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, choose, log_in, settle,
                          until)
+from workflows import DomainError, catalog
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 
@@ -241,3 +243,13 @@ async def test_a_catalog_with_access_requests_is_not_deleted(user) -> None:
     user.find(marker='catalog-delete-confirm').click()
     await user.should_see('This catalog has access requests')
     assert Catalog.select().where(Catalog.name == 'Public').exists()
+
+
+def test_a_too_long_rejection_reason_is_refused_not_cut(db) -> None:
+    """The reason goes to the submitter in full or not at all; nothing changes when it is refused."""
+    org = an_org_with('Acme')
+    api = Api.create(name='Acme Orders', base_path='/orders/', status=ApiStatus.PENDING, submitted_by=org.users.get())
+    with pytest.raises(DomainError, match='too long') as refused:
+        catalog.decide_api(api, False, by=an_admin(), reason='x' * 501)
+    assert refused.value.field == 'reason'
+    assert Api.get_by_id(api.id).status == ApiStatus.PENDING
