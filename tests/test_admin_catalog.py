@@ -12,6 +12,7 @@ from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_
 from workflows import DomainError, catalog
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
+SAVE_RETRIES = 100  # 10 s: a document is validated off the event loop, which takes its time on a busy machine
 
 
 async def admin_opens(user, path: str) -> None:
@@ -48,7 +49,7 @@ async def test_admin_adds_an_api_with_its_pasted_openapi_document(user) -> None:
     await user.should_see('No APIs here. Add one with its OpenAPI document')
     await fill_api_form(user, 'Weather API', 'weather', WEATHER_OPENAPI)
     user.find(marker='api-save').click()
-    await user.should_see('Weather API saved.')
+    await user.should_see('Weather API saved.', retries=SAVE_RETRIES)
     api = Api.get(Api.name == 'Weather API')
     assert api.status == ApiStatus.PUBLISHED and api.base_path == '/weather/'
     assert api.openapi['info']['title'] == 'Weather API' and '/forecast/{city}' in api.openapi['paths']
@@ -62,7 +63,7 @@ async def test_a_broken_openapi_document_is_shown_next_to_the_textarea_and_nothi
     await admin_opens(user, '/admin/apis')
     await fill_api_form(user, 'Weather API', '/weather/', 'openapi: 3.0.3\ninfo: [unclosed\n')
     user.find(marker='api-save').click()
-    await user.should_see('The OpenAPI document is not valid')
+    await user.should_see('The OpenAPI document is not valid', retries=SAVE_RETRIES)
     assert element(user, 'api-openapi').error.startswith('The OpenAPI document is not valid: YAML error at line')
     assert Api.select().count() == 0
 
@@ -78,7 +79,7 @@ async def test_an_uploaded_yaml_file_fills_the_textarea(user) -> None:
     user.find(marker='api-name').type('Weather API')
     user.find(marker='api-base-path').type('/weather/')
     user.find(marker='api-save').click()
-    await user.should_see('Weather API saved.')
+    await user.should_see('Weather API saved.', retries=SAVE_RETRIES)
     assert Api.get(Api.name == 'Weather API').openapi['info']['title'] == 'Weather API'
 
 
@@ -87,7 +88,7 @@ async def test_a_duplicate_base_path_is_refused(user) -> None:
     await admin_opens(user, '/admin/apis')
     await fill_api_form(user, 'Weather API v2', '/weather', WEATHER_OPENAPI)
     user.find(marker='api-save').click()
-    await user.should_see('Another API listens on /weather/ already.')
+    await user.should_see('Another API listens on /weather/ already.', retries=SAVE_RETRIES)
     assert element(user, 'api-base-path').error == 'Another API listens on /weather/ already.'
     assert Api.select().where(Api.name == 'Weather API v2').count() == 0
 
@@ -113,7 +114,7 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
     user.find(marker='submit-api-base-path').type('/orders/')
     user.find(marker='submit-api-openapi').type(WEATHER_OPENAPI)
     user.find(marker='submit-api-submit').click()
-    await user.should_see('A portal admin must approve publishing it')
+    await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
     api = Api.get(Api.name == 'Acme Orders')
     assert api.status == ApiStatus.PENDING and api.submitted_by.email == 'boss@acme.test'
     with user.scope(marker='my-apis-row'):
@@ -140,7 +141,7 @@ async def test_an_admin_rejects_a_submitted_api_with_a_reason(mailbox, user) -> 
     user.find(marker='submit-api-name').type('Acme Orders')
     user.find(marker='submit-api-base-path').type('/orders/')
     user.find(marker='submit-api-submit').click()
-    await user.should_see('A portal admin must approve publishing it')
+    await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
     await user.open('/logout')
     await log_in(user, 'admin@provider.test')
     await user.open('/admin/apis?status=pending')
