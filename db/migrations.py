@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate as apply
@@ -30,10 +31,126 @@ def _v3_api_reference(migrator: SchemaMigrator) -> None:
     database.create_tables([models.ApiReference])  # filled when an API is saved again (issue 13)
 
 
+# migration 4: the tables whose CHECK constraints (and, for organisation, foreign keys) SQLite can only
+# get by rebuilding them; PostgreSQL adds them in place
+CHECKED = [(models.Organisation, [models.OrgStatus]), (models.User, [models.UserStatus, models.Role]),
+           (models.App, [models.AppStatus]), (models.Api, [models.ApiStatus]),
+           (models.AccessRequest, [models.AccessStatus]), (models.Credential, [models.CredentialStatus]),
+           (models.OutboxMessage, [models.OutboxStatus])]
+DEFERRED_KEYS = [models.Organisation.requested_by, models.Organisation.decided_by]
+
+
+def _v4_rules_in_the_database(migrator: SchemaMigrator) -> None:
+    """Unique names, one default team, status CHECKs and the organisation's foreign keys (issue 14)."""
+    if is_postgres():
+        apply(migrator.add_column('app', 'individual', models.App.individual))
+    else:
+        for model, _values in CHECKED:  # app gets its new column here too
+            _rebuild(model)
+    models.App.update(individual=True).where(models.App.organisation.in_(
+        models.Organisation.select(models.Organisation.id).where(models.Organisation.is_default))).execute()
+    _deduplicate()
+    if is_postgres():
+        for model, values in CHECKED:
+            table = model._meta.table_name
+            for named in values:
+                database.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{named.column}_check" '
+                                     f'{models.one_of(named).sql}')
+        _add_deferred_keys()
+    for model in {model for model, _values in CHECKED} | {models.Team}:
+        model._schema.create_indexes(safe=True)
+
+
+def _deduplicate() -> None:
+    """Names made unique before the unique indexes: a later duplicate gets its ID appended (logged)."""
+    Org, Team, App = models.Organisation, models.Team, models.App
+    live = [models.OrgStatus.ACTIVE, models.OrgStatus.PENDING]
+    for org in Org.select().where(Org.status.in_(live)).order_by(Org.id):
+        if Org.select().where(Org.status.in_(live) & (Org.name_key == org.name_key) & (Org.id < org.id)).exists():
+            name = _suffixed(org.name, org.id)
+            Org.update(name=name, name_key=name.lower()).where(Org.id == org.id).execute()
+            log.warning('migration 4: organisation %s renamed to %r (the name was taken)', org.id, name)
+    for team in Team.select().order_by(Team.id):
+        if Team.select().where((Team.organisation == team.organisation_id) & (Team.name == team.name)
+                               & (Team.id < team.id)).exists():
+            name = _suffixed(team.name, team.id)
+            Team.update(name=name).where(Team.id == team.id).execute()
+            log.warning('migration 4: team %s renamed to %r (the name was taken)', team.id, name)
+        if team.is_default and Team.select().where((Team.organisation == team.organisation_id) & Team.is_default
+                                                   & (Team.id < team.id)).exists():
+            Team.update(is_default=False).where(Team.id == team.id).execute()
+            log.warning('migration 4: team %s is no longer a second default team', team.id)
+    for app in App.select().order_by(App.id):
+        same = App.select().where((App.name_key == app.name_key) & (App.id < app.id)
+                                  & (App.individual == app.individual))
+        same = same.where(App.owner == app.owner_id) if app.individual else \
+            same.where(App.organisation == app.organisation_id)
+        if app.owner_id is not None or not app.individual:
+            if same.exists():
+                name = _suffixed(app.name, app.id)
+                App.update(name=name, name_key=name.lower()).where(App.id == app.id).execute()
+                log.warning('migration 4: app %s renamed to %r (the name was taken)', app.id, name)
+
+
+def _suffixed(name: str, row_id: int) -> str:
+    suffix = f' ({row_id})'
+    return name[:100 - len(suffix)] + suffix
+
+
+def _add_deferred_keys() -> None:
+    """PostgreSQL: the organisation's keys to user, added once both tables exist."""
+    for field in DEFERRED_KEYS:
+        models.Organisation._schema.create_foreign_key(field)
+
+
+@contextmanager
+def _inline_deferred_keys():
+    """SQLite cannot add a foreign key later: the organisation table is created with them inline (SQLite
+    accepts a reference to a table that does not exist yet)."""
+    for field in DEFERRED_KEYS:
+        field.deferred = False
+    try:
+        yield
+    finally:
+        for field in DEFERRED_KEYS:
+            field.deferred = True
+
+
+def _rebuild(model: type[models.BaseModel]) -> None:
+    """SQLite's way to change a table: a new one from the model, the rows copied, the old one dropped
+    (run with foreign keys off and legacy_alter_table on, so other tables' references keep the name)."""
+    table = model._meta.table_name
+    old = f'{table}__v3'
+    for (name,) in database.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                        "AND sql IS NOT NULL", (table,)).fetchall():
+        database.execute_sql(f'DROP INDEX "{name}"')
+    database.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+    with _inline_deferred_keys():
+        model._schema.create_table(safe=False)  # its indexes once the rows are in and made unique
+    kept = {row[1] for row in database.execute_sql(f'PRAGMA table_info("{old}")').fetchall()}
+    fields = model._meta.sorted_fields
+    added = [field.db_value(field.default) for field in fields if field.column_name not in kept]  # their defaults
+    columns = ', '.join(f'"{field.column_name}"' for field in fields)
+    values = ', '.join(f'"{field.column_name}"' if field.column_name in kept else '?' for field in fields)
+    database.execute_sql(f'INSERT INTO "{table}" ({columns}) SELECT {values} FROM "{old}"', added)
+    database.execute_sql(f'DROP TABLE "{old}"')
+
+
+def create_schema() -> None:
+    """A fresh database: every table from the models, and what migration 4 adds that create_tables cannot."""
+    if is_postgres():
+        database.create_tables(models.ALL_MODELS)
+        _add_deferred_keys()
+    else:
+        with _inline_deferred_keys():
+            database.create_tables(models.ALL_MODELS)
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
+    (4, 'unique names, status checks, organisation foreign keys', _v4_rules_in_the_database),
 ]
 LATEST = STEPS[-1][0]
 
@@ -59,17 +176,30 @@ def _migrate() -> str:
     version = current_version()
     if version is None:
         with database.atomic():
-            database.create_tables(models.ALL_MODELS)
+            create_schema()
             models.SchemaVersion.create(version=LATEST)
         return f'database created at schema version {LATEST}'
     pending = [step for step in STEPS if step[0] > version]
     migrator = SchemaMigrator.from_database(database.obj)
-    for number, description, step in pending:
-        with database.atomic():
-            if step is not None:
-                step(migrator)
-            models.SchemaVersion.create(version=number)
-        log.info('applied migration %s: %s', number, description)
+    sqlite = not is_postgres()
+    if pending and sqlite:  # table rebuilds: pragmas that only take effect outside a transaction
+        database.execute_sql('PRAGMA foreign_keys = OFF')
+        database.execute_sql('PRAGMA legacy_alter_table = ON')
+    try:
+        for number, description, step in pending:
+            with database.atomic():
+                if step is not None:
+                    step(migrator)
+                if sqlite:
+                    broken = database.execute_sql('PRAGMA foreign_key_check').fetchall()
+                    if broken:
+                        raise RuntimeError(f'migration {number} leaves broken references: {broken[:5]}')
+                models.SchemaVersion.create(version=number)
+            log.info('applied migration %s: %s', number, description)
+    finally:
+        if pending and sqlite:
+            database.execute_sql('PRAGMA legacy_alter_table = OFF')
+            database.execute_sql('PRAGMA foreign_keys = ON')
     if pending:
         return f'database upgraded from schema version {version} to {LATEST}'
     return f'database at schema version {version}'

@@ -23,6 +23,12 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
+def one_of(values) -> pw.SQL:
+    """A CHECK that a status column holds one of its named values (migration 4); PostgreSQL names it
+    <table>_<column>_check, and migration 4 adds it under that name."""
+    return pw.Check(f"{values.column} IN ({', '.join(repr(value) for value in values.ALL)})")
+
+
 # --- consumers: organisations, teams, users -------------------------------------------------------
 
 class OrgStatus:
@@ -30,11 +36,14 @@ class OrgStatus:
     ACTIVE = 'active'
     REJECTED = 'rejected'
 
+    column = 'status'
+    ALL = (PENDING, ACTIVE, REJECTED)
+
 
 class Organisation(BaseModel):
     name = pw.CharField(max_length=100)
     name_key = pw.CharField(max_length=100, index=True)  # lower-cased name, for case-insensitive uniqueness
-    status = pw.CharField(max_length=20, default=OrgStatus.ACTIVE, index=True)
+    status = pw.CharField(max_length=20, default=OrgStatus.ACTIVE, index=True, constraints=[one_of(OrgStatus)])
     contact_email = pw.CharField(max_length=254, default='')
     is_default = pw.BooleanField(default=False)
     requested_by = pw.DeferredForeignKey('User', null=True, on_delete='SET NULL')
@@ -58,6 +67,9 @@ class UserStatus:
     INACTIVE = 'inactive'
     REJECTED = 'rejected'
 
+    column = 'status'
+    ALL = (PENDING_VERIFICATION, PENDING_APPROVAL, INVITED, ACTIVE, INACTIVE, REJECTED)
+
     LABELS = {
         PENDING_VERIFICATION: 'pending verification',
         PENDING_APPROVAL: 'pending approval',
@@ -72,6 +84,9 @@ class Role:
     TEAM_MEMBER = 'team_member'
     SUPER_ADMIN = 'super_admin'
 
+    column = 'role'
+    ALL = (TEAM_MEMBER, SUPER_ADMIN)
+
     LABELS = {TEAM_MEMBER: 'Team member', SUPER_ADMIN: 'Super admin'}
 
 
@@ -80,8 +95,8 @@ class User(BaseModel):
     first_name = pw.CharField(max_length=100)
     last_name = pw.CharField(max_length=100)
     password_hash = pw.CharField(max_length=255, null=True)
-    status = pw.CharField(max_length=30, default=UserStatus.ACTIVE, index=True)
-    role = pw.CharField(max_length=20, default=Role.TEAM_MEMBER)
+    status = pw.CharField(max_length=30, default=UserStatus.ACTIVE, index=True, constraints=[one_of(UserStatus)])
+    role = pw.CharField(max_length=20, default=Role.TEAM_MEMBER, constraints=[one_of(Role)])
     is_portal_admin = pw.BooleanField(default=False)
     must_change_password = pw.BooleanField(default=False)
     organisation = pw.ForeignKeyField(Organisation, backref='users', on_delete='RESTRICT')
@@ -118,6 +133,9 @@ class AppStatus:
     ACTIVE = 'active'
     REJECTED = 'rejected'
 
+    column = 'status'
+    ALL = (PENDING, ACTIVE, REJECTED)
+
 
 class App(BaseModel):
     """A consumer application. Shared with its whole organisation, except in the default organisation."""
@@ -126,7 +144,8 @@ class App(BaseModel):
     description = pw.TextField(default='')
     organisation = pw.ForeignKeyField(Organisation, backref='apps', on_delete='CASCADE')
     owner = pw.ForeignKeyField(User, backref='apps', null=True, on_delete='SET NULL')
-    status = pw.CharField(max_length=20, default=AppStatus.ACTIVE, index=True)
+    individual = pw.BooleanField(default=False)  # in the default organisation: named per owner (migration 4)
+    status = pw.CharField(max_length=20, default=AppStatus.ACTIVE, index=True, constraints=[one_of(AppStatus)])
     decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=clock.now)
@@ -142,6 +161,9 @@ class ApiStatus:
     PUBLISHED = 'published'
     REJECTED = 'rejected'
 
+    column = 'status'
+    ALL = (PENDING, PUBLISHED, REJECTED)
+
 
 class Api(BaseModel):
     name = pw.CharField(max_length=100)
@@ -149,7 +171,7 @@ class Api(BaseModel):
     upstream = pw.TextField(default='')  # where the gateway forwards to, described for people
     openapi_text = pw.TextField(default='')  # as uploaded or pasted (JSON or YAML)
     openapi = JSONField(null=True)  # the parsed document, validated on save
-    status = pw.CharField(max_length=20, default=ApiStatus.PUBLISHED, index=True)
+    status = pw.CharField(max_length=20, default=ApiStatus.PUBLISHED, index=True, constraints=[one_of(ApiStatus)])
     submitted_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_at = pw.DateTimeField(null=True)
@@ -254,6 +276,9 @@ class AccessStatus:
     REJECTED = 'rejected'
     REVOKED = 'revoked'
 
+    column = 'status'
+    ALL = (PENDING, APPROVED, REJECTED, REVOKED)
+
 
 class AccessRequest(BaseModel):
     """One catalog's products for one app with one plan; approved, it yields one credential."""
@@ -261,7 +286,8 @@ class AccessRequest(BaseModel):
     catalog = pw.ForeignKeyField(Catalog, on_delete='RESTRICT')
     plan = pw.ForeignKeyField(Plan, on_delete='RESTRICT')
     requested_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
-    status = pw.CharField(max_length=20, default=AccessStatus.PENDING, index=True)
+    status = pw.CharField(max_length=20, default=AccessStatus.PENDING, index=True,
+                          constraints=[one_of(AccessStatus)])
     reason = pw.TextField(default='')
     decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_at = pw.DateTimeField(null=True)
@@ -280,6 +306,9 @@ class CredentialStatus:
     ACTIVE = 'active'
     REVOKED = 'revoked'
 
+    column = 'status'
+    ALL = (ACTIVE, REVOKED)
+
 
 class Credential(BaseModel):
     """An API key: a SHA-256 for look-up, an encrypted copy for display, never the plain key."""
@@ -288,7 +317,8 @@ class Credential(BaseModel):
     key_prefix = pw.CharField(max_length=24)
     key_hash = pw.CharField(max_length=64, unique=True)
     key_encrypted = pw.TextField()
-    status = pw.CharField(max_length=20, default=CredentialStatus.ACTIVE, index=True)
+    status = pw.CharField(max_length=20, default=CredentialStatus.ACTIVE, index=True,
+                          constraints=[one_of(CredentialStatus)])
     created_at = pw.DateTimeField(default=clock.now)
     revoked_at = pw.DateTimeField(null=True)
 
@@ -345,6 +375,9 @@ class OutboxStatus:
     SENT = 'sent'
     FAILED = 'failed'
 
+    column = 'status'
+    ALL = (QUEUED, SENDING, SENT, FAILED)
+
 
 class OutboxMessage(BaseModel):
     """An email to send, written in the same transaction as the change it reports."""
@@ -352,7 +385,7 @@ class OutboxMessage(BaseModel):
     recipient = pw.CharField(max_length=254)
     context = JSONField(default=dict)
     secret_context = JSONField(default=dict)  # link tokens: their values are wiped once delivered
-    status = pw.CharField(max_length=20, default=OutboxStatus.QUEUED)
+    status = pw.CharField(max_length=20, default=OutboxStatus.QUEUED, constraints=[one_of(OutboxStatus)])
     attempts = pw.IntegerField(default=0)
     next_attempt_at = pw.DateTimeField(default=clock.now)
     claimed_by = pw.CharField(max_length=100, null=True)
@@ -383,6 +416,30 @@ class Throttle(BaseModel):
 
     class Meta:
         indexes = ((('key', 'window_start'), True),)
+
+
+# --- what the database guarantees (migration 4); the workflows check first, for a friendly message ----
+
+LIVE_ORG_NAME = Organisation.index(Organisation.name_key, unique=True, name='organisation_live_name',
+                                   where=pw.SQL(f"status IN ('{OrgStatus.ACTIVE}', '{OrgStatus.PENDING}')"))
+TEAM_NAME = Team.index(Team.organisation, Team.name, unique=True, name='team_unique_name')
+DEFAULT_TEAM = Team.index(Team.organisation, unique=True, name='team_one_default', where=pw.SQL('is_default'))
+SHARED_APP_NAME = App.index(App.organisation, App.name_key, unique=True, name='app_shared_name',
+                            where=pw.SQL('NOT individual'))
+INDIVIDUAL_APP_NAME = App.index(App.owner, App.name_key, unique=True, name='app_individual_name',
+                                where=pw.SQL('individual'))
+for _index in (LIVE_ORG_NAME, TEAM_NAME, DEFAULT_TEAM, SHARED_APP_NAME, INDIVIDUAL_APP_NAME):
+    _index._model.add_index(_index)
+
+
+def violates(error: pw.IntegrityError, index: pw.ModelIndex) -> bool:
+    """Whether a failed statement broke this unique index: PostgreSQL names the index, SQLite its columns."""
+    text = str(error)
+    if f'"{index._name}"' in text:
+        return True
+    table = index._model._meta.table_name
+    columns = ', '.join(f'{table}.{field.column_name}' for field in index._expressions)
+    return text.strip() == f'UNIQUE constraint failed: {columns}'
 
 
 class SchemaVersion(BaseModel):

@@ -1,4 +1,12 @@
 """The business rules: plain synchronous functions, one transaction each, raising a DomainError."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import peewee as pw
+
+from db.models import violates
 
 
 class DomainError(Exception):
@@ -26,3 +34,17 @@ def is_clean_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return not any(ord(ch) < 32 and ch not in '\n\t\r' for ch in value) and '\x7f' not in value
+
+
+@contextmanager
+def taken(*rules: tuple[pw.ModelIndex, DomainError]) -> Iterator[None]:
+    """The database's refusal of a duplicate (a unique index, migration 4) as the message the workflow's own
+    check gives: two requests that both passed that check at the same moment get one success and one
+    clear error. Put it around the transaction, which is then rolled back whole."""
+    try:
+        yield
+    except pw.IntegrityError as error:
+        for index, refusal in rules:
+            if violates(error, index):
+                raise refusal from None
+        raise

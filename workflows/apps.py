@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from db import clock
 from db.connection import database
-from db.models import AccessRequest, AccessStatus, App, AppStatus, Organisation, User, UserStatus
+from db.models import (INDIVIDUAL_APP_NAME, SHARED_APP_NAME, AccessRequest, AccessStatus, App, AppStatus,
+                       Organisation, User, UserStatus)
 from mail import outbox
 from permissions import APPS, decider_scope, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, visibility
+from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, taken, visibility
 from workflows.catalog import super_admins_of
 
 MAX_DESCRIPTION = 1000
@@ -23,8 +24,12 @@ def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
     if Organisation.get_by_id(organisation_id).is_default:
         same = same.where(App.owner == owner)  # individual developers name their apps independently
     if same.exists():
-        raise DomainError(f'An app named "{name}" exists already.', 'app_name')
+        raise name_taken(name)
     return name
+
+
+def name_taken(name: str) -> DomainError:
+    return DomainError(f'An app named "{name}" exists already.', 'app_name')
 
 
 def create_app(name: str, description: str, by: User) -> App:
@@ -37,9 +42,11 @@ def create_app(name: str, description: str, by: User) -> App:
         raise DomainError('The description must be at most 1,000 plain characters.', 'app_description')
     values = settings.load()
     status = AppStatus.ACTIVE if values['auto_approve_apps'] else AppStatus.PENDING
-    with database.atomic():
+    individual = Organisation.get_by_id(by.organisation_id).is_default  # named per owner (see clean_app_name)
+    refusal = name_taken(name)
+    with taken((SHARED_APP_NAME, refusal), (INDIVIDUAL_APP_NAME, refusal)), database.atomic():
         app = App.create(name=name, name_key=name.lower(), description=description, owner=by,
-                         organisation=by.organisation_id, status=status)
+                         organisation=by.organisation_id, status=status, individual=individual)
         audit.record(by, 'app.create', app, name=name, status=status)
         if status == AppStatus.PENDING:
             _notify_approvers('app_pending_notice', app, by, values, app_name=name,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from db import bootstrap, clock
 from db.connection import database
-from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
+from db.models import (DEFAULT_TEAM, LIVE_ORG_NAME, TEAM_NAME, AccessRequest, App, Membership, Organisation,
+                       OrgStatus, Role, Team, User, UserStatus)
 from mail import outbox
 from permissions import PermissionDenied, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings
+from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, taken
 from workflows.credentials import retire
 
 NAME_MAX = 100
@@ -32,8 +33,18 @@ def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: st
     if exclude_id is not None:
         query = query.where(Organisation.id != exclude_id)
     if query.exists():
-        raise DomainError(f'An organization named "{name}" exists already.', 'name')
+        raise name_taken(name)
     return name
+
+
+def name_taken(name: str) -> DomainError:
+    return DomainError(f'An organization named "{name}" exists already.', 'name')
+
+
+def _org_rules(name: str) -> tuple:
+    """What the database refuses when two requests for one name passed the checks at the same moment."""
+    return ((LIVE_ORG_NAME, name_taken(name)),
+            (DEFAULT_TEAM, DomainError('This organization has a default team already.', 'name')))
 
 
 def may_request(user: User) -> bool:
@@ -56,7 +67,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
     if not by.organisation.is_default:
         raise DomainError(f'You belong to {by.organisation.name} already.')
     name = clean_org_name(name)
-    with database.atomic():
+    with taken(*_org_rules(name)), database.atomic():
         if pending_request_of(by) is not None:
             raise DomainError('You have a pending organization request already; wait for the decision.')
         org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.PENDING,
@@ -75,7 +86,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
 def approve(org: Organisation, by: User) -> None:
     """Approve: the organisation is provisioned and its requester becomes its super admin."""
     ensure(by, 'manage_organisations')
-    with database.atomic():
+    with taken(*_org_rules(org.name)), database.atomic():
         requester = User.get_or_none(User.id == org.requested_by_id)
         _provision(org, requester, decided_by=by)
         audit.record(by, 'organisation.approve', org)
@@ -126,7 +137,7 @@ def create_organisation(name: str, by: User, contact_email: str = '') -> Organis
     from workflows.accounts import clean_email
     name = clean_org_name(name)
     contact_email = clean_email(contact_email) if contact_email.strip() else ''
-    with database.atomic():
+    with taken(*_org_rules(name)), database.atomic():
         org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.ACTIVE,
                                   contact_email=contact_email)
         Team.create(organisation=org, name='Default team', is_default=True)
@@ -139,7 +150,7 @@ def update_organisation(org: Organisation, name: str, contact_email: str, by: Us
     from workflows.accounts import clean_email
     name = clean_org_name(name, exclude_id=org.id)
     contact_email = clean_email(contact_email) if (contact_email or '').strip() else ''
-    with database.atomic():
+    with taken(*_org_rules(name)), database.atomic():
         Organisation.update(name=name, name_key=name.lower(), contact_email=contact_email) \
             .where(Organisation.id == org.id).execute()
         audit.record(by, 'organisation.update', org, name=name)
@@ -177,7 +188,7 @@ def find(org_id: int) -> Organisation:
 def add_team(org: Organisation, name: str, by: User) -> Team:
     ensure(by, 'manage_organisations')
     name = _team_name(org, name)
-    with database.atomic():
+    with taken((TEAM_NAME, team_taken(org, name))), database.atomic():
         team = Team.create(organisation=org, name=name)
         audit.record(by, 'team.create', team, organisation=org.name, name=name)
     return team
@@ -187,7 +198,7 @@ def rename_team(team: Team, name: str, by: User) -> Team:
     """Any team may be renamed, the default team too (003's note)."""
     ensure(by, 'manage_organisations')
     name = _team_name(team.organisation, name, exclude_id=team.id)
-    with database.atomic():
+    with taken((TEAM_NAME, team_taken(team.organisation, name))), database.atomic():
         Team.update(name=name).where(Team.id == team.id).execute()
         audit.record(by, 'team.rename', team, name=name)
     return Team.get_by_id(team.id)
@@ -235,8 +246,12 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
     if exclude_id is not None:
         query = query.where(Team.id != exclude_id)
     if query.exists():
-        raise DomainError(f'{org.name} has a team named "{name}" already.', 'name')
+        raise team_taken(org, name)
     return name
+
+
+def team_taken(org: Organisation, name: str) -> DomainError:
+    return DomainError(f'{org.name} has a team named "{name}" already.', 'name')
 
 
 def remove_from_organisation(user: User) -> None:
