@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from db import bootstrap, clock
-from db.connection import database
+from db.connection import database, is_postgres
 from db.models import (DEFAULT_TEAM, LIVE_ORG_NAME, TEAM_NAME, AccessRequest, App, Membership, Organisation,
                        OrgStatus, Role, Team, User, UserStatus)
 from mail import outbox
@@ -259,3 +259,28 @@ def remove_from_organisation(user: User) -> None:
     reach at the next action, since membership is read from the database every time."""
     default = bootstrap.default_organisation()
     _move(user, default, bootstrap.default_team(default), Role.TEAM_MEMBER)
+
+
+def lock(org_id: int) -> Organisation:
+    """The organisation's row, locked until the transaction ends: changes to its super admins run one after
+    the other, and the second one counts what the first left (PostgreSQL; SQLite's write lock, taken at
+    BEGIN, serialises every writing transaction anyway). Call it first in the transaction."""
+    query = Organisation.select().where(Organisation.id == org_id)
+    if is_postgres():
+        query = query.for_update('FOR NO KEY UPDATE')  # users and teams may still be added meanwhile
+    org = query.get_or_none()
+    if org is None:
+        raise NotFound('This organization')
+    return org
+
+
+def keep_a_super_admin(org: Organisation, member: User, verb: str, hint: str = '') -> None:
+    """An organisation always keeps an active super admin: refuse to demote, deactivate or remove the last
+    one. Call it after lock(org) in the transaction that makes the change, with `member` read after the lock."""
+    if org.is_default or member.role != Role.SUPER_ADMIN or member.status != UserStatus.ACTIVE:
+        return
+    others = User.select().where((User.organisation == org) & (User.role == Role.SUPER_ADMIN)
+                                 & (User.status == UserStatus.ACTIVE) & (User.id != member.id)).count()
+    if others == 0:
+        raise DomainError(f'{member.full_name} is the last super admin of {org.name} and cannot be {verb}. '
+                          + (hint or 'Make someone else a super admin first.'))

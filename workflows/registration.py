@@ -12,7 +12,8 @@ from db.connection import database
 from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
 from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, passwords, sessions, settings, throttle, tokens
+from workflows import (AlreadyDecided, DomainError, NotFound, audit, organisations, passwords, sessions, settings,
+                       throttle, tokens)
 from workflows.accounts import clean_email, clean_name
 
 
@@ -158,6 +159,12 @@ def deactivate(target: User, by: User) -> None:
     if target.id == by.id:
         raise DomainError('You cannot deactivate your own account.')
     with database.atomic():
+        org = organisations.lock(target.organisation_id)
+        current = User.get_or_none(User.id == target.id)
+        if current is not None and current.organisation_id == org.id:
+            organisations.keep_a_super_admin(
+                org, current, 'deactivated',
+                'Ask them to make a teammate super admin first, or delete the organization.')
         _set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
         sessions.end_all(target)
         _retire_keys_of(target)  # an individual developer's apps stop with the account

@@ -13,7 +13,7 @@ from mail import outbox
 from permissions import can, ensure
 from workflows import DomainError, NotFound, audit, settings, tokens
 from workflows.accounts import clean_email, clean_name
-from workflows.organisations import remove_from_organisation
+from workflows.organisations import keep_a_super_admin, lock, remove_from_organisation
 
 
 def members(org: Organisation, by: User) -> list[User]:
@@ -79,9 +79,10 @@ def update(org: Organisation, member_id: int, first_name: str, last_name: str, r
     last_name = clean_name(last_name, 'last name', 'last_name')
     role = _role(role)
     with database.atomic():
+        org = lock(org.id)
         member = find_member(org, member_id)
-        if member.role == Role.SUPER_ADMIN and role != Role.SUPER_ADMIN:
-            _keep_one_super_admin(org, member, 'demoted')
+        if role != Role.SUPER_ADMIN:
+            keep_a_super_admin(org, member, 'demoted')
         User.update(first_name=first_name, last_name=last_name, role=role).where(User.id == member.id).execute()
         audit.record(by, 'teammate.update', member, role=role)
 
@@ -90,21 +91,13 @@ def remove(org: Organisation, member_id: int, by: User) -> None:
     """Remove a member: they become an individual developer and lose the organisation's apps at once."""
     ensure(by, 'manage_org_members', org)
     with database.atomic():
+        org = lock(org.id)
         member = find_member(org, member_id)
         if member.status == UserStatus.INVITED:
             raise DomainError('This is an invitation; revoke it instead.')
-        if member.role == Role.SUPER_ADMIN:
-            _keep_one_super_admin(org, member, 'removed')
+        keep_a_super_admin(org, member, 'removed')
         remove_from_organisation(member)
         audit.record(by, 'teammate.remove', member, organisation=org.name)
-
-
-def _keep_one_super_admin(org: Organisation, member: User, verb: str) -> None:
-    others = User.select().where((User.organisation == org) & (User.role == Role.SUPER_ADMIN)
-                                 & (User.status == UserStatus.ACTIVE) & (User.id != member.id)).count()
-    if others == 0:
-        raise DomainError(f'{member.full_name} is the last super admin of {org.name} and cannot be {verb}. '
-                          'Make someone else a super admin first.')
 
 
 def _invitation(org: Organisation, member_id: int) -> User:
