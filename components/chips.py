@@ -3,11 +3,16 @@ from __future__ import annotations
 
 from nicegui import ui
 
-COLOURS = {  # dark enough for WCAG AA contrast as text on white
-    'active': 'positive', 'approved': 'positive', 'sent': 'positive', 'published': 'positive',
-    'pending': 'deep-orange-10', 'pending_approval': 'deep-orange-10', 'pending_verification': 'brown-8',
-    'queued': 'blue-grey-8', 'sending': 'blue-9', 'invited': 'indigo-8',
-    'inactive': 'grey-8', 'revoked': 'grey-8', 'rejected': 'negative', 'failed': 'negative',
+from db.models import AccessStatus, ApiStatus, AppStatus, CredentialStatus, OrgStatus, OutboxStatus, UserStatus
+
+COLOURS = {  # dark enough for WCAG AA contrast as text on white; the statuses of every table share these words
+    UserStatus.ACTIVE: 'positive', AccessStatus.APPROVED: 'positive', OutboxStatus.SENT: 'positive',
+    ApiStatus.PUBLISHED: 'positive',
+    OrgStatus.PENDING: 'deep-orange-10', UserStatus.PENDING_APPROVAL: 'deep-orange-10',
+    UserStatus.PENDING_VERIFICATION: 'brown-8',
+    OutboxStatus.QUEUED: 'blue-grey-8', OutboxStatus.SENDING: 'blue-9', UserStatus.INVITED: 'indigo-8',
+    UserStatus.INACTIVE: 'grey-8', CredentialStatus.REVOKED: 'grey-8', AppStatus.REJECTED: 'negative',
+    OutboxStatus.FAILED: 'negative',
 }
 
 

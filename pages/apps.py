@@ -90,7 +90,7 @@ def app_page(app_id: int) -> None:
             status_chip(app.status)
             ui.label(f'Owner: {app.owner.full_name if app.owner else "—"} · created {app.created_at:%Y-%m-%d}') \
                 .classes('text-grey-8 text-sm')
-        if app.status == 'pending':
+        if app.status == AppStatus.PENDING:
             ui.label('This app waits for approval; approved requests get their keys once it is approved.') \
                 .classes('text-deep-orange-10').mark('app-pending-note')
         if app.description:

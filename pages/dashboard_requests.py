@@ -7,7 +7,7 @@ from nicegui import ui
 
 import session
 from components.frame import frame
-from db.models import AccessRequest, App, AppStatus, User
+from db.models import AccessRequest, AccessStatus, App, AppStatus, User
 from components.dialogs import reason_dialog
 from workflows import DomainError, access, apps, settings
 
@@ -22,8 +22,8 @@ def approvals_page() -> None:
         if me.is_portal_admin:
             with ui.row().classes('items-center gap-2').mark('approvals-admin'):
                 ui.label('As a portal administrator you decide in the admin area:')
-                ui.link('Apps', '/admin/apps?status=pending')
-                ui.link('Access requests', '/admin/access-requests?status=pending')
+                ui.link('Apps', f'/admin/apps?status={AppStatus.PENDING}')
+                ui.link('Access requests', f'/admin/access-requests?status={AccessStatus.PENDING}')
             return
         if not settings.get('delegate_app_management'):
             ui.label('The portal administrators approve new apps and access requests; '

@@ -60,7 +60,8 @@ def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids
             outbox.queue('access_pending', user.email, first_name=user.first_name,
                          apps_link=f'{settings.base_url()}/apps/{app.id}', **context)
             apps._notify_approvers('access_request_notice', app, user, values,
-                                   review_link=f'{settings.base_url()}/admin/access-requests?status=pending',
+                                   review_link=f'{settings.base_url()}/admin/access-requests'
+                                               f'?status={AccessStatus.PENDING}',
                                    **context)
     return request
 

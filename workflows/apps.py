@@ -50,7 +50,7 @@ def create_app(name: str, description: str, by: User) -> App:
         audit.record(by, 'app.create', app, name=name, status=status)
         if status == AppStatus.PENDING:
             _notify_approvers('app_pending_notice', app, by, values, app_name=name,
-                              review_link=f'{settings.base_url()}/admin/apps?status=pending')
+                              review_link=f'{settings.base_url()}/admin/apps?status={AppStatus.PENDING}')
     return app
 
 

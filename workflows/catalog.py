@@ -105,7 +105,7 @@ def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: 
         for address in settings.admin_addresses():
             outbox.queue('api_submitted_notice', address, api_name=name, base_path=api.base_path,
                          submitter_name=by.full_name, submitter_email=by.email, organisation_name=org.name,
-                         review_link=f'{settings.base_url()}/admin/apis?status=pending')
+                         review_link=f'{settings.base_url()}/admin/apis?status={ApiStatus.PENDING}')
         audit.record(by, 'api.submit', api, name=name)
     return api
 

@@ -79,7 +79,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
         for address in settings.admin_addresses():
             outbox.queue('org_request_admin_notice', address, organisation_name=name, requester_name=by.full_name,
                          requester_email=by.email,
-                         review_link=f'{settings.base_url()}/admin/organizations?status=pending')
+                         review_link=f'{settings.base_url()}/admin/organizations?status={OrgStatus.PENDING}')
         return org, Outcome.PENDING
 
 

@@ -116,7 +116,8 @@ def _approvers_to_notify(user: User, values: dict) -> list[tuple[str, str]]:
             admin.email for admin in User.select(User.email).where(
                 (User.organisation == org) & (User.role == Role.SUPER_ADMIN) & (User.status == UserStatus.ACTIVE))]
         return [(address, f'{base}/dashboard/users') for address in recipients]
-    return [(address, f'{base}/admin/users?status=pending_approval') for address in settings.admin_addresses()]
+    review_link = f'{base}/admin/users?status={UserStatus.PENDING_APPROVAL}'
+    return [(address, review_link) for address in settings.admin_addresses()]
 
 
 def approve(registrant: User, by: User) -> None:
@@ -199,7 +200,8 @@ def _set_status(user: User, expected: str, new: str, by: User | None) -> None:
         current = User.get_or_none(User.id == user.id)
         if current is None:
             raise NotFound('This account')
-        raise AlreadyDecided('This registration' if expected.startswith('pending') else 'This account')
+        waiting = expected in (UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL)
+        raise AlreadyDecided('This registration' if waiting else 'This account')
     user.status = new
 
 

@@ -109,7 +109,7 @@ def requester_cell(request: AccessRequest) -> None:
 def app_cell(request: AccessRequest) -> None:
     ui.label(request.app.name).classes('font-medium')
     if request.app.status == AppStatus.PENDING and request.status == AccessStatus.PENDING:
-        ui.link('pending app', '/admin/apps?status=pending').classes('text-xs text-deep-orange-10') \
+        ui.link('pending app', f'/admin/apps?status={AppStatus.PENDING}').classes('text-xs text-deep-orange-10') \
             .tooltip('The app itself waits for approval; approve it first.').mark(f'access-pending-app-{request.id}')
 
 

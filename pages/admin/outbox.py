@@ -11,7 +11,7 @@ from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import OutboxMessage
+from db.models import OutboxMessage, OutboxStatus
 from mail import worker
 from workflows import DomainError, mail_admin
 
@@ -65,7 +65,7 @@ def outbox_page() -> None:
                 preview = ui.button(icon='visibility', on_click=lambda m=message: show(m)) \
                     .props('flat dense round').tooltip('Preview').mark(f'outbox-view-{message.id}')
                 preview.props['aria-label'] = f'Preview the email to {message.recipient}'
-                if message.status == 'failed':
+                if message.status == OutboxStatus.FAILED:
                     ui.button('Retry', on_click=lambda m=message: retry(m)).props('flat dense no-caps') \
                         .mark(f'outbox-retry-{message.id}')
 

@@ -5,7 +5,7 @@ from nicegui import ui
 
 import session
 from components.frame import frame
-from db.models import Organisation, User
+from db.models import Organisation, OutboxStatus, User
 from workflows import queues, usage
 
 
@@ -22,9 +22,9 @@ def admin_overview_page() -> None:
                   'pending-orgs')
             _tile('Users', User.select().count(), '/admin/users', 'people', 'users-total')
             _tile('Organizations', Organisation.select().count(), '/admin/organizations', 'domain', 'orgs-total')
-            _tile('Emails queued', mail.get('queued', 0) + mail.get('sending', 0), '/admin/outbox', 'schedule_send',
-                  'mail-queued')
-            _tile('Emails failed', mail.get('failed', 0), '/admin/outbox', 'error_outline', 'mail-failed')
+            _tile('Emails queued', mail.get(OutboxStatus.QUEUED, 0) + mail.get(OutboxStatus.SENDING, 0), '/admin/outbox',
+                  'schedule_send', 'mail-queued')
+            _tile('Emails failed', mail.get(OutboxStatus.FAILED, 0), '/admin/outbox', 'error_outline', 'mail-failed')
         with ui.row().classes('w-full gap-4 items-start'):
             _ranking('Top apps, last 30 days', [(f'{app} ({org})', calls) for app, org, calls in usage.top_apps()],
                      'top-apps')

@@ -10,7 +10,7 @@ from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
-from db.models import Organisation, OrgStatus, User, UserStatus
+from db.models import Organisation, OrgStatus, Role, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
 FILTERS = {'': 'All', **UserStatus.LABELS}
@@ -79,7 +79,7 @@ def users_page(status: str = '') -> None:
             Column('Organization', lambda u: ui.label(u.organisation.name), '1fr'),
             Column('Status', lambda u: status_chip(u.status, UserStatus.LABELS[u.status]), '9rem'),
             Column('Role', lambda u: ui.label('Portal admin' if u.is_portal_admin else
-                                              ('Super admin' if u.role == 'super_admin' else 'Developer')), '7rem'),
+                                              ('Super admin' if u.role == Role.SUPER_ADMIN else 'Developer')), '7rem'),
             Column('Registered', lambda u: ui.label(u.created_at.strftime('%Y-%m-%d')), '6rem'),
             Column('', actions, '13rem'),
         ], lambda search, offset, limit: fetch_users(search, state['status'], offset, limit),
