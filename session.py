@@ -130,21 +130,30 @@ def end_all_sessions(user: User) -> int:
 _page_tests: weakref.WeakKeyDictionary[Client, Callable[[User], bool]] = weakref.WeakKeyDictionary()
 
 
+def refusal(request: Request, test: Callable[[User], bool]) -> RedirectResponse | None:
+    """Where a request that fails the guard goes (None: it passes): signed out -> Log in, and back here
+    after; a password to change first -> that page; signed in but failing `test` -> the 403 page.
+    The page guard below, and plain HTTP routes (a download) that answer to the same people as a page."""
+    user = current_user()
+    if user is None:
+        target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
+        return RedirectResponse(f'/login?next={quote(target)}', status_code=303)
+    if user.must_change_password and request.url.path != CHANGE_PASSWORD_PATH:
+        return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
+    if not test(user):
+        return RedirectResponse('/forbidden', status_code=303)
+    return None
+
+
 def user_passes_test(test: Callable[[User], bool]):
     """Page decorator: signed out -> to Log in; signed in but failing `test` -> the 403 page.
     The test is remembered for the page, and `still_allowed()` repeats it in every callback."""
     def decorator(func):
         @functools.wraps(func)
         async def wrapper(*args, **kwargs):
-            request: Request = ui.context.client.request
-            user = current_user()
-            if user is None:
-                target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
-                return RedirectResponse(f'/login?next={quote(target)}', status_code=303)
-            if user.must_change_password and request.url.path != CHANGE_PASSWORD_PATH:
-                return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
-            if not test(user):
-                return RedirectResponse('/forbidden', status_code=303)
+            refused = refusal(ui.context.client.request, test)
+            if refused is not None:
+                return refused
             _page_tests[ui.context.client] = test
             result = func(*args, **kwargs)
             return await result if inspect.isawaitable(result) else result

@@ -132,7 +132,7 @@ async def test_audit_log_lists_a_settings_change_with_its_author(user) -> None:
     await user.should_see('settings.update')
     await user.should_see('mail.cleanup')
     await user.should_see('system')
-    user.find(marker='audit-search').type('provider.test')
+    user.find(marker='audit-actor').type('provider.test')
     await user.should_see('1–1 of 1')
     with user.scope(marker='audit-row'):
         await user.should_see('settings.update')

@@ -66,7 +66,7 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
     **{f'/admin{path}': ADMIN for path in ('', '/users', '/organizations', '/teams', '/access-requests', '/apps',
                                            '/apis', '/products', '/plans', '/catalogs', '/settings',
-                                           '/email-templates', '/outbox', '/audit')},
+                                           '/email-templates', '/outbox', '/audit', '/audit.csv')},
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }
 POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the app (gateway/asgi.py)

@@ -1,28 +1,32 @@
-"""Audit log: who did what to which object, newest first."""
+"""Audit log: who did what to which object, newest first; filtered by actor, action, object and date, and
+exported as CSV (the filtered events, streamed, for portal admins only, like the page)."""
 from __future__ import annotations
 
 import json
+from datetime import date
+from urllib.parse import urlencode
 
-import peewee as pw
-from nicegui import ui
+from fastapi import Request
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
+from nicegui import app, ui
 
 import session
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import AuditEvent, User
+from db.models import AuditEvent
+from permissions import is_portal_admin
+from workflows import DomainError, audit
 
 DETAIL_LENGTH = 2000
-
-
-def fetch(search: str, offset: int, limit: int) -> tuple[list[AuditEvent], int]:
-    """One query for the page (the actor joined in), one for the count."""
-    query = (AuditEvent.select(AuditEvent, User)
-             .join(User, pw.JOIN.LEFT_OUTER, on=(AuditEvent.actor == User.id)))
-    if search:
-        needle = search.lower()
-        query = query.where(AuditEvent.action.contains(needle) | User.email.contains(needle))
-    rows = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset(offset).limit(limit)
-    return list(rows), query.count()
+EXPORT_PATH = '/admin/audit.csv'
+EMPTY = 'Nothing happened yet. Approvals, invitations and changes will be listed here.'
+FILTERS = [  # the query parameter and form field, its label and an example
+    ('actor', 'Actor', 'email, or system'),
+    ('action', 'Action', 'e.g. user. or app.approve'),
+    ('object', 'Object', 'e.g. app or app #12'),
+    ('from', 'From', 'YYYY-MM-DD'),
+    ('to', 'To', 'YYYY-MM-DD'),
+]
 
 
 def _who(event: AuditEvent) -> None:
@@ -48,16 +52,74 @@ def _details(event: AuditEvent) -> None:
         label.tooltip(text)
 
 
+def _parse(values: dict[str, str]) -> audit.Filters:
+    return audit.parse_filters(actor=values.get('actor', ''), action=values.get('action', ''),
+                               target=values.get('object', ''), since=values.get('from', ''),
+                               until=values.get('to', ''))
+
+
 @ui.page('/admin/audit')
 @session.admin_required
 def audit_page() -> None:
     me = session.current_user()
+    state = {'filters': audit.Filters()}
     with frame('Audit log', me, admin=True):
-        PagedTable([
+        inputs: dict[str, ui.input] = {}
+
+        def read() -> audit.Filters | None:
+            """The filters, or None with the reason next to the field that cannot be understood."""
+            for element in inputs.values():
+                element.error = None
+            try:
+                return _parse({key: element.value or '' for key, element in inputs.items()})
+            except DomainError as error:
+                inputs[error.field].error = str(error)
+                return None
+
+        def apply() -> None:
+            filters = read()
+            if filters is None or filters == state['filters']:
+                return
+            state['filters'] = filters
+            table.empty = 'No event matches these filters.' if filters != audit.Filters() else EMPTY
+            table.page = 1
+            table.refresh()
+
+        def export() -> None:
+            if not session.still_allowed():
+                return
+            filters = read()
+            if filters is None:
+                ui.notify('Correct the filters first.', type='negative')
+                return
+            ui.download.from_url(f'{EXPORT_PATH}?{urlencode(filters.as_query())}')
+
+        with ui.row().classes('w-full items-start gap-2'):
+            for key, label, example in FILTERS:
+                inputs[key] = ui.input(label, placeholder=example, on_change=apply).without_auto_validation() \
+                    .props('outlined dense clearable debounce=500').classes('w-44').mark(f'audit-{key}')
+            ui.button('Export CSV', icon='download', on_click=export) \
+                .props('outline no-caps').classes('mt-1').mark('audit-export')
+        table = PagedTable([
             Column('When', lambda e: ui.label(e.at.strftime('%Y-%m-%d %H:%M:%S')).classes('text-sm'), '10rem'),
             Column('Who', _who, '1.2fr'),
             Column('Action', lambda e: ui.label(e.action).classes('font-mono text-sm'), '1fr'),
             Column('Target', _target, '8rem'),
             Column('Details', _details, '2fr'),
-        ], fetch, search_label='Search action or email', marker='audit',
-            empty='Nothing happened yet. Approvals, invitations and changes will be listed here.')
+        ], lambda _search, offset, limit: audit.events(state['filters'], offset, limit), search_label=None,
+            marker='audit', empty=EMPTY)
+
+
+@app.get(EXPORT_PATH)
+def export_csv(request: Request) -> Response:
+    """The events the page's filters select, as a CSV file; the page's own guard (portal admins)."""
+    refused = session.refusal(request, is_portal_admin)
+    if refused is not None:
+        return refused
+    try:
+        filters = _parse(dict(request.query_params))
+    except DomainError as error:
+        return PlainTextResponse(f'{error.field}: {error}', status_code=400)
+    return StreamingResponse(audit.export_csv(filters), media_type='text/csv; charset=utf-8', headers={
+        'Content-Disposition': f'attachment; filename="audit-{date.today().isoformat()}.csv"',
+        'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-store'})
