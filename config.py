@@ -40,6 +40,7 @@ class Config:
     auto_migrate: bool
     gateway_path_header: str = 'x-forwarded-uri'
     limits_sync_seconds: float = 0.2
+    outbox_retention_days: int = 30
 
     @property
     def mail_transport(self) -> str:
@@ -90,7 +91,15 @@ def load(env: dict[str, str] | None = None) -> Config:
         auto_migrate=get('AUTO_MIGRATE', '1').lower() not in {'0', 'false', 'no', 'off'},
         gateway_path_header=_gateway_path_header(get('GATEWAY_PATH_HEADER', 'x-forwarded-uri')),
         limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
+        outbox_retention_days=_days(get('OUTBOX_RETENTION_DAYS', '30') or '30'),
     )
+
+
+def _days(text: str) -> int:
+    """How many days delivered emails are kept: a whole number from 1 to 3650."""
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise ConfigError(f'PORTICO_OUTBOX_RETENTION_DAYS must be a whole number of days from 1 to 3650, not {text!r}')
+    return int(text)
 
 
 def _gateway_path_header(value: str) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import functools
+from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import config
-from db.models import OutboxMessage, OutboxStatus
+from db.models import OutboxMessage, OutboxStatus, Setting
 from mail import templates
 
 
@@ -49,6 +50,23 @@ def queue(template_key: str, recipient: str, *, secret: dict | None = None, **co
         raise KeyError(f'no email template {template_key!r}')
     return OutboxMessage.create(template_key=template_key, recipient=recipient.strip().lower(),
                                 context=context, secret_context=seal(secret or {}))
+
+
+RETENTION_SETTING = 'outbox_retention_days'
+
+
+def retention_days() -> int:
+    """How long delivered emails are kept: Admin -> Settings, else PORTICO_OUTBOX_RETENTION_DAYS (30)."""
+    row = Setting.get_or_none(Setting.key == RETENTION_SETTING)
+    value = str(row.value).strip() if row is not None and row.value is not None else ''
+    return int(value) if value.isdigit() and int(value) > 0 else config.current().outbox_retention_days
+
+
+def prune_outbox(now: datetime) -> int:
+    """Delete the delivered emails older than the retention (queued and failed ones stay); how many went."""
+    cutoff = now - timedelta(days=retention_days())
+    return (OutboxMessage.delete()
+            .where((OutboxMessage.status == OutboxStatus.SENT) & (OutboxMessage.sent_at < cutoff)).execute())
 
 
 def retry(message_id: int) -> bool:

@@ -105,7 +105,7 @@ async def test_the_export_reads_a_long_log_in_batches_without_losing_or_repeatin
     ada = an_admin('admin@provider.test')
     same_second = datetime(2026, 3, 1, 12)  # ties on the time: the ID orders them
     AuditEvent.insert_many([{'at': same_second, 'actor': ada, 'action': 'plan.update', 'target_type': 'plan',
-                             'target_id': number, 'detail': '{}'} for number in range(1, 1201)]).execute()
+                             'target_id': number, 'detail': {}} for number in range(1, 1201)]).execute()
     async with _as(user, ada) as admin:
         rows = read_csv((await admin.get('/admin/audit.csv', params={'object': 'plan'})).text)[1:]
     assert sorted(int(row[4]) for row in rows) == list(range(1, 1201))

@@ -1,4 +1,5 @@
-"""Periodic clean-up: expired one-time tokens, old throttle windows, the consumed key-change feed.
+"""Periodic clean-up: expired one-time tokens, old throttle windows, the consumed key-change feed, emails
+delivered longer ago than the retention (Admin -> Settings).
 
 Every instance runs the loop; on PostgreSQL a try-lock lets one instance do a round while the others
 skip it, and on SQLite there is one instance. Each step is an idempotent DELETE, so a round repeated
@@ -11,6 +12,7 @@ from datetime import timedelta
 from db import clock
 from db.connection import database, is_postgres
 from db.models import Token, UserSession
+from mail.outbox import prune_outbox
 from workflows import credentials, throttle
 
 LOCK_KEY = 7_270_400_002
@@ -29,6 +31,7 @@ def run_once() -> dict[str, int] | None:
             'throttle': throttle.prune(),
             'key_changes': credentials.prune_changes(),
             'sessions': UserSession.delete().where(UserSession.last_seen_at < now - timedelta(days=30)).execute(),
+            'outbox': prune_outbox(now),
         }
     finally:
         if is_postgres():

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     'delegate_app_management': False,
     'admin_email': '',
     'base_url': '',
+    'outbox_retention_days': '',  # empty: PORTICO_OUTBOX_RETENTION_DAYS
 }
 
 LABELS = {
@@ -32,6 +33,7 @@ LABELS = {
     'delegate_app_management': 'Delegate application management',
     'admin_email': 'Admin notification address',
     'base_url': 'Base URL used in email links',
+    'outbox_retention_days': 'Keep delivered emails (days)',
 }
 
 
@@ -82,6 +84,8 @@ def update(changes: dict[str, Any], by: User) -> None:
                 raise DomainError('Enter a valid email address.', key)
             if key == 'base_url' and value and not value.startswith(('http://', 'https://')):
                 raise DomainError('The base URL must start with http:// or https://.', key)
+            if key == 'outbox_retention_days' and value and not (value.isdigit() and 1 <= int(value) <= 3650):
+                raise DomainError('Enter a whole number of days from 1 to 3650, or leave it empty.', key)
             if key == 'portal_name' and not value:
                 raise DomainError('The portal needs a name.', key)
             changes[key] = value

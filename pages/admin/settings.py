@@ -15,12 +15,15 @@ SECTIONS = [
                              'enable_org_registration', 'auto_approve_orgs']),
     ('Applications', ['auto_approve_apps', 'delegate_app_management']),
     ('General', ['portal_name', 'admin_email', 'base_url']),
+    ('Email', ['outbox_retention_days']),
 ]
 
 HINTS = {
     'portal_name': 'Shown in the header, the browser tab and the emails.',
     'admin_email': 'Where approval notices go. Empty: the PORTICO_ADMIN_EMAIL variable is used.',
     'base_url': 'The address in email links, e.g. https://portal.example.com. Empty: PORTICO_BASE_URL is used.',
+    'outbox_retention_days': 'Delivered emails older than this are deleted; queued and failed ones stay. '
+                             'Empty: PORTICO_OUTBOX_RETENTION_DAYS is used (30 unless set).',
 }
 
 
