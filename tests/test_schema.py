@@ -196,3 +196,24 @@ def test_an_organisation_keeps_no_reference_to_a_deleted_user(db) -> None:
     assert org.requested_by_id is None and org.decided_by_id is None
     with pytest.raises(pw.IntegrityError), database.atomic():
         Organisation.create(name='Ghost', name_key='ghost', requested_by=987654)
+
+
+def test_an_upgrade_that_meets_an_unknown_status_stops_and_changes_nothing(tmp_path) -> None:
+    """A row no release wrote (status "archived"): migration 4 fails whole (steps 2 and 3, each its own
+    transaction, stay done), the rows are as they were, and SQLite's foreign keys are on again."""
+    if PG:
+        database.close() if database.obj is not None else None
+        reset_postgres(PG)
+        connect(PG)
+    else:
+        connect(f'sqlite:///{tmp_path / "old.db"}')
+    load_version_1('postgres' if is_postgres() else 'sqlite')
+    database.execute_sql("UPDATE organisation SET status = 'archived' WHERE name = 'ACME'")
+    with pytest.raises(pw.IntegrityError):
+        migrations.migrate()
+    assert migrations.current_version() == 3
+    names = [row[0] for row in database.execute_sql('SELECT name FROM organisation ORDER BY id').fetchall()]
+    assert names == ['Default organization', 'Acme', 'ACME', 'acme']
+    if not is_postgres():
+        assert database.execute_sql('PRAGMA foreign_keys').fetchone()[0] == 1
+        assert not database.execute_sql("SELECT name FROM sqlite_master WHERE name LIKE '%__v3'").fetchall()
