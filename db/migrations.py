@@ -14,7 +14,7 @@ from collections.abc import Callable
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate as apply
 
-from db import models
+from db import models, search
 from db.connection import database, is_postgres
 
 log = logging.getLogger('portico.migrations')
@@ -30,10 +30,19 @@ def _v3_api_reference(migrator: SchemaMigrator) -> None:
     database.create_tables([models.ApiReference])  # filled when an API is saved again (issue 13)
 
 
+def _v5_search_and_paging(migrator: SchemaMigrator) -> None:
+    # issue 14: word-prefix search structures and the indexes that keep deep pages cheap
+    # (the names create_tables gives them; IF NOT EXISTS: a step may meet a table rebuilt by an earlier one)
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "user_status_created_at" ON "user" ("status", "created_at")')
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "product_name" ON "product" ("name")')
+    search.install()
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
+    (5, 'search structures and paging indexes', _v5_search_and_paging),
 ]
 LATEST = STEPS[-1][0]
 
@@ -60,6 +69,7 @@ def _migrate() -> str:
     if version is None:
         with database.atomic():
             database.create_tables(models.ALL_MODELS)
+            search.install()
             models.SchemaVersion.create(version=LATEST)
         return f'database created at schema version {LATEST}'
     pending = [step for step in STEPS if step[0] > version]

@@ -11,6 +11,7 @@ from components import dialogs
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, OrgStatus, Plan, Product, Team, \
     Visibility
 from workflows import DomainError, catalog as catalogs
@@ -35,7 +36,8 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Catalog], int]:
             plans[catalog_id].append(name)
     for row in rows:
         row.plan_names = plans[row.id]
-    return rows, query.count()
+    return rows, paging.count(Catalog.select(Catalog.id).where(Catalog.name.contains(search)) if search
+                              else Catalog.select(Catalog.id))
 
 
 def visibility_chip(visibility: str) -> ui.chip:

@@ -10,6 +10,8 @@ from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
+from db.search import matches
 from db.models import Organisation, OrgStatus, User
 from workflows import organisations, teammates
 
@@ -17,15 +19,17 @@ FILTERS = {'': 'All', OrgStatus.PENDING: 'Pending', OrgStatus.ACTIVE: 'Active', 
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]:
-    members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)
-    query = Organisation.select(Organisation, members.alias('member_count'))
+    query = Organisation.select(Organisation.id)
     if status:
         query = query.where(Organisation.status == status)
     if search:
-        query = query.where(Organisation.name_key.contains(search.lower()))
-    rows = list(query.order_by(Organisation.status != OrgStatus.PENDING, Organisation.is_default.desc(),
-                               Organisation.name).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(matches(Organisation, search))
+    total = paging.count(query)
+    order = [(Organisation.status != OrgStatus.PENDING, False), (Organisation.is_default, True),
+             (Organisation.name, False), (Organisation.id, False)]
+    ids = paging.page_ids(query, order, offset, limit, total)
+    members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)  # of this page only
+    return paging.in_order(Organisation.select(Organisation, members.alias('member_count')), Organisation, ids), total
 
 
 @ui.page('/admin/organizations')

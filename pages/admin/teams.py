@@ -9,20 +9,26 @@ from components import dialogs
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
+from db.search import matching_ids
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from workflows import DomainError, organisations
 
 
 def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[list, int]:
-    members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)
-    query = Team.select(Team, Organisation, members.alias('member_count')).join(Organisation)
+    query = Team.select(Team.id).join(Organisation)
     if org_id:
         query = query.where(Team.organisation == org_id)
     if search:
-        needle = search.lower()
-        query = query.where(pw.fn.LOWER(Team.name).contains(needle) | Organisation.name_key.contains(needle))
-    rows = list(query.order_by(Organisation.name, Team.is_default.desc(), Team.name).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(pw.fn.LOWER(Team.name).contains(search.lower())
+                            | Team.organisation.in_(matching_ids(Organisation, search)))
+    total = paging.count(query)
+    order = [(Organisation.name, False), (Organisation.id, False), (Team.is_default, True), (Team.name, False),
+             (Team.id, False)]
+    ids = paging.page_ids(query, order, offset, limit, total)
+    members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)  # of this page only
+    return paging.in_order(Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
+                           Team, ids), total
 
 
 @ui.page('/admin/teams')

@@ -1,7 +1,6 @@
 """API Consumers -> Users: search, status filter, Approve / Reject, Activate developer / Deactivate, Add new user."""
 from __future__ import annotations
 
-import peewee as pw
 from nicegui import run, ui
 
 import session
@@ -10,6 +9,8 @@ from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
+from db.search import matches, matching_ids
 from db.models import Organisation, OrgStatus, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
@@ -17,16 +18,15 @@ FILTERS = {'': 'All', **UserStatus.LABELS}
 
 
 def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list[User], int]:
-    query = User.select(User, Organisation).join(Organisation)
+    """Newest first; a search finds words that start a name, an address or the organization's name."""
+    query = User.select(User.id)
     if status:
         query = query.where(User.status == status)
     if search:
-        needle = search.lower()
-        query = query.where(User.email.contains(needle) | pw.fn.LOWER(User.first_name).contains(needle)
-                            | pw.fn.LOWER(User.last_name).contains(needle)
-                            | pw.fn.LOWER(Organisation.name).contains(needle))
-    rows = list(query.order_by(User.created_at.desc(), User.id.desc()).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(matches(User, search) | User.organisation.in_(matching_ids(Organisation, search)))
+    total = paging.count(query)
+    ids = paging.page_ids(query, [(User.created_at, True), (User.id, True)], offset, limit, total)
+    return paging.in_order(User.select(User, Organisation).join(Organisation), User, ids), total
 
 
 @ui.page('/admin/users')
