@@ -107,15 +107,15 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
 
 
 def members_dialog(org: Organisation) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-[32rem]').mark('org-members'):
+    """The organisation's members, 10 at a time with a search (an organisation may have thousands)."""
+    me = session.current_user()
+    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full').mark('org-members'):
         ui.label(f'Members of {org.name}').classes('font-semibold')
-        members = teammates.members(org, by=session.current_user())
-        if not members:
-            ui.label('No members yet.').classes('text-grey-8')
-        for member in members:
-            with ui.row().classes('w-full justify-between border-t pt-1'):
-                ui.label(f'{member.full_name} <{member.email}>')
-                ui.label(member.status.replace('_', ' ')).classes('text-grey-8 text-sm')
+        PagedTable([
+            Column('Member', lambda m: ui.label(f'{m.full_name} <{m.email}>'), '1fr'),
+            Column('Status', lambda m: ui.label(m.status.replace('_', ' ')).classes('text-grey-8 text-sm'), '9rem'),
+        ], lambda search, offset, limit: teammates.members_page(org, me, search, offset, limit), page_size=10,
+            empty='No members yet.', search_label='Search members', marker='org-members')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()
 

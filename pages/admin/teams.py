@@ -10,7 +10,7 @@ from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db import paging
-from db.search import matching_ids
+from db.search import matches, matching_ids
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from workflows import DomainError, organisations
 
@@ -106,32 +106,46 @@ def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable
 
 
 def members_dialog(team: Team, table: PagedTable) -> None:
-    """Everyone of the team's organisation, with the teams they are in; change them here."""
+    """Everyone of the team's organisation, 10 at a time with a search, with the teams they are in; change them here."""
     teams = {t.id: t.name for t in Team.select().where(Team.organisation == team.organisation_id).order_by(Team.name)}
-    people = list(User.select().where(User.organisation == team.organisation_id).order_by(User.first_name).limit(200))
-    memberships: dict[int, list[int]] = {}
-    for membership in Membership.select().where(Membership.user.in_([p.id for p in people])):
-        memberships.setdefault(membership.user_id, []).append(membership.team_id)
-    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem]').mark('team-members'):
-        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
-        if not people:
-            ui.label('This organization has no members yet.').classes('text-grey-8')
-        for person in people:
-            def save(event, person=person) -> None:
-                try:
-                    organisations.set_teams(User.get_by_id(person.id), list(event.value or []),
-                                            by=session.current_user())
-                except DomainError as error:
-                    ui.notify(str(error), type='negative')
-                    event.sender.value = memberships.get(person.id, [])
-                    return
-                memberships[person.id] = list(event.value)
-                ui.notify(f'Teams of {person.email} saved.', type='positive')
-                table.refresh()
+    org_id = team.organisation_id
 
-            with ui.row().classes('w-full items-center justify-between border-t pt-1 no-wrap'):
-                ui.label(f'{person.full_name} <{person.email}>').classes('grow')
-                ui.select(teams, value=memberships.get(person.id, []), multiple=True, on_change=save) \
-                    .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+    def fetch(search: str, offset: int, limit: int) -> tuple[list[User], int]:
+        query = User.select(User.id).where(User.organisation == org_id)
+        if search:
+            query = query.where(matches(User, search))
+        total = paging.count(query)
+        ids = paging.page_ids(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
+                              offset, limit, total)
+        people = paging.in_order(User.select(), User, ids)
+        memberships: dict[int, list[int]] = {}
+        for membership in Membership.select().where(Membership.user.in_(ids)) if ids else []:
+            memberships.setdefault(membership.user_id, []).append(membership.team_id)
+        for person in people:
+            person.team_ids = memberships.get(person.id, [])
+        return people, total
+
+    def save(event, person: User) -> None:
+        try:
+            organisations.set_teams(User.get_by_id(person.id), list(event.value or []), by=session.current_user())
+        except DomainError as error:
+            ui.notify(str(error), type='negative')
+            event.sender.value = person.team_ids
+            return
+        person.team_ids = list(event.value)
+        ui.notify(f'Teams of {person.email} saved.', type='positive')
+        table.refresh()
+
+    def teams_cell(person: User) -> None:
+        ui.select(teams, value=person.team_ids, multiple=True, on_change=lambda e, p=person: save(e, p)) \
+            .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+
+    with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full').mark('team-members'):
+        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
+        PagedTable([
+            Column('Member', lambda p: ui.label(f'{p.full_name} <{p.email}>'), '1fr'),
+            Column('Teams', teams_cell, '16rem'),
+        ], fetch, page_size=10, empty='This organization has no members yet.', search_label='Search members',
+            marker='team-members')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()
