@@ -5,7 +5,7 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components import dialogs
+from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
@@ -35,15 +35,16 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
 @session.admin_required
 def teams_page(organisation: int = 0) -> None:
     me = session.current_user()
-    choices = {0: 'All organizations', **{org.id: org.name for org in Organisation.select()
-                                          .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name)}}
-    state = {'org': organisation if organisation in choices else 0}
+    found = Organisation.get_or_none((Organisation.id == organisation) & (Organisation.status == OrgStatus.ACTIVE)) \
+        if 0 < organisation < 2 ** 63 else None
+    chosen = {found.id: found.name} if found else {}
+    state = {'org': found.id if found else 0}
     with frame('Teams', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.select(choices, value=state['org'], label='Organization',
-                      on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
-                .props('outlined dense').classes('w-72').mark('teams-org')
-            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], choices, table)) \
+            pickers.one_of('Organization (all when empty)', pickers.organisations, chosen, 'teams-org', clearable=True,
+                           on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
+                .props('dense').classes('w-72')
+            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], table)) \
                 .props('unelevated no-caps').mark('teams-add')
 
         def delete(team: Team) -> None:
@@ -62,7 +63,7 @@ def teams_page(organisation: int = 0) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button('Members', on_click=lambda t=team: members_dialog(t, table)).props('flat dense no-caps') \
                     .mark(f'team-members-{team.organisation.name}-{team.name}')
-                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, choices, table)) \
+                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, table)) \
                     .props('flat dense no-caps').mark(f'team-rename-{team.organisation.name}-{team.name}')
                 if not team.is_default:
                     ui.button('Delete', on_click=lambda t=team: delete(t)).props('flat dense no-caps color=negative') \
@@ -78,12 +79,13 @@ def teams_page(organisation: int = 0) -> None:
             search_label='Search teams', marker='teams')
 
 
-def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable) -> None:
+def team_dialog(team: Team | None, org_id: int, table: PagedTable) -> None:
+    current = Organisation.get_or_none(Organisation.id == org_id) if org_id else None
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label('Add a team' if team is None else f'Rename {team.name}').classes('font-semibold')
-        org_choices = {key: value for key, value in choices.items() if key}
-        org = ui.select(org_choices, value=org_id or next(iter(org_choices), None), label='Organization') \
-            .props('outlined').classes('w-full').mark('team-org')
+        org = pickers.one_of('Organization', pickers.organisations,
+                             {current.id: current.name} if current else pickers.organisations('', 1), 'team-org') \
+            .classes('w-full')
         if team is not None:
             org.disable()
         name = ui.input('Name', value=team.name if team else '').props('outlined').classes('w-full').mark('team-name')

@@ -4,14 +4,14 @@ from __future__ import annotations
 from nicegui import run, ui
 
 import session
-from components import dialogs
+from components import dialogs, pickers
 from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
 from db.search import matches, matching_ids
-from db.models import Organisation, OrgStatus, User, UserStatus
+from db.models import Organisation, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
 FILTERS = {'': 'All', **UserStatus.LABELS}
@@ -107,16 +107,14 @@ def reject_dialog(target: User, table: PagedTable) -> None:
 
 
 def add_user_dialog(table: PagedTable) -> None:
-    organisations = {org.id: org.name for org in Organisation.select()
-                     .where(Organisation.status == OrgStatus.ACTIVE).order_by(~Organisation.is_default, Organisation.name)}
     with dialogs.dialog() as dialog, ui.card().classes('w-[30rem]'):
         ui.label('Add user').classes('text-lg font-semibold')
         with ui.row().classes('w-full no-wrap gap-3'):
             first = ui.input('First name').props('outlined').classes('grow').mark('new-first')
             last = ui.input('Last name').props('outlined').classes('grow').mark('new-last')
         email = ui.input('Email').props('outlined').classes('w-full').mark('new-email')
-        organisation = ui.select(organisations, value=next(iter(organisations)), label='Organization') \
-            .props('outlined').classes('w-full').mark('new-organisation')
+        organisation = pickers.one_of('Organization (type to search)', pickers.organisations,
+                                      pickers.organisations('', 1), 'new-organisation').classes('w-full')
         password = ui.input('Set password', password=True).props('outlined autocomplete=new-password') \
             .classes('w-full').mark('new-password')
         must_change = ui.checkbox('User must change password at the next login').mark('new-must-change')
