@@ -6,7 +6,7 @@ import threading
 from db import paging, search
 from db.connection import database
 from db.models import CartItem, CatalogProduct, Organisation, Product, User, UserStatus
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, log_in, settle
+from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, log_in, settle, until
 from workflows import cart
 
 
@@ -165,3 +165,26 @@ async def test_admin_pages_to_the_last_page_of_many_users(user) -> None:
     user.find(marker='users-search').type('00003')
     await user.should_see('1–1 of 1', retries=30)
     await user.should_see('user00003@scale.test')
+
+
+# --- dialogs ----------------------------------------------------------------------------------------
+
+async def test_the_catalog_dialog_finds_products_as_the_admin_types_and_keeps_the_chosen_ones(user) -> None:
+    world = a_catalog_world()
+    products_in_public(world, 30)  # 32 products in Public: more than the picker shows
+    an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await settle()
+    await user.open('/admin/catalogs')
+    user.find(marker='catalog-edit-Public').click()
+    await user.should_see('32 chosen (the first 20 are shown; type to find the others)')
+    [select] = user.find(marker='catalog-products').elements
+    assert len(select.options) <= 40 and world['Payments'].id not in select.options
+    user.find(marker='catalog-products').trigger('inputValue', 'pay')  # what the browser sends while the admin types
+    await until(lambda: world['Payments'].id in select.options)
+    with user.client:
+        select.value = [*select.value, world['Payments'].id]  # a click on "Payments"
+    await user.should_see('33 chosen')
+    user.find(marker='catalog-save').click()
+    await user.should_see('Catalog Public saved.')
+    assert CatalogProduct.select().where(CatalogProduct.catalog == world['Public']).count() == 33
