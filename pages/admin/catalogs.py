@@ -99,7 +99,7 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
         visibility = ui.select({key: f'{label}: {VISIBILITY_HINTS[key]}' for key, label in Visibility.LABELS.items()},
                                value=row.visibility if row else Visibility.PUBLIC, label='Visibility') \
             .props('outlined').classes('w-full').mark('catalog-visibility')
-        products = pickers.ManyPicker('Products (type to search)', pickers.products, pickers.product_names,
+        products = pickers.ManyPicker('Products', pickers.products, pickers.product_names,
                                       product_ids, 'catalog-products')
         plans = ui.select(plan_options, multiple=True, value=plan_ids, label='Plans') \
             .props('outlined use-chips').classes('w-full').mark('catalog-plans')
@@ -137,7 +137,7 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
         ui.label(f'Teams that see {row.name}').classes('text-lg font-semibold')
         ui.label('Only the teams chosen here see this Custom catalog and may request access to its products.') \
             .classes('text-grey-8 text-sm')
-        teams = pickers.ManyPicker('Organization / Team (type to search)', pickers.teams, pickers.team_names,
+        teams = pickers.ManyPicker('Organization / Team', pickers.teams, pickers.team_names,
                                    granted_team_ids(row.id), 'catalog-team-select')
         with ui.row().classes('w-full no-wrap items-center gap-3'):
             organisation = pickers.one_of('Organization', pickers.organisations, {}, 'catalog-grant-org') \

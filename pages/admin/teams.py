@@ -41,7 +41,7 @@ def teams_page(organisation: int = 0) -> None:
     state = {'org': found.id if found else 0}
     with frame('Teams', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            pickers.one_of('Organization (all when empty)', pickers.organisations, chosen, 'teams-org', clearable=True,
+            pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
                            on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
                 .props('dense').classes('w-72')
             ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], table)) \
@@ -138,16 +138,15 @@ def members_dialog(team: Team, table: PagedTable) -> None:
         ui.notify(f'Teams of {person.email} saved.', type='positive')
         table.refresh()
 
-    def teams_cell(person: User) -> None:
-        ui.select(teams, value=person.team_ids, multiple=True, on_change=lambda e, p=person: save(e, p)) \
-            .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+    def member_row(person: User) -> None:
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            ui.label(f'{person.full_name} <{person.email}>').classes('grow')
+            ui.select(teams, value=person.team_ids, multiple=True, on_change=lambda e, p=person: save(e, p)) \
+                .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
 
     with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full').mark('team-members'):
         ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
-        PagedTable([
-            Column('Member', lambda p: ui.label(f'{p.full_name} <{p.email}>'), '1fr'),
-            Column('Teams', teams_cell, '16rem'),
-        ], fetch, page_size=10, empty='This organization has no members yet.', search_label='Search members',
+        PagedTable([Column('Member and teams', member_row, '1fr')], fetch, page_size=10, empty='This organization has no members yet.', search_label='Search members',
             marker='team-members')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()

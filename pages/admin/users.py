@@ -113,7 +113,7 @@ def add_user_dialog(table: PagedTable) -> None:
             first = ui.input('First name').props('outlined').classes('grow').mark('new-first')
             last = ui.input('Last name').props('outlined').classes('grow').mark('new-last')
         email = ui.input('Email').props('outlined').classes('w-full').mark('new-email')
-        organisation = pickers.one_of('Organization (type to search)', pickers.organisations,
+        organisation = pickers.one_of('Organization', pickers.organisations,
                                       pickers.organisations('', 1), 'new-organisation').classes('w-full')
         password = ui.input('Set password', password=True).props('outlined autocomplete=new-password') \
             .classes('w-full').mark('new-password')
