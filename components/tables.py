@@ -1,10 +1,12 @@
-"""A server-side paged table with search: one query for the page, one for the count, whatever the size."""
+"""A server-side paged table with search: one query for the page, one for the count, whatever the size.
+The first page is read while the page is built; every search, page change and refresh reads in a worker
+thread (run.io_bound), not on the event loop (issue 14)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 
 import session
 
@@ -17,8 +19,10 @@ class Column:
 
 
 class PagedTable:
-    """`fetch(search, offset, limit) -> (rows, total)`; `refresh()` after an action changed the data;
-    `show_new(id)` before it highlights the row just saved (rows are matched by their `id`)."""
+    """`fetch(search, offset, limit) -> (rows, total)` runs in a worker thread after the first page, so it must
+    read everything the cells show (joins, counts) and nothing of the session; `refresh()` after an action
+    changed the data (the rows follow a moment later); `show_new(id)` before it highlights the row just saved
+    (rows are matched by their `id`)."""
 
     def __init__(self, columns: list[Column], fetch: Callable[[str, int, int], tuple[list, int]], *,
                  page_size: int = 20, empty: str = 'Nothing here yet.', search_label: str | None = 'Search',
@@ -31,13 +35,15 @@ class PagedTable:
         self.page = 1
         self.search = ''
         self.new_id = None
+        self.generation = 0  # the latest refresh; an older one finishing later must not show its rows
         if search_label:
             ui.input(search_label, on_change=self._on_search).props('outlined dense clearable debounce=300') \
                 .classes('w-80').mark(f'{marker}-search')
         with ui.card().classes('w-full p-0 overflow-hidden'):
             self.body = ui.column().classes('w-full gap-0')
         self.footer = ui.row().classes('w-full items-center justify-between')
-        self.refresh()
+        # the first page at once: a page opens with its rows (an index's first entries, a few ms at any size)
+        self._show(*self._read())
 
     def _on_search(self, event) -> None:
         self.search = (event.value or '').strip()[:100]
@@ -54,14 +60,29 @@ class PagedTable:
         self.new_id = row_id
 
     def refresh(self) -> None:
+        """Read the current page again, in the background (callers need not be async)."""
         # the page's guard again, at the moment of this refresh, search, paging or timer
-        if not session.still_allowed():
-            return
+        if session.still_allowed():
+            background_tasks.create(self._load(), name=f'refresh {self.marker}')
+
+    async def _load(self) -> None:
+        self.generation += 1
+        generation = self.generation
+        result = await run.io_bound(self._read)
+        if result is not None and generation == self.generation and not self.body.is_deleted:
+            self._show(*result)
+
+    def _read(self) -> tuple[list, int]:
+        """The current page, or the last one when the list became shorter (runs in a worker thread)."""
         rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
         pages = max(1, -(-total // self.page_size))
         if self.page > pages:
             self.page = pages
             rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
+        return rows, total
+
+    def _show(self, rows: list, total: int) -> None:
+        pages = max(1, -(-total // self.page_size))
         template = ' '.join(column.width for column in self.columns)
         self.body.clear()
         with self.body:

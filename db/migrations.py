@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate as apply
 
-from db import models
+from db import models, search
 from db.connection import database, is_postgres
 
 log = logging.getLogger('portico.migrations')
@@ -144,6 +144,15 @@ def create_schema() -> None:
     else:
         with _inline_deferred_keys():
             database.create_tables(models.ALL_MODELS)
+    search.install()
+
+
+def _v5_search_and_paging(migrator: SchemaMigrator) -> None:
+    # issue 14: word-prefix search structures and the indexes that keep deep pages cheap
+    # (the names create_tables gives them; IF NOT EXISTS: a step may meet a table rebuilt by an earlier one)
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "user_status_created_at" ON "user" ("status", "created_at")')
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "product_name" ON "product" ("name")')
+    search.install()
 
 
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
@@ -151,6 +160,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
     (4, 'unique names, status checks, organisation foreign keys', _v4_rules_in_the_database),
+    (5, 'search structures and paging indexes', _v5_search_and_paging),
 ]
 LATEST = STEPS[-1][0]
 

@@ -105,6 +105,9 @@ class User(BaseModel):
     created_at = pw.DateTimeField(default=clock.now, index=True)
     last_login_at = pw.DateTimeField(null=True)  # added by migration 2
 
+    class Meta:
+        indexes = ((('status', 'created_at'), False),)  # migration 5: a status's list, newest first
+
     @property
     def full_name(self) -> str:
         return f'{self.first_name} {self.last_name}'.strip()
@@ -185,6 +188,9 @@ class Product(BaseModel):
     description = pw.TextField(default='')  # Markdown, sanitised when rendered
     tags = pw.CharField(max_length=300, default='')  # comma-separated, lower-cased
     created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('name',), False),)  # migration 5: lists in name order
 
     @property
     def tag_list(self) -> list[str]:

@@ -11,8 +11,10 @@ from components.chips import status_chip
 from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
+from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
-                       Credential, CredentialStatus, Plan, Product, ProductApi)
+                       Credential, CredentialStatus, Plan, Product, ProductApi, User)
 from workflows import DomainError, apps, credentials, usage, visibility
 
 
@@ -24,17 +26,19 @@ def apps_page() -> None:
         shared = '' if me.organisation.is_default else f' Apps are shared with everyone in {me.organisation.name}.'
         ui.label('Your applications and their credentials.' + shared).classes('text-grey-8')
 
-        def fetch(search: str, offset: int, limit: int):
-            query = visibility.apps_visible_to(session.current_user())
+        def fetch(search: str, offset: int, limit: int):  # in a worker thread: no session there, the user again
+            query = visibility.apps_visible_to(User.get_or_none(User.id == me.id)).select(App.id)
             if search:
-                query = query.where(App.name_key.contains(search.lower()))
-            rows = list(query.order_by(App.created_at.desc()).offset(offset).limit(limit))
+                query = query.where(matches(App, search))
+            total = paging.count(query)
+            ids = paging.page_ids(query, [(App.created_at, True), (App.id, True)], offset, limit, total)
+            rows = paging.in_order(App.select(), App, ids)
             counts = dict(Credential.select(Credential.app, pw.fn.COUNT(Credential.id))
                           .where(Credential.app.in_([a.id for a in rows]) & (Credential.status == CredentialStatus.ACTIVE))
                           .group_by(Credential.app).tuples())
             for row in rows:
                 row.key_count = counts.get(row.id, 0)
-            return rows, query.count()
+            return rows, total
 
         def name(app: App) -> None:
             ui.link(app.name, f'/apps/{app.id}').classes('font-medium').mark(f'app-link-{app.name}')

@@ -19,8 +19,11 @@ NEW_APP = 0
 def cart_page() -> None:
     me = session.current_user()
     with frame('Cart', me):
-        groups = cart.groups(me)
-        if not groups:
+        contents = cart.contents(me)
+        groups = contents.groups
+        if contents.unavailable:
+            _unavailable(contents.unavailable)
+        if not groups and not contents.unavailable:
             with ui.card().classes('w-full p-8 items-center').mark('cart-empty'):
                 ui.icon('shopping_cart', color='grey-5').classes('text-5xl')
                 ui.label('Your cart is empty.').classes('text-lg')
@@ -28,12 +31,33 @@ def cart_page() -> None:
                     .classes('text-grey-8')
                 ui.button('Browse Catalogs', on_click=lambda: ui.navigate.to('/catalogs')).props('unelevated no-caps')
             return
+        if not groups:
+            return
         if len(groups) > 1:
             ui.label(f'Your cart holds products of {len(groups)} catalogs. Each catalog is a separate request '
                      'and gets its own credentials.').classes('text-grey-8').mark('cart-separate-note')
         app_selects: list[ui.select] = []
+        apps = _app_options(me)
         for group in groups:
-            _group(group, _app_options(me), app_selects)
+            _group(group, apps, app_selects)
+
+
+def _unavailable(items: list) -> None:
+    """Items the user can no longer get: shown, and removed only when the user says so (a GET deletes nothing)."""
+    with ui.card().classes('w-full p-5 gap-2').mark('cart-unavailable'):
+        ui.label('No longer available').classes('text-lg font-semibold')
+        ui.label('The provider no longer offers these products to you in these catalogs; they cannot be requested.') \
+            .classes('text-grey-8')
+        for item in items:
+            with ui.row().classes('w-full items-center justify-between border-t pt-2') \
+                    .mark(f'cart-unavailable-{item.catalog.name}-{item.product.slug}'):
+                ui.label(f'{item.product.name} (catalog {item.catalog.name})').classes('text-grey-8')
+                remove = ui.button(icon='delete', on_click=lambda i=item: _remove(i.id, i.product.name)) \
+                    .props('flat round dense').tooltip('Remove from cart') \
+                    .mark(f'cart-remove-{item.catalog.name}-{item.product.slug}')
+                remove.props['aria-label'] = f'Remove {item.product.name} from the cart'
+        ui.button('Remove unavailable items', icon='delete_sweep', on_click=_remove_unavailable) \
+            .props('outline no-caps').mark('cart-remove-unavailable')
 
 
 def _app_options(user) -> dict[int, str]:
@@ -122,3 +146,8 @@ def _remove(item_id: int, name: str) -> None:
         reload_with(str(error), 'negative')
         return
     reload_with(f'{name} was removed from your cart.')
+
+
+def _remove_unavailable() -> None:
+    removed = cart.remove_unavailable(session.current_user())
+    reload_with(f'{removed} unavailable item{"s" if removed != 1 else ""} removed from your cart.')

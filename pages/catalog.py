@@ -1,10 +1,11 @@
 """Catalogs: the products a user may see, by catalog and search (the product page is in pages/product.py)."""
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 
 import session
 from components.frame import frame
+from db import paging
 from db.models import Catalog, CatalogProduct, Product
 from workflows import browse
 
@@ -16,42 +17,59 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
     me = session.current_user()
     with frame('Catalogs', me):
         catalogs = {c.id: c.name for c in browse.catalogs_visible_to(me).order_by(Catalog.name)}
-        state = {'catalog': catalog if catalog in catalogs else 0, 'search': q[:100], 'page': 1}
+        state = {'catalog': catalog if catalog in catalogs else 0, 'search': q.strip()[:100], 'page': 1, 'generation': 0}
         with ui.row().classes('w-full items-center gap-3'):
             ui.select({0: 'All catalogs', **catalogs}, value=state['catalog'], label='Catalog',
-                      on_change=lambda e: (state.update(catalog=e.value or 0, page=1), grid.refresh())) \
+                      on_change=lambda e: (state.update(catalog=e.value or 0, page=1), update())) \
                 .props('outlined dense').classes('w-64').mark('catalog-filter')
             ui.input('Search by name or tag', value=state['search'],
-                     on_change=lambda e: (state.update(search=(e.value or '').strip(), page=1), grid.refresh())) \
+                     on_change=lambda e: (state.update(search=(e.value or '').strip()[:100], page=1), update())) \
                 .props('outlined dense clearable debounce=300').classes('w-80').mark('catalog-search')
             if me is None:
                 ui.label('Log in to see the catalogs for registered developers.').classes('text-grey-8 text-sm')
 
-        @ui.refreshable
-        def grid() -> None:
-            query = browse.products_visible_to(me, state['catalog'] or None, state['search'])
-            total = query.count()
-            products = list(query.offset((state['page'] - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-            names = _catalog_names(me, [p.id for p in products])
-            if not products:
-                with ui.card().classes('w-full p-8 items-center').mark('catalog-empty'):
-                    ui.icon('inventory_2', color='grey-5').classes('text-5xl')
-                    ui.label('No API products match.' if state['search'] or state['catalog'] else
-                             'No API products are published for you yet.').classes('text-lg')
-                    ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-8')
-                return
-            with ui.element('div').classes('w-full grid gap-4').style(
-                    'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
-                for product in products:
-                    _card(product, names.get(product.id, []))
-            pages = -(-total // PAGE_SIZE)
-            with ui.row().classes('w-full items-center justify-between'):
-                ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-8').mark('catalog-count')
-                if pages > 1:
-                    ui.pagination(1, pages, value=state['page'], direction_links=True,
-                                  on_change=lambda e: (state.update(page=e.value), grid.refresh()))
+        def read() -> tuple[list[Product], int, dict[int, list[str]]]:
+            """One page of products: the ids along the name index, then the rows and their catalogs."""
+            query = browse.products_visible_to(me, state['catalog'] or None, state['search']).select(Product.id)
+            total = paging.count(query)
+            ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)],
+                                  (state['page'] - 1) * PAGE_SIZE, PAGE_SIZE, total)
+            return paging.in_order(Product.select(), Product, ids), total, _catalog_names(me, ids)
 
-        grid()
+        def show(products: list[Product], total: int, names: dict[int, list[str]]) -> None:
+            grid.clear()
+            with grid:
+                if not products:
+                    with ui.card().classes('w-full p-8 items-center').mark('catalog-empty'):
+                        ui.icon('inventory_2', color='grey-5').classes('text-5xl')
+                        ui.label('No API products match.' if state['search'] or state['catalog'] else
+                                 'No API products are published for you yet.').classes('text-lg')
+                        ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-8')
+                    return
+                with ui.element('div').classes('w-full grid gap-4').style(
+                        'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
+                    for product in products:
+                        _card(product, names.get(product.id, []))
+                pages = -(-total // PAGE_SIZE)
+                with ui.row().classes('w-full items-center justify-between'):
+                    ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-8').mark('catalog-count')
+                    if pages > 1:
+                        ui.pagination(1, pages, value=state['page'], direction_links=True,
+                                      on_change=lambda e: (state.update(page=e.value), update())) \
+                            .props('max-pages=7 boundary-numbers').mark('catalog-pages')
+
+        async def reread() -> None:  # a search, a catalog or a page: read in a worker thread
+            state['generation'] += 1
+            generation = state['generation']
+            result = await run.io_bound(read)
+            if result is not None and generation == state['generation'] and not grid.is_deleted:
+                show(*result)
+
+        def update() -> None:
+            background_tasks.create(reread(), name='catalog page')
+
+        grid = ui.column().classes('w-full gap-4')
+        show(*read())
 
 
 def _catalog_names(user, product_ids: list[int]) -> dict[int, list[str]]:

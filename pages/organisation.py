@@ -8,6 +8,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, reload_with
 from components.frame import frame
+from components.tables import Column, PagedTable
 from db.models import Organisation, Role, User, UserStatus
 from workflows import DomainError, organisations, registration, teammates
 
@@ -120,38 +121,40 @@ def members_list(me: User, org: Organisation, manage: bool) -> None:
 
         dialogs.confirm(question, consequence, verb, f'member-{verb.lower()}', run, then=reload_with)
 
-    with ui.card().classes('w-full p-0').mark('members'):
-        with ui.row().classes('w-full px-4 pt-3'):
-            ui.label(f'Members of {org.name}').classes('text-lg font-semibold')
-        for member in teammates.members(org, by=me):
-            with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t') \
-                    .mark(f'member-{member.email}'):
-                with ui.column().classes('gap-0'):
-                    ui.label(member.full_name + (' (you)' if member.id == me.id else '')).classes('font-medium')
-                    ui.label(member.email).classes('text-xs text-grey-8')
-                with ui.row().classes('items-center gap-2'):
-                    ui.label(Role.LABELS[member.role]).classes('text-sm text-grey-8').mark(f'role-{member.email}')
-                    if member.status != UserStatus.ACTIVE:
-                        status_chip(member.status, UserStatus.LABELS[member.status])
-                    if not manage:
-                        continue
-                    if member.status == UserStatus.INVITED:
-                        ui.button('Resend', on_click=lambda m=member: act(
-                            teammates.resend, m.id, message=f'Invitation sent again to {m.email}.')) \
-                            .props('flat dense no-caps').mark(f'resend-{member.email}')
-                        ui.button('Revoke', on_click=lambda m=member: confirm(
-                            teammates.revoke, m, f'Revoke the invitation of {m.email}?',
-                            'The link in the invitation email stops working.', 'Revoke',
-                            f'Invitation of {m.email} revoked.')) \
-                            .props('flat dense no-caps color=negative').mark(f'revoke-{member.email}')
-                    else:
-                        ui.button('Edit', on_click=lambda m=member: edit_dialog(org, m)) \
-                            .props('flat dense no-caps').mark(f'edit-{member.email}')
-                        ui.button('Remove', on_click=lambda m=member: confirm(
-                            teammates.remove, m, f'Remove {m.full_name} from {org.name}?',
-                            'They lose access to the apps and keys of the organization at once and continue as '
-                            'an individual developer.', 'Remove', f'{m.email} was removed from {org.name}.')) \
-                            .props('flat dense no-caps color=negative').mark(f'remove-{member.email}')
+    def member_row(member: User) -> None:
+        with ui.row().classes('w-full items-center justify-between no-wrap').mark(f'member-{member.email}'):
+            with ui.column().classes('gap-0'):
+                ui.label(member.full_name + (' (you)' if member.id == me.id else '')).classes('font-medium')
+                ui.label(member.email).classes('text-xs text-grey-8')
+            with ui.row().classes('items-center gap-2'):
+                ui.label(Role.LABELS[member.role]).classes('text-sm text-grey-8').mark(f'role-{member.email}')
+                if member.status != UserStatus.ACTIVE:
+                    status_chip(member.status, UserStatus.LABELS[member.status])
+                if not manage:
+                    return
+                if member.status == UserStatus.INVITED:
+                    ui.button('Resend', on_click=lambda m=member: act(
+                        teammates.resend, m.id, message=f'Invitation sent again to {m.email}.')) \
+                        .props('flat dense no-caps').mark(f'resend-{member.email}')
+                    ui.button('Revoke', on_click=lambda m=member: confirm(
+                        teammates.revoke, m, f'Revoke the invitation of {m.email}?',
+                        'The link in the invitation email stops working.', 'Revoke',
+                        f'Invitation of {m.email} revoked.')) \
+                        .props('flat dense no-caps color=negative').mark(f'revoke-{member.email}')
+                else:
+                    ui.button('Edit', on_click=lambda m=member: edit_dialog(org, m)) \
+                        .props('flat dense no-caps').mark(f'edit-{member.email}')
+                    ui.button('Remove', on_click=lambda m=member: confirm(
+                        teammates.remove, m, f'Remove {m.full_name} from {org.name}?',
+                        'They lose access to the apps and keys of the organization at once and continue as '
+                        'an individual developer.', 'Remove', f'{m.email} was removed from {org.name}.')) \
+                        .props('flat dense no-caps color=negative').mark(f'remove-{member.email}')
+
+    with ui.column().classes('w-full gap-2').mark('members'):
+        ui.label(f'Members of {org.name}').classes('text-lg font-semibold')
+        PagedTable([Column('Member', member_row, '1fr')],
+                   lambda search, offset, limit: teammates.members_page(org, me, search, offset, limit),
+                   empty='No members yet.', search_label='Search members', marker='members')
 
 
 def edit_dialog(org: Organisation, member: User) -> None:

@@ -192,14 +192,22 @@ async def test_rotate_revoke_and_delete_from_my_apps(user) -> None:
     assert not App.select().exists() and not Credential.select().exists()
 
 
-async def test_a_stale_cart_item_is_dropped(user) -> None:
+async def test_a_stale_cart_item_is_shown_unavailable_and_removed_only_on_request(user) -> None:
     world = a_catalog_world()
     dev = a_user('dev@consumer.test')
     from workflows import cart
     cart.add(dev, world['Payments'].id, world['Partners'].id)
+    cart.add(dev, world['Weather'].id, world['Public'].id)
     world['Partners'].visibility = 'custom'  # the provider restricted the catalog since
     world['Partners'].save()
     await log_in(user, 'dev@consumer.test')
     await user.open('/cart')
-    await user.should_see(marker='cart-empty')
-    assert CartItem.select().count() == 0
+    await user.should_see(marker='cart-unavailable-Partners-payments')
+    await user.should_see(marker='cart-group-Public')  # the rest of the cart can still be requested
+    await user.should_not_see(marker='cart-group-Partners')
+    await user.open('/cart')  # reading the cart, however often, deletes nothing
+    assert CartItem.select().count() == 2
+    user.find(marker='cart-remove-unavailable').click()
+    await user.should_see('1 unavailable item removed from your cart.')
+    await user.should_not_see(marker='cart-unavailable')
+    assert [item.product_id for item in CartItem.select()] == [world['Weather'].id]

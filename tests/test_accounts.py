@@ -202,6 +202,7 @@ async def test_admin_deactivates_and_activates_a_developer(user) -> None:
     await user.should_see('dev@consumer.test deactivated.')
     assert User.get_by_id(dev.id).status == UserStatus.INACTIVE
     assert UserSession.select().where(UserSession.user == dev).count() == 0
+    await user.should_see(marker='activate-dev@consumer.test')  # the table reads again in a worker thread
     user.find(marker='activate-dev@consumer.test').click()
     await user.should_see('dev@consumer.test activated.')
     assert User.get_by_id(dev.id).status == UserStatus.ACTIVE

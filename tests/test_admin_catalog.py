@@ -177,6 +177,7 @@ async def test_admin_adds_a_plan(user) -> None:
     user.find(marker='plan-requires-approval').click()
     user.find(marker='plan-save').click()
     await user.should_see('Plan Gold saved.')
+    await user.should_see(marker='plans-row')  # the table reads again in a worker thread
     plan = Plan.get(Plan.name == 'Gold')
     assert (plan.rate_limit, plan.rate_period, plan.quota, plan.quota_period, plan.requires_approval) == \
         (100, 60, 5000, 'day', True)
@@ -224,6 +225,7 @@ async def test_admin_adds_a_custom_catalog_and_grants_an_organisation(user) -> N
     assert insiders.visibility == Visibility.CUSTOM
     assert CatalogPlan.get(CatalogPlan.catalog == insiders).plan_id == world['Gold'].id
 
+    await user.should_see(marker='catalog-teams-Insiders')  # the table reads again in a worker thread
     user.find(marker='catalog-teams-Insiders').click()
     await user.should_see(marker='catalog-grant-org')
     choose(user, 'catalog-grant-org', 'Acme')

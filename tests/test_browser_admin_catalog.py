@@ -3,8 +3,9 @@ new state at once, refusals stay in the dialog next to the field, deletes ask fi
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 
-from db.models import Api, ApiStatus, Catalog, CatalogTeam, EmailTemplate, Plan, Product, Visibility
+from db.models import Api, ApiStatus, Catalog, CatalogProduct, CatalogTeam, EmailTemplate, Plan, Product, Visibility
 from tests.utils import WEATHER_OPENAPI, a_catalog_world, an_admin, an_org_with
 
 pytestmark = pytest.mark.browser
@@ -215,3 +216,29 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     b.click('Save')
     assert 'too long' in b.field_error('Body')
     assert EmailTemplate.select().count() == 0
+
+
+def test_the_catalog_dialog_searches_products_as_the_admin_types(screen, browser) -> None:
+    """Issue 14: the Products field offers a bounded number of products and asks the server for the ones
+    that match what is typed (a catalog may hold 10,000); the chosen ones beyond those shown are kept."""
+    b = browser
+    screen.open('/login')
+    an_admin()
+    world = a_catalog_world()
+    for number in range(30):
+        product = Product.create(name=f'Extra {number:02d}', slug=f'extra-{number:02d}', summary='More')
+        CatalogProduct.create(catalog=world['Public'], product=product)
+    b.log_in('admin@provider.test')
+    screen.open('/admin/catalogs')
+    b.click('Edit', within=b.row('Public'))
+    b.sees('32 chosen (the first 20 are shown; type to find the others)')
+    field = b.field('Products')
+    field.send_keys('pay')
+    payments = "//div[contains(@class, 'q-menu')]//div[contains(@class, 'q-item')][normalize-space(.)='Payments']"
+    b.until(lambda: b._visible(b.driver, payments), 'Payments is not offered after typing "pay"')
+    b.until(lambda: b._visible(b.driver, payments)[0].click() or True, 'could not pick Payments')
+    b.sees('33 chosen')
+    b.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    b.click('Save')
+    b.notified('Catalog Public saved.')
+    assert CatalogProduct.select().where(CatalogProduct.catalog == world['Public']).count() == 33

@@ -2,8 +2,8 @@
 the teams a portal admin granted it to."""
 from __future__ import annotations
 
-import peewee as pw
 
+from db.search import matches
 from db.models import (Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Membership, Plan, Product, User,
                        UserStatus, Visibility)
 
@@ -31,10 +31,8 @@ def products_visible_to(user: User | None, catalog_id: int | None = None, search
         catalogs = catalogs.where(Catalog.id == catalog_id)
     in_catalogs = CatalogProduct.select(CatalogProduct.product).where(CatalogProduct.catalog.in_(catalogs))
     query = Product.select().where(Product.id.in_(in_catalogs))
-    needle = (search or '').strip().lower()[:100]
-    if needle:
-        query = query.where(pw.fn.LOWER(Product.name).contains(needle) | Product.tags.contains(needle)
-                            | pw.fn.LOWER(Product.summary).contains(needle))
+    if search:
+        query = query.where(matches(Product, search[:100]))  # words that start its name, slug, summary or a tag
     return query.order_by(Product.name)
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import peewee as pw
+
 from db.connection import database
-from db.models import CartItem, Catalog, Plan, Product, User, UserStatus
+from db.models import CartItem, Catalog, CatalogPlan, CatalogProduct, Plan, Product, User, UserStatus
 from workflows import DomainError, NotFound, browse
 
 
@@ -39,19 +41,44 @@ def count(user: User | None) -> int:
 
 
 def groups(user: User) -> list[Group]:
-    """The cart grouped by catalog; items the user can no longer see (a stale cart) are dropped."""
-    visible = {catalog.id for catalog in browse.catalogs_visible_to(user)}
-    items = list(CartItem.select(CartItem, Catalog, Product).join(Catalog).switch(CartItem).join(Product)
-                 .where(CartItem.user == user).order_by(Catalog.name, Product.name))
-    stale = [item.id for item in items
-             if item.catalog_id not in visible or not browse.product_in_catalog(item.product_id, item.catalog_id)]
-    if stale:
-        CartItem.delete().where(CartItem.id.in_(stale)).execute()
+    """The cart grouped by catalog, without the items the user can no longer get (see `contents`)."""
+    return contents(user).groups
+
+
+@dataclass
+class Contents:
+    groups: list[Group]
+    unavailable: list[CartItem]  # a stale cart: the catalog is hidden from the user now, or no longer offers it
+
+
+def contents(user: User) -> Contents:
+    """The cart in three queries whatever its size (items, visible catalogs, plans). Reading it changes
+    nothing: an item the user can no longer get is listed as unavailable until they remove it."""
+    visible = {row[0] for row in browse.catalogs_visible_to(user).select(Catalog.id).tuples()}
+    offered = CatalogProduct.select(pw.fn.COUNT(CatalogProduct.id)).where(
+        (CatalogProduct.product == CartItem.product) & (CatalogProduct.catalog == CartItem.catalog))
+    items = list(CartItem.select(CartItem, Catalog, Product, offered.alias('offered'))
+                 .join(Catalog).switch(CartItem).join(Product)
+                 .where(CartItem.user == user).order_by(Catalog.name, Product.name, CartItem.id))
+    available = [item for item in items if item.catalog_id in visible and item.offered]
+    plans: dict[int, list[Plan]] = {item.catalog_id: [] for item in available}
+    if plans:
+        for link in (CatalogPlan.select(CatalogPlan, Plan).join(Plan)
+                     .where(CatalogPlan.catalog.in_(list(plans))).order_by(Plan.name)):
+            plans[link.catalog_id].append(link.plan)
     result: dict[int, Group] = {}
-    for item in items:
-        if item.id in stale:
-            continue
+    for item in available:
         if item.catalog_id not in result:
-            result[item.catalog_id] = Group(item.catalog, [], browse.plans_of(item.catalog))
+            result[item.catalog_id] = Group(item.catalog, [], plans[item.catalog_id])
         result[item.catalog_id].items.append(item)
-    return list(result.values())
+    kept = {item.id for item in available}
+    return Contents(list(result.values()), [item for item in items if item.id not in kept])
+
+
+def remove_unavailable(user: User) -> int:
+    """Remove every item of the user's cart that they can no longer get; returns how many (a POST-like step)."""
+    with database.atomic():
+        stale = [item.id for item in contents(user).unavailable]
+        if stale:
+            CartItem.delete().where(CartItem.id.in_(stale) & (CartItem.user == user)).execute()
+    return len(stale)

@@ -6,9 +6,10 @@ keeps at least one super admin.
 """
 from __future__ import annotations
 
-from db import bootstrap
+from db import bootstrap, paging
 from db.connection import database
 from db.models import Membership, Organisation, Role, User, UserStatus
+from db.search import matches
 from mail import outbox
 from permissions import can, ensure
 from workflows import DomainError, NotFound, audit, settings, tokens
@@ -22,6 +23,20 @@ def members(org: Organisation, by: User) -> list[User]:
         raise NotFound('This organization')
     return list(User.select().where(User.organisation == org).order_by(User.status != UserStatus.INVITED,
                                                                         User.first_name, User.last_name))
+
+
+def members_page(org: Organisation, by: User, search: str, offset: int, limit: int) -> tuple[list[User], int]:
+    """One page of `members` (invitations first, then by name) and how many match; a search finds words that
+    start a name or an address."""
+    if not can(by, 'view_org_members', org):
+        raise NotFound('This organization')
+    query = User.select(User.id).where(User.organisation == org)
+    if search:
+        query = query.where(matches(User, search))
+    total = paging.count(query)
+    order = [(User.status != UserStatus.INVITED, False), (User.first_name, False), (User.last_name, False),
+             (User.id, False)]
+    return paging.in_order(User.select(), User, paging.page_ids(query, order, offset, limit, total)), total
 
 
 def find_member(org: Organisation, user_id: int) -> User:

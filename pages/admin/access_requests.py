@@ -11,6 +11,8 @@ from components.chips import status_chip
 from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
+from db.search import matching_ids
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import access
 
@@ -20,23 +22,27 @@ FILTERS = {AccessStatus.PENDING: 'Pending', AccessStatus.APPROVED: 'Approved', A
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[AccessRequest], int]:
     """One page of requests with their app, organisation, catalog, plan and requester joined in."""
-    query = (AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
-             .join(App).join(Organisation)
-             .switch(AccessRequest).join(Catalog)
-             .switch(AccessRequest).join(Plan)
-             .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by))
+    query = AccessRequest.select(AccessRequest.id)
     if status != 'all':
         query = query.where(AccessRequest.status == status)
     if search:
-        needle = search.lower()
-        query = query.where(App.name_key.contains(needle) | User.email.contains(needle))
+        query = query.where(AccessRequest.app.in_(matching_ids(App, search))
+                            | AccessRequest.requested_by.in_(matching_ids(User, search)))
+    total = paging.count(query)
     # the queue is worked oldest first; the other lists show the latest first
-    order = AccessRequest.created_at if status == AccessStatus.PENDING else AccessRequest.created_at.desc()
-    rows = list(query.order_by(order, AccessRequest.id).offset(offset).limit(limit))
+    latest = status != AccessStatus.PENDING
+    ids = paging.page_ids(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)], offset, limit,
+                          total)
+    rows = paging.in_order(AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
+                           .join(App).join(Organisation)
+                           .switch(AccessRequest).join(Catalog)
+                           .switch(AccessRequest).join(Plan)
+                           .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by),
+                           AccessRequest, ids)
     names = access.product_names_by_request(row.id for row in rows)
     for row in rows:
         row.product_names = names.get(row.id, [])
-    return rows, query.count()
+    return rows, total
 
 
 @ui.page('/admin/access-requests')

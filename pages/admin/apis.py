@@ -10,6 +10,7 @@ from components.chips import status_chip
 from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refresh_header, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
 from workflows import DomainError, catalog, openapi
 
@@ -34,7 +35,7 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
         needle = search.lower()
         query = query.where(pw.fn.LOWER(Api.name).contains(needle) | Api.base_path.contains(needle))
     rows = list(query.order_by(Api.status != ApiStatus.PENDING, Api.name, Api.id).offset(offset).limit(limit))
-    return rows, query.count()
+    return rows, paging.count(query)
 
 
 @ui.page('/admin/apis')

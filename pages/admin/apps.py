@@ -9,6 +9,8 @@ from components.chips import status_chip
 from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
+from db.search import matches, matching_ids
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 from components.dialogs import reason_dialog
 from workflows import apps
@@ -18,15 +20,16 @@ FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App], int]:
     """One page of apps with organisation and owner joined in, and their credentials counted in one query."""
-    query = (App.select(App, Organisation, User).join(Organisation)
-             .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner))
+    query = App.select(App.id)
     if status:
         query = query.where(App.status == status)
     if search:
-        needle = search.lower()
-        query = query.where(App.name_key.contains(needle) | Organisation.name_key.contains(needle))
+        query = query.where(matches(App, search) | App.organisation.in_(matching_ids(Organisation, search)))
+    total = paging.count(query)
     # newest first along the primary key: no sort of the whole table (use the Pending filter for the queue)
-    rows = list(query.order_by(App.id.desc()).offset(offset).limit(limit))
+    ids = paging.page_ids(query, [(App.id, True)], offset, limit, total)
+    rows = paging.in_order(App.select(App, Organisation, User).join(Organisation)
+                           .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner), App, ids)
     counts: dict[int, dict[str, int]] = {}
     if rows:
         for app_id, credential_status, number in (
@@ -36,7 +39,7 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
             counts.setdefault(app_id, {})[credential_status] = number
     for row in rows:
         row.credential_counts = counts.get(row.id, {})
-    return rows, query.count()
+    return rows, total
 
 
 @ui.page('/admin/apps')

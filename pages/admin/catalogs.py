@@ -7,12 +7,12 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components import dialogs
+from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, OrgStatus, Plan, Product, Team, \
-    Visibility
+from db import paging
+from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan, Visibility
 from workflows import DomainError, catalog as catalogs
 
 VISIBILITY_LOOK = {Visibility.PUBLIC: ('public', 'positive'), Visibility.PRIVATE: ('lock', 'primary'),
@@ -35,7 +35,8 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Catalog], int]:
             plans[catalog_id].append(name)
     for row in rows:
         row.plan_names = plans[row.id]
-    return rows, query.count()
+    return rows, paging.count(Catalog.select(Catalog.id).where(Catalog.name.contains(search)) if search
+                              else Catalog.select(Catalog.id))
 
 
 def visibility_chip(visibility: str) -> ui.chip:
@@ -87,7 +88,6 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
         ui.notify('This catalog was not found.', type='negative')
         table.refresh()
         return
-    product_options = {p.id: p.name for p in Product.select(Product.id, Product.name).order_by(Product.name)}
     plan_options = {p.id: p.name for p in Plan.select(Plan.id, Plan.name).order_by(Plan.name)}
     product_ids = [link.product_id for link in CatalogProduct.select(CatalogProduct.product)
                    .where(CatalogProduct.catalog == catalog_id)] if row else []
@@ -99,14 +99,14 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
         visibility = ui.select({key: f'{label}: {VISIBILITY_HINTS[key]}' for key, label in Visibility.LABELS.items()},
                                value=row.visibility if row else Visibility.PUBLIC, label='Visibility') \
             .props('outlined').classes('w-full').mark('catalog-visibility')
-        products = ui.select(product_options, multiple=True, value=product_ids, label='Products') \
-            .props('outlined use-chips').classes('w-full').mark('catalog-products')
+        products = pickers.ManyPicker('Products', pickers.products, pickers.product_names,
+                                      product_ids, 'catalog-products')
         plans = ui.select(plan_options, multiple=True, value=plan_ids, label='Plans') \
             .props('outlined use-chips').classes('w-full').mark('catalog-plans')
         if not plan_options:
             ui.label('No plans yet: add one under Plans so developers can request access.') \
                 .classes('text-sm text-grey-8')
-        feedback = Feedback({'name': name, 'visibility': visibility, 'products': products, 'plans': plans},
+        feedback = Feedback({'name': name, 'visibility': visibility, 'products': products.select, 'plans': plans},
                             marker='catalog-error')
 
         def save() -> None:
@@ -133,24 +133,18 @@ def granted_team_ids(catalog_id: int) -> list[int]:
 
 
 def teams_dialog(row: Catalog, table: PagedTable) -> None:
-    team_options = {team.id: f'{team.organisation.name} / {team.name}' for team in
-                    Team.select(Team.id, Team.name, Organisation.name).join(Organisation)
-                    .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name, Team.name)}
-    org_options = {org.id: org.name for org in Organisation.select(Organisation.id, Organisation.name)
-                   .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name)}
     with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):
         ui.label(f'Teams that see {row.name}').classes('text-lg font-semibold')
         ui.label('Only the teams chosen here see this Custom catalog and may request access to its products.') \
             .classes('text-grey-8 text-sm')
-        teams = ui.select(team_options, multiple=True, label='Organization / Team',
-                          value=[i for i in granted_team_ids(row.id) if i in team_options]) \
-            .props('outlined use-chips').classes('w-full').mark('catalog-team-select')
+        teams = pickers.ManyPicker('Organization / Team', pickers.teams, pickers.team_names,
+                                   granted_team_ids(row.id), 'catalog-team-select')
         with ui.row().classes('w-full no-wrap items-center gap-3'):
-            organisation = ui.select(org_options, label='Organization', value=None) \
-                .props('outlined dense').classes('grow').mark('catalog-grant-org')
+            organisation = pickers.one_of('Organization', pickers.organisations, {}, 'catalog-grant-org') \
+                .props('dense').classes('grow')
             ui.button('Grant organization', icon='domain_add', on_click=lambda: grant_organisation()) \
                 .props('outline no-caps').mark('catalog-grant-org-button')
-        feedback = Feedback({'teams': teams}, marker='catalog-teams-error')
+        feedback = Feedback({'teams': teams.select}, marker='catalog-teams-error')
         # the dialog lives in a table row: refreshing the table while it is open would delete it
         dialog.on_value_change(lambda event: None if event.value else table.refresh())
 
@@ -174,7 +168,7 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
             org = Organisation.get_or_none(Organisation.id == organisation.value)
             if org is not None and act(lambda c: catalogs.grant_organisation(c, org, by=session.current_user()),
                                        f'Every team of {org.name} now sees {row.name}.'):
-                teams.value = [i for i in granted_team_ids(row.id) if i in team_options]
+                teams.set_chosen(granted_team_ids(row.id))
 
         def save() -> None:
             if act(lambda c: catalogs.grant_teams(c, list(teams.value or []), by=session.current_user()),

@@ -10,6 +10,8 @@ from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
+from db import paging
+from db.search import matches
 from db.models import Organisation, OrgStatus, User
 from workflows import organisations, teammates
 
@@ -17,15 +19,17 @@ FILTERS = {'': 'All', OrgStatus.PENDING: 'Pending', OrgStatus.ACTIVE: 'Active', 
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]:
-    members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)
-    query = Organisation.select(Organisation, members.alias('member_count'))
+    query = Organisation.select(Organisation.id)
     if status:
         query = query.where(Organisation.status == status)
     if search:
-        query = query.where(Organisation.name_key.contains(search.lower()))
-    rows = list(query.order_by(Organisation.status != OrgStatus.PENDING, Organisation.is_default.desc(),
-                               Organisation.name).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(matches(Organisation, search))
+    total = paging.count(query)
+    order = [(Organisation.status != OrgStatus.PENDING, False), (Organisation.is_default, True),
+             (Organisation.name, False), (Organisation.id, False)]
+    ids = paging.page_ids(query, order, offset, limit, total)
+    members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)  # of this page only
+    return paging.in_order(Organisation.select(Organisation, members.alias('member_count')), Organisation, ids), total
 
 
 @ui.page('/admin/organizations')
@@ -103,15 +107,15 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
 
 
 def members_dialog(org: Organisation) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-[32rem]').mark('org-members'):
+    """The organisation's members, 10 at a time with a search (an organisation may have thousands)."""
+    me = session.current_user()
+    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full').mark('org-members'):
         ui.label(f'Members of {org.name}').classes('font-semibold')
-        members = teammates.members(org, by=session.current_user())
-        if not members:
-            ui.label('No members yet.').classes('text-grey-8')
-        for member in members:
-            with ui.row().classes('w-full justify-between border-t pt-1'):
-                ui.label(f'{member.full_name} <{member.email}>')
-                ui.label(member.status.replace('_', ' ')).classes('text-grey-8 text-sm')
+        PagedTable([
+            Column('Member', lambda m: ui.label(f'{m.full_name} <{m.email}>'), '1fr'),
+            Column('Status', lambda m: ui.label(m.status.replace('_', ' ')).classes('text-grey-8 text-sm'), '9rem'),
+        ], lambda search, offset, limit: teammates.members_page(org, me, search, offset, limit), page_size=10,
+            empty='No members yet.', search_label='Search members', marker='org-members')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()
 

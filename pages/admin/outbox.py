@@ -16,8 +16,25 @@ from mail import worker
 from workflows import DomainError, mail_admin
 
 
-def fetch(search: str, offset: int, limit: int) -> tuple[list[OutboxMessage], int]:
+class Counted:
+    """The number of messages, counted again only when the newest or the oldest id changed (a message was
+    queued or pruned): the page refreshes every 5 s and must not count the whole outbox each time."""
+
+    def __init__(self) -> None:
+        self.bounds: tuple | None = None
+        self.total = 0
+
+    def __call__(self) -> int:
+        bounds = OutboxMessage.select(pw.fn.MIN(OutboxMessage.id), pw.fn.MAX(OutboxMessage.id)).tuples().get()
+        if bounds != self.bounds:
+            self.bounds, self.total = bounds, OutboxMessage.select().count()
+        return self.total
+
+
+def fetch(search: str, offset: int, limit: int, counted: Counted | None = None) -> tuple[list[OutboxMessage], int]:
     query = OutboxMessage.select()
+    if not search and counted is not None:
+        return list(query.order_by(OutboxMessage.id.desc()).offset(offset).limit(limit)), counted()
     if search:
         pattern = f'%{search.lower()}%'
         query = query.where(pw.fn.LOWER(OutboxMessage.recipient).contains(search.lower())
@@ -85,6 +102,7 @@ def outbox_page() -> None:
                 table.refresh()
 
             ui.button('Send test', icon='send', on_click=send_test).props('outline no-caps').mark('outbox-test')
+        counted = Counted()
         table = PagedTable([
             Column('Created', lambda m: ui.label(m.created_at.strftime('%Y-%m-%d %H:%M')), '9rem'),
             Column('To', lambda m: ui.label(m.recipient), '1.3fr'),
@@ -92,6 +110,7 @@ def outbox_page() -> None:
             Column('Status', lambda m: status_chip(m.status), '7rem'),
             Column('Tries', lambda m: ui.label(str(m.attempts)), '4rem'),
             Column('', actions, '7rem'),
-        ], fetch, empty='No email was queued yet. Registrations, invitations and approvals will appear here.',
+        ], lambda search, offset, limit: fetch(search, offset, limit, counted),
+            empty='No email was queued yet. Registrations, invitations and approvals will appear here.',
             marker='outbox')
         ui.timer(5, table.refresh)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import peewee as pw
 from nicegui import ui
 
 import session
@@ -11,18 +10,21 @@ from components import dialogs
 from components.forms import Feedback, bounded
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
+from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
 from workflows import catalog
 
 
 def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     """One query for the page, one for the count, one for the APIs and one for the catalogs of its products."""
-    query = Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags)
+    query = Product.select(Product.id)
     if search:
-        needle = search.lower()
-        query = query.where(pw.fn.LOWER(Product.name).contains(needle) | Product.slug.contains(needle)
-                            | Product.tags.contains(needle))
-    rows = list(query.order_by(Product.name, Product.id).offset(offset).limit(limit))
+        query = query.where(matches(Product, search))
+    total = paging.count(query)
+    ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)], offset, limit, total)
+    rows = paging.in_order(Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
+                           Product, ids)
     ids = [product.id for product in rows]
     apis, catalogs = defaultdict(list), defaultdict(list)
     if ids:
@@ -34,7 +36,7 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
             catalogs[product_id].append(name)
     for product in rows:
         product.api_names, product.catalog_names = apis[product.id], catalogs[product.id]
-    return rows, query.count()
+    return rows, total
 
 
 @ui.page('/admin/products')

@@ -5,39 +5,46 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components import dialogs
+from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
+from db.search import matches, matching_ids
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from workflows import DomainError, organisations
 
 
 def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[list, int]:
-    members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)
-    query = Team.select(Team, Organisation, members.alias('member_count')).join(Organisation)
+    query = Team.select(Team.id).join(Organisation)
     if org_id:
         query = query.where(Team.organisation == org_id)
     if search:
-        needle = search.lower()
-        query = query.where(pw.fn.LOWER(Team.name).contains(needle) | Organisation.name_key.contains(needle))
-    rows = list(query.order_by(Organisation.name, Team.is_default.desc(), Team.name).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(pw.fn.LOWER(Team.name).contains(search.lower())
+                            | Team.organisation.in_(matching_ids(Organisation, search)))
+    total = paging.count(query)
+    order = [(Organisation.name, False), (Organisation.id, False), (Team.is_default, True), (Team.name, False),
+             (Team.id, False)]
+    ids = paging.page_ids(query, order, offset, limit, total)
+    members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)  # of this page only
+    return paging.in_order(Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
+                           Team, ids), total
 
 
 @ui.page('/admin/teams')
 @session.admin_required
 def teams_page(organisation: int = 0) -> None:
     me = session.current_user()
-    choices = {0: 'All organizations', **{org.id: org.name for org in Organisation.select()
-                                          .where(Organisation.status == OrgStatus.ACTIVE).order_by(Organisation.name)}}
-    state = {'org': organisation if organisation in choices else 0}
+    found = Organisation.get_or_none((Organisation.id == organisation) & (Organisation.status == OrgStatus.ACTIVE)) \
+        if 0 < organisation < 2 ** 63 else None
+    chosen = {found.id: found.name} if found else {}
+    state = {'org': found.id if found else 0}
     with frame('Teams', me, admin=True):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.select(choices, value=state['org'], label='Organization',
-                      on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
-                .props('outlined dense').classes('w-72').mark('teams-org')
-            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], choices, table)) \
+            pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
+                           on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
+                .props('dense').classes('w-72')
+            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], table)) \
                 .props('unelevated no-caps').mark('teams-add')
 
         def delete(team: Team) -> None:
@@ -56,7 +63,7 @@ def teams_page(organisation: int = 0) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button('Members', on_click=lambda t=team: members_dialog(t, table)).props('flat dense no-caps') \
                     .mark(f'team-members-{team.organisation.name}-{team.name}')
-                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, choices, table)) \
+                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, table)) \
                     .props('flat dense no-caps').mark(f'team-rename-{team.organisation.name}-{team.name}')
                 if not team.is_default:
                     ui.button('Delete', on_click=lambda t=team: delete(t)).props('flat dense no-caps color=negative') \
@@ -72,12 +79,13 @@ def teams_page(organisation: int = 0) -> None:
             search_label='Search teams', marker='teams')
 
 
-def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable) -> None:
+def team_dialog(team: Team | None, org_id: int, table: PagedTable) -> None:
+    current = Organisation.get_or_none(Organisation.id == org_id) if org_id else None
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
         ui.label('Add a team' if team is None else f'Rename {team.name}').classes('font-semibold')
-        org_choices = {key: value for key, value in choices.items() if key}
-        org = ui.select(org_choices, value=org_id or next(iter(org_choices), None), label='Organization') \
-            .props('outlined').classes('w-full').mark('team-org')
+        org = pickers.one_of('Organization', pickers.organisations,
+                             {current.id: current.name} if current else pickers.organisations('', 1), 'team-org') \
+            .classes('w-full')
         if team is not None:
             org.disable()
         name = ui.input('Name', value=team.name if team else '').props('outlined').classes('w-full').mark('team-name')
@@ -100,32 +108,45 @@ def team_dialog(team: Team | None, org_id: int, choices: dict, table: PagedTable
 
 
 def members_dialog(team: Team, table: PagedTable) -> None:
-    """Everyone of the team's organisation, with the teams they are in; change them here."""
+    """Everyone of the team's organisation, 10 at a time with a search, with the teams they are in; change them here."""
     teams = {t.id: t.name for t in Team.select().where(Team.organisation == team.organisation_id).order_by(Team.name)}
-    people = list(User.select().where(User.organisation == team.organisation_id).order_by(User.first_name).limit(200))
-    memberships: dict[int, list[int]] = {}
-    for membership in Membership.select().where(Membership.user.in_([p.id for p in people])):
-        memberships.setdefault(membership.user_id, []).append(membership.team_id)
-    with dialogs.dialog() as dialog, ui.card().classes('w-[36rem]').mark('team-members'):
-        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
-        if not people:
-            ui.label('This organization has no members yet.').classes('text-grey-8')
-        for person in people:
-            def save(event, person=person) -> None:
-                try:
-                    organisations.set_teams(User.get_by_id(person.id), list(event.value or []),
-                                            by=session.current_user())
-                except DomainError as error:
-                    ui.notify(str(error), type='negative')
-                    event.sender.value = memberships.get(person.id, [])
-                    return
-                memberships[person.id] = list(event.value)
-                ui.notify(f'Teams of {person.email} saved.', type='positive')
-                table.refresh()
+    org_id = team.organisation_id
 
-            with ui.row().classes('w-full items-center justify-between border-t pt-1 no-wrap'):
-                ui.label(f'{person.full_name} <{person.email}>').classes('grow')
-                ui.select(teams, value=memberships.get(person.id, []), multiple=True, on_change=save) \
-                    .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+    def fetch(search: str, offset: int, limit: int) -> tuple[list[User], int]:
+        query = User.select(User.id).where(User.organisation == org_id)
+        if search:
+            query = query.where(matches(User, search))
+        total = paging.count(query)
+        ids = paging.page_ids(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
+                              offset, limit, total)
+        people = paging.in_order(User.select(), User, ids)
+        memberships: dict[int, list[int]] = {}
+        for membership in Membership.select().where(Membership.user.in_(ids)) if ids else []:
+            memberships.setdefault(membership.user_id, []).append(membership.team_id)
+        for person in people:
+            person.team_ids = memberships.get(person.id, [])
+        return people, total
+
+    def save(event, person: User) -> None:
+        try:
+            organisations.set_teams(User.get_by_id(person.id), list(event.value or []), by=session.current_user())
+        except DomainError as error:
+            ui.notify(str(error), type='negative')
+            event.sender.value = person.team_ids
+            return
+        person.team_ids = list(event.value)
+        ui.notify(f'Teams of {person.email} saved.', type='positive')
+        table.refresh()
+
+    def member_row(person: User) -> None:
+        with ui.row().classes('w-full items-center justify-between no-wrap'):
+            ui.label(f'{person.full_name} <{person.email}>').classes('grow')
+            ui.select(teams, value=person.team_ids, multiple=True, on_change=lambda e, p=person: save(e, p)) \
+                .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
+
+    with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full').mark('team-members'):
+        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
+        PagedTable([Column('Member and teams', member_row, '1fr')], fetch, page_size=10, empty='This organization has no members yet.', search_label='Search members',
+            marker='team-members')
         ui.button('Close', on_click=dialog.close).props('flat no-caps')
     dialog.open()

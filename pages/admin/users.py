@@ -1,32 +1,32 @@
 """API Consumers -> Users: search, status filter, Approve / Reject, Activate developer / Deactivate, Add new user."""
 from __future__ import annotations
 
-import peewee as pw
 from nicegui import run, ui
 
 import session
-from components import dialogs
+from components import dialogs, pickers
 from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
-from db.models import Organisation, OrgStatus, Role, User, UserStatus
+from db import paging
+from db.search import matches, matching_ids
+from db.models import Organisation, Role, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
 FILTERS = {'': 'All', **UserStatus.LABELS}
 
 
 def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list[User], int]:
-    query = User.select(User, Organisation).join(Organisation)
+    """Newest first; a search finds words that start a name, an address or the organization's name."""
+    query = User.select(User.id)
     if status:
         query = query.where(User.status == status)
     if search:
-        needle = search.lower()
-        query = query.where(User.email.contains(needle) | pw.fn.LOWER(User.first_name).contains(needle)
-                            | pw.fn.LOWER(User.last_name).contains(needle)
-                            | pw.fn.LOWER(Organisation.name).contains(needle))
-    rows = list(query.order_by(User.created_at.desc(), User.id.desc()).offset(offset).limit(limit))
-    return rows, query.count()
+        query = query.where(matches(User, search) | User.organisation.in_(matching_ids(Organisation, search)))
+    total = paging.count(query)
+    ids = paging.page_ids(query, [(User.created_at, True), (User.id, True)], offset, limit, total)
+    return paging.in_order(User.select(User, Organisation).join(Organisation), User, ids), total
 
 
 @ui.page('/admin/users')
@@ -107,16 +107,14 @@ def reject_dialog(target: User, table: PagedTable) -> None:
 
 
 def add_user_dialog(table: PagedTable) -> None:
-    organisations = {org.id: org.name for org in Organisation.select()
-                     .where(Organisation.status == OrgStatus.ACTIVE).order_by(~Organisation.is_default, Organisation.name)}
     with dialogs.dialog() as dialog, ui.card().classes('w-[30rem]'):
         ui.label('Add user').classes('text-lg font-semibold')
         with ui.row().classes('w-full no-wrap gap-3'):
             first = ui.input('First name').props('outlined').classes('grow').mark('new-first')
             last = ui.input('Last name').props('outlined').classes('grow').mark('new-last')
         email = ui.input('Email').props('outlined').classes('w-full').mark('new-email')
-        organisation = ui.select(organisations, value=next(iter(organisations)), label='Organization') \
-            .props('outlined').classes('w-full').mark('new-organisation')
+        organisation = pickers.one_of('Organization', pickers.organisations,
+                                      pickers.organisations('', 1), 'new-organisation').classes('w-full')
         password = ui.input('Set password', password=True).props('outlined autocomplete=new-password') \
             .classes('w-full').mark('new-password')
         must_change = ui.checkbox('User must change password at the next login').mark('new-must-change')
