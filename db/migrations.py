@@ -30,10 +30,15 @@ def _v3_api_reference(migrator: SchemaMigrator) -> None:
     database.create_tables([models.ApiReference])  # filled when an API is saved again (issue 13)
 
 
+def _v6_invite_codes(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.InviteCode])  # issue 15; its setting row is added by bootstrap at start
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
+    (6, 'invite_code table', _v6_invite_codes),
 ]
 LATEST = STEPS[-1][0]
 

@@ -40,6 +40,7 @@ LIMITS = {
     'reset-client': Limit(10, timedelta(minutes=15)),
     'register': Limit(3, timedelta(hours=1)),            # emails to one address
     'register-client': Limit(5, timedelta(hours=1)),
+    'invite-code-client': Limit(10, timedelta(hours=1)),  # wrong invite codes from one client
 }
 DEFAULT = Limit(10, timedelta(minutes=15))
 LONGEST = max(limit.window for limit in LIMITS.values())
