@@ -151,11 +151,11 @@ def clean_expiry(expires_on) -> datetime:
             expires_on = None
         if expires_on is None:
             raise DomainError('Enter the expiry date as YYYY-MM-DD, e.g. 2030-12-31.', 'expires_on')
+    if expires_on.year > clock.now().year + 10:  # before any date arithmetic: 9999-12-31 + 1 day overflows
+        raise DomainError('The expiry date is too far ahead (ten years at most).', 'expires_on')
     end = datetime.combine(expires_on + timedelta(days=1), time())
     if end <= clock.now():
         raise DomainError('The expiry date is in the past: choose today or a later day.', 'expires_on')
-    if expires_on.year > clock.now().year + 10:
-        raise DomainError('The expiry date is too far ahead (ten years at most).', 'expires_on')
     return end
 
 
