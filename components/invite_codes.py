@@ -41,13 +41,13 @@ def code_table(marker: str = 'codes') -> PagedTable:
                     .props('flat dense no-caps').mark(f'code-activate-{code.id}')
 
     table = PagedTable([
-        Column('Code', _code_cell, '1.2fr'),
+        Column('Code', _code_cell, '1fr'),
         Column('Team', lambda c: ui.label(f'{c.team.organisation.name} · {c.team.name}'), '1.2fr'),
         Column('Used', lambda c: ui.label(f'{c.used} of {c.quota}').mark(f'code-used-{c.id}'), '5.5rem'),
         Column('Remaining', lambda c: ui.label(str(c.remaining)).mark(f'code-remaining-{c.id}'), '5.5rem'),
         Column('Expires', lambda c: ui.label(f'{invite_codes.expiry_day(c):%Y-%m-%d}'), '6.5rem'),
         Column('State', _state_cell, '6.5rem'),
-        Column('', actions, '17rem'),
+        Column('', actions, '19rem'),
     ], lambda search, offset, limit: invite_codes.listing(session.current_user(), search, offset, limit),
         empty='No invite codes yet. Add one and share its link: whoever registers with it joins the team '
               'without an approval.', search_label='Search by note, team, organization or code start',
