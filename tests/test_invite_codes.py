@@ -366,3 +366,39 @@ def test_parallel_registrations_on_postgresql_take_exactly_the_places_left(db) -
     from db.connection import is_postgres
     assert is_postgres()
     _check_parallel_quota()
+
+
+# --- the email and the schema -----------------------------------------------------------------------------
+
+async def test_the_joined_email_is_editable_like_the_others(mailbox, user) -> None:
+    from mail import templates
+    from workflows import mail_admin
+    admin = an_admin()
+    an_org_with('Acme', super_admin='boss@acme.test')
+    set_settings(require_email_verification=False)
+    assert 'invite_code_joined' in templates.keys()
+    _, body = templates.default('invite_code_joined')
+    assert templates.placeholders(body) <= set(templates.SAMPLE_CONTEXT)
+    mail_admin.save_template('invite_code_joined', 'Welcome aboard: ${registrant_name}',
+                             '${registrant_name} is in ${team_name} of ${organisation_name}.', by=admin)
+    _, raw = invite_codes.create(a_team('Acme').id, 2, in_days(2), 'active', '', by=admin)
+    await register_with(user, f'/register?code={raw}', 'eve@acme.test', first='Eve')
+    await user.should_see(marker='outcome-active')
+    message = await mailbox.wait_for('boss@acme.test', 'Welcome aboard: Eve Person')
+    assert message.body.strip() == 'Eve Person is in Default team of Acme.'
+
+
+def test_an_older_database_gets_the_invite_code_table_with_the_same_schema(db) -> None:
+    from db import migrations
+    from db.connection import database
+    fresh_columns = {c.name: c.data_type for c in database.get_columns('invite_code')}
+    fresh_indexes = {i.name: (tuple(i.columns), i.unique) for i in database.get_indexes('invite_code')}
+    database.drop_tables([InviteCode])
+    migrations.models.SchemaVersion.delete().execute()
+    migrations.models.SchemaVersion.create(version=3)
+    assert migrations.migrate() == f'database upgraded from schema version 3 to {migrations.LATEST}'
+    assert {c.name: c.data_type for c in database.get_columns('invite_code')} == fresh_columns
+    assert {i.name: (tuple(i.columns), i.unique) for i in database.get_indexes('invite_code')} == fresh_indexes
+    admin = an_admin()
+    an_org_with('Acme')
+    assert invite_codes.create(a_team('Acme').id, 1, in_days(1), 'active', '', by=admin)[0].id
