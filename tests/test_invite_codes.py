@@ -244,7 +244,8 @@ def test_bad_input_gets_a_message_for_its_field_and_changes_nothing(db) -> None:
     team = a_team('Acme').id
     cases = [((team, 0, in_days(3), 'active', ''), 'quota'), ((team, 'ten', in_days(3), 'active', ''), 'quota'),
              ((team, 10**9, in_days(3), 'active', ''), 'quota'), ((team, 3, '', 'active', ''), 'expires_on'),
-             ((team, 3, '31/12/2030', 'active', ''), 'expires_on'), ((team, 3, in_days(-1), 'active', ''), 'expires_on'),
+             ((team, 3, '31/12/2030', 'active', ''), 'expires_on'),
+             ((team, 3, in_days(-1), 'active', ''), 'expires_on'),
              ((team, 3, '9999-12-31', 'active', ''), 'expires_on'), ((team, 3, in_days(3), 'paused', ''), 'state'),
              ((team, 3, in_days(3), 'active', 'x' * 201), 'note'), ((team, 3, in_days(3), 'active', 'a\x00b'), 'note'),
              ((999, 3, in_days(3), 'active', ''), 'team'), ((None, 3, in_days(3), 'active', ''), 'team')]
@@ -376,7 +377,7 @@ async def test_the_joined_email_is_editable_like_the_others(mailbox, user) -> No
     admin = an_admin()
     an_org_with('Acme', super_admin='boss@acme.test')
     set_settings(require_email_verification=False)
-    assert 'invite_code_joined' in templates.keys()
+    assert 'invite_code_joined' in templates.DESCRIPTIONS
     _, body = templates.default('invite_code_joined')
     assert templates.placeholders(body) <= set(templates.SAMPLE_CONTEXT)
     mail_admin.save_template('invite_code_joined', 'Welcome aboard: ${registrant_name}',
