@@ -317,6 +317,29 @@ def test_crafted_codes_are_refused_without_harm(db) -> None:
     assert InviteCode.get().used == 1
 
 
+def test_the_overview_lists_codes_near_their_quota_or_expiry(db) -> None:
+    admin = an_admin()
+    an_org_with('Acme')
+    team = a_team('Acme').id
+    one_left, _ = invite_codes.create(team, 10, in_days(30), 'active', 'one left', by=admin)
+    plenty, _ = invite_codes.create(team, 10, in_days(30), 'active', 'plenty', by=admin)
+    soon, _ = invite_codes.create(team, 10, in_days(1), 'active', 'soon', by=admin)
+    off, _ = invite_codes.create(team, 10, in_days(1), 'inactive', 'off', by=admin)
+    big, _ = invite_codes.create(team, 1000, in_days(30), 'active', 'big', by=admin)
+    InviteCode.update(used=9).where(InviteCode.id == one_left.id).execute()
+    InviteCode.update(used=5).where(InviteCode.id == plenty.id).execute()
+    InviteCode.update(used=900).where(InviteCode.id == big.id).execute()  # 10 % left
+    assert {c.note for c in invite_codes.near_limits()} == {'one left', 'soon', 'big'}
+    clock.advance(timedelta(days=3))
+    assert {c.note for c in invite_codes.near_limits()} == {'one left', 'big'}  # an expired code is no news
+
+
+async def test_a_crafted_link_fills_the_field_as_text(user) -> None:
+    await user.open('/register?code=%3Cscript%3Ealert(1)%3C%2Fscript%3E' + 'x' * 5000)
+    [field] = user.find(marker='register-invite-code').elements
+    assert field.value.startswith('<script>alert(1)</script>') and len(field.value) == 200
+
+
 # --- the quota under concurrency --------------------------------------------------------------------------
 
 def _register_in_parallel(raw: str, count: int) -> list[str]:

@@ -34,7 +34,7 @@ QUOTA_MAX = 100_000
 NOTE_MAX = 200
 CODE_MAX = 200  # longer input is refused before it is hashed
 FIELD = 'invite_code'  # the registration form's field
-NEAR_QUOTA_SHARE = 0.1  # the overview lists codes with at most this share of places left ...
+NEAR_QUOTA_DIVISOR = 10  # the overview lists codes with at most a tenth of their places left ...
 NEAR_EXPIRY = timedelta(days=3)  # ... or that expire within this time
 
 GUESS_LIMIT = 'Too many wrong invite codes from here. Please wait an hour and try again.'
@@ -253,7 +253,8 @@ def near_limits(limit: int = 10) -> list[InviteCode]:
     """Active, unexpired codes with few places left or a close expiry (the admin overview)."""
     now = clock.now()
     left = InviteCode.quota - InviteCode.used
-    few_left = (left <= 1) | (left <= InviteCode.quota * NEAR_QUOTA_SHARE)
+    # integers only: peewee would pass a float through the IntegerField's converter (0.1 -> 0)
+    few_left = (left <= 1) | (left * NEAR_QUOTA_DIVISOR <= InviteCode.quota)
     return list(InviteCode.select(InviteCode, Team, Organisation).join(Team).join(Organisation)
                 .where((InviteCode.state == InviteCodeState.ACTIVE) & (InviteCode.expires_at > now)
                        & (few_left | (InviteCode.expires_at <= now + NEAR_EXPIRY)))
