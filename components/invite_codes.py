@@ -27,9 +27,9 @@ def code_table(marker: str = 'codes') -> PagedTable:
 
     def actions(code: InviteCode) -> None:
         with ui.row().classes('gap-1'):
-            ui.button('Copy code', icon='content_copy', on_click=lambda c=code: _copy(c, link=False)) \
+            ui.button('Copy code', on_click=lambda c=code: _copy(c, link=False)) \
                 .props('flat dense no-caps').mark(f'code-copy-{code.id}')
-            ui.button('Copy link', icon='link', on_click=lambda c=code: _copy(c, link=True)) \
+            ui.button('Copy link', on_click=lambda c=code: _copy(c, link=True)) \
                 .props('flat dense no-caps').mark(f'code-link-{code.id}')
             ui.button('Edit', on_click=lambda c=code: edit_dialog(c, holder['table'])) \
                 .props('flat dense no-caps').mark(f'code-edit-{code.id}')
@@ -47,10 +47,10 @@ def code_table(marker: str = 'codes') -> PagedTable:
         Column('Remaining', lambda c: ui.label(str(c.remaining)).mark(f'code-remaining-{c.id}'), '5.5rem'),
         Column('Expires', lambda c: ui.label(f'{invite_codes.expiry_day(c):%Y-%m-%d}'), '6.5rem'),
         Column('State', _state_cell, '6.5rem'),
-        Column('', actions, '19rem'),
+        Column('', actions, '17rem'),
     ], lambda search, offset, limit: invite_codes.listing(session.current_user(), search, offset, limit),
         empty='No invite codes yet. Add one and share its link: whoever registers with it joins the team '
-              'without an approval.', search_label='Search by note, team, organization or code start',
+              'without an approval.', search_label='Search by note, team or organization',
         marker=marker)
     holder['table'] = table
     return table

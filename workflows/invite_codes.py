@@ -241,7 +241,7 @@ def listing(by: User | None, search: str = '', offset: int = 0, limit: int = 20)
     if search:
         query = query.where(pw.fn.LOWER(InviteCode.note).contains(search) | pw.fn.LOWER(Team.name).contains(search)
                             | Organisation.name_key.contains(search) | InviteCode.code_prefix.contains(search))
-    rows = list(query.order_by(InviteCode.created_at.desc(), InviteCode.id.desc()).offset(offset).limit(limit))
+    rows = list(query.order_by(InviteCode.id.desc()).offset(offset).limit(limit))  # newest first, by the key
     return rows, query.count()
 
 
