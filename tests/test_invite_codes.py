@@ -11,6 +11,7 @@ import pytest
 from db import clock
 from db.models import AuditEvent, InviteCode, InviteCodeState, Membership, Organisation, Team, User, UserStatus
 from permissions import PermissionDenied
+from tests.test_attacks import counters  # noqa: F401 - the fixture: database or Redis counters
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
 from workflows import DomainError, NotFound, invite_codes, registration, throttle
 
@@ -272,7 +273,8 @@ def test_a_copy_of_the_database_holds_no_usable_code(db, tmp_path) -> None:
     assert not any(raw in str(event.detail) for event in AuditEvent.select())
 
 
-def test_guessing_codes_is_throttled_per_client(db) -> None:
+def test_guessing_codes_is_throttled_per_client(counters) -> None:
+    """With the counters in the database, and in Redis as with several instances."""
     admin = an_admin()
     an_org_with('Acme')
     _, raw = invite_codes.create(a_team('Acme').id, 50, in_days(3), 'active', '', by=admin)
@@ -390,6 +392,47 @@ def test_parallel_registrations_on_postgresql_take_exactly_the_places_left(db) -
     from db.connection import is_postgres
     assert is_postgres()
     _check_parallel_quota()
+
+
+async def test_parallel_registrations_through_the_page_create_exactly_the_places_left(user) -> None:
+    """12 browsers (each its own cookies and page) fill the form from the link and click Register at the
+    same moment; the server registers them on its worker threads. 4 places left: 4 accounts."""
+    import httpx
+    from nicegui.testing.user import User as Browser
+    set_settings(require_email_verification=False)
+    admin = an_admin()
+    an_org_with('Acme')
+    code, raw = invite_codes.create(a_team('Acme').id, 6, in_days(3), 'active', '', by=admin)
+    InviteCode.update(used=2).where(InviteCode.id == code.id).execute()
+    browsers = [Browser(httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test'))
+                for _ in range(12)]
+    for number, browser in enumerate(browsers):
+        await browser.open(f'/register?code={raw}')
+        browser.find(marker='register-first').type('Par')
+        browser.find(marker='register-last').type(f'Allel{number}')
+        browser.find(marker='register-email').type(f'web{number}@x.test')
+        browser.find(marker='register-password').type(PASSWORD)
+        browser.find(marker='register-confirm').type(PASSWORD)
+    for browser in browsers:  # all at once: each click starts the registration in a worker thread
+        browser.find(marker='register-submit').click()
+
+    def answered(browser) -> bool:
+        return _has(browser, 'outcome-active') or bool(field_error(browser, 'register-invite-code'))
+
+    await until(lambda: all(answered(browser) for browser in browsers), timeout=30)
+    created = [browser for browser in browsers if _has(browser, 'outcome-active')]
+    assert len(created) == 4
+    refused = [field_error(browser, 'register-invite-code') for browser in browsers if browser not in created]
+    assert len(refused) == 8 and all('used by as many people as it allows' in message for message in refused)
+    assert User.select().where(User.email.startswith('web')).count() == 4
+    assert InviteCode.get_by_id(code.id).used == 6
+
+
+def _has(browser, marker: str) -> bool:
+    try:
+        return bool(browser.find(marker=marker).elements)
+    except AssertionError:
+        return False
 
 
 # --- the email and the schema -----------------------------------------------------------------------------

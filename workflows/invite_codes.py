@@ -293,20 +293,24 @@ def redeem(raw: str) -> InviteCode:
     return found
 
 
+def check_guesses(client: str) -> None:
+    """Refuse a client that gave too many wrong codes lately, before its code is looked up (so that a
+    guesser past the bound learns nothing, even with a right code)."""
+    if client and throttle.exceeded([f'invite-code-client:{client}']):
+        raise throttle.TooManyAttempts(GUESS_LIMIT)
+
+
 def count_guess(client: str) -> None:
-    """Count a registration with a code as a possible guess, before the code is looked up (outside the
-    registration's transaction); `forgive_guess` takes it back when the code was right."""
+    """Count a wrong code (outside the registration's transaction, which its refusal rolls back). Right
+    codes are never counted: a hackathon's room shares one address and registers all at once."""
     if client:
-        throttle.attempt([f'invite-code-client:{client}'], GUESS_LIMIT)
+        try:
+            throttle.attempt([f'invite-code-client:{client}'], GUESS_LIMIT)
+        except throttle.TooManyAttempts:
+            pass  # the next attempt is refused by check_guesses; this one is told why its code is wrong
 
 
 def give_back(code: InviteCode) -> None:
     """Return the place taken in this transaction (the address had an account: nothing was created)."""
     InviteCode.update(used=InviteCode.used - 1).where(InviteCode.id == code.id).execute()
     code.used -= 1
-
-
-def forgive_guess(client: str) -> None:
-    if client:
-        throttle.forgive([f'invite-code-client:{client}'])
-

@@ -53,7 +53,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     with_code = bool((invite_code or '').strip())
     organisation = None if with_code else _organisation_to_join(organisation_id, values)
     if with_code:
-        invite_codes.count_guess(client)
+        invite_codes.check_guesses(client)
     throttle.attempt([f'register:{email}'] + ([f'register-client:{client}'] if client and not with_code else []),
                      REGISTER_LIMIT)
     password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
@@ -61,11 +61,9 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
         answer = _create(first_name, last_name, email, password_hash, organisation,
                          invite_code if with_code else '', values)
     except invite_codes.InvalidCode as error:
-        if error.known:  # a real code, expired or used up: not a guess
-            invite_codes.forgive_guess(client)
+        if not error.known:  # a real code that is expired or used up is no guess
+            invite_codes.count_guess(client)
         raise
-    if with_code:
-        invite_codes.forgive_guess(client)
     return answer
 
 

@@ -75,6 +75,24 @@ def attempt(keys: list[str], message: str) -> None:
         raise TooManyAttempts(message)
 
 
+def exceeded(keys: list[str]) -> bool:
+    """Whether a key has used up its attempts in this window, without counting one: for bounds that count
+    failures only (wrong invite codes), checked before the attempt and counted after it failed."""
+    client = _redis()
+    if client is not None:
+        try:
+            counts = [int(value or 0) for value in client.mget([_redis_key(key) for key in keys])]
+            return any(count >= limit_of(key).attempts for key, count in zip(keys, counts))
+        except redis.RedisError as error:
+            _redis_failed(error)
+    for key in keys:
+        count = (Throttle.select(Throttle.count)
+                 .where((Throttle.key == key) & (Throttle.window_start == _window_start(key))).scalar())
+        if (count or 0) >= limit_of(key).attempts:
+            return True
+    return False
+
+
 def forgive(keys: list[str]) -> None:
     """Take back one attempt (it succeeded: only failures count)."""
     _add(keys, -1)
