@@ -283,9 +283,10 @@ def test_guessing_codes_is_throttled_per_client(counters) -> None:
         with pytest.raises(invite_codes.InvalidCode):
             registration.register('Gus', 'Guess', f'g{number}@x.test', PASSWORD, PASSWORD, client='198.51.100.9',
                                   invite_code=f'inv_guess{number}')
-    with pytest.raises(throttle.TooManyAttempts, match='Too many wrong invite codes'):
+    with pytest.raises(throttle.TooManyAttempts, match='Too many wrong invite codes') as refused:
         registration.register('Gus', 'Guess', 'right@x.test', PASSWORD, PASSWORD, client='198.51.100.9',
                               invite_code=raw)  # even the right code, from the guesser's address
+    assert refused.value.field == 'invite_code'  # said next to the field
     assert not User.select().where(User.email.startswith('g') | (User.email == 'right@x.test')).exists()
     # another client is not held up, and right codes are not counted: a hackathon room shares one address
     for number in range(bound + 2):

@@ -297,7 +297,7 @@ def check_guesses(client: str) -> None:
     """Refuse a client that gave too many wrong codes lately, before its code is looked up (so that a
     guesser past the bound learns nothing, even with a right code)."""
     if client and throttle.exceeded([f'invite-code-client:{client}']):
-        raise throttle.TooManyAttempts(GUESS_LIMIT)
+        raise throttle.TooManyAttempts(GUESS_LIMIT, FIELD)
 
 
 def count_guess(client: str) -> None:
