@@ -91,6 +91,24 @@ def decider_scope(user: User | None, kind: str) -> Scope:
     return NOBODY
 
 
+def may_manage_invite_codes(user: User | None, organisation: Organisation | int | None) -> bool:
+    """Issue 15: portal admins for every team; an organisation's super admins for their own
+    organisation's teams, when the setting `org_admins_invite_codes` allows it (default off)."""
+    if is_portal_admin(user):
+        return True
+    org_id = organisation.id if isinstance(organisation, Organisation) else organisation
+    return _delegated('org_admins_invite_codes') and is_super_admin_of(user, org_id)
+
+
+def invite_code_scope(user: User | None) -> Scope:
+    """Whose invite codes a user sees and manages: everyone's, their organisation's, or nobody's."""
+    if is_portal_admin(user):
+        return EVERYONE
+    if user is not None and may_manage_invite_codes(user, user.organisation_id):
+        return Scope(organisation_id=user.organisation_id)
+    return NOBODY
+
+
 # --- the rules ------------------------------------------------------------------------------------
 
 def _admin(user: User | None, _obj: object) -> bool:
@@ -113,6 +131,7 @@ RULES: dict[str, Callable[[User | None, object], bool]] = {
     'view_org_members': lambda user, org: is_portal_admin(user) or (
         is_signed_in(user) and user.organisation_id == getattr(org, 'id', org)),
     'submit_api': lambda user, _: is_super_admin_of(user, user.organisation_id) if user else False,
+    'manage_invite_codes': may_manage_invite_codes,  # obj: the organisation of the code's team
     'view_dashboard': lambda user, _: is_signed_in(user),
     'edit_profile': lambda user, target: is_signed_in(user) and getattr(target, 'id', None) == user.id,
 }

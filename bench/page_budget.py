@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 PASSWORD = 'bench password 1'
 
 ADMIN_PAGES = ['/admin', '/admin/users', '/admin/users?status=pending_approval', '/admin/organizations',
-               '/admin/teams', '/admin/access-requests', '/admin/apps', '/admin/apis', '/admin/products',
-               '/admin/plans', '/admin/catalogs', '/admin/outbox', '/admin/audit']
+               '/admin/teams', '/admin/invite-codes', '/admin/access-requests', '/admin/apps', '/admin/apis',
+               '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/outbox', '/admin/audit']
 DEVELOPER_PAGES = ['/dashboard', '/catalogs', '/products/product-{middle}', '/cart', '/apps', '/apps/1',
                    '/dashboard/users']
 
@@ -90,8 +90,26 @@ def fill(users: int, products: int, apps: int) -> None:
         AccessRequestProduct.create(request=request, product=1)
         from workflows.credentials import issue
         issue(request)
+        _invite_codes(users // 10, orgs)
     print(f'filled {users:,} users, {products:,} products, {apps:,} apps in {time.monotonic() - started:.0f} s',
           flush=True)
+
+
+def _invite_codes(count: int, orgs: list[int]) -> None:
+    """Invite codes for every organisation (a tenth of the users): some used up, some expiring soon."""
+    import hashlib
+    from datetime import timedelta
+
+    from db import clock
+    from db.models import InviteCode, Team
+    teams = [team.id for team in Team.select(Team.id).where(Team.organisation.in_(orgs))]
+    now = clock.now()
+    for first in range(0, count, 5000):
+        InviteCode.insert_many([{
+            'team': teams[i % len(teams)], 'code_prefix': f'inv_{i:06d}', 'code_encrypted': 'x',
+            'code_hash': hashlib.sha256(f'bench{i}'.encode()).hexdigest(), 'quota': 100, 'used': i % 101,
+            'expires_at': now + timedelta(days=i % 60), 'note': f'{"Hackathon" if i % 7 == 0 else "Partner"} {i}',
+        } for i in range(first, min(count, first + 5000))]).execute()
 
 
 SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))

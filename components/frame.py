@@ -37,6 +37,7 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Users', '/admin/users', 'people', pending.get('users', 0)),
         ('Organizations', '/admin/organizations', 'domain', pending.get('organisations', 0)),
         ('Teams', '/admin/teams', 'groups', 0),
+        ('Invite codes', '/admin/invite-codes', 'confirmation_number', 0),
         ('Access requests', '/admin/access-requests', 'how_to_reg', pending.get('access', 0)),
         ('Apps', '/admin/apps', 'widgets', pending.get('apps', 0)),
         ('APIs', '/admin/apis', 'api', pending.get('apis', 0)),

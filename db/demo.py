@@ -33,13 +33,30 @@ def fill() -> str:
         acme = Organisation.create(name='Acme Logistics', name_key='acme logistics', status=OrgStatus.ACTIVE,
                                    contact_email='api-team@acme.example')
         acme_team = Team.create(organisation=acme, name='Default team', is_default=True)
-        person('maria@acme.example', 'Maria', 'Garcia', acme, acme_team, role=Role.SUPER_ADMIN)
+        maria = person('maria@acme.example', 'Maria', 'Garcia', acme, acme_team, role=Role.SUPER_ADMIN)
         person('tom@acme.example', 'Tom', 'Becker', acme, acme_team)
         priya = person('priya@globex.example', 'Priya', 'Natarajan', default, default_team)
         Organisation.create(name='Globex Payments', name_key='globex payments', status=OrgStatus.PENDING,
                             contact_email='priya@globex.example', requested_by=priya)
     _catalog()
+    _invite_codes(maria)
     return f'demo data created; log in as {ADMIN_EMAIL} (admin) or dev@portico.example, password {DEMO_PASSWORD}'
+
+
+def _invite_codes(super_admin: User) -> None:
+    """Two codes: Acme's partner developers (a month), and a hackathon with few places left."""
+    from datetime import timedelta
+
+    from db import clock
+    from db.models import InviteCode
+    from workflows import invite_codes
+    admin = User.get(User.email == ADMIN_EMAIL)
+    acme_team = Team.get(Team.organisation == super_admin.organisation_id)
+    today = clock.now().date()
+    invite_codes.create(acme_team.id, 20, today + timedelta(days=30), 'active', 'Acme partner developers', by=admin)
+    hackathon, _ = invite_codes.create(bootstrap.default_team(bootstrap.default_organisation()).id, 50,
+                                       today + timedelta(days=2), 'active', 'Hackathon weekend', by=admin)
+    InviteCode.update(used=47).where(InviteCode.id == hackathon.id).execute()
 
 
 def _openapi(title: str, resource: str, fields: dict[str, str]) -> str:

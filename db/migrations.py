@@ -155,12 +155,17 @@ def _v5_search_and_paging(migrator: SchemaMigrator) -> None:
     search.install()
 
 
+def _v6_invite_codes(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.InviteCode])  # issue 15; its setting row is added by bootstrap at start
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
     (4, 'unique names, status checks, organisation foreign keys', _v4_rules_in_the_database),
     (5, 'search structures and paging indexes', _v5_search_and_paging),
+    (6, 'invite_code table', _v6_invite_codes),
 ]
 LATEST = STEPS[-1][0]
 

@@ -129,6 +129,34 @@ class UserSession(BaseModel):
     last_seen_at = pw.DateTimeField(default=clock.now)
 
 
+class InviteCodeState:
+    ACTIVE = 'active'
+    INACTIVE = 'inactive'
+
+    LABELS = {ACTIVE: 'Active', INACTIVE: 'Inactive'}
+
+
+class InviteCode(BaseModel):
+    """A code that lets up to `quota` people register straight into a team (and so its organisation)
+    without approval (issue 15). Like an API key: a SHA-256 for look-up and a copy encrypted with a key
+    derived from the portal's secret for Copy; a copy of the database alone holds no usable code."""
+    team = pw.ForeignKeyField(Team, backref='invite_codes', on_delete='CASCADE')
+    code_prefix = pw.CharField(max_length=24)
+    code_hash = pw.CharField(max_length=64, unique=True)
+    code_encrypted = pw.TextField()
+    quota = pw.IntegerField()
+    used = pw.IntegerField(default=0)  # raised only by the conditional UPDATE of a registration
+    expires_at = pw.DateTimeField(index=True)  # valid while now < expires_at (the end of the expiry day, UTC)
+    state = pw.CharField(max_length=20, default=InviteCodeState.ACTIVE, index=True)
+    note = pw.CharField(max_length=200, default='')
+    created_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.quota - self.used)
+
+
 # --- apps (credentials and access requests arrive with the catalog) --------------------------------
 
 class AppStatus:
@@ -455,5 +483,5 @@ class SchemaVersion(BaseModel):
 
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
-              Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference,
+              Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, SchemaVersion]

@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     'api_submitted_notice': 'To the admins: an API waits for approval to be published',
     'api_published': 'Submitted API approved for publishing',
     'api_rejected': 'Submitted API rejected',
+    'invite_code_joined': 'To the super admins: someone joined the organization with an invite code',
 }
 
 SAMPLE_CONTEXT = {
@@ -49,6 +50,7 @@ SAMPLE_CONTEXT = {
     'products': 'Weather API, Maps API', 'catalog_name': 'Public', 'plan_name': 'Free',
     'api_name': 'Weather API', 'base_path': '/weather/', 'submitter_name': 'Ada Lovelace',
     'submitter_email': 'ada@example.com', 'reset_link': 'https://portal.example.com/auth/forgot',
+    'team_name': 'Partners', 'members_link': 'https://portal.example.com/dashboard/users',
 }
 
 

@@ -18,6 +18,7 @@ from pages.admin import outbox
 from pages.admin import overview
 from pages.admin import settings
 from pages.admin import teams
+from pages.admin import invite_codes as admin_invite_codes
 from pages.admin import users
 from pages.admin import apis
 from pages.admin import products

@@ -8,6 +8,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, reload_with
 from components.frame import frame
+from components.invite_codes import code_table
 from components.tables import Column, PagedTable
 from db.models import Organisation, Role, User, UserStatus
 from workflows import DomainError, organisations, registration, teammates
@@ -79,6 +80,17 @@ def organisation_users_page() -> None:
         if manage:
             invite_form(org)
         members_list(me, org, manage)
+        if session.can(me, 'manage_invite_codes', org):
+            invite_codes_section(org)
+
+
+def invite_codes_section(org: Organisation) -> None:
+    """Issue 15: the organisation's own invite codes, when the portal lets its super admins make them."""
+    with ui.column().classes('w-full gap-2').mark('org-invite-codes'):
+        ui.label(f'Invite codes of {org.name}').classes('text-lg font-semibold')
+        ui.label('Share a code\'s link: whoever registers with it joins the chosen team at once, without an '
+                 'approval, until its quota is used or it expires.').classes('text-grey-8 text-sm')
+        code_table('org-codes')
 
 
 def invite_form(org: Organisation) -> None:

@@ -43,7 +43,7 @@ def _outcome_card(outcome: str, email: str) -> None:
 
 
 @ui.page('/register')
-def register_page() -> None:
+def register_page(code: str = '') -> None:
     me = session.current_user()
     with frame('Create an Account', me):
         area = ui.column().classes('w-full items-start')
@@ -57,7 +57,12 @@ def register_page() -> None:
             password, confirm = _password_inputs('register')
             fields = {'first_name': first, 'last_name': last, 'email': email, 'password': password,
                       'confirm': confirm}
-            organisations = registration.organisations_to_join()
+            # issue 15: filled from the link /register?code=...; checked (and throttled) only on submit
+            invite = ui.input('Invite code', value=code[:200]) \
+                .props('outlined autocomplete=off hint="Optional: from an invitation link"') \
+                .classes('w-full').mark('register-invite-code')
+            fields['invite_code'] = invite
+            organisations = [] if code else registration.organisations_to_join()
             if organisations:
                 choice = ui.select({0: 'None: I am an individual developer',
                                     **{org.id: org.name for org in organisations}}, value=0,
@@ -75,7 +80,8 @@ def register_page() -> None:
                 try:
                     address, outcome = await run.io_bound(
                         registration.register, first.value, last.value, email.value, password.value or '',
-                        confirm.value or '', choice.value if choice else None, client=_client_key())
+                        confirm.value or '', choice.value if choice else None, client=_client_key(),
+                        invite_code=invite.value or '')
                 except DomainError as error:
                     feedback.show(error)
                     return

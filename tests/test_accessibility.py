@@ -24,9 +24,9 @@ VISITOR = ['/', '/catalogs', '/products/{product}', '/login', '/register', '/aut
 DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps', '/apps/{app}', '/profile',
              '/profile/password', '/organization/new']
 SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']
-ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/access-requests',
-         '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/settings',
-         '/admin/email-templates', '/admin/outbox', '/admin/audit']
+ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/invite-codes',
+         '/admin/access-requests', '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs',
+         '/admin/settings', '/admin/email-templates', '/admin/outbox', '/admin/audit']
 
 
 def serious_violations(screen, browser, path: str) -> list[str]:

@@ -64,7 +64,8 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard/users': SIGNED_IN,  # each sees their own organisation's members
     '/dashboard/requests': {**everyone(EXPLAINED), 'visitor': LOGIN},  # delegation is off in this world
     '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
-    **{f'/admin{path}': ADMIN for path in ('', '/users', '/organizations', '/teams', '/access-requests', '/apps',
+    **{f'/admin{path}': ADMIN for path in ('', '/users', '/organizations', '/teams', '/invite-codes',
+                                           '/access-requests', '/apps',
                                            '/apis', '/products', '/plans', '/catalogs', '/settings',
                                            '/email-templates', '/outbox', '/audit', '/audit.csv')},
     '/logout': everyone(LOGIN),  # asked last: it ends the session

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from db import bootstrap, clock
 from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
+from db.models import Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
 from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
-from workflows import (AlreadyDecided, DomainError, NotFound, audit, organisations, passwords, sessions, settings,
-                       throttle, tokens)
+from workflows import (AlreadyDecided, DomainError, NotFound, audit, invite_codes, organisations, passwords,
+                       sessions, settings, throttle, tokens)
 from workflows.accounts import clean_email, clean_name
 
 
@@ -36,43 +36,74 @@ REGISTER_LIMIT = 'Too many registrations from here. Please wait an hour and try 
 
 
 def register(first_name: str, last_name: str, email: str, password: str, confirm: str | None = None,
-             organisation_id: int | None = None, *, client: str = '') -> tuple[str, str]:
+             organisation_id: int | None = None, *, client: str = '', invite_code: str = '') -> tuple[str, str]:
     """Create a pending registration; returns the address and what to tell the registrant.
 
     The answer is the same whether or not the address has an account: then no account is created, and
     its owner gets an email saying someone tried to register with it, with the way to reset the password.
-    Registrations are limited per client and per address. Blocking (argon2): run it off the event loop."""
+    Registrations are limited per client and per address. With an invite code (issue 15) the account joins
+    the code's team and organisation without approval; the code's place is taken in the same transaction
+    as the account, and wrong codes are limited per client instead (a hackathon's room shares one address;
+    the code's quota bounds what it can create). Blocking (argon2): run it off the event loop."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     email = clean_email(email)
     passwords.check_policy(password or '', confirm, user_inputs=[email, email.split('@')[0], first_name, last_name])
     values = settings.load()
-    organisation = _organisation_to_join(organisation_id, values)
-    throttle.attempt([f'register:{email}'] + ([f'register-client:{client}'] if client else []), REGISTER_LIMIT)
+    with_code = bool((invite_code or '').strip())
+    organisation = None if with_code else _organisation_to_join(organisation_id, values)
+    if with_code:
+        invite_codes.check_guesses(client)
+    throttle.attempt([f'register:{email}'] + ([f'register-client:{client}'] if client and not with_code else []),
+                     REGISTER_LIMIT)
     password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
+    try:
+        answer = _create(first_name, last_name, email, password_hash, organisation,
+                         invite_code if with_code else '', values)
+    except invite_codes.InvalidCode as error:
+        if not error.known:  # a real code that is expired or used up is no guess
+            invite_codes.count_guess(client)
+        raise
+    return answer
+
+
+def _create(first_name: str, last_name: str, email: str, password_hash: str, organisation: Organisation | None,
+            invite_code: str, values: dict) -> tuple[str, str]:
+    code = None
     with database.atomic():
+        if invite_code:
+            code = invite_codes.redeem(invite_code)  # refused: the transaction leaves nothing behind
+            organisation = code.team.organisation
         if not _free_address(email):
+            if code is not None:
+                invite_codes.give_back(code)
             outbox.queue('registration_exists', email, reset_link=f'{settings.base_url()}/auth/forgot',
                          login_link=f'{settings.base_url()}/login')
             audit.record(None, 'registration.existing_address', None, email=email)
-            return email, _first_outcome(values, organisation)
+            return email, _first_outcome(values, organisation, by_code=code is not None)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation)
-        Membership.create(user=user, team=bootstrap.default_team(organisation))
+        Membership.create(user=user, team=code.team if code is not None else bootstrap.default_team(organisation))
         audit.record(user, 'registration.create', user, organisation=organisation.name)
+        if code is not None:
+            audit.record(user, 'invite_code.redeem', code, email=email, team=code.team.name,
+                         organisation=organisation.name, used=code.used, quota=code.quota)
         if values['require_email_verification']:
-            raw = tokens.issue(tokens.VERIFY, user)
+            extra = {'invite_code': code.id} if code is not None else {}
+            raw = tokens.issue(tokens.VERIFY, user, **extra)
             outbox.queue('verify', email, first_name=first_name,
                          secret={'link': f'{settings.base_url()}/auth/verify?token={raw}'})
-            return email, Outcome.VERIFY_EMAIL
-        return email, _after_verification(user, values)
+            outcome = Outcome.VERIFY_EMAIL
+        else:
+            outcome = _after_verification(user, values, by_code=code is not None)
+    return email, outcome
 
 
-def _first_outcome(values: dict, organisation: Organisation) -> str:
+def _first_outcome(values: dict, organisation: Organisation, *, by_code: bool = False) -> str:
     """What a new registration would have been told (so that an existing address is told the same)."""
     if values['require_email_verification']:
         return Outcome.VERIFY_EMAIL
-    if values['auto_approve_users'] and organisation.is_default:
+    if by_code or (values['auto_approve_users'] and organisation.is_default):
         return Outcome.ACTIVE
     return Outcome.PENDING_APPROVAL
 
@@ -85,10 +116,12 @@ def verify_email(raw_token: str) -> tuple[User, str]:
         user = User.get_or_none(User.id == token.user_id)
         if user is None or user.status != UserStatus.PENDING_VERIFICATION:
             raise tokens.InvalidToken()
-        return user, _after_verification(user, values)
+        return user, _after_verification(user, values, by_code=bool((token.data or {}).get('invite_code')))
 
 
-def _after_verification(user: User, values: dict) -> str:
+def _after_verification(user: User, values: dict, *, by_code: bool = False) -> str:
+    if by_code:
+        return _join_by_code(user)
     joins_organisation = not user.organisation.is_default
     # an organisation's members are its own decision: joining one always needs an approval
     if values['auto_approve_users'] and not joins_organisation:
@@ -105,6 +138,23 @@ def _after_verification(user: User, values: dict) -> str:
                      organisation_part=f' to join {user.organisation.name}' if joins_organisation else '')
     audit.record(user, 'registration.verified', user)
     return Outcome.PENDING_APPROVAL
+
+
+def _join_by_code(user: User) -> str:
+    """Issue 15: an invite code is the approval; the organisation's super admins are told who joined."""
+    _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
+    outbox.queue('created', user.email, first_name=user.first_name, email=user.email,
+                 login_link=f'{settings.base_url()}/login')
+    org = user.organisation
+    teams = ', '.join(team.name for team in Team.select(Team.name).join(Membership)
+                      .where(Membership.user == user).order_by(Team.name))
+    for admin in User.select(User.email).where((User.organisation == org) & (User.role == Role.SUPER_ADMIN)
+                                               & (User.status == UserStatus.ACTIVE) & (User.id != user.id)):
+        outbox.queue('invite_code_joined', admin.email, registrant_name=user.full_name, registrant_email=user.email,
+                     organisation_name=org.name, team_name=teams,
+                     members_link=f'{settings.base_url()}/dashboard/users')
+    audit.record(user, 'registration.activate', user, invite_code=True)
+    return Outcome.ACTIVE
 
 
 def _approvers_to_notify(user: User, values: dict) -> list[tuple[str, str]]:

@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     'auto_approve_orgs': False,
     'auto_approve_apps': True,
     'delegate_app_management': False,
+    'org_admins_invite_codes': False,
     'admin_email': '',
     'base_url': '',
     'outbox_retention_days': '',  # empty: PORTICO_OUTBOX_RETENTION_DAYS
@@ -31,6 +32,7 @@ LABELS = {
     'auto_approve_orgs': 'Auto-approve API consumers registering organization',
     'auto_approve_apps': 'Auto-approve applications',
     'delegate_app_management': 'Delegate application management',
+    'org_admins_invite_codes': 'Let organization super admins create invite codes for their teams',
     'admin_email': 'Admin notification address',
     'base_url': 'Base URL used in email links',
     'outbox_retention_days': 'Keep delivered emails (days)',

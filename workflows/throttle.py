@@ -40,6 +40,7 @@ LIMITS = {
     'reset-client': Limit(10, timedelta(minutes=15)),
     'register': Limit(3, timedelta(hours=1)),            # emails to one address
     'register-client': Limit(5, timedelta(hours=1)),
+    'invite-code-client': Limit(10, timedelta(hours=1)),  # wrong invite codes from one client
 }
 DEFAULT = Limit(10, timedelta(minutes=15))
 LONGEST = max(limit.window for limit in LIMITS.values())
@@ -72,6 +73,24 @@ def attempt(keys: list[str], message: str) -> None:
     counts = _add(keys, 1)
     if any(count > limit_of(key).attempts for key, count in zip(keys, counts)):
         raise TooManyAttempts(message)
+
+
+def exceeded(keys: list[str]) -> bool:
+    """Whether a key has used up its attempts in this window, without counting one: for bounds that count
+    failures only (wrong invite codes), checked before the attempt and counted after it failed."""
+    client = _redis()
+    if client is not None:
+        try:
+            counts = [int(value or 0) for value in client.mget([_redis_key(key) for key in keys])]
+            return any(count >= limit_of(key).attempts for key, count in zip(keys, counts))
+        except redis.RedisError as error:
+            _redis_failed(error)
+    for key in keys:
+        count = (Throttle.select(Throttle.count)
+                 .where((Throttle.key == key) & (Throttle.window_start == _window_start(key))).scalar())
+        if (count or 0) >= limit_of(key).attempts:
+            return True
+    return False
 
 
 def forgive(keys: list[str]) -> None:

@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components.frame import frame
 from db.models import Organisation, OutboxStatus, User
-from workflows import queues, usage
+from workflows import invite_codes, queues, usage
 
 
 @ui.page('/admin')
@@ -29,6 +29,23 @@ def admin_overview_page() -> None:
             _ranking('Top apps, last 30 days', [(f'{app} ({org})', calls) for app, org, calls in usage.top_apps()],
                      'top-apps')
             _ranking('Top products, last 30 days', usage.top_products(), 'top-products')
+            _codes_near_limits()
+
+
+def _codes_near_limits() -> None:
+    """Issue 15: active codes with few places left or a close expiry, before their users run into them."""
+    with ui.card().classes('p-5 w-96 gap-1').mark('codes-near-limits'):
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label('Invite codes near their quota or expiry').classes('font-semibold')
+            ui.link('All codes', '/admin/invite-codes').classes('text-sm')
+        codes = invite_codes.near_limits()
+        if not codes:
+            ui.label('None: every active code has places and time left.').classes('text-grey-8 text-sm')
+        for code in codes:
+            with ui.row().classes('w-full justify-between border-t pt-1 no-wrap').mark(f'near-code-{code.id}'):
+                ui.label(f'{code.note or code.code_prefix + "…"} ({code.team.organisation.name} · {code.team.name})')
+                ui.label(f'{code.remaining} left · until {invite_codes.expiry_day(code):%Y-%m-%d}') \
+                    .classes('text-sm text-grey-8 whitespace-nowrap')
 
 
 def _ranking(title: str, rows: list[tuple[str, int]], marker: str) -> None:

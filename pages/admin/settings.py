@@ -12,7 +12,7 @@ from workflows import DomainError, settings
 
 SECTIONS = [
     ('API Consumer access', ['auto_approve_users', 'delegate_user_management', 'require_email_verification',
-                             'enable_org_registration', 'auto_approve_orgs']),
+                             'enable_org_registration', 'auto_approve_orgs', 'org_admins_invite_codes']),
     ('Applications', ['auto_approve_apps', 'delegate_app_management']),
     ('General', ['portal_name', 'admin_email', 'base_url']),
     ('Email', ['outbox_retention_days']),

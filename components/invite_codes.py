@@ -1,0 +1,194 @@
+"""Invite codes (issue 15): the list with search, Add (the code shown in full at once, with Copy), Edit,
+Deactivate/Activate, Copy code and Copy link. Used by Admin -> Invite codes (every code) and by an
+organisation's super admins on their Users page (their organisation's codes, when the setting allows)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from nicegui import ui
+
+import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.tables import Column, PagedTable
+from db import clock
+from db.models import InviteCode, InviteCodeState
+from workflows import DomainError, invite_codes
+
+DEFAULT_DAYS = 30
+
+
+def code_table(marker: str = 'codes') -> PagedTable:
+    """The codes the signed-in user may manage, with an "Add invite code" button above them."""
+    holder: dict[str, PagedTable] = {}
+    ui.button('Add invite code', icon='confirmation_number', on_click=lambda: add_dialog(holder['table'])) \
+        .props('unelevated no-caps').mark(f'{marker}-add')
+
+    def actions(code: InviteCode) -> None:
+        with ui.row().classes('gap-1'):
+            ui.button('Copy code', on_click=lambda c=code: _copy(c, link=False)) \
+                .props('flat dense no-caps').mark(f'code-copy-{code.id}')
+            ui.button('Copy link', on_click=lambda c=code: _copy(c, link=True)) \
+                .props('flat dense no-caps').mark(f'code-link-{code.id}')
+            ui.button('Edit', on_click=lambda c=code: edit_dialog(c, holder['table'])) \
+                .props('flat dense no-caps').mark(f'code-edit-{code.id}')
+            if code.state == InviteCodeState.ACTIVE:
+                ui.button('Deactivate', on_click=lambda c=code: _deactivate(c, holder['table'])) \
+                    .props('flat dense no-caps color=negative').mark(f'code-deactivate-{code.id}')
+            else:
+                ui.button('Activate', on_click=lambda c=code: _activate(c, holder['table'])) \
+                    .props('flat dense no-caps').mark(f'code-activate-{code.id}')
+
+    table = PagedTable([
+        Column('Code', _code_cell, '1fr'),
+        Column('Team', lambda c: ui.label(f'{c.team.organisation.name} · {c.team.name}'), '1.2fr'),
+        Column('Used', lambda c: ui.label(f'{c.used} of {c.quota}').mark(f'code-used-{c.id}'), '5.5rem'),
+        Column('Remaining', lambda c: ui.label(str(c.remaining)).mark(f'code-remaining-{c.id}'), '5.5rem'),
+        Column('Expires', lambda c: ui.label(f'{invite_codes.expiry_day(c):%Y-%m-%d}'), '6.5rem'),
+        Column('State', _state_cell, '6.5rem'),
+        Column('', actions, '17rem'),
+    ], lambda search, offset, limit: invite_codes.listing(session.current_user(), search, offset, limit),
+        empty='No invite codes yet. Add one and share its link: whoever registers with it joins the team '
+              'without an approval.', search_label='Search by note, team or organization',
+        marker=marker)
+    holder['table'] = table
+    return table
+
+
+def _code_cell(code: InviteCode) -> None:
+    with ui.column().classes('gap-0'):
+        ui.label(f'{code.code_prefix}…').classes('font-mono text-sm')
+        if code.note:
+            ui.label(code.note).classes('text-xs text-grey-8')
+
+
+def _state_cell(code: InviteCode) -> None:
+    if code.state != InviteCodeState.ACTIVE:
+        status_chip('inactive', 'Inactive')
+    elif invite_codes.is_expired(code):
+        status_chip('rejected', 'Expired')
+    elif code.remaining == 0:
+        status_chip('revoked', 'Used up')
+    else:
+        status_chip('active', 'Active')
+
+
+def _copy(code: InviteCode, *, link: bool) -> None:
+    try:
+        raw = invite_codes.reveal(code, session.current_user())
+    except DomainError as error:
+        ui.notify(str(error), type='negative')
+        return
+    ui.clipboard.write(invite_codes.link(raw) if link else raw)
+    ui.notify('Registration link copied.' if link else 'Invite code copied.', type='positive')
+
+
+def _fields(code: InviteCode | None) -> dict[str, ui.element]:
+    default_day = (clock.now() + timedelta(days=DEFAULT_DAYS)).date()
+    quota = ui.number('Quota (most users who may use it)', value=code.quota if code else 10, min=1,
+                      max=invite_codes.QUOTA_MAX, precision=0, format='%d') \
+        .props('outlined').classes('w-full').mark('code-quota')
+    expires = ui.input('Expiry date', value=str(invite_codes.expiry_day(code) if code else default_day)) \
+        .props('outlined hint="YYYY-MM-DD: the code works until the end of that day (UTC)"') \
+        .classes('w-full').mark('code-expires')
+    state = ui.select(InviteCodeState.LABELS, value=code.state if code else InviteCodeState.ACTIVE, label='State') \
+        .props('outlined').classes('w-full').mark('code-state')
+    note = ui.input('Note', value=code.note if code else '') \
+        .props(f'outlined maxlength={invite_codes.NOTE_MAX + 1} hint="Who it is for, e.g. Hackathon 2030"') \
+        .classes('w-full').mark('code-note')
+    return {'quota': quota, 'expires_on': expires, 'state': state, 'note': note}
+
+
+def _number(value) -> str:
+    return '' if value is None else str(int(value)) if float(value).is_integer() else str(value)
+
+
+def add_dialog(table: PagedTable) -> None:
+    teams = invite_codes.teams_for(session.current_user())
+    with dialogs.dialog() as dialog, ui.card().classes('w-[30rem]') as card:
+        ui.label('Add invite code').classes('font-semibold')
+        team = ui.select(teams, value=next(iter(teams), None), label='Team (fixes the organization)') \
+            .props('outlined').classes('w-full').mark('code-team')
+        fields = {'team': team, **_fields(None)}
+        feedback = Feedback(fields, marker='code-error')
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                code, raw = invite_codes.create(team.value, _number(fields['quota'].value), fields['expires_on'].value,
+                                                fields['state'].value, fields['note'].value,
+                                                by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            table.show_new(code.id)
+            table.refresh()
+            card.clear()
+            with card:
+                _show_once(dialog, raw)
+
+        dialogs.actions(dialog, 'Save', save, 'code-save')
+    dialog.open()
+
+
+def _show_once(dialog: ui.dialog, raw: str) -> None:
+    """The new code in full, with its link: copy them now (the list has Copy code and Copy link later)."""
+    ui.label('Invite code created').classes('font-semibold').mark('code-created')
+    ui.label('Share the link (or the code) with the people who should join. Anyone who has it can register '
+             'into the team until the quota is used or the code expires.').classes('text-grey-8 text-sm')
+    link = invite_codes.link(raw)
+    with ui.row().classes('w-full items-center no-wrap gap-1'):
+        ui.input('Invite code', value=raw).props('outlined readonly dense').classes('grow font-mono') \
+            .mark('code-plain')
+        ui.button('Copy code', icon='content_copy', on_click=lambda: (
+            ui.clipboard.write(raw), ui.notify('Invite code copied.', type='positive'))) \
+            .props('flat dense no-caps').mark('code-plain-copy')
+    with ui.row().classes('w-full items-center no-wrap gap-1'):
+        ui.input('Registration link', value=link).props('outlined readonly dense').classes('grow') \
+            .mark('code-link')
+        ui.button('Copy link', icon='link', on_click=lambda: (
+            ui.clipboard.write(link), ui.notify('Registration link copied.', type='positive'))) \
+            .props('flat dense no-caps').mark('code-link-copy')
+    with ui.row().classes('w-full justify-end'):
+        ui.button('Done', on_click=dialog.close).props('unelevated no-caps').mark('code-done')
+
+
+def edit_dialog(code: InviteCode, table: PagedTable) -> None:
+    with dialogs.dialog() as dialog, ui.card().classes('w-[30rem]'):
+        ui.label(f'Edit invite code {code.code_prefix}…').classes('font-semibold')
+        ui.label(f'Team: {code.team.organisation.name} · {code.team.name} · used {code.used} of {code.quota}') \
+            .classes('text-grey-8 text-sm')
+        fields = _fields(code)
+        feedback = Feedback(fields, marker='code-error')
+
+        def save() -> None:
+            def act() -> str:
+                saved = invite_codes.edit(code.id, _number(fields['quota'].value), fields['expires_on'].value,
+                                          fields['state'].value, fields['note'].value, by=session.current_user())
+                table.show_new(saved.id)
+                return 'Invite code saved.'
+
+            dialogs.submit(dialog, feedback, act, table.refresh)
+
+        dialogs.actions(dialog, 'Save', save, 'code-edit-save')
+    dialog.open()
+
+
+def _deactivate(code: InviteCode, table: PagedTable) -> None:
+    def act() -> str:
+        invite_codes.deactivate(code.id, by=session.current_user())
+        return 'Invite code deactivated.'
+
+    dialogs.confirm('Deactivate this invite code?', 'Nobody can register with it any more (until you activate it '
+                    'again). Accounts made with it stay.', 'Deactivate', 'code-deactivate', act, table.refresh)
+
+
+def _activate(code: InviteCode, table: PagedTable) -> None:
+    try:
+        invite_codes.activate(code.id, by=session.current_user())
+    except DomainError as error:
+        ui.notify(str(error), type='negative')
+    else:
+        ui.notify('Invite code activated.', type='positive')
+    table.refresh()
