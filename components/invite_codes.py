@@ -13,7 +13,7 @@ from components.chips import status_chip
 from components.forms import Feedback
 from components.tables import Column, PagedTable
 from db import clock
-from db.models import InviteCode, InviteCodeState
+from db.models import InviteCode, InviteCodeState, User
 from workflows import DomainError, invite_codes
 
 DEFAULT_DAYS = 30
@@ -40,6 +40,8 @@ def code_table(marker: str = 'codes') -> PagedTable:
                 ui.button('Activate', on_click=lambda c=code: _activate(c, holder['table'])) \
                     .props('flat dense no-caps').mark(f'code-activate-{code.id}')
 
+    viewer_id = session.current_user().id  # the fetch runs in a worker thread, outside the session
+
     table = PagedTable([
         Column('Code', _code_cell, '1fr'),
         Column('Team', lambda c: ui.label(f'{c.team.organisation.name} · {c.team.name}'), '1.2fr'),
@@ -48,7 +50,7 @@ def code_table(marker: str = 'codes') -> PagedTable:
         Column('Expires', lambda c: ui.label(f'{invite_codes.expiry_day(c):%Y-%m-%d}'), '6.5rem'),
         Column('State', _state_cell, '6.5rem'),
         Column('', actions, '17rem'),
-    ], lambda search, offset, limit: invite_codes.listing(session.current_user(), search, offset, limit),
+    ], lambda search, offset, limit: invite_codes.listing(User.get_by_id(viewer_id), search, offset, limit),
         empty='No invite codes yet. Add one and share its link: whoever registers with it joins the team '
               'without an approval.', search_label='Search by note, team or organization',
         marker=marker)

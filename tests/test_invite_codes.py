@@ -79,12 +79,12 @@ async def test_partner_admin_shares_a_link_and_three_developers_land_in_the_part
     await user.should_see(marker='org-invite-codes')
     link = await add_code(user, '/dashboard/users', 'Partner Co · Integrators', 3, in_days(14), 'Partner devs',
                           marker='org-codes')
-    await user.should_see('0 of 3')
+    await user.should_see('0 of 3', retries=50)
     await user.open('/logout')
 
     for number in (1, 2, 3):
         await register_with(user, link, f'dev{number}@partner.test', first=f'Dev{number}')
-        await user.should_see(marker='outcome-verify_email')  # email verification still follows Settings
+        await user.should_see(marker='outcome-verify_email', retries=50)  # email verification still follows Settings
         message = await mailbox.wait_for(f'dev{number}@partner.test', 'Confirm your email address')
         await user.open(message.path('/auth/verify'))
         user.find(marker='verify-confirm').click()
@@ -156,7 +156,7 @@ async def test_hackathon_code_runs_out_at_its_quota_and_refuses_after_its_expiry
     user.find(marker='code-quota').clear().type('5')
     user.find(marker='code-edit-save').click()
     await user.should_see('Invite code saved.')
-    await user.should_see('2 of 5')
+    await user.should_see('2 of 5', retries=50)
     await user.open('/admin')
     await user.should_see(marker='codes-near-limits')
     await user.should_see('Weekend (Hackathon 2030 · Default team)')  # it expires within three days
@@ -195,11 +195,13 @@ async def test_admin_deactivates_and_activates_a_code_on_the_page(user) -> None:
     user.find(marker='code-deactivate-confirm').click()
     await user.should_see('Invite code deactivated.')
     assert InviteCode.get_by_id(code.id).state == InviteCodeState.INACTIVE
+    await user.should_see(marker=f'code-activate-{code.id}', retries=50)  # the table reads again in a worker
     user.find(marker=f'code-activate-{code.id}').click()
     await user.should_see('Invite code activated.')
     assert InviteCode.get_by_id(code.id).state == InviteCodeState.ACTIVE
+    await user.should_see(marker=f'code-deactivate-{code.id}', retries=50)
     user.find(marker='codes-search').type('nothing like it')
-    await user.should_see('Nothing matches')
+    await user.should_see('Nothing matches', retries=50)
     actions = [e.action for e in AuditEvent.select().where(AuditEvent.target_type == 'invitecode')
                .order_by(AuditEvent.id)]
     assert actions == ['invite_code.create', 'invite_code.deactivate', 'invite_code.activate']
