@@ -26,6 +26,7 @@ class Email:
     to: str
     subject: str
     body: str
+    message_id: str = ''
 
     def link(self, path_part: str = '') -> str:
         """The first URL in the body containing `path_part`."""
@@ -44,11 +45,14 @@ class _Handler:
         self.box = box
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)  # a slow server: the message is ours only after this
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         part = message.get_body(preferencelist=('plain', 'html'))
         body = part.get_content() if part is not None else ''
         for recipient in envelope.rcpt_tos:
-            self.box.messages.append(Email(recipient.lower(), str(message['subject']), body))
+            self.box.messages.append(Email(recipient.lower(), str(message['subject']), body,
+                                           str(message['message-id'] or '')))
         return '250 OK'
 
 
@@ -61,8 +65,9 @@ def free_port() -> int:
 class Mailbox:
     """An aiosmtpd server on 127.0.0.1 that keeps every message; can be stopped and started again."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.port = free_port()
+        self.delay = delay  # seconds before each message is accepted
         self.messages: list[Email] = []
         self.controller: Controller | None = None
 
