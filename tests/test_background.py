@@ -106,3 +106,31 @@ def test_sigterm_mid_batch_stops_within_5_s_and_each_email_is_delivered_once(db,
         assert {row.status for row in OutboxMessage.select()} == {OutboxStatus.SENT}
     finally:
         smtp.stop()
+
+
+def test_the_mail_worker_reads_the_portal_name_and_the_templates_once_per_batch(db, smtp_server) -> None:
+    from db.connection import database
+    from db.models import EmailTemplate
+    from mail import transports, worker
+    from tests.utils import set_settings
+    set_settings(portal_name='Acme APIs')
+    EmailTemplate.create(key='test', subject='Ping from ${portal_name}', body='Sent by ${sender_name}.')
+    for number in range(6):
+        outbox.queue('test', f'reader{number}@consumer.test', sender_name='Ada')
+        outbox.queue('reset', f'reader{number}@consumer.test', first_name='Ann', secret={'link': 'http://portal.test/x'})
+    statements: list[str] = []
+    execute_sql = database.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        statements.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    database.obj.execute_sql = counting
+    try:
+        assert worker.deliver_due(transports.SmtpTransport(smtp_server.url, 'portal@provider.test')) == 12
+    finally:
+        del database.obj.execute_sql
+    assert len([sql for sql in statements if '"setting"' in sql]) == 1
+    assert len([sql for sql in statements if '"email_template"' in sql]) == 1
+    assert len(smtp_server.to('reader0@consumer.test', 'Ping from Acme APIs')) == 1  # the override, the name
+    assert len(smtp_server.to('reader5@consumer.test', 'Reset your Acme APIs password')) == 1  # the default file
