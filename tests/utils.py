@@ -164,20 +164,31 @@ def fresh(user: User) -> User:
 async def log_in(user, email: str, password: str = PASSWORD) -> None:
     """Open Log in, type the credentials, click Log in, and wait for the answer (a message or a new page)."""
     await user.open('/login')
-    pages_before = len(user.back_history)
     user.find(marker='login-email').type(email)
     user.find(marker='login-password').type(password)
     user.find(marker='login-submit').click()
-    for _ in range(100):
-        if user.notify.messages or len(user.back_history) != pages_before:
-            break
-        await asyncio.sleep(0.03)
-    await asyncio.sleep(0.05)
+    await settle()
 
 
-async def settle(seconds: float = 0.3) -> None:
-    """Let background work (argon2 in a thread, navigation) finish."""
-    await asyncio.sleep(seconds)
+# NiceGUI tasks that live as long as the app or a page does; every other task is work an action started
+_LONG_LIVED = {'Timer._run_in_loop', 'refresh_loop', 'Outbox.loop'}
+
+
+def _work_under_way() -> list[asyncio.Task]:
+    from nicegui import background_tasks
+    return [task for task in background_tasks.running_tasks
+            if not task.done() and getattr(task.get_coro(), '__qualname__', '') not in _LONG_LIVED]
+
+
+async def settle(_seconds: float | None = None, *, timeout: float = 10.0) -> None:
+    """Wait until the work the last action started is done: its event handler (argon2 or a save in a
+    thread), the navigation it asked for and the new page. Not a fixed pause: it returns as soon as
+    nothing is under way (the argument, a pause in seconds before, is no longer used)."""
+    await asyncio.sleep(0)
+    deadline = time.monotonic() + timeout
+    while (pending := _work_under_way()) and time.monotonic() < deadline:
+        await asyncio.wait(pending, timeout=0.05)
+    await asyncio.sleep(0)  # the callbacks of what just finished
 
 
 async def until(condition, timeout: float = 5.0) -> None:
