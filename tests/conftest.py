@@ -16,6 +16,25 @@ from db import clock
 from tests.utils import Mailbox, reset_postgres
 
 
+@pytest.fixture(scope='session')
+def sqlite_template(tmp_path_factory):
+    """A fresh SQLite database made once per run by the same code as a first start (create the schema,
+    then bootstrap); each test starts from a copy, which is about ten times quicker than creating it."""
+    if os.environ.get('PORTICO_TEST_DATABASE_URL'):
+        return None
+    from db import bootstrap, migrations
+    from db.connection import connect, database
+    path = tmp_path_factory.mktemp('template') / 'portico.db'
+    connect(f'sqlite:///{path}')
+    migrations.migrate()
+    bootstrap.run()
+    database.execute_sql('PRAGMA wal_checkpoint(TRUNCATE)')
+    database.close()
+    database.initialize(None)
+    os.chmod(path, 0o600)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def portico_env(tmp_path, monkeypatch):
     """Every test gets its own data folder and an empty database; main.py reads these variables."""
@@ -41,7 +60,18 @@ def portico_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def db(portico_env):
+def fresh_database(portico_env, sqlite_template, tmp_path):
+    """The test's SQLite database as a first start leaves it, copied from the template (the fixtures that open
+    the database ask for it; a test that starts from an empty data folder does not get it)."""
+    if sqlite_template is not None:
+        data_dir = tmp_path / 'data'
+        data_dir.mkdir(mode=0o700, exist_ok=True)
+        if not (data_dir / 'portico.db').exists():
+            shutil.copy2(sqlite_template, data_dir / 'portico.db')
+
+
+@pytest.fixture
+def db(fresh_database):
     """The database without the web app, for workflow tests."""
     from main import open_database
     cfg = config.load()
@@ -80,7 +110,13 @@ def nicegui_chrome_options(nicegui_chrome_options):
 
 
 @pytest.fixture
-async def user(user):
+def screen(fresh_database, screen):
+    """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database."""
+    return screen
+
+
+@pytest.fixture
+async def user(fresh_database, user):
     """NiceGUI's simulated user, whose notifications start empty on each page a test opens, so that
     `should_see` cannot match a message left over from an earlier page (a reload by the app keeps them)."""
     original_open = user.open
