@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email
 import email.policy
 import re
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -198,6 +202,36 @@ async def until(condition, timeout: float = 5.0) -> None:
             return
         await asyncio.sleep(0.05)
     assert condition(), 'the condition did not become true in time'
+
+
+_counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar('portico_counting', default=None)
+
+
+@contextmanager
+def statements_of_this_task() -> Iterator[list[str]]:
+    """The SQL statements run by what the test does inside the block (a page it opens, with its threads),
+    not those of a timer on a page opened earlier. Stop the background loops first (`background.stop_all()`):
+    a thread of `run.io_bound` carries no context, so every statement outside the event loop is counted."""
+    from db.connection import database
+    found: list[str] = []
+    token = _counting.set(found)
+    loop_thread = threading.get_ident()
+    execute_sql = database.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        mine = _counting.get()
+        if mine is not None:
+            mine.append(sql)
+        elif threading.get_ident() != loop_thread:
+            found.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    database.obj.execute_sql = counting
+    try:
+        yield found
+    finally:
+        del database.obj.execute_sql
+        _counting.reset(token)
 
 
 def choose(user, marker: str, label: str) -> None:
