@@ -220,15 +220,3 @@ async def test_without_delegation_the_page_says_the_portal_administrators_decide
     await user.should_see(marker='approvals-not-delegated')
     await user.should_see('The portal administrators approve new apps and access requests')
     await user.should_not_see('Bot')
-
-
-# --- who may open the admin queues ------------------------------------------------------------------
-
-@pytest.mark.parametrize('path', ['/admin/access-requests', '/admin/apps'])
-async def test_a_developer_is_refused_the_admin_queues(user, path: str) -> None:
-    a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    response = await user.http_client.get(path, follow_redirects=True)
-    assert response.status_code == 403
-    assert 'You do not have access to this page.' in response.text
