@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -125,9 +126,12 @@ class Nginx:
         self.prefix = prefix
         self.process = subprocess.Popen([NGINX, '-p', str(prefix), '-c', str(self.config), '-g', 'daemon off;'],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(0.3)
-        if self.process.poll() is not None:
-            raise RuntimeError(f'nginx did not start: {self.process.stderr.read().decode()}')
+        try:  # ready when every port it listens on answers
+            for port in re.findall(r'^\s*listen\s+(?:[\d.]+:)?(\d+)', text, re.MULTILINE):
+                wait_for_port(int(port), self.process)
+        except (RuntimeError, TimeoutError):
+            self.process.kill()
+            raise RuntimeError(f'nginx did not start: {self.process.communicate()[1].decode()}') from None
 
     def stop(self) -> None:
         stop_process(self.process)

@@ -1,7 +1,6 @@
 """The admin's Settings, Email templates and Audit log pages."""
 from __future__ import annotations
 
-
 from db.models import AuditEvent, EmailTemplate
 from tests.utils import an_admin, log_in, settle
 from workflows import settings
