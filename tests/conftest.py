@@ -13,7 +13,22 @@ os.environ.setdefault('PORTICO_TEST_ARGON2_ROUNDS', '1')
 
 import config
 from db import clock
-from tests.utils import Mailbox, reset_postgres
+from tests.utils import Mailbox, reset_postgres, worker_database
+
+# with pytest-xdist (`make test` runs two workers) each worker has a PostgreSQL database of its own
+if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_WORKER'):
+    os.environ['PORTICO_TEST_DATABASE_URL'] = worker_database(os.environ['PORTICO_TEST_DATABASE_URL'],
+                                                              os.environ['PYTEST_XDIST_WORKER'])
+
+# the modules whose tests empty the shared Redis database run on one worker, one after the other
+REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_scale_out'}
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get('PORTICO_TEST_REDIS_URL'):
+        for item in items:
+            if item.module.__name__.rpartition('.')[2] in REDIS_MODULES:
+                item.add_marker(pytest.mark.xdist_group('redis'))
 
 
 @pytest.fixture(scope='session')

@@ -113,6 +113,25 @@ class Mailbox:
         raise AssertionError(f'no email to {address} with {subject!r}; got {[(m.to, m.subject) for m in self.messages]}')
 
 
+def worker_database(url: str, worker: str) -> str:
+    """`url` with a database of its own for this pytest-xdist worker (`..._gw0`), created when missing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg2
+    parts = urlsplit(url)
+    name = f'{parts.path.lstrip("/")}_{worker}'
+    connection = psycopg2.connect(urlunsplit(parts._replace(path='/postgres')))
+    try:
+        connection.autocommit = True  # CREATE DATABASE runs outside a transaction
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+    return urlunsplit(parts._replace(path=f'/{name}'))
+
+
 def reset_postgres(url: str) -> None:
     import peewee
     from playhouse import db_url
