@@ -88,14 +88,16 @@ class Mailbox:
             self.controller.stop()
             self.controller = None
 
-    def to(self, address: str, subject: str = '') -> list[Email]:
-        return [m for m in self.messages if m.to == address.lower() and subject.lower() in m.subject.lower()]
+    def to(self, address: str, subject: str = '', text: str = '') -> list[Email]:
+        return [m for m in self.messages
+                if m.to == address.lower() and subject.lower() in m.subject.lower() and text in m.body]
 
-    async def wait_for(self, address: str, subject: str = '', timeout: float = 10) -> Email:
-        """Wait (without blocking the event loop, where the mail worker runs) for a message."""
+    async def wait_for(self, address: str, subject: str = '', timeout: float = 10, *, text: str = '') -> Email:
+        """Wait (without blocking the event loop, where the mail worker runs) for a message; `text` in its
+        body tells apart two messages whose subjects share the words asked for."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.to(address, subject)
+            found = self.to(address, subject, text)
             if found:
                 return found[-1]
             await asyncio.sleep(0.05)
@@ -206,7 +208,7 @@ def _work_under_way() -> list[asyncio.Task]:
 async def settle(_seconds: float | None = None, *, timeout: float = 10.0) -> None:
     """Wait until the work the last action started is done: its event handler (argon2 or a save in a
     thread), the navigation it asked for and the new page. Not a fixed pause: it returns as soon as
-    nothing is under way (the argument, a pause in seconds before, is no longer used)."""
+    nothing is under way (a number given, as branches written before this may, is ignored)."""
     await asyncio.sleep(0)
     deadline = time.monotonic() + timeout
     while (pending := _work_under_way()) and time.monotonic() < deadline:
