@@ -45,30 +45,25 @@ def _log_late_failure(future: asyncio.Future) -> None:
 
 
 async def repeat(name: str, work: Callable[[], Any], every: float | Callable[[], float], *,
-                 wait_first: bool = False, again_at_once: Callable[[Any], bool] | None = None,
-                 stopping: threading.Event | None = None, grace: float = 0.0) -> None:
+                 wait_first: bool = False, stopping: threading.Event | None = None, grace: float = 0.0) -> None:
     """Call `work` every `every` seconds (a number, or a function read at each round) until cancelled.
 
     A plain function runs in a thread; a coroutine function is awaited (it does its own blocking parts through
-    `in_thread`). `again_at_once(result)` true starts the next round without waiting (a full batch of mail)."""
+    `in_thread`). `stopping` and `grace`: see `in_thread`."""
     is_async = inspect.iscoroutinefunction(work)
     interval = every if callable(every) else (lambda: every)
     if wait_first:
         await asyncio.sleep(interval())
     while True:
-        result = None
         try:
             if is_async:
-                result = await work()
+                await work()
             else:
-                result = await in_thread(work, stopping=stopping, grace=grace)
+                await in_thread(work, stopping=stopping, grace=grace)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - a background loop must survive a database or network hiccup
             log.exception('%s failed; trying again in %s s', name, interval())
-        if again_at_once is not None and result is not None and again_at_once(result):
-            await asyncio.sleep(0)  # let a cancellation in between two rounds
-            continue
         await asyncio.sleep(interval())
 
 
