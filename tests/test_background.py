@@ -67,12 +67,12 @@ async def test_stop_all_ends_every_started_loop() -> None:
 
 
 def test_sigterm_mid_batch_stops_within_5_s_and_each_email_is_delivered_once(db, tmp_path) -> None:
-    """A slow SMTP server (0.25 s a message) and 30 queued emails; SIGTERM after the first few: the instance
+    """A slow SMTP server (0.2 s a message) and 24 queued emails; SIGTERM after the first few: the instance
     ends within 5 s, finishing the message it was sending; after a restart every message has arrived once."""
-    smtp = Mailbox(delay=0.25)
+    smtp = Mailbox(delay=0.2)
     smtp.start()
     try:
-        recipients = [f'reader{number:02}@consumer.test' for number in range(30)]
+        recipients = [f'reader{number:02}@consumer.test' for number in range(24)]
         for recipient in recipients:
             outbox.queue('test', recipient, sender_name='Ada')
         env = {'PORTICO_SMTP_URL': smtp.url, 'PORTICO_MAIL_POLL_SECONDS': '0.2'}
