@@ -8,7 +8,9 @@ import getpass
 import logging
 import os
 import sys
+import threading
 
+import background
 import config
 from db import bootstrap, migrations
 from db.connection import connect, redact
@@ -34,7 +36,7 @@ def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
 
 def build_app(cfg: config.Config) -> None:
     """Wire pages, API, middleware and the mail worker into NiceGUI's app."""
-    from nicegui import app, background_tasks, core
+    from nicegui import app, core
 
     import pages  # noqa: F401 - registers every page
     import session
@@ -59,38 +61,25 @@ def build_app(cfg: config.Config) -> None:
         problem = transport.reachable() if hasattr(transport, 'reachable') else None
         if problem:
             print(f'portico: {problem}; emails stay queued until it answers', file=sys.stderr)
-        task = background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
-        app.on_shutdown(task.cancel)
-        flusher = background_tasks.create(usage_loop(), name='usage flush')
-        app.on_shutdown(flusher.cancel)
-        follower = background_tasks.create(gateway_keys.follow_changes(), name='key changes')
-        app.on_shutdown(follower.cancel)
-        syncer = background_tasks.create(gateway_limits.sync_forever(), name='limits sync')
-        app.on_shutdown(syncer.cancel)
-        cleaner = background_tasks.create(maintenance_loop(), name='maintenance')
-        app.on_shutdown(cleaner.cancel)
+        mail_stopping = threading.Event()  # set on shutdown: the worker finishes its message and stops
+        background.start('mail worker', background.repeat(
+            'mail worker', lambda: worker.deliver_all_due(mail_stopping), cfg.mail_poll_seconds,
+            stopping=mail_stopping, grace=background.STOP_SECONDS))
+        background.start('usage flush', background.repeat('usage flush', usage.flush, USAGE_FLUSH_SECONDS,
+                                                          wait_first=True))
+        background.start('key changes', gateway_keys.follow_changes())
+        background.start('limits sync', gateway_limits.sync_forever())
+        background.start('maintenance', background.repeat('maintenance', maintenance.run_once, MAINTENANCE_SECONDS))
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
             print(f'portico: no portal admin exists yet. Create one with this one-time link: {link}\n'
                   f'         or run: python main.py create-admin --email you@example.com', flush=True)
 
-    async def usage_loop() -> None:
-        from nicegui import run
-        while True:
-            await asyncio.sleep(USAGE_FLUSH_SECONDS)
-            try:
-                await run.io_bound(usage.flush)
-            except Exception:  # noqa: BLE001 - counting must survive a database hiccup
-                log.exception('usage flush failed')
-
-    async def maintenance_loop() -> None:
-        from nicegui import run
-        while True:
-            try:
-                await run.io_bound(maintenance.run_once)
-            except Exception:  # noqa: BLE001 - clean-up must not stop the instance
-                log.exception('maintenance failed')
-            await asyncio.sleep(MAINTENANCE_SECONDS)
+    async def stop_background() -> None:
+        # before NiceGUI's own teardown: the loops stop (the mail worker after the message it sends), then
+        # the calls counted since the last flush are written
+        await background.stop_all()
+        await asyncio.to_thread(usage.flush)
 
     def freeze_startup_objects() -> None:
         # the objects alive after start (modules, routes, templates) never die: keeping them out of the
@@ -101,7 +90,7 @@ def build_app(cfg: config.Config) -> None:
     app.on_startup(lambda: gateway_asgi.install(app))  # the gateway paths, in front of every middleware
     app.on_startup(start_worker)
     app.on_startup(freeze_startup_objects)
-    app.on_shutdown(usage.flush)
+    app.on_shutdown(stop_background)
 
 
 def serve(cfg: config.Config) -> None:

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 import peewee as pw
 
+import background
 import config
 from db import clock
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, ApiStatus, App, AppStatus,
@@ -271,17 +272,17 @@ def prune_changes(older_than: timedelta = timedelta(hours=1)) -> int:
 
 
 async def follow_changes() -> None:
-    """Evict the keys any instance retired (this one too: a load racing a retire is evicted again)."""
-    from nicegui import run
-    last = await run.io_bound(newest_change) or 0
-    while True:
-        await asyncio.sleep(config.current().key_changes_poll_seconds)
-        try:
-            found = await run.io_bound(changes_since, last)
-            if found is None:  # run.io_bound answers None once the app is shutting down
-                return
-            last, hashes = found
-            for key_hash in hashes:
-                forget(key_hash)
-        except Exception:  # noqa: BLE001 - the gateway must keep answering through a database hiccup
-            log.exception('following key changes failed')
+    """Evict the keys any instance retired (this one too: a load racing a retire is evicted again).
+    Runs until cancelled; a failed round is logged and the next one tries again."""
+    last: int | None = None
+
+    async def follow() -> None:
+        nonlocal last
+        if last is None:
+            last = await background.in_thread(newest_change)
+            return
+        last, hashes = await background.in_thread(changes_since, last)
+        for key_hash in hashes:  # on the event loop, like every other change of the cache
+            forget(key_hash)
+
+    await background.repeat('following key changes', follow, lambda: config.current().key_changes_poll_seconds)

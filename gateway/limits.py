@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import background
 import config
 
 log = logging.getLogger('portico.gateway')
@@ -201,28 +202,33 @@ def sync_once(target: Counters | None = None) -> None:
 
 async def sync_forever() -> None:
     """Send the counts to Redis and read back the totals, off the event loop, until cancelled."""
-    from nicegui import run
     failing_since, pruned = 0.0, time.time()
-    while True:
-        await asyncio.sleep(config.current().limits_sync_seconds)
+
+    async def sync() -> None:
+        nonlocal failing_since, pruned
         now = time.time()
         if now - pruned > 10:  # counters of past windows go, without walking them all five times a second
             counters.prune(now)
             pruned = now
         if not shared():
-            continue
+            return
         target = counters
         sending = target.take()
         try:
-            totals = await run.io_bound(lambda: push(_redis(), target.batch(sending, now)))
+            totals = await background.in_thread(lambda: push(_redis(), target.batch(sending, now)))
+        except asyncio.CancelledError:
+            target.settle(None)
+            raise
         except Exception as error:  # noqa: BLE001 - counting goes on locally while Redis is away
             target.settle(None)
             if time.monotonic() - failing_since > 60:
                 failing_since = time.monotonic()
                 log.warning('Redis unavailable for rate limits, counting locally: %s', error)
-            continue
+            return
         target.settle(totals)
         failing_since = 0.0
+
+    await background.repeat('rate-limit sync', sync, lambda: config.current().limits_sync_seconds, wait_first=True)
 
 
 def reset() -> None:

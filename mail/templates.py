@@ -5,6 +5,8 @@ so an edited template cannot reach into Python objects).
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from pathlib import Path
 from string import Template
 
@@ -64,6 +66,7 @@ def parse(text: str) -> tuple[str, str]:
     return subject, body.lstrip('\n')
 
 
+@functools.lru_cache(maxsize=64)  # the files ship with the code: read once per process
 def default(key: str) -> tuple[str, str]:
     path = FOLDER / f'{key}.txt'
     if not path.is_file():
@@ -79,8 +82,18 @@ def effective(key: str) -> tuple[str, str, bool]:
     return (*default(key), False)
 
 
-def render(key: str, context: dict) -> tuple[str, str]:
-    subject, body, _ = effective(key)
+def overrides(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """The admin's (subject, body) of those of these templates that are overridden, in one query."""
+    return {row.key: (row.subject, row.body)
+            for row in EmailTemplate.select().where(EmailTemplate.key.in_(sorted(set(keys))))}
+
+
+def render(key: str, context: dict, found: dict[str, tuple[str, str]] | None = None) -> tuple[str, str]:
+    """The message; `found` is what `overrides` answered for a batch (else the database is read now)."""
+    if found is None:
+        subject, body, _ = effective(key)
+    else:
+        subject, body = found.get(key) or default(key)
     return substitute(subject, context), substitute(body, context)
 
 

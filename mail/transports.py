@@ -37,7 +37,7 @@ class ConsoleTransport:
     def session(self):
         stream = self.stream or sys.stdout
 
-        def send(recipient: str, subject: str, body: str) -> None:
+        def send(recipient: str, subject: str, body: str, message_id: str | None = None) -> None:
             stream.write(f'\n----- email -----\nFrom: {self.mail_from}\nTo: {recipient}\n'
                          f'Subject: {subject}\n\n{body}\n----- end of email -----\n')
             stream.flush()
@@ -81,7 +81,8 @@ class SmtpTransport:
 
     @contextmanager
     def session(self):
-        """One connection for a batch (yagmail connects: TLS, login); yields `send(recipient, subject, body)`.
+        """One connection for a batch (yagmail connects: TLS, login); yields
+        `send(recipient, subject, body, message_id=None)` (`message_id`: the part before the @, stable per message).
         The message is a plain text MIME message built here, because yagmail would turn the text into
         unescaped HTML. Raises ConnectionLost when the server cannot be reached or goes away."""
         client = self._client()
@@ -90,9 +91,9 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as error:
             raise ConnectionLost(f'cannot reach the SMTP server: {error}') from None
 
-        def send(recipient: str, subject: str, body: str) -> None:
+        def send(recipient: str, subject: str, body: str, message_id: str | None = None) -> None:
             try:
-                client.smtp.send_message(self._message(recipient, subject, body))
+                client.smtp.send_message(self._message(recipient, subject, body, message_id))
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 raise ConnectionLost(f'the SMTP server went away: {error}') from None
             except smtplib.SMTPException as error:  # e.g. a refused recipient: this message only
@@ -103,13 +104,15 @@ class SmtpTransport:
         finally:
             client.close()
 
-    def _message(self, recipient: str, subject: str, body: str) -> EmailMessage:
+    def _message(self, recipient: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
         message = EmailMessage()
         message['From'] = self.mail_from
         message['To'] = recipient
         message['Subject'] = subject
         message['Date'] = formatdate(localtime=False)
-        message['Message-ID'] = make_msgid(domain=self.mail_from.rpartition('@')[2] or 'portico')
+        domain = self.mail_from.rpartition('@')[2] or 'portico'
+        # the same outbox row sent again (after a crash) keeps its Message-ID, so a mail system can drop the copy
+        message['Message-ID'] = f'<{message_id}@{domain}>' if message_id else make_msgid(domain=domain)
         message.set_content(body)
         return message
 

@@ -3,14 +3,19 @@
 Claiming is safe with several instances: PostgreSQL uses SELECT ... FOR UPDATE SKIP LOCKED, SQLite a
 conditional UPDATE per row. A message claimed by an instance that died is claimable again after
 PORTICO_MAIL_CLAIM_SECONDS.
+
+Stopping (SIGTERM): the message being handed to the SMTP server is finished and marked sent, the rest of
+the batch is given back to the queue at once, so a restart sends each message exactly once. Only a process
+killed without warning (SIGKILL, power cut) between the SMTP server's "OK" and the row's update sends that
+one message again after the claim timeout, with the same Message-ID, so mail systems can drop the copy.
 """
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import logging
+import threading
+from dataclasses import dataclass
 from datetime import timedelta
-
-from nicegui import run
 
 import config
 from db import clock
@@ -62,46 +67,98 @@ def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
     return list(OutboxMessage.select().where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)) if ids else []
 
 
-def render(message: OutboxMessage, *, reveal_secrets: bool = True) -> tuple[str, str]:
-    from workflows import settings  # the portal name can change at any time; read it when sending
-    context = {'portal_name': settings.get('portal_name'), **message.context}
+@dataclass(frozen=True)
+class Looks:
+    """What the messages of a batch share, read once per batch (not once per message): the portal name,
+    which can change at any time, and the admin's versions of the batch's templates."""
+    portal_name: str
+    templates: dict[str, tuple[str, str]]
+
+    @classmethod
+    def read(cls, template_keys) -> Looks:
+        from workflows import settings
+        return cls(settings.get('portal_name'), templates.overrides(template_keys))
+
+
+def render(message: OutboxMessage, *, reveal_secrets: bool = True, looks: Looks | None = None) -> tuple[str, str]:
+    looks = looks or Looks.read([message.template_key])
+    context = {'portal_name': looks.portal_name, **message.context}
     if reveal_secrets:
         context.update(outbox.unseal(message.secret_context or {}))
     else:
         context.update({key: '(link hidden: only the recipient sees it)' for key in message.secret_context or {}})
-    subject, body = templates.render(message.template_key, context)
+    subject, body = templates.render(message.template_key, context, looks.templates)
     # a line break in a subject (a name stored before CR was refused) must not break the message's headers
     return ' '.join(subject.split()), body
 
 
-def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH) -> int:
-    """Claim and deliver one batch; returns how many messages went out. Blocking: run in a thread."""
+def message_id(message: OutboxMessage) -> str:
+    """The left part of the Message-ID header: the same each time this row is sent."""
+    digest = hashlib.sha256(f'{message.id}:{message.created_at}'.encode()).hexdigest()[:16]
+    return f'portico.{message.id}.{digest}'
+
+
+def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH,
+                stopping: threading.Event | None = None) -> int:
+    """Claim and deliver one batch; returns how many messages went out. Blocking: run in a thread.
+    Once `stopping` is set, the message in flight is finished and the rest goes back to the queue."""
     cfg = config.current()
     transport = transport or transports.from_config(cfg)
     batch = claim(instance or cfg.instance_name, limit)
     if not batch:
         return 0
-    sent = 0
+    sent, handled, in_flight = 0, 0, False
     try:
+        looks = Looks.read({message.template_key for message in batch})
         with transport.session() as send:
             for message in batch:
+                if stopping is not None and stopping.is_set():
+                    break
+                in_flight = True
                 try:
-                    subject, body = render(message)
-                    send(message.recipient, subject, body)
+                    subject, body = render(message, looks=looks)
+                    send(message.recipient, subject, body, message_id(message))
                 except transports.ConnectionLost:
                     raise
                 except Exception as error:  # noqa: BLE001 - a broken template or a refused recipient fails one
                     _mark_failed(message, error)
-                    continue
-                _mark_sent(message, subject)  # at once: a crash now re-sends at most the message in flight
-                sent += 1
+                else:
+                    _mark_sent(message, subject)  # at once: a crash now re-sends at most the message in flight
+                    sent += 1
+                handled += 1
+                in_flight = False
     except transports.ConnectionLost as error:
-        for message in batch[sent:]:
+        for message in batch[handled:]:
             if OutboxMessage.get_by_id(message.id).status == OutboxStatus.SENDING:
                 _mark_failed(message, error)
+        handled, in_flight = len(batch), False
+    finally:
+        # what was never handed to the server goes back to the queue now (a message whose sending broke
+        # off in some other way waits for the claim timeout: it may have been delivered)
+        _release(batch[handled + in_flight:], instance or cfg.instance_name)
     if sent and not is_postgres():
         _checkpoint()
     return sent
+
+
+def deliver_all_due(stopping: threading.Event | None = None) -> int:
+    """Batch after batch until nothing is due or `stopping` is set (the background loop's round)."""
+    total = 0
+    while not (stopping is not None and stopping.is_set()):
+        sent = deliver_due(stopping=stopping)
+        if not sent:
+            break
+        total += sent
+    return total
+
+
+def _release(messages: list[OutboxMessage], instance: str) -> None:
+    """Give claimed messages that were not tried back to the queue, due at once, no attempt counted."""
+    if messages:
+        (OutboxMessage.update(status=OutboxStatus.QUEUED, claimed_by=None, claimed_at=None)
+         .where(OutboxMessage.id.in_([message.id for message in messages])
+                & (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_by == instance))
+         .execute())
 
 
 def _checkpoint() -> None:
@@ -134,14 +191,3 @@ def _mark_failed(message: OutboxMessage, error: Exception) -> None:
                           next_attempt_at=clock.now() + backoff(attempts), claimed_by=None, claimed_at=None)
      .where(OutboxMessage.id == message.id).execute())
     log.warning('email %s to %s not delivered (attempt %s): %s', message.id, message.recipient, attempts, error)
-
-
-async def run_forever(poll_seconds: float) -> None:
-    """The background loop started with the app; one per instance."""
-    while True:
-        try:
-            while await run.io_bound(deliver_due):
-                pass
-        except Exception:  # noqa: BLE001 - the worker must survive a database hiccup
-            log.exception('mail worker failed; retrying')
-        await asyncio.sleep(poll_seconds)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,14 +35,17 @@ def wait_for(url: str, timeout: float = 30, ok=(200, 204, 401, 403, 404)) -> Non
     raise TimeoutError(f'{url} did not answer within {timeout} s')
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    """Ask a server process to stop, and kill it if it has not within 10 s."""
+def stop_process(process: subprocess.Popen) -> float:
+    """Ask a server process to stop (SIGTERM), and kill it if it has not within 10 s; the seconds it took."""
+    started = time.monotonic()
     if process.poll() is None:
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+    return time.monotonic() - started
 
 
 class Portal:
@@ -64,9 +68,15 @@ class Portal:
             self.stop()
             raise RuntimeError(f'the portal did not start; its log: {Path(log_path).read_text()[-3000:]}') from None
 
-    def stop(self) -> None:
-        stop_process(self.process)
+    def stop(self) -> float:
+        """SIGTERM, as a service manager stops it; the seconds until the process ended."""
+        seconds = stop_process(self.process)
         self.log.close()
+        return seconds
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
 
 
 class Upstream:
@@ -116,9 +126,12 @@ class Nginx:
         self.prefix = prefix
         self.process = subprocess.Popen([NGINX, '-p', str(prefix), '-c', str(self.config), '-g', 'daemon off;'],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        time.sleep(0.3)
-        if self.process.poll() is not None:
-            raise RuntimeError(f'nginx did not start: {self.process.stderr.read().decode()}')
+        try:  # ready when every port it listens on answers
+            for port in re.findall(r'^\s*listen\s+(?:[\d.]+:)?(\d+)', text, re.MULTILINE):
+                wait_for_port(int(port), self.process)
+        except (RuntimeError, TimeoutError):
+            self.process.kill()
+            raise RuntimeError(f'nginx did not start: {self.process.communicate()[1].decode()}') from None
 
     def stop(self) -> None:
         stop_process(self.process)

@@ -25,7 +25,7 @@ async def test_the_nine_steps_of_003(mailbox, user) -> None:
     for slug in ('weather', 'maps', 'payments'):
         await user.should_see(marker=f'product-{slug}')
     choose(user, 'catalog-filter', 'Partners')
-    await settle(0.1)
+    await settle()
     await user.should_see(marker='product-payments')
     await user.should_not_see(marker='product-weather')
 
@@ -97,7 +97,7 @@ async def test_the_cart_survives_a_sign_out(user) -> None:
     await user.open('/cart')
     await user.should_see(marker='cart-group-Public')
     user.find(marker='cart-remove-Public-weather').click()
-    await settle(0.1)
+    await settle()
     await user.open('/cart')
     await user.should_see(marker='cart-empty')
     assert CartItem.select().count() == 0
@@ -122,7 +122,7 @@ async def test_catalog_search_by_name_and_tag(user) -> None:
     await log_in(user, 'dev@consumer.test')
     await user.open('/catalogs')
     user.find(marker='catalog-search').type('climate')
-    await settle(0.5)
+    await settle()
     await user.should_see(marker='product-weather')
     await user.should_not_see(marker='product-maps')
     await user.should_see('1 product')
@@ -177,18 +177,18 @@ async def test_rotate_revoke_and_delete_from_my_apps(user) -> None:
     await user.should_see('The old key stops working at once')
     user.find(marker='key-rotate-confirm').click()
     await user.should_see('the old one no longer works')
-    await settle(0.2)
+    await settle()
     await user.open(f'/apps/{request.app_id}')
     assert Credential.get_by_id(key.id).key_hash != old_hash
     user.find(marker=f'key-revoke-{key.id}').click()
     user.find(marker='key-revoke-confirm').click()
     await user.should_see('The key was revoked.')
-    await settle(0.2)  # the page reloads after each action
+    await settle()  # the page reloads after each action
     await user.open(f'/apps/{request.app_id}')
     assert Credential.get_by_id(key.id).status == CredentialStatus.REVOKED
     user.find(marker='app-delete').click()
     user.find(marker='app-delete-confirm').click()
-    await settle(0.1)
+    await settle()
     assert not App.select().exists() and not Credential.select().exists()
 
 

@@ -19,7 +19,7 @@ async def ask_for_reset(user, email: str) -> None:
     await user.should_see(marker='forgot-email')
     user.find(marker='forgot-email').type(email)
     user.find(marker='forgot-submit').click()
-    await settle(0.1)
+    await settle()
 
 
 async def test_reset_password_end_to_end(mailbox, user) -> None:
@@ -34,7 +34,7 @@ async def test_reset_password_end_to_end(mailbox, user) -> None:
     user.find(marker='reset-password').type(NEW_PASSWORD)
     user.find(marker='reset-confirm').type(NEW_PASSWORD)
     user.find(marker='reset-submit').click()
-    await settle(0.3)
+    await settle()
     await user.should_see('Your password was reset.')
     user.find(marker='reset-login-again').click()
     await user.should_see(marker='login-card')
@@ -52,7 +52,7 @@ async def test_reset_password_end_to_end(mailbox, user) -> None:
 async def test_reset_request_answers_the_same_for_an_unknown_address(mailbox, user) -> None:
     await ask_for_reset(user, 'nobody@consumer.test')
     await user.should_see('If an account exists for this address')
-    await settle(0.5)
+    await settle()
     assert mailbox.messages == [] and OutboxMessage.select().count() == 0
 
 
@@ -120,14 +120,14 @@ async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> Non
     user.find(marker='new-password').type('temporary password')
     user.find(marker='new-must-change').click()
     user.find(marker='new-save').click()
-    await settle(0.4)
+    await settle()
     await user.should_see('ivy@consumer.test added.')
     ivy = User.get(User.email == 'ivy@consumer.test')
     assert ivy.status == UserStatus.ACTIVE and ivy.must_change_password
 
     await user.open('/logout')
     await log_in(user, 'ivy@consumer.test', 'temporary password')
-    await settle(0.3)
+    await settle()
     await user.should_see(marker='must-change-notice')
     await user.open('/dashboard')  # nothing else is reachable until the password is changed
     await user.should_see(marker='must-change-notice')
@@ -135,7 +135,7 @@ async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> Non
     user.find(marker='pw-new').type(NEW_PASSWORD)
     user.find(marker='pw-confirm').type(NEW_PASSWORD)
     user.find(marker='pw-submit').click()
-    await settle(0.4)
+    await settle()
     await user.open('/dashboard')
     await user.should_see('Welcome, Ivy!')
     assert not User.get_by_id(ivy.id).must_change_password
@@ -147,7 +147,7 @@ async def test_admin_sends_an_invite_and_the_user_chooses_a_password(mailbox, us
     await settle()
     await open_add_user(user)
     user.find(marker='new-save').click()
-    await settle(0.2)
+    await settle()
     assert User.get(User.email == 'ivy@consumer.test').status == UserStatus.INVITED
     user.find(marker='more-ivy@consumer.test').click()
     user.find(marker='invite-ivy@consumer.test').click()
@@ -161,7 +161,7 @@ async def test_admin_sends_an_invite_and_the_user_chooses_a_password(mailbox, us
     user.find(marker='invite-password').type(NEW_PASSWORD)
     user.find(marker='invite-confirm').type(NEW_PASSWORD)
     user.find(marker='invite-submit').click()
-    await settle(0.4)
+    await settle()
     await user.open('/dashboard')
     await user.should_see('Welcome, Ivy!')
     assert User.get(User.email == 'ivy@consumer.test').status == UserStatus.ACTIVE
@@ -218,7 +218,7 @@ async def test_user_list_searches_filters_and_pages(user) -> None:
     await user.open('/admin/users')
     await user.should_see('1–20 of 47')
     user.find(marker='users-search').type('dev07')
-    await settle(0.5)
+    await settle()
     await user.should_see('1–1 of 1')
     await user.should_see('dev07@consumer.test')
     await user.open('/admin/users?status=pending_approval')

@@ -93,15 +93,6 @@ async def test_a_duplicate_base_path_is_refused(user) -> None:
     assert Api.select().where(Api.name == 'Weather API v2').count() == 0
 
 
-async def test_a_developer_is_refused_the_admin_apis_page(user) -> None:
-    a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    response = await user.http_client.get('/admin/apis', follow_redirects=True)
-    assert response.status_code == 403
-    assert 'You do not have access to this page.' in response.text
-
-
 # --- 000's note: an organisation admin submits, a portal admin approves -----------------------------
 
 async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishing_it(mailbox, user) -> None:

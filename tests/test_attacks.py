@@ -117,7 +117,7 @@ async def test_next_after_sign_in_never_leaves_the_site(user, next_path) -> None
     user.find(marker='login-email').type('dev@consumer.test')
     user.find(marker='login-password').type(PASSWORD)
     user.find(marker='login-submit').click()
-    await settle(0.5)
+    await settle()
     await user.should_see(marker='dashboard-welcome')
     assert UserSession.select().count() == 1
     # and the redirect itself: the one-time ticket's answer points at a local path
@@ -222,7 +222,7 @@ async def test_a_deactivated_admins_outbox_refresh_stops(user) -> None:
     from mail import outbox
     outbox.queue('test', 'leak@consumer.test')
     for _ in range(80):  # the page refreshes every 5 s
-        await settle(0.1)
+        await settle()
         if 'leak@consumer.test' in str(user.current_layout) or 'login-card' in str(user.current_layout):
             break
     await user.should_see(marker='login-card')  # the tab left the outbox for Log in

@@ -140,7 +140,7 @@ async def test_the_one_time_setup_link_creates_the_first_admin(capsys, user) -> 
     user.find(marker='setup-password').type('a long enough secret')
     user.find(marker='setup-confirm').type('a long enough secret')
     user.find(marker='setup-submit').click()
-    await settle(0.5)
+    await settle()
     await user.should_see('Registrations to approve')
     assert User.get(User.email == 'grace@provider.test').is_portal_admin
     await user.open('/logout')

@@ -18,7 +18,7 @@ async def request_org(user, name: str) -> None:
     await user.should_see(marker='org-name')
     user.find(marker='org-name').type(name)
     user.find(marker='org-submit').click()
-    await settle(0.1)
+    await settle()
 
 
 async def invite_teammate(user, first, last, email, role_label='Team member') -> None:
@@ -29,7 +29,7 @@ async def invite_teammate(user, first, last, email, role_label='Team member') ->
     if role_label != 'Team member':
         choose(user, 'teammate-role', role_label)
     user.find(marker='teammate-send').click()
-    await settle(0.1)
+    await settle()
 
 
 async def test_the_five_steps_of_001(mailbox, user) -> None:
@@ -85,7 +85,7 @@ async def test_the_five_steps_of_001(mailbox, user) -> None:
     user.find(marker='member-first').clear().type('Timothy')
     choose(user, 'member-role', 'Super admin')
     user.find(marker='member-save').click()
-    await settle(0.1)
+    await settle()
     tim = User.get_by_id(tim.id)
     assert tim.first_name == 'Timothy' and tim.role == Role.SUPER_ADMIN
 
@@ -296,7 +296,7 @@ async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
     user.find(marker='edit-org-Initech').click()
     user.find(marker='org-edit-name').clear().type('Initrode')
     user.find(marker='org-edit-save').click()
-    await settle(0.1)
+    await settle()
     assert Organisation.get_by_id(initech.id).name == 'Initrode'
     await user.open('/admin/organizations')
     user.find(marker='delete-org-Initrode').click()
@@ -325,7 +325,7 @@ async def test_admin_manages_teams(user) -> None:
     user.find(marker='team-rename-Acme-Default team').click()
     user.find(marker='team-name').clear().type('Core')
     user.find(marker='team-save').click()
-    await settle(0.1)
+    await settle()
     assert Team.get(Team.organisation == org, Team.is_default).name == 'Core'
     core = Team.get(Team.name == 'Core')
 

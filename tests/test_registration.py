@@ -26,14 +26,14 @@ async def register(user, email='new@consumer.test', *, first='Nora', last='Newma
     if organisation is not None:
         choose(user, 'register-organisation', organisation)
     user.find(marker='register-submit').click()
-    await settle(0.4)
+    await settle()
 
 
 async def follow_verification(user, mailbox, email='new@consumer.test') -> None:
     message = await mailbox.wait_for(email, 'Confirm your email address')
     await user.open(message.path('/auth/verify'))
     user.find(marker='verify-confirm').click()
-    await settle(0.2)
+    await settle()
 
 
 async def test_case_1_auto_approval_activates_after_verification(mailbox, user) -> None:
@@ -143,7 +143,7 @@ async def test_reject_sends_the_rejection_email_and_the_address_can_register_aga
     user.find(marker='reject-confirm').click()
     await settle()
     assert User.get(User.email == 'new@consumer.test').status == UserStatus.REJECTED
-    rejection = await mailbox.wait_for('new@consumer.test', 'registration')
+    rejection = await mailbox.wait_for('new@consumer.test', 'registration', text='not approved')
     assert 'not approved' in rejection.body and 'company addresses' in rejection.body
 
     await user.open('/logout')

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import email
 import email.policy
 import re
 import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aiosmtpd.controller import Controller
@@ -26,6 +30,7 @@ class Email:
     to: str
     subject: str
     body: str
+    message_id: str = ''
 
     def link(self, path_part: str = '') -> str:
         """The first URL in the body containing `path_part`."""
@@ -44,11 +49,14 @@ class _Handler:
         self.box = box
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.box.delay:
+            await asyncio.sleep(self.box.delay)  # a slow server: the message is ours only after this
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         part = message.get_body(preferencelist=('plain', 'html'))
         body = part.get_content() if part is not None else ''
         for recipient in envelope.rcpt_tos:
-            self.box.messages.append(Email(recipient.lower(), str(message['subject']), body))
+            self.box.messages.append(Email(recipient.lower(), str(message['subject']), body,
+                                           str(message['message-id'] or '')))
         return '250 OK'
 
 
@@ -61,8 +69,9 @@ def free_port() -> int:
 class Mailbox:
     """An aiosmtpd server on 127.0.0.1 that keeps every message; can be stopped and started again."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.port = free_port()
+        self.delay = delay  # seconds before each message is accepted
         self.messages: list[Email] = []
         self.controller: Controller | None = None
 
@@ -79,14 +88,16 @@ class Mailbox:
             self.controller.stop()
             self.controller = None
 
-    def to(self, address: str, subject: str = '') -> list[Email]:
-        return [m for m in self.messages if m.to == address.lower() and subject.lower() in m.subject.lower()]
+    def to(self, address: str, subject: str = '', text: str = '') -> list[Email]:
+        return [m for m in self.messages
+                if m.to == address.lower() and subject.lower() in m.subject.lower() and text in m.body]
 
-    async def wait_for(self, address: str, subject: str = '', timeout: float = 10) -> Email:
-        """Wait (without blocking the event loop, where the mail worker runs) for a message."""
+    async def wait_for(self, address: str, subject: str = '', timeout: float = 10, *, text: str = '') -> Email:
+        """Wait (without blocking the event loop, where the mail worker runs) for a message; `text` in its
+        body tells apart two messages whose subjects share the words asked for."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.to(address, subject)
+            found = self.to(address, subject, text)
             if found:
                 return found[-1]
             await asyncio.sleep(0.05)
@@ -102,6 +113,25 @@ class Mailbox:
                 return found[-1]
             time.sleep(0.05)
         raise AssertionError(f'no email to {address} with {subject!r}; got {[(m.to, m.subject) for m in self.messages]}')
+
+
+def worker_database(url: str, worker: str) -> str:
+    """`url` with a database of its own for this pytest-xdist worker (`..._gw0`), created when missing."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg2
+    parts = urlsplit(url)
+    name = f'{parts.path.lstrip("/")}_{worker}'
+    connection = psycopg2.connect(urlunsplit(parts._replace(path='/postgres')))
+    try:
+        connection.autocommit = True  # CREATE DATABASE runs outside a transaction
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT 1 FROM pg_database WHERE datname = %s', (name,))
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+    return urlunsplit(parts._replace(path=f'/{name}'))
 
 
 def reset_postgres(url: str) -> None:
@@ -159,20 +189,31 @@ def fresh(user: User) -> User:
 async def log_in(user, email: str, password: str = PASSWORD) -> None:
     """Open Log in, type the credentials, click Log in, and wait for the answer (a message or a new page)."""
     await user.open('/login')
-    pages_before = len(user.back_history)
     user.find(marker='login-email').type(email)
     user.find(marker='login-password').type(password)
     user.find(marker='login-submit').click()
-    for _ in range(100):
-        if user.notify.messages or len(user.back_history) != pages_before:
-            break
-        await asyncio.sleep(0.03)
-    await asyncio.sleep(0.05)
+    await settle()
 
 
-async def settle(seconds: float = 0.3) -> None:
-    """Let background work (argon2 in a thread, navigation) finish."""
-    await asyncio.sleep(seconds)
+# NiceGUI tasks that live as long as the app or a page does; every other task is work an action started
+_LONG_LIVED = {'Timer._run_in_loop', 'refresh_loop', 'Outbox.loop'}
+
+
+def _work_under_way() -> list[asyncio.Task]:
+    from nicegui import background_tasks
+    return [task for task in background_tasks.running_tasks
+            if not task.done() and getattr(task.get_coro(), '__qualname__', '') not in _LONG_LIVED]
+
+
+async def settle(_seconds: float | None = None, *, timeout: float = 10.0) -> None:
+    """Wait until the work the last action started is done: its event handler (argon2 or a save in a
+    thread), the navigation it asked for and the new page. Not a fixed pause: it returns as soon as
+    nothing is under way (a number given, as branches written before this may, is ignored)."""
+    await asyncio.sleep(0)
+    deadline = time.monotonic() + timeout
+    while (pending := _work_under_way()) and time.monotonic() < deadline:
+        await asyncio.wait(pending, timeout=0.05)
+    await asyncio.sleep(0)  # the callbacks of what just finished
 
 
 async def until(condition, timeout: float = 5.0) -> None:
@@ -182,6 +223,36 @@ async def until(condition, timeout: float = 5.0) -> None:
             return
         await asyncio.sleep(0.05)
     assert condition(), 'the condition did not become true in time'
+
+
+_counting: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar('portico_counting', default=None)
+
+
+@contextmanager
+def statements_of_this_task() -> Iterator[list[str]]:
+    """The SQL statements run by what the test does inside the block (a page it opens, with its threads),
+    not those of a timer on a page opened earlier. Stop the background loops first (`background.stop_all()`):
+    a thread of `run.io_bound` carries no context, so every statement outside the event loop is counted."""
+    from db.connection import database
+    found: list[str] = []
+    token = _counting.set(found)
+    loop_thread = threading.get_ident()
+    execute_sql = database.obj.execute_sql
+
+    def counting(sql, *args, **kwargs):
+        mine = _counting.get()
+        if mine is not None:
+            mine.append(sql)
+        elif threading.get_ident() != loop_thread:
+            found.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+
+    database.obj.execute_sql = counting
+    try:
+        yield found
+    finally:
+        del database.obj.execute_sql
+        _counting.reset(token)
 
 
 def choose(user, marker: str, label: str) -> None:
