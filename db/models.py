@@ -385,6 +385,19 @@ class Throttle(BaseModel):
         indexes = ((('key', 'window_start'), True),)
 
 
+class ApiToken(BaseModel):
+    """A portal admin's personal token for the REST API (issue 16): shown once, only its SHA-256 kept."""
+    user = pw.ForeignKeyField(User, backref='api_tokens', on_delete='CASCADE')
+    name = pw.CharField(max_length=100)
+    token_prefix = pw.CharField(max_length=24)  # enough to recognise it in a list, never to use it
+    token_hash = pw.CharField(max_length=64, unique=True)
+    read_only = pw.BooleanField(default=True)
+    expires_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -393,4 +406,4 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference,
-              OutboxMessage, AuditEvent, Throttle, SchemaVersion]
+              OutboxMessage, AuditEvent, Throttle, ApiToken, SchemaVersion]

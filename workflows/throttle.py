@@ -148,3 +148,20 @@ def _redis() -> redis.Redis | None:
 
 def _redis_failed(error: Exception) -> None:
     log.warning('Redis unavailable for throttling, counting in the database: %s', error)
+
+
+def exceeded(keys: list[str]) -> bool:
+    """Is any key already past its bound in the current window? A read only (the API checks it before a
+    token, so a locked client is refused without a write per request)."""
+    client = _redis()
+    if client is not None:
+        try:
+            values = client.mget([_redis_key(key) for key in keys])
+            return any(int(value or 0) >= limit_of(key).attempts for key, value in zip(keys, values))
+        except redis.RedisError as error:
+            _redis_failed(error)
+    for key in keys:
+        row = Throttle.get_or_none((Throttle.key == key) & (Throttle.window_start == _window_start(key)))
+        if row is not None and row.count >= limit_of(key).attempts:
+            return True
+    return False
