@@ -39,12 +39,15 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import health
+    from api import health, v1 as api_v1
+    from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
     from mail import transports, worker
     from workflows import accounts, maintenance, usage
 
     app.include_router(health.router)
+    api_v1.install(app)
+    api_reference.install(app)
     gateway_keys.clear()
     gateway_limits.reset()
     session.install()

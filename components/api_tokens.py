@@ -49,7 +49,9 @@ def api_tokens_card(me: User) -> None:
                     token_list.refresh)
 
         token_list()
-        ui.button('Create token', on_click=lambda: open_create()).props('outline no-caps').mark('create-token')
+        with ui.row().classes('items-center gap-4'):
+            ui.button('Create token', on_click=lambda: open_create()).props('outline no-caps').mark('create-token')
+            ui.link('Open the API reference', '/admin/api-reference', new_tab=True).mark('api-reference-link')
 
         def open_create() -> None:
             with dialog() as box, ui.card().classes('w-[28rem]'):

@@ -46,3 +46,14 @@ def test_admin_creates_and_revokes_an_api_token(screen, browser) -> None:
     assert ApiToken.get().revoked_at is not None
     with pytest.raises(api_tokens.InvalidApiToken):
         api_tokens.authenticate(raw, '127.0.0.9')
+
+
+def test_admin_reads_the_admin_api_reference(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    an_admin()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/api-reference')
+    b.sees('Portico admin API (/api/v1)')
+    b.sees('List users')
+    b.sees('Approve: the app gets its key')

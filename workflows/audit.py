@@ -1,10 +1,18 @@
 """The audit trail: who did what to which object, written in the same transaction as the change."""
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from db.models import AuditEvent, User
+
+# the REST API sets this for the request it serves, so every event of that request names the token
+via_token: ContextVar[str | None] = ContextVar('via_token', default=None)
 
 
 def record(actor: User | None, action: str, target=None, **detail) -> None:
+    token = via_token.get()
+    if token is not None:
+        detail['api_token'] = token
     AuditEvent.create(
         actor=actor,
         action=action,
