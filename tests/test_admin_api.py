@@ -226,3 +226,17 @@ async def test_apps_are_approved_and_rejected(user) -> None:
         listed = (await api.get('/apps', params={'owner_id': developer.id})).json()['items']
     assert [app['status'] for app in listed] == ['active', 'rejected']
     assert App.get_by_id(first.id).status == 'active'
+
+
+async def test_crafted_paths_and_headers_get_problem_details(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        for path in ('/apis/%0AP/openapi', '/users/%00', '/nothing-here', '/users/1%0A', '/users/-1'):
+            response = await api.get(path)
+            assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
+        response = await api.patch('/settings', content=b'\xff\x00{', headers={'Content-Type': 'application/json'})
+        assert response.status_code in (400, 422) and response.headers['content-type'] == PROBLEM
+        response = await api.options('/apis')
+        assert response.status_code == 405 and response.headers['allow'] == 'GET, POST'
+    async with client(user, 'ptk_' + 'x' * 5000) as api:
+        assert (await api.get('/users')).status_code == 401

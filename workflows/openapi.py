@@ -133,7 +133,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _load_yaml(text: str):
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as error:  # a character YAML does not allow (a control character) is found at once
+        raise InvalidDocument(f'YAML error: {error}.') from None
     try:
         node = loader.get_single_node()
         if node is None:

@@ -3,6 +3,8 @@ so that it has its own OpenAPI 3.1 document (/api/v1/openapi.json), its own erro
 its own authentication (personal API tokens, api/v1/auth.py) instead of the browser session."""
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
 
 from api.v1 import problems
@@ -34,3 +36,7 @@ def install(app) -> None:
     app.router.routes[:] = [route for route in app.router.routes
                             if not (isinstance(route, Mount) and route.path == PREFIX)]
     app.mount(PREFIX, build())
+    mount = app.router.routes[-1]
+    # a path with a line break in it (%0A) must reach the API too, for its 422 or 404: Starlette's pattern
+    # ends at a line break, and NiceGUI's HTML "not found" page would answer instead
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)

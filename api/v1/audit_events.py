@@ -1,7 +1,7 @@
 """Audit events: filtered and paged, newest first."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -10,8 +10,10 @@ from pydantic import BaseModel
 from api.v1.auth import Principal, reader
 from api.v1.common import READ_ERRORS, QueryId, clean_filter, utc
 from api.v1.paging import Paging, page
+from api.v1.problems import Problem
 from db.models import AuditEvent
 
+RFC3339 = r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$'
 router = APIRouter(prefix='/audit-events', tags=['audit events'])
 
 
@@ -38,7 +40,9 @@ def show(event: AuditEvent) -> AuditEventOut:
 @router.get('', response_model=AuditEventPage, responses=READ_ERRORS, summary='List audit events, newest first')
 def list_events(paging: Paging = Depends(), action: str | None = Query(None, max_length=64, description='e.g. access.approve'),
                 actor_id: QueryId = None, target_type: str | None = Query(None, max_length=32),
-                target_id: QueryId = None, since: datetime | None = None, until: datetime | None = None,
+                target_id: QueryId = None,
+                since: str | None = Query(None, pattern=RFC3339, description='events at or after this time (RFC 3339)'),
+                until: str | None = Query(None, pattern=RFC3339, description='events before this time (RFC 3339)'),
                 _: Principal = Depends(reader)) -> dict:
     query = AuditEvent.select()
     if action:
@@ -49,9 +53,11 @@ def list_events(paging: Paging = Depends(), action: str | None = Query(None, max
         query = query.where(AuditEvent.target_type == clean_filter(target_type, 'target_type'))
     if target_id:
         query = query.where(AuditEvent.target_id == target_id)
-    for bound, compare in ((since, AuditEvent.at.__ge__), (until, AuditEvent.at.__lt__)):
-        if bound is not None:
-            if bound.tzinfo is not None:
-                bound = bound.astimezone(utc(datetime(2000, 1, 1)).tzinfo).replace(tzinfo=None)
-            query = query.where(compare(bound))
+    for name, text, compare in (('since', since, AuditEvent.at.__ge__), ('until', until, AuditEvent.at.__lt__)):
+        if text is not None:
+            try:
+                bound = datetime.fromisoformat(text.replace('Z', '+00:00')).astimezone(timezone.utc)
+            except (ValueError, OverflowError):
+                raise Problem(422, 'Give a time like 2026-01-31T12:00:00Z.', field=name) from None
+            query = query.where(compare(bound.replace(tzinfo=None)))
     return page(query, AuditEvent.id, paging, show, newest_first=True)

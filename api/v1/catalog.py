@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, atomic, check_if_match,
+from api.v1.common import (Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, atomic, check_if_match,
                            clean_filter, lock, utc, with_etag)
 from api.v1.paging import Paging, page
 from api.v1.users import Reason
@@ -17,6 +17,12 @@ from workflows import catalog
 router = APIRouter(tags=['catalog'])
 IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
 MAX_DOCUMENT = 10 * 1024 * 1024
+
+
+def _merged(model, current: BaseModel, change: BaseModel):
+    """The current values with the change's fields that were given (PATCH)."""
+    values = {**current.model_dump(), **change.model_dump(exclude_none=True)}
+    return model.model_construct(**{name: values[name] for name in model.model_fields})
 
 
 # --- APIs -------------------------------------------------------------------------------------------
@@ -38,14 +44,14 @@ class ApiPage(BaseModel):
     next_cursor: str | None
 
 
-class ApiIn(BaseModel):
+class ApiIn(Input):
     name: str = Field(max_length=1000)
     base_path: str = Field(max_length=1000, description='the listen path on the gateway, e.g. /weather/')
     upstream: str = Field('', max_length=10_000)
     openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text')
 
 
-class ApiChange(BaseModel):
+class ApiChange(Input):
     name: str | None = Field(None, max_length=1000)
     base_path: str | None = Field(None, max_length=1000)
     upstream: str | None = Field(None, max_length=10_000)
@@ -145,7 +151,7 @@ class ProductPage(BaseModel):
     next_cursor: str | None
 
 
-class ProductIn(BaseModel):
+class ProductIn(Input):
     name: str = Field(max_length=1000)
     slug: str = Field('', max_length=1000, description='made from the name when left empty')
     summary: str = Field('', max_length=10_000)
@@ -155,7 +161,7 @@ class ProductIn(BaseModel):
     catalog_ids: list[BodyId] = Field([], max_length=1000)
 
 
-class ProductChange(BaseModel):
+class ProductChange(Input):
     name: str | None = Field(None, max_length=1000)
     slug: str | None = Field(None, max_length=1000)
     summary: str | None = Field(None, max_length=10_000)
@@ -204,7 +210,7 @@ def update_product(product_id: Id, body: ProductChange, response: Response, prin
         product = lock(Product, product_id) or catalog.find(Product, 0, 'This product')
         current = show_product(product)
         check_if_match(if_match, current)
-        merged = ProductIn(**{**current.model_dump(), **body.model_dump(exclude_none=True)})
+        merged = _merged(ProductIn, current, body)
         product = _save_product(product.id, merged, principal)
     return with_etag(response, show_product(product))
 
@@ -233,7 +239,7 @@ class PlanPage(BaseModel):
     next_cursor: str | None
 
 
-class PlanIn(BaseModel):
+class PlanIn(Input):
     name: str = Field(max_length=1000)
     rate_limit: int = Field(60, description='requests per rate_period seconds')
     rate_period: int = 60
@@ -242,7 +248,7 @@ class PlanIn(BaseModel):
     requires_approval: bool = False
 
 
-class PlanChange(BaseModel):
+class PlanChange(Input):
     name: str | None = Field(None, max_length=1000)
     rate_limit: int | None = None
     rate_period: int | None = None
@@ -286,7 +292,7 @@ def update_plan(plan_id: Id, body: PlanChange, response: Response, principal: Pr
         plan = lock(Plan, plan_id) or catalog.find(Plan, 0, 'This plan')
         current = show_plan(plan)
         check_if_match(if_match, current)
-        plan = _save_plan(plan.id, PlanIn(**{**current.model_dump(), **body.model_dump(exclude_none=True)}), principal)
+        plan = _save_plan(plan.id, _merged(PlanIn, current, body), principal)
     return with_etag(response, show_plan(plan))
 
 
@@ -307,21 +313,21 @@ class CatalogPage(BaseModel):
     next_cursor: str | None
 
 
-class CatalogIn(BaseModel):
+class CatalogIn(Input):
     name: str = Field(max_length=1000)
     visibility: str = Field('public', description='public, private or custom')
     product_ids: list[BodyId] = Field([], max_length=1000)
     plan_ids: list[BodyId] = Field([], max_length=1000)
 
 
-class CatalogChange(BaseModel):
+class CatalogChange(Input):
     name: str | None = Field(None, max_length=1000)
     visibility: str | None = None
     product_ids: list[BodyId] | None = Field(None, max_length=1000)
     plan_ids: list[BodyId] | None = Field(None, max_length=1000)
 
 
-class TeamGrant(BaseModel):
+class TeamGrant(Input):
     team_ids: list[BodyId] = Field(max_length=10_000)
 
 

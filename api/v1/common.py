@@ -7,14 +7,14 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.v1.problems import Problem, documented
 from db.connection import database, is_postgres
 from workflows import is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
-WRITE_ERRORS = documented(401, 403, 404, 409, 412, 422, 429)
+WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 422, 429)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -56,8 +56,17 @@ atomic = database.atomic
 IF_MATCH_DESCRIPTION = 'the ETag of the version you read; 412 when it changed since'
 
 MAX_ID = 2 ** 53  # beyond any row; larger numbers would not fit the database's integers
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
-QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _digits_only(value):
+    """An ID in a URL is digits only: not ' 1', '1\\n' or '+1', which Python's int() would take."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError('an ID is a whole number written in digits only')
+    return value
+
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
 
 
 def clean_filter(value: str | None, field: str) -> str | None:
@@ -68,3 +77,8 @@ def clean_filter(value: str | None, field: str) -> str | None:
         raise Problem(422, 'This filter contains characters that are not allowed.', field=field)
     return value.strip()
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Input(BaseModel):
+    """A request body: types as written (no "1" for 1, no 0 for false) and no unknown fields."""
+    model_config = ConfigDict(strict=True, extra='forbid')

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
+from api.v1.common import (Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
                            lock, utc, with_etag)
 from api.v1.paging import Paging, page
 from api.v1.users import Reason, UserPage
@@ -34,12 +34,12 @@ class OrganisationPage(BaseModel):
     next_cursor: str | None
 
 
-class NewOrganisation(BaseModel):
+class NewOrganisation(Input):
     name: str = Field(max_length=1000)
     contact_email: str = Field('', max_length=300)
 
 
-class OrganisationChange(BaseModel):
+class OrganisationChange(Input):
     name: str | None = Field(None, max_length=1000)
     contact_email: str | None = Field(None, max_length=300)
 
@@ -56,7 +56,7 @@ class TeamList(BaseModel):
     items: list[TeamOut]
 
 
-class TeamName(BaseModel):
+class TeamName(Input):
     name: str = Field(max_length=1000)
 
 

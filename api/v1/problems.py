@@ -83,7 +83,26 @@ def install(api) -> None:
 
     @api.exception_handler(StarletteHTTPException)
     async def http(request: Request, error: StarletteHTTPException):
-        return response(request, error.status_code, str(error.detail), headers=getattr(error, 'headers', None))
+        headers = dict(getattr(error, 'headers', None) or {})
+        if error.status_code == 405:  # Starlette names the methods of one route; a path has several
+            headers['Allow'] = ', '.join(allowed_methods(api, request.scope))
+        return response(request, error.status_code, str(error.detail), headers=headers)
+
+
+def allowed_methods(api, scope) -> list[str]:
+    from starlette.routing import Match
+    methods: set[str] = set()
+
+    def walk(routes) -> None:
+        for route in routes:
+            if hasattr(route, 'original_router'):
+                walk(route.original_router.routes)
+            elif getattr(route, 'methods', None):
+                match, _ = route.matches({**scope, 'method': next(iter(route.methods))})
+                if match == Match.FULL:
+                    methods.update(route.methods)
+    walk(api.routes)
+    return sorted(methods)
 
 
 def documented(*statuses: int) -> dict:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Header, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from api.v1.common import Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
 from db.models import Setting
 from db.connection import is_postgres
 from workflows import settings
@@ -26,8 +26,7 @@ class SettingsOut(BaseModel):
     base_url: str
 
 
-class SettingsChange(BaseModel):
-    model_config = ConfigDict(extra='forbid')
+class SettingsChange(Input):
     portal_name: str | None = Field(None, max_length=1000)
     auto_approve_users: bool | None = None
     delegate_user_management: bool | None = None

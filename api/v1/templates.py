@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from api.v1.common import Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
 from mail import templates
 from workflows import NotFound, mail_admin
 
@@ -25,7 +25,7 @@ class TemplateList(BaseModel):
     items: list[TemplateOut]
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(Input):
     subject: str = Field(max_length=10_000)
     body: str = Field(max_length=100_000)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, QueryId, atomic, check_if_match,
+from api.v1.common import (Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, QueryId, atomic, check_if_match,
                            clean_filter, lock, utc, with_etag)
 from api.v1.paging import Paging, page
 from db.models import Membership, User
@@ -40,7 +40,7 @@ class UserPage(BaseModel):
     next_cursor: str | None
 
 
-class NewUser(BaseModel):
+class NewUser(Input):
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
     email: str = Field(max_length=300)
@@ -50,11 +50,11 @@ class NewUser(BaseModel):
     send_invite: bool = Field(False, description='email an invite instead of setting a password')
 
 
-class Reason(BaseModel):
+class Reason(Input):
     reason: str = Field('', max_length=10_000)
 
 
-class Teams(BaseModel):
+class Teams(Input):
     team_ids: list[BodyId] = Field(max_length=1000)
 
 
