@@ -39,7 +39,7 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import health, v1 as api_v1
+    from api import health, v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
     from mail import transports, worker
@@ -64,6 +64,8 @@ def build_app(cfg: config.Config) -> None:
             print(f'portico: {problem}; emails stay queued until it answers', file=sys.stderr)
         task = background_tasks.create(worker.run_forever(cfg.mail_poll_seconds), name='mail worker')
         app.on_shutdown(task.cancel)
+        hooks = background_tasks.create(webhooks_worker.run_forever(cfg.mail_poll_seconds), name='webhooks')
+        app.on_shutdown(hooks.cancel)
         flusher = background_tasks.create(usage_loop(), name='usage flush')
         app.on_shutdown(flusher.cancel)
         follower = background_tasks.create(gateway_keys.follow_changes(), name='key changes')

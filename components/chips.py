@@ -8,6 +8,7 @@ COLOURS = {  # dark enough for WCAG AA contrast as text on white
     'pending': 'deep-orange-10', 'pending_approval': 'deep-orange-10', 'pending_verification': 'brown-8',
     'queued': 'blue-grey-8', 'sending': 'blue-9', 'invited': 'indigo-8',
     'inactive': 'grey-8', 'revoked': 'grey-8', 'rejected': 'negative', 'failed': 'negative',
+    'delivered': 'positive', 'enabled': 'positive', 'disabled': 'grey-8',
 }
 
 

@@ -31,14 +31,15 @@ def _v3_api_reference(migrator: SchemaMigrator) -> None:
 
 
 def _v7_api_tokens_and_webhooks(migrator: SchemaMigrator) -> None:
-    database.create_tables([models.ApiToken])  # issue 16
+    database.create_tables([models.ApiToken, models.WebhookEndpoint, models.WebhookEvent, models.WebhookDelivery,
+                            models.WebhookAttempt])  # issue 16
 
 
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
     (3, 'api_reference table', _v3_api_reference),
-    (7, 'api_token table (issue 16)', _v7_api_tokens_and_webhooks),
+    (7, 'api_token and webhook tables (issue 16)', _v7_api_tokens_and_webhooks),
 ]
 LATEST = STEPS[-1][0]
 

@@ -36,6 +36,7 @@ DESCRIPTIONS = {
     'api_submitted_notice': 'To the admins: an API waits for approval to be published',
     'api_published': 'Submitted API approved for publishing',
     'api_rejected': 'Submitted API rejected',
+    'webhook_disabled': 'To the admins: a failing webhook endpoint was disabled',
 }
 
 SAMPLE_CONTEXT = {
@@ -49,6 +50,8 @@ SAMPLE_CONTEXT = {
     'products': 'Weather API, Maps API', 'catalog_name': 'Public', 'plan_name': 'Free',
     'api_name': 'Weather API', 'base_path': '/weather/', 'submitter_name': 'Ada Lovelace',
     'submitter_email': 'ada@example.com', 'reset_link': 'https://portal.example.com/auth/forgot',
+    'webhook_url': 'https://crm.example.com/hooks/portico', 'failing_since': 'failing since 2026-01-31 12:00 UTC',
+    'webhooks_link': 'https://portal.example.com/admin/webhooks',
 }
 
 

@@ -67,7 +67,7 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
     **{f'/admin{path}': ADMIN for path in ('', '/users', '/organizations', '/teams', '/access-requests', '/apps',
                                            '/apis', '/products', '/plans', '/catalogs', '/settings',
-                                           '/email-templates', '/outbox', '/audit')},
+                                           '/email-templates', '/outbox', '/audit', '/webhooks')},
     '/admin/api-reference': ADMIN,  # the admin REST API's reference (its document itself is public)
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from db.models import AuditEvent, User
+from workflows import webhooks
 
 # the REST API sets this for the request it serves, so every event of that request names the token
 via_token: ContextVar[str | None] = ContextVar('via_token', default=None)
@@ -20,3 +21,4 @@ def record(actor: User | None, action: str, target=None, **detail) -> None:
         target_id=getattr(target, 'id', None),
         detail=detail,
     )
+    webhooks.emit(action, target, actor, detail)  # the action's webhook events, in the same transaction

@@ -26,6 +26,10 @@ import yaml
 
 from workflows import DomainError
 
+# openapi-spec-validator switches to jsonschema-rs when that package is installed (schemathesis brings it),
+# with other messages and positions: the portal says the same whatever else is installed
+os.environ.setdefault('OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND', 'jsonschema')
+
 MAX_SIZE = 10 * 1024 * 1024  # 10 MiB, for paste and upload alike (README)
 MAX_DEPTH = 128  # nesting of objects and arrays
 MAX_ALIASES = 1_000  # YAML alias uses (*name)
