@@ -240,3 +240,21 @@ async def test_crafted_paths_and_headers_get_problem_details(user) -> None:
         assert response.status_code == 405 and response.headers['allow'] == 'GET, POST'
     async with client(user, 'ptk_' + 'x' * 5000) as api:
         assert (await api.get('/users')).status_code == 401
+
+
+async def test_a_huge_body_is_refused_before_it_is_read(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        response = await api.post('/organisations', content=b'{"name": "' + b'x' * (12 * 1024 * 1024) + b'"}',
+                                  headers={'Content-Type': 'application/json'})
+    assert response.status_code == 413 and response.headers['content-type'] == PROBLEM
+    assert Organisation.select().count() == 1
+
+
+async def test_two_integrations_approving_at_once_exactly_one_wins(user) -> None:
+    writer, _ = tokens()
+    request = a_pending_request()
+    async with client(user, writer) as api:
+        answers = await asyncio.gather(*[api.post(f'/access-requests/{request.id}/approve') for _ in range(5)])
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 4
+    assert Credential.select().where(Credential.access_request == request.id).count() == 1

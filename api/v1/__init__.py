@@ -20,6 +20,42 @@ does not exist, or what the token may not see, is 404. Single items carry an `ET
 `If-Match` on an update, and the update fails with 412 when someone changed the item in between.'''
 
 
+MAX_BODY = 11 * 1024 * 1024  # an OpenAPI document may be 10 MB; its JSON string a little more
+
+
+class BodyLimit:
+    """Refuse a request body over MAX_BODY with 413 before it is read into memory (declared or streamed)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    @property
+    def routes(self):  # the API's routes, for whoever lists the application's routes
+        return self.app.routes
+
+    async def __call__(self, scope, receive, send):
+        if scope['type'] != 'http':
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get('headers') or []).get(b'content-length', b'0')
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            return await self._too_large(scope, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get('body', b''))
+            if seen > MAX_BODY:
+                raise problems.Problem(413, 'The request body is too large (11 MB at most).')
+            return message
+        return await self.app(scope, counted, send)
+
+    async def _too_large(self, scope, send):
+        from starlette.requests import Request
+        response = problems.response(Request(scope), 413, 'The request body is too large (11 MB at most).')
+        await response(scope, None, send)
+
+
 def build() -> FastAPI:
     from api.v1 import access, apps, audit_events, catalog, credentials, organisations, settings, templates, users
     api = FastAPI(title='Portico admin API', version='1.0.0', description=DESCRIPTION, openapi_url='/openapi.json',
@@ -35,7 +71,7 @@ def install(app) -> None:
     from starlette.routing import Mount
     app.router.routes[:] = [route for route in app.router.routes
                             if not (isinstance(route, Mount) and route.path == PREFIX)]
-    app.mount(PREFIX, build())
+    app.mount(PREFIX, BodyLimit(build()))
     mount = app.router.routes[-1]
     # a path with a line break in it (%0A) must reach the API too, for its 422 or 404: Starlette's pattern
     # ends at a line break, and NiceGUI's HTML "not found" page would answer instead

@@ -14,7 +14,7 @@ from db.connection import database, is_postgres
 from workflows import is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
-WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 422, 429)
+WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -13,7 +13,7 @@ from workflows.throttle import TooManyAttempts
 
 MEDIA_TYPE = 'application/problem+json'
 TITLES = {400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
-          409: 'Conflict', 412: 'Precondition failed', 415: 'Unsupported media type', 422: 'Invalid input',
+          409: 'Conflict', 412: 'Precondition failed', 413: 'Request body too large', 415: 'Unsupported media type', 422: 'Invalid input',
           429: 'Too many requests', 500: 'Internal server error'}
 
 
