@@ -8,13 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader
-from api.v1.common import READ_ERRORS, QueryId, clean_filter, utc
+from api.v1.common import ReleasingRoute, READ_ERRORS, QueryId, clean_filter, utc
 from api.v1.paging import Paging, page
 from api.v1.problems import Problem
 from db.models import AuditEvent
 
 RFC3339 = r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$'
-router = APIRouter(prefix='/audit-events', tags=['audit events'])
+router = APIRouter(prefix='/audit-events', tags=['audit events'], route_class=ReleasingRoute)
 
 
 class AuditEventOut(BaseModel):

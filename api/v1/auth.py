@@ -10,6 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.v1.common import releasing
 from api.v1.problems import Problem
 from db.models import ApiToken, User
 from workflows import api_tokens, audit
@@ -29,7 +30,7 @@ async def reader(request: Request, credentials: HTTPAuthorizationCredentials | N
     raw = credentials.credentials if credentials is not None else None
     client = request.client.host if request.client else ''
     try:
-        user, token = await run_in_threadpool(api_tokens.authenticate, raw, client)
+        user, token = await run_in_threadpool(releasing(api_tokens.authenticate), raw, client)
     except TooManyAttempts as error:
         raise Problem(429, str(error), headers={'Retry-After': '900'}) from None
     except api_tokens.InvalidApiToken as error:

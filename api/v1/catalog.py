@@ -7,14 +7,14 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, atomic, check_if_match,
+from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, atomic, check_if_match,
                            clean_filter, lock, utc, with_etag)
 from api.v1.paging import Paging, page
 from api.v1.users import Reason
 from db.models import Api, Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, Product, ProductApi
 from workflows import catalog
 
-router = APIRouter(tags=['catalog'])
+router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
 IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
 MAX_DOCUMENT = 10 * 1024 * 1024
 

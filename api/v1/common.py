@@ -1,12 +1,15 @@
 """What every resource module uses: ETags, row locks for If-Match, UTC times, the documented errors."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import Path, Query, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from api.v1.problems import Problem, documented
@@ -82,3 +85,24 @@ BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
 class Input(BaseModel):
     """A request body: types as written (no "1" for 1, no 0 for false) and no unknown fields."""
     model_config = ConfigDict(strict=True, extra='forbid')
+
+
+def releasing(function):
+    """Run `function` and give its thread's PostgreSQL connection back to the pool afterwards: FastAPI runs
+    each sync route in any of its 40 threads, and a connection kept by an idle thread would starve the pool
+    (PORTICO_DB_POOL_SIZE). SQLite keeps its per-thread connections (no pool to starve)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if is_postgres() and not database.is_closed():
+                database.close()
+    return wrapper
+
+
+class ReleasingRoute(APIRoute):
+    def __init__(self, path: str, endpoint, **kwargs) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = releasing(endpoint)
+        super().__init__(path, endpoint, **kwargs)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
+from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
                            lock, utc, with_etag)
 from api.v1.paging import Paging, page
 from api.v1.users import Reason, UserPage
@@ -15,7 +15,7 @@ from api.v1.users import show as show_user
 from db.models import Organisation, Team, User
 from workflows import NotFound, organisations
 
-router = APIRouter(tags=['organisations and teams'])
+router = APIRouter(tags=['organisations and teams'], route_class=ReleasingRoute)
 
 
 class OrganisationOut(BaseModel):

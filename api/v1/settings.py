@@ -5,12 +5,12 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from api.v1.common import ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
 from db.models import Setting
 from db.connection import is_postgres
 from workflows import settings
 
-router = APIRouter(prefix='/settings', tags=['settings'])
+router = APIRouter(prefix='/settings', tags=['settings'], route_class=ReleasingRoute)
 
 
 class SettingsOut(BaseModel):

@@ -5,11 +5,11 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from api.v1.common import ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
 from mail import templates
 from workflows import NotFound, mail_admin
 
-router = APIRouter(prefix='/email-templates', tags=['email templates'])
+router = APIRouter(prefix='/email-templates', tags=['email templates'], route_class=ReleasingRoute)
 
 
 class TemplateOut(BaseModel):
