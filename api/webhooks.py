@@ -21,9 +21,8 @@ from standardwebhooks import Webhook
 import config
 from db import clock
 from db.connection import database, is_postgres
-from db.models import (DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent)
-from mail import outbox
-from workflows import DomainError, settings, webhooks
+from db.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from workflows import DomainError, webhooks
 
 log = logging.getLogger('portico.webhooks')
 
@@ -132,32 +131,12 @@ def record(delivery: WebhookDelivery, code: int | None, excerpt: str, error: str
                                 last_attempt_at=now, delivered_at=now if ok else None)
          .where(WebhookDelivery.id == delivery.id).execute())
         if ok:
-            (WebhookEndpoint.update(failing_since=None)
-             .where(WebhookEndpoint.id == delivery.endpoint_id).execute())
+            WebhookEndpoint.update(failing_since=None).where(WebhookEndpoint.id == delivery.endpoint_id).execute()
         else:
-            _failed(delivery.endpoint_id, now)
+            webhooks.count_failure(delivery.endpoint_id, now)
     if not ok:
         log.warning('webhook %s to endpoint %s not delivered (attempt %s): %s', delivery.event.message_id,
                     delivery.endpoint_id, attempts, error)
-
-
-def _failed(endpoint_id: int, now: datetime) -> None:
-    """Count the failure against the endpoint; past the setting's time it is disabled and admins are told."""
-    (WebhookEndpoint.update(failing_since=now)
-     .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null()).execute())
-    endpoint = WebhookEndpoint.get_by_id(endpoint_id)
-    limit = webhooks.disable_after()
-    if not endpoint.enabled or endpoint.failing_since > now - limit:
-        return
-    reason = f'failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC'
-    won = (WebhookEndpoint.update(enabled=False, disabled_reason=reason)
-           .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.enabled).execute())
-    if won:
-        for address in settings.admin_addresses():
-            outbox.queue('webhook_disabled', address, webhook_url=endpoint.url, failing_since=reason,
-                         webhooks_link=f'{settings.base_url()}/admin/webhooks')
-        from workflows import audit
-        audit.record(None, 'webhook.disable', endpoint, reason=reason)
 
 
 async def run_forever(poll_seconds: float) -> None:

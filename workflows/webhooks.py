@@ -26,8 +26,9 @@ from db import clock
 from db.connection import database
 from db.models import (AccessRequest, App, Credential, DeliveryStatus, Organisation, Setting, User, WebhookDelivery,
                        WebhookEndpoint, WebhookEvent)
+from mail import outbox
 from permissions import ensure
-from workflows import DomainError, NotFound, audit, is_clean_text
+from workflows import DomainError, NotFound, audit, is_clean_text, settings
 
 # the events (issue 16, point 6) and the audited actions that raise them
 EVENTS = {
@@ -239,6 +240,24 @@ def redeliver(delivery_id: int, by: User) -> None:
         if not won:
             raise DomainError('This delivery is being sent right now, or it does not exist.')
         audit.record(by, 'webhook.redeliver', None, delivery_id=delivery_id)
+
+
+def count_failure(endpoint_id: int, now) -> None:
+    """A delivery failed (in the worker's transaction): the endpoint's failing time starts, and past the
+    setting the endpoint is disabled and the admins are emailed, once."""
+    (WebhookEndpoint.update(failing_since=now)
+     .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.failing_since.is_null()).execute())
+    endpoint = WebhookEndpoint.get_by_id(endpoint_id)
+    if not endpoint.enabled or endpoint.failing_since > now - disable_after():
+        return
+    reason = f'failing since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC'
+    won = (WebhookEndpoint.update(enabled=False, disabled_reason=reason)
+           .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.enabled).execute())
+    if won:
+        for address in settings.admin_addresses():
+            outbox.queue('webhook_disabled', address, webhook_url=endpoint.url, failing_since=reason,
+                         webhooks_link=f'{settings.base_url()}/admin/webhooks')
+        audit.record(None, 'webhook.disable', endpoint, reason=reason)
 
 
 # --- events -----------------------------------------------------------------------------------------
