@@ -41,12 +41,15 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import health
+    from api import health, v1 as api_v1, webhooks as webhooks_worker
+    from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
     from mail import transports, worker
     from workflows import accounts, maintenance, usage
 
     app.include_router(health.router)
+    api_v1.install(app)
+    api_reference.install(app)
     gateway_keys.clear()
     gateway_limits.reset()
     session.install()
@@ -65,6 +68,8 @@ def build_app(cfg: config.Config) -> None:
         background.start('mail worker', background.repeat(
             'mail worker', lambda: worker.deliver_all_due(mail_stopping), cfg.mail_poll_seconds,
             stopping=mail_stopping, grace=background.STOP_SECONDS))
+        background.start('webhooks', background.repeat(
+            'webhooks', webhooks_worker.deliver_all_due, cfg.mail_poll_seconds))
         background.start('usage flush', background.repeat('usage flush', usage.flush, USAGE_FLUSH_SECONDS,
                                                           wait_first=True))
         background.start('key changes', gateway_keys.follow_changes())

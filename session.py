@@ -41,6 +41,8 @@ PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz',
 PUBLIC_ROUTES = ['/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi']
 PUBLIC_PREFIXES = ('/_nicegui/', '/_nicegui_ws/', '/static/', '/products/_assets/')
+# the admin REST API authenticates every request by its bearer token (api/v1/auth.py), never by the cookie
+TOKEN_PREFIXES = ('/api/v1/',)
 _PUBLIC_ROUTE_RE = re.compile('|'.join(
     ''.join('[^/]+' if part.startswith('{') else re.escape(part) for part in re.split(r'(\{[^/}]+\})', route))
     for route in PUBLIC_ROUTES))
@@ -213,7 +215,7 @@ class DefaultDenyMiddleware(BaseHTTPMiddleware):
 
     async def dispatch(self, request: Request, call_next):
         path = request.url.path
-        if is_public(path):
+        if is_public(path) or path.startswith(TOKEN_PREFIXES):
             return await call_next(request)
         if current_user() is None:
             return RedirectResponse(f'/login?next={quote(path)}', status_code=303)

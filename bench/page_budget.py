@@ -31,7 +31,8 @@ PASSWORD = 'bench password 1'
 
 ADMIN_PAGES = ['/admin', '/admin/users', '/admin/users?status=pending_approval', '/admin/organizations',
                '/admin/teams', '/admin/invite-codes', '/admin/access-requests', '/admin/apps', '/admin/apis',
-               '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/outbox', '/admin/audit']
+               '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/outbox', '/admin/audit',
+               '/admin/webhooks']
 DEVELOPER_PAGES = ['/dashboard', '/catalogs', '/products/product-{middle}', '/cart', '/apps', '/apps/1',
                    '/dashboard/users']
 

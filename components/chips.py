@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
-from db.models import AccessStatus, ApiStatus, AppStatus, CredentialStatus, OrgStatus, OutboxStatus, UserStatus
+from db.models import (AccessStatus, ApiStatus, AppStatus, CredentialStatus, DeliveryStatus, OrgStatus, OutboxStatus,
+                       UserStatus)
 
 COLOURS = {  # dark enough for WCAG AA contrast as text on white; the statuses of every table share these words
     UserStatus.ACTIVE: 'positive', AccessStatus.APPROVED: 'positive', OutboxStatus.SENT: 'positive',
@@ -13,6 +14,7 @@ COLOURS = {  # dark enough for WCAG AA contrast as text on white; the statuses o
     OutboxStatus.QUEUED: 'blue-grey-8', OutboxStatus.SENDING: 'blue-9', UserStatus.INVITED: 'indigo-8',
     UserStatus.INACTIVE: 'grey-8', CredentialStatus.REVOKED: 'grey-8', AppStatus.REJECTED: 'negative',
     OutboxStatus.FAILED: 'negative',
+    DeliveryStatus.DELIVERED: 'positive', 'enabled': 'positive', 'disabled': 'grey-8',
 }
 
 

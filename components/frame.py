@@ -47,6 +47,7 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Settings', '/admin/settings', 'tune', 0),
         ('Email templates', '/admin/email-templates', 'drafts', 0),
         ('Outbox', '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
+        ('Webhooks', '/admin/webhooks', 'webhook', 0),
         ('Audit log', '/admin/audit', 'history', 0),
     ]
 

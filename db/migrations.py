@@ -159,6 +159,11 @@ def _v6_invite_codes(migrator: SchemaMigrator) -> None:
     database.create_tables([models.InviteCode])  # issue 15; its setting row is added by bootstrap at start
 
 
+def _v7_api_tokens_and_webhooks(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.ApiToken, models.WebhookEndpoint, models.WebhookEvent, models.WebhookDelivery,
+                            models.WebhookAttempt])  # issue 16
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -166,6 +171,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (4, 'unique names, status checks, organisation foreign keys', _v4_rules_in_the_database),
     (5, 'search structures and paging indexes', _v5_search_and_paging),
     (6, 'invite_code table', _v6_invite_codes),
+    (7, 'api_token and webhook tables (issue 16)', _v7_api_tokens_and_webhooks),
 ]
 LATEST = STEPS[-1][0]
 

@@ -476,6 +476,79 @@ def violates(error: pw.IntegrityError, index: pw.ModelIndex) -> bool:
     return text.strip() == f'UNIQUE constraint failed: {columns}'
 
 
+class ApiToken(BaseModel):
+    """A portal admin's personal token for the REST API (issue 16): shown once, only its SHA-256 kept."""
+    user = pw.ForeignKeyField(User, backref='api_tokens', on_delete='CASCADE')
+    name = pw.CharField(max_length=100)
+    token_prefix = pw.CharField(max_length=24)  # enough to recognise it in a list, never to use it
+    token_hash = pw.CharField(max_length=64, unique=True)
+    read_only = pw.BooleanField(default=True)
+    expires_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class WebhookEndpoint(BaseModel):
+    """Where events go (Admin -> Webhooks, issue 16). The signing secret is kept encrypted, since it must
+    be read to sign; `failing_since` starts at the first failure and ends at the next success."""
+    url = pw.CharField(max_length=2000)
+    description = pw.CharField(max_length=200, default='')
+    events = JSONField(default=list)  # event types, e.g. ["access_request.created"]
+    enabled = pw.BooleanField(default=True)
+    secret_encrypted = pw.TextField()
+    failing_since = pw.DateTimeField(null=True)
+    disabled_reason = pw.CharField(max_length=300, default='')
+    created_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class WebhookEvent(BaseModel):
+    """One event, written in the same transaction as the change it reports; `message_id` is the
+    `webhook-id` every delivery of it carries, for the receiver's de-duplication."""
+    message_id = pw.CharField(max_length=64, unique=True)
+    type = pw.CharField(max_length=64)
+    payload = pw.TextField()  # the JSON body as signed and sent
+    created_at = pw.DateTimeField(default=clock.now, index=True)
+
+
+class DeliveryStatus:
+    QUEUED = 'queued'
+    SENDING = 'sending'
+    DELIVERED = 'delivered'
+    FAILED = 'failed'
+
+
+class WebhookDelivery(BaseModel):
+    """One event to one endpoint, claimed and retried like an email in the outbox."""
+    event = pw.ForeignKeyField(WebhookEvent, backref='deliveries', on_delete='CASCADE')
+    endpoint = pw.ForeignKeyField(WebhookEndpoint, backref='deliveries', on_delete='CASCADE')
+    status = pw.CharField(max_length=20, default=DeliveryStatus.QUEUED)
+    attempts = pw.IntegerField(default=0)
+    next_attempt_at = pw.DateTimeField(default=clock.now)
+    claimed_by = pw.CharField(max_length=100, null=True)
+    claimed_at = pw.DateTimeField(null=True)
+    response_code = pw.IntegerField(null=True)
+    response_excerpt = pw.TextField(default='')
+    last_error = pw.TextField(default='')
+    last_attempt_at = pw.DateTimeField(null=True)
+    delivered_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now, index=True)
+
+    class Meta:
+        indexes = ((('status', 'next_attempt_at'), False), (('endpoint', 'created_at'), False))
+
+
+class WebhookAttempt(BaseModel):
+    """The delivery log: every try, with its answer."""
+    delivery = pw.ForeignKeyField(WebhookDelivery, backref='log', on_delete='CASCADE')
+    at = pw.DateTimeField(default=clock.now)
+    response_code = pw.IntegerField(null=True)
+    response_excerpt = pw.TextField(default='')
+    error = pw.TextField(default='')
+    duration_ms = pw.IntegerField(default=0)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -484,4 +557,5 @@ class SchemaVersion(BaseModel):
 ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Product, ProductApi, Catalog,
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
-              OutboxMessage, AuditEvent, Throttle, SchemaVersion]
+              OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
+              WebhookAttempt, SchemaVersion]

@@ -39,6 +39,7 @@ DESCRIPTIONS = {
     'api_published': 'Submitted API approved for publishing',
     'api_rejected': 'Submitted API rejected',
     'invite_code_joined': 'To the super admins: someone joined the organization with an invite code',
+    'webhook_disabled': 'To the admins: a failing webhook endpoint was disabled',
 }
 
 SAMPLE_CONTEXT = {
@@ -53,6 +54,8 @@ SAMPLE_CONTEXT = {
     'api_name': 'Weather API', 'base_path': '/weather/', 'submitter_name': 'Ada Lovelace',
     'submitter_email': 'ada@example.com', 'reset_link': 'https://portal.example.com/auth/forgot',
     'team_name': 'Partners', 'members_link': 'https://portal.example.com/dashboard/users',
+    'webhook_url': 'https://crm.example.com/hooks/portico', 'failing_since': 'failing since 2026-01-31 12:00 UTC',
+    'webhooks_link': 'https://portal.example.com/admin/webhooks',
 }
 
 

@@ -25,3 +25,4 @@ from pages.admin import products
 from pages.admin import plans
 from pages.admin import catalogs
 from pages import dashboard_apis
+from pages.admin import webhooks

@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 import session
+from components.api_tokens import api_tokens_card
 from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
 from workflows import DomainError, accounts, passwords, tokens
@@ -116,6 +117,8 @@ def profile_page() -> None:
             ui.label('Changing it signs you out on every other device.').classes('text-grey-8 text-sm')
             ui.button('Change password', on_click=lambda: ui.navigate.to(session.CHANGE_PASSWORD_PATH)) \
                 .props('outline no-caps').mark('profile-change-password')
+        if session.is_portal_admin(me):
+            api_tokens_card(me)
 
 
 @ui.page(session.CHANGE_PASSWORD_PATH)

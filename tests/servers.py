@@ -206,3 +206,46 @@ class Apache:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+class Receiver:
+    """A webhook receiver: keeps every POST (headers and body) and answers with `status` (settable), or
+    calls `on_post(headers, body)` in its own thread first, as a real integration would."""
+
+    def __init__(self, port: int, status: int = 204, on_post=None) -> None:
+        self.port = port
+        self.url = f'http://127.0.0.1:{port}/hooks'
+        self.status = status
+        self.received: list[tuple[dict, bytes]] = []
+        self.on_post = on_post
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def do_POST(self):  # noqa: N802 - http.server's hook name
+                body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.received.append((headers, body))
+                if receiver.on_post is not None:
+                    receiver.on_post(headers, body)
+                answer = b'' if receiver.status in (204, 304) else \
+                    b'{"ok": true}' if receiver.status < 300 else b'receiver is down'
+                self.send_response(receiver.status)
+                if receiver.status != 204:
+                    self.send_header('Content-Length', str(len(answer)))
+                if receiver.status in (301, 302, 307, 308):
+                    self.send_header('Location', 'http://169.254.169.254/latest/meta-data')
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from nicegui import app as nicegui_app
 from fastapi.routing import APIRoute
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from db.models import Api, App, AppStatus, User
+from db.models import Api, App, AppStatus, Throttle, User
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
-from workflows import sessions
+from workflows import api_tokens, sessions
 
 ACTORS = ['visitor', 'developer', 'member_a', 'super_a', 'super_b', 'admin']
 
@@ -34,14 +34,20 @@ def everyone(outcome: str) -> dict[str, str]:
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def registered_routes(routes=None, prefix: str = '') -> set[str]:
+def registered_routes(routes=None, prefix: str = '', *, methods: bool = False) -> set:
+    """Every route's path (with `methods`: every (method, path)), in included routers and mounted apps too."""
     paths = set()
     for route in nicegui_app.routes if routes is None else routes:
         if hasattr(route, 'original_router'):  # a router included with app.include_router
             paths |= registered_routes(route.original_router.routes,
-                                       prefix + getattr(route.include_context, 'prefix', ''))
+                                       prefix + getattr(route.include_context, 'prefix', ''), methods=methods)
+        elif isinstance(route, Mount) and hasattr(route.app, 'routes'):  # the admin API's own application
+            paths |= registered_routes(route.app.routes, prefix + route.path, methods=methods)
         elif isinstance(route, (Route, APIRoute)) and not route.path.startswith('/_nicegui'):
-            paths.add(prefix + route.path)
+            if methods:
+                paths |= {(method, prefix + route.path) for method in route.methods or () if method != 'HEAD'}
+            else:
+                paths.add(prefix + route.path)
     return paths
 
 
@@ -78,6 +84,7 @@ RULES: dict[str, dict[str, str]] = {
     '/products/{slug}/apis/{api_id}/reference.json': PUBLIC,
     '/products/{slug}/apis/{api_id}/openapi': PUBLIC,
     '/healthz': PUBLIC,
+    '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
     '/products/_assets/{path:path}': PUBLIC,  # Swagger UI's files
@@ -93,11 +100,40 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard/users': SIGNED_IN,  # each sees their own organisation's members
     '/dashboard/requests': {**everyone(EXPLAINED), 'visitor': LOGIN},  # delegation is off in this world
     '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
-    **dict.fromkeys(ADMIN_ROUTES, ADMIN),  # every registered /admin route, for portal admins only
+    **dict.fromkeys(ADMIN_ROUTES, ADMIN),  # every registered /admin page, for portal admins only
+    '/admin/audit.csv': ADMIN,  # the audit log's CSV export (an HTTP route, not a page)
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }
 POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the app (gateway/asgi.py)
 
+# The admin REST API (issue 16) ignores the browser session: a personal API token of an active portal
+# admin opens it; READ routes take any such token, WRITE routes a read-write one (a read-only token: 403).
+READ, WRITE = 'read', 'write'
+_API = {
+    'users': ['GET ', 'POST ', 'GET /{user_id}', 'POST /{user_id}/approve', 'POST /{user_id}/reject',
+              'POST /{user_id}/activate', 'POST /{user_id}/deactivate', 'POST /{user_id}/invite',
+              'PUT /{user_id}/teams'],
+    'organisations': ['GET ', 'POST ', 'GET /{organisation_id}', 'PATCH /{organisation_id}',
+                      'DELETE /{organisation_id}', 'POST /{organisation_id}/approve', 'POST /{organisation_id}/reject',
+                      'GET /{organisation_id}/members', 'GET /{organisation_id}/teams', 'POST /{organisation_id}/teams'],
+    'teams': ['GET /{team_id}', 'PATCH /{team_id}', 'DELETE /{team_id}'],
+    'apps': ['GET ', 'GET /{app_id}', 'POST /{app_id}/approve', 'POST /{app_id}/reject'],
+    'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
+                        'POST /{request_id}/revoke'],
+    'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke'],
+    'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
+             'POST /{api_id}/reject', 'DELETE /{api_id}'],
+    'products': ['GET ', 'POST ', 'GET /{product_id}', 'PATCH /{product_id}', 'DELETE /{product_id}'],
+    'plans': ['GET ', 'POST ', 'GET /{plan_id}', 'PATCH /{plan_id}'],
+    'catalogs': ['GET ', 'POST ', 'GET /{catalog_id}', 'PATCH /{catalog_id}', 'PUT /{catalog_id}/teams',
+                 'DELETE /{catalog_id}'],
+    'settings': ['GET ', 'PATCH '],
+    'email-templates': ['GET ', 'GET /{key}', 'PUT /{key}', 'DELETE /{key}'],
+    'audit-events': ['GET '],
+}
+API_RULES: dict[tuple[str, str], str] = {
+    (method, f'/api/v1/{resource}{rest}'): READ if method == 'GET' else WRITE
+    for resource, routes in _API.items() for method, rest in (route.split(' ', 1) for route in routes)}
 
 def world() -> dict[str, User | None]:
     acme = an_org_with('Acme', super_admin='boss@acme.test', members=1)
@@ -123,8 +159,8 @@ def shows_not_found(response: httpx.Response) -> bool:
 
 
 async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
-    routes = registered_routes()
-    assert {path for path in routes if path == '/admin' or path.startswith('/admin/')} == set(ADMIN_ROUTES)
+    routes = registered_routes() - {path for _, path in API_RULES}
+    assert {path for path in routes if path == '/admin' or path.startswith('/admin/')} <= set(RULES)
     assert routes - set(RULES) == set(), 'a new route needs a rule in this test (and a decision who may use it)'
     assert set(RULES) - routes == set(), 'a rule for a route that no longer exists'
     actors = world()
@@ -165,15 +201,47 @@ async def test_a_developer_is_refused_every_admin_page(user, path: str) -> None:
 
 
 async def test_a_new_json_route_is_private_until_the_allow_list_names_it(user) -> None:
-    @nicegui_app.get('/api/v1/probe')
+    @nicegui_app.get('/api/probe')
     def probe() -> dict:
         return {'secret': 'admin data'}
 
     try:
-        response = await user.http_client.get('/api/v1/probe', follow_redirects=False)
+        response = await user.http_client.get('/api/probe', follow_redirects=False)
         assert response.status_code == 303 and response.headers['location'].startswith('/login')
         response = await user.http_client.get('/oauth/anything', follow_redirects=False)
         assert response.status_code == 303
     finally:
         nicegui_app.router.routes[:] = [route for route in nicegui_app.router.routes
-                                        if getattr(route, 'path', '') != '/api/v1/probe']
+                                        if getattr(route, 'path', '') != '/api/probe']
+
+
+async def test_every_api_route_answers_by_token_only_as_its_rule_says(user) -> None:
+    """No token, a browser session (even an admin's), a demoted admin's token: 401. A read-only token: reads
+    answer, changes are 403. A read-write token: past authentication (200, 201, 204, 404, 409 or 422)."""
+    api_routes = {(method, path) for method, path in registered_routes(methods=True)
+                  if path.startswith('/api/v1/') and path != '/api/v1/openapi.json'}
+    assert api_routes == set(API_RULES), 'a new API route needs a rule here: READ or WRITE'
+    actors = world()
+    admin = actors['admin']
+    _, read_only = api_tokens.create(admin, 'reader', read_only=True)
+    _, read_write = api_tokens.create(admin, 'writer', read_only=False)
+    demoted = an_admin('former@provider.test')
+    _, stale = api_tokens.create(demoted, 'stale', read_only=False)
+    User.update(is_portal_admin=False).where(User.id == demoted.id).execute()
+    wrong = []
+    async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
+        await browser.get(f'/auth/session?ticket={sessions.issue_ticket(admin)}')  # the cookie must not count
+        for (method, path), rule in sorted(API_RULES.items()):
+            url = path.replace('{key}', 'created')
+            for name in ('user_id', 'organisation_id', 'team_id', 'app_id', 'request_id', 'credential_id', 'api_id',
+                         'product_id', 'plan_id', 'catalog_id'):
+                url = url.replace('{' + name + '}', '999999')  # nothing there: changes nothing, whoever asks
+            for who, token, expected in (('no token', None, {401}), ('stale token', stale, {401}),
+                                         ('read-only', read_only, {200, 404} if rule == READ else {403}),
+                                         ('read-write', read_write, {200, 404, 422})):
+                headers = {'Authorization': f'Bearer {token}'} if token else {}
+                response = await browser.request(method, url, headers=headers, json={} if method != 'GET' else None)
+                if response.status_code not in expected:
+                    wrong.append(f'{method} {path} with {who}: {response.status_code}')
+            Throttle.delete().execute()  # this test's wrong tokens are many: they would lock the client out
+    assert not wrong, '\n'.join(wrong)

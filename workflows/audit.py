@@ -7,20 +7,26 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import peewee as pw
 
 from db.models import AuditEvent, User
-from workflows import DomainError
+from workflows import DomainError, webhooks
 
 FILTER_MAX = 100
 EXPORT_BATCH = 500
+# the REST API sets this for the request it serves, so every event of that request names the token
+via_token: ContextVar[str | None] = ContextVar('via_token', default=None)
 CSV_HEADER = ['when (UTC)', 'actor', 'action', 'object type', 'object id', 'details']
 
 
 def record(actor: User | None, action: str, target=None, **detail) -> None:
+    token = via_token.get()
+    if token is not None:
+        detail['api_token'] = token
     AuditEvent.create(
         actor=actor,
         action=action,
@@ -28,6 +34,7 @@ def record(actor: User | None, action: str, target=None, **detail) -> None:
         target_id=getattr(target, 'id', None),
         detail=detail,
     )
+    webhooks.emit(action, target, actor, detail)  # the action's webhook events, in the same transaction
 
 
 @dataclass(frozen=True)

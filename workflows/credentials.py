@@ -87,3 +87,17 @@ def retire(which) -> int:
     hashes = [row.key_hash for row in Credential.select(Credential.key_hash).join(AccessRequest).where(which)]
     keys.publish(hashes)
     return len(hashes)
+
+
+def revoke_by_admin(credential: Credential, by: User) -> None:
+    """A portal admin revokes any key (the admin API): it stops working at once, as with revoke()."""
+    from db.connection import database
+    from permissions import ensure
+    ensure(by, 'view_admin')
+    with database.atomic():
+        won = (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
+               .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
+        if not won:
+            raise DomainError('This key is revoked already.')
+        retire(Credential.id == credential.id)
+        audit.record(by, 'credential.revoke', credential)

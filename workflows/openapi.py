@@ -26,6 +26,10 @@ import yaml
 
 from workflows import DomainError
 
+# openapi-spec-validator switches to jsonschema-rs when that package is installed (schemathesis brings it),
+# with other messages and positions: the portal says the same whatever else is installed
+os.environ.setdefault('OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND', 'jsonschema')
+
 MAX_SIZE = 10 * 1024 * 1024  # 10 MiB, for paste and upload alike (README)
 MAX_DEPTH = 128  # nesting of objects and arrays
 MAX_ALIASES = 1_000  # YAML alias uses (*name)
@@ -133,7 +137,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _load_yaml(text: str):
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as error:  # a character YAML does not allow (a control character) is found at once
+        raise InvalidDocument(f'YAML error: {error}.') from None
     try:
         node = loader.get_single_node()
         if node is None:

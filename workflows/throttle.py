@@ -76,8 +76,9 @@ def attempt(keys: list[str], message: str) -> None:
 
 
 def exceeded(keys: list[str]) -> bool:
-    """Whether a key has used up its attempts in this window, without counting one: for bounds that count
-    failures only (wrong invite codes), checked before the attempt and counted after it failed."""
+    """Whether a key has used up its attempts in this window, without counting one (a read only): for bounds
+    that count failures only (wrong invite codes, wrong API tokens), checked before the attempt and counted
+    after it failed, so a locked client is refused without a write per request."""
     client = _redis()
     if client is not None:
         try:

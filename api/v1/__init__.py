@@ -1,0 +1,78 @@
+"""The admin REST API under /api/v1 (issue 16): a FastAPI application of its own, mounted on NiceGUI's,
+so that it has its own OpenAPI 3.1 document (/api/v1/openapi.json), its own error format (RFC 9457) and
+its own authentication (personal API tokens, api/v1/auth.py) instead of the browser session."""
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI
+
+from api.v1 import problems
+
+PREFIX = '/api/v1'
+DESCRIPTION = '''The admin API of this Portico portal. Authenticate with a personal API token from your
+Profile page: `Authorization: Bearer ptk_...`. Read-only tokens may only read.
+
+Every change goes through the same rules as the admin pages: the same checks, emails and audit events
+(the audit names the token). Lists are paged with `limit` and `cursor` (the `next_cursor` of the previous
+page). Errors are RFC 9457 problem details (`application/problem+json`) naming the field at fault. What
+does not exist, or what the token may not see, is 404. Single items carry an `ETag`; send it back in
+`If-Match` on an update, and the update fails with 412 when someone changed the item in between.'''
+
+
+MAX_BODY = 11 * 1024 * 1024  # an OpenAPI document may be 10 MB; its JSON string a little more
+
+
+class BodyLimit:
+    """Refuse a request body over MAX_BODY with 413 before it is read into memory (declared or streamed)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    @property
+    def routes(self):  # the API's routes, for whoever lists the application's routes
+        return self.app.routes
+
+    async def __call__(self, scope, receive, send):
+        if scope['type'] != 'http':
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get('headers') or []).get(b'content-length', b'0')
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            return await self._too_large(scope, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get('body', b''))
+            if seen > MAX_BODY:
+                raise problems.Problem(413, 'The request body is too large (11 MB at most).')
+            return message
+        return await self.app(scope, counted, send)
+
+    async def _too_large(self, scope, send):
+        from starlette.requests import Request
+        response = problems.response(Request(scope), 413, 'The request body is too large (11 MB at most).')
+        await response(scope, None, send)
+
+
+def build() -> FastAPI:
+    from api.v1 import access, apps, audit_events, catalog, credentials, organisations, settings, templates, users
+    api = FastAPI(title='Portico admin API', version='1.0.0', description=DESCRIPTION, openapi_url='/openapi.json',
+                  docs_url=None, redoc_url=None, servers=[{'url': PREFIX}])
+    problems.install(api)
+    for module in (users, organisations, apps, access, credentials, catalog, settings, templates, audit_events):
+        api.include_router(module.router)
+    return api
+
+
+def install(app) -> None:
+    """Mount the API (again, after NiceGUI's test fixtures reset the app: a mount is not a route they remove)."""
+    from starlette.routing import Mount
+    app.router.routes[:] = [route for route in app.router.routes
+                            if not (isinstance(route, Mount) and route.path == PREFIX)]
+    app.mount(PREFIX, BodyLimit(build()))
+    mount = app.router.routes[-1]
+    # a path with a line break in it (%0A) must reach the API too, for its 422 or 404: Starlette's pattern
+    # ends at a line break, and NiceGUI's HTML "not found" page would answer instead
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)

@@ -1,0 +1,63 @@
+"""Audit events: filtered and paged, newest first."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from api.v1.auth import Principal, reader
+from api.v1.common import ReleasingRoute, READ_ERRORS, QueryId, clean_filter, utc
+from api.v1.paging import Paging, page
+from api.v1.problems import Problem
+from db.models import AuditEvent
+
+RFC3339 = r'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$'
+router = APIRouter(prefix='/audit-events', tags=['audit events'], route_class=ReleasingRoute)
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    target_type: str
+    target_id: int | None
+    detail: dict[str, Any]
+
+
+class AuditEventPage(BaseModel):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+def show(event: AuditEvent) -> AuditEventOut:
+    return AuditEventOut(id=event.id, at=utc(event.at), actor_id=event.actor_id, action=event.action,
+                         target_type=event.target_type, target_id=event.target_id, detail=event.detail or {})
+
+
+@router.get('', response_model=AuditEventPage, responses=READ_ERRORS, summary='List audit events, newest first')
+def list_events(paging: Paging = Depends(), action: str | None = Query(None, max_length=64, description='e.g. access.approve'),
+                actor_id: QueryId = None, target_type: str | None = Query(None, max_length=32),
+                target_id: QueryId = None,
+                since: str | None = Query(None, pattern=RFC3339, description='events at or after this time (RFC 3339)'),
+                until: str | None = Query(None, pattern=RFC3339, description='events before this time (RFC 3339)'),
+                _: Principal = Depends(reader)) -> dict:
+    query = AuditEvent.select()
+    if action:
+        query = query.where(AuditEvent.action == clean_filter(action, 'action'))
+    if actor_id:
+        query = query.where(AuditEvent.actor == actor_id)
+    if target_type:
+        query = query.where(AuditEvent.target_type == clean_filter(target_type, 'target_type'))
+    if target_id:
+        query = query.where(AuditEvent.target_id == target_id)
+    for name, text, compare in (('since', since, AuditEvent.at.__ge__), ('until', until, AuditEvent.at.__lt__)):
+        if text is not None:
+            try:
+                bound = datetime.fromisoformat(text.replace('Z', '+00:00')).astimezone(timezone.utc)
+            except (ValueError, OverflowError):
+                raise Problem(422, 'Give a time like 2026-01-31T12:00:00Z.', field=name) from None
+            query = query.where(compare(bound.replace(tzinfo=None)))
+    return page(query, AuditEvent.id, paging, show, newest_first=True)

@@ -1,0 +1,108 @@
+"""What every resource module uses: ETags, row locks for If-Match, UTC times, the documented errors."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+from datetime import datetime, timezone
+from typing import Annotated
+
+from fastapi import Path, Query, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from api.v1.problems import Problem, documented
+from db.connection import database, is_postgres
+from workflows import is_clean_text
+
+READ_ERRORS = documented(401, 404, 422, 429)
+WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Portico stores naive UTC; the API says so (RFC 3339 with a zone)."""
+    return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+def etag_of(representation: BaseModel) -> str:
+    data = json.dumps(representation.model_dump(mode='json'), sort_keys=True, separators=(',', ':'))
+    return '"' + hashlib.sha256(data.encode()).hexdigest()[:32] + '"'
+
+
+def with_etag(response: Response, representation: BaseModel) -> BaseModel:
+    response.headers['ETag'] = etag_of(representation)
+    return representation
+
+
+def check_if_match(if_match: str | None, current: BaseModel) -> None:
+    """An update that names the version it changes (If-Match) fails with 412 when someone changed it since."""
+    if if_match is None:
+        return
+    tags = {tag.strip().removeprefix('W/') for tag in if_match.split(',')}
+    if '*' not in tags and etag_of(current) not in tags:
+        raise Problem(412, 'This item was changed since you read it: read it again (its ETag) and retry.',
+                      field='If-Match')
+
+
+def lock(model, object_id: int):
+    """Call inside `database.atomic()`: the row, locked until the transaction ends (SQLite's writers are
+    serialised by BEGIN IMMEDIATE already), so the If-Match check and the change are one step."""
+    query = model.select().where(model.id == object_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.first()
+
+
+atomic = database.atomic
+
+IF_MATCH_DESCRIPTION = 'the ETag of the version you read; 412 when it changed since'
+
+MAX_ID = 2 ** 53  # beyond any row; larger numbers would not fit the database's integers
+
+
+def _digits_only(value):
+    """An ID in a URL is digits only: not ' 1', '1\\n' or '+1', which Python's int() would take."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError('an ID is a whole number written in digits only')
+    return value
+
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
+QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
+
+
+def clean_filter(value: str | None, field: str) -> str | None:
+    """A text filter as typed; control characters (which PostgreSQL refuses in text) are bad input."""
+    if value is None:
+        return None
+    if not is_clean_text(value) or '\n' in value:
+        raise Problem(422, 'This filter contains characters that are not allowed.', field=field)
+    return value.strip()
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Input(BaseModel):
+    """A request body: types as written (no "1" for 1, no 0 for false) and no unknown fields."""
+    model_config = ConfigDict(strict=True, extra='forbid')
+
+
+def releasing(function):
+    """Run `function` and give its thread's PostgreSQL connection back to the pool afterwards: FastAPI runs
+    each sync route in any of its 40 threads, and a connection kept by an idle thread would starve the pool
+    (PORTICO_DB_POOL_SIZE). SQLite keeps its per-thread connections (no pool to starve)."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if is_postgres() and not database.is_closed():
+                database.close()
+    return wrapper
+
+
+class ReleasingRoute(APIRoute):
+    def __init__(self, path: str, endpoint, **kwargs) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = releasing(endpoint)
+        super().__init__(path, endpoint, **kwargs)

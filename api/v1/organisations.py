@@ -1,0 +1,185 @@
+"""Organisations and teams: create, edit, delete, members, approve or reject a request for a new one."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, Field
+
+from api.v1.auth import Principal, reader, writer
+from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
+                           lock, utc, with_etag)
+from api.v1.paging import Paging, page
+from api.v1.users import Reason, UserPage
+from api.v1.users import show as show_user
+from db.models import Organisation, Team, User
+from workflows import NotFound, organisations
+
+router = APIRouter(tags=['organisations and teams'], route_class=ReleasingRoute)
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    status: str
+    contact_email: str
+    is_default: bool
+    requested_by_id: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class OrganisationPage(BaseModel):
+    items: list[OrganisationOut]
+    next_cursor: str | None
+
+
+class NewOrganisation(Input):
+    name: str = Field(max_length=1000)
+    contact_email: str = Field('', max_length=300)
+
+
+class OrganisationChange(Input):
+    name: str | None = Field(None, max_length=1000)
+    contact_email: str | None = Field(None, max_length=300)
+
+
+class TeamOut(BaseModel):
+    id: int
+    organisation_id: int
+    name: str
+    is_default: bool
+    created_at: datetime
+
+
+class TeamList(BaseModel):
+    items: list[TeamOut]
+
+
+class TeamName(Input):
+    name: str = Field(max_length=1000)
+
+
+def show(org: Organisation) -> OrganisationOut:
+    return OrganisationOut(id=org.id, name=org.name, status=org.status, contact_email=org.contact_email,
+                           is_default=org.is_default, requested_by_id=org.requested_by_id,
+                           created_at=utc(org.created_at), decided_at=utc(org.decided_at))
+
+
+def show_team(team: Team) -> TeamOut:
+    return TeamOut(id=team.id, organisation_id=team.organisation_id, name=team.name, is_default=team.is_default,
+                   created_at=utc(team.created_at))
+
+
+def _team(team_id: int) -> Team:
+    team = Team.get_or_none(Team.id == team_id)
+    if team is None:
+        raise NotFound('This team')
+    return team
+
+
+@router.get('/organisations', response_model=OrganisationPage, responses=READ_ERRORS, summary='List organisations')
+def list_organisations(paging: Paging = Depends(), status: str | None = None, name: str | None = None,
+                       _: Principal = Depends(reader)) -> dict:
+    query = Organisation.select()
+    if status:
+        query = query.where(Organisation.status == clean_filter(status, 'status'))
+    if name:
+        query = query.where(Organisation.name_key.contains(clean_filter(name, 'name').lower()))
+    return page(query, Organisation.id, paging, show)
+
+
+@router.post('/organisations', response_model=OrganisationOut, status_code=201, responses=WRITE_ERRORS,
+             summary='Create an organisation (with its default team)')
+def create_organisation(body: NewOrganisation, response: Response, principal: Principal = Depends(writer)):
+    org = organisations.create_organisation(body.name, by=principal.user, contact_email=body.contact_email)
+    response.headers['Location'] = f'/api/v1/organisations/{org.id}'
+    return with_etag(response, show(org))
+
+
+@router.get('/organisations/{organisation_id}', response_model=OrganisationOut, responses=READ_ERRORS,
+            summary='Get an organisation')
+def get_organisation(organisation_id: Id, response: Response, _: Principal = Depends(reader)):
+    return with_etag(response, show(organisations.find(organisation_id)))
+
+
+@router.patch('/organisations/{organisation_id}', response_model=OrganisationOut, responses=WRITE_ERRORS,
+              summary='Rename an organisation or change its contact address')
+def update_organisation(organisation_id: Id, body: OrganisationChange, response: Response,
+                        principal: Principal = Depends(writer),
+                        if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+    with atomic():
+        org = lock(Organisation, organisation_id)
+        if org is None:
+            raise NotFound('This organization')
+        check_if_match(if_match, show(org))
+        org = organisations.update_organisation(
+            org, body.name if body.name is not None else org.name,
+            body.contact_email if body.contact_email is not None else org.contact_email, by=principal.user)
+    return with_etag(response, show(org))
+
+
+@router.delete('/organisations/{organisation_id}', status_code=204, responses=WRITE_ERRORS,
+               summary='Delete an organisation (its users go back to the default organisation)')
+def delete_organisation(organisation_id: Id, principal: Principal = Depends(writer)) -> Response:
+    organisations.delete_organisation(organisations.find(organisation_id), by=principal.user)
+    return Response(status_code=204)
+
+
+@router.post('/organisations/{organisation_id}/approve', response_model=OrganisationOut, responses=WRITE_ERRORS,
+             summary='Approve a request for a new organisation')
+def approve(organisation_id: Id, response: Response, principal: Principal = Depends(writer)):
+    organisations.approve(organisations.find(organisation_id), by=principal.user)
+    return with_etag(response, show(organisations.find(organisation_id)))
+
+
+@router.post('/organisations/{organisation_id}/reject', response_model=OrganisationOut, responses=WRITE_ERRORS,
+             summary='Reject a request for a new organisation')
+def reject(organisation_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
+    organisations.reject(organisations.find(organisation_id), by=principal.user, reason=body.reason)
+    return with_etag(response, show(organisations.find(organisation_id)))
+
+
+@router.get('/organisations/{organisation_id}/members', response_model=UserPage, responses=READ_ERRORS,
+            summary="An organisation's users")
+def members(organisation_id: Id, paging: Paging = Depends(), _: Principal = Depends(reader)) -> dict:
+    org = organisations.find(organisation_id)
+    return page(User.select().where(User.organisation == org), User.id, paging, show_user)
+
+
+@router.get('/organisations/{organisation_id}/teams', response_model=TeamList, responses=READ_ERRORS,
+            summary="An organisation's teams")
+def teams(organisation_id: Id, _: Principal = Depends(reader)) -> dict:
+    org = organisations.find(organisation_id)
+    return {'items': [show_team(team) for team in Team.select().where(Team.organisation == org).order_by(Team.id)]}
+
+
+@router.post('/organisations/{organisation_id}/teams', response_model=TeamOut, status_code=201,
+             responses=WRITE_ERRORS, summary='Add a team')
+def add_team(organisation_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer)):
+    team = organisations.add_team(organisations.find(organisation_id), body.name, by=principal.user)
+    response.headers['Location'] = f'/api/v1/teams/{team.id}'
+    return with_etag(response, show_team(team))
+
+
+@router.get('/teams/{team_id}', response_model=TeamOut, responses=READ_ERRORS, summary='Get a team')
+def get_team(team_id: Id, response: Response, _: Principal = Depends(reader)):
+    return with_etag(response, show_team(_team(team_id)))
+
+
+@router.patch('/teams/{team_id}', response_model=TeamOut, responses=WRITE_ERRORS, summary='Rename a team')
+def rename_team(team_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer),
+                if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+    with atomic():
+        team = lock(Team, team_id)
+        if team is None:
+            raise NotFound('This team')
+        check_if_match(if_match, show_team(team))
+        team = organisations.rename_team(team, body.name, by=principal.user)
+    return with_etag(response, show_team(team))
+
+
+@router.delete('/teams/{team_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete a team')
+def delete_team(team_id: Id, principal: Principal = Depends(writer)) -> Response:
+    organisations.delete_team(_team(team_id), by=principal.user)
+    return Response(status_code=204)

@@ -1,0 +1,62 @@
+"""The portal's settings, read and changed as on the Settings page."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, Field
+
+from api.v1.auth import Principal, reader, writer
+from api.v1.common import ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from db.models import Setting
+from db.connection import is_postgres
+from workflows import settings
+
+router = APIRouter(prefix='/settings', tags=['settings'], route_class=ReleasingRoute)
+
+
+class SettingsOut(BaseModel):
+    portal_name: str
+    auto_approve_users: bool
+    delegate_user_management: bool
+    require_email_verification: bool
+    enable_org_registration: bool
+    auto_approve_orgs: bool
+    auto_approve_apps: bool
+    delegate_app_management: bool
+    admin_email: str
+    base_url: str
+
+
+class SettingsChange(Input):
+    portal_name: str | None = Field(None, max_length=1000)
+    auto_approve_users: bool | None = None
+    delegate_user_management: bool | None = None
+    require_email_verification: bool | None = None
+    enable_org_registration: bool | None = None
+    auto_approve_orgs: bool | None = None
+    auto_approve_apps: bool | None = None
+    delegate_app_management: bool | None = None
+    admin_email: str | None = Field(None, max_length=1000)
+    base_url: str | None = Field(None, max_length=1000)
+
+
+def show() -> SettingsOut:
+    values = settings.load()
+    return SettingsOut(**{key: values.get(key, field.default) for key, field in SettingsOut.model_fields.items()})
+
+
+@router.get('', response_model=SettingsOut, responses=READ_ERRORS, summary='The settings')
+def get_settings(response: Response, _: Principal = Depends(reader)):
+    return with_etag(response, show())
+
+
+@router.patch('', response_model=SettingsOut, responses=WRITE_ERRORS, summary='Change settings')
+def update_settings(body: SettingsChange, response: Response, principal: Principal = Depends(writer),
+                    if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+    changes = body.model_dump(exclude_none=True)
+    with atomic():
+        if is_postgres():  # one writer of the settings at a time, so If-Match compares with what is changed
+            list(Setting.select().for_update())
+        check_if_match(if_match, show())
+        if changes:
+            settings.update(changes, by=principal.user)
+    return with_etag(response, show())

@@ -1,0 +1,159 @@
+"""Users: list with filters, get, create (with a password or an invite), approve or reject a registration,
+activate, deactivate, send an invite, move between teams."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from api.v1.auth import Principal, reader, writer
+from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, QueryId, atomic, check_if_match,
+                           clean_filter, lock, utc, with_etag)
+from api.v1.paging import Paging, page
+from db.models import Membership, User
+from workflows import NotFound, organisations, passwords, registration, users
+
+router = APIRouter(prefix='/users', tags=['users'], route_class=ReleasingRoute)
+Status = Annotated[str, Field(pattern='^(pending_verification|pending_approval|invited|active|inactive|rejected)$')]
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    status: str
+    role: str
+    is_portal_admin: bool
+    organisation_id: int
+    team_ids: list[int]
+    must_change_password: bool
+    created_at: datetime
+    last_login_at: datetime | None
+    decided_at: datetime | None
+
+
+class UserPage(BaseModel):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+class NewUser(Input):
+    first_name: str = Field(max_length=200)
+    last_name: str = Field(max_length=200)
+    email: str = Field(max_length=300)
+    organisation_id: BodyId | None = Field(None, description='the default organisation when left out')
+    password: str | None = Field(None, max_length=1000, description='set a password: the account is active at once')
+    must_change_password: bool = False
+    send_invite: bool = Field(False, description='email an invite instead of setting a password')
+
+
+class Reason(Input):
+    reason: str = Field('', max_length=10_000)
+
+
+class Teams(Input):
+    team_ids: list[BodyId] = Field(max_length=1000)
+
+
+def show(user: User, team_ids: list[int] | None = None) -> UserOut:
+    if team_ids is None:
+        team_ids = [m.team_id for m in Membership.select(Membership.team).where(Membership.user == user.id)
+                    .order_by(Membership.team)]
+    return UserOut(id=user.id, email=user.email, first_name=user.first_name, last_name=user.last_name,
+                   status=user.status, role=user.role, is_portal_admin=user.is_portal_admin,
+                   organisation_id=user.organisation_id, team_ids=team_ids,
+                   must_change_password=user.must_change_password, created_at=utc(user.created_at),
+                   last_login_at=utc(user.last_login_at), decided_at=utc(user.decided_at))
+
+
+def _find(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        raise NotFound('This user')
+    return user
+
+
+@router.get('', response_model=UserPage, responses=READ_ERRORS, summary='List users')
+def list_users(paging: Paging = Depends(), status: Status | None = None,
+               organisation_id: QueryId = None,
+               email: str | None = Query(None, max_length=254, description='part of the address'),
+               _: Principal = Depends(reader)) -> dict:
+    query = User.select()
+    if status:
+        query = query.where(User.status == status)
+    if organisation_id:
+        query = query.where(User.organisation == organisation_id)
+    if email:
+        query = query.where(User.email.contains(clean_filter(email, 'email').lower()))
+    result = page(query, User.id, paging, lambda user: user)
+    ids = [user.id for user in result['items']]
+    teams: dict[int, list[int]] = {}
+    for user_id, team_id in (Membership.select(Membership.user, Membership.team).where(Membership.user.in_(ids))
+                             .order_by(Membership.team).tuples()):
+        teams.setdefault(user_id, []).append(team_id)
+    result['items'] = [show(user, teams.get(user.id, [])) for user in result['items']]
+    return result
+
+
+@router.post('', response_model=UserOut, status_code=201, responses=WRITE_ERRORS, summary='Add new user')
+def create_user(body: NewUser, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    password_hash = None
+    if body.password:
+        passwords.check_policy(body.password, user_inputs=[body.email])
+        password_hash = passwords.hash_password(body.password)
+    user = users.create_user(body.first_name, body.last_name, body.email, body.organisation_id, by=principal.user,
+                             password_hash=password_hash, must_change_password=body.must_change_password,
+                             send_invite=body.send_invite)
+    response.headers['Location'] = f'/api/v1/users/{user.id}'
+    return with_etag(response, show(user))
+
+
+@router.get('/{user_id}', response_model=UserOut, responses=READ_ERRORS, summary='Get a user')
+def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) -> UserOut:
+    return with_etag(response, show(_find(user_id)))
+
+
+def _act(user_id: Id, response: Response, action) -> UserOut:
+    action(_find(user_id))
+    return with_etag(response, show(_find(user_id)))
+
+
+@router.post('/{user_id}/approve', response_model=UserOut, responses=WRITE_ERRORS, summary='Approve a registration')
+def approve(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    return _act(user_id, response, lambda user: registration.approve(user, by=principal.user))
+
+
+@router.post('/{user_id}/reject', response_model=UserOut, responses=WRITE_ERRORS, summary='Reject a registration')
+def reject(user_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    return _act(user_id, response, lambda user: registration.reject(user, by=principal.user, reason=body.reason))
+
+
+@router.post('/{user_id}/activate', response_model=UserOut, responses=WRITE_ERRORS, summary='Activate developer')
+def activate(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    return _act(user_id, response, lambda user: registration.activate(user, by=principal.user))
+
+
+@router.post('/{user_id}/deactivate', response_model=UserOut, responses=WRITE_ERRORS, summary='Deactivate')
+def deactivate(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    return _act(user_id, response, lambda user: registration.deactivate(user, by=principal.user))
+
+
+@router.post('/{user_id}/invite', response_model=UserOut, responses=WRITE_ERRORS, summary='Send invite')
+def invite(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
+    return _act(user_id, response, lambda user: users.send_invite(user, by=principal.user))
+
+
+@router.put('/{user_id}/teams', response_model=UserOut, responses=WRITE_ERRORS,
+            summary="Set the user's teams (of their organisation)")
+def set_teams(user_id: Id, body: Teams, response: Response, principal: Principal = Depends(writer),
+              if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)) -> UserOut:
+    with atomic():
+        user = lock(User, user_id)
+        if user is None:
+            raise NotFound('This user')
+        check_if_match(if_match, show(user))
+        organisations.set_teams(user, body.team_ids, by=principal.user)
+    return with_etag(response, show(_find(user_id)))

@@ -1,0 +1,145 @@
+"""Webhooks out (issue 16): the worker that delivers the events workflows/webhooks.py wrote.
+
+Claiming is the mail outbox's (mail/worker.py): PostgreSQL's FOR UPDATE SKIP LOCKED, SQLite's conditional
+UPDATE, a claim of a dead instance expires. Each delivery is signed per Standard Webhooks (the
+`standardwebhooks` package: `webhook-id`, `webhook-timestamp`, `webhook-signature`), sent without following
+redirects to an address checked again at each send, logged (status, response code, time, an excerpt) and
+retried with back-off; an endpoint that keeps failing longer than the setting is disabled and the admins
+are emailed. Delivery is at least once: a receiver de-duplicates by `webhook-id`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from standardwebhooks import Webhook
+
+import config
+from db import clock
+from db.connection import database, is_postgres
+from db.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from workflows import DomainError, webhooks
+
+log = logging.getLogger('portico.webhooks')
+
+MAX_ATTEMPTS = 10
+BATCH = 20
+TIMEOUT_SECONDS = 10
+EXCERPT = 500
+USER_AGENT = 'Portico-Webhooks/1'
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 30 s, 2 min, 10 min, 30 min, 1 h, then every 2 h (ten tries span about nine hours)."""
+    steps = [5, 30, 120, 600, 1800, 3600]
+    return timedelta(seconds=steps[attempts - 1] if attempts <= len(steps) else 7200)
+
+
+def _claimable():
+    now = clock.now()
+    timeout = timedelta(seconds=config.current().mail_claim_seconds)
+    enabled = WebhookEndpoint.select(WebhookEndpoint.id).where(WebhookEndpoint.enabled)  # a disabled one keeps its queue
+    return ((((WebhookDelivery.status == DeliveryStatus.QUEUED) & (WebhookDelivery.next_attempt_at <= now))
+             | ((WebhookDelivery.status == DeliveryStatus.SENDING) & (WebhookDelivery.claimed_at < now - timeout)))
+            & WebhookDelivery.endpoint.in_(enabled))
+
+
+def claim(instance: str, limit: int = BATCH) -> list[WebhookDelivery]:
+    now = clock.now()
+    if is_postgres():
+        with database.atomic():
+            ids = [row.id for row in WebhookDelivery.select(WebhookDelivery.id).where(_claimable())
+                   .order_by(WebhookDelivery.id).limit(limit).for_update('FOR UPDATE SKIP LOCKED')]
+            if ids:
+                (WebhookDelivery.update(status=DeliveryStatus.SENDING, claimed_by=instance, claimed_at=now)
+                 .where(WebhookDelivery.id.in_(ids)).execute())
+    else:
+        ids = []
+        for delivery_id in [row.id for row in WebhookDelivery.select(WebhookDelivery.id).where(_claimable())
+                            .order_by(WebhookDelivery.id).limit(limit)]:
+            won = (WebhookDelivery.update(status=DeliveryStatus.SENDING, claimed_by=instance, claimed_at=now)
+                   .where((WebhookDelivery.id == delivery_id) & _claimable()).execute())
+            if won:
+                ids.append(delivery_id)
+    if not ids:
+        return []
+    return list(WebhookDelivery.select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
+                .join(WebhookEvent).switch(WebhookDelivery).join(WebhookEndpoint)
+                .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id))
+
+
+def signed_headers(endpoint: WebhookEndpoint, event: WebhookEvent, when: datetime) -> dict[str, str]:
+    signature = Webhook(webhooks.secret_of(endpoint)).sign(event.message_id, when, event.payload)
+    return {'webhook-id': event.message_id, 'webhook-timestamp': str(int(when.timestamp())),
+            'webhook-signature': signature, 'content-type': 'application/json', 'user-agent': USER_AGENT}
+
+
+def send(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, str, str]:
+    """(response code, excerpt, error) of one try."""
+    endpoint, event = delivery.endpoint, delivery.event
+    try:
+        webhooks.check_url(endpoint.url)  # again: the name may point somewhere else by now
+        headers = signed_headers(endpoint, event, datetime.now(timezone.utc))
+    except DomainError as error:
+        return None, '', str(error)
+    try:
+        with client.stream('POST', endpoint.url, content=event.payload.encode(), headers=headers) as response:
+            body = b''
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) >= EXCERPT * 4:
+                    break
+            return response.status_code, body.decode('utf-8', 'replace')[:EXCERPT], ''
+    except httpx.HTTPError as error:
+        return None, '', f'{type(error).__name__}: {error}'[:500]
+
+
+def deliver_due(instance: str | None = None, limit: int = BATCH) -> int:
+    """Claim and send one batch; returns how many were delivered. Blocking: run it in a thread."""
+    batch = claim(instance or config.current().instance_name, limit)
+    delivered = 0
+    if not batch:
+        return 0
+    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+        for delivery in batch:
+            started = time.monotonic()
+            code, excerpt, error = send(delivery, client)
+            duration = int((time.monotonic() - started) * 1000)
+            ok = code is not None and 200 <= code < 300
+            record(delivery, code, excerpt, error if not ok and error else ('' if ok else f'HTTP {code}'), duration, ok)
+            delivered += ok
+    return delivered
+
+
+def record(delivery: WebhookDelivery, code: int | None, excerpt: str, error: str, duration: int, ok: bool) -> None:
+    now = clock.now()
+    attempts = delivery.attempts + 1
+    with database.atomic():
+        WebhookAttempt.create(delivery=delivery.id, at=now, response_code=code, response_excerpt=excerpt,
+                              error=error, duration_ms=duration)
+        if ok:
+            status, next_at = DeliveryStatus.DELIVERED, delivery.next_attempt_at
+        else:
+            status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.QUEUED
+            next_at = now + backoff(attempts)
+        (WebhookDelivery.update(status=status, attempts=attempts, next_attempt_at=next_at, claimed_by=None,
+                                claimed_at=None, response_code=code, response_excerpt=excerpt, last_error=error,
+                                last_attempt_at=now, delivered_at=now if ok else None)
+         .where(WebhookDelivery.id == delivery.id).execute())
+        if ok:
+            WebhookEndpoint.update(failing_since=None).where(WebhookEndpoint.id == delivery.endpoint_id).execute()
+        else:
+            webhooks.count_failure(delivery.endpoint_id, now)
+    if not ok:
+        log.warning('webhook %s to endpoint %s not delivered (attempt %s): %s', delivery.event.message_id,
+                    delivery.endpoint_id, attempts, error)
+
+
+def deliver_all_due() -> int:
+    """Batch after batch until nothing is due (one round of the background loop; blocking, in a thread)."""
+    total = 0
+    while sent := deliver_due():
+        total += sent
+    return total

@@ -1,0 +1,184 @@
+"""Admin -> Webhooks (issue 16): endpoints with their events and secret, the delivery log, redeliver."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+import session
+from components import dialogs
+from components.chips import status_chip
+from components.forms import Feedback
+from components.frame import frame
+from components.tables import Column, PagedTable
+from db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from workflows import DomainError, webhooks
+
+
+def _when(value) -> str:
+    return value.strftime('%Y-%m-%d %H:%M:%S') if value else ''
+
+
+def fetch_deliveries(search: str, offset: int, limit: int) -> tuple[list[WebhookDelivery], int]:
+    query = (WebhookDelivery.select(WebhookDelivery, WebhookEvent, WebhookEndpoint).join(WebhookEvent)
+             .switch(WebhookDelivery).join(WebhookEndpoint))
+    if search:
+        text = search.lower()
+        query = query.where(WebhookEvent.type.contains(text) | WebhookEndpoint.url.contains(text)
+                            | WebhookDelivery.status.contains(text) | (WebhookEvent.message_id == search))
+    return list(query.order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)), query.count()
+
+
+@ui.page('/admin/webhooks')
+@session.admin_required
+def webhooks_page() -> None:
+    me = session.current_user()
+    with frame('Webhooks', me, admin=True):
+        ui.label('Events are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with '
+                 "each endpoint's secret, and retried with back-off until the receiver answers 2xx.") \
+            .classes('text-grey-8')
+
+        @ui.refreshable
+        def endpoint_list() -> None:
+            endpoints = list(WebhookEndpoint.select().order_by(WebhookEndpoint.id))
+            if not endpoints:
+                ui.label('No endpoints yet.').classes('text-grey-8')
+            for endpoint in endpoints:
+                with ui.card().classes('w-full p-4 gap-1').mark('webhook-endpoint'):
+                    with ui.row().classes('w-full items-center justify-between'):
+                        with ui.column().classes('gap-0'):
+                            ui.label(endpoint.url).classes('font-mono font-medium break-all')
+                            if endpoint.description:
+                                ui.label(endpoint.description).classes('text-grey-8 text-sm')
+                        status_chip('enabled' if endpoint.enabled else 'disabled')
+                    ui.label(', '.join(endpoint.events)).classes('text-sm text-grey-8')
+                    if endpoint.failing_since:
+                        ui.label(f'Failing since {_when(endpoint.failing_since)} UTC').classes('text-negative text-sm')
+                    if not endpoint.enabled and endpoint.disabled_reason:
+                        ui.label(f'Disabled automatically: {endpoint.disabled_reason}').classes('text-negative text-sm')
+                    with ui.row().classes('gap-1'):
+                        ui.button('Edit', on_click=lambda e=endpoint: edit(e)) \
+                            .props(f'flat dense no-caps aria-label="Edit {endpoint.url}"')
+                        ui.button('Show secret', on_click=lambda e=endpoint: show_secret(e.id)) \
+                            .props(f'flat dense no-caps aria-label="Show the secret of {endpoint.url}"')
+                        ui.button('Rotate secret', on_click=lambda e=endpoint: rotate(e)) \
+                            .props(f'flat dense no-caps aria-label="Rotate the secret of {endpoint.url}"')
+                        ui.button('Delete', on_click=lambda e=endpoint: delete(e)) \
+                            .props(f'flat dense no-caps color=negative aria-label="Delete {endpoint.url}"')
+
+        def show_secret(endpoint_id: int, *, new: bool = False, secret: str | None = None) -> None:
+            if not session.still_allowed():
+                return
+            try:
+                secret = secret or webhooks.reveal_secret(endpoint_id, by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return
+            with dialogs.dialog() as box, ui.card().classes('w-[34rem]'):
+                ui.label('The new signing secret' if new else 'Signing secret').classes('font-semibold')
+                ui.label('The receiver verifies each webhook with it (see the README for an example).') \
+                    .classes('text-grey-8 text-sm')
+                ui.input('Secret', value=secret).props('outlined readonly').classes('w-full font-mono') \
+                    .mark('webhook-secret')
+                with ui.row().classes('w-full justify-end'):
+                    ui.button('Done', on_click=box.close).props('unelevated no-caps')
+            box.open()
+
+        def rotate(endpoint: WebhookEndpoint) -> None:
+            def act() -> str:
+                secret = webhooks.rotate_secret(endpoint.id, by=session.current_user())
+                ui.timer(0.1, lambda: show_secret(endpoint.id, new=True, secret=secret), once=True)
+                return 'A new secret was made; the old one no longer signs.'
+            dialogs.confirm('Rotate the secret?', f'{endpoint.url} must be given the new secret.', 'Rotate',
+                            'rotate-secret', act)
+
+        def delete(endpoint: WebhookEndpoint) -> None:
+            def act() -> str:
+                webhooks.delete_endpoint(endpoint.id, by=session.current_user())
+                return f'{endpoint.url} was deleted.'
+            dialogs.confirm('Delete this endpoint?', f'{endpoint.url} and its delivery log are removed.', 'Delete',
+                            'delete-webhook', act, lambda: (endpoint_list.refresh(), deliveries.refresh()))
+
+        def edit(endpoint: WebhookEndpoint | None = None) -> None:
+            if not session.still_allowed():
+                return
+            with dialogs.dialog() as box, ui.card().classes('w-[34rem]'):
+                ui.label('Edit endpoint' if endpoint else 'Add endpoint').classes('font-semibold')
+                url = ui.input('URL', value=endpoint.url if endpoint else 'https://') \
+                    .props('outlined maxlength=2000').classes('w-full')
+                description = ui.input('Description (optional)', value=endpoint.description if endpoint else '') \
+                    .props('outlined maxlength=200').classes('w-full')
+                events = ui.select(webhooks.EVENTS, multiple=True, label='Events',
+                                   value=list(endpoint.events) if endpoint else []) \
+                    .props('outlined use-chips').classes('w-full')
+                enabled = ui.checkbox('Enabled', value=endpoint.enabled if endpoint else True)
+                feedback = Feedback({'url': url, 'events': events, 'description': description})
+
+                async def save() -> None:
+                    feedback.clear()
+                    try:
+                        saved, secret = await run.io_bound(  # the URL's host is looked up (DNS)
+                            webhooks.save_endpoint, endpoint.id if endpoint else None, url.value, events.value or [],
+                            enabled.value, session.current_user(), description.value)
+                    except DomainError as error:
+                        feedback.show(error)
+                        return
+                    box.close()
+                    ui.notify(f'{saved.url} saved.', type='positive')
+                    endpoint_list.refresh()
+                    if secret:
+                        show_secret(saved.id, new=True, secret=secret)
+
+                dialogs.actions(box, 'Save', save, 'webhook-save')
+            box.open()
+
+        endpoint_list()
+        ui.button('Add endpoint', icon='add', on_click=lambda: edit()).props('unelevated no-caps')
+
+        with ui.card().classes('w-full max-w-xl p-4 gap-2'):
+            ui.label('Settings').classes('font-semibold')
+            allow = ui.checkbox('Allow loopback, link-local and private addresses', value=webhooks.allow_private())
+            hours = ui.number('Disable an endpoint after it fails for (hours)',
+                              value=webhooks.disable_after().total_seconds() / 3600, min=0.01, max=2160) \
+                .props('outlined').classes('w-80')
+            settings_feedback = Feedback({'disable_after': hours})
+
+            def save_settings() -> None:
+                settings_feedback.clear()
+                try:
+                    webhooks.update_settings(allow.value, hours.value, by=session.current_user())
+                except DomainError as error:
+                    settings_feedback.show(error)
+                    return
+                ui.notify('Webhook settings saved.', type='positive')
+
+            ui.button('Save settings', on_click=save_settings).props('outline no-caps')
+
+        ui.label('Delivery log').classes('text-lg mt-4')
+
+        def redeliver(delivery: WebhookDelivery) -> None:
+            try:
+                webhooks.redeliver(delivery.id, by=session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return
+            ui.notify('The delivery is queued again.', type='positive')
+            deliveries.refresh()
+
+        def actions(delivery: WebhookDelivery) -> None:
+            if delivery.status != 'sending':
+                ui.button('Redeliver', on_click=lambda d=delivery: redeliver(d)) \
+                    .props(f'flat dense no-caps aria-label="Redeliver {delivery.event.message_id}"')
+
+        deliveries = PagedTable([
+            Column('Event', lambda d: ui.label(d.event.type), '1.2fr'),
+            Column('Endpoint', lambda d: ui.label(d.endpoint.url).classes('break-all text-sm'), '1.5fr'),
+            Column('Status', lambda d: status_chip(d.status), '0.8fr'),
+            Column('Response', lambda d: ui.label(str(d.response_code or '') + (f' {d.last_error}' if d.last_error and
+                                                                                d.status != 'delivered' else ''))
+                   .classes('text-sm'), '1fr'),
+            Column('Time', lambda d: ui.label(_when(d.last_attempt_at or d.created_at)).classes('text-sm'), '1fr'),
+            Column('Tries', lambda d: ui.label(str(d.attempts)), '0.4fr'),
+            Column('Answer', lambda d: ui.label(d.response_excerpt[:120]).classes('text-sm font-mono break-all'), '1.5fr'),
+            Column('', actions, '0.8fr'),
+        ], fetch_deliveries, empty='No deliveries yet.', search_label='Search event, URL, status or webhook-id',
+            marker='deliveries')
+        ui.timer(3, deliveries.refresh)

@@ -1,0 +1,259 @@
+"""The admin REST API (issue 16): token authentication, the same workflows as the pages (emails, audit
+naming the token), cursor paging, problem details naming the field, 404s, ETag/If-Match and 412."""
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, OutboxMessage,
+                       Organisation, User, UserStatus)
+from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
+from workflows import access, api_tokens
+
+PROBLEM = 'application/problem+json'
+
+
+def client(user, token: str | None = None) -> httpx.AsyncClient:
+    headers = {'Authorization': f'Bearer {token}'} if token else {}
+    return httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test/api/v1', headers=headers)
+
+
+def tokens(admin=None) -> tuple[str, str]:
+    admin = admin or an_admin()
+    return api_tokens.create(admin, 'CRM', read_only=False)[1], api_tokens.create(admin, 'Reports')[1]
+
+
+def a_pending_request() -> AccessRequest:
+    world = a_catalog_world()
+    developer = a_user('dev@consumer.test')
+    return access.request_access(developer, world['Partners'].id, world['Gold'].id, [world['Payments'].id],
+                                 new_app_name='Shop')
+
+
+async def test_without_a_good_token_the_api_answers_401_as_problem_details(user) -> None:
+    an_admin()
+    for token in (None, 'nonsense', 'ptk_' + 'x' * 43):
+        async with client(user, token) as api:
+            response = await api.get('/users')
+        assert response.status_code == 401 and response.headers['content-type'] == PROBLEM
+        assert response.headers['www-authenticate'] == 'Bearer'
+        assert response.json()['title'] == 'Unauthorized' and response.json()['instance'] == '/api/v1/users'
+    async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
+        response = await browser.get('/api/v1/openapi.json')  # the description is public, like any API's docs
+    assert response.status_code == 200 and response.json()['openapi'].startswith('3.1')
+
+
+async def test_a_browser_session_does_not_open_the_api(user) -> None:
+    from workflows import sessions
+    admin = an_admin()
+    async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
+        await browser.get(f'/auth/session?ticket={sessions.issue_ticket(admin)}')
+        response = await browser.get('/api/v1/users')
+    assert response.status_code == 401
+
+
+async def test_a_read_only_token_reads_but_may_not_change(user) -> None:
+    writer, reader = tokens()
+    waiting = a_user('waiting@dev.test', status=UserStatus.PENDING_APPROVAL)
+    async with client(user, reader) as api:
+        assert (await api.get(f'/users/{waiting.id}')).json()['status'] == 'pending_approval'
+        response = await api.post(f'/users/{waiting.id}/approve')
+    assert response.status_code == 403 and 'read-only' in response.json()['detail']
+    assert User.get_by_id(waiting.id).status == UserStatus.PENDING_APPROVAL
+
+
+async def test_approving_a_registration_sends_the_same_email_and_audit_naming_the_token(user) -> None:
+    writer, _ = tokens()
+    waiting = a_user('waiting@dev.test', status=UserStatus.PENDING_APPROVAL)
+    async with client(user, writer) as api:
+        response = await api.post(f'/users/{waiting.id}/approve')
+        again = await api.post(f'/users/{waiting.id}/approve')
+    assert response.status_code == 200 and response.json()['status'] == 'active'
+    assert User.get_by_id(waiting.id).status == UserStatus.ACTIVE
+    assert OutboxMessage.get(OutboxMessage.recipient == 'waiting@dev.test').template_key == 'created'
+    event = AuditEvent.get(AuditEvent.action == 'registration.approve')
+    assert event.actor.email == 'admin@provider.test' and event.detail['api_token'].startswith('CRM (ptk_')
+    assert again.status_code == 409 and again.headers['content-type'] == PROBLEM
+
+
+async def test_lists_are_paged_by_cursor_and_filtered(user) -> None:
+    writer, _ = tokens()
+    for number in range(7):
+        a_user(f'dev{number}@consumer.test', status=UserStatus.INACTIVE if number % 2 else UserStatus.ACTIVE)
+    seen = []
+    async with client(user, writer) as api:
+        cursor = None
+        while True:
+            response = await api.get('/users', params={'limit': 3, **({'cursor': cursor} if cursor else {})})
+            body = response.json()
+            seen += [item['email'] for item in body['items']]
+            cursor = body['next_cursor']
+            if cursor is None:
+                break
+        inactive = (await api.get('/users', params={'status': 'inactive'})).json()['items']
+        search = (await api.get('/users', params={'email': 'DEV3@'})).json()['items']
+        bad = await api.get('/users', params={'cursor': 'not-ours'})
+        bad_limit = await api.get('/users', params={'limit': 0})
+    assert len(seen) == len(set(seen)) == User.select().count()
+    assert {item['email'] for item in inactive} == {'dev1@consumer.test', 'dev3@consumer.test', 'dev5@consumer.test'}
+    assert [item['email'] for item in search] == ['dev3@consumer.test']
+    assert bad.status_code == 422 and bad.json()['field'] == 'cursor'
+    assert bad_limit.status_code == 422 and bad_limit.json()['field'] == 'limit'
+
+
+async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        taken = await api.post('/users', json={'first_name': 'Ann', 'last_name': 'Other',
+                                                'email': 'admin@provider.test'})
+        both = await api.post('/users', json={'first_name': 'Ann', 'last_name': 'Other', 'email': 'ann@dev.test',
+                                               'password': 'a long enough password', 'send_invite': True})
+        missing = await api.post('/users', json={'first_name': 'Ann'})
+        created = await api.post('/users', json={'first_name': 'Ann', 'last_name': 'Other', 'email': 'ann@dev.test',
+                                                  'send_invite': True})
+    assert taken.status_code == 422 and taken.json()['field'] == 'email'
+    assert both.status_code == 422 and both.json()['field'] == 'password'
+    assert missing.status_code == 422 and {e['field'] for e in missing.json()['errors']} == {'last_name', 'email'}
+    assert created.status_code == 201 and created.headers['location'] == f'/api/v1/users/{created.json()["id"]}'
+    assert User.get(User.email == 'ann@dev.test').status == UserStatus.INVITED
+    assert OutboxMessage.get(OutboxMessage.recipient == 'ann@dev.test').template_key == 'invite'
+
+
+async def test_what_does_not_exist_is_404(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        for path in ('/users/999', '/apps/999', '/access-requests/999', '/credentials/999', '/organisations/999',
+                     '/teams/999', '/apis/999', '/products/999', '/plans/999', '/catalogs/999',
+                     '/email-templates/nope', f'/users/{2 ** 70}'):
+            response = await api.get(path)
+            assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
+
+
+async def test_two_admins_never_overwrite_each_other_silently(user) -> None:
+    writer, _ = tokens()
+    org = an_org_with('Acme')
+    async with client(user, writer) as api:
+        read = await api.get(f'/organisations/{org.id}')
+        etag = read.headers['etag']
+        first = await api.patch(f'/organisations/{org.id}', json={'name': 'Acme Corp'}, headers={'If-Match': etag})
+        second = await api.patch(f'/organisations/{org.id}', json={'name': 'Acme Ltd'}, headers={'If-Match': etag})
+    assert first.status_code == 200 and first.headers['etag'] != etag
+    assert second.status_code == 412 and second.json()['field'] == 'If-Match'
+    assert Organisation.get_by_id(org.id).name == 'Acme Corp'
+
+
+async def test_parallel_updates_with_the_same_etag_exactly_one_wins(user) -> None:
+    writer, _ = tokens()
+    org = an_org_with('Acme')
+    async with client(user, writer) as api:
+        etag = (await api.get(f'/organisations/{org.id}')).headers['etag']
+        answers = await asyncio.gather(*[api.patch(f'/organisations/{org.id}', json={'name': f'Acme {n}'},
+                                                   headers={'If-Match': etag}) for n in range(6)])
+    assert sorted(a.status_code for a in answers) == [200] + [412] * 5
+
+
+async def test_access_requests_are_decided_with_the_same_rules_and_keys_never_shown(user) -> None:
+    writer, _ = tokens()
+    request = a_pending_request()
+    async with client(user, writer) as api:
+        pending = (await api.get('/access-requests', params={'status': 'pending'})).json()['items']
+        assert [item['id'] for item in pending] == [request.id]
+        approved = await api.post(f'/access-requests/{request.id}/approve')
+        assert approved.status_code == 200 and approved.json()['status'] == 'approved'
+        [credential] = (await api.get('/credentials', params={'app_id': request.app_id})).json()['items']
+        stored = Credential.get_by_id(credential['id'])
+        assert credential['key_prefix'] == stored.key_prefix and 'key' not in credential
+        assert stored.key_hash not in (await api.get(f'/credentials/{stored.id}')).text
+        revoked = await api.post(f'/credentials/{stored.id}/revoke')
+        assert revoked.json()['status'] == 'revoked'
+        assert Credential.get_by_id(stored.id).status == CredentialStatus.REVOKED
+        revoke_request = await api.post(f'/access-requests/{request.id}/revoke', json={'reason': 'unpaid'})
+    assert revoke_request.json()['status'] == 'revoked'
+    assert AccessRequest.get_by_id(request.id).status == AccessStatus.REVOKED
+    assert OutboxMessage.select().where(OutboxMessage.template_key == 'access_approved').count() == 1
+
+
+async def test_rejecting_an_access_request_sends_the_reason(user) -> None:
+    writer, _ = tokens()
+    request = a_pending_request()
+    async with client(user, writer) as api:
+        too_long = await api.post(f'/access-requests/{request.id}/reject', json={'reason': 'x' * 501})
+        response = await api.post(f'/access-requests/{request.id}/reject', json={'reason': 'No contract yet.'})
+    assert too_long.status_code == 422 and too_long.json()['field'] == 'reason'
+    assert response.json()['status'] == 'rejected' and response.json()['reason'] == 'No contract yet.'
+    message = OutboxMessage.get(OutboxMessage.template_key == 'access_rejected')
+    assert 'No contract yet.' in message.context['reason_part']
+
+
+async def test_a_demoted_admins_tokens_stop_at_once(user) -> None:
+    admin = an_admin()
+    writer, _ = tokens(admin)
+    async with client(user, writer) as api:
+        assert (await api.get('/settings')).status_code == 200
+        User.update(is_portal_admin=False).where(User.id == admin.id).execute()
+        assert (await api.get('/settings')).status_code == 401
+
+
+async def test_settings_templates_and_audit_events(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        read = await api.get('/settings')
+        changed = await api.patch('/settings', json={'portal_name': 'Acme APIs'}, headers={'If-Match': read.headers['etag']})
+        stale = await api.patch('/settings', json={'portal_name': 'Other'}, headers={'If-Match': read.headers['etag']})
+        unknown = await api.patch('/settings', json={'secret_key': 'x'})
+        template = await api.put('/email-templates/created', json={'subject': 'Welcome to ${portal_name}',
+                                                                   'body': 'Hello ${first_name}, ${nope}'})
+        events = (await api.get('/audit-events', params={'action': 'settings.update'})).json()['items']
+    assert changed.json()['portal_name'] == 'Acme APIs' and stale.status_code == 412
+    assert unknown.status_code == 422
+    assert template.status_code == 422 and template.json()['field'] == 'body'
+    assert len(events) == 1 and events[0]['detail']['changes'] == {'portal_name': 'Acme APIs'}
+
+
+async def test_apps_are_approved_and_rejected(user) -> None:
+    from tests.utils import set_settings
+    writer, _ = tokens()
+    set_settings(auto_approve_apps=False)
+    developer = a_user('dev@consumer.test')
+    from workflows import apps
+    first = apps.create_app('First', '', by=developer)
+    second = apps.create_app('Second', '', by=developer)
+    async with client(user, writer) as api:
+        assert (await api.post(f'/apps/{first.id}/approve')).json()['status'] == 'active'
+        assert (await api.post(f'/apps/{second.id}/reject', json={'reason': 'dup'})).json()['status'] == 'rejected'
+        listed = (await api.get('/apps', params={'owner_id': developer.id})).json()['items']
+    assert [app['status'] for app in listed] == ['active', 'rejected']
+    assert App.get_by_id(first.id).status == 'active'
+
+
+async def test_crafted_paths_and_headers_get_problem_details(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        for path in ('/apis/%0AP/openapi', '/users/%00', '/nothing-here', '/users/1%0A', '/users/-1'):
+            response = await api.get(path)
+            assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
+        response = await api.patch('/settings', content=b'\xff\x00{', headers={'Content-Type': 'application/json'})
+        assert response.status_code in (400, 422) and response.headers['content-type'] == PROBLEM
+        response = await api.options('/apis')
+        assert response.status_code == 405 and response.headers['allow'] == 'GET, POST'
+    async with client(user, 'ptk_' + 'x' * 5000) as api:
+        assert (await api.get('/users')).status_code == 401
+
+
+async def test_a_huge_body_is_refused_before_it_is_read(user) -> None:
+    writer, _ = tokens()
+    async with client(user, writer) as api:
+        response = await api.post('/organisations', content=b'{"name": "' + b'x' * (12 * 1024 * 1024) + b'"}',
+                                  headers={'Content-Type': 'application/json'})
+    assert response.status_code == 413 and response.headers['content-type'] == PROBLEM
+    assert Organisation.select().count() == 1
+
+
+async def test_two_integrations_approving_at_once_exactly_one_wins(user) -> None:
+    writer, _ = tokens()
+    request = a_pending_request()
+    async with client(user, writer) as api:
+        answers = await asyncio.gather(*[api.post(f'/access-requests/{request.id}/approve') for _ in range(5)])
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 4
+    assert Credential.select().where(Credential.access_request == request.id).count() == 1

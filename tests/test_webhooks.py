@@ -1,0 +1,188 @@
+"""Webhooks (issue 16, points 5-7): events written with the change, delivered by the worker to a real HTTP
+receiver, signed per Standard Webhooks (verified with the `standardwebhooks` library), retried with back-off,
+logged, redelivered by hand, and an endpoint that keeps failing is disabled with an email to the admins."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from api import webhooks as worker
+from db import clock
+from db.connection import database
+from db.models import (AuditEvent, DeliveryStatus, OutboxMessage, UserStatus, WebhookAttempt, WebhookDelivery,
+                       WebhookEndpoint, WebhookEvent)
+from tests.servers import Receiver
+from tests.utils import a_catalog_world, a_user, an_admin, free_port
+from workflows import DomainError, access, registration, webhooks
+
+
+@pytest.fixture
+def receiver(db):
+    server = Receiver(free_port())
+    yield server
+    server.stop()
+
+
+def an_endpoint(url: str, events=('access_request.created',), admin=None) -> tuple[WebhookEndpoint, str]:
+    admin = admin or an_admin()
+    webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback
+    return webhooks.save_endpoint(None, url, list(events), True, by=admin)
+
+
+def a_request(world=None):
+    world = world or a_catalog_world()
+    developer = a_user('dev@consumer.test')
+    return access.request_access(developer, world['Partners'].id, world['Gold'].id, [world['Payments'].id],
+                                 new_app_name='Shop')
+
+
+def test_an_event_is_signed_delivered_and_logged(receiver) -> None:
+    endpoint, secret = an_endpoint(receiver.url, ['access_request.created', 'app.created'])
+    assert secret.startswith('whsec_') and secret not in endpoint.secret_encrypted
+    request = a_request()
+    assert WebhookEvent.select().count() == 2  # the app and the request, with the change
+    assert worker.deliver_due() == 2
+    types = []
+    for headers, body in receiver.received:
+        payload = Webhook(secret).verify(body, headers)  # raises unless the signature holds
+        types.append(payload['type'])
+        assert headers['webhook-id'].startswith('msg_') and headers['content-type'] == 'application/json'
+    assert types == ['app.created', 'access_request.created']
+    data = json.loads(receiver.received[1][1])['data']['access_request']
+    assert data['id'] == request.id and data['status'] == 'pending' and data['products'][0]['name'] == 'Payments'
+    assert len({headers['webhook-id'] for headers, _ in receiver.received}) == 2
+    delivery = WebhookDelivery.get(WebhookDelivery.event == WebhookEvent.get(WebhookEvent.type == 'app.created'))
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.response_code == 204
+    assert WebhookAttempt.get(WebhookAttempt.delivery == delivery).response_code == 204
+    with pytest.raises(WebhookVerificationError):
+        Webhook(webhooks.new_secret()).verify(receiver.received[0][1], receiver.received[0][0])
+
+
+def test_events_roll_back_with_the_change(receiver) -> None:
+    an_endpoint(receiver.url, ['user.deactivated'])
+    admin = an_admin('other@provider.test')
+    target = a_user('leaving@dev.test')
+    with pytest.raises(RuntimeError):
+        with database.atomic():
+            registration.deactivate(target, by=admin)
+            raise RuntimeError('the transaction fails after the change')
+    assert WebhookEvent.select().count() == 0
+    registration.deactivate(target, by=admin)
+    assert WebhookEvent.get().type == 'user.deactivated'
+
+
+def test_actions_without_subscribers_write_no_events(db) -> None:
+    admin = an_admin()
+    webhooks.save_endpoint(None, 'https://93.184.215.14/hooks', ['user.deactivated'], True, by=admin)
+    a_request()
+    assert WebhookEvent.select().count() == 0
+
+
+def test_a_failing_receiver_is_retried_with_back_off_then_redelivered_by_hand(receiver) -> None:
+    receiver.status = 500
+    endpoint, secret = an_endpoint(receiver.url)
+    a_request()
+    assert worker.deliver_due() == 0
+    delivery = WebhookDelivery.get()
+    assert delivery.status == DeliveryStatus.QUEUED and delivery.attempts == 1 and delivery.response_code == 500
+    assert delivery.response_excerpt == 'receiver is down'
+    assert worker.deliver_due() == 0 and len(receiver.received) == 1  # not due yet: back-off
+    clock.advance(timedelta(seconds=6))
+    receiver.status = 200
+    assert worker.deliver_due() == 1
+    delivery = WebhookDelivery.get()
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 2
+    assert WebhookEndpoint.get_by_id(endpoint.id).failing_since is None
+    first, second = receiver.received
+    assert first[0]['webhook-id'] == second[0]['webhook-id']  # the same message: the receiver de-duplicates
+    webhooks.redeliver(delivery.id, by=an_admin('again@provider.test'))
+    assert worker.deliver_due() == 1 and len(receiver.received) == 3
+    assert WebhookAttempt.select().count() == 3
+    assert AuditEvent.get(AuditEvent.action == 'webhook.redeliver').detail == {'delivery_id': delivery.id}
+
+
+def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(receiver) -> None:
+    receiver.status = 503
+    endpoint, _ = an_endpoint(receiver.url)
+    webhooks.update_settings(True, 1, by=an_admin('boss@provider.test'))
+    a_request()
+    worker.deliver_due()
+    for step in (timedelta(minutes=30), timedelta(minutes=31)):
+        clock.advance(step)
+        WebhookDelivery.update(next_attempt_at=clock.now()).execute()
+        worker.deliver_due()
+    endpoint = WebhookEndpoint.get_by_id(endpoint.id)
+    assert not endpoint.enabled and 'failing since' in endpoint.disabled_reason
+    notice = OutboxMessage.get(OutboxMessage.template_key == 'webhook_disabled')
+    assert notice.recipient == 'api-admin@provider.test' and notice.context['webhook_url'] == receiver.url
+    tries = len(receiver.received)
+    clock.advance(timedelta(hours=3))
+    assert worker.deliver_due() == 0 and len(receiver.received) == tries  # a disabled endpoint gets nothing
+    receiver.status = 200
+    webhooks.save_endpoint(endpoint.id, endpoint.url, endpoint.events, True, by=an_admin('fixer@provider.test'))
+    assert worker.deliver_due() == 1  # enabled again, its queue goes out
+
+
+@pytest.mark.parametrize('url', ['http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://10.1.2.3/',
+                                 'http://192.168.0.10/', 'http://169.254.169.254/latest/meta-data',
+                                 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/',
+                                 'http://100.64.0.1/', 'http://2130706433/'])
+def test_private_addresses_are_refused_unless_allowed(db, url) -> None:
+    admin = an_admin()
+    with pytest.raises(DomainError) as refused:
+        webhooks.save_endpoint(None, url, ['app.created'], True, by=admin)
+    assert refused.value.field == 'url'
+    assert WebhookEndpoint.select().count() == 0
+
+
+@pytest.mark.parametrize('url', ['', 'ftp://example.com/', 'https://', 'https://user:pw@example.com/',
+                                 'https://exa mple.com/', 'https://example.com/\n', 'x' * 3000,
+                                 'https://no-such-host.invalid/'])
+def test_bad_urls_are_refused_next_to_the_field(db, url) -> None:
+    with pytest.raises(DomainError) as refused:
+        webhooks.save_endpoint(None, url, ['app.created'], True, by=an_admin())
+    assert refused.value.field == 'url'
+
+
+def test_events_must_be_chosen_from_the_list(db) -> None:
+    admin = an_admin()
+    for events in ([], ['nope.happened']):
+        with pytest.raises(DomainError) as refused:
+            webhooks.save_endpoint(None, 'https://93.184.215.14/', events, True, by=admin)
+        assert refused.value.field == 'events'
+
+
+def test_a_redirect_is_not_followed(receiver) -> None:
+    """A receiver answering 3xx could send the portal to an internal address: it counts as a failure."""
+    receiver.status = 302
+    an_endpoint(receiver.url)
+    a_request()
+    assert worker.deliver_due() == 0
+    assert WebhookDelivery.get().response_code == 302 and len(receiver.received) == 1
+
+
+def test_an_address_that_turned_private_is_refused_at_delivery(receiver) -> None:
+    endpoint, _ = an_endpoint(receiver.url)
+    webhooks.update_settings(False, 72, by=an_admin('strict@provider.test'))
+    a_request()
+    worker.deliver_due()
+    delivery = WebhookDelivery.get()
+    assert delivery.status == DeliveryStatus.QUEUED and 'loopback' in delivery.last_error
+    assert receiver.received == []
+
+
+def test_user_events_carry_no_secret(receiver) -> None:
+    endpoint, secret = an_endpoint(receiver.url, ['user.registered', 'user.activated', 'user.password_reset_requested'])
+    admin = an_admin('decider@provider.test')
+    waiting = a_user('waiting@dev.test', status=UserStatus.PENDING_APPROVAL)
+    registration.approve(waiting, by=admin)
+    from workflows import password_reset
+    password_reset.request_reset('waiting@dev.test', 'client')
+    worker.deliver_due()
+    bodies = [json.loads(body) for _, body in receiver.received]
+    assert [body['type'] for body in bodies] == ['user.activated', 'user.password_reset_requested']
+    assert 'token' not in json.dumps(bodies)  # no reset link, no key: only who and what
+    assert bodies[0]['data']['user']['email'] == 'waiting@dev.test' and bodies[0]['data']['actor']['id'] == admin.id

@@ -1,0 +1,102 @@
+"""Personal API tokens (issue 16): a portal admin creates them on the Profile page for the REST API.
+
+A token is `ptk_` and `secrets.token_urlsafe(32)`, shown once; the table keeps its SHA-256 (as API keys
+and link tokens are kept), a short prefix to recognise it, read-only or read-write, an optional expiry and
+the time of last use. It acts for its owner only while the owner is an active portal admin: a demotion or
+a deactivation silences every token at once. Wrong tokens are counted per client like failed sign-ins.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from db import clock
+from db.connection import database
+from db.models import ApiToken, User
+from permissions import ensure, is_portal_admin
+from workflows import DomainError, NotFound, audit, is_clean_text, throttle
+
+PREFIX = 'ptk_'
+TOKEN_RE = re.compile(r'ptk_[A-Za-z0-9_-]{43}\Z')
+LAST_USED_EVERY = timedelta(minutes=1)  # the last-use time is written at most this often per token
+MAX_DAYS = 3650
+throttle.LIMITS.setdefault('api-token-client', throttle.Limit(30, timedelta(minutes=15)))
+TOO_MANY = 'Too many requests with a wrong token from this address. Please wait a few minutes.'
+
+
+class InvalidApiToken(DomainError):
+    def __init__(self) -> None:
+        super().__init__('The bearer token is missing, wrong, expired or revoked.')
+
+
+def digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()
+
+
+def create(user: User, name: str, *, read_only: bool = True, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """A new token for `user` (a portal admin): (the row, the plain token, to show once)."""
+    ensure(user, 'view_admin')
+    name = (name or '').strip()
+    if not name:
+        raise DomainError('Give the token a name, e.g. the system that will use it.', 'name')
+    if len(name) > 100 or not is_clean_text(name) or '\n' in name:
+        raise DomainError('The name must be one line of at most 100 characters.', 'name')
+    expires_at: datetime | None = None
+    if expires_in_days not in (None, ''):
+        try:
+            days = int(expires_in_days)
+        except (TypeError, ValueError):
+            raise DomainError('Give the expiry as a whole number of days.', 'expires') from None
+        if not 1 <= days <= MAX_DAYS:
+            raise DomainError(f'The expiry must be between 1 and {MAX_DAYS} days.', 'expires')
+        expires_at = clock.now() + timedelta(days=days)
+    raw = PREFIX + secrets.token_urlsafe(32)
+    with database.atomic():
+        token = ApiToken.create(user=user, name=name, token_prefix=raw[:len(PREFIX) + 6], token_hash=digest(raw),
+                                read_only=bool(read_only), expires_at=expires_at)
+        audit.record(user, 'api_token.create', token, name=name, read_only=bool(read_only))
+    return token, raw
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(ApiToken.select().where(ApiToken.user == user).order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+
+
+def revoke(token_id: int, by: User) -> ApiToken:
+    """Revoke one of one's own tokens; it stops working at once."""
+    with database.atomic():
+        token = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == by))
+        if token is None:
+            raise NotFound('This token')
+        won = (ApiToken.update(revoked_at=clock.now())
+               .where((ApiToken.id == token.id) & ApiToken.revoked_at.is_null()).execute())
+        if not won:
+            raise DomainError('This token is revoked already.')
+        audit.record(by, 'api_token.revoke', token, name=token.name)
+    return token
+
+
+def is_usable(token: ApiToken) -> bool:
+    return token.revoked_at is None and (token.expires_at is None or token.expires_at > clock.now())
+
+
+def authenticate(raw: str | None, client: str) -> tuple[User, ApiToken]:
+    """The admin and token behind a bearer token; raises InvalidApiToken, or TooManyAttempts when this
+    client sent too many wrong ones (only failures count, as at sign-in: a wrong token costs an attempt)."""
+    keys = [f'api-token-client:{client}']
+    if throttle.exceeded(keys):
+        raise throttle.TooManyAttempts(TOO_MANY)
+    row = None
+    if raw and TOKEN_RE.match(raw):
+        row = (ApiToken.select(ApiToken, User).join(User)
+               .where(ApiToken.token_hash == digest(raw)).first())
+    if row is None or not is_usable(row) or not is_portal_admin(row.user):
+        throttle.attempt(keys, TOO_MANY)
+        raise InvalidApiToken()
+    now = clock.now()
+    if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+        ApiToken.update(last_used_at=now).where(ApiToken.id == row.id).execute()
+        row.last_used_at = now
+    return row.user, row
