@@ -284,7 +284,7 @@ def test_a_copy_of_the_database_holds_no_usable_code(db, tmp_path) -> None:
     assert not any(raw in str(event.detail) for event in AuditEvent.select())
 
 
-def test_guessing_codes_is_throttled_per_client(counters) -> None:
+def test_guessing_codes_is_throttled_per_client(counters) -> None:  # noqa: F811 - the imported fixture
     """With the counters in the database, and in Redis as with several instances."""
     admin = an_admin()
     an_org_with('Acme')
