@@ -94,6 +94,11 @@ def _fields(code: InviteCode | None) -> dict[str, ui.element]:
     expires = ui.input('Expiry date', value=str(invite_codes.expiry_day(code) if code else default_day)) \
         .props('outlined hint="YYYY-MM-DD: the code works until the end of that day (UTC)"') \
         .classes('w-full').mark('code-expires')
+    with expires.add_slot('append'):  # a calendar beside the field; typing the date works as well
+        with ui.button(icon='edit_calendar').props('flat round dense aria-label="Choose the expiry date"') \
+                .mark('code-expires-calendar'):
+            with ui.menu() as calendar:
+                ui.date(mask='YYYY-MM-DD', on_change=lambda: calendar.close()).bind_value(expires)
     state = ui.select(InviteCodeState.LABELS, value=code.state if code else InviteCodeState.ACTIVE, label='State') \
         .props('outlined').classes('w-full').mark('code-state')
     note = ui.input('Note', value=code.note if code else '') \

@@ -9,6 +9,7 @@ import pytest
 
 from db.models import InviteCode, InviteCodeState, Team, User, UserStatus
 from tests.utils import PASSWORD, an_admin, an_org_with
+from workflows import invite_codes
 
 pytestmark = pytest.mark.browser
 
@@ -84,10 +85,16 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.click('Edit', within=b.row('Partner devs'))
     b.fill('Quota (most users who may use it)', '5')
     b.fill('Note', 'Partner developers')
+    b.click('Choose the expiry date')  # the calendar opens at the current expiry, a month ahead: its 28th
+    calendar = b.until(lambda: b.driver.find_element('css selector', '.q-menu .q-date'), 'no calendar')
+    b.click('28', within=calendar)
+    b.until(lambda: b.value('Expiry date').endswith('-28'), 'the calendar did not fill the expiry date')
+    chosen = b.value('Expiry date')
     b.click('Save')
     b.notified('Invite code saved.')
     b.sees('0 of 5', within=b.row('Partner developers'))
-    assert InviteCode.get().quota == 5
+    b.sees(chosen, within=b.row('Partner developers'))
+    assert InviteCode.get().quota == 5 and str(invite_codes.expiry_day(InviteCode.get())) == chosen
 
     screen.open('/logout')
     screen.open(path_of(link))

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from db import clock
-from db.models import AuditEvent, InviteCode, InviteCodeState, Membership, Organisation, Team, User, UserStatus
+from db.models import (AuditEvent, Catalog, CatalogProduct, CatalogTeam, InviteCode, InviteCodeState, Membership,
+                       Organisation, Product, Team, User, UserStatus, Visibility)
 from permissions import PermissionDenied
 from tests.test_attacks import counters  # noqa: F401 - the fixture: database or Redis counters
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
@@ -125,6 +126,9 @@ async def test_partner_admin_shares_a_link_and_three_developers_land_in_the_part
 async def test_hackathon_code_runs_out_at_its_quota_and_refuses_after_its_expiry(mailbox, user) -> None:
     set_settings(require_email_verification=False)
     hack = an_org_with('Hackathon 2030', super_admin='', contact_email='')
+    weekend = Catalog.create(name='Hackathon weekend', visibility=Visibility.CUSTOM)
+    CatalogProduct.create(catalog=weekend, product=Product.create(name='Sandbox', slug='sandbox', summary='Play'))
+    CatalogTeam.create(catalog=weekend, team=a_team('Hackathon 2030'))
     an_admin('admin@provider.test')
     await log_in(user, 'admin@provider.test')
     await settle()
@@ -141,6 +145,13 @@ async def test_hackathon_code_runs_out_at_its_quota_and_refuses_after_its_expiry
     assert not User.select().where(User.email == 'cat@hack.test').exists()
     assert {u.email for u in User.select().where(User.organisation == hack)} == {'ann@hack.test', 'bob@hack.test'}
     await mailbox.wait_for('ann@hack.test', 'account is ready')
+
+    # with the team's access: the weekend's Custom catalog, granted to the hackathon's team
+    await log_in(user, 'ann@hack.test')
+    await settle()
+    await user.open('/catalogs')
+    await user.should_see(marker='product-sandbox')
+    await user.open('/logout')
 
     # the admin raises the quota; after the weekend the code refuses anyway
     await log_in(user, 'admin@provider.test')
@@ -275,7 +286,7 @@ def test_a_copy_of_the_database_holds_no_usable_code(db, tmp_path) -> None:
     assert not any(raw in str(event.detail) for event in AuditEvent.select())
 
 
-def test_guessing_codes_is_throttled_per_client(counters) -> None:
+def test_guessing_codes_is_throttled_per_client(counters) -> None:  # noqa: F811 - the imported fixture
     """With the counters in the database, and in Redis as with several instances."""
     admin = an_admin()
     an_org_with('Acme')
