@@ -54,6 +54,7 @@ async def test_admin_adds_an_api_with_its_pasted_openapi_document(user) -> None:
     assert api.status == ApiStatus.PUBLISHED and api.base_path == '/weather/'
     assert api.openapi['info']['title'] == 'Weather API' and '/forecast/{city}' in api.openapi['paths']
     assert api.openapi_text == WEATHER_OPENAPI.strip() and api.upstream == 'https://weather.internal:8443'
+    await user.should_see(marker='apis-row', retries=50)  # the table reads its rows again in a worker thread
     with user.scope(marker='apis-row'):
         await user.should_see('/weather/')
         await user.should_see(marker='status-published')

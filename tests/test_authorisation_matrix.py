@@ -102,6 +102,7 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard/apis': {**everyone(EXPLAINED), 'visitor': LOGIN, 'super_a': OK, 'super_b': OK},
     **dict.fromkeys(ADMIN_ROUTES, ADMIN),  # every registered /admin page, for portal admins only
     '/admin/audit.csv': ADMIN,  # the audit log's CSV export (an HTTP route, not a page)
+    '/admin/api-reference': ADMIN,  # the admin REST API's reference (its document itself is public)
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }
 POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the app (gateway/asgi.py)
