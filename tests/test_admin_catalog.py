@@ -109,6 +109,7 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
     await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
     api = Api.get(Api.name == 'Acme Orders')
     assert api.status == ApiStatus.PENDING and api.submitted_by.email == 'boss@acme.test'
+    await user.should_see(marker='my-apis-row', retries=50)  # rows are read in a worker
     with user.scope(marker='my-apis-row'):
         await user.should_see(marker='status-pending')
     notice = await mailbox.wait_for(ADMIN_ADDRESS, 'Acme Orders')
@@ -173,6 +174,7 @@ async def test_admin_adds_a_plan(user) -> None:
     plan = Plan.get(Plan.name == 'Gold')
     assert (plan.rate_limit, plan.rate_period, plan.quota, plan.quota_period, plan.requires_approval) == \
         (100, 60, 5000, 'day', True)
+    await user.should_see(marker='plans-row', retries=50)  # rows are read in a worker
     with user.scope(marker='plans-row'):
         await user.should_see('100 requests / 60 s')
         await user.should_see('5,000 / day')

@@ -32,6 +32,7 @@ async def test_admin_renames_the_portal_and_the_header_follows(user) -> None:
     await user.should_see('Settings saved.')
     assert settings.get('portal_name') == 'Acme APIs'
     await user.open('/admin/settings')
+    await user.should_see(marker='brand', retries=50)  # rows are read in a worker
     with user.scope(marker='brand'):
         await user.should_see('Acme APIs')
 
@@ -122,6 +123,7 @@ async def test_audit_log_lists_a_settings_change_with_its_author(user) -> None:
     await user.should_see('system')
     user.find(marker='audit-actor').type('provider.test')
     await user.should_see('1–1 of 1')
+    await user.should_see(marker='audit-row', retries=50)  # rows are read in a worker
     with user.scope(marker='audit-row'):
         await user.should_see('settings.update')
         await user.should_see('admin@provider.test')

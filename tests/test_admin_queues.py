@@ -34,6 +34,7 @@ async def test_admin_approves_a_gold_request_and_the_credential_is_issued(user) 
     world = a_catalog_world()
     request = a_gold_request(a_user('dev@consumer.test', first='Dana', last='Developer'), world)
     admin = await admin_opens(user, '/admin/access-requests')
+    await user.should_see(marker='access-row', retries=50)  # rows are read in a worker
     with user.scope(marker='access-row'):
         for text in ('Dana Developer', 'dev@consumer.test', 'Default organization', 'Bot', 'Partners', 'Gold',
                      'Payments', 'pending'):
@@ -178,9 +179,11 @@ async def test_case_4_a_super_admin_approves_a_members_app_and_another_organisat
 
     await log_in(user, 'boss@acme.test')
     await user.open('/dashboard/requests')
+    await user.should_see(marker='approvals-apps', retries=50)  # rows are read in a worker
     with user.scope(marker='approvals-apps'):
         await user.should_see('Bot')
         await user.should_see('member1@acme.test')
+    await user.should_see(marker='approvals-access', retries=50)  # rows are read in a worker
     with user.scope(marker='approvals-access'):
         await user.should_see('Payments')
         await user.should_see('pending app')

@@ -150,8 +150,10 @@ async def test_my_apps_shows_the_calls_and_the_admin_the_top_apps_and_products(u
     an_admin('admin@provider.test')
     await log_in(user, 'admin@provider.test')
     await user.open('/admin')
+    await user.should_see(marker='top-apps', retries=50)  # rows are read in a worker
     with user.scope(marker='top-apps'):
         await user.should_see('Bot (Default organization)')
+    await user.should_see(marker='top-products', retries=50)  # rows are read in a worker
     with user.scope(marker='top-products'):
         await user.should_see('Weather')
 
