@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import threading
 
+import peewee as pw
+
 from db import migrations, paging, search
 from db.connection import database, is_postgres
-from db.models import CartItem, CatalogProduct, Organisation, Product, SchemaVersion, User, UserStatus
+from db.models import (CartItem, CatalogProduct, Organisation, OutboxMessage, OutboxStatus, Product, SchemaVersion,
+                       User, UserStatus)
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, log_in, settle, until
 from workflows import cart
 
@@ -219,3 +222,22 @@ def test_a_database_upgraded_to_version_5_searches_like_a_fresh_one(db) -> None:
     found = {row[0] for row in User.select(User.email).where(search.matches(User, 'olga')).tuples()}
     assert found == {'olga@consumer.test'}
     assert User.select().where(search.matches(User, 'pet')).count() == 1
+
+
+def test_the_outbox_is_counted_again_only_when_a_message_comes_or_goes(db, monkeypatch) -> None:
+    for number in range(3):
+        OutboxMessage.create(template_key='test', recipient=f'r{number}@consumer.test')
+    statements = Statements(monkeypatch)
+    counted = paging.CountWhenChanged(OutboxMessage)
+
+    def counts() -> int:
+        return sum('COUNT(' in sql.upper() for sql in statements.sql)
+
+    assert counted() == 3 and counts() == 1
+    assert counted() == 3 and counts() == 1  # the 5 s refresh: both ends read, nothing counted
+    OutboxMessage.update(status=OutboxStatus.SENT).execute()
+    assert counted() == 3 and counts() == 1
+    OutboxMessage.create(template_key='test', recipient='new@consumer.test')
+    assert counted() == 4 and counts() == 2
+    OutboxMessage.delete().where(OutboxMessage.id == OutboxMessage.select(pw.fn.MIN(OutboxMessage.id))).execute()
+    assert counted() == 3 and counts() == 3
