@@ -105,6 +105,8 @@ def test_search_finds_words_by_their_start_and_follows_every_change(db) -> None:
     assert found('lice') == set()  # the start of a word, not its middle
     assert found('nobody-here') == set() and found('%') == set() and found('') == set()
     assert found("'; DROP TABLE user; --") == set()  # words only: no syntax of the search engine
+    assert found('alice OR NOT bob AND NEAR(x) "*" ^ :* & | !') == set()  # FTS5 and tsquery operators are words
+    assert found('ali ' * 5_000) == {'alice.smith@example.test'}  # a huge search: its first words only
     assert found('rock', Organisation) == {'Acme Rockets'} and acme.name == 'Acme Rockets'
     User.update(first_name='Alicia', email='alicia@example.test').where(User.id == alice.id).execute()
     assert found('alicia') == {'alicia@example.test'} and found('alice') == set()
