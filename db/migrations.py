@@ -222,5 +222,9 @@ def _migrate() -> str:
             database.execute_sql('PRAGMA legacy_alter_table = OFF')
             database.execute_sql('PRAGMA foreign_keys = ON')
     if pending:
+        # a step that rebuilt a table (SQLite copies it to change a constraint) took its search triggers
+        # with it: put them back and fill the index again, whatever the order of the steps
+        with database.atomic():
+            search.install()
         return f'database upgraded from schema version {version} to {LATEST}'
     return f'database at schema version {version}'

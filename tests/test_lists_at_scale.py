@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import threading
 
-from db import paging, search
-from db.connection import database
-from db.models import CartItem, CatalogProduct, Organisation, Product, User, UserStatus
+import peewee as pw
+
+from db import migrations, paging, search
+from db.connection import database, is_postgres
+from db.models import (CartItem, CatalogProduct, Organisation, OutboxMessage, OutboxStatus, Product, SchemaVersion,
+                       User, UserStatus)
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, log_in, settle, until
 from workflows import cart
 
@@ -102,6 +105,8 @@ def test_search_finds_words_by_their_start_and_follows_every_change(db) -> None:
     assert found('lice') == set()  # the start of a word, not its middle
     assert found('nobody-here') == set() and found('%') == set() and found('') == set()
     assert found("'; DROP TABLE user; --") == set()  # words only: no syntax of the search engine
+    assert found('alice OR NOT bob AND NEAR(x) "*" ^ :* & | !') == set()  # FTS5 and tsquery operators are words
+    assert found('ali ' * 5_000) == {'alice.smith@example.test'}  # a huge search: its first words only
     assert found('rock', Organisation) == {'Acme Rockets'} and acme.name == 'Acme Rockets'
     User.update(first_name='Alicia', email='alicia@example.test').where(User.id == alice.id).execute()
     assert found('alicia') == {'alicia@example.test'} and found('alice') == set()
@@ -188,3 +193,53 @@ async def test_the_catalog_dialog_finds_products_as_the_admin_types_and_keeps_th
     user.find(marker='catalog-save').click()
     await user.should_see('Catalog Public saved.')
     assert CatalogProduct.select().where(CatalogProduct.catalog == world['Public']).count() == 33
+
+
+# --- migration 5 -----------------------------------------------------------------------------------
+
+def schema() -> list:
+    if is_postgres():
+        return database.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                                    'ORDER BY indexname').fetchall()
+    return database.execute_sql('SELECT type, name, sql FROM sqlite_master ORDER BY name').fetchall()
+
+
+def test_a_database_upgraded_to_version_5_searches_like_a_fresh_one(db) -> None:
+    fresh = schema()
+    a_user('olga@consumer.test', first='Olga')
+    for table in search.SEARCHED:  # back to version 3: no search structures, no paging indexes
+        if is_postgres():
+            database.execute_sql(f'DROP INDEX "{table}_search"')
+        else:
+            for suffix in ('insert', 'delete', 'update'):
+                database.execute_sql(f'DROP TRIGGER "{table}_search_{suffix}"')
+            database.execute_sql(f'DROP TABLE "{table}_search"')
+    database.execute_sql('DROP INDEX "user_status_created_at"')
+    database.execute_sql('DROP INDEX "product_name"')
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=3)
+    a_user('peter@consumer.test', first='Peter')  # written while version 3 had no search index
+    assert migrations.migrate() == f'database upgraded from schema version 3 to {migrations.LATEST}'
+    assert schema() == fresh
+    found = {row[0] for row in User.select(User.email).where(search.matches(User, 'olga')).tuples()}
+    assert found == {'olga@consumer.test'}
+    assert User.select().where(search.matches(User, 'pet')).count() == 1
+
+
+def test_the_outbox_is_counted_again_only_when_a_message_comes_or_goes(db, monkeypatch) -> None:
+    for number in range(3):
+        OutboxMessage.create(template_key='test', recipient=f'r{number}@consumer.test')
+    statements = Statements(monkeypatch)
+    counted = paging.CountWhenChanged(OutboxMessage)
+
+    def counts() -> int:
+        return sum('COUNT(' in sql.upper() for sql in statements.sql)
+
+    assert counted() == 3 and counts() == 1
+    assert counted() == 3 and counts() == 1  # the 5 s refresh: both ends read, nothing counted
+    OutboxMessage.update(status=OutboxStatus.SENT).execute()
+    assert counted() == 3 and counts() == 1
+    OutboxMessage.create(template_key='test', recipient='new@consumer.test')
+    assert counted() == 4 and counts() == 2
+    OutboxMessage.delete().where(OutboxMessage.id == OutboxMessage.select(pw.fn.MIN(OutboxMessage.id))).execute()
+    assert counted() == 3 and counts() == 3

@@ -89,8 +89,9 @@ def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
         table.refresh()
         return
     plan_options = {p.id: p.name for p in Plan.select(Plan.id, Plan.name).order_by(Plan.name)}
-    product_ids = [link.product_id for link in CatalogProduct.select(CatalogProduct.product)
-                   .where(CatalogProduct.catalog == catalog_id)] if row else []
+    # ids only, as tuples: a catalog may hold 10,000 products, the picker shows 20 of them
+    product_ids = [product_id for (product_id,) in CatalogProduct.select(CatalogProduct.product)
+                   .where(CatalogProduct.catalog == catalog_id).tuples()] if row else []
     plan_ids = [link.plan_id for link in CatalogPlan.select(CatalogPlan.plan).where(CatalogPlan.catalog == catalog_id)] \
         if row else []
     with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):

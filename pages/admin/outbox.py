@@ -11,27 +11,14 @@ from components.chips import status_chip
 from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import paging
 from db.models import OutboxMessage, OutboxStatus
 from mail import worker
 from workflows import DomainError, mail_admin
 
 
-class Counted:
-    """The number of messages, counted again only when the newest or the oldest id changed (a message was
-    queued or pruned): the page refreshes every 5 s and must not count the whole outbox each time."""
-
-    def __init__(self) -> None:
-        self.bounds: tuple | None = None
-        self.total = 0
-
-    def __call__(self) -> int:
-        bounds = OutboxMessage.select(pw.fn.MIN(OutboxMessage.id), pw.fn.MAX(OutboxMessage.id)).tuples().get()
-        if bounds != self.bounds:
-            self.bounds, self.total = bounds, OutboxMessage.select().count()
-        return self.total
-
-
-def fetch(search: str, offset: int, limit: int, counted: Counted | None = None) -> tuple[list[OutboxMessage], int]:
+def fetch(search: str, offset: int, limit: int,
+          counted: paging.CountWhenChanged | None = None) -> tuple[list[OutboxMessage], int]:
     query = OutboxMessage.select()
     if not search and counted is not None:
         return list(query.order_by(OutboxMessage.id.desc()).offset(offset).limit(limit)), counted()
@@ -102,7 +89,7 @@ def outbox_page() -> None:
                 table.refresh()
 
             ui.button('Send test', icon='send', on_click=send_test).props('outline no-caps').mark('outbox-test')
-        counted = Counted()
+        counted = paging.CountWhenChanged(OutboxMessage)  # the timer below must not count everything each time
         table = PagedTable([
             Column('Created', lambda m: ui.label(m.created_at.strftime('%Y-%m-%d %H:%M')), '9rem'),
             Column('To', lambda m: ui.label(m.recipient), '1.3fr'),
