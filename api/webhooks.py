@@ -80,12 +80,14 @@ def send(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, s
     """(response code, excerpt, error) of one try."""
     endpoint, event = delivery.endpoint, delivery.event
     try:
-        webhooks.check_url(endpoint.url)  # again: the name may point somewhere else by now
-        headers = signed_headers(endpoint, event, datetime.now(timezone.utc))
+        # checked again at each send, and sent to the very address checked (the name may point elsewhere now)
+        target, host, extensions = webhooks.delivery_target(endpoint.url)
+        headers = {**signed_headers(endpoint, event, datetime.now(timezone.utc)), **host}
     except DomainError as error:
         return None, '', str(error)
     try:
-        with client.stream('POST', endpoint.url, content=event.payload.encode(), headers=headers) as response:
+        with client.stream('POST', target, content=event.payload.encode(), headers=headers,
+                           extensions=extensions) as response:
             body = b''
             for chunk in response.iter_bytes():
                 body += chunk

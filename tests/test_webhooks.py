@@ -186,3 +186,15 @@ def test_user_events_carry_no_secret(receiver) -> None:
     assert [body['type'] for body in bodies] == ['user.activated', 'user.password_reset_requested']
     assert 'token' not in json.dumps(bodies)  # no reset link, no key: only who and what
     assert bodies[0]['data']['user']['email'] == 'waiting@dev.test' and bodies[0]['data']['actor']['id'] == admin.id
+
+
+def test_delivery_goes_to_the_address_that_was_checked(db) -> None:
+    """No DNS rebinding: the worker connects to the address it checked, naming the host in Host and SNI."""
+    target, host, extensions = webhooks.delivery_target('https://93.184.215.14:8443/hooks?x=1')
+    assert target == 'https://93.184.215.14:8443/hooks?x=1' and host == {'host': '93.184.215.14:8443'}
+    assert extensions == {'sni_hostname': '93.184.215.14'}
+    with pytest.raises(DomainError, match='loopback'):  # while the setting is off
+        webhooks.delivery_target('http://localhost:9/h')
+    webhooks.update_settings(True, 72, by=an_admin())
+    target, host, _ = webhooks.delivery_target('http://localhost:9/h')
+    assert target in ('http://127.0.0.1:9/h', 'http://[::1]:9/h') and host == {'host': 'localhost:9'}

@@ -15,7 +15,7 @@ import json
 import secrets
 import socket
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -127,7 +127,24 @@ def secret_of(endpoint: WebhookEndpoint) -> str:
 
 def check_url(url: str, *, allow_private_addresses: bool | None = None) -> str:
     """The URL if it may receive webhooks: http(s), a host that resolves, and (unless allowed) only to
-    public addresses. Blocking (DNS): called off the event loop by pages, again by the worker at each send."""
+    public addresses. Blocking (DNS): called off the event loop by pages."""
+    return _checked(url, allow_private_addresses)[0]
+
+
+def delivery_target(url: str) -> tuple[str, dict[str, str], dict]:
+    """Where the worker sends: the URL with the host replaced by the address just checked, the Host header,
+    and the TLS server name; so the name cannot resolve to another (internal) address between the check
+    and the connection (DNS rebinding)."""
+    url, parts, addresses = _checked(url, None)
+    address = addresses[0]
+    host = f'[{address}]' if address.version == 6 else str(address)
+    netloc = host + (f':{parts.port}' if parts.port else '')
+    target = urlunsplit((parts.scheme, netloc, parts.path or '/', parts.query, ''))
+    host_header = parts.hostname + (f':{parts.port}' if parts.port else '')
+    return target, {'host': host_header}, ({'sni_hostname': parts.hostname} if parts.scheme == 'https' else {})
+
+
+def _checked(url: str, allow_private_addresses: bool | None):
     url = (url or '').strip()
     if not url:
         raise DomainError('Enter the URL that receives the webhooks.', 'url')
@@ -143,11 +160,14 @@ def check_url(url: str, *, allow_private_addresses: bool | None = None) -> str:
     if parts.username or parts.password:
         raise DomainError('Put no user name or password in the URL; the signature authenticates the portal.', 'url')
     allowed = allow_private() if allow_private_addresses is None else allow_private_addresses
-    for address in resolve(parts.hostname, port or (443 if parts.scheme == 'https' else 80)):
+    addresses = resolve(parts.hostname, port or (443 if parts.scheme == 'https' else 80))
+    for address in addresses:
         if not allowed and not address.is_global:
             raise DomainError(f'{parts.hostname} is a loopback, link-local or private address ({address}); '
                               'webhooks go to public addresses only unless the setting below allows them.', 'url')
-    return url
+    if not addresses:
+        raise DomainError(f'The host {parts.hostname} cannot be found.', 'url')
+    return url, parts, addresses
 
 
 def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
