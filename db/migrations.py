@@ -57,7 +57,7 @@ def _v4_rules_in_the_database(migrator: SchemaMigrator) -> None:
                 database.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{named.column}_check" '
                                      f'{models.one_of(named).sql}')
         _add_deferred_keys()
-    for model in {model for model, _values in CHECKED} | {models.Team}:
+    for model in {model for model, _values in CHECKED} | {models.Team, models.AuditEvent}:
         model._schema.create_indexes(safe=True)
 
 
