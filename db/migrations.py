@@ -57,39 +57,41 @@ def _v4_rules_in_the_database(migrator: SchemaMigrator) -> None:
                 database.execute_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{table}_{named.column}_check" '
                                      f'{models.one_of(named).sql}')
         _add_deferred_keys()
-    for model in {model for model, _values in CHECKED} | {models.Team}:
+    for model in {model for model, _values in CHECKED} | {models.Team, models.AuditEvent}:
         model._schema.create_indexes(safe=True)
 
 
 def _deduplicate() -> None:
-    """Names made unique before the unique indexes: a later duplicate gets its ID appended (logged)."""
+    """Names made unique before the unique indexes: a later duplicate gets its ID appended (logged). One
+    grouping query per rule finds the duplicates, whatever the size of the tables."""
     Org, Team, App = models.Organisation, models.Team, models.App
-    live = [models.OrgStatus.ACTIVE, models.OrgStatus.PENDING]
-    for org in Org.select().where(Org.status.in_(live)).order_by(Org.id):
-        if Org.select().where(Org.status.in_(live) & (Org.name_key == org.name_key) & (Org.id < org.id)).exists():
-            name = _suffixed(org.name, org.id)
-            Org.update(name=name, name_key=name.lower()).where(Org.id == org.id).execute()
-            log.warning('migration 4: organisation %s renamed to %r (the name was taken)', org.id, name)
-    for team in Team.select().order_by(Team.id):
-        if Team.select().where((Team.organisation == team.organisation_id) & (Team.name == team.name)
-                               & (Team.id < team.id)).exists():
-            name = _suffixed(team.name, team.id)
-            Team.update(name=name).where(Team.id == team.id).execute()
-            log.warning('migration 4: team %s renamed to %r (the name was taken)', team.id, name)
-        if team.is_default and Team.select().where((Team.organisation == team.organisation_id) & Team.is_default
-                                                   & (Team.id < team.id)).exists():
-            Team.update(is_default=False).where(Team.id == team.id).execute()
-            log.warning('migration 4: team %s is no longer a second default team', team.id)
-    for app in App.select().order_by(App.id):
-        same = App.select().where((App.name_key == app.name_key) & (App.id < app.id)
-                                  & (App.individual == app.individual))
-        same = same.where(App.owner == app.owner_id) if app.individual else \
-            same.where(App.organisation == app.organisation_id)
-        if app.owner_id is not None or not app.individual:
-            if same.exists():
-                name = _suffixed(app.name, app.id)
-                App.update(name=name, name_key=name.lower()).where(App.id == app.id).execute()
-                log.warning('migration 4: app %s renamed to %r (the name was taken)', app.id, name)
+    live = Org.status.in_([models.OrgStatus.ACTIVE, models.OrgStatus.PENDING])
+    for (key,) in Org.select(Org.name_key).where(live).group_by(Org.name_key).having(pw.fn.COUNT(Org.id) > 1) \
+            .tuples():
+        _rename_later(Org, Org.select().where(live & (Org.name_key == key)), key_too=True)
+    for org_id, name in Team.select(Team.organisation, Team.name).group_by(Team.organisation, Team.name) \
+            .having(pw.fn.COUNT(Team.id) > 1).tuples():
+        _rename_later(Team, Team.select().where((Team.organisation == org_id) & (Team.name == name)))
+    for (org_id,) in Team.select(Team.organisation).where(Team.is_default).group_by(Team.organisation) \
+            .having(pw.fn.COUNT(Team.id) > 1).tuples():
+        first = Team.select(pw.fn.MIN(Team.id)).where((Team.organisation == org_id) & Team.is_default).scalar()
+        Team.update(is_default=False).where((Team.organisation == org_id) & (Team.id != first)).execute()
+        log.warning('migration 4: organisation %s keeps team %s as its only default team', org_id, first)
+    for scope, individual in ((App.organisation, False), (App.owner, True)):
+        for scope_id, key in (App.select(scope, App.name_key)
+                              .where((App.individual == individual) & scope.is_null(False))
+                              .group_by(scope, App.name_key).having(pw.fn.COUNT(App.id) > 1).tuples()):
+            _rename_later(App, App.select().where((App.individual == individual) & (scope == scope_id)
+                                                  & (App.name_key == key)), key_too=True)
+
+
+def _rename_later(model, same, key_too: bool = False) -> None:
+    """All but the first (oldest) row of `same` get their ID appended to their name."""
+    for row in list(same.order_by(model.id))[1:]:
+        name = _suffixed(row.name, row.id)
+        changes = {model.name: name, **({model.name_key: name.lower()} if key_too else {})}
+        model.update(changes).where(model.id == row.id).execute()
+        log.warning('migration 4: %s %s renamed to %r (the name was taken)', model._meta.table_name, row.id, name)
 
 
 def _suffixed(name: str, row_id: int) -> str:

@@ -56,7 +56,7 @@ class Filters:
         return {key: value for key, value in values.items() if value}
 
 
-_TARGET = re.compile(r'^(?P<type>[a-z_]*)\s*#?\s*(?P<id>\d{1,18})?$')
+_TARGET = re.compile(r'^(?P<type>[a-z_]*)\s*#?\s*(?P<id>\d{1,9})?$')  # an ID fits the integer column
 
 
 def parse_filters(actor: str = '', action: str = '', target: str = '', since: str = '', until: str = '') -> Filters:
