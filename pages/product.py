@@ -109,18 +109,35 @@ def _get_access(product: Product, offers: list) -> None:
 
         def confirm() -> None:
             catalog_id, plan_id = (int(part) for part in str(plan.value).split(':'))
+            ready: list[int] = []
 
             def act() -> str:
                 request = access.request_access(session.current_user(), catalog_id, plan_id, [product.id],
                                                 app_id=app_choice.value or None, new_app_name=new_name.value)
                 if AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED:
+                    ready.append(request.app_id)
                     return 'Your key is ready: open the API reference to try it, or see it under My apps.'
                 return 'Your request is sent; we email you when it is approved.'
 
-            dialogs.submit(dialog, feedback, act, then=reload_with)
+            def then(message: str) -> None:
+                # a key at once, and one API to try it on: straight to its reference, the key chosen for Try it
+                target = _only_reference(product) if ready else None
+                if target is None:
+                    reload_with(message)
+                else:
+                    ui.navigate.to(f'{target}?ready={ready[0]}')
+
+            dialogs.submit(dialog, feedback, act, then=then)
 
         dialogs.actions(dialog, 'Get access', confirm, 'get-access-confirm')
     dialog.open()
+
+
+def _only_reference(product: Product) -> str | None:
+    """The reference page of the product's API when it has exactly one API with a published document."""
+    documented = list(ApiReference.select(ApiReference.api).join(ProductApi, on=(ProductApi.api == ApiReference.api))
+                      .where((ProductApi.product == product) & ApiReference.version.is_null(False)).limit(2))
+    return reference_url(product.slug, documented[0].api_id) if len(documented) == 1 else None
 
 
 def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
@@ -174,7 +191,9 @@ NOT_FOUND = 'This API was not found, or you cannot see it.'
 
 
 @app.get('/products/{slug}/reference/{api_id}')
-def reference_page(slug: str, api_id: int) -> Response:
+def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
+    """`ready`: the app that just got its key (after Get access): its key is chosen for Try it, and the page
+    opens the first operation to try."""
     found = _visible_api(slug, api_id)
     if found is None:
         return PlainTextResponse(NOT_FOUND, status_code=404)
@@ -182,10 +201,18 @@ def reference_page(slug: str, api_id: int) -> Response:
     me = session.current_user()
     operations = ApiReference.select(ApiReference.operations).where(ApiReference.api == api.id).scalar() or 0
     keys = [{'app': name, 'key': key} for name, key in access.keys_for_product(me, product)]
+    ready_app = None
+    if ready and me is not None and 0 < ready < 2 ** 63:
+        ready_app = (visibility.apps_visible_to(me).select(App.name).where(App.id == ready).scalar())
+        if ready_app is not None and any(entry['app'] == ready_app for entry in keys):
+            keys.sort(key=lambda entry: entry['app'] != ready_app)  # stable: that app's keys first
+        else:
+            ready_app = None
     settings = {
         'url': f'/products/{product.slug}/apis/{api.id}/reference.json',
         'keys': keys, 'operations': operations, 'scheme': openapi.KEY_SCHEME, 'header': openapi.KEY_HEADER, 'signedIn': me is not None,
         'productUrl': f'/products/{product.slug}', 'loginUrl': f'/login?next={reference_url(product.slug, api.id)}',
+        'ready': ready_app,
     }
     gateway = urlsplit(config.current().gateway_url)
     page = REFERENCE_HTML.format(
