@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import peewee as pw
 from fastapi import Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from nicegui import app, ui
+from nicegui import app, run, ui
 from swagger_ui_bundle import swagger_ui_path
 
 import config
@@ -33,10 +33,25 @@ ASSETS = '/products/_assets'  # under /products/ so that the default-deny middle
 app.add_static_files(ASSETS, swagger_ui_path)
 
 
-@ui.page('/products/{slug}')
-def product_page(slug: str) -> None:
-    me = session.current_user()
+def _product_and_parts(me, slug: str) -> tuple[Product | None, list, list]:
+    """What the product page shows, read in a worker thread (the page is built on the event loop, which
+    also answers the gateway: it only lays out what was read here)."""
     product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
+    if product is None:
+        return None, [], []
+    offers = browse.catalogs_of_product(me, product)
+    apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
+                           ApiReference.size)
+                .join(ProductApi).switch(Api)
+                .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
+                .where(ProductApi.product == product).order_by(Api.name))
+    return product, offers, apis
+
+
+@ui.page('/products/{slug}')
+async def product_page(slug: str) -> None:
+    me = session.current_user()
+    product, offers, apis = await run.io_bound(_product_and_parts, me, slug)
     with frame(product.name if product else 'Not found', me):
         if product is None:
             ui.status_code(404)
@@ -45,7 +60,6 @@ def product_page(slug: str) -> None:
             return
         ui.label(product.summary).classes('text-lg text-grey-8')
         docs.markdown(product.description)
-        offers = browse.catalogs_of_product(me, product)
         if any(plans for _, plans in offers):
             ui.button('Get access', icon='key', on_click=lambda: _get_access(product, offers)) \
                 .props('unelevated no-caps color=primary').mark('get-access')
@@ -55,11 +69,6 @@ def product_page(slug: str) -> None:
             for catalog, plans in offers:
                 _offer(me, product, catalog, plans)
         ui.label('Documentation').classes('text-xl font-semibold pt-2')
-        apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
-                               ApiReference.size)
-                    .join(ProductApi).switch(Api)
-                    .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
-                    .where(ProductApi.product == product).order_by(Api.name))
         for api in apis:
             _api_card(product, api)
 

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   const settings = JSON.parse(document.getElementById('portico-settings').textContent);
-  const LIST_LIMIT = 400;
+  const LIST_LIMIT = 50;  // operations listed open at once; past this the tag groups start closed
 
   // Search: Swagger UI's own filter matches tags only; this one matches what developers look for.
   const SearchPlugin = function () {
@@ -246,7 +246,8 @@
     url: settings.url,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    // a long list costs the browser seconds: past LIST_LIMIT operations the groups start closed and a
+    // a long list costs the browser seconds (every listed operation is drawn again at each change, such as
+    // opening one): past LIST_LIMIT operations the groups start closed (the Schemas section too) and a
     // search opens the groups it finds something in
     docExpansion: settings.operations > LIST_LIMIT ? 'none' : 'list',
     defaultModelsExpandDepth: 0,
