@@ -75,8 +75,12 @@ async def sign_in(email: str, password: str, client_key: str = '') -> User:
 def sign_in_url(user: User, target: str = '/dashboard') -> str:
     """Where to send the browser to start its session: a one-time ticket traded over plain HTTP, so that
     the browser's storage id is renewed (a cookie planted or copied earlier never becomes signed in)."""
-    ticket = sessions.issue_ticket(user)
-    return f'{SIGN_IN_PATH}?ticket={ticket}&next={quote(safe_next(target))}'
+    return ticket_url(sessions.issue_ticket(user), target)
+
+
+def ticket_url(ticket: str, target: str = '/dashboard') -> str:
+    """The address where the browser trades a one-time sign-in ticket for its session."""
+    return f'{SIGN_IN_PATH}?ticket={quote(ticket)}&next={quote(safe_next(target))}'
 
 
 def start(user: User, target: str = '/dashboard') -> None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import peewee as pw
 from fastapi import Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from nicegui import app, ui
+from nicegui import app, run, ui
 from swagger_ui_bundle import swagger_ui_path
 
 import config
@@ -33,10 +33,25 @@ ASSETS = '/products/_assets'  # under /products/ so that the default-deny middle
 app.add_static_files(ASSETS, swagger_ui_path)
 
 
-@ui.page('/products/{slug}')
-def product_page(slug: str) -> None:
-    me = session.current_user()
+def _product_and_parts(me, slug: str) -> tuple[Product | None, list, list]:
+    """What the product page shows, read in a worker thread (the page is built on the event loop, which
+    also answers the gateway: it only lays out what was read here)."""
     product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
+    if product is None:
+        return None, [], []
+    offers = browse.catalogs_of_product(me, product)
+    apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
+                           ApiReference.size)
+                .join(ProductApi).switch(Api)
+                .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
+                .where(ProductApi.product == product).order_by(Api.name))
+    return product, offers, apis
+
+
+@ui.page('/products/{slug}')
+async def product_page(slug: str) -> None:
+    me = session.current_user()
+    product, offers, apis = await run.io_bound(_product_and_parts, me, slug)
     with frame(product.name if product else 'Not found', me):
         if product is None:
             ui.status_code(404)
@@ -45,7 +60,6 @@ def product_page(slug: str) -> None:
             return
         ui.label(product.summary).classes('text-lg text-grey-8')
         docs.markdown(product.description)
-        offers = browse.catalogs_of_product(me, product)
         if any(plans for _, plans in offers):
             ui.button('Get access', icon='key', on_click=lambda: _get_access(product, offers)) \
                 .props('unelevated no-caps color=primary').mark('get-access')
@@ -55,11 +69,6 @@ def product_page(slug: str) -> None:
             for catalog, plans in offers:
                 _offer(me, product, catalog, plans)
         ui.label('Documentation').classes('text-xl font-semibold pt-2')
-        apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
-                               ApiReference.size)
-                    .join(ProductApi).switch(Api)
-                    .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
-                    .where(ProductApi.product == product).order_by(Api.name))
         for api in apis:
             _api_card(product, api)
 
@@ -109,18 +118,35 @@ def _get_access(product: Product, offers: list) -> None:
 
         def confirm() -> None:
             catalog_id, plan_id = (int(part) for part in str(plan.value).split(':'))
+            ready: list[int] = []
 
             def act() -> str:
                 request = access.request_access(session.current_user(), catalog_id, plan_id, [product.id],
                                                 app_id=app_choice.value or None, new_app_name=new_name.value)
                 if AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED:
+                    ready.append(request.app_id)
                     return 'Your key is ready: open the API reference to try it, or see it under My apps.'
                 return 'Your request is sent; we email you when it is approved.'
 
-            dialogs.submit(dialog, feedback, act, then=reload_with)
+            def then(message: str) -> None:
+                # a key at once, and one API to try it on: straight to its reference, the key chosen for Try it
+                target = _only_reference(product) if ready else None
+                if target is None:
+                    reload_with(message)
+                else:
+                    ui.navigate.to(f'{target}?ready={ready[0]}')
+
+            dialogs.submit(dialog, feedback, act, then=then)
 
         dialogs.actions(dialog, 'Get access', confirm, 'get-access-confirm')
     dialog.open()
+
+
+def _only_reference(product: Product) -> str | None:
+    """The reference page of the product's API when it has exactly one API with a published document."""
+    documented = list(ApiReference.select(ApiReference.api).join(ProductApi, on=(ProductApi.api == ApiReference.api))
+                      .where((ProductApi.product == product) & ApiReference.version.is_null(False)).limit(2))
+    return reference_url(product.slug, documented[0].api_id) if len(documented) == 1 else None
 
 
 def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
@@ -174,7 +200,9 @@ NOT_FOUND = 'This API was not found, or you cannot see it.'
 
 
 @app.get('/products/{slug}/reference/{api_id}')
-def reference_page(slug: str, api_id: int) -> Response:
+def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
+    """`ready`: the app that just got its key (after Get access): its key is chosen for Try it, and the page
+    opens the first operation to try."""
     found = _visible_api(slug, api_id)
     if found is None:
         return PlainTextResponse(NOT_FOUND, status_code=404)
@@ -182,10 +210,18 @@ def reference_page(slug: str, api_id: int) -> Response:
     me = session.current_user()
     operations = ApiReference.select(ApiReference.operations).where(ApiReference.api == api.id).scalar() or 0
     keys = [{'app': name, 'key': key} for name, key in access.keys_for_product(me, product)]
+    ready_app = None
+    if ready and me is not None and 0 < ready < 2 ** 63:
+        ready_app = (visibility.apps_visible_to(me).select(App.name).where(App.id == ready).scalar())
+        if ready_app is not None and any(entry['app'] == ready_app for entry in keys):
+            keys.sort(key=lambda entry: entry['app'] != ready_app)  # stable: that app's keys first
+        else:
+            ready_app = None
     settings = {
         'url': f'/products/{product.slug}/apis/{api.id}/reference.json',
         'keys': keys, 'operations': operations, 'scheme': openapi.KEY_SCHEME, 'header': openapi.KEY_HEADER, 'signedIn': me is not None,
         'productUrl': f'/products/{product.slug}', 'loginUrl': f'/login?next={reference_url(product.slug, api.id)}',
+        'ready': ready_app,
     }
     gateway = urlsplit(config.current().gateway_url)
     page = REFERENCE_HTML.format(

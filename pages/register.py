@@ -96,6 +96,9 @@ def register_page(code: str = '') -> None:
                 ui.link('Log in', '/login')
 
 
+AFTER_VERIFICATION = '/catalogs'  # a new developer's next step: find an API
+
+
 @ui.page('/auth/verify')
 def verify_page(token: str = '') -> None:
     # a button, not the GET itself, uses the link: mail scanners that prefetch links must not verify
@@ -110,12 +113,23 @@ def verify_page(token: str = '') -> None:
             return
 
         def confirm() -> None:
+            # an account that is active now is signed in, as on Log in (a one-time ticket traded for a new
+            # session and storage id); one waiting for an approval is not; nor is anyone while this browser
+            # is signed in as somebody else
+            someone = session.current_user()
             area.clear()
             with area:
                 try:
-                    user, outcome = registration.verify_email(token)
+                    if someone is None:
+                        user, outcome, ticket = registration.verify_email_and_sign_in(token)
+                    else:
+                        (user, outcome), ticket = registration.verify_email(token), None
                 except DomainError as error:
                     ui.label(str(error)).classes('text-negative').mark('verify-invalid')
+                    return
+                if ticket is not None:
+                    ui.label('Your email address is confirmed; signing you in…').mark('verify-signing-in')
+                    ui.navigate.to(session.ticket_url(ticket, AFTER_VERIFICATION))
                     return
                 _outcome_card(outcome, user.email)
 

@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   const settings = JSON.parse(document.getElementById('portico-settings').textContent);
-  const LIST_LIMIT = 400;
+  const LIST_LIMIT = 50;  // operations listed open at once; past this the tag groups start closed
 
   // Search: Swagger UI's own filter matches tags only; this one matches what developers look for.
   const SearchPlugin = function () {
@@ -72,11 +72,182 @@
     };
   };
 
+  // Code samples before any call: under each opened operation, the request Execute would send (the gateway
+  // address, the parameters as filled in so far or as {placeholders}, the chosen key), in the same curl,
+  // Python and JavaScript tabs Swagger UI shows after a call. Once a call was made, Swagger UI's own samples
+  // of the request actually sent replace these.
+  function serverOf(spec, path, method) {
+    if (spec.get('swagger')) {
+      const schemes = spec.get('schemes');
+      return (schemes && schemes.first ? schemes.first() : 'https') + '://' + (spec.get('host') || '') +
+        (spec.get('basePath') || '');
+    }
+    const servers = spec.getIn(['paths', path, method, 'servers']) || spec.getIn(['paths', path, 'servers']) ||
+      spec.get('servers');
+    return (servers && servers.size ? servers.getIn([0, 'url']) : '') || '';
+  }
+  function sampleRequest(system, path, method) {
+    const Im = system.Im;
+    const spec = system.specSelectors.specJson();
+    const operation = system.specSelectors.operationWithMeta(path, method);
+    const parameters = (spec.getIn(['paths', path, 'parameters']) || Im.List()).filter(function (p) {
+      return Im.Map.isMap(p) && !p.get('$ref') && !operation.get('parameters').some(function (q) {
+        return q.get('name') === p.get('name') && q.get('in') === p.get('in');
+      });
+    }).concat(operation.get('parameters'));
+    let url = path;
+    const query = [];
+    const headers = {};
+    parameters.forEach(function (p) {
+      if (!Im.Map.isMap(p)) return;
+      let value = p.get('value');
+      if (value && value.toJS) value = value.toJS().join(',');
+      const name = p.get('name');
+      const given = value !== undefined && value !== null && value !== '';
+      if (p.get('in') === 'path') {
+        url = url.split('{' + name + '}').join(given ? encodeURIComponent(value) : '{' + name + '}');
+      } else if (p.get('in') === 'query' && (given || p.get('required'))) {
+        query.push(encodeURIComponent(name) + '=' + (given ? encodeURIComponent(value) : '{' + name + '}'));
+      } else if (p.get('in') === 'header' && given) {
+        headers[name] = String(value);
+      }
+    });
+    url = serverOf(spec, path, method).replace(/\/$/, '') + url + (query.length ? '?' + query.join('&') : '');
+    const auth = system.authSelectors.authorized();
+    const key = auth && auth.getIn([settings.scheme, 'value']);
+    headers[settings.header] = key || '<your API key>';
+    let body = null;
+    const content = operation.getIn(['requestBody', 'content']);
+    if (content && content.size) {
+      const type = system.oas3Selectors.requestContentType(path, method) || content.keySeq().first();
+      headers['Content-Type'] = type;
+      const value = system.oas3Selectors.requestBodyValue(path, method);
+      body = value && value.toJS ? value : (value || (/json/.test(type) ? '{}' : null));
+    }
+    return Im.fromJS({ url: url, method: method.toUpperCase(), headers: headers }).set('body', body);
+  }
+  const SamplesPlugin = function (system) {
+    return {
+      wrapComponents: {
+        responses: function (Original, sys) {
+          return function (props) {
+            const React = sys.React;
+            const shown = React.createElement(Original, props);
+            if (props.tryItOutResponse) return shown;
+            let request = null;
+            try {
+              request = sampleRequest(sys, props.path, props.method);
+            } catch (error) {
+              return shown;  // never hide the operation for a sample that could not be built
+            }
+            const Snippets = sys.getComponent('RequestSnippets', true);
+            return React.createElement('div', null,
+              React.createElement('div', { className: 'portico-samples opblock-section' },
+                React.createElement('div', { className: 'opblock-section-header' },
+                  React.createElement('h4', null, 'Code samples')),
+                React.createElement('div', { className: 'portico-samples-body' },
+                  React.createElement(Snippets, { request: request }))),
+              shown);
+          };
+        },
+      },
+    };
+  };
+
+  // Speed at any size (issue 13, point 6). The portal serves JSON, so it is read with JSON.parse rather than
+  // Swagger UI's YAML parser (several times slower on megabytes). And opening an operation no longer runs
+  // swagger-client's resolver, which first copies the whole document out of its immutable form (about a
+  // second for Stripe's size, on every opening): the operation's own subtree is resolved here, references
+  // inside the document only (the portal never serves others), each reference followed once per chain (a
+  // cycle stays a reference, which Swagger UI shows as the schema's name and opens on demand), and within
+  // a budget of nodes, past which references are left for Swagger UI to show by name.
+  const RESOLVE_BUDGET = 50000;
+  const RESOLVE_DEPTH = 24;
+  function pointer(ref) {
+    return ref.slice(2).split('/').map(function (part) {
+      return decodeURIComponent(part.replace(/~1/g, '/').replace(/~0/g, '~'));
+    });
+  }
+  function resolveLocally(spec, path) {
+    const start = spec.getIn(path);
+    if (start === undefined || start === null) return start;
+    let budget = RESOLVE_BUDGET;
+    const targets = new Map();
+    function target(ref) {
+      if (!targets.has(ref)) {
+        const found = spec.getIn(pointer(ref));
+        targets.set(ref, found && found.toJS ? found.toJS() : found);
+      }
+      return targets.get(ref);
+    }
+    function walk(node, chain) {
+      budget -= 1;
+      if (Array.isArray(node)) return node.map(function (item) { return walk(item, chain); });
+      if (!node || typeof node !== 'object') return node;
+      const ref = node.$ref;
+      if (typeof ref === 'string') {
+        if (!ref.startsWith('#/') || chain.indexOf(ref) >= 0 || chain.length >= RESOLVE_DEPTH || budget <= 0) return node;
+        const found = target(ref);
+        if (!found || typeof found !== 'object' || Array.isArray(found)) return node;
+        const resolved = walk(found, chain.concat([ref]));
+        const merged = Object.assign({}, resolved);
+        Object.keys(node).forEach(function (key) { if (key !== '$ref') merged[key] = walk(node[key], chain); });
+        merged.$$ref = ref;
+        return merged;
+      }
+      const copy = {};
+      Object.keys(node).forEach(function (key) { copy[key] = walk(node[key], chain); });
+      return copy;
+    }
+    return walk(start.toJS ? start.toJS() : start, []);
+  }
+  const FastPlugin = function () {
+    return {
+      statePlugins: {
+        spec: {
+          wrapActions: {
+            parseToJson: function (original, system) {
+              return function (text) {
+                const source = text || system.specSelectors.specStr();
+                if (typeof source === 'string' && source.charAt(0) === '{') {
+                  try {
+                    const json = JSON.parse(source);
+                    system.errActions.clear({ source: 'parser' });
+                    return system.specActions.updateJsonSpec(json);
+                  } catch (error) { /* not JSON after all: Swagger UI's own parser says why */ }
+                }
+                return original(text);
+              };
+            },
+            requestResolvedSubtree: function (original, system) {
+              return function (path) {
+                const key = JSON.stringify(path);
+                if (resolving.has(key) || system.specSelectors.specResolvedSubtree(path) !== undefined) return;
+                resolving.add(key);
+                setTimeout(function () {
+                  resolving.delete(key);
+                  try {
+                    const value = resolveLocally(system.specSelectors.specJson(), path);
+                    if (value !== undefined) system.specActions.updateResolvedSubtree(path, value);
+                  } catch (error) {
+                    original(path);  // Swagger UI's own resolver, slower but complete
+                  }
+                }, 0);
+              };
+            },
+          },
+        },
+      },
+    };
+  };
+  const resolving = new Set();
+
   const ui = SwaggerUIBundle({
     url: settings.url,
     dom_id: '#swagger-ui',
     deepLinking: true,
-    // a long list costs the browser seconds: past LIST_LIMIT operations the groups start closed and a
+    // a long list costs the browser seconds (every listed operation is drawn again at each change, such as
+    // opening one): past LIST_LIMIT operations the groups start closed (the Schemas section too) and a
     // search opens the groups it finds something in
     docExpansion: settings.operations > LIST_LIMIT ? 'none' : 'list',
     defaultModelsExpandDepth: 0,
@@ -100,12 +271,13 @@
       languages: null,
     },
     presets: [SwaggerUIBundle.presets.apis],
-    plugins: [SearchPlugin, SnippetsPlugin],
+    plugins: [FastPlugin, SearchPlugin, SnippetsPlugin, SamplesPlugin],
     onComplete: function () {
       document.getElementById('portico-loading').remove();
       document.body.setAttribute('data-reference-ready', '1');
       if (settings.keys.length) ui.preauthorizeApiKey(settings.scheme, settings.keys[0].key);
       const hash = window.location.hash;
+      if (settings.ready && !hash) openFirstOperation();
       if (hash) {  // a deep link: Swagger UI opened it; bring it into view once the list is drawn
         setTimeout(function () {
           const target = document.getElementById('operations-' + decodeURIComponent(hash).split('/').slice(1).join('-'));
@@ -115,6 +287,34 @@
     },
   });
   window.porticoReference = ui;
+
+  // After Get access (`?ready=<app>`): say the key is ready and open the first operation to try, a GET
+  // where there is one, so that the first call is one Execute away.
+  function openFirstOperation() {
+    const system = ui.getSystem();
+    const tagged = system.specSelectors.taggedOperations();
+    let found = null;
+    tagged.forEach(function (tag, name) {
+      tag.get('operations').forEach(function (op) {
+        if (!found || (found.get('method') !== 'get' && op.get('method') === 'get')) found = op.set('tag', name);
+      });
+    });
+    if (!found) return;
+    system.layoutActions.show(['operations-tag', found.get('tag')], true);
+    let tries = 0;
+    const open = function () {
+      const block = document.querySelector('[data-tag="' + CSS.escape(found.get('tag')) + '"] ~ * .opblock-' +
+        found.get('method') + ' .opblock-summary-control') ||
+        document.querySelector('.opblock-' + found.get('method') + ' .opblock-summary-control');
+      if (!block) {
+        if (++tries < 100) setTimeout(open, 50);
+        return;
+      }
+      if (!block.closest('.opblock').classList.contains('is-open')) block.click();
+      block.scrollIntoView();
+    };
+    open();
+  }
 
   const search = document.getElementById('portico-search');
   let timer = null;
@@ -132,6 +332,15 @@
 
   // Try it: which app's key to send.
   const place = document.getElementById('portico-try');
+  if (settings.ready) {
+    const note = document.createElement('p');
+    note.id = 'portico-ready';
+    note.className = 'portico-ready';
+    note.setAttribute('role', 'status');
+    note.textContent = 'Your key for ' + settings.ready + ' is ready and chosen for Try it: fill in the ' +
+      'parameters and press Execute. It is also under My apps.';
+    document.getElementById('swagger-ui').before(note);
+  }
   if (settings.keys.length) {
     const label = document.createElement('label');
     label.textContent = 'Try it as ';

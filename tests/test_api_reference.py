@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.openapi_documents import as_text, stripe_like
-from db.models import Api, ApiReference, Catalog, CatalogProduct, Product, ProductApi, User, Visibility
+from db.models import Api, ApiReference, App, Catalog, CatalogProduct, Plan, Product, ProductApi, User, Visibility
 from tests.servers import NGINX, Nginx, Portal, Upstream
 from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
                          until)
@@ -212,13 +212,36 @@ async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_of
     await user.open('/products/weather')
     user.find(marker='get-access').click()  # action 1
     await user.should_see(marker='get-access-plan')
+    # the reference is a plain page, not one the simulated user can open: note where the browser is sent
+    followed: list[str] = []
+    user.navigate.to = lambda target, new_tab=False: followed.append(target)
     user.find(marker='get-access-confirm').click()  # action 2: Free (instant access) and a new app
-    await user.should_see('Your key is ready')
+    await until(lambda: followed)
     [(app_name, key)] = access.keys_for_product(User.get(User.email == 'dev@consumer.test'), world['Weather'])
     assert app_name == "Dana's Weather app"
-    page = await user.http_client.get(f'/products/weather/reference/{world["Weather API"].id}')
+    app_id = App.get(App.name == app_name).id
+    # a key at once and one documented API: the reference opens, the new app's key chosen for Try it
+    assert followed == [f'/products/weather/reference/{world["Weather API"].id}?ready={app_id}']
+    page = await user.http_client.get(followed[0])
     settings = json.loads(page.text.split('<script id="portico-settings" type="application/json">')[1].split('</script>')[0])
-    assert settings['keys'] == [{'app': "Dana's Weather app", 'key': key}]  # Try it is ready with the new key
+    assert settings['keys'] == [{'app': "Dana's Weather app", 'key': key}] and settings['ready'] == app_name
+    # `ready` names only an app of this developer that holds a key for the product
+    for other in ('99999', '-1', '99999999999999999999', 'x'):
+        answer = await user.http_client.get(f'/products/weather/reference/{world["Weather API"].id}?ready={other}')
+        assert answer.status_code == 422 if other == 'x' else '"ready": null' in answer.text, other
+
+
+async def test_get_access_needing_an_approval_stays_on_the_product_page(user) -> None:
+    world = a_catalog_world()
+    a_user('dev@consumer.test', first='Dana')
+    Plan.update(requires_approval=True).where(Plan.id == world['Free'].id).execute()
+    await log_in(user, 'dev@consumer.test')
+    await user.open('/products/weather')
+    user.find(marker='get-access').click()
+    await user.should_see(marker='get-access-plan')
+    user.find(marker='get-access-confirm').click()
+    await user.should_see('Your request is sent')
+    assert access.keys_for_product(User.get(User.email == 'dev@consumer.test'), world['Weather']) == []
 
 
 async def test_admin_uploads_a_document_too_big_for_the_live_connection_and_saves_it(user) -> None:
@@ -272,3 +295,46 @@ def test_a_big_paste_goes_over_http_in_a_real_browser_and_is_saved(screen) -> No
     screen.should_contain('Pasted API saved.')
     api = Api.get(Api.name == 'Pasted API')
     assert api.openapi_text == text.strip()
+
+
+@pytest.mark.browser
+def test_each_operation_shows_curl_python_and_javascript_samples_with_the_key_before_any_call(screen, browser) -> None:
+    """Issue 13, point 5: opening an operation shows the three samples at once, with the gateway address
+    and the key chosen for Try it; what is typed into a parameter and another chosen app show up in them."""
+    screen.open('/login')  # the app (and its database) starts here
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id], new_app_name='Bot')
+    access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id], new_app_name='Cron')
+    keys = dict(access.keys_for_product(dev, world['Weather']))
+    b = browser
+    b.log_in('dev@consumer.test')
+    screen.open(f'/products/weather/reference/{world["Weather API"].id}')
+    driver = screen.selenium
+    b.until(lambda: driver.find_elements(By.CSS_SELECTOR, '.opblock-summary-control'), 'no operation listed', 20)
+    assert not driver.find_elements(By.CSS_SELECTOR, '.portico-samples')  # nothing is built for closed ones
+    driver.find_element(By.CSS_SELECTOR, '.opblock-summary-control').click()
+
+    def sample(title: str) -> str:
+        def shown() -> str:
+            tabs = driver.find_elements(By.XPATH, "//*[contains(@class, 'portico-samples')]"
+                                                  f"//div[contains(@class, 'btn')][h4[normalize-space(.)='{title}']]")
+            if not tabs:
+                return ''
+            tabs[0].click()
+            code = driver.find_elements(By.CSS_SELECTOR, '.portico-samples .curl')
+            return code[0].text if code and marker[title] in code[0].text else ''
+        return b.until(shown, f'no {title} sample', 10)
+
+    marker = {'curl': 'curl -X', 'Python': 'import requests', 'JavaScript': 'await fetch('}
+    gateway = 'http://portal.test/weather/forecast/'  # PORTICO_GATEWAY_URL defaults to the portal's address
+    for title in marker:
+        text = sample(title)
+        assert gateway + '{city}' in text and keys['Bot'] in text and 'X-API-Key' in text, (title, text)
+    assert not driver.find_elements(By.CSS_SELECTOR, '.live-responses-table')  # no call was made
+    driver.find_element(By.CSS_SELECTOR, 'input[placeholder="city"]').send_keys('oslo')
+    Select = __import__('selenium.webdriver.support.ui', fromlist=['Select']).Select
+    Select(driver.find_element(By.ID, 'portico-app')).select_by_index(1)  # Cron
+    b.until(lambda: gateway + 'oslo' in sample('Python') and keys['Cron'] in sample('Python'),
+            'the samples did not follow the parameter and the chosen app', 10)
+    assert keys['Bot'] not in sample('curl')

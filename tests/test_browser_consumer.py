@@ -37,10 +37,10 @@ def test_a_developer_registers_verifies_and_looks_after_the_account(screen, brow
     link = mailbox.expect('rita@example.test', 'Confirm your email').link('/auth/verify')
     screen.open(path_of(link))
     b.click('Confirm my email address')
-    b.sees('Your account is active')
+    b.at('/catalogs')  # active at once: signed in, as after Log in
     assert User.get(User.email == 'rita@example.test').status == UserStatus.ACTIVE
-
-    b.click('Log in')
+    b.click('Rita')
+    b.click('Log out')
     b.at('/login')
     b.fill('Email', 'rita@example.test')
     b.fill('Password', 'not the password')

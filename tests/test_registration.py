@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from db import clock
-from db.models import OutboxMessage, User, UserStatus
+from db.models import OutboxMessage, Token, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, fresh, log_in, set_settings, settle
 from workflows import DomainError, registration, tokens
 
@@ -44,11 +44,13 @@ async def test_case_1_auto_approval_activates_after_verification(mailbox, user) 
     await log_in(user, 'new@consumer.test')
     await user.should_see('Please confirm your email address first')
     await follow_verification(user, mailbox)
-    await user.should_see('You can log in straight away.')
-    assert User.get(User.email == 'new@consumer.test').status == UserStatus.ACTIVE
+    # active now: signed in as on Log in, and sent on to the Catalogs (issue 13, time to first call)
+    await user.should_see('Catalogs', retries=30)
+    registrant = User.get(User.email == 'new@consumer.test')
+    assert registrant.status == UserStatus.ACTIVE and registrant.last_login_at is not None
+    assert UserSession.select().where(UserSession.user == registrant).count() == 1
     await mailbox.wait_for('new@consumer.test', 'account is ready')
-    await log_in(user, 'new@consumer.test')
-    await settle()
+    await user.open('/dashboard')
     await user.should_see('Welcome, Nora!')
 
 
@@ -56,7 +58,8 @@ async def test_case_2_auto_approval_without_delegation_behaves_the_same(mailbox,
     set_settings(auto_approve_users=True, delegate_user_management=False)
     await register(user)
     await follow_verification(user, mailbox)
-    await user.should_see(marker='outcome-active')
+    await user.open('/dashboard')
+    await user.should_see('Welcome, Nora!')
     await mailbox.wait_for('new@consumer.test', 'account is ready')
     assert not mailbox.to(ADMIN_ADDRESS)
 
@@ -250,3 +253,55 @@ async def test_a_developer_cannot_call_admin_actions(user) -> None:
     await settle()
     response = await user.http_client.get('/admin/users', follow_redirects=True)
     assert response.status_code == 403 and 'new@consumer.test' not in response.text
+
+
+async def test_verification_signs_in_only_an_account_that_is_active_afterwards(mailbox, user) -> None:
+    """Issue 13: with approval required, confirming the address signs nobody in (no session, no ticket)."""
+    set_settings(auto_approve_users=False)
+    await register(user)
+    await follow_verification(user, mailbox)
+    await user.should_see(marker='outcome-pending_approval')
+    registrant = User.get(User.email == 'new@consumer.test')
+    assert registrant.status == UserStatus.PENDING_APPROVAL and registrant.last_login_at is None
+    assert not UserSession.select().exists()
+    assert not Token.select().where(Token.purpose == tokens.SIGN_IN).exists()
+    await user.open('/dashboard')
+    await user.should_see(marker='login-card')
+
+
+async def test_a_verification_confirmed_twice_at_once_signs_in_once(mailbox, user) -> None:
+    """The link's token is consumed in the transaction that issues the sign-in ticket: of two parallel
+    confirmations one gets a ticket, the other is told the link was used."""
+    import asyncio
+    from nicegui import run
+    set_settings(auto_approve_users=True)
+    await register(user)
+    message = await mailbox.wait_for('new@consumer.test', 'Confirm your email address')
+    raw = message.link('/auth/verify').split('token=')[1]
+
+    def attempt():
+        try:
+            return registration.verify_email_and_sign_in(raw)[2]
+        except DomainError as error:
+            return error
+    answers = await asyncio.gather(*(run.io_bound(attempt) for _ in range(4)))
+    tickets = [a for a in answers if isinstance(a, str)]
+    assert len(tickets) == 1 and all(isinstance(a, DomainError) for a in answers if a not in tickets)
+    assert Token.select().where(Token.purpose == tokens.SIGN_IN).count() == 1
+    assert User.get(User.email == 'new@consumer.test').status == UserStatus.ACTIVE
+
+
+async def test_a_browser_signed_in_as_someone_else_stays_so_after_confirming(mailbox, user) -> None:
+    set_settings(auto_approve_users=True)
+    a_user('other@consumer.test', first='Otto')
+    await register(user)
+    message = await mailbox.wait_for('new@consumer.test', 'Confirm your email address')
+    await log_in(user, 'other@consumer.test')
+    await settle()
+    await user.open(message.path('/auth/verify'))
+    user.find(marker='verify-confirm').click()
+    await user.should_see(marker='outcome-active')
+    assert User.get(User.email == 'new@consumer.test').status == UserStatus.ACTIVE
+    assert not UserSession.select().join(User).where(User.email == 'new@consumer.test').exists()
+    await user.open('/dashboard')
+    await user.should_see('Welcome, Otto!')

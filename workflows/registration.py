@@ -119,6 +119,23 @@ def verify_email(raw_token: str) -> tuple[User, str]:
         return user, _after_verification(user, values, by_code=bool((token.data or {}).get('invite_code')))
 
 
+def verify_email_and_sign_in(raw_token: str) -> tuple[User, str, str | None]:
+    """The registrant confirmed the link in the verification email: (user, outcome, sign-in ticket).
+
+    An account that is active after the verification gets, in the same transaction, a one-time sign-in
+    ticket, traded by the browser at /auth/session exactly as after Log in (a new storage id, a new
+    session row); its last sign-in is recorded as on Log in. An account that waits for an approval gets no
+    ticket: it cannot sign in until then. The verification token is consumed once, so two confirmations
+    in parallel yield one ticket at most."""
+    with database.atomic():
+        user, outcome = verify_email(raw_token)
+        if outcome != Outcome.ACTIVE:
+            return user, outcome, None
+        won = User.update(last_login_at=clock.now()).where(
+            (User.id == user.id) & (User.status == UserStatus.ACTIVE)).execute()
+        return user, outcome, (tokens.issue(tokens.SIGN_IN, user) if won else None)
+
+
 def _after_verification(user: User, values: dict, *, by_code: bool = False) -> str:
     if by_code:
         return _join_by_code(user)
