@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import time
@@ -18,6 +19,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -36,24 +38,51 @@ MAX_UNKNOWN = 20_000
 log = logging.getLogger('portico.gateway')
 
 
-@dataclass
+class PlanLimits(NamedTuple):
+    """A plan's name and limits as plain values (read on every call; a model's fields are slower)."""
+    name: str
+    rate_limit: int
+    rate_period: int
+    quota: int
+    quota_period: str
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanLimits:
+        return cls(plan.name, plan.rate_limit, plan.rate_period, plan.quota, plan.quota_period)
+
+
+@dataclass(eq=False)
 class KeyInfo:
+    """What a key may do, with everything its answers need computed once, at load."""
     credential_id: int
     app_id: int
     app_name: str
     organisation: str
-    plan: Plan
+    plan: PlanLimits
     routes: list[tuple[str, str]]  # (base path, product slug), longest path first
     quota_used: int  # calls stored in the current quota period when loaded
     loaded_at: float = field(default_factory=time.monotonic)
     counter_names: tuple | None = None  # limits' names for the current window, computed once per window
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
+    allowed: dict[str, list[tuple[bytes, bytes]]] = field(default_factory=dict)  # product -> whole 200 answer
+    introspection: bytes = b''  # the RFC 7662 answer body
 
     def __post_init__(self) -> None:
+        if isinstance(self.plan, Plan):
+            self.plan = PlanLimits.of(self.plan)
         self.identity = [(name.encode(), _header_value(value)) for name, value in (
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
             ('x-portico-credential', str(self.credential_id)))]
+        self.allowed = {slug: [*self.identity, (b'x-portico-product', _header_value(slug)), (b'content-length', b'0')]
+                        for _, slug in self.routes}
+        self.introspection = json.dumps({
+            'active': True, 'token_type': 'api_key', 'client_id': str(self.app_id), 'username': self.app_name,
+            'scope': ' '.join(sorted({slug for _, slug in self.routes})),
+            'plan': self.plan.name, 'organisation': self.organisation,
+            'rate_limit': {'requests': self.plan.rate_limit, 'period_seconds': self.plan.rate_period},
+            'base_paths': sorted({base for base, _ in self.routes}),
+        }, separators=(',', ':')).encode()
 
 
 def _header_value(text: str) -> bytes:
