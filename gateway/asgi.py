@@ -30,8 +30,8 @@ INTROSPECT = '/oauth/introspect'
 ENVOY_PREFIX = AUTH + '/'
 SECRET_HEADER = 'x-portico-gateway-secret'
 # the only request headers any gateway path reads: the others are not even decoded
-READ = frozenset({b'x-api-key', b'authorization', b'x-forwarded-uri', b'x-forwarded-method', b'x-original-uri',
-                  b'x-original-method', SECRET_HEADER.encode()})
+READ = {name.encode(): name for name in ('x-api-key', 'authorization', 'x-forwarded-uri', 'x-forwarded-method',
+                                         'x-original-uri', 'x-original-method', SECRET_HEADER)}
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
 
@@ -44,8 +44,14 @@ def read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """The headers a gateway path reads (the last of repeated ones), by lower-case name."""
     found = {}
     for name, value in raw:
-        if name in READ or name.lower() in READ:
-            found[name.lower().decode()] = value.decode('latin-1')
+        wanted = READ.get(name)
+        if wanted is None:
+            if name.islower():  # servers give names in lower case (ASGI): other names are looked at once more
+                continue
+            wanted = READ.get(name.lower())
+            if wanted is None:
+                continue
+        found[wanted] = value.decode('latin-1')
     return found
 
 
@@ -55,7 +61,7 @@ async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
     key = facts.key
     if key and keys.plausible(key):
         key_hash = keys.digest(key)
-        info = keys.cached(key_hash, time.monotonic())
+        info = keys.cached(key_hash, time.monotonic(), True)
         if info is keys.MISS:
             try:
                 info = await keys.lookup(key_hash)

@@ -108,11 +108,16 @@ _epoch = 0  # bumped by every forget: a load that started before it must not be 
 MISS = object()
 
 
-def cached(key_hash: str, now: float):
-    """The cached answer (a KeyInfo, or None for a key without access), or MISS."""
+def cached(key_hash: str, now: float, refresh: bool = False):
+    """The cached answer (a KeyInfo, or None for a key without access), or MISS. With `refresh` (on the event
+    loop), a known key's answer that expired less than STALE_SECONDS ago is still given while a reload runs
+    in the background, so that no call waits for it (a retired key is never there: `forget` removed it)."""
     entry = _known.get(key_hash)
     if entry is not None:
         if entry[0] > now:
+            return entry[1]
+        if refresh and entry[0] + STALE_SECONDS > now:
+            _reload(key_hash)
             return entry[1]
         del _known[key_hash]
     expires = _unknown.get(key_hash)
@@ -122,6 +127,23 @@ def cached(key_hash: str, now: float):
             return None
         del _unknown[key_hash]
     return MISS
+
+
+STALE_SECONDS = 10.0
+
+
+def _reload(key_hash: str) -> None:
+    """Queue a background load of a known key (once, however many calls see it expired)."""
+    if key_hash in _loading:
+        return
+    reloaded = asyncio.get_running_loop().create_future()
+    reloaded.add_done_callback(_no_waiter)
+    _start_load(key_hash, reloaded)
+
+
+def _no_waiter(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # nobody awaits a background reload: its failure is logged by the loader only
 
 
 def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
@@ -140,24 +162,29 @@ def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
 async def lookup(key_hash: str) -> KeyInfo | None:
     """The key's answer: from the cache, or loaded with the other misses of the moment in one query, in the
     loader's own thread (concurrent misses for one key share one load)."""
-    found = cached(key_hash, time.monotonic())
+    found = cached(key_hash, time.monotonic(), refresh=True)
     if found is not MISS:
         return found
     pending = _loading.get(key_hash)
     if pending is None:
         pending = asyncio.get_running_loop().create_future()
-        _loading[key_hash] = pending
-        _queue.append(key_hash)
-        global _loader
-        if _loader is None or _loader.done():
-            _loader = asyncio.ensure_future(_load_queued())
+        _start_load(key_hash, pending)
     return await asyncio.shield(pending)
+
+
+def _start_load(key_hash: str, pending: asyncio.Future) -> None:
+    global _loader
+    _loading[key_hash] = pending
+    _queue.append(key_hash)
+    if _loader is None or _loader.done():
+        _loader = asyncio.ensure_future(_load_queued())
 
 
 _queue: list[str] = []
 _loader: asyncio.Future | None = None
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix='portico-keys')
 BATCH = 500
+ANSWERS_PER_TURN = 32  # waiting calls answered per turn of the event loop, so that others get their turn
 
 
 async def _load_queued() -> None:
@@ -173,18 +200,26 @@ async def _load_queued() -> None:
         except Exception as error:  # noqa: BLE001 - every waiting call gets the error, the next ones try again
             log.warning('loading keys failed: %s', error)
             for key_hash in batch:
+                entry = _known.get(key_hash)
+                if entry is not None and entry[0] <= time.monotonic():
+                    del _known[key_hash]  # an expired answer is not given on once its reload failed
                 waiting = _loading.pop(key_hash, None)
                 if waiting is not None and not waiting.done():
                     waiting.set_exception(LookupFailed(str(error)))
             continue
         now = time.monotonic()
+        answers = []
         for key_hash in batch:
             info = infos.get(key_hash)
             if epoch == _epoch:  # nothing was retired meanwhile: the answer is current
                 remember(key_hash, info, now)
-            waiting = _loading.pop(key_hash, None)
+            answers.append((_loading.pop(key_hash, None), info))
+        for position, (waiting, info) in enumerate(answers, 1):
             if waiting is not None and not waiting.done():
                 waiting.set_result(info)
+            if position % ANSWERS_PER_TURN == 0:
+                # a flood of misses wakes hundreds of calls per batch: let the other calls in between
+                await asyncio.sleep(0)
 
 
 class LookupFailed(Exception):
