@@ -65,13 +65,17 @@ def keys_of(info, now: float, shared: bool) -> tuple[str, str | None]:
         return known[3], known[4]
     rate = f'portico:rate:{info.credential_id}:{plan.rate_period}:{window}'
     if not plan.quota:
-        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None)
+        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None, 0.0)
         return rate, None
-    quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(period_end(plan.quota_period, now))}'
-    if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
-        quota += f':{info.loaded_at}'
-    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), period_end(plan.quota_period, now)),
-                          rate, quota)
+    # the quota's name lasts a day or a month: kept from the previous window when still current
+    if known is not None and known[4] is not None and known[1] == shared and now < known[5]:
+        quota, quota_end = known[4], known[5]
+    else:
+        quota_end = period_end(plan.quota_period, now)
+        quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(quota_end)}'
+        if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
+            quota += f':{info.loaded_at}'
+    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), quota_end), rate, quota, quota_end)
     return rate, quota
 
 
