@@ -36,10 +36,6 @@ READ = {name.encode(): name for name in ('x-api-key', 'authorization', 'x-forwar
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
 
 
-def handles(path: str) -> bool:
-    return path in (AUTH, NGINX, PING, INTROSPECT) or path.startswith(ENVOY_PREFIX)
-
-
 def read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """The headers a gateway path reads (the last of repeated ones), by lower-case name."""
     found = {}
@@ -76,9 +72,11 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
     if info is None:
         return respond(decide(facts, None, now), None, for_nginx=for_nginx)
     shared = limits.shared()
-    decision = decide(facts, info, now, limits.counters.used(info, now, shared))
+    counters = limits.counters
+    rate, quota = limits.keys_of(info, now, shared)
+    decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0))
     if decision.status == 200:
-        limits.counters.add(info, now, shared)
+        counters.count(info, now, rate, quota)
         usage.count(info.credential_id, False, now)
         return 200, list(info.allowed[decision.product]), b''
     if decision.status != 401:  # a known key refused (403, 429) counts as refused
@@ -189,7 +187,7 @@ class GatewayAdapter:
                 answer = await answer_call(facts_from_headers(headers, cfg.gateway_path_header),
                                            for_nginx=path == NGINX)
         elif path == PING:
-            answer = NO_CONTENT
+            answer = 204, [], b''
         elif path == INTROSPECT or path.startswith(ENVOY_PREFIX):
             answer = await self.answer(scope, receive, path, read_headers(scope['headers']))
         else:
@@ -211,9 +209,6 @@ class GatewayAdapter:
         return await answer_call(facts_from_prefix(raw.decode('latin-1')[len(AUTH):], headers), for_nginx=False)
 
 
-NO_CONTENT: Answer = (204, [], b'')
-
-
 async def _body(receive) -> bytes:
     body = b''
     while True:
@@ -224,7 +219,17 @@ async def _body(receive) -> bytes:
 
 
 def install(app) -> None:
-    """Wrap the app's middleware stack once (call at start, after every middleware was added)."""
+    """Wrap the app once (call at start, after every middleware was added): its middleware stack, and under
+    uvicorn the app it serves, so that gateway calls skip uvicorn's proxy-headers middleware and FastAPI's
+    own per-call checks too (the gateway paths read neither the client address nor the scheme)."""
     stack = app.middleware_stack or app.build_middleware_stack()
     if not isinstance(stack, GatewayAdapter):
         app.middleware_stack = GatewayAdapter(stack)
+    try:
+        from nicegui.server import Server
+        served = Server.instance.config
+    except (ImportError, AttributeError):
+        return  # not run by uvicorn (tests' simulated user): the middleware stack's adapter answers
+    loaded = getattr(served, 'loaded_app', None)
+    if loaded is not None and not isinstance(loaded, GatewayAdapter):
+        served.loaded_app = GatewayAdapter(loaded)

@@ -99,6 +99,10 @@ class Counters:
 
     def add(self, info, now: float, shared: bool) -> None:
         rate, quota = keys_of(info, now, shared)  # the names used() just computed, from the key's info
+        self.count(info, now, rate, quota)
+
+    def count(self, info, now: float, rate: str, quota: str | None) -> None:
+        """One call under the counter names of its key and time (`keys_of`)."""
         self.local[rate] = self.local.get(rate, 0) + 1
         if rate not in self.expiry:
             self.expiry[rate] = window_end(info.plan.rate_period, now) + 1
