@@ -29,34 +29,64 @@ PING = '/api/gateway/ping'
 INTROSPECT = '/oauth/introspect'
 ENVOY_PREFIX = AUTH + '/'
 SECRET_HEADER = 'x-portico-gateway-secret'
+# the only request headers any gateway path reads: the others are not even decoded
+READ = {name.encode(): name for name in ('x-api-key', 'authorization', 'x-forwarded-uri', 'x-forwarded-method',
+                                         'x-original-uri', 'x-original-method', SECRET_HEADER)}
 
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
 
 
-def handles(path: str) -> bool:
-    return path in (AUTH, NGINX, PING, INTROSPECT) or path.startswith(ENVOY_PREFIX)
+def read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers a gateway path reads (the last of repeated ones), by lower-case name."""
+    found = {}
+    for name, value in raw:
+        wanted = READ.get(name)
+        if wanted is None:
+            if name.islower():  # servers give names in lower case (ASGI): other names are looked at once more
+                continue
+            wanted = READ.get(name.lower())
+            if wanted is None:
+                continue
+        found[wanted] = value.decode('latin-1')
+    return found
 
 
 async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
-    """Look the key up (never blocking the loop), decide, count."""
+    """Look the key up (from the cache, or never blocking the loop), decide, count."""
     info = None
-    if facts.key and keys.plausible(facts.key):
-        try:
-            info = await keys.lookup(keys.digest(facts.key))
-        except keys.LookupFailed:
-            return _deny(503, 'the portal cannot reach its database; try again')
+    key = facts.key
+    if key and keys.plausible(key):
+        key_hash = keys.digest(key)
+        info = keys.cached(key_hash, time.monotonic(), True)
+        if info is keys.MISS:
+            try:
+                info = await keys.lookup(key_hash)
+            except keys.LookupFailed:
+                return _deny(503, 'the portal cannot reach its database; try again')
+    return settle(facts, info, for_nginx=for_nginx)
+
+
+def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
+    """Decide on a looked-up key, count the call, and build the answer."""
     now = time.time()
-    decision = decide(facts, info, now, limits.used(info, now) if info is not None else (0, 0))
+    if info is None:
+        return respond(decide(facts, None, now), None, for_nginx=for_nginx)
+    shared = limits.shared()
+    counters = limits.counters
+    rate, quota = limits.keys_of(info, now, shared)
+    decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0))
     if decision.status == 200:
-        limits.add(info, now)
-    if decision.counts_as is not None:
-        usage.count(info.credential_id, refused=decision.counts_as == 'refused')
+        counters.count(info, now, rate, quota)
+        usage.count(info.credential_id, False, now)
+        return 200, list(info.allowed[decision.product]), b''
+    if decision.status != 401:  # a known key refused (403, 429) counts as refused
+        usage.count(info.credential_id, True, now)
     return respond(decision, info, for_nginx=for_nginx)
 
 
 def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
     if decision.status == 200:
-        return 200, [*info.identity, (b'x-portico-product', decision.product.encode()), (b'content-length', b'0')], b''
+        return 200, list(info.allowed[decision.product]), b''
     if decision.status == 429:
         # nginx auth_request passes only 2xx, 401 and 403 on; its config maps this 403 back to 429
         return _deny(403 if for_nginx else 429, decision.reason,
@@ -65,13 +95,26 @@ def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
 
 
 def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
+    if headers is None:  # the fixed refusals are built once
+        known = _denials.get((status, reason))
+        if known is None:
+            known = _denials[(status, reason)] = _json(status, {'error': reason})
+        return known[0], list(known[1]), known[2]
     return _json(status, {'error': reason}, headers)
+
+
+_denials: dict[tuple[int, str], Answer] = {}
 
 
 def _json(status: int, payload: dict, headers: dict | None = None) -> Answer:
     body = json.dumps(payload, separators=(',', ':')).encode()
+    return _bytes_answer(status, body, headers)
+
+
+def _bytes_answer(status: int, body: bytes, headers: dict | None = None) -> Answer:
     return status, [(name.encode(), value.encode('latin-1')) for name, value in
-                    {'content-type': 'application/json', **(headers or {}), 'content-length': str(len(body))}.items()], body
+                    {'content-type': 'application/json', 'x-content-type-options': 'nosniff', **(headers or {}),
+                     'content-length': str(len(body))}.items()], body
 
 
 def gateway_allowed(headers: dict[str, str], secret: str) -> bool:
@@ -110,15 +153,10 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
         return _deny(503, 'temporarily_unavailable')
     if info is None:
         return _json(200, {'active': False})
-    usage.count(info.credential_id)
-    limits.add(info, time.time())
-    return _json(200, {
-        'active': True, 'token_type': 'api_key', 'client_id': str(info.app_id), 'username': info.app_name,
-        'scope': ' '.join(sorted({slug for _, slug in info.routes})),
-        'plan': info.plan.name, 'organisation': info.organisation,
-        'rate_limit': {'requests': info.plan.rate_limit, 'period_seconds': info.plan.rate_period},
-        'base_paths': sorted({base for base, _ in info.routes}),
-    })
+    now = time.time()
+    usage.count(info.credential_id, False, now)
+    limits.add(info, now)
+    return _bytes_answer(200, info.introspection)  # built once per key, at its load
 
 
 # --- the adapter ------------------------------------------------------------------------------------
@@ -127,37 +165,48 @@ MAX_BODY = 8192
 
 
 class GatewayAdapter:
-    """Answers the gateway paths; everything else goes to `app` (the web app's middleware stack)."""
+    """Answers the gateway paths; everything else goes to `app` (the web app's middleware stack).
+
+    The decision paths are answered here, before any middleware: only the headers they read are decoded,
+    a cached key's whole answer was built at its load, and nothing is logged per call."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        path = scope.get('path', '') if scope['type'] == 'http' else ''
-        if not handles(path):
+        if scope['type'] != 'http':
             await self.app(scope, receive, send)
             return
-        headers = {name.decode('latin-1').lower(): value.decode('latin-1') for name, value in scope['headers']}
-        status, answer_headers, body = await self.answer(scope, receive, path, headers)
+        path = scope['path']
+        if path == AUTH or path == NGINX:
+            cfg = config.current()
+            headers = read_headers(scope['headers'])
+            if cfg.gateway_secret and not gateway_allowed(headers, cfg.gateway_secret):
+                answer = _deny(401, 'this endpoint answers gateways only (X-Portico-Gateway-Secret)')
+            else:
+                answer = await answer_call(facts_from_headers(headers, cfg.gateway_path_header),
+                                           for_nginx=path == NGINX)
+        elif path == PING:
+            answer = 204, [], b''
+        elif path == INTROSPECT or path.startswith(ENVOY_PREFIX):
+            answer = await self.answer(scope, receive, path, read_headers(scope['headers']))
+        else:
+            await self.app(scope, receive, send)
+            return
+        status, answer_headers, body = answer
         await send({'type': 'http.response.start', 'status': status, 'headers': answer_headers})
         await send({'type': 'http.response.body', 'body': b'' if scope['method'] == 'HEAD' else body})
 
     async def answer(self, scope, receive, path: str, headers: dict[str, str]) -> Answer:
-        if path == PING:
-            return 204, [], b''
-        cfg = config.current()
+        """Introspection and Envoy's path prefix."""
         if path == INTROSPECT:
             if scope['method'] != 'POST':
                 return _deny(405, 'use POST')
             return await introspect(headers, await _body(receive))
-        if not gateway_allowed(headers, cfg.gateway_secret):
+        if not gateway_allowed(headers, config.current().gateway_secret):
             return _deny(401, 'this endpoint answers gateways only (X-Portico-Gateway-Secret)')
-        if path.startswith(ENVOY_PREFIX):
-            raw = scope.get('raw_path') or path.encode()
-            facts = facts_from_prefix(raw.decode('latin-1')[len(AUTH):], headers)
-        else:
-            facts = facts_from_headers(headers, cfg.gateway_path_header)
-        return await answer_call(facts, for_nginx=path == NGINX)
+        raw = scope.get('raw_path') or path.encode()
+        return await answer_call(facts_from_prefix(raw.decode('latin-1')[len(AUTH):], headers), for_nginx=False)
 
 
 async def _body(receive) -> bytes:
@@ -170,7 +219,17 @@ async def _body(receive) -> bytes:
 
 
 def install(app) -> None:
-    """Wrap the app's middleware stack once (call at start, after every middleware was added)."""
+    """Wrap the app once (call at start, after every middleware was added): its middleware stack, and under
+    uvicorn the app it serves, so that gateway calls skip uvicorn's proxy-headers middleware and FastAPI's
+    own per-call checks too (the gateway paths read neither the client address nor the scheme)."""
     stack = app.middleware_stack or app.build_middleware_stack()
     if not isinstance(stack, GatewayAdapter):
         app.middleware_stack = GatewayAdapter(stack)
+    try:
+        from nicegui.server import Server
+        served = Server.instance.config
+    except (ImportError, AttributeError):
+        return  # not run by uvicorn (tests' simulated user): the middleware stack's adapter answers
+    loaded = getattr(served, 'loaded_app', None)
+    if loaded is not None and not isinstance(loaded, GatewayAdapter):
+        served.loaded_app = GatewayAdapter(loaded)

@@ -13,22 +13,21 @@ The query is never part of the path match.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gateway.limits import period_end, window_end
 
 PATH_HEADERS = {'x-forwarded-uri': 'x-forwarded-method', 'x-original-uri': 'x-original-method'}
 
 
-@dataclass(frozen=True)
-class Facts:
+# Named tuples, not dataclasses: as immutable, and built in a fraction of the time on every call.
+class Facts(NamedTuple):
     key: str
     path: str | None  # None: no path given, or one that tries to climb out of its prefix
     method: str = 'GET'
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     status: int  # 200, 401, 403 or 429
     reason: str = ''
     product: str = ''
@@ -38,6 +37,11 @@ class Decision:
     def counts_as(self) -> str | None:
         """How the call is counted in usage: 'call', 'refused', or not at all (no valid key)."""
         return 'call' if self.status == 200 else 'refused' if self.status in (403, 429) else None
+
+
+MISSING_KEY = Decision(401, 'missing API key')
+UNKNOWN_KEY = Decision(401, 'unknown or revoked API key')
+NOT_COVERED = Decision(403, 'this key does not cover this path')
 
 
 def key_from(headers: dict[str, str]) -> str:
@@ -74,14 +78,18 @@ def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0)) -> De
     """The answer for one call, from its facts, what its key may do (None: no access), the time (Unix) and
     the calls already counted in the key's rate window and quota period. No I/O, no state."""
     if not facts.key:
-        return Decision(401, 'missing API key')
+        return MISSING_KEY
     if info is None:
-        return Decision(401, 'unknown or revoked API key')
+        return UNKNOWN_KEY
     path = facts.path
-    product = next((slug for base, slug in info.routes if path is not None and
-                    (path.startswith(base) or path + '/' == base)), None)
-    if product is None:
-        return Decision(403, 'this key does not cover this path')
+    if path is None:
+        return NOT_COVERED
+    for base, slug in info.routes:  # longest base path first
+        if path.startswith(base) or path + '/' == base:
+            product = slug
+            break
+    else:
+        return NOT_COVERED
     plan = info.plan
     rate_used, quota_used = used
     if rate_used >= plan.rate_limit:
@@ -90,4 +98,4 @@ def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0)) -> De
     if plan.quota and quota_used >= plan.quota:
         return Decision(429, f'quota of {plan.quota} requests per {plan.quota_period} used up', product,
                         max(1, int(period_end(plan.quota_period, now) - now + 0.999)))
-    return Decision(200, product=product)
+    return Decision(200, '', product)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import re
 import time
@@ -18,6 +19,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 import peewee as pw
 
@@ -37,24 +39,51 @@ MAX_UNKNOWN = 20_000
 log = logging.getLogger('portico.gateway')
 
 
-@dataclass
+class PlanLimits(NamedTuple):
+    """A plan's name and limits as plain values (read on every call; a model's fields are slower)."""
+    name: str
+    rate_limit: int
+    rate_period: int
+    quota: int
+    quota_period: str
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanLimits:
+        return cls(plan.name, plan.rate_limit, plan.rate_period, plan.quota, plan.quota_period)
+
+
+@dataclass(eq=False)
 class KeyInfo:
+    """What a key may do, with everything its answers need computed once, at load."""
     credential_id: int
     app_id: int
     app_name: str
     organisation: str
-    plan: Plan
+    plan: PlanLimits
     routes: list[tuple[str, str]]  # (base path, product slug), longest path first
     quota_used: int  # calls stored in the current quota period when loaded
     loaded_at: float = field(default_factory=time.monotonic)
     counter_names: tuple | None = None  # limits' names for the current window, computed once per window
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
+    allowed: dict[str, list[tuple[bytes, bytes]]] = field(default_factory=dict)  # product -> whole 200 answer
+    introspection: bytes = b''  # the RFC 7662 answer body
 
     def __post_init__(self) -> None:
+        if isinstance(self.plan, Plan):
+            self.plan = PlanLimits.of(self.plan)
         self.identity = [(name.encode(), _header_value(value)) for name, value in (
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
             ('x-portico-credential', str(self.credential_id)))]
+        self.allowed = {slug: [*self.identity, (b'x-portico-product', _header_value(slug)), (b'content-length', b'0')]
+                        for _, slug in self.routes}
+        self.introspection = json.dumps({
+            'active': True, 'token_type': 'api_key', 'client_id': str(self.app_id), 'username': self.app_name,
+            'scope': ' '.join(sorted({slug for _, slug in self.routes})),
+            'plan': self.plan.name, 'organisation': self.organisation,
+            'rate_limit': {'requests': self.plan.rate_limit, 'period_seconds': self.plan.rate_period},
+            'base_paths': sorted({base for base, _ in self.routes}),
+        }, separators=(',', ':')).encode()
 
 
 def _header_value(text: str) -> bytes:
@@ -80,11 +109,16 @@ _epoch = 0  # bumped by every forget: a load that started before it must not be 
 MISS = object()
 
 
-def cached(key_hash: str, now: float):
-    """The cached answer (a KeyInfo, or None for a key without access), or MISS."""
+def cached(key_hash: str, now: float, refresh: bool = False):
+    """The cached answer (a KeyInfo, or None for a key without access), or MISS. With `refresh` (on the event
+    loop), a known key's answer that expired less than STALE_SECONDS ago is still given while a reload runs
+    in the background, so that no call waits for it (a retired key is never there: `forget` removed it)."""
     entry = _known.get(key_hash)
     if entry is not None:
         if entry[0] > now:
+            return entry[1]
+        if refresh and entry[0] + STALE_SECONDS > now:
+            _reload(key_hash)
             return entry[1]
         del _known[key_hash]
     expires = _unknown.get(key_hash)
@@ -94,6 +128,23 @@ def cached(key_hash: str, now: float):
             return None
         del _unknown[key_hash]
     return MISS
+
+
+STALE_SECONDS = 10.0
+
+
+def _reload(key_hash: str) -> None:
+    """Queue a background load of a known key (once, however many calls see it expired)."""
+    if key_hash in _loading:
+        return
+    reloaded = asyncio.get_running_loop().create_future()
+    reloaded.add_done_callback(_no_waiter)
+    _start_load(key_hash, reloaded)
+
+
+def _no_waiter(future: asyncio.Future) -> None:
+    if not future.cancelled():
+        future.exception()  # nobody awaits a background reload: its failure is logged by the loader only
 
 
 def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
@@ -112,24 +163,29 @@ def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
 async def lookup(key_hash: str) -> KeyInfo | None:
     """The key's answer: from the cache, or loaded with the other misses of the moment in one query, in the
     loader's own thread (concurrent misses for one key share one load)."""
-    found = cached(key_hash, time.monotonic())
+    found = cached(key_hash, time.monotonic(), refresh=True)
     if found is not MISS:
         return found
     pending = _loading.get(key_hash)
     if pending is None:
         pending = asyncio.get_running_loop().create_future()
-        _loading[key_hash] = pending
-        _queue.append(key_hash)
-        global _loader
-        if _loader is None or _loader.done():
-            _loader = asyncio.ensure_future(_load_queued())
+        _start_load(key_hash, pending)
     return await asyncio.shield(pending)
+
+
+def _start_load(key_hash: str, pending: asyncio.Future) -> None:
+    global _loader
+    _loading[key_hash] = pending
+    _queue.append(key_hash)
+    if _loader is None or _loader.done():
+        _loader = asyncio.ensure_future(_load_queued())
 
 
 _queue: list[str] = []
 _loader: asyncio.Future | None = None
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix='portico-keys')
 BATCH = 500
+ANSWERS_PER_TURN = 32  # waiting calls answered per turn of the event loop, so that others get their turn
 
 
 async def _load_queued() -> None:
@@ -145,18 +201,26 @@ async def _load_queued() -> None:
         except Exception as error:  # noqa: BLE001 - every waiting call gets the error, the next ones try again
             log.warning('loading keys failed: %s', error)
             for key_hash in batch:
+                entry = _known.get(key_hash)
+                if entry is not None and entry[0] <= time.monotonic():
+                    del _known[key_hash]  # an expired answer is not given on once its reload failed
                 waiting = _loading.pop(key_hash, None)
                 if waiting is not None and not waiting.done():
                     waiting.set_exception(LookupFailed(str(error)))
             continue
         now = time.monotonic()
+        answers = []
         for key_hash in batch:
             info = infos.get(key_hash)
             if epoch == _epoch:  # nothing was retired meanwhile: the answer is current
                 remember(key_hash, info, now)
-            waiting = _loading.pop(key_hash, None)
+            answers.append((_loading.pop(key_hash, None), info))
+        for position, (waiting, info) in enumerate(answers, 1):
             if waiting is not None and not waiting.done():
                 waiting.set_result(info)
+            if position % ANSWERS_PER_TURN == 0:
+                # a flood of misses wakes hundreds of calls per batch: let the other calls in between
+                await asyncio.sleep(0)
 
 
 class LookupFailed(Exception):

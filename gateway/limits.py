@@ -66,13 +66,17 @@ def keys_of(info, now: float, shared: bool) -> tuple[str, str | None]:
         return known[3], known[4]
     rate = f'portico:rate:{info.credential_id}:{plan.rate_period}:{window}'
     if not plan.quota:
-        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None)
+        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None, 0.0)
         return rate, None
-    quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(period_end(plan.quota_period, now))}'
-    if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
-        quota += f':{info.loaded_at}'
-    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), period_end(plan.quota_period, now)),
-                          rate, quota)
+    # the quota's name lasts a day or a month: kept from the previous window when still current
+    if known is not None and known[4] is not None and known[1] == shared and now < known[5]:
+        quota, quota_end = known[4], known[5]
+    else:
+        quota_end = period_end(plan.quota_period, now)
+        quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(quota_end)}'
+        if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
+            quota += f':{info.loaded_at}'
+    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), quota_end), rate, quota, quota_end)
     return rate, quota
 
 
@@ -96,6 +100,10 @@ class Counters:
 
     def add(self, info, now: float, shared: bool) -> None:
         rate, quota = keys_of(info, now, shared)  # the names used() just computed, from the key's info
+        self.count(info, now, rate, quota)
+
+    def count(self, info, now: float, rate: str, quota: str | None) -> None:
+        """One call under the counter names of its key and time (`keys_of`)."""
         self.local[rate] = self.local.get(rate, 0) + 1
         if rate not in self.expiry:
             self.expiry[rate] = window_end(info.plan.rate_period, now) + 1

@@ -5,7 +5,8 @@ quota count the same calls."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timezone
+import time
+from datetime import date, datetime, timedelta, timezone
 
 import peewee as pw
 
@@ -25,11 +26,25 @@ def period_start(period: str, day: date) -> date:
     return day.replace(day=1) if period == 'month' else day
 
 
-def count(credential_id: int, refused: bool = False) -> None:
-    key = (credential_id, today())
+_day: tuple[int, date | None] = (-1, None)  # the UTC day number (Unix time // 86400) last seen, and its date
+
+
+def count(credential_id: int, refused: bool = False, now: float | None = None) -> None:
+    """One call of a credential, at `now` (Unix time; default: the current time), counted in its UTC day."""
+    number = int((time.time() if now is None else now) // 86400)  # Unix days are UTC days
+    known = _day
+    day = known[1] if number == known[0] else _day_of(number)
+    key = (credential_id, day)
     with _lock:
         entry = _pending.setdefault(key, [0, 0])
         entry[1 if refused else 0] += 1
+
+
+def _day_of(number: int) -> date:
+    global _day
+    day = date(1970, 1, 1) + timedelta(days=number)
+    _day = (number, day)
+    return day
 
 
 def flush() -> int:

@@ -318,6 +318,36 @@ async def test_unknown_keys_live_in_a_bounded_lru_and_push_out_no_known_key(monk
     assert (await ask(user, world['key'], '/weather/x')).status_code == 200
 
 
+async def test_an_expired_answer_is_given_while_it_reloads_and_a_retired_key_never(monkeypatch, user, world) -> None:
+    """A known key's expired answer is given on while it reloads in the background (no call waits for the
+    reload), and a retired key is never answered from the cache, expired or not."""
+    import asyncio
+    import threading
+
+    import config
+    monkeypatch.setenv('PORTICO_KEY_CACHE_SECONDS', '0.2')
+    config.use(config.load())
+    reloading, release = threading.Event(), threading.Event()
+    real_load = gateway_keys.load_many
+
+    def slow_reload(key_hashes):
+        if gateway_keys.digest(world['key']) in gateway_keys._known:  # a reload, not the first load
+            reloading.set()
+            release.wait(10)
+        return real_load(key_hashes)
+    monkeypatch.setattr(gateway_keys, 'load_many', slow_reload)
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+    await asyncio.sleep(0.3)  # expired now
+    # given at once while the reload waits (a call waiting for the reload would time out here)
+    assert (await asyncio.wait_for(ask(user, world['key'], '/weather/x'), 2)).status_code == 200
+    assert await asyncio.to_thread(reloading.wait, 5)
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+    release.set()
+    await asyncio.sleep(0.3)  # expired again
+    credentials.revoke(world['credential'], by=world['dev'])
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 401
+
+
 # --- RFC 7662 and calendar periods -------------------------------------------------------------------
 
 async def test_rfc_7662_answers_carry_registered_member_types_and_count_as_calls(gateway_secret, user, world) -> None:
