@@ -12,7 +12,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.utils import PASSWORD
 
-WAIT = 8.0
+WAIT = 15.0  # seconds; generous, since a loaded 2-core machine can take several to answer
 RETRYABLE = (StaleElementReferenceException, ElementClickInterceptedException, ElementNotInteractableException)
 
 
@@ -100,10 +100,10 @@ class Browser:
         return self.driver.execute_script(
             "return [...document.querySelectorAll('.q-notification')].map(n => n.innerText)")
 
-    def notified(self, text: str) -> None:
+    def notified(self, text: str, timeout: float = WAIT) -> None:
         """A notification (Quasar's toast) says `text`."""
         self.until(lambda: any(text in shown for shown in self.notifications()),
-                   f'no notification saying {text!r}')
+                   f'no notification saying {text!r}', timeout)
 
     def at(self, path: str) -> None:
         self.until(lambda: self.screen.current_path == path,
