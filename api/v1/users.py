@@ -50,6 +50,11 @@ class NewUser(Input):
     send_invite: bool = Field(False, description='email an invite instead of setting a password')
 
 
+class UserChange(Input):
+    first_name: str | None = Field(None, max_length=200)
+    last_name: str | None = Field(None, max_length=200)
+
+
 class Reason(Input):
     reason: str = Field('', max_length=10_000)
 
@@ -113,6 +118,19 @@ def create_user(body: NewUser, response: Response, principal: Principal = Depend
 
 @router.get('/{user_id}', response_model=UserOut, responses=READ_ERRORS, summary='Get a user')
 def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) -> UserOut:
+    return with_etag(response, show(_find(user_id)))
+
+
+@router.patch('/{user_id}', response_model=UserOut, responses=WRITE_ERRORS, summary="Correct a user's name")
+def update_user(user_id: Id, body: UserChange, response: Response, principal: Principal = Depends(writer),
+                if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)) -> UserOut:
+    with atomic():
+        user = lock(User, user_id)
+        if user is None:
+            raise NotFound('This user')
+        check_if_match(if_match, show(user))
+        users.update_user(user, user.first_name if body.first_name is None else body.first_name,
+                          user.last_name if body.last_name is None else body.last_name, by=principal.user)
     return with_etag(response, show(_find(user_id)))
 
 
