@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, OutboxMessage,
                        Organisation, User, UserStatus)

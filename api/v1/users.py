@@ -9,8 +9,22 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, QueryId, atomic, check_if_match,
-                           clean_filter, lock, utc, with_etag)
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    BodyId,
+    Id,
+    Input,
+    QueryId,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    clean_filter,
+    lock,
+    utc,
+    with_etag,
+)
 from api.v1.paging import Paging, page
 from db.models import Membership, User
 from workflows import NotFound, organisations, passwords, registration, users

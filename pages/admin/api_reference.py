@@ -2,7 +2,6 @@
 portal's reference page (Swagger UI from the swagger-ui-bundle-v2 package, as for the products' APIs)."""
 from __future__ import annotations
 
-import html
 import json
 
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
