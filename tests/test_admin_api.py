@@ -257,3 +257,17 @@ async def test_two_integrations_approving_at_once_exactly_one_wins(user) -> None
         answers = await asyncio.gather(*[api.post(f'/access-requests/{request.id}/approve') for _ in range(5)])
     assert sorted(a.status_code for a in answers) == [200] + [409] * 4
     assert Credential.select().where(Credential.access_request == request.id).count() == 1
+
+
+async def test_an_admin_corrects_a_name_with_if_match(user) -> None:
+    writer, _ = tokens()
+    person = a_user('typo@dev.test', first='Jhon')
+    async with client(user, writer) as api:
+        etag = (await api.get(f'/users/{person.id}')).headers['etag']
+        fixed = await api.patch(f'/users/{person.id}', json={'first_name': 'John'}, headers={'If-Match': etag})
+        stale = await api.patch(f'/users/{person.id}', json={'first_name': 'Jon'}, headers={'If-Match': etag})
+        empty = await api.patch(f'/users/{person.id}', json={'last_name': ' '})
+    assert fixed.json()['first_name'] == 'John' and stale.status_code == 412
+    assert empty.status_code == 422 and empty.json()['field'] == 'last_name'
+    assert User.get_by_id(person.id).first_name == 'John'
+    assert AuditEvent.get(AuditEvent.action == 'user.update').detail['api_token'].startswith('CRM')

@@ -91,3 +91,14 @@ def _organisation(organisation_id: int | None) -> Organisation:
     if org is None:
         raise DomainError('Choose an organisation from the list.', 'organisation')
     return org
+
+
+def update_user(user: User, first_name: str, last_name: str, by: User) -> User:
+    """A portal admin corrects a user's name (the admin REST API's PATCH /users/{id})."""
+    ensure(by, 'manage_users')
+    first_name = clean_name(first_name, 'first name', 'first_name')
+    last_name = clean_name(last_name, 'last name', 'last_name')
+    with database.atomic():
+        User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
+        audit.record(by, 'user.update', user, first_name=first_name, last_name=last_name)
+    return User.get_by_id(user.id)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import ReleasingRoute, READ_ERRORS, WRITE_ERRORS, Id, QueryId, clean_filter, utc, with_etag
+from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, clean_filter, utc, with_etag
 from api.v1.paging import Paging, page
 from api.v1.users import Reason
 from db.models import App

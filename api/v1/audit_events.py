@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader
-from api.v1.common import ReleasingRoute, READ_ERRORS, QueryId, clean_filter, utc
+from api.v1.common import READ_ERRORS, QueryId, ReleasingRoute, clean_filter, utc
 from api.v1.paging import Paging, page
 from api.v1.problems import Problem
 from db.models import AuditEvent

@@ -7,8 +7,20 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, Id, atomic, check_if_match, clean_filter,
-                           lock, utc, with_etag)
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Id,
+    Input,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    clean_filter,
+    lock,
+    utc,
+    with_etag,
+)
 from api.v1.paging import Paging, page
 from api.v1.users import Reason, UserPage
 from api.v1.users import show as show_user

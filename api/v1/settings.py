@@ -5,9 +5,18 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
-from db.models import Setting
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Input,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    with_etag,
+)
 from db.connection import is_postgres
+from db.models import Setting
 from workflows import settings
 
 router = APIRouter(prefix='/settings', tags=['settings'], route_class=ReleasingRoute)

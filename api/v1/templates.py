@@ -5,7 +5,16 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, atomic, check_if_match, with_etag
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Input,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    with_etag,
+)
 from mail import templates
 from workflows import NotFound, mail_admin
 

@@ -9,8 +9,22 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (ReleasingRoute, Input, IF_MATCH_DESCRIPTION, READ_ERRORS, WRITE_ERRORS, BodyId, Id, QueryId, atomic, check_if_match,
-                           clean_filter, lock, utc, with_etag)
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    BodyId,
+    Id,
+    Input,
+    QueryId,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    clean_filter,
+    lock,
+    utc,
+    with_etag,
+)
 from api.v1.paging import Paging, page
 from db.models import Membership, User
 from workflows import NotFound, organisations, passwords, registration, users
@@ -48,6 +62,11 @@ class NewUser(Input):
     password: str | None = Field(None, max_length=1000, description='set a password: the account is active at once')
     must_change_password: bool = False
     send_invite: bool = Field(False, description='email an invite instead of setting a password')
+
+
+class UserChange(Input):
+    first_name: str | None = Field(None, max_length=200)
+    last_name: str | None = Field(None, max_length=200)
 
 
 class Reason(Input):
@@ -113,6 +132,19 @@ def create_user(body: NewUser, response: Response, principal: Principal = Depend
 
 @router.get('/{user_id}', response_model=UserOut, responses=READ_ERRORS, summary='Get a user')
 def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) -> UserOut:
+    return with_etag(response, show(_find(user_id)))
+
+
+@router.patch('/{user_id}', response_model=UserOut, responses=WRITE_ERRORS, summary="Correct a user's name")
+def update_user(user_id: Id, body: UserChange, response: Response, principal: Principal = Depends(writer),
+                if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)) -> UserOut:
+    with atomic():
+        user = lock(User, user_id)
+        if user is None:
+            raise NotFound('This user')
+        check_if_match(if_match, show(user))
+        users.update_user(user, user.first_name if body.first_name is None else body.first_name,
+                          user.last_name if body.last_name is None else body.last_name, by=principal.user)
     return with_etag(response, show(_find(user_id)))
 
 

@@ -1,0 +1,138 @@
+"""APIs, with their OpenAPI document: list, add, edit, publish or reject a submitted one, delete."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Header, Response
+from pydantic import BaseModel, Field
+
+from api.v1.auth import Principal, reader, writer
+from api.v1.common import (
+    IF_MATCH_DESCRIPTION,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Id,
+    Input,
+    ReleasingRoute,
+    atomic,
+    check_if_match,
+    clean_filter,
+    lock,
+    utc,
+    with_etag,
+)
+from api.v1.paging import Paging, page
+from api.v1.users import Reason
+from db.models import Api
+from workflows import catalog
+
+router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
+IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
+MAX_DOCUMENT = 10 * 1024 * 1024
+
+
+# --- APIs -------------------------------------------------------------------------------------------
+
+class ApiOut(BaseModel):
+    id: int
+    name: str
+    base_path: str
+    upstream: str
+    status: str
+    has_document: bool
+    submitted_by_id: int | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class ApiPage(BaseModel):
+    items: list[ApiOut]
+    next_cursor: str | None
+
+
+class ApiIn(Input):
+    name: str = Field(max_length=1000)
+    base_path: str = Field(max_length=1000, description='the listen path on the gateway, e.g. /weather/')
+    upstream: str = Field('', max_length=10_000)
+    openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text')
+
+
+class ApiChange(Input):
+    name: str | None = Field(None, max_length=1000)
+    base_path: str | None = Field(None, max_length=1000)
+    upstream: str | None = Field(None, max_length=10_000)
+    openapi: str | None = Field(None, max_length=MAX_DOCUMENT, description='left out: the document is kept')
+
+
+class Document(BaseModel):
+    text: str
+
+
+def show_api(api: Api) -> ApiOut:
+    return ApiOut(id=api.id, name=api.name, base_path=api.base_path, upstream=api.upstream, status=api.status,
+                  has_document=bool(api.openapi_text), submitted_by_id=api.submitted_by_id,
+                  created_at=utc(api.created_at), decided_at=utc(api.decided_at))
+
+
+@router.get('/apis', response_model=ApiPage, responses=READ_ERRORS, summary='List APIs')
+def list_apis(paging: Paging = Depends(), status: str | None = None, _: Principal = Depends(reader)) -> dict:
+    query = Api.select(Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, Api.created_at,
+                       Api.decided_at, (Api.openapi_text != '').alias('with_document'))
+    if status:
+        query = query.where(Api.status == clean_filter(status, 'status'))
+    return page(query, Api.id, paging, lambda api: ApiOut(
+        id=api.id, name=api.name, base_path=api.base_path, upstream=api.upstream, status=api.status,
+        has_document=bool(api.with_document), submitted_by_id=api.submitted_by_id, created_at=utc(api.created_at),
+        decided_at=utc(api.decided_at)))
+
+
+@router.post('/apis', response_model=ApiOut, status_code=201, responses=WRITE_ERRORS, summary='Add an API')
+def create_api(body: ApiIn, response: Response, principal: Principal = Depends(writer)):
+    api = catalog.save_api(None, body.name, body.base_path, body.upstream, body.openapi, by=principal.user)
+    response.headers['Location'] = f'/api/v1/apis/{api.id}'
+    return with_etag(response, show_api(api))
+
+
+@router.get('/apis/{api_id}', response_model=ApiOut, responses=READ_ERRORS, summary='Get an API')
+def get_api(api_id: Id, response: Response, _: Principal = Depends(reader)):
+    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+
+
+@router.get('/apis/{api_id}/openapi', response_model=Document, responses=READ_ERRORS,
+            summary="The API's OpenAPI document as it was saved")
+def get_document(api_id: Id, _: Principal = Depends(reader)) -> Document:
+    return Document(text=catalog.find(Api, api_id, 'This API').openapi_text)
+
+
+@router.patch('/apis/{api_id}', response_model=ApiOut, responses=WRITE_ERRORS, summary='Edit an API')
+def update_api(api_id: Id, body: ApiChange, response: Response, principal: Principal = Depends(writer),
+               if_match: str | None = IfMatch):
+    with atomic():
+        api = lock(Api, api_id)
+        if api is None:
+            catalog.find(Api, 0, 'This API')
+        check_if_match(if_match, show_api(api))
+        api = catalog.save_api(api.id, api.name if body.name is None else body.name,
+                               api.base_path if body.base_path is None else body.base_path,
+                               api.upstream if body.upstream is None else body.upstream,
+                               catalog.KEEP_DOCUMENT if body.openapi is None else body.openapi, by=principal.user)
+    return with_etag(response, show_api(api))
+
+
+@router.post('/apis/{api_id}/publish', response_model=ApiOut, responses=WRITE_ERRORS,
+             summary="Publish an API an organisation's super admin submitted")
+def publish_api(api_id: Id, response: Response, principal: Principal = Depends(writer)):
+    catalog.decide_api(catalog.find(Api, api_id, 'This API'), True, by=principal.user)
+    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+
+
+@router.post('/apis/{api_id}/reject', response_model=ApiOut, responses=WRITE_ERRORS, summary='Reject a submitted API')
+def reject_api(api_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
+    catalog.decide_api(catalog.find(Api, api_id, 'This API'), False, by=principal.user, reason=body.reason)
+    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+
+
+@router.delete('/apis/{api_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete an API')
+def delete_api(api_id: Id, principal: Principal = Depends(writer)) -> Response:
+    catalog.delete_api(catalog.find(Api, api_id, 'This API'), by=principal.user)
+    return Response(status_code=204)
