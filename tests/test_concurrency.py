@@ -12,7 +12,7 @@ import pytest
 
 from db.connection import database
 from db.models import App, Organisation, Role, Team, User
-from tests.utils import a_user, an_org_with
+from tests.utils import a_user, an_admin, an_org_with
 from workflows import DomainError, apps, organisations, teammates
 
 pytestmark = pytest.mark.skipif(not os.environ.get('PORTICO_TEST_DATABASE_URL'),
@@ -192,3 +192,45 @@ def test_two_individual_developers_may_create_the_same_app_name_at_once(db) -> N
     same = at_once(lambda: apps.create_app('Radar', '', by=ann), lambda: apps.create_app('RADAR', '', by=ann))
     done, errors = _outcomes(same)
     assert len(done) == 1 and len(errors) == 1 and errors[0].field == 'app_name'
+
+
+# --- what the admin sees ---------------------------------------------------------------------------------
+
+async def test_the_page_shows_a_name_taken_at_the_same_moment_next_to_the_field(user) -> None:
+    """The admin saves "Initech" while another transaction has created it and not committed yet: the
+    page's check passes, the unique index makes the save wait, then refuses it; the dialog shows why next to
+    the name and nothing was added."""
+    from tests.utils import log_in, settle
+    admin = an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await settle()
+    await user.open('/admin/organizations')
+    user.find(marker='orgs-add').click()
+    user.find(marker='org-edit-name').type('initech')
+    created, done = threading.Event(), threading.Event()
+
+    def other_admin() -> None:
+        try:
+            with database.atomic():
+                organisations.create_organisation('Initech', by=admin)
+                created.set()
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:  # commit once the page's save waits for this transaction
+                    database.execute_sql('SELECT pg_stat_clear_snapshot()')
+                    if _someone_waits_for_a_lock():
+                        break
+                    time.sleep(0.02)
+        finally:
+            database.close()
+            done.set()
+
+    thread = threading.Thread(target=other_admin)
+    thread.start()
+    assert created.wait(timeout=20)
+    user.find(marker='org-edit-save').click()  # waits in PostgreSQL until the other transaction commits
+    thread.join(timeout=30)
+    assert done.is_set()
+    (field,) = user.find(marker='org-edit-name').elements
+    assert field.error == 'An organization named "initech" exists already.'
+    await user.should_see('An organization named "initech" exists already.')  # the notification too
+    assert Organisation.select().where(Organisation.name_key == 'initech').count() == 1
