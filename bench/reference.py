@@ -3,7 +3,8 @@
 Saves a generated Stripe-like document (about 1.6 MB, 330 operations, cyclic references) and a
 1,000-operation one through the workflow, starts a real portal process, and prints:
 - how long saving took (validation and preparation, off the event loop),
-- Chromium: time until the operation list is visible, until a search answers, until one operation opens,
+- Chromium: time until the operation list is visible (past 50 operations: its tag groups, which start
+  closed), until a search answers, until one operation opens,
 - the portal's resident memory before and after 10 concurrent visitors load the reference,
 - the gateway ping's p99 while they load, beside its p99 at rest.
 

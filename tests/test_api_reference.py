@@ -338,3 +338,25 @@ def test_each_operation_shows_curl_python_and_javascript_samples_with_the_key_be
     b.until(lambda: gateway + 'oslo' in sample('Python') and keys['Cron'] in sample('Python'),
             'the samples did not follow the parameter and the chosen app', 10)
     assert keys['Bot'] not in sample('curl')
+
+
+@pytest.mark.browser
+def test_a_stripe_size_operation_opens_resolved_in_the_page(screen, browser) -> None:
+    """Issue 13, point 6: the page resolves an opened operation's references itself (not swagger-client over
+    the whole document): its groups start closed, and an opened operation shows its parameters and an example
+    built from the referenced schema, whose cyclic links are named, not expanded forever."""
+    screen.open('/login')
+    product, api = _public_product_with(as_text(stripe_like()))
+    screen.open(f'/products/{product.slug}/reference/{api.id}')
+    driver = screen.selenium
+    b = browser
+    tags = b.until(lambda: driver.find_elements(By.CSS_SELECTOR, '.opblock-tag'), 'no tag groups', 30)
+    assert not driver.find_elements(By.CSS_SELECTOR, '.opblock')  # 330 operations: the groups start closed
+    tags[0].click()
+    b.until(lambda: driver.find_elements(By.CSS_SELECTOR, '.opblock-summary-control'), 'the group did not open', 10)
+    driver.find_elements(By.CSS_SELECTOR, '.opblock-summary-control')[0].click()
+    example = b.until(lambda: [e.text for e in driver.find_elements(By.CSS_SELECTOR, '.responses-wrapper .example')
+                               if '"livemode": true' in e.text], 'no example built from the schema', 15)[0]
+    assert '"object": "account_0"' in example  # the enum of the referenced schema: it was resolved
+    assert driver.find_elements(By.CSS_SELECTOR, '.parameters input, .parameters .parameter__name')
+    assert driver.execute_script('return window.location.hash').startswith('#/account/')  # a deep link
