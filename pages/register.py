@@ -1,7 +1,9 @@
 """Register (Create an Account), the verification link, Forgot Password?, Reset, and accepting an invite."""
 from __future__ import annotations
 
-from nicegui import run, ui
+import secrets
+
+from nicegui import app, run, ui
 
 import session
 from components.forms import Feedback
@@ -77,11 +79,13 @@ def register_page(code: str = '') -> None:
 
             async def submit() -> None:
                 feedback.clear()
+                # this browser keeps a random proof; only it is signed in when the address is confirmed
+                proof = app.storage.user.setdefault(REGISTRATION_PROOF, secrets.token_urlsafe(32))
                 try:
                     address, outcome = await run.io_bound(
                         registration.register, first.value, last.value, email.value, password.value or '',
                         confirm.value or '', choice.value if choice else None, client=_client_key(),
-                        invite_code=invite.value or '')
+                        invite_code=invite.value or '', browser_proof=proof)
                 except DomainError as error:
                     feedback.show(error)
                     return
@@ -97,6 +101,7 @@ def register_page(code: str = '') -> None:
 
 
 AFTER_VERIFICATION = '/catalogs'  # a new developer's next step: find an API
+REGISTRATION_PROOF = 'registration_proof'  # in this browser's server-side storage (app.storage.user)
 
 
 @ui.page('/auth/verify')
@@ -105,7 +110,7 @@ def verify_page(token: str = '') -> None:
     with frame('Confirm your email', session.current_user()):
         area = ui.column().classes('w-full items-start')
         try:
-            tokens.peek(tokens.VERIFY, token)
+            address = tokens.peek(tokens.VERIFY, token).user.email
         except DomainError as error:
             with area:
                 ui.label(str(error)).classes('text-negative').mark('verify-invalid')
@@ -121,7 +126,8 @@ def verify_page(token: str = '') -> None:
             with area:
                 try:
                     if someone is None:
-                        user, outcome, ticket = registration.verify_email_and_sign_in(token)
+                        user, outcome, ticket = registration.verify_email_and_sign_in(
+                            token, app.storage.user.get(REGISTRATION_PROOF, ''))
                     else:
                         (user, outcome), ticket = registration.verify_email(token), None
                 except DomainError as error:
@@ -135,6 +141,7 @@ def verify_page(token: str = '') -> None:
 
         with area, ui.card().classes('w-[32rem] p-6 gap-3'):
             ui.label('One more step: confirm that this email address is yours.')
+            ui.label(address).classes('font-semibold').mark('verify-address')
             ui.button('Confirm my email address', on_click=confirm).props('unelevated no-caps') \
                 .mark('verify-confirm')
 

@@ -275,13 +275,14 @@ async def test_a_verification_confirmed_twice_at_once_signs_in_once(mailbox, use
     import asyncio
     from nicegui import run
     set_settings(auto_approve_users=True)
-    await register(user)
+    await run.io_bound(registration.register, 'Nora', 'Newman', 'new@consumer.test', PASSWORD, PASSWORD,
+                       browser_proof='the registering browser')
     message = await mailbox.wait_for('new@consumer.test', 'Confirm your email address')
     raw = message.link('/auth/verify').split('token=')[1]
 
     def attempt():
         try:
-            return registration.verify_email_and_sign_in(raw)[2]
+            return registration.verify_email_and_sign_in(raw, 'the registering browser')[2]
         except DomainError as error:
             return error
     answers = await asyncio.gather(*(run.io_bound(attempt) for _ in range(4)))
@@ -289,6 +290,30 @@ async def test_a_verification_confirmed_twice_at_once_signs_in_once(mailbox, use
     assert len(tickets) == 1 and all(isinstance(a, DomainError) for a in answers if a not in tickets)
     assert Token.select().where(Token.purpose == tokens.SIGN_IN).count() == 1
     assert User.get(User.email == 'new@consumer.test').status == UserStatus.ACTIVE
+
+
+async def test_the_link_opened_in_another_browser_confirms_the_address_but_signs_nobody_in(mailbox, user) -> None:
+    """Attacks: someone registers an address that is not theirs with a password they chose, or sends the link
+    of their own account to a victim. Whoever opens the link in another browser confirms the address (shown
+    on the page) and is sent to Log in: never signed into an account whose password they did not choose."""
+    set_settings(auto_approve_users=True)
+    await register(user)
+    message = await mailbox.wait_for('new@consumer.test', 'Confirm your email address')
+    user.http_client.cookies.clear()  # another browser: a new storage id, without the registering one's proof
+    await user.open(message.path('/auth/verify'))
+    await user.should_see(marker='verify-address')
+    await user.should_see('new@consumer.test')
+    user.find(marker='verify-confirm').click()
+    await user.should_see(marker='outcome-active', retries=30)
+    registrant = User.get(User.email == 'new@consumer.test')
+    assert registrant.status == UserStatus.ACTIVE and registrant.last_login_at is None
+    assert not UserSession.select().exists()
+    assert not Token.select().where(Token.purpose == tokens.SIGN_IN).exists()
+    await user.open('/dashboard')
+    await user.should_see(marker='login-card')
+    # and a forged proof gets no ticket either
+    with pytest.raises(DomainError):
+        registration.verify_email_and_sign_in(message.link('/auth/verify').split('token=')[1], '')
 
 
 async def test_a_browser_signed_in_as_someone_else_stays_so_after_confirming(mailbox, user) -> None:

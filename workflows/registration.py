@@ -7,6 +7,8 @@ and a chosen organisation, for that organisation's admins as well (case 4).
 """
 from __future__ import annotations
 
+import hmac
+
 from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
@@ -36,7 +38,8 @@ REGISTER_LIMIT = 'Too many registrations from here. Please wait an hour and try 
 
 
 def register(first_name: str, last_name: str, email: str, password: str, confirm: str | None = None,
-             organisation_id: int | None = None, *, client: str = '', invite_code: str = '') -> tuple[str, str]:
+             organisation_id: int | None = None, *, client: str = '', invite_code: str = '',
+             browser_proof: str = '') -> tuple[str, str]:
     """Create a pending registration; returns the address and what to tell the registrant.
 
     The answer is the same whether or not the address has an account: then no account is created, and
@@ -44,7 +47,9 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     Registrations are limited per client and per address. With an invite code (issue 15) the account joins
     the code's team and organisation without approval; the code's place is taken in the same transaction
     as the account, and wrong codes are limited per client instead (a hackathon's room shares one address;
-    the code's quota bounds what it can create). Blocking (argon2): run it off the event loop."""
+    the code's quota bounds what it can create). `browser_proof` is a random value the registering browser
+    keeps: only that browser is signed in when the address is confirmed (see verify_email_and_sign_in).
+    Blocking (argon2): run it off the event loop."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     email = clean_email(email)
@@ -59,7 +64,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
     try:
         answer = _create(first_name, last_name, email, password_hash, organisation,
-                         invite_code if with_code else '', values)
+                         invite_code if with_code else '', values, browser_proof)
     except invite_codes.InvalidCode as error:
         if not error.known:  # a real code that is expired or used up is no guess
             invite_codes.count_guess(client)
@@ -68,7 +73,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
 
 
 def _create(first_name: str, last_name: str, email: str, password_hash: str, organisation: Organisation | None,
-            invite_code: str, values: dict) -> tuple[str, str]:
+            invite_code: str, values: dict, browser_proof: str = '') -> tuple[str, str]:
     code = None
     with database.atomic():
         if invite_code:
@@ -90,6 +95,8 @@ def _create(first_name: str, last_name: str, email: str, password_hash: str, org
                          organisation=organisation.name, used=code.used, quota=code.quota)
         if values['require_email_verification']:
             extra = {'invite_code': code.id} if code is not None else {}
+            if browser_proof:
+                extra['browser'] = tokens.digest(browser_proof)
             raw = tokens.issue(tokens.VERIFY, user, **extra)
             outbox.queue('verify', email, first_name=first_name,
                          secret={'link': f'{settings.base_url()}/auth/verify?token={raw}'})
@@ -119,17 +126,22 @@ def verify_email(raw_token: str) -> tuple[User, str]:
         return user, _after_verification(user, values, by_code=bool((token.data or {}).get('invite_code')))
 
 
-def verify_email_and_sign_in(raw_token: str) -> tuple[User, str, str | None]:
+def verify_email_and_sign_in(raw_token: str, browser_proof: str = '') -> tuple[User, str, str | None]:
     """The registrant confirmed the link in the verification email: (user, outcome, sign-in ticket).
 
     An account that is active after the verification gets, in the same transaction, a one-time sign-in
     ticket, traded by the browser at /auth/session exactly as after Log in (a new storage id, a new
-    session row); its last sign-in is recorded as on Log in. An account that waits for an approval gets no
-    ticket: it cannot sign in until then. The verification token is consumed once, so two confirmations
-    in parallel yield one ticket at most."""
+    session row); its last sign-in is recorded as on Log in. Only the browser that registered gets it: its
+    `browser_proof` must match the one kept with the token. Anyone else who opens the link (the real owner
+    of an address somebody registered, or a victim sent an attacker's link) confirms the address and is
+    sent to Log in, never signed into an account whose password they did not choose. An account that waits
+    for an approval gets no ticket: it cannot sign in until then. The verification token is consumed once,
+    so two confirmations in parallel yield one ticket at most."""
     with database.atomic():
+        kept = (tokens.peek(tokens.VERIFY, raw_token).data or {}).get('browser')
         user, outcome = verify_email(raw_token)
-        if outcome != Outcome.ACTIVE:
+        same_browser = bool(kept and browser_proof) and hmac.compare_digest(kept, tokens.digest(browser_proof))
+        if outcome != Outcome.ACTIVE or not same_browser:
             return user, outcome, None
         won = User.update(last_login_at=clock.now()).where(
             (User.id == user.id) & (User.status == UserStatus.ACTIVE)).execute()
