@@ -333,3 +333,14 @@ def set_settings(**values) -> None:
     for key, value in values.items():
         Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
                                                          update={Setting.value: value}).execute()
+
+
+def at_the_start_of_a_window(throttle_key: str) -> None:
+    """Move the portal's clock to just after the start of the throttle's next window, so that a test counting
+    attempts never straddles two windows (they are aligned to the clock: 15 min, an hour...)."""
+    from datetime import datetime, timedelta
+    from db import clock
+    from workflows import throttle
+    window = throttle.limit_of(throttle_key).window
+    into = (clock.now() - datetime(1970, 1, 1)) % window
+    clock.advance(window - into + timedelta(seconds=1))
