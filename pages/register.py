@@ -37,6 +37,12 @@ def _outcome_card(outcome: str, email: str) -> None:
             ui.label('You can log in straight away.')
             ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps') \
                 .mark('outcome-login')
+        elif outcome == registration.Outcome.CODE_WITHDRAWN:
+            ui.icon('hourglass_top', color='orange').classes('text-4xl')
+            ui.label('Waiting for approval').classes('text-lg font-semibold')
+            ui.label('Your email address is confirmed. The invite code you registered with has been withdrawn '
+                     'since, so an administrator must approve your registration; we will email you as soon as '
+                     'that happens.')
         else:
             ui.icon('hourglass_top', color='orange').classes('text-4xl')
             ui.label('Waiting for approval').classes('text-lg font-semibold')

@@ -103,14 +103,18 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.sees('Check your inbox')
     screen.open(path_of(mailbox.expect('pia@partner.test', 'Confirm your email').link('/auth/verify')))
     b.click('Confirm my email address')
-    b.sees('Your account is active')
+    b.at('/catalogs')  # active at once, without an approval: signed in, as after Log in
     pia = User.get(User.email == 'pia@partner.test')
     assert pia.status == UserStatus.ACTIVE and pia.organisation_id == partner.id
     assert mailbox.expect('boss@partner.test', 'joined Partner Co with an invite code')
+    screen.open('/logout')
+    screen.open(path_of(link))  # another registers now, and verifies only after the code is deactivated
+    register(b, 'wes@partner.test', 'Wes')
+    b.sees('Check your inbox')
 
     b.log_in('admin@provider.test')
     screen.open('/admin/invite-codes')
-    b.sees('1 of 5', within=b.row('Partner developers'))
+    b.sees('2 of 5', within=b.row('Partner developers'))
     b.click('Deactivate', within=b.row('Partner developers'))
     b.click('Deactivate', within=b.dialog())
     b.notified('Invite code deactivated.')
@@ -122,6 +126,12 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     register(b, 'late@partner.test', 'Lars')
     assert 'no longer active' in b.field_error('Invite code')
     assert not User.select().where(User.email == 'late@partner.test').exists()
+    # the deactivated code approves nobody any more, not even a registration made before: it waits
+    screen.open(path_of(mailbox.expect('wes@partner.test', 'Confirm your email').link('/auth/verify')))
+    b.click('Confirm my email address')
+    b.sees('The invite code you registered with has been withdrawn since')
+    assert User.get(User.email == 'wes@partner.test').status == UserStatus.PENDING_APPROVAL
+    assert InviteCode.get().used == 1  # Wes's place went back
 
 
 def test_a_super_admin_gets_invite_codes_once_the_admin_allows_it(screen, browser) -> None:

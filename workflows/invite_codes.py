@@ -314,3 +314,11 @@ def give_back(code: InviteCode) -> None:
     """Return the place taken in this transaction (the address had an account: nothing was created)."""
     InviteCode.update(used=InviteCode.used - 1).where(InviteCode.id == code.id).execute()
     code.used -= 1
+
+
+def release(code_id: int, email: str, *, reason: str) -> None:
+    """Give back the place an unverified registration took (its link expired, or the code was withdrawn
+    before the verification); call inside the transaction that deletes or changes the registration."""
+    if InviteCode.update(used=InviteCode.used - 1).where((InviteCode.id == code_id) & (InviteCode.used > 0)) \
+            .execute():
+        audit.record(None, 'invite_code.release', InviteCode.get_by_id(code_id), email=email, reason=reason)

@@ -1,4 +1,5 @@
-"""Periodic clean-up: expired one-time tokens, old throttle windows, the consumed key-change feed, emails
+"""Periodic clean-up: registrations made with an invite code whose verification link expired (their places
+go back), expired one-time tokens, old throttle windows, the consumed key-change feed, emails
 delivered longer ago than the retention (Admin -> Settings).
 
 Every instance runs the loop; on PostgreSQL a try-lock lets one instance do a round while the others
@@ -13,7 +14,7 @@ from db import clock
 from db.connection import database, is_postgres
 from db.models import Token, UserSession
 from mail.outbox import prune_outbox
-from workflows import credentials, throttle
+from workflows import credentials, registration, throttle
 
 LOCK_KEY = 7_270_400_002
 KEEP_USED_TOKENS = timedelta(days=7)
@@ -27,6 +28,8 @@ def run_once() -> dict[str, int] | None:
     try:
         now = clock.now()
         return {
+            # before the tokens go: an expired verification token names the invite code whose place returns
+            'code_registrations': registration.drop_expired_code_registrations(),
             'tokens': Token.delete().where((Token.expires_at < now - KEEP_USED_TOKENS)).execute(),
             'throttle': throttle.prune(),
             'key_changes': credentials.prune_changes(),

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hmac
 
 from db import bootstrap, clock
-from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
+from db.connection import database, is_postgres
+from db.models import (InviteCode, InviteCodeState, Membership, Organisation, OrgStatus, Role, Team, Token, User,
+                       UserStatus)
 from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
 from workflows import (AlreadyDecided, DomainError, NotFound, audit, invite_codes, organisations, passwords,
@@ -24,6 +25,7 @@ class Outcome:
     VERIFY_EMAIL = 'verify_email'
     ACTIVE = 'active'
     PENDING_APPROVAL = 'pending_approval'
+    CODE_WITHDRAWN = 'code_withdrawn'  # waits for an approval: the invite code was withdrawn before verification
 
 
 def organisations_to_join() -> list[Organisation]:
@@ -46,9 +48,9 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     its owner gets an email saying someone tried to register with it, with the way to reset the password.
     Registrations are limited per client and per address. With an invite code (issue 15) the account joins
     the code's team and organisation without approval; the code's place is taken in the same transaction
-    as the account, and wrong codes are limited per client instead (a hackathon's room shares one address;
-    the code's quota bounds what it can create). `browser_proof` is a random value the registering browser
-    keeps: only that browser is signed in when the address is confirmed (see verify_email_and_sign_in).
+    as the account; wrong codes are limited per client, and right ones per client with a higher bound (a
+    hackathon's room shares one address). `browser_proof` is a random value the registering browser keeps:
+    only that browser is signed in when the address is confirmed (see verify_email_and_sign_in).
     Blocking (argon2): run it off the event loop."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
@@ -59,8 +61,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     organisation = None if with_code else _organisation_to_join(organisation_id, values)
     if with_code:
         invite_codes.check_guesses(client)
-    throttle.attempt([f'register:{email}'] + ([f'register-client:{client}'] if client and not with_code else []),
-                     REGISTER_LIMIT)
+    throttle.attempt([f'register:{email}'] + _client_keys(client, with_code), REGISTER_LIMIT)
     password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
     try:
         answer = _create(first_name, last_name, email, password_hash, organisation,
@@ -72,14 +73,26 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     return answer
 
 
+def _client_keys(client: str, with_code: bool) -> list[str]:
+    """The per-client bounds: a few registrations an hour without a code; with one, enough for a hackathon's
+    room behind one address, yet bounded, so a client holding a leaked code cannot drain it with made-up
+    addresses nor send verification emails without end."""
+    if not client:
+        return []
+    if with_code:
+        return [f'register-code-client:{client}', f'register-code-client-day:{client}']
+    return [f'register-client:{client}']
+
+
 def _create(first_name: str, last_name: str, email: str, password_hash: str, organisation: Organisation | None,
             invite_code: str, values: dict, browser_proof: str = '') -> tuple[str, str]:
     code = None
     with database.atomic():
+        free = _free_address(email)  # first: an expired registration of the address gives its place back
         if invite_code:
             code = invite_codes.redeem(invite_code)  # refused: the transaction leaves nothing behind
             organisation = code.team.organisation
-        if not _free_address(email):
+        if not free:
             if code is not None:
                 invite_codes.give_back(code)
             outbox.queue('registration_exists', email, reset_link=f'{settings.base_url()}/auth/forgot',
@@ -102,7 +115,7 @@ def _create(first_name: str, last_name: str, email: str, password_hash: str, org
                          secret={'link': f'{settings.base_url()}/auth/verify?token={raw}'})
             outcome = Outcome.VERIFY_EMAIL
         else:
-            outcome = _after_verification(user, values, by_code=code is not None)
+            outcome = _join_by_code(user) if code is not None else _after_verification(user, values)
     return email, outcome
 
 
@@ -150,7 +163,7 @@ def verify_email_and_sign_in(raw_token: str, browser_proof: str = '') -> tuple[U
 
 def _after_verification(user: User, values: dict, *, by_code: bool = False) -> str:
     if by_code:
-        return _join_by_code(user)
+        return _join_by_code(user, values)
     joins_organisation = not user.organisation.is_default
     # an organisation's members are its own decision: joining one always needs an approval
     if values['auto_approve_users'] and not joins_organisation:
@@ -169,8 +182,17 @@ def _after_verification(user: User, values: dict, *, by_code: bool = False) -> s
     return Outcome.PENDING_APPROVAL
 
 
-def _join_by_code(user: User) -> str:
-    """Issue 15: an invite code is the approval; the organisation's super admins are told who joined."""
+def _join_by_code(user: User, values: dict | None = None) -> str:
+    """Issue 15: an invite code is the approval; the organisation's super admins are told who joined.
+
+    At a verification later than the registration, the code is looked at again: one deactivated since, or
+    deleted (with its team or organisation), or whose organisation is no longer active, is no approval any
+    more; the place goes back and the registration takes the way it would have taken without a code.
+    A code that expired or ran out meanwhile still lets its registrant in: the place was taken."""
+    if values is not None:  # a verification: the code was checked at registration, not since
+        code = _code_of(user)
+        if _withdrawn(code, user):
+            return _without_code(user, code, values)
     _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
     outbox.queue('created', user.email, first_name=user.first_name, email=user.email,
                  login_link=f'{settings.base_url()}/login')
@@ -186,10 +208,46 @@ def _join_by_code(user: User) -> str:
     return Outcome.ACTIVE
 
 
+def _code_of(user: User) -> InviteCode | None:
+    """The code an unverified registration was made with (its verification token names it), the row locked
+    on PostgreSQL so that a deactivation in between waits for the verification or is seen by it."""
+    token = (Token.select().where((Token.user == user) & (Token.purpose == tokens.VERIFY))
+             .order_by(Token.id.desc()).first())
+    code_id = (token.data or {}).get('invite_code') if token is not None else None
+    if not code_id:
+        return None
+    query = InviteCode.select().where(InviteCode.id == code_id)
+    if is_postgres():
+        query = query.for_update()
+    return query.first()
+
+
+def _withdrawn(code: InviteCode | None, user: User) -> bool:
+    if code is None or code.state != InviteCodeState.ACTIVE:
+        return True
+    org = Organisation.get_or_none(Organisation.id == code.team.organisation_id)
+    return org is None or org.status != OrgStatus.ACTIVE or org.id != user.organisation_id
+
+
+def _without_code(user: User, code: InviteCode | None, values: dict) -> str:
+    """The code was withdrawn before the address was verified: its place goes back, the registrant leaves
+    the code's team for the organisation's default team, and the usual rules decide (an organisation's
+    members need an approval)."""
+    if code is not None:
+        invite_codes.release(code.id, user.email, reason='withdrawn')
+    current = User.get_by_id(user.id)  # the organisation may have changed (a deleted one moves its members)
+    Membership.delete().where(Membership.user == current).execute()
+    Membership.create(user=current, team=bootstrap.default_team(current.organisation))
+    outcome = _after_verification(current, values)
+    user.status = current.status
+    return Outcome.CODE_WITHDRAWN if outcome == Outcome.PENDING_APPROVAL else outcome
+
+
 def _approvers_to_notify(user: User, values: dict) -> list[tuple[str, str]]:
     """000's table: the API admin address, or with delegation the organisation's contact address."""
     base = settings.base_url()
-    if values['delegate_user_management'] and not user.organisation.is_default:
+    if (values['delegate_user_management'] and not user.organisation.is_default
+            and user.organisation.status == OrgStatus.ACTIVE):
         org = user.organisation
         recipients = [org.contact_email] if org.contact_email else [
             admin.email for admin in User.select(User.email).where(
@@ -302,11 +360,51 @@ def _free_address(email: str) -> bool:
     existing = User.get_or_none(User.email == email)
     if existing is None:
         return True
-    if existing.status == UserStatus.REJECTED or (
-            existing.status == UserStatus.PENDING_VERIFICATION and not _has_open_token(existing)):
+    if existing.status == UserStatus.REJECTED:
         existing.delete_instance(recursive=True)
         return True
+    if existing.status == UserStatus.PENDING_VERIFICATION and not _has_open_token(existing):
+        return _drop_unverified(existing)
     return False
+
+
+def _drop_unverified(user: User) -> bool:
+    """Delete a registration whose verification link expired unused; a place it took from an invite code
+    goes back in the same transaction. The expired token is marked used first, by a conditional UPDATE, so
+    two clean-ups at once (a new registration of the address, the periodic one) give the place back once.
+    Call inside a transaction. Whether this call deleted the registration."""
+    now = clock.now()
+    claimed = False
+    for token in Token.select().where((Token.user == user) & (Token.purpose == tokens.VERIFY)
+                                      & Token.used_at.is_null()):
+        if token.expires_at > now:
+            return False  # a link that still works: the registration stays
+        if Token.update(used_at=now).where((Token.id == token.id) & Token.used_at.is_null()).execute():
+            claimed = True
+            if (token.data or {}).get('invite_code'):
+                invite_codes.release(token.data['invite_code'], user.email, reason='expired')
+    if not claimed and User.get_or_none((User.id == user.id)
+                                        & (User.status == UserStatus.PENDING_VERIFICATION)) is None:
+        return True  # another clean-up deleted it first
+    user.delete_instance(recursive=True)
+    return True
+
+
+def drop_expired_code_registrations() -> int:
+    """The periodic clean-up: registrations made with an invite code whose verification link expired
+    unused are deleted, and their places go back (each its own transaction). Made-up addresses therefore
+    hold a code's places for the link's lifetime (two days) at most. Returns how many went."""
+    now = clock.now()
+    candidates = (Token.select(Token.user, Token.data).join(User)
+                  .where((Token.purpose == tokens.VERIFY) & Token.used_at.is_null() & (Token.expires_at <= now)
+                         & (User.status == UserStatus.PENDING_VERIFICATION)))
+    dropped = 0
+    for user_id in {token.user_id for token in candidates if (token.data or {}).get('invite_code')}:
+        with database.atomic():
+            user = User.get_or_none((User.id == user_id) & (User.status == UserStatus.PENDING_VERIFICATION))
+            if user is not None and _drop_unverified(user):
+                dropped += 1
+    return dropped
 
 
 def _has_open_token(user: User) -> bool:

@@ -40,6 +40,10 @@ LIMITS = {
     'reset-client': Limit(10, timedelta(minutes=15)),
     'register': Limit(3, timedelta(hours=1)),            # emails to one address
     'register-client': Limit(5, timedelta(hours=1)),
+    # registrations with an invite code from one client: a hackathon room behind one address registers at
+    # once, but one client holding a leaked code can neither drain it nor send mail without bound
+    'register-code-client': Limit(60, timedelta(hours=1)),
+    'register-code-client-day': Limit(200, timedelta(days=1)),
     'invite-code-client': Limit(10, timedelta(hours=1)),  # wrong invite codes from one client
 }
 DEFAULT = Limit(10, timedelta(minutes=15))
