@@ -198,3 +198,76 @@ def test_delivery_goes_to_the_address_that_was_checked(db) -> None:
     webhooks.update_settings(True, 72, by=an_admin())
     target, host, _ = webhooks.delivery_target('http://localhost:9/h')
     assert target in ('http://127.0.0.1:9/h', 'http://[::1]:9/h') and host == {'host': 'localhost:9'}
+
+
+class Trickler:
+    """A slow receiver on loopback: reads the request, then sends its answer one byte at a time, each
+    byte well within httpx's read timeout; from the start (`headers`) or after complete headers (`body`)."""
+
+    def __init__(self, where: str) -> None:
+        import socket
+        import threading
+        self.where = where
+        self.server = socket.create_server(('127.0.0.1', free_port()))
+        self.url = f'http://127.0.0.1:{self.server.getsockname()[1]}/hooks'
+        self.connections = 0
+        self.closed_after: list[float] = []
+        self.stopping = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        import time
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            started = time.monotonic()
+            connection.recv(65536)
+            head = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
+            answer = (b'' if self.where == 'headers' else head)
+            trickle = (head if self.where == 'headers' else b'') + b'x' * 100000
+            try:
+                connection.sendall(answer)
+                for byte in trickle:
+                    if self.stopping.wait(0.3):
+                        break
+                    connection.sendall(bytes([byte]))  # fails once the portal has hung up
+            except OSError:
+                pass
+            self.closed_after.append(time.monotonic() - started)
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.close()
+
+
+@pytest.mark.parametrize('where', ['headers', 'body'])
+def test_a_trickling_receiver_is_cut_off_at_the_deadline(db, monkeypatch, where) -> None:
+    """A receiver sending a byte every 0.3 s never trips httpx's per-read timeout; the attempt's deadline
+    ends it all the same, it counts as a failure, and the next delivery in the batch still goes out."""
+    import time
+    monkeypatch.setattr(worker, 'DEADLINE_SECONDS', 2)  # 15 s in service; the same code path, shorter wait
+    slow = Trickler(where)
+    good = Receiver(free_port())
+    try:
+        admin = an_admin()
+        an_endpoint(slow.url, admin=admin)
+        webhooks.save_endpoint(None, good.url, ['access_request.created'], True, by=admin)
+        a_request()
+        started = time.monotonic()
+        assert worker.deliver_due() == 1  # the good receiver got its copy
+        elapsed = time.monotonic() - started
+        assert elapsed < 5, elapsed
+        failed = WebhookDelivery.get(WebhookDelivery.status == DeliveryStatus.QUEUED)
+        assert failed.endpoint.url == slow.url and failed.attempts == 1 and failed.response_code is None
+        assert 'within 2 s' in failed.last_error
+        attempt = WebhookAttempt.get(WebhookAttempt.delivery == failed)
+        assert 1900 <= attempt.duration_ms < 4000 and attempt.response_code is None
+        assert len(good.received) == 1 and slow.connections == 1
+        assert WebhookEndpoint.get(WebhookEndpoint.url == slow.url).failing_since is not None
+    finally:
+        slow.stop()
+        good.stop()
