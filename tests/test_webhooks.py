@@ -126,16 +126,33 @@ def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(rec
     assert worker.deliver_due() == 1  # enabled again, its queue goes out
 
 
-@pytest.mark.parametrize('url', ['http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://10.1.2.3/',
-                                 'http://192.168.0.10/', 'http://169.254.169.254/latest/meta-data',
-                                 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/',
-                                 'http://100.64.0.1/', 'http://2130706433/'])
+@pytest.mark.parametrize('url', [
+    'http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://0.0.0.0/', 'http://2130706433/',
+    'http://0x7f.1/', 'http://127.1/', 'http://[::ffff:127.0.0.1]/', 'http://169.254.169.254/latest/meta-data',
+    'http://[fe80::1]/', 'http://[::1]/', 'http://10.1.2.3/', 'http://172.16.0.1/', 'http://172.31.255.254/',
+    'http://192.168.0.10/', 'http://100.64.0.1/', 'http://100.127.255.254/',
+    # IPv4 inside IPv6: NAT64 (well-known and local-use), 6to4, IPv4-compatible, Teredo (server, client)
+    'http://[64:ff9b::a9fe:a9fe]/', 'http://[64:ff9b::7f00:1]/', 'http://[64:ff9b::a00:1]/',
+    'http://[64:ff9b:1::a9fe:a9fe]/', 'http://[64:ff9b:1:5db8:d70e::]/',
+    'http://[2002:7f00:1::]/', 'http://[2002:a9fe:a9fe::1]/', 'http://[2002:c0a8:1::]/',
+    'http://[::7f00:1]/', 'http://[::a9fe:a9fe]/', 'http://[::ffff:a9fe:a9fe]/',
+    'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[2001:0:a00:1:8000:63bf:3fff:fdd2]/',
+])
 def test_private_addresses_are_refused_unless_allowed(db, url) -> None:
     admin = an_admin()
     with pytest.raises(DomainError) as refused:
         webhooks.save_endpoint(None, url, ['app.created'], True, by=admin)
-    assert refused.value.field == 'url'
+    assert refused.value.field == 'url' and 'public addresses only' in str(refused.value)
     assert WebhookEndpoint.select().count() == 0
+    with pytest.raises(DomainError, match='public addresses only'):  # and again at delivery
+        webhooks.delivery_target(url)
+
+
+@pytest.mark.parametrize('url', ['http://93.184.215.14/', 'http://[64:ff9b::5db8:d70e]/',
+                                 'http://[2002:5db8:d70e::]/', 'http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/'])
+def test_public_addresses_also_inside_ipv6_are_accepted(db, url) -> None:
+    endpoint, _ = webhooks.save_endpoint(None, url, ['app.created'], True, by=an_admin())
+    assert WebhookEndpoint.get_by_id(endpoint.id).url == url
 
 
 @pytest.mark.parametrize('url', ['', 'ftp://example.com/', 'https://', 'https://user:pw@example.com/',
