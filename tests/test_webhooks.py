@@ -228,19 +228,16 @@ class Trickler:
         self.server = socket.create_server(('127.0.0.1', free_port()))
         self.url = f'http://127.0.0.1:{self.server.getsockname()[1]}/hooks'
         self.connections = 0
-        self.closed_after: list[float] = []
         self.stopping = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
-        import time
         while not self.stopping.is_set():
             try:
                 connection, _ = self.server.accept()
             except OSError:
                 return
             self.connections += 1
-            started = time.monotonic()
             connection.recv(65536)
             head = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
             answer = (b'' if self.where == 'headers' else head)
@@ -253,7 +250,6 @@ class Trickler:
                     connection.sendall(bytes([byte]))  # fails once the portal has hung up
             except OSError:
                 pass
-            self.closed_after.append(time.monotonic() - started)
             connection.close()
 
     def stop(self) -> None:
