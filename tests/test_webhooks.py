@@ -221,12 +221,13 @@ class Trickler:
     """A slow receiver on loopback: reads the request, then sends its answer one byte at a time, each
     byte well within httpx's read timeout; from the start (`headers`) or after complete headers (`body`)."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, tls=None) -> None:
         import socket
         import threading
         self.where = where
+        self.tls = tls
         self.server = socket.create_server(('127.0.0.1', free_port()))
-        self.url = f'http://127.0.0.1:{self.server.getsockname()[1]}/hooks'
+        self.url = f'http{"s" if tls else ""}://127.0.0.1:{self.server.getsockname()[1]}/hooks'
         self.connections = 0
         self.stopping = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
@@ -238,7 +239,13 @@ class Trickler:
             except OSError:
                 return
             self.connections += 1
-            connection.recv(65536)
+            try:
+                if self.tls is not None:
+                    connection = self.tls.wrap_socket(connection, server_side=True)
+                connection.recv(65536)
+            except OSError:
+                connection.close()
+                continue
             head = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
             answer = (b'' if self.where == 'headers' else head)
             trickle = (head if self.where == 'headers' else b'') + b'x' * 100000
@@ -284,3 +291,32 @@ def test_a_trickling_receiver_is_cut_off_at_the_deadline(db, monkeypatch, where)
     finally:
         slow.stop()
         good.stop()
+
+
+def test_a_trickling_receiver_over_tls_is_cut_off_at_the_deadline(db, monkeypatch, tmp_path) -> None:
+    """The same over HTTPS (the deadline shuts the socket TLS wraps), with a certificate made here."""
+    import ssl
+    import subprocess
+    import time
+
+    import httpx
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=receiver',
+                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', str(tmp_path / 'key.pem'),
+                    '-out', str(tmp_path / 'cert.pem')], check=True, capture_output=True)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(tmp_path / 'cert.pem', tmp_path / 'key.pem')
+    monkeypatch.setattr(worker, 'DEADLINE_SECONDS', 2)
+    slow = Trickler('body', tls=server_side)
+    try:
+        an_endpoint(slow.url)
+        a_request()
+        delivery, = worker.claim('test')
+        trusting = ssl.create_default_context(cafile=str(tmp_path / 'cert.pem'))
+        started = time.monotonic()
+        with httpx.Client(verify=trusting, timeout=worker.TIMEOUT_SECONDS, follow_redirects=False,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            code, _, error = worker.send(delivery, client)
+        assert time.monotonic() - started < 5
+        assert code is None and 'within 2 s' in error and slow.connections == 1
+    finally:
+        slow.stop()
