@@ -10,6 +10,8 @@ are emailed. Delivery is at least once: a receiver de-duplicates by `webhook-id`
 from __future__ import annotations
 
 import logging
+import socket
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -26,7 +28,8 @@ log = logging.getLogger('portico.webhooks')
 
 MAX_ATTEMPTS = 10
 BATCH = 20
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 10  # per connect, write or read
+DEADLINE_SECONDS = 15  # per attempt in all: connect, send, headers and body; a trickling receiver is cut off
 EXCERPT = 500
 USER_AGENT = 'Portico-Webhooks/1'
 
@@ -85,17 +88,68 @@ def send(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, s
         headers = {**signed_headers(endpoint, event, datetime.now(timezone.utc)), **host}
     except DomainError as error:
         return None, '', str(error)
+    watchdog = _Deadline(DEADLINE_SECONDS)
     try:
         with client.stream('POST', target, content=event.payload.encode(), headers=headers,
-                           extensions=extensions) as response:
+                           extensions={**extensions, 'trace': watchdog.trace}) as response:
             body = b''
             for chunk in response.iter_bytes():
                 body += chunk
-                if len(body) >= EXCERPT * 4:
+                if len(body) >= EXCERPT * 4 or watchdog.expired:
                     break
+            if watchdog.expired:
+                return None, body.decode('utf-8', 'replace')[:EXCERPT], watchdog.message
             return response.status_code, body.decode('utf-8', 'replace')[:EXCERPT], ''
     except httpx.HTTPError as error:
-        return None, '', f'{type(error).__name__}: {error}'[:500]
+        return None, '', watchdog.message if watchdog.expired else f'{type(error).__name__}: {error}'[:500]
+    finally:
+        watchdog.cancel()
+
+
+class _Deadline:
+    """A hard limit on one attempt: httpx's timeouts hold per read, so a receiver sending a byte every few
+    seconds could keep the (serial) worker for hours. At the deadline the connection's socket is shut
+    down from a timer thread, which ends the blocked read at once; httpcore's trace hook hands us the
+    socket as it is connected (and again when TLS wraps it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @property
+    def message(self) -> str:
+        return f'No complete answer within {self.seconds:g} s: the attempt was cut off.'
+
+    def trace(self, name: str, info: dict) -> None:
+        if name in ('connection.connect_tcp.complete', 'connection.start_tls.complete'):
+            sock = info['return_value'].get_extra_info('socket')
+            with self._lock:
+                self._sockets.append(sock)
+                expired = self.expired
+            if expired:
+                self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:  # the plain socket's shutdown (an SSLSocket's own would drop its state under the reader)
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def deliver_due(instance: str | None = None, limit: int = BATCH) -> int:
@@ -104,7 +158,9 @@ def deliver_due(instance: str | None = None, limit: int = BATCH) -> int:
     delivered = 0
     if not batch:
         return 0
-    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
+    # no kept-alive connections: each attempt connects anew, so its deadline watches its own socket
+    with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False,
+                      limits=httpx.Limits(max_keepalive_connections=0)) as client:
         for delivery in batch:
             started = time.monotonic()
             code, excerpt, error = send(delivery, client)

@@ -193,6 +193,24 @@ async def test_a_demoted_admins_tokens_stop_at_once(user) -> None:
         assert (await api.get('/settings')).status_code == 200
         User.update(is_portal_admin=False).where(User.id == admin.id).execute()
         assert (await api.get('/settings')).status_code == 401
+        User.update(is_portal_admin=True).where(User.id == admin.id).execute()
+        assert (await api.get('/settings')).status_code == 401  # revoked, not silenced: promotion revives nothing
+
+
+async def test_a_reactivated_admins_old_token_stays_refused(user) -> None:
+    """A token stolen before the admin was deactivated must not come back when the admin does."""
+    admin, boss = an_admin(), an_admin('boss@provider.test')
+    stolen, _ = tokens(admin)
+    boss_token, _ = tokens(boss)
+    async with client(user, boss_token) as api:
+        assert (await api.post(f'/users/{admin.id}/deactivate')).status_code == 200
+        assert (await api.post(f'/users/{admin.id}/activate')).status_code == 200
+    assert User.get_by_id(admin.id).status == UserStatus.ACTIVE
+    async with client(user, stolen) as api:
+        refused = await api.get('/settings')
+    assert refused.status_code == 401 and refused.headers['content-type'] == PROBLEM
+    event = AuditEvent.get(AuditEvent.action == 'api_token.revoke_all')
+    assert event.target_id == admin.id and event.actor_id == boss.id and event.detail['tokens'] == 2
 
 
 async def test_settings_templates_and_audit_events(user) -> None:

@@ -34,14 +34,88 @@ def test_bad_input_is_refused_next_to_the_field(db) -> None:
     assert ApiToken.select().count() == 0
 
 
-def test_only_portal_admins_have_tokens_and_a_demotion_silences_them(db) -> None:
+def test_only_portal_admins_have_tokens_and_a_demotion_revokes_them(db) -> None:
     with pytest.raises(PermissionDenied):
         api_tokens.create(a_user(), 'mine')
     admin = an_admin()
-    _, raw = api_tokens.create(admin, 'CI')
-    User.update(is_portal_admin=False).where(User.id == admin.id).execute()
+    token, raw = api_tokens.create(admin, 'CI')
+    User.update(is_portal_admin=False).where(User.id == admin.id).execute()  # no workflow demotes: by hand
     with pytest.raises(api_tokens.InvalidApiToken):
         api_tokens.authenticate(raw, 'c1')
+    assert ApiToken.get_by_id(token.id).revoked_at is not None  # for good, at its first use after
+    event = AuditEvent.get(AuditEvent.action == 'api_token.revoke_all')
+    assert event.target_id == admin.id and event.detail['tokens'] == 1 and 'portal admin' in event.detail['reason']
+    User.update(is_portal_admin=True).where(User.id == admin.id).execute()  # promoted again
+    with pytest.raises(api_tokens.InvalidApiToken):
+        api_tokens.authenticate(raw, 'c1')
+
+
+def _two_tokens_and_a_revoked_one(admin):
+    _, first = api_tokens.create(admin, 'CRM', read_only=False)
+    _, second = api_tokens.create(admin, 'Reports')
+    old, _ = api_tokens.create(admin, 'Old')
+    api_tokens.revoke(old.id, by=admin)
+    return first, second, ApiToken.get_by_id(old.id).revoked_at
+
+
+def test_a_deactivation_revokes_the_tokens_and_a_reactivation_does_not_revive_them(db) -> None:
+    from workflows import registration
+    admin, boss = an_admin(), an_admin('boss@provider.test')
+    _, kept = api_tokens.create(boss, 'Boss')
+    first, second, old_revoked_at = _two_tokens_and_a_revoked_one(admin)
+    clock.advance(timedelta(minutes=1))
+    registration.deactivate(admin, by=boss)
+    tokens = {token.name: token for token in ApiToken.select().where(ApiToken.user == admin)}
+    assert tokens['CRM'].revoked_at == tokens['Reports'].revoked_at > old_revoked_at + timedelta(seconds=59)
+    assert tokens['Old'].revoked_at == old_revoked_at  # revoked before: left as it was
+    event = AuditEvent.get(AuditEvent.action == 'api_token.revoke_all')
+    assert (event.actor_id, event.target_id, event.detail) == (boss.id, admin.id,
+                                                              {'reason': 'the owner was deactivated', 'tokens': 2})
+    registration.activate(User.get_by_id(admin.id), by=boss)
+    for raw in (first, second):
+        with pytest.raises(api_tokens.InvalidApiToken):
+            api_tokens.authenticate(raw, 'c1')
+    assert api_tokens.authenticate(kept, 'c1')[0] == boss  # the deciding admin's own tokens are untouched
+    _, fresh = api_tokens.create(User.get_by_id(admin.id), 'New')
+    assert api_tokens.authenticate(fresh, 'c1')[0].id == admin.id  # a new token works
+
+
+def test_a_deactivation_that_fails_revokes_nothing(db) -> None:
+    from workflows import registration
+    admin = an_admin()
+    _, raw = api_tokens.create(admin, 'CI')
+    with pytest.raises(DomainError):
+        registration.deactivate(admin, by=admin)  # not oneself
+    assert api_tokens.authenticate(raw, 'c1')[0] == admin
+    assert not AuditEvent.select().where(AuditEvent.action == 'api_token.revoke_all').exists()
+
+
+def test_a_password_reset_revokes_the_tokens(db) -> None:
+    from workflows import password_reset, tokens
+    admin = an_admin()
+    first, second, _ = _two_tokens_and_a_revoked_one(admin)
+    password_reset.reset_password(tokens.issue(tokens.RESET, admin), admin.password_hash)
+    for raw in (first, second):
+        with pytest.raises(api_tokens.InvalidApiToken):
+            api_tokens.authenticate(raw, 'c1')
+    event = AuditEvent.get(AuditEvent.action == 'api_token.revoke_all')
+    assert event.detail == {'reason': 'the password was reset', 'tokens': 2} and event.actor_id == admin.id
+    assert ApiToken.select().where(ApiToken.revoked_at.is_null()).count() == 0
+    with pytest.raises(tokens.InvalidToken):  # a used reset link revokes nothing more
+        password_reset.reset_password('nonsense', admin.password_hash)
+
+
+def test_a_token_silenced_before_this_version_is_revoked_when_its_owner_is_reactivated(db) -> None:
+    """Tokens of an account deactivated by an older version were only silenced: activating revokes them."""
+    from db.models import UserStatus
+    from workflows import registration
+    admin, boss = an_admin(), an_admin('boss@provider.test')
+    _, raw = api_tokens.create(admin, 'CI')
+    User.update(status=UserStatus.INACTIVE).where(User.id == admin.id).execute()  # as the old version left it
+    registration.activate(User.get_by_id(admin.id), by=boss)
+    with pytest.raises(api_tokens.InvalidApiToken):
+        api_tokens.authenticate(raw, 'c1')
+    assert AuditEvent.get(AuditEvent.action == 'api_token.revoke_all').detail['tokens'] == 1
 
 
 def test_expired_and_revoked_tokens_stop_working(db) -> None:

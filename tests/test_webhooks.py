@@ -126,16 +126,33 @@ def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(rec
     assert worker.deliver_due() == 1  # enabled again, its queue goes out
 
 
-@pytest.mark.parametrize('url', ['http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://10.1.2.3/',
-                                 'http://192.168.0.10/', 'http://169.254.169.254/latest/meta-data',
-                                 'http://[::1]/', 'http://[::ffff:127.0.0.1]/', 'http://0.0.0.0/',
-                                 'http://100.64.0.1/', 'http://2130706433/'])
+@pytest.mark.parametrize('url', [
+    'http://127.0.0.1:8080/hooks', 'http://localhost/hooks', 'http://0.0.0.0/', 'http://2130706433/',
+    'http://0x7f.1/', 'http://127.1/', 'http://[::ffff:127.0.0.1]/', 'http://169.254.169.254/latest/meta-data',
+    'http://[fe80::1]/', 'http://[::1]/', 'http://10.1.2.3/', 'http://172.16.0.1/', 'http://172.31.255.254/',
+    'http://192.168.0.10/', 'http://100.64.0.1/', 'http://100.127.255.254/',
+    # IPv4 inside IPv6: NAT64 (well-known and local-use), 6to4, IPv4-compatible, Teredo (server, client)
+    'http://[64:ff9b::a9fe:a9fe]/', 'http://[64:ff9b::7f00:1]/', 'http://[64:ff9b::a00:1]/',
+    'http://[64:ff9b:1::a9fe:a9fe]/', 'http://[64:ff9b:1:5db8:d70e::]/',
+    'http://[2002:7f00:1::]/', 'http://[2002:a9fe:a9fe::1]/', 'http://[2002:c0a8:1::]/',
+    'http://[::7f00:1]/', 'http://[::a9fe:a9fe]/', 'http://[::ffff:a9fe:a9fe]/',
+    'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[2001:0:a00:1:8000:63bf:3fff:fdd2]/',
+])
 def test_private_addresses_are_refused_unless_allowed(db, url) -> None:
     admin = an_admin()
     with pytest.raises(DomainError) as refused:
         webhooks.save_endpoint(None, url, ['app.created'], True, by=admin)
-    assert refused.value.field == 'url'
+    assert refused.value.field == 'url' and 'public addresses only' in str(refused.value)
     assert WebhookEndpoint.select().count() == 0
+    with pytest.raises(DomainError, match='public addresses only'):  # and again at delivery
+        webhooks.delivery_target(url)
+
+
+@pytest.mark.parametrize('url', ['http://93.184.215.14/', 'http://[64:ff9b::5db8:d70e]/',
+                                 'http://[2002:5db8:d70e::]/', 'http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/'])
+def test_public_addresses_also_inside_ipv6_are_accepted(db, url) -> None:
+    endpoint, _ = webhooks.save_endpoint(None, url, ['app.created'], True, by=an_admin())
+    assert WebhookEndpoint.get_by_id(endpoint.id).url == url
 
 
 @pytest.mark.parametrize('url', ['', 'ftp://example.com/', 'https://', 'https://user:pw@example.com/',
@@ -198,3 +215,108 @@ def test_delivery_goes_to_the_address_that_was_checked(db) -> None:
     webhooks.update_settings(True, 72, by=an_admin())
     target, host, _ = webhooks.delivery_target('http://localhost:9/h')
     assert target in ('http://127.0.0.1:9/h', 'http://[::1]:9/h') and host == {'host': 'localhost:9'}
+
+
+class Trickler:
+    """A slow receiver on loopback: reads the request, then sends its answer one byte at a time, each
+    byte well within httpx's read timeout; from the start (`headers`) or after complete headers (`body`)."""
+
+    def __init__(self, where: str, tls=None) -> None:
+        import socket
+        import threading
+        self.where = where
+        self.tls = tls
+        self.server = socket.create_server(('127.0.0.1', free_port()))
+        self.url = f'http{"s" if tls else ""}://127.0.0.1:{self.server.getsockname()[1]}/hooks'
+        self.connections = 0
+        self.stopping = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            try:
+                if self.tls is not None:
+                    connection = self.tls.wrap_socket(connection, server_side=True)
+                connection.recv(65536)
+            except OSError:
+                connection.close()
+                continue
+            head = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n'
+            answer = (b'' if self.where == 'headers' else head)
+            trickle = (head if self.where == 'headers' else b'') + b'x' * 100000
+            try:
+                connection.sendall(answer)
+                for byte in trickle:
+                    if self.stopping.wait(0.3):
+                        break
+                    connection.sendall(bytes([byte]))  # fails once the portal has hung up
+            except OSError:
+                pass
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.close()
+
+
+@pytest.mark.parametrize('where', ['headers', 'body'])
+def test_a_trickling_receiver_is_cut_off_at_the_deadline(db, monkeypatch, where) -> None:
+    """A receiver sending a byte every 0.3 s never trips httpx's per-read timeout; the attempt's deadline
+    ends it all the same, it counts as a failure, and the next delivery in the batch still goes out."""
+    import time
+    monkeypatch.setattr(worker, 'DEADLINE_SECONDS', 2)  # 15 s in service; the same code path, shorter wait
+    slow = Trickler(where)
+    good = Receiver(free_port())
+    try:
+        admin = an_admin()
+        an_endpoint(slow.url, admin=admin)
+        webhooks.save_endpoint(None, good.url, ['access_request.created'], True, by=admin)
+        a_request()
+        started = time.monotonic()
+        assert worker.deliver_due() == 1  # the good receiver got its copy
+        elapsed = time.monotonic() - started
+        assert elapsed < 5, elapsed
+        failed = WebhookDelivery.get(WebhookDelivery.status == DeliveryStatus.QUEUED)
+        assert failed.endpoint.url == slow.url and failed.attempts == 1 and failed.response_code is None
+        assert 'within 2 s' in failed.last_error
+        attempt = WebhookAttempt.get(WebhookAttempt.delivery == failed)
+        assert 1900 <= attempt.duration_ms < 4000 and attempt.response_code is None
+        assert len(good.received) == 1 and slow.connections == 1
+        assert WebhookEndpoint.get(WebhookEndpoint.url == slow.url).failing_since is not None
+    finally:
+        slow.stop()
+        good.stop()
+
+
+def test_a_trickling_receiver_over_tls_is_cut_off_at_the_deadline(db, monkeypatch, tmp_path) -> None:
+    """The same over HTTPS (the deadline shuts the socket TLS wraps), with a certificate made here."""
+    import ssl
+    import subprocess
+    import time
+
+    import httpx
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=receiver',
+                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', str(tmp_path / 'key.pem'),
+                    '-out', str(tmp_path / 'cert.pem')], check=True, capture_output=True)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(tmp_path / 'cert.pem', tmp_path / 'key.pem')
+    monkeypatch.setattr(worker, 'DEADLINE_SECONDS', 2)
+    slow = Trickler('body', tls=server_side)
+    try:
+        an_endpoint(slow.url)
+        a_request()
+        delivery, = worker.claim('test')
+        trusting = ssl.create_default_context(cafile=str(tmp_path / 'cert.pem'))
+        started = time.monotonic()
+        with httpx.Client(verify=trusting, timeout=worker.TIMEOUT_SECONDS, follow_redirects=False,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as client:
+            code, _, error = worker.send(delivery, client)
+        assert time.monotonic() - started < 5
+        assert code is None and 'within 2 s' in error and slow.connections == 1
+    finally:
+        slow.stop()

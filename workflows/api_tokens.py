@@ -2,8 +2,11 @@
 
 A token is `ptk_` and `secrets.token_urlsafe(32)`, shown once; the table keeps its SHA-256 (as API keys
 and link tokens are kept), a short prefix to recognise it, read-only or read-write, an optional expiry and
-the time of last use. It acts for its owner only while the owner is an active portal admin: a demotion or
-a deactivation silences every token at once. Wrong tokens are counted per client like failed sign-ins.
+the time of last use. It acts for its owner only while the owner is an active portal admin, and is revoked
+for good (not just silenced: a re-activation must not revive a stolen token) in the same transaction as
+the owner's deactivation or password reset (`revoke_all_of`, called by audit.record for the first, by
+password_reset for the second); a token whose owner lost the portal-admin role in any other way is revoked
+at its next use. Wrong tokens are counted per client like failed sign-ins.
 """
 from __future__ import annotations
 
@@ -78,6 +81,22 @@ def revoke(token_id: int, by: User) -> ApiToken:
     return token
 
 
+def revoke_all_of(user: User | int, reason: str, by: User | None = None) -> int:
+    """Revoke every live token of `user` (one audit event naming how many); call it inside the
+    transaction of the change that is the reason. Returns how many were revoked."""
+    user_id = user if isinstance(user, int) else user.id
+    with database.atomic():
+        live = [row.id for row in ApiToken.select(ApiToken.id)
+                .where((ApiToken.user == user_id) & ApiToken.revoked_at.is_null())]
+        if not live:
+            return 0
+        revoked = (ApiToken.update(revoked_at=clock.now())
+                   .where(ApiToken.id.in_(live) & ApiToken.revoked_at.is_null()).execute())
+        if revoked:
+            audit.record(by, 'api_token.revoke_all', User.get_by_id(user_id), reason=reason, tokens=revoked)
+    return revoked
+
+
 def is_usable(token: ApiToken) -> bool:
     return token.revoked_at is None and (token.expires_at is None or token.expires_at > clock.now())
 
@@ -93,6 +112,8 @@ def authenticate(raw: str | None, client: str) -> tuple[User, ApiToken]:
         row = (ApiToken.select(ApiToken, User).join(User)
                .where(ApiToken.token_hash == digest(raw)).first())
     if row is None or not is_usable(row) or not is_portal_admin(row.user):
+        if row is not None and is_usable(row):  # its owner is no active portal admin (any more): for good
+            revoke_all_of(row.user_id, 'the owner is no longer an active portal admin')
         throttle.attempt(keys, TOO_MANY)
         raise InvalidApiToken()
     now = clock.now()

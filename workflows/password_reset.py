@@ -4,7 +4,7 @@ from __future__ import annotations
 from db.connection import database
 from db.models import User, UserStatus
 from mail import outbox
-from workflows import DomainError, audit, is_clean_text, sessions, settings, throttle, tokens
+from workflows import DomainError, api_tokens, audit, is_clean_text, sessions, settings, throttle, tokens
 
 ANSWER = 'If an account exists for this address, we have sent it a link to reset the password. ' \
          'The link works once, for one hour.'
@@ -37,6 +37,7 @@ def reset_password(raw_token: str, password_hash: str) -> User:
             raise tokens.InvalidToken()
         User.update(password_hash=password_hash, must_change_password=False).where(User.id == user.id).execute()
         sessions.end_all(user)
+        api_tokens.revoke_all_of(user, 'the password was reset', by=user)  # whoever had them may have had the password
         audit.record(user, 'password.reset', user)
     throttle.clear([f'login-address:{user.email}'])  # the owner proved the address: guesses start anew
     return user

@@ -162,12 +162,44 @@ def _checked(url: str, allow_private_addresses: bool | None):
     allowed = allow_private() if allow_private_addresses is None else allow_private_addresses
     addresses = resolve(parts.hostname, port or (443 if parts.scheme == 'https' else 80))
     for address in addresses:
-        if not allowed and not address.is_global:
+        if not allowed and not is_public(address):
             raise DomainError(f'{parts.hostname} is a loopback, link-local or private address ({address}); '
                               'webhooks go to public addresses only unless the setting below allows them.', 'url')
     if not addresses:
         raise DomainError(f'The host {parts.hostname} cannot be found.', 'url')
     return url, parts, addresses
+
+
+NAT64 = ipaddress.ip_network('64:ff9b::/96')  # RFC 6052: the IPv4 address is the last 32 bits
+LOCAL_NAT64 = ipaddress.ip_network('64:ff9b:1::/48')  # RFC 8215: local use, the IPv4 anywhere in it: refused
+IPV4_COMPATIBLE = ipaddress.ip_network('::/96')  # deprecated (RFC 4291): ::7f00:1 is 127.0.0.1
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries and may lead to: IPv4-mapped, IPv4-compatible, 6to4,
+    NAT64 and Teredo (its server and its client)."""
+    found = []
+    if address.ipv4_mapped:
+        found.append(address.ipv4_mapped)
+    if address in IPV4_COMPATIBLE or address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour:
+        found.append(address.sixtofour)
+    if address.teredo:
+        found.extend(address.teredo)
+    return found
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and so is every IPv4 address it embeds (Python counts 64:ff9b::a9fe:a9fe, 2002:7f00:1::
+    and ::7f00:1 as global, though they reach 169.254.169.254 and 127.0.0.1)."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in LOCAL_NAT64:
+            return False
+        return all(inner.is_global for inner in embedded_ipv4(address))
+    return True
 
 
 def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
