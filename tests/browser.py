@@ -78,6 +78,11 @@ class Browser:
         shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog__inner > *') if d.is_displayed()]
         return shown[-1] if shown else None
 
+    def open_dialog(self) -> WebElement:
+        """The dialog on top, waiting for one to open (a button inside it is never looked for on the page
+        behind it while the dialog is still appearing)."""
+        return self.until(self.dialog, 'no dialog opened')
+
     def _scope(self, within: WebElement | Found | None) -> WebElement:
         if isinstance(within, Found):
             return within()

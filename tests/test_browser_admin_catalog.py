@@ -46,7 +46,8 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     b.dialog_closed()
     assert Api.select().count() == 1
     b.click('Delete', within=b.row('Weather API v2'))
-    b.click('Delete', within=b.dialog())
+    b.sees('Delete Weather API v2?')  # the dialog is open: its Delete, not the row's, is clicked next
+    b.click('Delete', within=b.open_dialog())
     b.notified('Weather API v2 deleted.')
     b.sees('No APIs here')
     assert Api.select().count() == 0
@@ -67,7 +68,7 @@ def test_admin_publishes_and_rejects_submitted_apis(screen, browser, mailbox) ->
     b.sees('published', within=b.row('Acme Orders'))
     b.click('Reject', within=b.row('Acme Legacy'))
     b.fill('Reason (optional, sent in the email)', 'Please document the errors.')
-    b.click('Reject', within=b.dialog())
+    b.click('Reject', within=b.open_dialog())
     b.notified('Acme Legacy rejected.')
     b.sees('rejected', within=b.row('Acme Legacy'))
     assert {a.name: a.status for a in Api.select()} == {'Acme Orders': ApiStatus.PUBLISHED,
@@ -145,13 +146,13 @@ def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser)
     assert CatalogTeam.select().count() == 1
 
     b.click('Delete', within=b.row('Partners'))
-    b.click('Delete', within=b.dialog())
+    b.click('Delete', within=b.open_dialog())
     b.notified('Partners deleted.')
     b.does_not_see('Partners')
     screen.open('/admin/products')
     b.click('Delete', within=b.row('Maps for your apps'))
     b.sees('Delete Maps?')
-    b.click('Delete', within=b.dialog())
+    b.click('Delete', within=b.open_dialog())
     b.notified('Maps deleted.')
     b.does_not_see('Maps for your apps')
     assert not Product.select().where(Product.name == 'Maps').exists()

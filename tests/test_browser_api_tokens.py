@@ -21,13 +21,13 @@ def test_admin_creates_and_revokes_an_api_token(screen, browser) -> None:
     b.sees('No tokens yet.')
 
     b.click('Create token')
-    b.click('Create', within=b.dialog())  # no name: refused next to the field
+    b.click('Create', within=b.open_dialog())  # no name: refused next to the field
     assert 'Give the token a name' in b.field_error('Token name')
     assert ApiToken.select().count() == 0
     b.fill('Token name', 'CRM sync')
     b.choose('Expires after', '30 days')
     b.tick('Read-write (may change data; otherwise read-only)')
-    b.click('Create', within=b.dialog())
+    b.click('Create', within=b.open_dialog())
     b.sees('Copy it now: it is not shown again.')
     raw = b.value('Token')
     assert raw.startswith('ptk_') and len(raw) == 47
@@ -40,7 +40,7 @@ def test_admin_creates_and_revokes_an_api_token(screen, browser) -> None:
     assert api_tokens.authenticate(raw, '127.0.0.9')[0].id == admin.id
 
     b.click('Revoke CRM sync')
-    b.click('Revoke', within=b.dialog())
+    b.click('Revoke', within=b.open_dialog())
     b.notified('The token CRM sync was revoked.')
     b.sees('revoked')
     assert ApiToken.get().revoked_at is not None

@@ -145,7 +145,7 @@ def test_a_developer_creates_an_organization_and_manages_teammates(screen, brows
     b.sees('Team member', within=b.row('tom@startup.test'))
     assert User.get(User.email == 'tom@startup.test').role == Role.TEAM_MEMBER
     b.click('Remove', within=b.row('tom@startup.test'))
-    b.click('Remove', within=b.dialog())
+    b.click('Remove', within=b.open_dialog())
     b.notified('tom@startup.test was removed from Startup.')
     b.does_not_see('tom@startup.test')
     assert User.get(User.email == 'tom@startup.test').organisation.is_default
@@ -189,10 +189,10 @@ def test_a_developer_requests_access_and_looks_after_apps_and_keys(screen, brows
 
     screen.open('/apps')
     b.click('Create a new app')
-    b.click('Create', within=b.dialog())
+    b.click('Create', within=b.open_dialog())
     assert b.field_error('App name')
     b.fill('App name', 'Second App')
-    b.click('Create', within=b.dialog())
+    b.click('Create', within=b.open_dialog())
     b.notified('Second App was created.')
     second = App.get(App.name == 'Second App')
     b.at(f'/apps/{second.id}')
@@ -205,16 +205,16 @@ def test_a_developer_requests_access_and_looks_after_apps_and_keys(screen, brows
     b.dialog_closed()
     assert Credential.get_by_id(key.id).status == CredentialStatus.ACTIVE
     b.click('Rotate')
-    b.click('Rotate', within=b.dialog())
+    b.click('Rotate', within=b.open_dialog())
     b.notified('The key was rotated')
     assert Credential.get_by_id(key.id).key_hash != key.key_hash
     b.click('Revoke')
-    b.click('Revoke', within=b.dialog())
+    b.click('Revoke', within=b.open_dialog())
     b.notified('The key was revoked.')
     b.sees('revoked')
     assert Credential.get_by_id(key.id).status == CredentialStatus.REVOKED
     b.click('Delete app')
-    b.click('Delete', within=b.dialog())
+    b.click('Delete', within=b.open_dialog())
     b.at('/apps')
     b.notified('Storm Watch was deleted.')
     assert not App.select().where(App.name == 'Storm Watch').exists()

@@ -86,7 +86,7 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.fill('Quota (most users who may use it)', '5')
     b.fill('Note', 'Partner developers')
     b.click('Choose the expiry date')  # the calendar opens at the current expiry, a month ahead: its 28th
-    calendar = b.until(lambda: b.driver.find_element('css selector', '.q-menu .q-date'), 'no calendar')
+    calendar = b.until(lambda: (b.driver.find_elements('css selector', '.q-menu .q-date') or [None])[0], 'no calendar')
     b.click('28', within=calendar)
     b.until(lambda: b.value('Expiry date').endswith('-28'), 'the calendar did not fill the expiry date')
     chosen = b.value('Expiry date')
@@ -116,7 +116,7 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     screen.open('/admin/invite-codes')
     b.sees('2 of 5', within=b.row('Partner developers'))
     b.click('Deactivate', within=b.row('Partner developers'))
-    b.click('Deactivate', within=b.dialog())
+    b.click('Deactivate', within=b.open_dialog())
     b.notified('Invite code deactivated.')
     b.sees('Inactive', within=b.row('Partner developers'))
     assert InviteCode.get().state == InviteCodeState.INACTIVE

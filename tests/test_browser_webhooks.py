@@ -27,10 +27,10 @@ def test_admin_sets_up_a_webhook_and_redelivers(screen, browser) -> None:
         b.click('Add endpoint')
         b.fill('URL', receiver.url)
         b.choose('Events', 'An access request was made')
-        b.click('Save', within=b.dialog())
+        b.click('Save', within=b.open_dialog())
         assert 'loopback, link-local or private' in b.field_error('URL')
         assert WebhookEndpoint.select().count() == 0
-        b.click('Cancel', within=b.dialog())
+        b.click('Cancel', within=b.open_dialog())
         b.dialog_closed()
 
         b.tick('Allow loopback, link-local and private addresses')
@@ -39,7 +39,7 @@ def test_admin_sets_up_a_webhook_and_redelivers(screen, browser) -> None:
         b.click('Add endpoint')
         b.fill('URL', receiver.url)
         b.choose('Events', 'An access request was made')
-        b.click('Save', within=b.dialog())
+        b.click('Save', within=b.open_dialog())
         b.sees('The new signing secret')
         secret = b.value('Secret')
         assert secret.startswith('whsec_')
