@@ -3,13 +3,19 @@ naming the token), cursor paging, problem details naming the field, 404s, ETag/I
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
 
 import httpx
+from standardwebhooks import Webhook
 
-from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, OutboxMessage,
-                       Organisation, User, UserStatus)
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
-from workflows import access, api_tokens
+from api import webhooks as worker
+from db import clock
+from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, InviteCode,
+                       OutboxMessage, Organisation, Team, User, UserStatus, WebhookEvent)
+from tests.servers import Receiver
+from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, an_org_with, free_port
+from workflows import access, api_tokens, invite_codes, registration, webhooks
 
 PROBLEM = 'application/problem+json'
 
@@ -271,3 +277,96 @@ async def test_an_admin_corrects_a_name_with_if_match(user) -> None:
     assert empty.status_code == 422 and empty.json()['field'] == 'last_name'
     assert User.get_by_id(person.id).first_name == 'John'
     assert AuditEvent.get(AuditEvent.action == 'user.update').detail['api_token'].startswith('CRM')
+
+
+# --- invite codes (issue 15) and their webhook -----------------------------------------------------------
+
+def in_days(days: int) -> str:
+    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
+
+
+async def test_invite_codes_are_managed_by_token_and_the_code_is_shown_once(user) -> None:
+    writer, reader = tokens()
+    acme = an_org_with('Acme')
+    team = Team.get(Team.organisation == acme)
+    async with client(user, writer) as api:
+        created = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': in_days(7),
+                                                        'note': 'Hackathon'})
+        body = created.json()
+        code_id, raw = body['id'], body['code']
+        assert created.status_code == 201 and raw.startswith('inv_') and body['link'].endswith(f'/register?code={raw}')
+        assert created.headers['location'] == f'/api/v1/invite-codes/{code_id}'
+        assert created.headers['cache-control'] == 'no-store'
+        got = await api.get(f'/invite-codes/{code_id}')
+        listed = await api.get('/invite-codes', params={'organisation_id': acme.id, 'state': 'active'})
+        for answer in (got, listed):  # never the code itself after its creation
+            assert answer.status_code == 200 and raw not in answer.text and raw[:10] in answer.text
+        assert got.json()['team_name'] == 'Default team' and got.json()['remaining'] == 3
+        assert [item['id'] for item in listed.json()['items']] == [code_id]
+        edited = await api.patch(f'/invite-codes/{code_id}', json={'quota': 5, 'note': 'Hackathon 2'},
+                                 headers={'If-Match': got.headers['etag']})
+        stale = await api.patch(f'/invite-codes/{code_id}', json={'quota': 9}, headers={'If-Match': got.headers['etag']})
+        deactivated = await api.post(f'/invite-codes/{code_id}/deactivate')
+        again = await api.post(f'/invite-codes/{code_id}/deactivate')
+        inactive = await api.get('/invite-codes', params={'state': 'inactive'})
+        activated = await api.post(f'/invite-codes/{code_id}/activate')
+        bad_team = await api.post('/invite-codes', json={'team_id': 999999, 'quota': 3, 'expires_on': in_days(7)})
+        past = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': '2001-01-01'})
+        missing = await api.get('/invite-codes/999999')
+    async with client(user, reader) as api:
+        refused = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': in_days(7)})
+    assert edited.status_code == 200 and edited.json()['quota'] == 5 and edited.json()['note'] == 'Hackathon 2'
+    assert stale.status_code == 412 and InviteCode.get_by_id(code_id).quota == 5
+    assert deactivated.json()['state'] == 'inactive' and again.status_code == 422
+    assert [item['id'] for item in inactive.json()['items']] == [code_id]
+    assert activated.json()['state'] == 'active'
+    assert bad_team.status_code == 422 and bad_team.json()['field'] == 'team_id'
+    assert past.status_code == 422 and past.json()['field'] == 'expires_on'
+    assert missing.status_code == 404 and refused.status_code == 403
+    assert InviteCode.select().count() == 1
+    actions = [event.action for event in AuditEvent.select().where(AuditEvent.action.startswith('invite_code.'))
+               .order_by(AuditEvent.id)]
+    assert actions == ['invite_code.create', 'invite_code.edit', 'invite_code.deactivate', 'invite_code.activate']
+    assert all(event.detail['api_token'].startswith('CRM') for event in
+               AuditEvent.select().where(AuditEvent.action.startswith('invite_code.')))
+    assert raw not in ' '.join(str(event.detail) for event in AuditEvent.select())
+
+
+async def test_invite_code_lists_are_paged_newest_first(user) -> None:
+    writer, _ = tokens()
+    admin = User.get(User.email == 'admin@provider.test')
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    ids = [invite_codes.create(team.id, 2, in_days(3), 'active', f'n{n}', by=admin)[0].id for n in range(5)]
+    seen, cursor = [], None
+    async with client(user, writer) as api:
+        while True:
+            answer = (await api.get('/invite-codes', params={'limit': 2, **({'cursor': cursor} if cursor else {})})).json()
+            seen += [item['id'] for item in answer['items']]
+            cursor = answer['next_cursor']
+            if not cursor:
+                break
+        found = (await api.get('/invite-codes', params={'search': 'n3'})).json()['items']
+    assert seen == ids[::-1] and [item['id'] for item in found] == [ids[3]]
+
+
+def test_registering_with_an_invite_code_sends_the_signed_invite_code_used_webhook(db) -> None:
+    admin = an_admin()
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    code, raw = invite_codes.create(team.id, 2, in_days(3), 'active', 'Partners', by=admin)
+    receiver = Receiver(free_port())
+    try:
+        webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback
+        _, secret = webhooks.save_endpoint(None, receiver.url, ['invite_code.used'], True, by=admin)
+        registration.register('Pat', 'Partner', 'pat@partner.test', PASSWORD, PASSWORD, invite_code=raw)
+        assert [event.type for event in WebhookEvent.select()] == ['invite_code.used']
+        assert worker.deliver_due() == 1
+        [(headers, body)] = receiver.received
+    finally:
+        receiver.stop()
+    payload = Webhook(secret).verify(body, headers)
+    text = body.decode() if isinstance(body, bytes) else body
+    assert payload['type'] == 'invite_code.used' and raw not in text
+    data = json.loads(text)['data']
+    assert data['invite_code'] == {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': team.id,
+                                   'organisation_id': team.organisation_id, 'used': 1, 'quota': 2}
+    assert data['actor']['email'] == 'pat@partner.test'

@@ -117,6 +117,8 @@ _API = {
     'organisations': ['GET ', 'POST ', 'GET /{organisation_id}', 'PATCH /{organisation_id}',
                       'DELETE /{organisation_id}', 'POST /{organisation_id}/approve', 'POST /{organisation_id}/reject',
                       'GET /{organisation_id}/members', 'GET /{organisation_id}/teams', 'POST /{organisation_id}/teams'],
+    'invite-codes': ['GET ', 'POST ', 'GET /{code_id}', 'PATCH /{code_id}', 'POST /{code_id}/activate',
+                     'POST /{code_id}/deactivate'],
     'teams': ['GET /{team_id}', 'PATCH /{team_id}', 'DELETE /{team_id}'],
     'apps': ['GET ', 'GET /{app_id}', 'POST /{app_id}/approve', 'POST /{app_id}/reject'],
     'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
@@ -235,7 +237,7 @@ async def test_every_api_route_answers_by_token_only_as_its_rule_says(user) -> N
         for (method, path), rule in sorted(API_RULES.items()):
             url = path.replace('{key}', 'created')
             for name in ('user_id', 'organisation_id', 'team_id', 'app_id', 'request_id', 'credential_id', 'api_id',
-                         'product_id', 'plan_id', 'catalog_id'):
+                         'product_id', 'plan_id', 'catalog_id', 'code_id'):
                 url = url.replace('{' + name + '}', '999999')  # nothing there: changes nothing, whoever asks
             for who, token, expected in (('no token', None, {401}), ('stale token', stale, {401}),
                                          ('read-only', read_only, {200, 404} if rule == READ else {403}),

@@ -8,7 +8,7 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Header, Path, Query, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -57,6 +57,7 @@ def lock(model, object_id: int):
 atomic = database.atomic
 
 IF_MATCH_DESCRIPTION = 'the ETag of the version you read; 412 when it changed since'
+IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
 
 MAX_ID = 2 ** 53  # beyond any row; larger numbers would not fit the database's integers
 
