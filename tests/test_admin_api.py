@@ -207,9 +207,10 @@ async def test_settings_templates_and_audit_events(user) -> None:
         read = await api.get('/settings')
         changed = await api.patch('/settings', json={'portal_name': 'Acme APIs'}, headers={'If-Match': read.headers['etag']})
         stale = await api.patch('/settings', json={'portal_name': 'Other'}, headers={'If-Match': read.headers['etag']})
-        unknown = await api.patch('/settings', json={'secret_key': 'x'})
+        unknown = await api.patch('/settings', json={'secret_key': 'x'}, headers={'If-Match': '*'})
         template = await api.put('/email-templates/created', json={'subject': 'Welcome to ${portal_name}',
-                                                                   'body': 'Hello ${first_name}, ${nope}'})
+                                                                   'body': 'Hello ${first_name}, ${nope}'},
+                                 headers={'If-Match': '*'})
         events = (await api.get('/audit-events', params={'action': 'settings.update'})).json()['items']
     assert changed.json()['portal_name'] == 'Acme APIs' and stale.status_code == 412
     assert unknown.status_code == 422
@@ -239,7 +240,8 @@ async def test_crafted_paths_and_headers_get_problem_details(user) -> None:
         for path in ('/apis/%0AP/openapi', '/users/%00', '/nothing-here', '/users/1%0A', '/users/-1'):
             response = await api.get(path)
             assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
-        response = await api.patch('/settings', content=b'\xff\x00{', headers={'Content-Type': 'application/json'})
+        response = await api.patch('/settings', content=b'\xff\x00{',
+                                   headers={'Content-Type': 'application/json', 'If-Match': '*'})
         assert response.status_code in (400, 422) and response.headers['content-type'] == PROBLEM
         response = await api.options('/apis')
         assert response.status_code == 405 and response.headers['allow'] == 'GET, POST'
@@ -272,11 +274,38 @@ async def test_an_admin_corrects_a_name_with_if_match(user) -> None:
         etag = (await api.get(f'/users/{person.id}')).headers['etag']
         fixed = await api.patch(f'/users/{person.id}', json={'first_name': 'John'}, headers={'If-Match': etag})
         stale = await api.patch(f'/users/{person.id}', json={'first_name': 'Jon'}, headers={'If-Match': etag})
-        empty = await api.patch(f'/users/{person.id}', json={'last_name': ' '})
+        empty = await api.patch(f'/users/{person.id}', json={'last_name': ' '}, headers={'If-Match': '*'})
     assert fixed.json()['first_name'] == 'John' and stale.status_code == 412
     assert empty.status_code == 422 and empty.json()['field'] == 'last_name'
     assert User.get_by_id(person.id).first_name == 'John'
     assert AuditEvent.get(AuditEvent.action == 'user.update').detail['api_token'].startswith('CRM')
+
+
+async def test_an_update_without_if_match_is_refused_with_428_and_changes_nothing(user) -> None:
+    """Two admins never overwrite each other silently: every PATCH/PUT of an item with an ETag must name the
+    version it changes (RFC 6585, 428 Precondition Required), even one with a bad body."""
+    writer, _ = tokens()
+    person = a_user('typo@dev.test', first='Jhon')
+    org = an_org_with('Acme')
+    updates = [('PATCH', f'/users/{person.id}', {'first_name': 'John'}), ('PUT', f'/users/{person.id}/teams', {}),
+               ('PATCH', f'/organisations/{org.id}', {'name': 'Other'}), ('PATCH', '/settings', {'portal_name': 'X'}),
+               ('PUT', '/email-templates/created', {'subject': 'x', 'body': 'y'}),
+               ('PATCH', f'/users/{person.id}', {'first_name': 7})]
+    async with client(user, writer) as api:
+        answers = [await api.request(method, path, json=body) for method, path, body in updates]
+        unknown = await api.patch('/users/999999', json={'first_name': 'John'})  # tells nothing about existence
+        description = (await api.get('/openapi.json')).json()
+    for answer in answers + [unknown]:
+        assert answer.status_code == 428 and answer.headers['content-type'] == PROBLEM
+        assert answer.json()['field'] == 'If-Match' and 'If-Match' in answer.json()['detail']
+        assert answer.json()['title'] == 'Precondition required'
+    assert User.get_by_id(person.id).first_name == 'Jhon' and Organisation.get_by_id(org.id).name == 'Acme'
+    assert not AuditEvent.select().where(AuditEvent.action.in_(['user.update', 'organisation.update'])).exists()
+    for path, operations in description['paths'].items():
+        for method, operation in operations.items():
+            if method in ('patch', 'put'):
+                header = [p for p in operation['parameters'] if p['in'] == 'header' and p['name'] == 'If-Match']
+                assert header and header[0]['required'] and '428' in operation['responses'], (method, path)
 
 
 # --- invite codes (issue 15) and their webhook -----------------------------------------------------------

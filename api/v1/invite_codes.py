@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     BodyId,
     Id,
@@ -141,7 +142,7 @@ def get_code(code_id: Id, response: Response, principal: Principal = Depends(rea
     return with_etag(response, show(invite_codes.find(code_id, principal.user)))
 
 
-@router.patch('/{code_id}', response_model=InviteCodeOut, responses=WRITE_ERRORS,
+@router.patch('/{code_id}', response_model=InviteCodeOut, responses=UPDATE_ERRORS,
               summary='Edit an invite code: quota, expiry, state, note')
 def update_code(code_id: Id, body: InviteCodeChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch) -> InviteCodeOut:
