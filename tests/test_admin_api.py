@@ -399,3 +399,50 @@ def test_registering_with_an_invite_code_sends_the_signed_invite_code_used_webho
     assert data['invite_code'] == {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': team.id,
                                    'organisation_id': team.organisation_id, 'used': 1, 'quota': 2}
     assert data['actor']['email'] == 'pat@partner.test'
+
+
+# --- deleting users ------------------------------------------------------------------------------------------
+
+async def test_deleting_a_user_retires_their_keys_and_keeps_what_others_need(user) -> None:
+    from gateway import keys as gateway_keys
+    writer, _ = tokens()
+    world = a_catalog_world()
+    developer = a_user('dev@consumer.test')
+    request = access.request_access(developer, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')
+    credential = Credential.get(Credential.access_request == request)
+    assert gateway_keys.lookup_blocking(credential.key_hash) is not None  # works, and is cached
+    an_org_with('Acme', super_admin='boss@acme.test')
+    boss = User.get(User.email == 'boss@acme.test')
+    admin = User.get(User.email == 'admin@provider.test')
+    async with client(user, writer) as api:
+        deleted = await api.delete(f'/users/{developer.id}')
+        gone = await api.get(f'/users/{developer.id}')
+        again = await api.delete(f'/users/{developer.id}')
+        last_boss = await api.delete(f'/users/{boss.id}')
+        myself = await api.delete(f'/users/{admin.id}')
+    assert deleted.status_code == 204 and gone.status_code == 404 and again.status_code == 404
+    assert not User.select().where(User.email == 'dev@consumer.test').exists()
+    assert gateway_keys.lookup_blocking(credential.key_hash) is None  # the key stopped at once, on this instance
+    app = App.get_by_id(request.app_id)  # the app and its history stay, without an owner
+    assert app.owner_id is None and AccessRequest.get_by_id(request.id).requested_by_id is None
+    assert AuditEvent.select().where(AuditEvent.actor == developer.id).count() == 0
+    event = AuditEvent.get(AuditEvent.action == 'user.delete')
+    assert event.detail['email'] == 'dev@consumer.test' and event.detail['api_token'].startswith('CRM')
+    assert event.target_type == 'user' and event.target_id == developer.id and event.actor_id == admin.id
+    assert last_boss.status_code == 422 and 'last super admin of Acme' in last_boss.json()['detail']
+    assert myself.status_code == 422 and 'your own account' in myself.json()['detail']
+    assert User.select().where(User.id.in_([boss.id, admin.id])).count() == 2
+    assert AuditEvent.select().where(AuditEvent.action == 'user.delete').count() == 1
+
+
+async def test_two_admins_deleting_each_other_at_once_leave_one(user) -> None:
+    first = an_admin('first@provider.test')
+    second = an_admin('second@provider.test')
+    _, first_token = api_tokens.create(first, 'A', read_only=False)
+    _, second_token = api_tokens.create(second, 'B', read_only=False)
+    async with client(user, first_token) as a, client(user, second_token) as b:
+        answers = await asyncio.gather(a.delete(f'/users/{second.id}'), b.delete(f'/users/{first.id}'))
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes[0] == 204 and codes[1] in (401, 422), codes  # the loser was deleted, or its target is the last
+    assert User.select().where(User.is_portal_admin).count() == 1

@@ -111,7 +111,8 @@ POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the 
 # admin opens it; READ routes take any such token, WRITE routes a read-write one (a read-only token: 403).
 READ, WRITE = 'read', 'write'
 _API = {
-    'users': ['GET ', 'POST ', 'GET /{user_id}', 'PATCH /{user_id}', 'POST /{user_id}/approve', 'POST /{user_id}/reject',
+    'users': ['GET ', 'POST ', 'GET /{user_id}', 'PATCH /{user_id}', 'DELETE /{user_id}', 'POST /{user_id}/approve',
+              'POST /{user_id}/reject',
               'POST /{user_id}/activate', 'POST /{user_id}/deactivate', 'POST /{user_id}/invite',
               'PUT /{user_id}/teams'],
     'organisations': ['GET ', 'POST ', 'GET /{organisation_id}', 'PATCH /{organisation_id}',

@@ -1,5 +1,5 @@
 """Users: list with filters, get, create (with a password or an invite), approve or reject a registration,
-activate, deactivate, send an invite, move between teams."""
+activate, deactivate, send an invite, move between teams, delete."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -152,6 +152,13 @@ def update_user(user_id: Id, body: UserChange, response: Response, principal: Pr
 def _act(user_id: Id, response: Response, action) -> UserOut:
     action(_find(user_id))
     return with_etag(response, show(_find(user_id)))
+
+
+@router.delete('/{user_id}', status_code=204, responses=WRITE_ERRORS,
+               summary='Delete a user (not yourself, nor the last portal admin or super admin)')
+def delete_user(user_id: Id, principal: Principal = Depends(writer)) -> Response:
+    users.delete_user(_find(user_id), by=principal.user)
+    return Response(status_code=204)
 
 
 @router.post('/{user_id}/approve', response_model=UserOut, responses=WRITE_ERRORS, summary='Approve a registration')
