@@ -446,3 +446,30 @@ async def test_two_admins_deleting_each_other_at_once_leave_one(user) -> None:
     codes = sorted(answer.status_code for answer in answers)
     assert codes[0] == 204 and codes[1] in (401, 422), codes  # the loser was deleted, or its target is the last
     assert User.select().where(User.is_portal_admin).count() == 1
+
+
+async def test_invite_code_attacks_parallel_edits_and_crafted_input(user) -> None:
+    writer, _ = tokens()
+    admin = User.get(User.email == 'admin@provider.test')
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    code, raw = invite_codes.create(team.id, 5, in_days(3), 'active', '', by=admin)
+    async with client(user, writer) as api:
+        etag = (await api.get(f'/invite-codes/{code.id}')).headers['etag']
+        answers = await asyncio.gather(*[api.patch(f'/invite-codes/{code.id}', json={'quota': 10 + n},
+                                                   headers={'If-Match': etag}) for n in range(5)])
+        toggles = await asyncio.gather(*[api.post(f'/invite-codes/{code.id}/deactivate') for _ in range(5)])
+        crafted = [await api.get('/invite-codes', params={'search': 'a\x00b'}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': '5', 'expires_on': in_days(3)}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 0, 'expires_on': in_days(3)}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': '9999-12-31'}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': in_days(3),
+                                                         'note': 'x' * 201}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': in_days(3),
+                                                         'code': 'inv_mine'}),
+                   await api.get(f'/invite-codes/{code.id}', params={'code': raw})]
+    assert sorted(a.status_code for a in answers) == [200] + [412] * 4
+    assert sorted(a.status_code for a in toggles) == [200] + [422] * 4
+    assert [a.status_code for a in crafted] == [422] * 6 + [200] and raw not in crafted[-1].text
+    assert all(a.headers['content-type'] == PROBLEM for a in crafted[:6])
+    assert InviteCode.select().count() == 1
+    assert AuditEvent.select().where(AuditEvent.action == 'invite_code.deactivate').count() == 1
