@@ -3,13 +3,19 @@ naming the token), cursor paging, problem details naming the field, 404s, ETag/I
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
 
 import httpx
+from standardwebhooks import Webhook
 
-from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, OutboxMessage,
-                       Organisation, User, UserStatus)
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
-from workflows import access, api_tokens
+from api import webhooks as worker
+from db import clock
+from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, InviteCode,
+                       OutboxMessage, Organisation, Team, User, UserStatus, WebhookEvent)
+from tests.servers import Receiver
+from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, an_org_with, free_port
+from workflows import access, api_tokens, invite_codes, registration, webhooks
 
 PROBLEM = 'application/problem+json'
 
@@ -219,9 +225,10 @@ async def test_settings_templates_and_audit_events(user) -> None:
         read = await api.get('/settings')
         changed = await api.patch('/settings', json={'portal_name': 'Acme APIs'}, headers={'If-Match': read.headers['etag']})
         stale = await api.patch('/settings', json={'portal_name': 'Other'}, headers={'If-Match': read.headers['etag']})
-        unknown = await api.patch('/settings', json={'secret_key': 'x'})
+        unknown = await api.patch('/settings', json={'secret_key': 'x'}, headers={'If-Match': '*'})
         template = await api.put('/email-templates/created', json={'subject': 'Welcome to ${portal_name}',
-                                                                   'body': 'Hello ${first_name}, ${nope}'})
+                                                                   'body': 'Hello ${first_name}, ${nope}'},
+                                 headers={'If-Match': '*'})
         events = (await api.get('/audit-events', params={'action': 'settings.update'})).json()['items']
     assert changed.json()['portal_name'] == 'Acme APIs' and stale.status_code == 412
     assert unknown.status_code == 422
@@ -251,7 +258,8 @@ async def test_crafted_paths_and_headers_get_problem_details(user) -> None:
         for path in ('/apis/%0AP/openapi', '/users/%00', '/nothing-here', '/users/1%0A', '/users/-1'):
             response = await api.get(path)
             assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
-        response = await api.patch('/settings', content=b'\xff\x00{', headers={'Content-Type': 'application/json'})
+        response = await api.patch('/settings', content=b'\xff\x00{',
+                                   headers={'Content-Type': 'application/json', 'If-Match': '*'})
         assert response.status_code in (400, 422) and response.headers['content-type'] == PROBLEM
         response = await api.options('/apis')
         assert response.status_code == 405 and response.headers['allow'] == 'GET, POST'
@@ -284,8 +292,202 @@ async def test_an_admin_corrects_a_name_with_if_match(user) -> None:
         etag = (await api.get(f'/users/{person.id}')).headers['etag']
         fixed = await api.patch(f'/users/{person.id}', json={'first_name': 'John'}, headers={'If-Match': etag})
         stale = await api.patch(f'/users/{person.id}', json={'first_name': 'Jon'}, headers={'If-Match': etag})
-        empty = await api.patch(f'/users/{person.id}', json={'last_name': ' '})
+        empty = await api.patch(f'/users/{person.id}', json={'last_name': ' '}, headers={'If-Match': '*'})
     assert fixed.json()['first_name'] == 'John' and stale.status_code == 412
     assert empty.status_code == 422 and empty.json()['field'] == 'last_name'
     assert User.get_by_id(person.id).first_name == 'John'
     assert AuditEvent.get(AuditEvent.action == 'user.update').detail['api_token'].startswith('CRM')
+
+
+async def test_an_update_without_if_match_is_refused_with_428_and_changes_nothing(user) -> None:
+    """Two admins never overwrite each other silently: every PATCH/PUT of an item with an ETag must name the
+    version it changes (RFC 6585, 428 Precondition Required), even one with a bad body."""
+    writer, _ = tokens()
+    person = a_user('typo@dev.test', first='Jhon')
+    org = an_org_with('Acme')
+    updates = [('PATCH', f'/users/{person.id}', {'first_name': 'John'}), ('PUT', f'/users/{person.id}/teams', {}),
+               ('PATCH', f'/organisations/{org.id}', {'name': 'Other'}), ('PATCH', '/settings', {'portal_name': 'X'}),
+               ('PUT', '/email-templates/created', {'subject': 'x', 'body': 'y'}),
+               ('PATCH', f'/users/{person.id}', {'first_name': 7})]
+    async with client(user, writer) as api:
+        answers = [await api.request(method, path, json=body) for method, path, body in updates]
+        unknown = await api.patch('/users/999999', json={'first_name': 'John'})  # tells nothing about existence
+        description = (await api.get('/openapi.json')).json()
+    for answer in answers + [unknown]:
+        assert answer.status_code == 428 and answer.headers['content-type'] == PROBLEM
+        assert answer.json()['field'] == 'If-Match' and 'If-Match' in answer.json()['detail']
+        assert answer.json()['title'] == 'Precondition required'
+    assert User.get_by_id(person.id).first_name == 'Jhon' and Organisation.get_by_id(org.id).name == 'Acme'
+    assert not AuditEvent.select().where(AuditEvent.action.in_(['user.update', 'organisation.update'])).exists()
+    for path, operations in description['paths'].items():
+        for method, operation in operations.items():
+            if method in ('patch', 'put'):
+                header = [p for p in operation['parameters'] if p['in'] == 'header' and p['name'] == 'If-Match']
+                assert header and header[0]['required'] and '428' in operation['responses'], (method, path)
+
+
+# --- invite codes (issue 15) and their webhook -----------------------------------------------------------
+
+def in_days(days: int) -> str:
+    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
+
+
+async def test_invite_codes_are_managed_by_token_and_the_code_is_shown_once(user) -> None:
+    writer, reader = tokens()
+    acme = an_org_with('Acme')
+    team = Team.get(Team.organisation == acme)
+    async with client(user, writer) as api:
+        created = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': in_days(7),
+                                                        'note': 'Hackathon'})
+        body = created.json()
+        code_id, raw = body['id'], body['code']
+        assert created.status_code == 201 and raw.startswith('inv_') and body['link'].endswith(f'/register?code={raw}')
+        assert created.headers['location'] == f'/api/v1/invite-codes/{code_id}'
+        assert created.headers['cache-control'] == 'no-store'
+        got = await api.get(f'/invite-codes/{code_id}')
+        listed = await api.get('/invite-codes', params={'organisation_id': acme.id, 'state': 'active'})
+        for answer in (got, listed):  # never the code itself after its creation
+            assert answer.status_code == 200 and raw not in answer.text and raw[:10] in answer.text
+        assert got.json()['team_name'] == 'Default team' and got.json()['remaining'] == 3
+        assert [item['id'] for item in listed.json()['items']] == [code_id]
+        edited = await api.patch(f'/invite-codes/{code_id}', json={'quota': 5, 'note': 'Hackathon 2'},
+                                 headers={'If-Match': got.headers['etag']})
+        stale = await api.patch(f'/invite-codes/{code_id}', json={'quota': 9}, headers={'If-Match': got.headers['etag']})
+        deactivated = await api.post(f'/invite-codes/{code_id}/deactivate')
+        again = await api.post(f'/invite-codes/{code_id}/deactivate')
+        inactive = await api.get('/invite-codes', params={'state': 'inactive'})
+        activated = await api.post(f'/invite-codes/{code_id}/activate')
+        bad_team = await api.post('/invite-codes', json={'team_id': 999999, 'quota': 3, 'expires_on': in_days(7)})
+        past = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': '2001-01-01'})
+        missing = await api.get('/invite-codes/999999')
+    async with client(user, reader) as api:
+        refused = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': in_days(7)})
+    assert edited.status_code == 200 and edited.json()['quota'] == 5 and edited.json()['note'] == 'Hackathon 2'
+    assert stale.status_code == 412 and InviteCode.get_by_id(code_id).quota == 5
+    assert deactivated.json()['state'] == 'inactive' and again.status_code == 422
+    assert [item['id'] for item in inactive.json()['items']] == [code_id]
+    assert activated.json()['state'] == 'active'
+    assert bad_team.status_code == 422 and bad_team.json()['field'] == 'team_id'
+    assert past.status_code == 422 and past.json()['field'] == 'expires_on'
+    assert missing.status_code == 404 and refused.status_code == 403
+    assert InviteCode.select().count() == 1
+    actions = [event.action for event in AuditEvent.select().where(AuditEvent.action.startswith('invite_code.'))
+               .order_by(AuditEvent.id)]
+    assert actions == ['invite_code.create', 'invite_code.edit', 'invite_code.deactivate', 'invite_code.activate']
+    assert all(event.detail['api_token'].startswith('CRM') for event in
+               AuditEvent.select().where(AuditEvent.action.startswith('invite_code.')))
+    assert raw not in ' '.join(str(event.detail) for event in AuditEvent.select())
+
+
+async def test_invite_code_lists_are_paged_newest_first(user) -> None:
+    writer, _ = tokens()
+    admin = User.get(User.email == 'admin@provider.test')
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    ids = [invite_codes.create(team.id, 2, in_days(3), 'active', f'n{n}', by=admin)[0].id for n in range(5)]
+    seen, cursor = [], None
+    async with client(user, writer) as api:
+        while True:
+            answer = (await api.get('/invite-codes', params={'limit': 2, **({'cursor': cursor} if cursor else {})})).json()
+            seen += [item['id'] for item in answer['items']]
+            cursor = answer['next_cursor']
+            if not cursor:
+                break
+        found = (await api.get('/invite-codes', params={'search': 'n3'})).json()['items']
+    assert seen == ids[::-1] and [item['id'] for item in found] == [ids[3]]
+
+
+def test_registering_with_an_invite_code_sends_the_signed_invite_code_used_webhook(db) -> None:
+    admin = an_admin()
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    code, raw = invite_codes.create(team.id, 2, in_days(3), 'active', 'Partners', by=admin)
+    receiver = Receiver(free_port())
+    try:
+        webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback
+        _, secret = webhooks.save_endpoint(None, receiver.url, ['invite_code.used'], True, by=admin)
+        registration.register('Pat', 'Partner', 'pat@partner.test', PASSWORD, PASSWORD, invite_code=raw)
+        assert [event.type for event in WebhookEvent.select()] == ['invite_code.used']
+        assert worker.deliver_due() == 1
+        [(headers, body)] = receiver.received
+    finally:
+        receiver.stop()
+    payload = Webhook(secret).verify(body, headers)
+    text = body.decode() if isinstance(body, bytes) else body
+    assert payload['type'] == 'invite_code.used' and raw not in text
+    data = json.loads(text)['data']
+    assert data['invite_code'] == {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': team.id,
+                                   'organisation_id': team.organisation_id, 'used': 1, 'quota': 2}
+    assert data['actor']['email'] == 'pat@partner.test'
+
+
+# --- deleting users ------------------------------------------------------------------------------------------
+
+async def test_deleting_a_user_retires_their_keys_and_keeps_what_others_need(user) -> None:
+    from gateway import keys as gateway_keys
+    writer, _ = tokens()
+    world = a_catalog_world()
+    developer = a_user('dev@consumer.test')
+    request = access.request_access(developer, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')
+    credential = Credential.get(Credential.access_request == request)
+    assert gateway_keys.lookup_blocking(credential.key_hash) is not None  # works, and is cached
+    an_org_with('Acme', super_admin='boss@acme.test')
+    boss = User.get(User.email == 'boss@acme.test')
+    admin = User.get(User.email == 'admin@provider.test')
+    async with client(user, writer) as api:
+        deleted = await api.delete(f'/users/{developer.id}')
+        gone = await api.get(f'/users/{developer.id}')
+        again = await api.delete(f'/users/{developer.id}')
+        last_boss = await api.delete(f'/users/{boss.id}')
+        myself = await api.delete(f'/users/{admin.id}')
+    assert deleted.status_code == 204 and gone.status_code == 404 and again.status_code == 404
+    assert not User.select().where(User.email == 'dev@consumer.test').exists()
+    assert gateway_keys.lookup_blocking(credential.key_hash) is None  # the key stopped at once, on this instance
+    app = App.get_by_id(request.app_id)  # the app and its history stay, without an owner
+    assert app.owner_id is None and AccessRequest.get_by_id(request.id).requested_by_id is None
+    assert AuditEvent.select().where(AuditEvent.actor == developer.id).count() == 0
+    event = AuditEvent.get(AuditEvent.action == 'user.delete')
+    assert event.detail['email'] == 'dev@consumer.test' and event.detail['api_token'].startswith('CRM')
+    assert event.target_type == 'user' and event.target_id == developer.id and event.actor_id == admin.id
+    assert last_boss.status_code == 422 and 'last super admin of Acme' in last_boss.json()['detail']
+    assert myself.status_code == 422 and 'your own account' in myself.json()['detail']
+    assert User.select().where(User.id.in_([boss.id, admin.id])).count() == 2
+    assert AuditEvent.select().where(AuditEvent.action == 'user.delete').count() == 1
+
+
+async def test_two_admins_deleting_each_other_at_once_leave_one(user) -> None:
+    first = an_admin('first@provider.test')
+    second = an_admin('second@provider.test')
+    _, first_token = api_tokens.create(first, 'A', read_only=False)
+    _, second_token = api_tokens.create(second, 'B', read_only=False)
+    async with client(user, first_token) as a, client(user, second_token) as b:
+        answers = await asyncio.gather(a.delete(f'/users/{second.id}'), b.delete(f'/users/{first.id}'))
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes[0] == 204 and codes[1] in (401, 422), codes  # the loser was deleted, or its target is the last
+    assert User.select().where(User.is_portal_admin).count() == 1
+
+
+async def test_invite_code_attacks_parallel_edits_and_crafted_input(user) -> None:
+    writer, _ = tokens()
+    admin = User.get(User.email == 'admin@provider.test')
+    team = Team.get(Team.organisation == an_org_with('Acme'))
+    code, raw = invite_codes.create(team.id, 5, in_days(3), 'active', '', by=admin)
+    async with client(user, writer) as api:
+        etag = (await api.get(f'/invite-codes/{code.id}')).headers['etag']
+        answers = await asyncio.gather(*[api.patch(f'/invite-codes/{code.id}', json={'quota': 10 + n},
+                                                   headers={'If-Match': etag}) for n in range(5)])
+        toggles = await asyncio.gather(*[api.post(f'/invite-codes/{code.id}/deactivate') for _ in range(5)])
+        crafted = [await api.get('/invite-codes', params={'search': 'a\x00b'}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': '5', 'expires_on': in_days(3)}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 0, 'expires_on': in_days(3)}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': '9999-12-31'}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': in_days(3),
+                                                         'note': 'x' * 201}),
+                   await api.post('/invite-codes', json={'team_id': team.id, 'quota': 2, 'expires_on': in_days(3),
+                                                         'code': 'inv_mine'}),
+                   await api.get(f'/invite-codes/{code.id}', params={'code': raw})]
+    assert sorted(a.status_code for a in answers) == [200] + [412] * 4
+    assert sorted(a.status_code for a in toggles) == [200] + [422] * 4
+    assert [a.status_code for a in crafted] == [422] * 6 + [200] and raw not in crafted[-1].text
+    assert all(a.headers['content-type'] == PROBLEM for a in crafted[:6])
+    assert InviteCode.select().count() == 1
+    assert AuditEvent.select().where(AuditEvent.action == 'invite_code.deactivate').count() == 1

@@ -111,12 +111,15 @@ POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the 
 # admin opens it; READ routes take any such token, WRITE routes a read-write one (a read-only token: 403).
 READ, WRITE = 'read', 'write'
 _API = {
-    'users': ['GET ', 'POST ', 'GET /{user_id}', 'PATCH /{user_id}', 'POST /{user_id}/approve', 'POST /{user_id}/reject',
+    'users': ['GET ', 'POST ', 'GET /{user_id}', 'PATCH /{user_id}', 'DELETE /{user_id}', 'POST /{user_id}/approve',
+              'POST /{user_id}/reject',
               'POST /{user_id}/activate', 'POST /{user_id}/deactivate', 'POST /{user_id}/invite',
               'PUT /{user_id}/teams'],
     'organisations': ['GET ', 'POST ', 'GET /{organisation_id}', 'PATCH /{organisation_id}',
                       'DELETE /{organisation_id}', 'POST /{organisation_id}/approve', 'POST /{organisation_id}/reject',
                       'GET /{organisation_id}/members', 'GET /{organisation_id}/teams', 'POST /{organisation_id}/teams'],
+    'invite-codes': ['GET ', 'POST ', 'GET /{code_id}', 'PATCH /{code_id}', 'POST /{code_id}/activate',
+                     'POST /{code_id}/deactivate'],
     'teams': ['GET /{team_id}', 'PATCH /{team_id}', 'DELETE /{team_id}'],
     'apps': ['GET ', 'GET /{app_id}', 'POST /{app_id}/approve', 'POST /{app_id}/reject'],
     'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
@@ -235,11 +238,12 @@ async def test_every_api_route_answers_by_token_only_as_its_rule_says(user) -> N
         for (method, path), rule in sorted(API_RULES.items()):
             url = path.replace('{key}', 'created')
             for name in ('user_id', 'organisation_id', 'team_id', 'app_id', 'request_id', 'credential_id', 'api_id',
-                         'product_id', 'plan_id', 'catalog_id'):
+                         'product_id', 'plan_id', 'catalog_id', 'code_id'):
                 url = url.replace('{' + name + '}', '999999')  # nothing there: changes nothing, whoever asks
             for who, token, expected in (('no token', None, {401}), ('stale token', stale, {401}),
                                          ('read-only', read_only, {200, 404} if rule == READ else {403}),
-                                         ('read-write', read_write, {200, 404, 422})):
+                                         # PATCH/PUT without If-Match: 428 (tests/test_admin_api.py)
+                                         ('read-write', read_write, {200, 404, 422, 428})):
                 headers = {'Authorization': f'Bearer {token}'} if token else {}
                 response = await browser.request(method, url, headers=headers, json={} if method != 'GET' else None)
                 if response.status_code not in expected:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from db import bootstrap
 from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, User, UserStatus
+from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
 from mail import outbox
 from permissions import ensure
 from workflows import DomainError, NotFound, audit, settings, tokens
@@ -102,3 +102,39 @@ def update_user(user: User, first_name: str, last_name: str, by: User) -> User:
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
         audit.record(by, 'user.update', user, first_name=first_name, last_name=last_name)
     return User.get_by_id(user.id)
+
+
+def delete_user(target: User, by: User) -> None:
+    """Delete a user for good (the admin API). Refused for oneself, for the last active portal admin and for
+    the last active super admin of an organisation. Their keys are retired first (the apps they own as an
+    individual developer stop at once, as on deactivation; an organisation's apps stay with it), their
+    sessions, tokens, API tokens, memberships and cart go with the row, and what refers to them elsewhere
+    (the apps they own, requests they made or decided, past audit events) keeps its row with the reference
+    emptied, as the foreign keys declare (SET NULL). The deletion's audit event names them."""
+    from db.models import AccessRequest, App
+    from workflows import organisations, sessions
+    from workflows.credentials import retire
+    ensure(by, 'manage_users')
+    if target.id == by.id:
+        raise DomainError('You cannot delete your own account.')
+    with database.atomic():
+        # every deletion of a user takes this lock first (PostgreSQL; SQLite serialises writers anyway), so
+        # two admins deleting each other at once cannot leave the portal without one
+        organisations.lock(bootstrap.default_organisation().id)
+        org = organisations.lock(target.organisation_id)
+        current = User.get_or_none(User.id == target.id)
+        if current is None:
+            raise NotFound('This user')
+        if current.is_portal_admin and current.status == UserStatus.ACTIVE and not User.select().where(
+                User.is_portal_admin & (User.status == UserStatus.ACTIVE) & (User.id != current.id)).exists():
+            raise DomainError(f'{current.full_name} is the last portal admin and cannot be deleted. '
+                              'Make someone else a portal admin first.')
+        if current.organisation_id == org.id:
+            organisations.keep_a_super_admin(
+                org, current, 'deleted', 'Ask them to make a teammate super admin first, or delete the organization.')
+        retire(AccessRequest.app.in_(App.select(App.id).where(App.owner == current.id)))  # before deleting
+        sessions.end_all(current)
+        Token.delete().where(Token.user == current.id).execute()  # its links die with it (nullable: not NULLed)
+        current.delete_instance(recursive=True)  # the other dependants: deleted, or their reference NULLed
+        audit.record(by, 'user.delete', current, user_id=current.id, email=current.email, name=current.full_name,
+                     organisation=org.name)

@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 import config
 from db import clock
 from db.connection import database
-from db.models import (AccessRequest, App, Credential, DeliveryStatus, Organisation, Setting, User, WebhookDelivery,
-                       WebhookEndpoint, WebhookEvent)
+from db.models import (AccessRequest, App, Credential, DeliveryStatus, InviteCode, Organisation, Setting, User,
+                       WebhookDelivery, WebhookEndpoint, WebhookEvent)
 from mail import outbox
 from permissions import ensure
 from workflows import DomainError, NotFound, audit, is_clean_text, settings
@@ -49,6 +49,7 @@ EVENTS = {
     'credential.created': 'A key was issued',
     'credential.rotated': 'A key was rotated',
     'credential.revoked': 'A key was revoked',
+    'invite_code.used': 'Someone registered with an invite code',
 }
 ACTIONS: dict[str, tuple[str, ...]] = {
     'registration.create': ('user.registered',),
@@ -70,6 +71,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'access.revoke': ('access_request.revoked',),
     'credential.rotate': ('credential.rotated',),
     'credential.revoke': ('credential.revoked',),
+    'invite_code.redeem': ('invite_code.used',),
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'
@@ -371,4 +373,8 @@ def describe(event_type: str, target) -> dict:
         return {'credential': {'id': credential.id, 'app_id': credential.app_id,
                                'access_request_id': credential.access_request_id, 'key_prefix': credential.key_prefix,
                                'status': credential.status}}
+    if isinstance(target, InviteCode):  # never the code itself; the registering user is the event's actor
+        code = InviteCode.get_by_id(target.id)
+        return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,
+                                'organisation_id': code.team.organisation_id, 'used': code.used, 'quota': code.quota}}
     return {}

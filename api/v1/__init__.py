@@ -16,8 +16,9 @@ Profile page: `Authorization: Bearer ptk_...`. Read-only tokens may only read.
 Every change goes through the same rules as the admin pages: the same checks, emails and audit events
 (the audit names the token). Lists are paged with `limit` and `cursor` (the `next_cursor` of the previous
 page). Errors are RFC 9457 problem details (`application/problem+json`) naming the field at fault. What
-does not exist, or what the token may not see, is 404. Single items carry an `ETag`; send it back in
-`If-Match` on an update, and the update fails with 412 when someone changed the item in between.'''
+does not exist, or what the token may not see, is 404. Single items carry an `ETag`; every PATCH and PUT
+must send it back in `If-Match` (428 without it; `*` for whatever the version), and the update fails with
+412 when someone changed the item in between.'''
 
 
 MAX_BODY = 11 * 1024 * 1024  # an OpenAPI document may be 10 MB; its JSON string a little more
@@ -57,11 +58,12 @@ class BodyLimit:
 
 
 def build() -> FastAPI:
-    from api.v1 import access, apis, apps, audit_events, catalog, credentials, organisations, settings, templates, users
+    from api.v1 import (access, apis, apps, audit_events, catalog, credentials, invite_codes, organisations, settings,
+                        templates, users)
     api = FastAPI(title='Portico admin API', version='1.0.0', description=DESCRIPTION, openapi_url='/openapi.json',
                   docs_url=None, redoc_url=None, servers=[{'url': PREFIX}])
     problems.install(api)
-    for module in (users, organisations, apps, access, credentials, apis, catalog, settings, templates,
+    for module in (users, organisations, invite_codes, apps, access, credentials, apis, catalog, settings, templates,
                    audit_events):
         api.include_router(module.router)
     return api

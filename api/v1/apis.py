@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     Id,
     Input,
@@ -27,7 +28,6 @@ from db.models import Api
 from workflows import catalog
 
 router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
-IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
 MAX_DOCUMENT = 10 * 1024 * 1024
 
 
@@ -104,9 +104,9 @@ def get_document(api_id: Id, _: Principal = Depends(reader)) -> Document:
     return Document(text=catalog.find(Api, api_id, 'This API').openapi_text)
 
 
-@router.patch('/apis/{api_id}', response_model=ApiOut, responses=WRITE_ERRORS, summary='Edit an API')
+@router.patch('/apis/{api_id}', response_model=ApiOut, responses=UPDATE_ERRORS, summary='Edit an API')
 def update_api(api_id: Id, body: ApiChange, response: Response, principal: Principal = Depends(writer),
-               if_match: str | None = IfMatch):
+               if_match: str = IfMatch):
     with atomic():
         api = lock(Api, api_id)
         if api is None:

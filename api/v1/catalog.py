@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     BodyId,
     Id,
@@ -26,7 +27,6 @@ from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, P
 from workflows import catalog
 
 router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
-IfMatch = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)
 
 
 def _merged(model, current: BaseModel, change: BaseModel):
@@ -106,9 +106,9 @@ def get_product(product_id: Id, response: Response, _: Principal = Depends(reade
     return with_etag(response, show_product(catalog.find(Product, product_id, 'This product')))
 
 
-@router.patch('/products/{product_id}', response_model=ProductOut, responses=WRITE_ERRORS, summary='Edit a product')
+@router.patch('/products/{product_id}', response_model=ProductOut, responses=UPDATE_ERRORS, summary='Edit a product')
 def update_product(product_id: Id, body: ProductChange, response: Response, principal: Principal = Depends(writer),
-                   if_match: str | None = IfMatch):
+                   if_match: str = IfMatch):
     with atomic():
         product = lock(Product, product_id) or catalog.find(Product, 0, 'This product')
         current = show_product(product)
@@ -188,9 +188,9 @@ def get_plan(plan_id: Id, response: Response, _: Principal = Depends(reader)):
     return with_etag(response, show_plan(catalog.find(Plan, plan_id, 'This plan')))
 
 
-@router.patch('/plans/{plan_id}', response_model=PlanOut, responses=WRITE_ERRORS, summary='Edit a plan')
+@router.patch('/plans/{plan_id}', response_model=PlanOut, responses=UPDATE_ERRORS, summary='Edit a plan')
 def update_plan(plan_id: Id, body: PlanChange, response: Response, principal: Principal = Depends(writer),
-                if_match: str | None = IfMatch):
+                if_match: str = IfMatch):
     with atomic():
         plan = lock(Plan, plan_id) or catalog.find(Plan, 0, 'This plan')
         current = show_plan(plan)
@@ -260,9 +260,9 @@ def get_catalog(catalog_id: Id, response: Response, _: Principal = Depends(reade
     return with_etag(response, show_catalog(catalog.find(Catalog, catalog_id, 'This catalog')))
 
 
-@router.patch('/catalogs/{catalog_id}', response_model=CatalogOut, responses=WRITE_ERRORS, summary='Edit a catalog')
+@router.patch('/catalogs/{catalog_id}', response_model=CatalogOut, responses=UPDATE_ERRORS, summary='Edit a catalog')
 def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, principal: Principal = Depends(writer),
-                   if_match: str | None = IfMatch):
+                   if_match: str = IfMatch):
     with atomic():
         item = lock(Catalog, catalog_id) or catalog.find(Catalog, 0, 'This catalog')
         current = show_catalog(item)
@@ -273,10 +273,10 @@ def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, prin
     return with_etag(response, show_catalog(item))
 
 
-@router.put('/catalogs/{catalog_id}/teams', response_model=CatalogOut, responses=WRITE_ERRORS,
+@router.put('/catalogs/{catalog_id}/teams', response_model=CatalogOut, responses=UPDATE_ERRORS,
             summary='Set the teams that see a Custom catalog')
 def grant_teams(catalog_id: Id, body: TeamGrant, response: Response, principal: Principal = Depends(writer),
-                if_match: str | None = IfMatch):
+                if_match: str = IfMatch):
     with atomic():
         item = lock(Catalog, catalog_id) or catalog.find(Catalog, 0, 'This catalog')
         check_if_match(if_match, show_catalog(item))

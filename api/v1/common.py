@@ -8,16 +8,18 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated
 
-from fastapi import Path, Query, Response
+from fastapi import Header, Path, Query, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from api.v1 import problems
 from api.v1.problems import Problem, documented
 from db.connection import database, is_postgres
 from workflows import is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)
+UPDATE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 428, 429)  # a PATCH/PUT with If-Match
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -36,9 +38,10 @@ def with_etag(response: Response, representation: BaseModel) -> BaseModel:
 
 
 def check_if_match(if_match: str | None, current: BaseModel) -> None:
-    """An update that names the version it changes (If-Match) fails with 412 when someone changed it since."""
+    """An update names the version it changes (If-Match, required: 428 without it, see problems.py) and
+    fails with 412 when someone changed it since."""
     if if_match is None:
-        return
+        raise Problem(428, MISSING_IF_MATCH, field='If-Match')
     tags = {tag.strip().removeprefix('W/') for tag in if_match.split(',')}
     if '*' not in tags and etag_of(current) not in tags:
         raise Problem(412, 'This item was changed since you read it: read it again (its ETag) and retry.',
@@ -56,7 +59,11 @@ def lock(model, object_id: int):
 
 atomic = database.atomic
 
-IF_MATCH_DESCRIPTION = 'the ETag of the version you read; 412 when it changed since'
+IF_MATCH_DESCRIPTION = ('required: the ETag of the version you read (`*`: whatever the version); 412 when it '
+                        'changed since, 428 without it')
+MISSING_IF_MATCH = problems.MISSING_IF_MATCH
+# required, so that two admins never overwrite each other silently; its absence is answered 428 (RFC 6585)
+IfMatch = Header(alias='If-Match', max_length=1000, description=IF_MATCH_DESCRIPTION)
 
 MAX_ID = 2 ** 53  # beyond any row; larger numbers would not fit the database's integers
 

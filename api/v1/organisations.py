@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     Id,
     Input,
@@ -115,11 +116,11 @@ def get_organisation(organisation_id: Id, response: Response, _: Principal = Dep
     return with_etag(response, show(organisations.find(organisation_id)))
 
 
-@router.patch('/organisations/{organisation_id}', response_model=OrganisationOut, responses=WRITE_ERRORS,
+@router.patch('/organisations/{organisation_id}', response_model=OrganisationOut, responses=UPDATE_ERRORS,
               summary='Rename an organisation or change its contact address')
 def update_organisation(organisation_id: Id, body: OrganisationChange, response: Response,
                         principal: Principal = Depends(writer),
-                        if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+                        if_match: str = IfMatch):
     with atomic():
         org = lock(Organisation, organisation_id)
         if org is None:
@@ -179,9 +180,9 @@ def get_team(team_id: Id, response: Response, _: Principal = Depends(reader)):
     return with_etag(response, show_team(_team(team_id)))
 
 
-@router.patch('/teams/{team_id}', response_model=TeamOut, responses=WRITE_ERRORS, summary='Rename a team')
+@router.patch('/teams/{team_id}', response_model=TeamOut, responses=UPDATE_ERRORS, summary='Rename a team')
 def rename_team(team_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer),
-                if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+                if_match: str = IfMatch):
     with atomic():
         team = lock(Team, team_id)
         if team is None:

@@ -14,7 +14,9 @@ from workflows.throttle import TooManyAttempts
 MEDIA_TYPE = 'application/problem+json'
 TITLES = {400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
           409: 'Conflict', 412: 'Precondition failed', 413: 'Request body too large', 415: 'Unsupported media type', 422: 'Invalid input',
-          429: 'Too many requests', 500: 'Internal server error'}
+          428: 'Precondition required', 429: 'Too many requests', 500: 'Internal server error'}
+MISSING_IF_MATCH = ('Send the ETag of the version you read in the If-Match header (read the item first; '
+                    '`If-Match: *` to change it whatever its version).')
 
 
 class FieldError(BaseModel):
@@ -75,6 +77,9 @@ def install(api) -> None:
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError):
+        if any(tuple(item.get('loc', ()))[:2] == ('header', 'If-Match') and item.get('type') == 'missing'
+               for item in error.errors()):  # RFC 6585: an update must say which version it changes
+            return response(request, 428, MISSING_IF_MATCH, field='If-Match')
         errors = [{'field': _field_of(tuple(item.get('loc', ()))), 'detail': str(item.get('msg', 'invalid'))}
                   for item in error.errors()]
         first = errors[0] if errors else {'field': None, 'detail': 'Invalid input.'}

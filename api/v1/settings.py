@@ -1,13 +1,14 @@
 """The portal's settings, read and changed as on the Settings page."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     Input,
     ReleasingRoute,
@@ -58,9 +59,9 @@ def get_settings(response: Response, _: Principal = Depends(reader)):
     return with_etag(response, show())
 
 
-@router.patch('', response_model=SettingsOut, responses=WRITE_ERRORS, summary='Change settings')
+@router.patch('', response_model=SettingsOut, responses=UPDATE_ERRORS, summary='Change settings')
 def update_settings(body: SettingsChange, response: Response, principal: Principal = Depends(writer),
-                    if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+                    if_match: str = IfMatch):
     changes = body.model_dump(exclude_none=True)
     with atomic():
         if is_postgres():  # one writer of the settings at a time, so If-Match compares with what is changed

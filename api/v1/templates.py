@@ -1,13 +1,14 @@
 """Email templates: the defaults and the admins' versions, edited and reset as on the Email templates page."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     Input,
     ReleasingRoute,
@@ -59,9 +60,9 @@ def get_template(key: str, response: Response, _: Principal = Depends(reader)):
     return with_etag(response, show(key))
 
 
-@router.put('/{key}', response_model=TemplateOut, responses=WRITE_ERRORS, summary="Save the admins' version")
+@router.put('/{key}', response_model=TemplateOut, responses=UPDATE_ERRORS, summary="Save the admins' version")
 def save_template(key: str, body: TemplateIn, response: Response, principal: Principal = Depends(writer),
-                  if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)):
+                  if_match: str = IfMatch):
     with atomic():
         check_if_match(if_match, show(key))
         mail_admin.save_template(key, body.subject, body.body, by=principal.user)

@@ -1,17 +1,18 @@
 """Users: list with filters, get, create (with a password or an invite), approve or reject a registration,
-activate, deactivate, send an invite, move between teams."""
+activate, deactivate, send an invite, move between teams, delete."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (
-    IF_MATCH_DESCRIPTION,
+    IfMatch,
     READ_ERRORS,
+    UPDATE_ERRORS,
     WRITE_ERRORS,
     BodyId,
     Id,
@@ -135,9 +136,9 @@ def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) ->
     return with_etag(response, show(_find(user_id)))
 
 
-@router.patch('/{user_id}', response_model=UserOut, responses=WRITE_ERRORS, summary="Correct a user's name")
+@router.patch('/{user_id}', response_model=UserOut, responses=UPDATE_ERRORS, summary="Correct a user's name")
 def update_user(user_id: Id, body: UserChange, response: Response, principal: Principal = Depends(writer),
-                if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)) -> UserOut:
+                if_match: str = IfMatch) -> UserOut:
     with atomic():
         user = lock(User, user_id)
         if user is None:
@@ -151,6 +152,13 @@ def update_user(user_id: Id, body: UserChange, response: Response, principal: Pr
 def _act(user_id: Id, response: Response, action) -> UserOut:
     action(_find(user_id))
     return with_etag(response, show(_find(user_id)))
+
+
+@router.delete('/{user_id}', status_code=204, responses=WRITE_ERRORS,
+               summary='Delete a user (not yourself, nor the last portal admin or super admin)')
+def delete_user(user_id: Id, principal: Principal = Depends(writer)) -> Response:
+    users.delete_user(_find(user_id), by=principal.user)
+    return Response(status_code=204)
 
 
 @router.post('/{user_id}/approve', response_model=UserOut, responses=WRITE_ERRORS, summary='Approve a registration')
@@ -178,10 +186,10 @@ def invite(user_id: Id, response: Response, principal: Principal = Depends(write
     return _act(user_id, response, lambda user: users.send_invite(user, by=principal.user))
 
 
-@router.put('/{user_id}/teams', response_model=UserOut, responses=WRITE_ERRORS,
+@router.put('/{user_id}/teams', response_model=UserOut, responses=UPDATE_ERRORS,
             summary="Set the user's teams (of their organisation)")
 def set_teams(user_id: Id, body: Teams, response: Response, principal: Principal = Depends(writer),
-              if_match: str | None = Header(None, max_length=1000, description=IF_MATCH_DESCRIPTION)) -> UserOut:
+              if_match: str = IfMatch) -> UserOut:
     with atomic():
         user = lock(User, user_id)
         if user is None:
