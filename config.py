@@ -47,6 +47,14 @@ class Config:
         return 'smtp' if self.smtp_url else 'console'
 
 
+def default_pool_size() -> int:
+    """Every thread that reads the database holds one connection: the event loop's, the key loader's, the
+    worker threads of NiceGUI's run.io_bound and of asyncio.to_thread (each min(32, CPUs + 4), Python's
+    default), and a few to spare. A smaller pool makes a burst of work wait for a connection and fail."""
+    workers = min(32, (os.cpu_count() or 1) + 4)
+    return 2 * workers + 4
+
+
 def load(env: dict[str, str] | None = None) -> Config:
     """Read the configuration; `env` replaces os.environ (tests), otherwise `.env` is honoured."""
     if env is None:
@@ -87,7 +95,7 @@ def load(env: dict[str, str] | None = None) -> Config:
         instance_name=get('INSTANCE_NAME') or f'{os.uname().nodename}:{port}:{os.getpid()}',
         mail_poll_seconds=float(get('MAIL_POLL_SECONDS', '2') or 2),
         mail_claim_seconds=float(get('MAIL_CLAIM_SECONDS', '300') or 300),
-        pool_size=int(get('DB_POOL_SIZE', '10') or 10),
+        pool_size=int(get('DB_POOL_SIZE', '') or default_pool_size()),
         auto_migrate=get('AUTO_MIGRATE', '1').lower() not in {'0', 'false', 'no', 'off'},
         gateway_path_header=_gateway_path_header(get('GATEWAY_PATH_HEADER', 'x-forwarded-uri')),
         limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
