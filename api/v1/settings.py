@@ -9,7 +9,6 @@ from api.v1.common import (
     IfMatch,
     READ_ERRORS,
     UPDATE_ERRORS,
-    WRITE_ERRORS,
     Input,
     ReleasingRoute,
     atomic,
