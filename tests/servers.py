@@ -79,6 +79,18 @@ class Portal:
         return Path(self.log.name).read_text()
 
 
+def _serve(port: int, handler) -> ThreadingHTTPServer:
+    """A plain HTTP server on loopback, answering in a thread of its own."""
+    server = ThreadingHTTPServer(('127.0.0.1', port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _shut(server: ThreadingHTTPServer) -> None:
+    server.shutdown()
+    server.server_close()
+
+
 class Upstream:
     """A tiny API that answers every call with what it received (path and the Portico headers)."""
 
@@ -104,13 +116,10 @@ class Upstream:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = _serve(port, Handler)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        _shut(self.server)
 
 
 class Nginx:
@@ -242,10 +251,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(('127.0.0.1', port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = _serve(port, Handler)
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        _shut(self.server)

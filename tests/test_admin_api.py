@@ -134,6 +134,13 @@ async def test_what_does_not_exist_is_404(user) -> None:
                      '/email-templates/nope', f'/users/{2 ** 70}'):
             response = await api.get(path)
             assert response.status_code in (404, 422) and response.headers['content-type'] == PROBLEM, path
+        edits = {'/users/999': {'first_name': 'Ghost'}, '/invite-codes/999': {'note': 'Ghost'},
+                 **{f'/{kind}/999': {'name': 'Ghost'} for kind in ('organisations', 'teams', 'apis', 'products',
+                                                                    'plans', 'catalogs')}}
+        for path, body in edits.items():  # an edit of nothing: 404, nothing written
+            response = await api.patch(path, json=body, headers={'If-Match': '*'})
+            assert response.status_code == 404 and response.headers['content-type'] == PROBLEM, path
+            assert 'not found' in response.json()['detail'].lower(), path
 
 
 async def test_two_admins_never_overwrite_each_other_silently(user) -> None:

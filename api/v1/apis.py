@@ -108,9 +108,7 @@ def get_document(api_id: Id, _: Principal = Depends(reader)) -> Document:
 def update_api(api_id: Id, body: ApiChange, response: Response, principal: Principal = Depends(writer),
                if_match: str = IfMatch):
     with atomic():
-        api = lock(Api, api_id)
-        if api is None:
-            catalog.find(Api, 0, 'This API')
+        api = lock(Api, api_id, 'This API')
         check_if_match(if_match, show_api(api))
         api = catalog.save_api(api.id, api.name if body.name is None else body.name,
                                api.base_path if body.base_path is None else body.base_path,

@@ -110,7 +110,7 @@ def get_product(product_id: Id, response: Response, _: Principal = Depends(reade
 def update_product(product_id: Id, body: ProductChange, response: Response, principal: Principal = Depends(writer),
                    if_match: str = IfMatch):
     with atomic():
-        product = lock(Product, product_id) or catalog.find(Product, 0, 'This product')
+        product = lock(Product, product_id, 'This product')
         current = show_product(product)
         check_if_match(if_match, current)
         merged = _merged(ProductIn, current, body)
@@ -192,7 +192,7 @@ def get_plan(plan_id: Id, response: Response, _: Principal = Depends(reader)):
 def update_plan(plan_id: Id, body: PlanChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
     with atomic():
-        plan = lock(Plan, plan_id) or catalog.find(Plan, 0, 'This plan')
+        plan = lock(Plan, plan_id, 'This plan')
         current = show_plan(plan)
         check_if_match(if_match, current)
         plan = _save_plan(plan.id, _merged(PlanIn, current, body), principal)
@@ -264,7 +264,7 @@ def get_catalog(catalog_id: Id, response: Response, _: Principal = Depends(reade
 def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, principal: Principal = Depends(writer),
                    if_match: str = IfMatch):
     with atomic():
-        item = lock(Catalog, catalog_id) or catalog.find(Catalog, 0, 'This catalog')
+        item = lock(Catalog, catalog_id, 'This catalog')
         current = show_catalog(item)
         check_if_match(if_match, current)
         merged = {**current.model_dump(), **body.model_dump(exclude_none=True)}
@@ -278,7 +278,7 @@ def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, prin
 def grant_teams(catalog_id: Id, body: TeamGrant, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
     with atomic():
-        item = lock(Catalog, catalog_id) or catalog.find(Catalog, 0, 'This catalog')
+        item = lock(Catalog, catalog_id, 'This catalog')
         check_if_match(if_match, show_catalog(item))
         catalog.grant_teams(item, body.team_ids, by=principal.user)
     return with_etag(response, show_catalog(catalog.find(Catalog, catalog_id, 'This catalog')))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.v1 import problems
 from api.v1.problems import Problem, documented
 from db.connection import database, is_postgres
-from workflows import is_clean_text
+from workflows import NotFound, is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)
@@ -48,13 +48,17 @@ def check_if_match(if_match: str | None, current: BaseModel) -> None:
                       field='If-Match')
 
 
-def lock(model, object_id: int):
+def lock(model, object_id: int, what: str):
     """Call inside `database.atomic()`: the row, locked until the transaction ends (SQLite's writers are
-    serialised by BEGIN IMMEDIATE already), so the If-Match check and the change are one step."""
+    serialised by BEGIN IMMEDIATE already), so the If-Match check and the change are one step; NotFound
+    naming `what` ("This user") when there is no such row."""
     query = model.select().where(model.id == object_id)
     if is_postgres():
         query = query.for_update()
-    return query.first()
+    found = query.first()
+    if found is None:
+        raise NotFound(what)
+    return found
 
 
 atomic = database.atomic

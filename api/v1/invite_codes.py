@@ -148,7 +148,7 @@ def update_code(code_id: Id, body: InviteCodeChange, response: Response, princip
                 if_match: str = IfMatch) -> InviteCodeOut:
     with atomic():
         code = invite_codes.find(code_id, principal.user)
-        code = lock(InviteCode, code.id)
+        code = lock(InviteCode, code.id, 'This invite code')
         current = show(code)
         check_if_match(if_match, current)
         invite_codes.edit(code.id, current.quota if body.quota is None else body.quota,

@@ -122,9 +122,7 @@ def update_organisation(organisation_id: Id, body: OrganisationChange, response:
                         principal: Principal = Depends(writer),
                         if_match: str = IfMatch):
     with atomic():
-        org = lock(Organisation, organisation_id)
-        if org is None:
-            raise NotFound('This organization')
+        org = lock(Organisation, organisation_id, 'This organization')
         check_if_match(if_match, show(org))
         org = organisations.update_organisation(
             org, body.name if body.name is not None else org.name,
@@ -184,9 +182,7 @@ def get_team(team_id: Id, response: Response, _: Principal = Depends(reader)):
 def rename_team(team_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
     with atomic():
-        team = lock(Team, team_id)
-        if team is None:
-            raise NotFound('This team')
+        team = lock(Team, team_id, 'This team')
         check_if_match(if_match, show_team(team))
         team = organisations.rename_team(team, body.name, by=principal.user)
     return with_etag(response, show_team(team))

@@ -140,9 +140,7 @@ def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) ->
 def update_user(user_id: Id, body: UserChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch) -> UserOut:
     with atomic():
-        user = lock(User, user_id)
-        if user is None:
-            raise NotFound('This user')
+        user = lock(User, user_id, 'This user')
         check_if_match(if_match, show(user))
         users.update_user(user, user.first_name if body.first_name is None else body.first_name,
                           user.last_name if body.last_name is None else body.last_name, by=principal.user)
@@ -191,9 +189,7 @@ def invite(user_id: Id, response: Response, principal: Principal = Depends(write
 def set_teams(user_id: Id, body: Teams, response: Response, principal: Principal = Depends(writer),
               if_match: str = IfMatch) -> UserOut:
     with atomic():
-        user = lock(User, user_id)
-        if user is None:
-            raise NotFound('This user')
+        user = lock(User, user_id, 'This user')
         check_if_match(if_match, show(user))
         organisations.set_teams(user, body.team_ids, by=principal.user)
     return with_etag(response, show(_find(user_id)))
