@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from nicegui import background_tasks, run, ui
 
 import session
+from db.paging import MoreThan
 
 
 @dataclass
@@ -22,7 +23,8 @@ class PagedTable:
     """`fetch(search, offset, limit) -> (rows, total)` runs in a worker thread after the first page, so it must
     read everything the cells show (joins, counts) and nothing of the session; `refresh()` after an action
     changed the data (the rows follow a moment later); `show_new(id)` before it highlights the row just saved
-    (rows are matched by their `id`)."""
+    (rows are matched by their `id`). `total` may be a `db.paging.MoreThan` (a search counted up to a limit):
+    the footer then says "of more than N" and offers one page past the counted ones, so paging on works."""
 
     def __init__(self, columns: list[Column], fetch: Callable[[str, int, int], tuple[list, int]], *,
                  page_size: int = 20, empty: str = 'Nothing here yet.', search_label: str | None = 'Search',
@@ -75,14 +77,18 @@ class PagedTable:
     def _read(self) -> tuple[list, int]:
         """The current page, or the last one when the list became shorter (runs in a worker thread)."""
         rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
-        pages = max(1, -(-total // self.page_size))
+        pages = self._pages(total)
         if self.page > pages:
             self.page = pages
             rows, total = self.fetch(self.search, (self.page - 1) * self.page_size, self.page_size)
         return rows, total
 
+    def _pages(self, total: int) -> int:
+        """Pages to offer: those of the rows counted, and the next one when the count stopped at its limit."""
+        return max(1, -(-total // self.page_size)) + (1 if isinstance(total, MoreThan) else 0)
+
     def _show(self, rows: list, total: int) -> None:
-        pages = max(1, -(-total // self.page_size))
+        pages = self._pages(total)
         template = ' '.join(column.width for column in self.columns)
         self.body.clear()
         with self.body:
@@ -105,8 +111,11 @@ class PagedTable:
         self.footer.clear()
         with self.footer:
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
-            ui.label(f'{first}–{min(total, self.page * self.page_size)} of {total}').classes('text-sm text-grey-8') \
-                .mark(f'{self.marker}-count')
+            if isinstance(total, MoreThan):
+                shown = f'{first:,}–{(self.page - 1) * self.page_size + len(rows):,} of more than {total:,}'
+            else:
+                shown = f'{first}–{min(total, self.page * self.page_size)} of {total}'
+            ui.label(shown).classes('text-sm text-grey-8').mark(f'{self.marker}-count')
             if pages > 1:
                 ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \
                     .props('max-pages=7 boundary-numbers').mark(f'{self.marker}-pages')

@@ -166,6 +166,14 @@ def _v7_api_tokens_and_webhooks(migrator: SchemaMigrator) -> None:
                             models.WebhookAttempt])  # issue 16
 
 
+def _v8_search_prefixes(migrator: SchemaMigrator) -> None:
+    # issue 14: FTS5 tables with prefix indexes (a word that starts almost every word read in one list);
+    # PostgreSQL's GIN index needs nothing new
+    if not is_postgres():
+        search.uninstall_sqlite()
+    search.install()
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -174,6 +182,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (5, 'search structures and paging indexes', _v5_search_and_paging),
     (6, 'invite_code table', _v6_invite_codes),
     (7, 'api_token and webhook tables (issue 16)', _v7_api_tokens_and_webhooks),
+    (8, 'search prefix indexes', _v8_search_prefixes),
 ]
 LATEST = STEPS[-1][0]
 

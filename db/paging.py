@@ -4,30 +4,53 @@ The ids of the page are found first, on the table alone and along an index (no j
 skipping); the rows of the page are read afterwards with their joins. A page in the second half of the
 list is read from the other end in the reverse order, so the last page costs what the first one does,
 and the middle one at most half a scan of an index.
+
+A search counts its matches only up to a limit (`count_limit`): past it the list has `MoreThan` that many
+rows, its pages are read forwards only, and they are read by walking the list's ordered index and testing
+each row (`db.search.walking`), since a sort of every match would cost what a count of them all does.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import peewee as pw
 
+from db import search
+
 Order = Sequence[tuple[pw.Node, bool]]  # (column or expression, descending)
+COUNT_LIMIT = 10_000  # a search counts this many matches past the page read, no more
+WALK_ABOVE = 5_000  # more matches than this: the page is found along the list's index (see the module)
+
+
+class MoreThan(int):
+    """A count that stopped at its limit: the list has more rows than this number."""
+
+
+def count_limit(offset: int) -> int:
+    """How far a search counts when its page starts at `offset`: always past that page, so later pages open."""
+    return offset + COUNT_LIMIT
 
 
 def _ordering(order: Order, reverse: bool) -> list[pw.Node]:
     return [expression.desc() if descending != reverse else expression.asc() for expression, descending in order]
 
 
-def page_ids(query: pw.Select, order: Order, offset: int, limit: int, total: int) -> list[int]:
+def page_ids(query: pw.Select, order: Order, offset: int, limit: int, total: int,
+             walk: bool | None = None) -> list[int]:
     """The ids of rows offset..offset+limit of `query` (a select of the model's id) in `order`, which must
-    end with a unique column (the id) so that both directions give the same list."""
+    end with a unique column (the id) so that both directions give the same list. `walk`: the plan of a
+    search (None: walk when it has more than WALK_ABOVE matches); both give the same ids."""
     if offset >= total or limit <= 0:
         return []
-    if offset + limit / 2 <= total / 2:
-        return [row[0] for row in query.order_by(*_ordering(order, False)).offset(offset).limit(limit).tuples()]
-    size = min(limit, total - offset)
-    from_end = total - offset - size
-    ids = [row[0] for row in query.order_by(*_ordering(order, True)).offset(from_end).limit(size).tuples()]
+    if walk is None:
+        walk = isinstance(total, MoreThan) or total > WALK_ABOVE
+    with search.walking() if walk else contextlib.nullcontext():
+        if isinstance(total, MoreThan) or offset + limit / 2 <= total / 2:
+            return [row[0] for row in query.order_by(*_ordering(order, False)).offset(offset).limit(limit).tuples()]
+        size = min(limit, total - offset)
+        from_end = total - offset - size
+        ids = [row[0] for row in query.order_by(*_ordering(order, True)).offset(from_end).limit(size).tuples()]
     return ids[::-1]
 
 
@@ -39,9 +62,13 @@ def in_order(query: pw.Select, model: type[pw.Model], ids: list[int]) -> list:
     return [found[row_id] for row_id in ids if row_id in found]
 
 
-def count(query: pw.Select) -> int:
-    """The number of rows of `query`, counted without its order, joins for display or sub-selects."""
-    return query.order_by().count(clear_limit=True)
+def count(query: pw.Select, limit: int | None = None) -> int:
+    """The number of rows of `query`, counted without its order, joins for display or sub-selects; with a
+    `limit`, counted no further: `MoreThan(limit)` when there are more."""
+    if limit is None:
+        return query.order_by().count(clear_limit=True)
+    found = query.order_by().limit(limit + 1).count()
+    return MoreThan(limit) if found > limit else found
 
 
 class CountWhenChanged:

@@ -12,7 +12,7 @@ from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
-from db.search import matching_ids
+from db.search import within
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import access
 
@@ -26,9 +26,9 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
     if status != 'all':
         query = query.where(AccessRequest.status == status)
     if search:
-        query = query.where(AccessRequest.app.in_(matching_ids(App, search))
-                            | AccessRequest.requested_by.in_(matching_ids(User, search)))
-    total = paging.count(query)
+        query = query.where(within(AccessRequest.app, App, search)
+                            | within(AccessRequest.requested_by, User, search))
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     # the queue is worked oldest first; the other lists show the latest first
     latest = status != AccessStatus.PENDING
     ids = paging.page_ids(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)], offset, limit,

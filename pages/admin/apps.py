@@ -10,7 +10,7 @@ from components.forms import attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
-from db.search import matches, matching_ids
+from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 from components.dialogs import reason_dialog
 from workflows import apps
@@ -24,8 +24,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
     if status:
         query = query.where(App.status == status)
     if search:
-        query = query.where(matches(App, search) | App.organisation.in_(matching_ids(Organisation, search)))
-    total = paging.count(query)
+        query = query.where(matches(App, search) | within(App.organisation, Organisation, search))
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     # newest first along the primary key: no sort of the whole table (use the Pending filter for the queue)
     ids = paging.page_ids(query, [(App.id, True)], offset, limit, total)
     rows = paging.in_order(App.select(App, Organisation, User).join(Organisation)

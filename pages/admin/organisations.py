@@ -24,7 +24,7 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
         query = query.where(Organisation.status == status)
     if search:
         query = query.where(matches(Organisation, search))
-    total = paging.count(query)
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.status != OrgStatus.PENDING, False), (Organisation.is_default, True),
              (Organisation.name, False), (Organisation.id, False)]
     ids = paging.page_ids(query, order, offset, limit, total)

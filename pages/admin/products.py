@@ -21,7 +21,7 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     query = Product.select(Product.id)
     if search:
         query = query.where(matches(Product, search))
-    total = paging.count(query)
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)], offset, limit, total)
     rows = paging.in_order(Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
                            Product, ids)

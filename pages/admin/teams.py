@@ -10,7 +10,7 @@ from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db import paging
-from db.search import matches, matching_ids
+from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from workflows import DomainError, organisations
 
@@ -21,8 +21,8 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
         query = query.where(Team.organisation == org_id)
     if search:
         query = query.where(pw.fn.LOWER(Team.name).contains(search.lower())
-                            | Team.organisation.in_(matching_ids(Organisation, search)))
-    total = paging.count(query)
+                            | within(Team.organisation, Organisation, search))
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.name, False), (Organisation.id, False), (Team.is_default, True), (Team.name, False),
              (Team.id, False)]
     ids = paging.page_ids(query, order, offset, limit, total)
@@ -116,7 +116,7 @@ def members_dialog(team: Team, table: PagedTable) -> None:
         query = User.select(User.id).where(User.organisation == org_id)
         if search:
             query = query.where(matches(User, search))
-        total = paging.count(query)
+        total = paging.count(query, paging.count_limit(offset) if search else None)
         ids = paging.page_ids(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
                               offset, limit, total)
         people = paging.in_order(User.select(), User, ids)

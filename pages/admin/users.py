@@ -10,7 +10,7 @@ from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
-from db.search import matches, matching_ids
+from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
 from workflows import DomainError, passwords, registration, users
 
@@ -23,8 +23,8 @@ def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list
     if status:
         query = query.where(User.status == status)
     if search:
-        query = query.where(matches(User, search) | User.organisation.in_(matching_ids(Organisation, search)))
-    total = paging.count(query)
+        query = query.where(matches(User, search) | within(User.organisation, Organisation, search))
+    total = paging.count(query, paging.count_limit(offset) if search else None)
     ids = paging.page_ids(query, [(User.created_at, True), (User.id, True)], offset, limit, total)
     return paging.in_order(User.select(User, Organisation).join(Organisation), User, ids), total
 
