@@ -82,10 +82,7 @@ def count(query: pw.Select, limit: int | None = None) -> int:
     `limit`, counted no further: `MoreThan(limit)` when there are more."""
     if limit is None:
         return query.order_by().count(clear_limit=True)
-    # PostgreSQL: the matches read once (hashed) and each row tested, up to the limit; a look-up of the
-    # rows by an array of 100,000 ids costs it more than the search itself
-    with search.walking() if is_postgres() else contextlib.nullcontext():
-        found = query.order_by().limit(limit + 1).count()
+    found = query.order_by().limit(limit + 1).count()
     return MoreThan(limit) if found > limit else found
 
 

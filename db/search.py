@@ -97,20 +97,43 @@ class _Within(pw.ColumnBase):
 
     def __init__(self, column: pw.Node, model: type[pw.Model], text: str) -> None:
         super().__init__()
-        self.column, self.ids = column, matching_ids(model, text)
+        self.column, self.model, self.words = column, model, words(text)
+        self.ids = matching_ids(model, text)
 
     def __sql__(self, ctx):
-        if not _walking.get():
-            # look-up: the matches first, then the rows by id (PostgreSQL: along the column's index)
-            if is_postgres():
-                return ctx.sql(self.column).literal(' = ANY(ARRAY').sql(self.ids).literal(')')
-            return ctx.sql(pw.Expression(self.column, pw.OP.IN, self.ids))
         if is_postgres():
+            return self._postgres(ctx)
+        if not _walking.get():  # look-up: the matches first, then the rows by id
+            return ctx.sql(pw.Expression(self.column, pw.OP.IN, self.ids))
+        # the unary + keeps SQLite from driving the query by the column: it reads the list's index instead
+        return ctx.literal('(+').sql(self.column).literal(' IN ').sql(self.ids).literal(')')
+
+    def _postgres(self, ctx):
+        if _walking.get():
             # a hashed sub-plan: the matches read once from the GIN index, each row of the walk tested in memory
             # (IS TRUE keeps the planner from turning it back into a join that sorts every match)
             return ctx.literal('((').sql(self.column).literal(' IN ').sql(self.ids).literal(') IS TRUE)')
-        # the unary + keeps SQLite from driving the query by the column: it reads the list's index instead
-        return ctx.literal('(+').sql(self.column).literal(' IN ').sql(self.ids).literal(')')
+        if not self.words:
+            return ctx.literal('(1 = 0)')
+        if self.column is self.model._meta.primary_key:
+            # the row's own words: the expression of the GIN index, so that a count or a look-up reads it
+            # (a bitmap, combined with the other conditions' indexes)
+            query = ' & '.join(f'{word}:*' for word in self.words)
+            return ctx.literal('(').sql(_pg_document_of(self.model)) \
+                .literal(" @@ to_tsquery('simple', ").sql(pw.Value(query)).literal('))')
+        # another table's matches (an organisation's name): their ids, then the rows along the column's index
+        return ctx.sql(self.column).literal(' = ANY(ARRAY').sql(self.ids).literal(')')
+
+
+def _pg_document_of(model: type[pw.Model]) -> pw.Node:
+    """`_pg_document` of the model's table with its columns qualified as the query names them."""
+    parts: list[pw.Node] = []
+    for number, column in enumerate(SEARCHED[model._meta.table_name]):
+        if number:
+            parts.append(pw.SQL(" || ' ' || "))
+        parts += [pw.SQL('coalesce('), model._meta.columns[column], pw.SQL(", '')")]
+    return pw.NodeList([pw.SQL("to_tsvector('simple'::regconfig, regexp_replace(lower("), pw.NodeList(parts, glue=''),
+                        pw.SQL("), '[^[:alnum:]]+', ' ', 'g'))")], glue='')
 
 
 def within(column: pw.Node, model: type[pw.Model], text: str) -> pw.ColumnBase:
