@@ -6,8 +6,10 @@ list is read from the other end in the reverse order, so the last page costs wha
 and the middle one at most half a scan of an index.
 
 A search counts its matches only up to a limit (`count_limit`): past it the list has `MoreThan` that many
-rows, its pages are read forwards only, and they are read by walking the list's ordered index and testing
-each row (`db.search.walking`), since a sort of every match would cost what a count of them all does.
+rows and its pages are read forwards only. With many matches SQLite reads the page by walking the list's
+ordered index and testing each row (`db.search.walking`) instead of sorting every match; PostgreSQL finds the
+matches first (a bitmap of its GIN index) and sorts them in a separate step (`_read_fenced`), since it cannot
+tell how many rows a word prefix matches and otherwise picks either plan blindly.
 """
 from __future__ import annotations
 
@@ -44,9 +46,13 @@ def page_ids(query: pw.Select, order: Order, offset: int, limit: int, total: int
     search (None: walk when it has more than WALK_ABOVE matches); both give the same ids."""
     if offset >= total or limit <= 0:
         return []
+    searched = search.used_in(query)
     if walk is None:
-        walk = isinstance(total, MoreThan) or total > WALK_ABOVE
-    read = _read if walk or not is_postgres() else _read_fenced
+        # PostgreSQL reads a search's matches from its GIN index as one bitmap either way, and sorting them
+        # (top-N) measured faster than testing the rows of the walk against them (36 against 65 ms for a word
+        # of 100,000 users): it walks only when told to
+        walk = searched and not is_postgres() and (isinstance(total, MoreThan) or total > WALK_ABOVE)
+    read = _read_fenced if searched and not walk and is_postgres() else _read
     with search.walking() if walk else contextlib.nullcontext():
         if isinstance(total, MoreThan) or offset + limit / 2 <= total / 2:
             return read(query, order, False, offset, limit)

@@ -14,7 +14,7 @@ Two plans for one search (`walking()`): by default the matching ids are looked u
 fetched by id (few matches: a handful of look-ups and a small sort); while walking, the list's own ordered
 index is read from its start and each row is tested against the matches, so a word in almost every row
 gives its first page after a few dozen rows instead of a sort of them all. Both give the same rows in the
-same order; `db.paging` chooses by the number of matches.
+same order; `db.paging` chooses by the number of matches (SQLite; PostgreSQL walks only when told to).
 """
 from __future__ import annotations
 
@@ -134,6 +134,19 @@ def _pg_document_of(model: type[pw.Model]) -> pw.Node:
         parts += [pw.SQL('coalesce('), model._meta.columns[column], pw.SQL(", '')")]
     return pw.NodeList([pw.SQL("to_tsvector('simple'::regconfig, regexp_replace(lower("), pw.NodeList(parts, glue=''),
                         pw.SQL("), '[^[:alnum:]]+', ' ', 'g'))")], glue='')
+
+
+def used_in(query: pw.Select) -> bool:
+    """Whether `query`'s WHERE holds a search (`matches` or `within`)."""
+    def found(node) -> bool:
+        if isinstance(node, _Within):
+            return True
+        if isinstance(node, pw.Expression):
+            return found(node.lhs) or found(node.rhs)
+        if isinstance(node, pw.NodeList):
+            return any(found(part) for part in node.nodes)
+        return False
+    return found(query._where)
 
 
 def within(column: pw.Node, model: type[pw.Model], text: str) -> pw.ColumnBase:
