@@ -34,7 +34,7 @@
 
   // Opening one operation draws that operation only. Swagger UI hands every listed operation a new
   // `specPath` list at each change (equal, not the same), so each of them was drawn again: with fifty
-  // operations listed, most of the time an opening took. Props are compared by value here.
+  // operations listed, most of the time an opening took. Props of closed operations are compared by value.
   function sameProps(a, b, Im) {
     if (!a || !b) return a === b;
     const keys = Object.keys(a);
@@ -54,6 +54,8 @@
         OperationContainer: function (Original) {
           return class SteadyOperationContainer extends Original {
             shouldComponentUpdate(props, state) {
+              // an open operation reads parameters, keys and responses from the store as it draws: always drawn
+              if (props.isShown || this.props.isShown) return true;
               return !sameProps(this.props, props, system.Im) || !sameProps(this.state, state, system.Im);
             }
           };
