@@ -51,6 +51,40 @@
             render() { return system.React.createElement(Original, this.props); }
           };
         },
+        // Swagger UI's own list, with one `specPath` list per operation kept from one drawing to the next
+        // (it made a new one each time, so every listed operation's container ran again at each change)
+        operations: function (Original) {
+          const paths = new Map();
+          function specPath(path, method) {
+            const key = method + ' ' + path;
+            if (!paths.has(key)) paths.set(key, system.Im.List(['paths', path, method]));
+            return paths.get(key);
+          }
+          return class SteadyOperations extends Original {
+            constructor(props, context) {
+              super(props, context);
+              this.renderOperationTag = (tagObj, tag) => {
+                const p = this.props;
+                const React = system.React;
+                const methods = p.specSelectors.validOperationMethods();
+                const Container = p.getComponent('OperationContainer', true);
+                const Tag = p.getComponent('OperationTag');
+                return React.createElement(Tag, {
+                  key: 'operation-' + tag, tagObj: tagObj, tag: tag, oas3Selectors: p.oas3Selectors,
+                  layoutSelectors: p.layoutSelectors, layoutActions: p.layoutActions, getConfigs: p.getConfigs,
+                  getComponent: p.getComponent, specUrl: p.specSelectors.url(),
+                }, React.createElement('div', { className: 'operation-tag-content' }, tagObj.get('operations').map(function (op) {
+                  const path = op.get('path');
+                  const method = op.get('method');
+                  if (methods.indexOf(method) === -1) return null;
+                  return React.createElement(Container, {
+                    key: path + '-' + method, specPath: specPath(path, method), op: op, path: path, method: method, tag: tag,
+                  });
+                }).toArray()));
+              };
+            }
+          };
+        },
         OperationContainer: function (Original) {
           return class SteadyOperationContainer extends Original {
             shouldComponentUpdate(props, state) {
@@ -239,6 +273,7 @@
     }
     return walk(start.toJS ? start.toJS() : start, []);
   }
+  let kept = { json: null, filter: null, value: null };  // the list, while the document and the search stay
   const FastPlugin = function () {
     return {
       statePlugins: {
@@ -249,7 +284,6 @@
             // operation stores its resolved subtree there), which gave every listed operation new props.
             // The list shows summaries only; an opened operation's body is read from its resolved subtree.
             taggedOperations: function (original, system) {
-              let kept = { json: null, filter: null, value: null };
               return function (state) {
                 const json = state && state.get ? state.get('json') : null;
                 const filter = system.layoutSelectors.currentFilter();
