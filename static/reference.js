@@ -41,6 +41,7 @@
     if (keys.length !== Object.keys(b).length) return false;
     return keys.every(function (key) { return a[key] === b[key] || Im.is(a[key], b[key]); });
   }
+  const openOperations = new Set();  // 'method path' of the operations open now
   const SteadyListPlugin = function (system) {
     return {
       wrapComponents: {
@@ -57,6 +58,9 @@
           const paths = new Map();
           function specPath(path, method) {
             const key = method + ' ' + path;
+            // an open operation gets a new one, so that it is drawn again at each change (it reads values
+            // typed into parameters and the chosen key from the store)
+            if (openOperations.has(key)) return system.Im.List(['paths', path, method]);
             if (!paths.has(key)) paths.set(key, system.Im.List(['paths', path, method]));
             return paths.get(key);
           }
@@ -87,6 +91,11 @@
         },
         OperationContainer: function (Original) {
           return class SteadyOperationContainer extends Original {
+            render() {
+              const key = this.props.method + ' ' + this.props.path;
+              if (this.props.isShown) openOperations.add(key); else openOperations.delete(key);
+              return super.render();
+            }
             shouldComponentUpdate(props, state) {
               // an open operation reads parameters, keys and responses from the store as it draws: always drawn
               if (props.isShown || this.props.isShown) return true;
