@@ -82,7 +82,7 @@ def thread_cpu_ms(pid: int, tid: int) -> float:
 
 
 def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98] if len(values) > 2 else max(values)
+    return statistics.quantiles(values, n=100, method='inclusive')[98] if len(values) > 2 else max(values)
 
 
 def browser():
