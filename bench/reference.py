@@ -4,17 +4,24 @@ Saves a generated Stripe-like document (about 1.6 MB, 330 operations, cyclic ref
 1,000-operation one through the workflow, starts a real portal process, and prints:
 - how long saving took (validation and preparation, off the event loop),
 - Chromium: time until the operation list is visible (past 50 operations: its tag groups, which start
-  closed), until a search answers, until one operation opens,
+  closed), until a search answers, until one operation opens: measured in the page, from the click to the
+  first frame drawn after the operation's body appeared (beside it, the same seen through WebDriver, which
+  adds its own round trips and 20 ms polling), and the browser main thread's CPU time for the opening,
 - the portal's resident memory before and after 10 concurrent visitors load the reference,
-- the gateway ping's p99 while they load, beside its p99 at rest.
+- the gateway ping's p99 while they load, beside its p99 at rest, pinged from a separate process (a thread
+  beside the visitors' threads measured the client's own GIL waits as well), for the three loads together
+  and for the product page and the reference (page and document) alone; and the CPU time the portal's
+  event-loop thread spent per load.
 
     .venv/bin/python bench/reference.py          (needs Debian's chromium and chromium-driver)
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,17 +48,41 @@ def fetch(url: str) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def pings(url: str, seconds: float) -> list[float]:
-    times = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        times.append(fetch(url))
-        time.sleep(0.01)
-    return times
+PINGER = '''
+import http.client, json, sys, time
+host, port, path, seconds = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+connection = http.client.HTTPConnection(host, port, timeout=60)
+times = []
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    started = time.perf_counter()
+    connection.request('GET', path)
+    connection.getresponse().read()
+    times.append((time.perf_counter() - started) * 1000)
+    time.sleep(0.01)
+print(json.dumps(times))
+'''
+
+
+def start_pinging(port: int, seconds: float) -> subprocess.Popen:
+    """The gateway ping every 10 ms from a process of its own (one kept-alive connection), so that the
+    figure is the server's, not this process's threads waiting for their GIL."""
+    return subprocess.Popen([sys.executable, '-c', PINGER, '127.0.0.1', str(port), '/api/gateway/ping', str(seconds)],
+                            stdout=subprocess.PIPE)
+
+
+def pings(process: subprocess.Popen) -> list[float]:
+    return json.loads(process.communicate()[0])
+
+
+def thread_cpu_ms(pid: int, tid: int) -> float:
+    """CPU time (user + system) of one thread of a process."""
+    fields = Path(f'/proc/{pid}/task/{tid}/stat').read_text().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf('SC_CLK_TCK')
 
 
 def p99(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[98] if len(values) > 2 else max(values)
+    return statistics.quantiles(values, n=100, method='inclusive')[98] if len(values) > 2 else max(values)
 
 
 def browser():
@@ -66,10 +97,11 @@ def browser():
     options.page_load_strategy = 'none'  # timing starts at navigation and ends at what the user sees
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(shutil.which('chromedriver')))
     driver.set_script_timeout(300)
+    driver.execute_cdp_cmd('Performance.enable', {'timeDomain': 'threadTicks'})
     return driver
 
 
-def in_browser(driver, url: str, search: str) -> tuple[float, float, float]:
+def in_browser(driver, url: str, search: str) -> tuple[float, float, float, float, float]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     wait = WebDriverWait(driver, 300, poll_frequency=0.02)
@@ -86,11 +118,36 @@ def in_browser(driver, url: str, search: str) -> tuple[float, float, float]:
     driver.find_element(By.ID, 'portico-search').send_keys(search)
     wait.until(lambda d: 0 < len(d.find_elements(By.CSS_SELECTOR, '.opblock')) != before)
     searched = time.perf_counter() - started
+    time.sleep(0.3)  # the search has settled
+    before = main_thread_seconds(driver)
     started = time.perf_counter()
-    driver.find_elements(By.CSS_SELECTOR, '.opblock-summary-control')[0].click()
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '.opblock-body .responses-wrapper'))
-    opened = time.perf_counter() - started
-    return visible, searched, opened
+    drawn = driver.execute_async_script(OPEN_ONE)
+    through_webdriver = time.perf_counter() - started - 0.3
+    cpu = main_thread_seconds(driver) - before
+    return visible, searched, drawn / 1000, through_webdriver, cpu
+
+
+# click the first listed operation; answer the milliseconds from the click to the first frame drawn after the
+# operation's body (its responses) appeared, then wait 300 ms more so that the CPU time includes what follows
+OPEN_ONE = '''
+const done = arguments[arguments.length - 1];
+const started = performance.now();
+const watcher = new MutationObserver(function () {
+  if (!document.querySelector('.opblock-body .responses-wrapper')) return;
+  watcher.disconnect();
+  requestAnimationFrame(function () { setTimeout(function () {
+    const drawn = performance.now() - started;
+    setTimeout(function () { done(drawn); }, 300);
+  }, 0); });
+});
+watcher.observe(document.body, {childList: true, subtree: true});
+document.querySelector('.opblock-summary-control').click();
+'''
+
+
+def main_thread_seconds(driver) -> float:
+    metrics = driver.execute_cdp_cmd('Performance.getMetrics', {})['metrics']
+    return next(m['value'] for m in metrics if m['name'] == 'ThreadTime')
 
 
 def main() -> None:
@@ -130,39 +187,51 @@ def main() -> None:
             print('serving', base, targets, flush=True)
             time.sleep(float(os.environ['BENCH_SERVE']))
         driver = browser()
+        rounds = int(os.environ.get('BENCH_ROUNDS', '5'))
         for label, (slug, api_id) in targets.items():
             url = f'{base}/products/{slug}/reference/{api_id}'
             fetch(f'{base}/products/{slug}/apis/{api_id}/reference.json')  # prepared once per process
-            runs = [in_browser(driver, url, documents[label][1]) for _ in range(int(os.environ.get('BENCH_ROUNDS', '3')))]
-            visible, searched, opened = (statistics.median(r[i] for r in runs) for i in range(3))
+            runs = [in_browser(driver, url, documents[label][1]) for _ in range(rounds)]
+            visible, searched, opened, through, cpu = (statistics.median(r[i] for r in runs) for i in range(5))
             print(f'{label}: Chromium: list visible {visible:.2f} s, search answers {searched * 1000:.0f} ms, '
-                  f'one operation opens {opened * 1000:.0f} ms (median of 3)')
+                  f'one operation opens {opened * 1000:.0f} ms (fastest {min(r[2] for r in runs) * 1000:.0f} ms; '
+                  f'{through * 1000:.0f} ms through WebDriver; main thread CPU {cpu * 1000:.0f} ms) '
+                  f'(median of {rounds})')
         driver.quit()
         slug, api_id = targets['stripe-like']
-        ping = f'{base}/api/gateway/ping'
-        rest = pings(ping, 3)
-        before = rss_mb(portal.process.pid)
-        loads: list[float] = []
+        pid = portal.process.pid
+        loads_of = {'product page': [f'{base}/products/{slug}'],
+                    'reference page and document': [f'{base}/products/{slug}/reference/{api_id}',
+                                                    f'{base}/products/{slug}/apis/{api_id}/reference.json']}
+        loads_of['all three'] = loads_of['product page'] + loads_of['reference page and document']
+        rest = pings(start_pinging(port, 3))
+        print(f'gateway ping p99 at rest: {p99(rest):.1f} ms (max {max(rest):.1f} ms)')
+        for what in ('all three', 'product page', 'reference page and document'):
+            before = rss_mb(pid)
+            loads: list[float] = []
 
-        def visitor() -> None:
-            for _ in range(3):
-                loads.append(fetch(f'{base}/products/{slug}'))
-                loads.append(fetch(f'{base}/products/{slug}/reference/{api_id}'))
-                loads.append(fetch(f'{base}/products/{slug}/apis/{api_id}/reference.json'))
+            def visitor() -> None:
+                for _ in range(3):
+                    for url in loads_of[what]:
+                        loads.append(fetch(url))
 
-        threads = [threading.Thread(target=visitor) for _ in range(10)]
-        busy: list[float] = []
-        pinger = threading.Thread(target=lambda: busy.extend(pings(ping, 4)))
-        pinger.start()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        pinger.join()
-        after = rss_mb(portal.process.pid)
-        print(f'10 concurrent visitors x 3 loads: portal RSS {before:.0f} MB -> {after:.0f} MB '
-              f'(+{after - before:.0f} MB); load p50 {statistics.median(loads):.0f} ms')
-        print(f'gateway ping p99: {p99(rest):.1f} ms at rest, {p99(busy):.1f} ms while they load')
+            threads = [threading.Thread(target=visitor) for _ in range(10)]
+            pinger = start_pinging(port, 4)
+            time.sleep(0.3)
+            cpu = thread_cpu_ms(pid, pid)
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            took = time.perf_counter() - started
+            cpu = thread_cpu_ms(pid, pid) - cpu
+            busy = pings(pinger)
+            after = rss_mb(pid)
+            print(f'10 concurrent visitors x 3 x {what}: {len(loads)} loads in {took:.2f} s (p50 '
+                  f'{statistics.median(loads):.0f} ms); event-loop thread CPU {cpu / len(loads):.1f} ms per load; '
+                  f'portal RSS {before:.0f} -> {after:.0f} MB (+{after - before:.0f} MB); '
+                  f'gateway ping p99 {p99(busy):.1f} ms while they load (max {max(busy):.1f} ms, {len(busy)} pings)')
     finally:
         portal.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -53,9 +53,10 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
 
 
 @contextmanager
-def frame(title: str, user: User | None = None, *, admin: bool = False):
-    """Header and navigation around a page's content; `admin` adds the admin side menu."""
-    values = settings.load()
+def frame(title: str, user: User | None = None, *, admin: bool = False, values: dict | None = None):
+    """Header and navigation around a page's content; `admin` adds the admin side menu. `values`: the
+    settings, when the page already read them in a worker thread (else they are read here)."""
+    values = settings.load() if values is None else values
     portal_name = values['portal_name']
     ui.page_title(f'{title} · {portal_name}')
     ui.colors(primary=PRIMARY, positive=POSITIVE, negative=NEGATIVE)

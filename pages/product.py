@@ -27,32 +27,33 @@ from components import dialogs, docs
 from components.forms import Feedback, refresh_header, reload_with
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Plan, Product, ProductApi
-from workflows import DomainError, access, browse, cart, openapi, visibility
+from workflows import DomainError, access, browse, cart, openapi, settings, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 app.add_static_files(ASSETS, swagger_ui_path)
 
 
-def _product_and_parts(me, slug: str) -> tuple[Product | None, list, list]:
+def _product_and_parts(me, slug: str) -> tuple[Product | None, list, list, dict]:
     """What the product page shows, read in a worker thread (the page is built on the event loop, which
-    also answers the gateway: it only lays out what was read here)."""
+    also answers the gateway: it only lays out what was read here, the frame's settings included)."""
+    values = settings.load()
     product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
     if product is None:
-        return None, [], []
+        return None, [], [], values
     offers = browse.catalogs_of_product(me, product)
     apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
                            ApiReference.size)
                 .join(ProductApi).switch(Api)
                 .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
                 .where(ProductApi.product == product).order_by(Api.name))
-    return product, offers, apis
+    return product, offers, apis, values
 
 
 @ui.page('/products/{slug}')
 async def product_page(slug: str) -> None:
     me = session.current_user()
-    product, offers, apis = await run.io_bound(_product_and_parts, me, slug)
-    with frame(product.name if product else 'Not found', me):
+    product, offers, apis, values = await run.io_bound(_product_and_parts, me, slug)
+    with frame(product.name if product else 'Not found', me, values=values):
         if product is None:
             ui.status_code(404)
             ui.label('This product was not found, or you cannot see it.').mark('product-not-found')

@@ -7,13 +7,17 @@
   const LIST_LIMIT = 50;  // operations listed open at once; past this the tag groups start closed
 
   // Search: Swagger UI's own filter matches tags only; this one matches what developers look for.
-  const SearchPlugin = function () {
+  // The result is kept while the list and the phrase stay the same: Swagger UI filters again at every
+  // change (opening an operation), and a new result would draw every listed operation again.
+  const SearchPlugin = function (system) {
+    let last = { ops: null, phrase: null, found: null };
     return {
       fn: {
         opsFilter: function (taggedOps, phrase) {
           const words = String(phrase || '').toLowerCase().split(/\s+/).filter(Boolean);
           if (!words.length) return taggedOps;
-          return taggedOps.map(function (tag) {
+          if (last.phrase === phrase && last.ops && system.Im.is(last.ops, taggedOps)) return last.found;
+          const found = taggedOps.map(function (tag) {
             return tag.set('operations', tag.get('operations').filter(function (op) {
               const o = op.get('operation');
               const text = [op.get('path'), op.get('method'), o.get('summary'), o.get('operationId'),
@@ -21,6 +25,83 @@
               return words.every(function (w) { return text.indexOf(w) >= 0; });
             }));
           }).filter(function (tag) { return tag.get('operations').size > 0; });
+          last = { ops: taggedOps, phrase: phrase, found: found };
+          return found;
+        },
+      },
+    };
+  };
+
+  // Opening one operation draws that operation only. Swagger UI hands every listed operation a new
+  // `specPath` list at each change (equal, not the same), so each of them was drawn again: with fifty
+  // operations listed, most of the time an opening took. Props of closed operations are compared by value.
+  function sameProps(a, b, Im) {
+    if (!a || !b) return a === b;
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    return keys.every(function (key) { return a[key] === b[key] || Im.is(a[key], b[key]); });
+  }
+  const openOperations = new Set();  // 'method path' of the operations open now
+  const SteadyListPlugin = function (system) {
+    return {
+      wrapComponents: {
+        // Markdown (descriptions of tags, operations, parameters, properties) is rendered and sanitised
+        // again each time its parent is drawn; the same text gives the same HTML, so it is drawn once.
+        Markdown: function (Original) {
+          return class SteadyMarkdown extends system.React.PureComponent {
+            render() { return system.React.createElement(Original, this.props); }
+          };
+        },
+        // Swagger UI's own list, with one `specPath` list per operation kept from one drawing to the next
+        // (it made a new one each time, so every listed operation's container ran again at each change)
+        operations: function (Original) {
+          const paths = new Map();
+          function specPath(path, method) {
+            const key = method + ' ' + path;
+            // an open operation gets a new one, so that it is drawn again at each change (it reads values
+            // typed into parameters and the chosen key from the store)
+            if (openOperations.has(key)) return system.Im.List(['paths', path, method]);
+            if (!paths.has(key)) paths.set(key, system.Im.List(['paths', path, method]));
+            return paths.get(key);
+          }
+          return class SteadyOperations extends Original {
+            constructor(props, context) {
+              super(props, context);
+              this.renderOperationTag = (tagObj, tag) => {
+                const p = this.props;
+                const React = system.React;
+                const methods = p.specSelectors.validOperationMethods();
+                const Container = p.getComponent('OperationContainer', true);
+                const Tag = p.getComponent('OperationTag');
+                return React.createElement(Tag, {
+                  key: 'operation-' + tag, tagObj: tagObj, tag: tag, oas3Selectors: p.oas3Selectors,
+                  layoutSelectors: p.layoutSelectors, layoutActions: p.layoutActions, getConfigs: p.getConfigs,
+                  getComponent: p.getComponent, specUrl: p.specSelectors.url(),
+                }, React.createElement('div', { className: 'operation-tag-content' }, tagObj.get('operations').map(function (op) {
+                  const path = op.get('path');
+                  const method = op.get('method');
+                  if (methods.indexOf(method) === -1) return null;
+                  return React.createElement(Container, {
+                    key: path + '-' + method, specPath: specPath(path, method), op: op, path: path, method: method, tag: tag,
+                  });
+                }).toArray()));
+              };
+            }
+          };
+        },
+        OperationContainer: function (Original) {
+          return class SteadyOperationContainer extends Original {
+            render() {
+              const key = this.props.method + ' ' + this.props.path;
+              if (this.props.isShown) openOperations.add(key); else openOperations.delete(key);
+              return super.render();
+            }
+            shouldComponentUpdate(props, state) {
+              // an open operation reads parameters, keys and responses from the store as it draws: always drawn
+              if (props.isShown || this.props.isShown) return true;
+              return !sameProps(this.props, props, system.Im) || !sameProps(this.state, state, system.Im);
+            }
+          };
         },
       },
     };
@@ -201,10 +282,27 @@
     }
     return walk(start.toJS ? start.toJS() : start, []);
   }
+  let kept = { json: null, filter: null, value: null };  // the list, while the document and the search stay
   const FastPlugin = function () {
     return {
       statePlugins: {
         spec: {
+          wrapSelectors: {
+            // The grouped, filtered list, kept while the document and the search stay the same. Swagger UI
+            // builds it again from the whole document at every change of its spec state (each opened
+            // operation stores its resolved subtree there), which gave every listed operation new props.
+            // The list shows summaries only; an opened operation's body is read from its resolved subtree.
+            taggedOperations: function (original, system) {
+              return function (state) {
+                const json = state && state.get ? state.get('json') : null;
+                const filter = system.layoutSelectors.currentFilter();
+                if (json && kept.json === json && kept.filter === filter) return kept.value;
+                const value = original.apply(null, arguments);
+                kept = { json: json, filter: filter, value: value };
+                return value;
+              };
+            },
+          },
           wrapActions: {
             parseToJson: function (original, system) {
               return function (text) {
@@ -220,19 +318,18 @@
               };
             },
             requestResolvedSubtree: function (original, system) {
+              // synchronous: Swagger UI asks for the subtree in the click that opens the operation, so the
+              // resolved operation is drawn in the same render as the opening (deferred, the page drew
+              // the operation twice: empty, then resolved)
               return function (path) {
-                const key = JSON.stringify(path);
-                if (resolving.has(key) || system.specSelectors.specResolvedSubtree(path) !== undefined) return;
-                resolving.add(key);
-                setTimeout(function () {
-                  resolving.delete(key);
-                  try {
-                    const value = resolveLocally(system.specSelectors.specJson(), path);
-                    if (value !== undefined) system.specActions.updateResolvedSubtree(path, value);
-                  } catch (error) {
-                    original(path);  // Swagger UI's own resolver, slower but complete
-                  }
-                }, 0);
+                if (system.specSelectors.specResolvedSubtree(path) !== undefined) return;
+                let value;
+                try {
+                  value = resolveLocally(system.specSelectors.specJson(), path);
+                } catch (error) {
+                  return original(path);  // Swagger UI's own resolver, slower but complete
+                }
+                if (value !== undefined) system.specActions.updateResolvedSubtree(path, value);
               };
             },
           },
@@ -240,7 +337,6 @@
       },
     };
   };
-  const resolving = new Set();
 
   const ui = SwaggerUIBundle({
     url: settings.url,
@@ -271,7 +367,7 @@
       languages: null,
     },
     presets: [SwaggerUIBundle.presets.apis],
-    plugins: [FastPlugin, SearchPlugin, SnippetsPlugin, SamplesPlugin],
+    plugins: [FastPlugin, SearchPlugin, SteadyListPlugin, SnippetsPlugin, SamplesPlugin],
     onComplete: function () {
       document.getElementById('portico-loading').remove();
       document.body.setAttribute('data-reference-ready', '1');
