@@ -41,6 +41,7 @@ class Config:
     gateway_path_header: str = 'x-forwarded-uri'
     limits_sync_seconds: float = 0.2
     outbox_retention_days: int = 30
+    gateway_port: int = 0  # PORTICO_GATEWAY_PORT: a gateway-only child process serves the gateway paths there
 
     @property
     def mail_transport(self) -> str:
@@ -100,7 +101,19 @@ def load(env: dict[str, str] | None = None) -> Config:
         gateway_path_header=_gateway_path_header(get('GATEWAY_PATH_HEADER', 'x-forwarded-uri')),
         limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
         outbox_retention_days=_days(get('OUTBOX_RETENTION_DAYS', '30') or '30'),
+        gateway_port=_gateway_port(get('GATEWAY_PORT'), port),
     )
+
+
+def _gateway_port(text: str, port: int) -> int:
+    """PORTICO_GATEWAY_PORT: empty (the portal answers the gateway paths itself) or a port other than PORTICO_PORT."""
+    if not text:
+        return 0
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f'PORTICO_GATEWAY_PORT must be a port number, not {text!r}')
+    if int(text) == port:
+        raise ConfigError(f'PORTICO_GATEWAY_PORT must differ from PORTICO_PORT ({port})')
+    return int(text)
 
 
 def _days(text: str) -> int:

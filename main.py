@@ -16,7 +16,6 @@ from db import bootstrap, migrations
 from db.connection import connect, redact
 
 log = logging.getLogger('portico')
-USAGE_FLUSH_SECONDS = 2
 LIVE_MESSAGE_LIMIT = 24_000_000  # bytes of one message from a browser; see build_app
 MAINTENANCE_SECONDS = 600
 
@@ -43,9 +42,9 @@ def build_app(cfg: config.Config) -> None:
     import hardening
     from api import health, v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
-    from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits
+    from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits, standalone
     from mail import transports, worker
-    from workflows import accounts, maintenance, usage
+    from workflows import accounts, maintenance
 
     app.include_router(health.router)
     api_v1.install(app)
@@ -70,10 +69,7 @@ def build_app(cfg: config.Config) -> None:
             stopping=mail_stopping, grace=background.STOP_SECONDS))
         background.start('webhooks', background.repeat(
             'webhooks', webhooks_worker.deliver_all_due, cfg.mail_poll_seconds))
-        background.start('usage flush', background.repeat('usage flush', usage.flush, USAGE_FLUSH_SECONDS,
-                                                          wait_first=True))
-        background.start('key changes', gateway_keys.follow_changes())
-        background.start('limits sync', gateway_limits.sync_forever())
+        standalone.start_loops()  # the usage flush, the key-change feed, the rate-limit sync
         background.start('maintenance', background.repeat('maintenance', maintenance.run_once, MAINTENANCE_SECONDS))
         link = accounts.issue_setup_link(cfg.base_url)
         if link:
@@ -83,8 +79,7 @@ def build_app(cfg: config.Config) -> None:
     async def stop_background() -> None:
         # before NiceGUI's own teardown: the loops stop (the mail worker after the message it sends), then
         # the calls counted since the last flush are written
-        await background.stop_all()
-        await asyncio.to_thread(usage.flush)
+        await standalone.stop_loops()
 
     def freeze_startup_objects() -> None:
         # the objects alive after start (modules, routes, templates) never die: keeping them out of the
@@ -105,9 +100,32 @@ def serve(cfg: config.Config) -> None:
     hardening.protect_data_dir(cfg)
     open_database(cfg)
     build_app(cfg)
+    if cfg.gateway_port:
+        start_gateway_child(cfg.gateway_port)
     ui.run(host=cfg.host, port=cfg.port, title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False,
            show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
            show_welcome_message=True, session_middleware_kwargs=hardening.cookie_settings(cfg), server_header=False)
+
+
+def start_gateway_child(port: int) -> None:
+    """PORTICO_GATEWAY_PORT: the gateway paths are also served by a process of their own on that port, started
+    once the schema is ready and stopped with the portal (see gateway/standalone.py)."""
+    from nicegui import app
+
+    from gateway import standalone
+    child = standalone.spawn(port)
+    print(f'portico: gateway-only process started on port {port} (pid {child.pid}): point the gateways there',
+          flush=True)
+
+    async def stop_child() -> None:
+        await asyncio.to_thread(standalone.stop_child, child)
+
+    app.on_shutdown(stop_child)
+
+
+def serve_gateway_only(cfg: config.Config, port: int | None) -> None:
+    from gateway import standalone
+    standalone.serve(cfg, port or cfg.gateway_port or cfg.port)
 
 
 def create_admin(cfg: config.Config, email: str) -> int:
@@ -135,6 +153,11 @@ def create_admin(cfg: config.Config, email: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python main.py', description='Portico, a self-hosted API developer portal')
     parser.add_argument('--demo', action='store_true', help='fill in demo data before serving')
+    parser.add_argument('--gateway-only', action='store_true',
+                        help='serve only the gateway paths (key checks), in a process of their own, on the portal\'s '
+                             'database (never migrates it)')
+    parser.add_argument('--port', type=int, help='with --gateway-only: the port (default PORTICO_GATEWAY_PORT, '
+                                                 'else PORTICO_PORT)')
     commands = parser.add_subparsers(dest='command')
     commands.add_parser('serve', help='serve the portal (the default)')
     admin = commands.add_parser('create-admin', help='create a portal admin (password prompted or PORTICO_ADMIN_PASSWORD)')
@@ -149,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         config.use(cfg)
         # NiceGUI reads its storage folder when it is imported, which happens below
         os.environ.setdefault('NICEGUI_STORAGE_PATH', str(cfg.data_dir / 'nicegui'))
+        if args.gateway_only:
+            if args.command or args.demo:
+                parser.error('--gateway-only serves the gateway paths; it takes no command and no --demo')
+            serve_gateway_only(cfg, args.port)
+            return 0
+        if args.port is not None:
+            parser.error('--port goes with --gateway-only (the portal reads PORTICO_PORT)')
         if args.command == 'create-admin':
             return create_admin(cfg, args.email)
         if args.command == 'migrate':
