@@ -11,9 +11,12 @@ Saves a generated Stripe-like document (about 1.6 MB, 330 operations, cyclic ref
 - the gateway ping's p99 while they load, beside its p99 at rest, pinged from a separate process (a thread
   beside the visitors' threads measured the client's own GIL waits as well), for the three loads together
   and for the product page and the reference (page and document) alone; and the CPU time the portal's
-  event-loop thread spent per load.
+  event-loop thread spent per load;
+- the same ping p99s for the gateway-only process (`python main.py --gateway-only`, started by the portal as
+  its child with PORTICO_GATEWAY_PORT), which never renders a page.
 
     .venv/bin/python bench/reference.py          (needs Debian's chromium and chromium-driver)
+    BENCH_BROWSER=0 .venv/bin/python bench/reference.py   (skips the Chromium figures)
 """
 from __future__ import annotations
 
@@ -79,6 +82,10 @@ def thread_cpu_ms(pid: int, tid: int) -> float:
     """CPU time (user + system) of one thread of a process."""
     fields = Path(f'/proc/{pid}/task/{tid}/stat').read_text().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf('SC_CLK_TCK')
+
+
+def load_average() -> str:
+    return 'load average ' + ', '.join(f'{value:.2f}' for value in os.getloadavg())
 
 
 def p99(values: list[float]) -> float:
@@ -164,7 +171,7 @@ def main() -> None:
     open_database(cfg)
     from db.models import Catalog, CatalogProduct, Product, ProductApi, Visibility
     from tests.utils import an_admin, free_port
-    from tests.servers import Portal
+    from tests.servers import Portal, wait_for
     from workflows import catalog
     admin = an_admin()
     public = Catalog.create(name='Public', visibility=Visibility.PUBLIC)
@@ -179,16 +186,17 @@ def main() -> None:
         CatalogProduct.create(catalog=public, product=product)
         targets[label] = (product.slug, api.id)
         print(f'{label}: {len(text) / 1e6:.2f} MB saved (validated, prepared) in {saved:.1f} s')
-    port = free_port()
-    portal = Portal(port, folder / 'portal.log')
+    port, gateway_port = free_port(), free_port()
+    portal = Portal(port, folder / 'portal.log', PORTICO_GATEWAY_PORT=str(gateway_port))
     try:
         base = portal.url
         if os.environ.get('BENCH_SERVE'):  # keep the portal up for a look by hand
             print('serving', base, targets, flush=True)
             time.sleep(float(os.environ['BENCH_SERVE']))
-        driver = browser()
+        wait_for(f'http://127.0.0.1:{gateway_port}/api/gateway/ping')
+        driver = browser() if os.environ.get('BENCH_BROWSER', '1') != '0' else None
         rounds = int(os.environ.get('BENCH_ROUNDS', '5'))
-        for label, (slug, api_id) in targets.items():
+        for label, (slug, api_id) in targets.items() if driver else ():
             url = f'{base}/products/{slug}/reference/{api_id}'
             fetch(f'{base}/products/{slug}/apis/{api_id}/reference.json')  # prepared once per process
             runs = [in_browser(driver, url, documents[label][1]) for _ in range(rounds)]
@@ -197,15 +205,20 @@ def main() -> None:
                   f'one operation opens {opened * 1000:.0f} ms (fastest {min(r[2] for r in runs) * 1000:.0f} ms; '
                   f'{through * 1000:.0f} ms through WebDriver; main thread CPU {cpu * 1000:.0f} ms) '
                   f'(median of {rounds})')
-        driver.quit()
+        if driver:
+            driver.quit()
         slug, api_id = targets['stripe-like']
         pid = portal.process.pid
         loads_of = {'product page': [f'{base}/products/{slug}'],
                     'reference page and document': [f'{base}/products/{slug}/reference/{api_id}',
                                                     f'{base}/products/{slug}/apis/{api_id}/reference.json']}
         loads_of['all three'] = loads_of['product page'] + loads_of['reference page and document']
-        rest = pings(start_pinging(port, 3))
-        print(f'gateway ping p99 at rest: {p99(rest):.1f} ms (max {max(rest):.1f} ms)')
+        for warming in [start_pinging(port, 1), start_pinging(gateway_port, 1)]:  # first calls, not counted
+            pings(warming)
+        at_rest = start_pinging(port, 3), start_pinging(gateway_port, 3)
+        rest, rest_gateway = (pings(pinger) for pinger in at_rest)
+        print(f'gateway ping p99 at rest: portal process {p99(rest):.1f} ms (max {max(rest):.1f} ms), '
+              f'gateway-only process {p99(rest_gateway):.1f} ms (max {max(rest_gateway):.1f} ms); {load_average()}')
         for what in ('all three', 'product page', 'reference page and document'):
             before = rss_mb(pid)
             loads: list[float] = []
@@ -216,7 +229,7 @@ def main() -> None:
                         loads.append(fetch(url))
 
             threads = [threading.Thread(target=visitor) for _ in range(10)]
-            pinger = start_pinging(port, 4)
+            pinger, gateway_pinger = start_pinging(port, 4), start_pinging(gateway_port, 4)
             time.sleep(0.3)
             cpu = thread_cpu_ms(pid, pid)
             started = time.perf_counter()
@@ -226,12 +239,14 @@ def main() -> None:
                 thread.join()
             took = time.perf_counter() - started
             cpu = thread_cpu_ms(pid, pid) - cpu
-            busy = pings(pinger)
+            busy, busy_gateway = pings(pinger), pings(gateway_pinger)
             after = rss_mb(pid)
             print(f'10 concurrent visitors x 3 x {what}: {len(loads)} loads in {took:.2f} s (p50 '
                   f'{statistics.median(loads):.0f} ms); event-loop thread CPU {cpu / len(loads):.1f} ms per load; '
                   f'portal RSS {before:.0f} -> {after:.0f} MB (+{after - before:.0f} MB); '
-                  f'gateway ping p99 {p99(busy):.1f} ms while they load (max {max(busy):.1f} ms, {len(busy)} pings)')
+                  f'gateway ping p99 {p99(busy):.1f} ms while they load (max {max(busy):.1f} ms, {len(busy)} pings); '
+                  f'gateway-only process: p99 {p99(busy_gateway):.1f} ms (max {max(busy_gateway):.1f} ms, '
+                  f'{len(busy_gateway)} pings); {load_average()}')
     finally:
         portal.stop()
         shutil.rmtree(folder, ignore_errors=True)
