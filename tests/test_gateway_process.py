@@ -6,11 +6,15 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import peewee as pw
+import pytest
+
+import config
 
 from db.models import Credential, UsageDaily
 from tests.peers import SECRET, World, call, eventually
@@ -133,3 +137,25 @@ def test_a_gateway_only_process_stops_on_sigterm_within_5_s_and_writes_its_count
     finally:
         gateway.stop()
         world.stop()
+
+
+@pytest.mark.parametrize('value, message', [('nope', 'PORTICO_GATEWAY_PORT must be a port number'),
+                                            ('70000', 'PORTICO_GATEWAY_PORT must be a port number'),
+                                            ('8080', 'must differ from PORTICO_PORT')])
+def test_a_bad_gateway_port_stops_the_start_with_one_line(tmp_path, value, message) -> None:
+    with pytest.raises(config.ConfigError, match=message):
+        config.load({'PORTICO_DATA_DIR': str(tmp_path), 'PORTICO_GATEWAY_PORT': value})
+    assert config.load({'PORTICO_DATA_DIR': str(tmp_path)}).gateway_port == 0  # unset: the portal answers itself
+
+
+def test_a_gateway_only_process_waits_for_the_schema_and_says_so(tmp_path) -> None:
+    """It never migrates: on an empty database it waits, then stops with one line naming the command."""
+    env = {**os.environ, 'PORTICO_DATA_DIR': str(tmp_path), 'PORTICO_DATABASE_URL': f'sqlite:///{tmp_path}/empty.db'}
+    for name in [n for n in env if n.startswith(('PYTEST', 'NICEGUI_'))]:
+        env.pop(name)
+    probe = ('import sys, config; from gateway import standalone; cfg = config.load(); '
+             'standalone.wait_for_schema(cfg, seconds=0.5)')
+    done = subprocess.run([sys.executable, '-c', probe], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and 'python main.py migrate' in done.stderr, done.stderr[-2000:]
+    with sqlite3.connect(tmp_path / 'empty.db') as connection:  # nothing created
+        assert connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone() == (0,)
