@@ -7,7 +7,7 @@ import peewee as pw
 
 from db.models import AccessRequest, AccessRequestProduct, App, Credential, Organisation, Product, UsageDaily
 from gateway import usage as gateway_usage
-from gateway.usage import flush, reset, today  # noqa: F401 - main.py flushes through this module
+from gateway.usage import flush, reset, today  # noqa: F401 - tests flush through this module
 
 
 def calls_in_period(credential_id: int, period: str, day: date | None = None) -> int:
