@@ -117,19 +117,23 @@ def serve(cfg: config.Config, port: int) -> None:
                 server_header=False, date_header=False, proxy_headers=False)
 
 
-def _die_with_parent() -> None:
-    """In the child, before it runs: Linux sends it SIGTERM when the portal ends, even killed."""
+def _death_signal():
+    """A function for the child, resolved before the fork (the child then only makes one system call): Linux
+    sends the child SIGTERM when the portal ends, even killed. None elsewhere."""
+    if not sys.platform.startswith('linux'):
+        return None
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
-        pass
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def spawn(port: int) -> subprocess.Popen:
     """The gateway-only process as a child of the portal (PORTICO_GATEWAY_PORT)."""
     main = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'main.py')
     return subprocess.Popen([sys.executable, main, '--gateway-only', '--port', str(port)], stdin=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent if sys.platform.startswith('linux') else None)
+                            preexec_fn=_death_signal())
 
 
 def stop_child(process: subprocess.Popen, seconds: float = CHILD_STOP_SECONDS) -> None:

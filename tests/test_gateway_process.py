@@ -31,8 +31,10 @@ class GatewayOnly:
     def __init__(self, port: int, log_path: Path, **env: str) -> None:
         self.url = f'http://127.0.0.1:{port}'
         environment = {**os.environ, 'PORTICO_HOST': '127.0.0.1', **env}
-        for name in [n for n in environment if n.startswith(('PYTEST', 'NICEGUI_'))]:
+        for name in [n for n in environment if n.startswith('PYTEST')]:
             environment.pop(name)
+        environment.pop('NICEGUI_USER_SIMULATION', None)
+        environment.pop('NICEGUI_SCREEN_TEST_PORT', None)
         self.log = open(log_path, 'w')  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([sys.executable, str(ROOT / 'main.py'), '--gateway-only', '--port', str(port)],
                                         env=environment, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
