@@ -59,14 +59,15 @@ def _period_end(period: str, moment: datetime) -> float:
 
 def keys_of(info, now: float, shared: bool) -> tuple[str, str | None]:
     """The counter names of a call: its rate window and, with a quota, its quota period."""
+    known = info.counter_names  # (valid from, shared, valid until, rate, quota, quota period's end)
+    if known is not None and known[0] <= now < known[2] and known[1] == shared:
+        return known[3], known[4]
     plan = info.plan
     window = int(now // plan.rate_period)
-    known = info.counter_names
-    if known is not None and known[0] == window and known[1] == shared and now < known[2]:
-        return known[3], known[4]
+    start = window * plan.rate_period
     rate = f'portico:rate:{info.credential_id}:{plan.rate_period}:{window}'
     if not plan.quota:
-        info.counter_names = (window, shared, window_end(plan.rate_period, now), rate, None, 0.0)
+        info.counter_names = (start, shared, window_end(plan.rate_period, now), rate, None, 0.0)
         return rate, None
     # the quota's name lasts a day or a month: kept from the previous window when still current
     if known is not None and known[4] is not None and known[1] == shared and now < known[5]:
@@ -76,7 +77,7 @@ def keys_of(info, now: float, shared: bool) -> tuple[str, str | None]:
         quota = f'portico:quota:{info.credential_id}:{plan.quota_period}:{int(quota_end)}'
         if not shared:  # counted from the stored usage at the key's load, which includes flushed calls
             quota += f':{info.loaded_at}'
-    info.counter_names = (window, shared, min(window_end(plan.rate_period, now), quota_end), rate, quota, quota_end)
+    info.counter_names = (start, shared, min(window_end(plan.rate_period, now), quota_end), rate, quota, quota_end)
     return rate, quota
 
 

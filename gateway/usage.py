@@ -31,13 +31,15 @@ _day: tuple[int, date | None] = (-1, None)  # the UTC day number (Unix time // 8
 
 def count(credential_id: int, refused: bool = False, now: float | None = None) -> None:
     """One call of a credential, at `now` (Unix time; default: the current time), counted in its UTC day."""
-    number = int((time.time() if now is None else now) // 86400)  # Unix days are UTC days
+    number = (time.time() if now is None else now) // 86400  # Unix days are UTC days
     known = _day
-    day = known[1] if number == known[0] else _day_of(number)
-    key = (credential_id, day)
+    key = (credential_id, known[1] if number == known[0] else _day_of(int(number)))
     with _lock:
-        entry = _pending.setdefault(key, [0, 0])
-        entry[1 if refused else 0] += 1
+        entry = _pending.get(key)
+        if entry is None:
+            _pending[key] = [0, 1] if refused else [1, 0]
+        else:
+            entry[refused] += 1  # calls, refused
 
 
 def _day_of(number: int) -> date:
