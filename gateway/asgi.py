@@ -58,6 +58,8 @@ def answer_now(facts: Facts, for_nginx: bool) -> Answer | None:
     key_hash = keys.digests.get(key)
     if key_hash is not None:
         info = keys.cached(key_hash, time.monotonic(), True)
+        if info is None:  # retired since: the memo keeps keys with access only
+            keys.digests.pop(key, None)
     elif not key or not keys.plausible(key):
         return settle(facts, None, for_nginx=for_nginx)
     else:
