@@ -58,14 +58,17 @@ def flush() -> int:
         return 0
     ids = list({key[0] for key in batch})
     existing: set[int] = set()  # a key deleted meanwhile has no row to count on
+    # plain SQL: Peewee took 12 ms to build an IN list of 2,000 ids, every flush (the GIL's, so the loop's)
+    table, mark = UsageDaily._meta.table_name, database.param
     for first in range(0, len(ids), 5000):
-        query = Credential.select(Credential.id).where(Credential.id.in_(ids[first:first + 5000]))
-        existing.update(credential_id for (credential_id,) in query.tuples().iterator())
+        chunk = ids[first:first + 5000]
+        cursor = database.execute_sql(f'SELECT id FROM {Credential._meta.table_name} '
+                                      f'WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
+        existing.update(credential_id for (credential_id,) in cursor.fetchall())
     rows = [(credential_id, day, calls, refused)
             for (credential_id, day), (calls, refused) in batch.items() if credential_id in existing]
     # one prepared statement for all rows (executemany): building a query per row costs the event loop
     # its share of the GIL for tens of milliseconds at thousands of keys
-    table, mark = UsageDaily._meta.table_name, database.param
     sql = (f'INSERT INTO {table} (credential_id, day, calls, refused) VALUES ({mark}, {mark}, {mark}, {mark}) '
            f'ON CONFLICT (credential_id, day) DO UPDATE SET calls = {table}.calls + excluded.calls, '
            f'refused = {table}.refused + excluded.refused')
