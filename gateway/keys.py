@@ -265,14 +265,14 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
         return {}
     rows = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
             .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
-            .where((Credential.id.in_(ids)) & (Credential.status == CredentialStatus.ACTIVE)
+            .where((Credential.id.in_(usage.id_list(ids))) & (Credential.status == CredentialStatus.ACTIVE)
                    & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE)))
     rows = list(rows)
     if not rows:
         return {}
     requests = [row.access_request for row in rows]
     offered = set(CatalogPlan.select(CatalogPlan.catalog, CatalogPlan.plan)
-                  .where(CatalogPlan.catalog.in_({request.catalog_id for request in requests})).tuples())
+                  .where(CatalogPlan.catalog.in_(usage.id_list({request.catalog_id for request in requests}))).tuples())
     routes: dict[int, list[tuple[str, str]]] = {}
     for request_id, base_path, slug in (
             Api.select(AccessRequestProduct.request, Api.base_path, Product.slug)
@@ -281,14 +281,14 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
             .join(AccessRequest, on=(AccessRequest.id == AccessRequestProduct.request))
             .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
                                       & (CatalogProduct.catalog == AccessRequest.catalog)))
-            .where((AccessRequestProduct.request.in_([request.id for request in requests]))
+            .where((AccessRequestProduct.request.in_(usage.id_list(request.id for request in requests)))
                    & (Api.status == ApiStatus.PUBLISHED)).tuples()):
         routes.setdefault(request_id, []).append((base_path, slug))
     stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
     # an individual developer's apps (default organisation) are theirs alone: they stop with the account
     owners = {row.app.owner_id for row in rows if row.app.organisation.is_default}
     inactive = {user_id for (user_id,) in User.select(User.id).where(
-        User.id.in_(list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
+        User.id.in_(usage.id_list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
     found = {}
     for row in rows:
         request, app = row.access_request, row.app
