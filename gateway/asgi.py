@@ -33,7 +33,7 @@ SECRET_HEADER = 'x-portico-gateway-secret'
 READ = {name.encode(): name for name in ('x-api-key', 'authorization', 'x-forwarded-uri', 'x-forwarded-method',
                                          'x-original-uri', 'x-original-method', SECRET_HEADER)}
 
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers (encoded), body
+Answer = tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers (encoded), body: never changed
 
 
 def read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -49,6 +49,27 @@ def read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
                 continue
         found[wanted] = value.decode('latin-1')
     return found
+
+
+def answer_now(facts: Facts, for_nginx: bool) -> Answer | None:
+    """The answer when the key's is in the cache (or when the key cannot be valid), without a coroutine;
+    None when the key must be loaded first (`answer_call`)."""
+    key = facts.key
+    key_hash = keys.digests.get(key)
+    if key_hash is not None:
+        info = keys.cached(key_hash, time.monotonic(), True)
+        if info is None:  # retired since: the memo keeps keys with access only
+            keys.digests.pop(key, None)
+    elif not key or not keys.plausible(key):
+        return settle(facts, None, for_nginx=for_nginx)
+    else:
+        key_hash = keys.digest(key)
+        info = keys.cached(key_hash, time.monotonic(), True)
+        if info is not None and info is not keys.MISS:
+            keys.memo(key, key_hash)
+    if info is keys.MISS:
+        return None
+    return settle(facts, info, for_nginx=for_nginx)
 
 
 async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
@@ -71,14 +92,13 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
     now = time.time()
     if info is None:
         return respond(decide(facts, None, now), None, for_nginx=for_nginx)
-    shared = limits.shared()
     counters = limits.counters
-    rate, quota = limits.keys_of(info, now, shared)
+    rate, quota = limits.keys_of(info, now, limits.shared())
     decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0))
     if decision.status == 200:
         counters.count(info, now, rate, quota)
         usage.count(info.credential_id, False, now)
-        return 200, list(info.allowed[decision.product]), b''
+        return info.allowed[decision.product]  # built at the key's load, immutable
     if decision.status != 401:  # a known key refused (403, 429) counts as refused
         usage.count(info.credential_id, True, now)
     return respond(decision, info, for_nginx=for_nginx)
@@ -86,7 +106,7 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
 
 def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
     if decision.status == 200:
-        return 200, list(info.allowed[decision.product]), b''
+        return info.allowed[decision.product]
     if decision.status == 429:
         # nginx auth_request passes only 2xx, 401 and 403 on; its config maps this 403 back to 429
         return _deny(403 if for_nginx else 429, decision.reason,
@@ -99,7 +119,7 @@ def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
         known = _denials.get((status, reason))
         if known is None:
             known = _denials[(status, reason)] = _json(status, {'error': reason})
-        return known[0], list(known[1]), known[2]
+        return known
     return _json(status, {'error': reason}, headers)
 
 
@@ -112,9 +132,9 @@ def _json(status: int, payload: dict, headers: dict | None = None) -> Answer:
 
 
 def _bytes_answer(status: int, body: bytes, headers: dict | None = None) -> Answer:
-    return status, [(name.encode(), value.encode('latin-1')) for name, value in
-                    {'content-type': 'application/json', 'x-content-type-options': 'nosniff', **(headers or {}),
-                     'content-length': str(len(body))}.items()], body
+    return status, tuple((name.encode(), value.encode('latin-1')) for name, value in
+                         {'content-type': 'application/json', 'x-content-type-options': 'nosniff', **(headers or {}),
+                          'content-length': str(len(body))}.items()), body
 
 
 def gateway_allowed(headers: dict[str, str], secret: str) -> bool:
@@ -162,6 +182,7 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
 # --- the adapter ------------------------------------------------------------------------------------
 
 MAX_BODY = 8192
+NO_BODY = {'type': 'http.response.body', 'body': b''}  # servers read the messages they are sent, never change them
 
 
 class GatewayAdapter:
@@ -184,8 +205,10 @@ class GatewayAdapter:
             if cfg.gateway_secret and not gateway_allowed(headers, cfg.gateway_secret):
                 answer = _deny(401, 'this endpoint answers gateways only (X-Portico-Gateway-Secret)')
             else:
-                answer = await answer_call(facts_from_headers(headers, cfg.gateway_path_header),
-                                           for_nginx=path == NGINX)
+                facts = facts_from_headers(headers, cfg.gateway_path_header)
+                answer = answer_now(facts, path == NGINX)  # a cached key: no coroutine, no await
+                if answer is None:
+                    answer = await answer_call(facts, for_nginx=path == NGINX)
         elif path == PING:
             answer = 204, [], b''
         elif path == INTROSPECT or path.startswith(ENVOY_PREFIX):
@@ -195,7 +218,7 @@ class GatewayAdapter:
             return
         status, answer_headers, body = answer
         await send({'type': 'http.response.start', 'status': status, 'headers': answer_headers})
-        await send({'type': 'http.response.body', 'body': b'' if scope['method'] == 'HEAD' else body})
+        await send(NO_BODY if not body or scope['method'] == 'HEAD' else {'type': 'http.response.body', 'body': body})
 
     async def answer(self, scope, receive, path: str, headers: dict[str, str]) -> Answer:
         """Introspection and Envoy's path prefix."""

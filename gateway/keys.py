@@ -30,6 +30,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, A
                        CatalogPlan, CatalogProduct, Credential, CredentialStatus, KeyChange, Organisation, Plan,
                        Product, ProductApi, User, UserStatus)
 from gateway import usage
+from gateway.decision import Decision
 
 PREFIX = 'ptc_'
 # a key is the prefix and secrets.token_urlsafe(32): 43 characters of the URL-safe alphabet
@@ -65,7 +66,9 @@ class KeyInfo:
     loaded_at: float = field(default_factory=time.monotonic)
     counter_names: tuple | None = None  # limits' names for the current window, computed once per window
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
-    allowed: dict[str, list[tuple[bytes, bytes]]] = field(default_factory=dict)  # product -> whole 200 answer
+    # product -> the whole answer to an allowed call (status, headers, body): immutable, sent as it is
+    allowed: dict[str, tuple[int, tuple[tuple[bytes, bytes], ...], bytes]] = field(default_factory=dict)
+    granted: dict[str, Decision] = field(default_factory=dict)  # product -> the decision that allows a call
     introspection: bytes = b''  # the RFC 7662 answer body
 
     def __post_init__(self) -> None:
@@ -75,8 +78,9 @@ class KeyInfo:
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
             ('x-portico-credential', str(self.credential_id)))]
-        self.allowed = {slug: [*self.identity, (b'x-portico-product', _header_value(slug)), (b'content-length', b'0')]
-                        for _, slug in self.routes}
+        self.allowed = {slug: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
+                                     (b'content-length', b'0')), b'') for _, slug in self.routes}
+        self.granted = {slug: Decision(200, '', slug) for _, slug in self.routes}
         self.introspection = json.dumps({
             'active': True, 'token_type': 'api_key', 'client_id': str(self.app_id), 'username': self.app_name,
             'scope': ' '.join(sorted({slug for _, slug in self.routes})),
@@ -101,6 +105,9 @@ def plausible(key: str) -> bool:
 
 
 _known: dict[str, tuple[float, KeyInfo]] = {}  # insertion order: the oldest first
+# key -> its digest, for keys that were found with access: a memo of a pure function (whether the key works is
+# decided by the digest's entry above), which spares a cached key its format check and SHA-256 on every call
+digests: dict[str, str] = {}
 _unknown: OrderedDict[str, float] = OrderedDict()  # LRU of key hashes with no access, with their expiry
 _loading: dict[str, asyncio.Future] = {}
 _epoch = 0  # bumped by every forget: a load that started before it must not be cached
@@ -145,6 +152,13 @@ def _reload(key_hash: str) -> None:
 def _no_waiter(future: asyncio.Future) -> None:
     if not future.cancelled():
         future.exception()  # nobody awaits a background reload: its failure is logged by the loader only
+
+
+def memo(key: str, key_hash: str) -> None:
+    """Remember the digest of a key that was found with access (the oldest go first past MAX_KNOWN)."""
+    digests[key] = key_hash
+    if len(digests) > MAX_KNOWN:
+        del digests[next(iter(digests))]
 
 
 def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
@@ -251,14 +265,14 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
         return {}
     rows = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
             .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
-            .where((Credential.id.in_(ids)) & (Credential.status == CredentialStatus.ACTIVE)
+            .where((Credential.id.in_(usage.id_list(ids))) & (Credential.status == CredentialStatus.ACTIVE)
                    & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE)))
     rows = list(rows)
     if not rows:
         return {}
     requests = [row.access_request for row in rows]
     offered = set(CatalogPlan.select(CatalogPlan.catalog, CatalogPlan.plan)
-                  .where(CatalogPlan.catalog.in_({request.catalog_id for request in requests})).tuples())
+                  .where(CatalogPlan.catalog.in_(usage.id_list({request.catalog_id for request in requests}))).tuples())
     routes: dict[int, list[tuple[str, str]]] = {}
     for request_id, base_path, slug in (
             Api.select(AccessRequestProduct.request, Api.base_path, Product.slug)
@@ -267,14 +281,14 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
             .join(AccessRequest, on=(AccessRequest.id == AccessRequestProduct.request))
             .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
                                       & (CatalogProduct.catalog == AccessRequest.catalog)))
-            .where((AccessRequestProduct.request.in_([request.id for request in requests]))
+            .where((AccessRequestProduct.request.in_(usage.id_list(request.id for request in requests)))
                    & (Api.status == ApiStatus.PUBLISHED)).tuples()):
         routes.setdefault(request_id, []).append((base_path, slug))
     stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
     # an individual developer's apps (default organisation) are theirs alone: they stop with the account
     owners = {row.app.owner_id for row in rows if row.app.organisation.is_default}
     inactive = {user_id for (user_id,) in User.select(User.id).where(
-        User.id.in_(list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
+        User.id.in_(usage.id_list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
     found = {}
     for row in rows:
         request, app = row.access_request, row.app
@@ -303,6 +317,7 @@ def clear() -> None:
     global _epoch, _loader
     _epoch += 1
     _known.clear()
+    digests.clear()
     _unknown.clear()
     _queue.clear()
     _loading.clear()

@@ -31,13 +31,15 @@ _day: tuple[int, date | None] = (-1, None)  # the UTC day number (Unix time // 8
 
 def count(credential_id: int, refused: bool = False, now: float | None = None) -> None:
     """One call of a credential, at `now` (Unix time; default: the current time), counted in its UTC day."""
-    number = int((time.time() if now is None else now) // 86400)  # Unix days are UTC days
+    number = (time.time() if now is None else now) // 86400  # Unix days are UTC days
     known = _day
-    day = known[1] if number == known[0] else _day_of(number)
-    key = (credential_id, day)
+    key = (credential_id, known[1] if number == known[0] else _day_of(int(number)))
     with _lock:
-        entry = _pending.setdefault(key, [0, 0])
-        entry[1 if refused else 0] += 1
+        entry = _pending.get(key)
+        if entry is None:
+            _pending[key] = [0, 1] if refused else [1, 0]
+        else:
+            entry[refused] += 1  # calls, refused
 
 
 def _day_of(number: int) -> date:
@@ -56,14 +58,17 @@ def flush() -> int:
         return 0
     ids = list({key[0] for key in batch})
     existing: set[int] = set()  # a key deleted meanwhile has no row to count on
+    # plain SQL: Peewee took 12 ms to build an IN list of 2,000 ids, every flush (the GIL's, so the loop's)
+    table, mark = UsageDaily._meta.table_name, database.param
     for first in range(0, len(ids), 5000):
-        query = Credential.select(Credential.id).where(Credential.id.in_(ids[first:first + 5000]))
-        existing.update(credential_id for (credential_id,) in query.tuples().iterator())
+        chunk = ids[first:first + 5000]
+        cursor = database.execute_sql(f'SELECT id FROM {Credential._meta.table_name} '
+                                      f'WHERE id IN ({", ".join([mark] * len(chunk))})', chunk)
+        existing.update(credential_id for (credential_id,) in cursor.fetchall())
     rows = [(credential_id, day, calls, refused)
             for (credential_id, day), (calls, refused) in batch.items() if credential_id in existing]
     # one prepared statement for all rows (executemany): building a query per row costs the event loop
     # its share of the GIL for tens of milliseconds at thousands of keys
-    table, mark = UsageDaily._meta.table_name, database.param
     sql = (f'INSERT INTO {table} (credential_id, day, calls, refused) VALUES ({mark}, {mark}, {mark}, {mark}) '
            f'ON CONFLICT (credential_id, day) DO UPDATE SET calls = {table}.calls + excluded.calls, '
            f'refused = {table}.refused + excluded.refused')
@@ -87,11 +92,17 @@ def calls_by_period(credential_ids: list[int]) -> dict[tuple[int, str], int]:
     totals: dict[tuple[int, str], int] = {}
     for credential_id, stored_day, calls in (
             UsageDaily.select(UsageDaily.credential, UsageDaily.day, UsageDaily.calls)
-            .where(UsageDaily.credential.in_(credential_ids) & (UsageDaily.day >= day.replace(day=1))).tuples()):
+            .where(UsageDaily.credential.in_(id_list(credential_ids)) & (UsageDaily.day >= day.replace(day=1)))
+            .tuples()):
         totals[(credential_id, 'month')] = totals.get((credential_id, 'month'), 0) + calls
         if str(stored_day) == str(day):
             totals[(credential_id, 'day')] = totals.get((credential_id, 'day'), 0) + calls
     return totals
+
+
+def id_list(ids) -> pw.SQL:
+    """`(1,2,3)`: an IN of row ids written inline (Peewee builds a parameter node per value; integers only)."""
+    return pw.SQL('(' + (','.join([str(int(value)) for value in ids]) or 'NULL') + ')')
 
 
 def reset() -> None:
