@@ -24,11 +24,19 @@ if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_
 REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_scale_out'}
 
 
+def _long(item) -> bool:
+    """A test that takes seconds: a real browser, or schemathesis's runs against a portal process."""
+    return 'screen' in getattr(item, 'fixturenames', ()) or item.module.__name__.endswith('_schemathesis')
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get('PORTICO_TEST_REDIS_URL'):
         for item in items:
             if item.module.__name__.rpartition('.')[2] in REDIS_MODULES:
                 item.add_marker(pytest.mark.xdist_group('redis'))
+    # the long tests first (a stable sort: otherwise in the order collected), so that pytest-xdist, which hands
+    # each worker the next test as it finishes one, never ends with one worker alone on a long test
+    items.sort(key=lambda item: not _long(item))
 
 
 @pytest.fixture(scope='session')
