@@ -24,9 +24,12 @@ if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_
 REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_scale_out'}
 
 
-def _long(item) -> bool:
-    """A test that takes seconds: a real browser, or schemathesis's runs against a portal process."""
-    return 'screen' in getattr(item, 'fixturenames', ()) or item.module.__name__.endswith('_schemathesis')
+def _order(item) -> int:
+    """0: schemathesis's run against a portal process (52 s at rest); 1: a test in a real browser (5 to 22 s,
+    mostly waiting for the browser); 2: the rest (mostly well under a second)."""
+    if item.module.__name__.endswith('_schemathesis'):
+        return 0
+    return 1 if 'screen' in getattr(item, 'fixturenames', ()) else 2
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,8 +38,9 @@ def pytest_collection_modifyitems(config, items):
             if item.module.__name__.rpartition('.')[2] in REDIS_MODULES:
                 item.add_marker(pytest.mark.xdist_group('redis'))
     # the long tests first (a stable sort: otherwise in the order collected), so that pytest-xdist, which hands
-    # each worker the next test as it finishes one, never ends with one worker alone on a long test
-    items.sort(key=lambda item: not _long(item))
+    # each worker the next test as it finishes one, never ends with one worker alone on a long test while the
+    # others have nothing left to do
+    items.sort(key=_order)
 
 
 @pytest.fixture(scope='session')
