@@ -136,9 +136,32 @@ def nicegui_chrome_options(nicegui_chrome_options):
     return nicegui_chrome_options
 
 
+@pytest.fixture(scope='session')
+def nicegui_remove_all_screenshots() -> None:
+    """NiceGUI's (keep this worker's screenshot folder locked, remove the folders of runs that ended and this
+    worker's old screenshots), safe when two workers remove the same old folder at once: NiceGUI's own failed
+    every browser test of a worker with FileExistsError when another worker removed the folder it was probing."""
+    from nicegui.testing.filelock import FileLock
+    from nicegui.testing.screen import Screen
+    assert FileLock(Screen.SCREENSHOT_DIR / '.lock').acquire(), 'should be able to lock own screenshot dir'
+    if Screen.SCREENSHOT_DIR.parent.exists():
+        for path in Screen.SCREENSHOT_DIR.parent.iterdir():
+            try:
+                if path.is_dir() and path.name.isdigit() and (probe := FileLock(path / '.lock')).acquire():
+                    probe.release()
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue  # another worker is removing it
+    for path in Screen.SCREENSHOT_DIR.glob('*.png'):
+        path.unlink()
+
+
 @pytest.fixture
 def screen(fresh_database, screen):
-    """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database."""
+    """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database; the first
+    page waits up to 30 s for the server to start (NiceGUI's 3 s ran out at load average 5 on 2 cores)."""
+    first_open = screen.open
+    screen.open = lambda path, timeout=30.0: first_open(path, timeout)
     return screen
 
 
@@ -172,7 +195,5 @@ def browser(screen):
     wait, which makes every look for an absent element take seconds, is off while it acts."""
     from tests.browser import Browser
     screen.selenium.implicitly_wait(0)
-    first_open = screen.open
-    screen.open = lambda path, timeout=30.0: first_open(path, timeout)  # a busy machine starts slowly
     yield Browser(screen)
     screen.selenium.implicitly_wait(screen.IMPLICIT_WAIT)
