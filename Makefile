@@ -20,10 +20,12 @@ run: $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	$(PY) main.py --demo
 
-# two pytest-xdist workers (PYTEST_WORKERS=0: one process); tests that empty the shared Redis database keep
-# to one worker (--dist loadgroup). PYTHONDONTWRITEBYTECODE emptied: pytest keeps its rewritten test modules
-# (and Python its compiled ones) in __pycache__, which saves about 4 s of compiling at every start.
-PYTEST_WORKERS ?= 2
+# three pytest-xdist workers (PYTEST_WORKERS=0: one process): the browser tests mostly wait for the browser, so a
+# third worker uses what two leave idle on 2 cores; a fourth cost more CPU than it saved (README, Tests). Tests that
+# empty the shared Redis database keep to one worker (--dist loadgroup). PYTHONDONTWRITEBYTECODE emptied: pytest
+# keeps its rewritten test modules (and Python its compiled ones) in __pycache__, which saves about 4 s of compiling
+# at every start.
+PYTEST_WORKERS ?= 3
 test: $(VENV)/.dev
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 

@@ -12,7 +12,8 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from tests.utils import PASSWORD
 
-WAIT = 15.0  # seconds; generous, since a loaded 2-core machine can take several to answer
+WAIT = 30.0  # seconds, only spent when the outcome never comes: a loaded 2-core machine (four workers, other
+# processes; load average 18) took more than 15 s to open a dialog
 RETRYABLE = (StaleElementReferenceException, ElementClickInterceptedException, ElementNotInteractableException)
 
 

@@ -24,11 +24,23 @@ if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_
 REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_scale_out'}
 
 
+def _order(item) -> int:
+    """0: schemathesis's run against a portal process (52 s at rest); 1: a test in a real browser (5 to 22 s,
+    mostly waiting for the browser); 2: the rest (mostly well under a second)."""
+    if item.module.__name__.endswith('_schemathesis'):
+        return 0
+    return 1 if 'screen' in getattr(item, 'fixturenames', ()) else 2
+
+
 def pytest_collection_modifyitems(config, items):
     if os.environ.get('PORTICO_TEST_REDIS_URL'):
         for item in items:
             if item.module.__name__.rpartition('.')[2] in REDIS_MODULES:
                 item.add_marker(pytest.mark.xdist_group('redis'))
+    # the long tests first (a stable sort: otherwise in the order collected), so that pytest-xdist, which hands
+    # each worker the next test as it finishes one, never ends with one worker alone on a long test while the
+    # others have nothing left to do
+    items.sort(key=_order)
 
 
 @pytest.fixture(scope='session')
@@ -124,9 +136,32 @@ def nicegui_chrome_options(nicegui_chrome_options):
     return nicegui_chrome_options
 
 
+@pytest.fixture(scope='session')
+def nicegui_remove_all_screenshots() -> None:
+    """NiceGUI's (keep this worker's screenshot folder locked, remove the folders of runs that ended and this
+    worker's old screenshots), safe when two workers remove the same old folder at once: NiceGUI's own failed
+    every browser test of a worker with FileExistsError when another worker removed the folder it was probing."""
+    from nicegui.testing.filelock import FileLock
+    from nicegui.testing.screen import Screen
+    assert FileLock(Screen.SCREENSHOT_DIR / '.lock').acquire(), 'should be able to lock own screenshot dir'
+    if Screen.SCREENSHOT_DIR.parent.exists():
+        for path in Screen.SCREENSHOT_DIR.parent.iterdir():
+            try:
+                if path.is_dir() and path.name.isdigit() and (probe := FileLock(path / '.lock')).acquire():
+                    probe.release()
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue  # another worker is removing it
+    for path in Screen.SCREENSHOT_DIR.glob('*.png'):
+        path.unlink()
+
+
 @pytest.fixture
 def screen(fresh_database, screen):
-    """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database."""
+    """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database; the first
+    page waits up to 30 s for the server to start (NiceGUI's 3 s ran out at load average 5 on 2 cores)."""
+    first_open = screen.open
+    screen.open = lambda path, timeout=30.0: first_open(path, timeout)
     return screen
 
 
@@ -142,6 +177,15 @@ async def user(fresh_database, user):
         return await original_open(path, **kwargs)
 
     user.open = open_fresh
+    # NiceGUI looks three times, 0.1 s apart (0.3 s), before `should_see` fails: a page that a loaded 2-core
+    # machine (4 workers, other processes) builds in more than that failed the test. Both keep looking for up to
+    # 5 s now, and still return as soon as the page shows (or no longer shows) what is asked.
+    for name in ('should_see', 'should_not_see'):
+        original = getattr(user, name)
+
+        async def looks_longer(*args, _original=original, retries: int = 50, **kwargs):
+            return await _original(*args, retries=retries, **kwargs)
+        setattr(user, name, looks_longer)
     return user
 
 
@@ -151,7 +195,5 @@ def browser(screen):
     wait, which makes every look for an absent element take seconds, is off while it acts."""
     from tests.browser import Browser
     screen.selenium.implicitly_wait(0)
-    first_open = screen.open
-    screen.open = lambda path, timeout=30.0: first_open(path, timeout)  # a busy machine starts slowly
     yield Browser(screen)
     screen.selenium.implicitly_wait(screen.IMPLICIT_WAIT)
