@@ -2,6 +2,7 @@
 PORTICO_TEST_DATABASE_URL is set), a loopback SMTP server, and the helpers in tests/utils."""
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -41,6 +42,14 @@ def pytest_collection_modifyitems(config, items):
     # each worker the next test as it finishes one, never ends with one worker alone on a long test while the
     # others have nothing left to do
     items.sort(key=_order)
+
+
+def pytest_collection_finish(session):
+    """Every module the tests use is imported by now: the objects they hold are moved out of the garbage
+    collector's sight (gc.freeze), so the full collections NiceGUI's fixtures run twice per test walk only what
+    the test made, not every loaded module again."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope='session')
