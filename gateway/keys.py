@@ -76,8 +76,7 @@ class KeyInfo:
             self.plan = PlanLimits.of(self.plan)
         self.identity = [(name.encode(), _header_value(value)) for name, value in (
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
-            ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name),
-            ('x-portico-credential', str(self.credential_id)))]
+            ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name))]
         self.allowed = {slug: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
                                      (b'content-length', b'0')), b'') for _, slug in self.routes}
         self.granted = {slug: Decision(200, '', slug) for _, slug in self.routes}
