@@ -109,7 +109,7 @@ def _gateway_port(text: str, port: int) -> int:
     """PORTICO_GATEWAY_PORT: empty (the portal answers the gateway paths itself) or a port other than PORTICO_PORT."""
     if not text:
         return 0
-    if not text.isdigit() or not 0 < int(text) < 65536:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
         raise ConfigError(f'PORTICO_GATEWAY_PORT must be a port number, not {text!r}')
     if int(text) == port:
         raise ConfigError(f'PORTICO_GATEWAY_PORT must differ from PORTICO_PORT ({port})')
@@ -118,7 +118,7 @@ def _gateway_port(text: str, port: int) -> int:
 
 def _days(text: str) -> int:
     """How many days delivered emails are kept: a whole number from 1 to 3650."""
-    if not text.isdigit() or not 1 <= int(text) <= 3650:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 3650:
         raise ConfigError(f'PORTICO_OUTBOX_RETENTION_DAYS must be a whole number of days from 1 to 3650, not {text!r}')
     return int(text)
 

@@ -113,12 +113,13 @@ def start_gateway_child(port: int) -> None:
     from nicegui import app
 
     from gateway import standalone
-    child = standalone.spawn(port)
-    print(f'portico: gateway-only process started on port {port} (pid {child.pid}): point the gateways there',
-          flush=True)
+    child = standalone.Child(port)
+    print(f'portico: gateway-only process started on port {port} (pid {child.process.pid}): point the gateways '
+          'there', flush=True)
+    app.on_startup(lambda: background.start('gateway process', background.repeat('gateway process', child.watch, 1)))
 
     async def stop_child() -> None:
-        await asyncio.to_thread(standalone.stop_child, child)
+        await asyncio.to_thread(child.stop)
 
     app.on_shutdown(stop_child)
 
@@ -150,13 +151,20 @@ def create_admin(cfg: config.Config, email: str) -> int:
     return 0
 
 
+def _port(text: str) -> int:
+    """--port: a TCP port number, 1 to 65535."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f'a port number from 1 to 65535, not {text!r}')
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python main.py', description='Portico, a self-hosted API developer portal')
     parser.add_argument('--demo', action='store_true', help='fill in demo data before serving')
     parser.add_argument('--gateway-only', action='store_true',
                         help='serve only the gateway paths (key checks), in a process of their own, on the portal\'s '
                              'database (never migrates it)')
-    parser.add_argument('--port', type=int, help='with --gateway-only: the port (default PORTICO_GATEWAY_PORT, '
+    parser.add_argument('--port', type=_port, help='with --gateway-only: the port (default PORTICO_GATEWAY_PORT, '
                                                  'else PORTICO_PORT)')
     commands = parser.add_subparsers(dest='command')
     commands.add_parser('serve', help='serve the portal (the default)')

@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import background
@@ -147,3 +148,42 @@ def stop_child(process: subprocess.Popen, seconds: float = CHILD_STOP_SECONDS) -
         log.error('the gateway process did not stop within %s s; killed', seconds)
         process.kill()
         process.wait()
+
+
+class Child:
+    """The portal's gateway-only child, watched: when it ends on its own (a crash, a port taken, the schema wait
+    running out, the OOM killer) the portal logs it and starts it again, after a pause that doubles up to 30 s,
+    so gateways pointed at PORTICO_GATEWAY_PORT are not left refused until someone restarts the portal."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.process = spawn(port)
+        self.restarts = 0
+        self.next_start = 0.0
+        self.stopping = False
+        self.lock = threading.Lock()  # watch (a worker thread) and stop (shutdown) never overlap
+
+    def watch(self) -> None:
+        """Start the child again if it ended (called every second by the portal's background loop)."""
+        with self.lock:
+            self._watch()
+
+    def _watch(self) -> None:
+        if self.stopping or self.process.poll() is None:
+            return
+        now = time.monotonic()
+        if not self.next_start:
+            log.error('the gateway process (pid %s) ended with %s; starting it again', self.process.pid,
+                      self.process.returncode)
+            self.next_start = now + min(30.0, 0.5 * 2 ** min(self.restarts, 6))
+        if now < self.next_start:
+            return
+        self.restarts += 1
+        self.next_start = 0.0
+        self.process = spawn(self.port)
+        print(f'portico: gateway-only process started again on port {self.port} (pid {self.process.pid})', flush=True)
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping = True
+        stop_child(self.process)

@@ -4,6 +4,7 @@ Days are UTC days, like the quota periods in `limits`, so that "calls today" in 
 quota count the same calls."""
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -102,7 +103,7 @@ def calls_by_period(credential_ids: list[int]) -> dict[tuple[int, str], int]:
 
 def id_list(ids) -> pw.SQL:
     """`(1,2,3)`: an IN of row ids written inline (Peewee builds a parameter node per value; integers only)."""
-    return pw.SQL('(' + (','.join([str(int(value)) for value in ids]) or 'NULL') + ')')
+    return pw.SQL('(' + (','.join([str(operator.index(value)) for value in ids]) or 'NULL') + ')')
 
 
 def reset() -> None:

@@ -111,6 +111,14 @@ def test_the_portals_gateway_process_decides_counts_and_follows_revocations(db, 
         assert call(f'{world.portal.url}/api/v1/credentials/{payments.id}/revoke', method='POST',
                     headers={'Authorization': f'Bearer {token}'})[0] == 200
         assert eventually(lambda: ask(gateway, world.keys['payments'], '/payments/charge')[0] == 401, 2.0)
+
+        # a child that dies (a crash, the OOM killer) is started again by the portal, and the new one answers
+        os.kill(child, signal.SIGKILL)
+        assert eventually(lambda: 'gateway-only process started again' in world.portal.log_text(), 10.0)
+        child = int(re.search(r'started again on port \d+ \(pid (\d+)\)', world.portal.log_text())[1])
+        wait_for(gateway + '/api/gateway/ping')
+        assert ask(gateway, world.keys['weather'], '/weather/forecast')[0] == 200
+        assert 'the gateway process (pid' in world.portal.log_text()  # and says so in its log
     finally:
         world.stop()
     # the child goes with the portal
@@ -143,11 +151,19 @@ def test_a_gateway_only_process_stops_on_sigterm_within_5_s_and_writes_its_count
 
 @pytest.mark.parametrize('value, message', [('nope', 'PORTICO_GATEWAY_PORT must be a port number'),
                                             ('70000', 'PORTICO_GATEWAY_PORT must be a port number'),
+                                            ('²', 'PORTICO_GATEWAY_PORT must be a port number'),  # a digit, not ASCII
                                             ('8080', 'must differ from PORTICO_PORT')])
 def test_a_bad_gateway_port_stops_the_start_with_one_line(tmp_path, value, message) -> None:
     with pytest.raises(config.ConfigError, match=message):
         config.load({'PORTICO_DATA_DIR': str(tmp_path), 'PORTICO_GATEWAY_PORT': value})
     assert config.load({'PORTICO_DATA_DIR': str(tmp_path)}).gateway_port == 0  # unset: the portal answers itself
+
+
+@pytest.mark.parametrize('port', ['70000', '0', '-1', '²'])
+def test_a_bad_port_option_is_refused_with_one_line(port) -> None:
+    run = subprocess.run([sys.executable, str(ROOT / 'main.py'), '--gateway-only', '--port', port], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert run.returncode == 2 and 'a port number from 1 to 65535' in run.stderr and 'Traceback' not in run.stderr
 
 
 def test_a_gateway_only_process_waits_for_the_schema_and_says_so(tmp_path) -> None:
