@@ -49,7 +49,10 @@ def stop_process(process: subprocess.Popen) -> float:
 
 
 class Portal:
-    """`python main.py` in a subprocess, with the test's PORTICO_* environment and a port of its own."""
+    """`python main.py` in a subprocess, with the test's PORTICO_* environment and a port of its own
+    (`ARGS`: more of its command line; `READY`: the path that answers once it serves)."""
+    ARGS: tuple[str, ...] = ()
+    READY = '/healthz'
 
     def __init__(self, port: int, log_path: Path, **env: str) -> None:
         self.port = port
@@ -60,13 +63,14 @@ class Portal:
         for name in [n for n in environment if n.startswith('PYTEST')]:
             environment.pop(name)  # NiceGUI's ui.run takes a test port when it sees pytest
         self.log = open(log_path, 'w')  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen([sys.executable, str(ROOT / 'main.py')], env=environment, cwd=ROOT,
-                                        stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen([sys.executable, str(ROOT / 'main.py'), *self.ARGS], env=environment,
+                                        cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
-            wait_for(f'{self.url}/healthz')
+            wait_for(self.url + self.READY)
         except TimeoutError:
             self.stop()
-            raise RuntimeError(f'the portal did not start; its log: {Path(log_path).read_text()[-3000:]}') from None
+            raise RuntimeError(f'{" ".join(["main.py", *self.ARGS])} did not start; its log: '
+                               f'{Path(log_path).read_text()[-3000:]}') from None
 
     def stop(self) -> float:
         """SIGTERM, as a service manager stops it; the seconds until the process ended."""

@@ -18,37 +18,20 @@ import config
 
 from db.models import Credential, UsageDaily
 from tests.peers import SECRET, World, call, eventually
-from tests.servers import ROOT, stop_process, wait_for
+from tests.servers import ROOT, Portal, wait_for
 from tests.utils import free_port
 from workflows import api_tokens
 
 ASKED = {'X-Portico-Gateway-Secret': SECRET}
 
 
-class GatewayOnly:
+class GatewayOnly(Portal):
     """`python main.py --gateway-only --port N` in a subprocess, with the test's PORTICO_* environment."""
+    READY = '/api/gateway/ping'
 
     def __init__(self, port: int, log_path: Path, **env: str) -> None:
-        self.url = f'http://127.0.0.1:{port}'
-        environment = {**os.environ, 'PORTICO_HOST': '127.0.0.1', **env}
-        for name in [n for n in environment if n.startswith('PYTEST')]:
-            environment.pop(name)
-        environment.pop('NICEGUI_USER_SIMULATION', None)
-        environment.pop('NICEGUI_SCREEN_TEST_PORT', None)
-        self.log = open(log_path, 'w')  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen([sys.executable, str(ROOT / 'main.py'), '--gateway-only', '--port', str(port)],
-                                        env=environment, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL)
-        try:
-            wait_for(f'{self.url}/api/gateway/ping')
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError(f'the gateway process did not start: {Path(log_path).read_text()[-3000:]}') from None
-
-    def stop(self) -> float:
-        seconds = stop_process(self.process)
-        self.log.close()
-        return seconds
+        self.ARGS = ('--gateway-only', '--port', str(port))
+        super().__init__(port, log_path, **env)
 
 
 def ask(url: str, key: str, path: str) -> tuple[int, dict, str]:

@@ -8,7 +8,7 @@ import config
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db import paging
@@ -56,13 +56,10 @@ def outbox_page() -> None:
             dialog.open()
 
         def retry(message: OutboxMessage) -> None:
-            try:
+            def act() -> str:
                 mail_admin.retry(message.id, by=session.current_user())
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-                return
-            ui.notify('The message is queued again.', type='positive')
-            table.refresh()
+                return 'The message is queued again.'
+            attempt(act, table.refresh)
 
         def actions(message: OutboxMessage) -> None:
             with ui.row().classes('gap-1 no-wrap'):

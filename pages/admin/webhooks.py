@@ -6,10 +6,10 @@ from nicegui import run, ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable
-from db.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from workflows import DomainError, webhooks
 
 
@@ -155,16 +155,13 @@ def webhooks_page() -> None:
         ui.label('Delivery log').classes('text-lg mt-4')
 
         def redeliver(delivery: WebhookDelivery) -> None:
-            try:
+            def act() -> str:
                 webhooks.redeliver(delivery.id, by=session.current_user())
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-                return
-            ui.notify('The delivery is queued again.', type='positive')
-            deliveries.refresh()
+                return 'The delivery is queued again.'
+            attempt(act, deliveries.refresh)
 
         def actions(delivery: WebhookDelivery) -> None:
-            if delivery.status != 'sending':
+            if delivery.status != DeliveryStatus.SENDING:
                 ui.button('Redeliver', on_click=lambda d=delivery: redeliver(d)) \
                     .props(f'flat dense no-caps aria-label="Redeliver {delivery.event.message_id}"')
 
@@ -173,7 +170,7 @@ def webhooks_page() -> None:
             Column('Endpoint', lambda d: ui.label(d.endpoint.url).classes('break-all text-sm'), '1.5fr'),
             Column('Status', lambda d: status_chip(d.status), '0.8fr'),
             Column('Response', lambda d: ui.label(str(d.response_code or '') + (f' {d.last_error}' if d.last_error and
-                                                                                d.status != 'delivered' else ''))
+                                                                                d.status != DeliveryStatus.DELIVERED else ''))
                    .classes('text-sm'), '1fr'),
             Column('Time', lambda d: ui.label(_when(d.last_attempt_at or d.created_at)).classes('text-sm'), '1fr'),
             Column('Tries', lambda d: ui.label(str(d.attempts)), '0.4fr'),
