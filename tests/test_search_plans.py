@@ -43,7 +43,9 @@ USER_ORDER = [(User.created_at, True), (User.id, True)]
 
 
 @pytest.mark.parametrize('text', ['shared', 'common', 'person', 'pers', 'p', 'north', 'person1', 'person07',
-                                  'rare', 'bird rare', 'nobody', 'common north'])
+                                  'rare', 'bird rare', 'nobody', 'common north',
+                                  # what an attacker types: FTS5 and tsquery syntax, other scripts, a long word
+                                  'person OR NOT "*" NEAR(x) :* & | ! (', 'ßhared 中文 ü', 'p' * 300])
 def test_the_walk_along_the_index_gives_the_rows_and_order_of_the_look_up(db, text) -> None:
     people()
     query = user_query(text)
