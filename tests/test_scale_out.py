@@ -74,9 +74,16 @@ def browser():
 
 
 def page_text(driver, url: str, expect: str, timeout: float = 10) -> str:
+    """Open `url` until it shows `expect`: what one instance wrote (a session, a decision) reaches the other
+    through Redis and the database, which under load can take longer than one page build (opened again every
+    2 s: a page already built with the old state does not change by itself)."""
     driver.get(url)
     deadline = time.monotonic() + timeout
+    reopen = time.monotonic() + 2
     while time.monotonic() < deadline:
+        if time.monotonic() > reopen:
+            driver.get(url)
+            reopen = time.monotonic() + 2
         try:
             text = driver.find_element(By.TAG_NAME, 'body').text
         except StaleElementReferenceException:  # replaced while we read it (a navigation): look again
