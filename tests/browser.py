@@ -25,6 +25,9 @@ def _literal(text: str) -> str:
     return 'concat(' + ', "\'", '.join(f"'{part}'" for part in parts) + ')'
 
 
+_MOVING = """return document.querySelector(
+    '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]') !== null
+"""
 _FIND_BUTTON = """
 const [scope, name] = arguments;
 const candidates = scope.querySelectorAll('button, a, [role=button], [role=menuitem], [role=tab], .q-item');
@@ -84,9 +87,16 @@ class Browser:
         behind it while the dialog is still appearing)."""
         return self.until(self.dialog, 'no dialog opened')
 
+    def settled(self) -> None:
+        """Wait while a dialog or a menu is still appearing or going away. Quasar moves the focus into a
+        dialog as it opens, so keys typed or a select clicked meanwhile are lost (a menu opened then closes
+        on the blur); CI's Chromium 156 showed both."""
+        self.until(lambda: not self.driver.execute_script(_MOVING), 'a dialog or menu never stopped moving')
+
     def _scope(self, within: WebElement | Found | None) -> WebElement:
         if isinstance(within, Found):
             return within()
+        self.settled()
         return within or self.dialog() or self.driver.find_element(By.TAG_NAME, 'body')
 
     def _visible(self, scope: WebElement, xpath: str) -> list[WebElement]:
