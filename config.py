@@ -105,11 +105,16 @@ def load(env: dict[str, str] | None = None) -> Config:
     )
 
 
+def is_port(text: str) -> bool:
+    """A TCP port number, 1 to 65535, in ASCII digits only (int() would also take '١٢' or ' 80')."""
+    return text.isascii() and text.isdigit() and 0 < int(text) < 65536
+
+
 def _gateway_port(text: str, port: int) -> int:
     """PORTICO_GATEWAY_PORT: empty (the portal answers the gateway paths itself) or a port other than PORTICO_PORT."""
     if not text:
         return 0
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+    if not is_port(text):
         raise ConfigError(f'PORTICO_GATEWAY_PORT must be a port number, not {text!r}')
     if int(text) == port:
         raise ConfigError(f'PORTICO_GATEWAY_PORT must differ from PORTICO_PORT ({port})')

@@ -153,7 +153,7 @@ def create_admin(cfg: config.Config, email: str) -> int:
 
 def _port(text: str) -> int:
     """--port: a TCP port number, 1 to 65535."""
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+    if not config.is_port(text):
         raise argparse.ArgumentTypeError(f'a port number from 1 to 65535, not {text!r}')
     return int(text)
 
