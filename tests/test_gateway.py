@@ -107,6 +107,31 @@ async def test_usage_is_counted_in_batches(user, world) -> None:
     assert usage.top_apps()[0][0] == 'Bot' and usage.top_products()[0] == ('Weather', 3)
 
 
+def test_a_flush_writes_in_chunks_adds_to_stored_days_and_skips_deleted_keys(world, monkeypatch) -> None:
+    import datetime
+    from gateway import usage as usage_flow
+    monkeypatch.setattr(usage_flow, 'FLUSH_ROWS', 2)  # three statements for five rows
+    first = world['credential']
+    second = Credential.get_by_id(Credential.insert(
+        access_request=first.access_request_id, app=first.app_id, key_prefix='ptc_second', key_hash='0' * 64,
+        key_encrypted='-', status='revoked').execute())
+    day = datetime.datetime.now(datetime.timezone.utc).timestamp()
+    for offset in range(3):  # three UTC days of each key, and calls of a key deleted since
+        when = day - offset * 86400
+        usage_flow.count(first.id, False, when)
+        usage_flow.count(second.id, offset == 1, when)
+        usage_flow.count(987654, False, when)
+    assert usage_flow.flush() == 6
+    usage_flow.count(first.id, False, day)
+    assert usage_flow.flush() == 1
+    stored = {(row.credential_id, str(row.day)): (row.calls, row.refused) for row in UsageDaily.select()}
+    today = str(datetime.datetime.fromtimestamp(day, datetime.timezone.utc).date())
+    assert stored[(first.id, today)] == (2, 0)
+    assert sorted(calls for (credential, _), calls in stored.items() if credential == second.id) == [
+        (0, 1), (1, 0), (1, 0)]
+    assert len(stored) == 6 and all(credential != 987654 for credential, _ in stored)
+
+
 @pytest.fixture
 def gateway_secret(monkeypatch):
     monkeypatch.setenv('PORTICO_GATEWAY_SECRET', 'gw-secret')
