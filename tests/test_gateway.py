@@ -378,6 +378,40 @@ async def test_an_expired_answer_is_given_while_it_reloads_and_a_retired_key_nev
     assert (await ask(user, world['key'], '/weather/x')).status_code == 401
 
 
+async def test_answers_that_expire_together_reload_in_one_batch_and_a_retired_key_waits_for_no_gathering(
+        monkeypatch, user, world) -> None:
+    import asyncio
+
+    import config
+    monkeypatch.setenv('PORTICO_KEY_CACHE_SECONDS', '0.2')
+    config.use(config.load())
+    second = access.request_access(world['dev'], world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                   new_app_name='Bot 2')
+    other_key = credentials.reveal(Credential.get(Credential.access_request == second), world['dev'])
+    batches = []
+    real_load = gateway_keys.load_many
+    monkeypatch.setattr(gateway_keys, 'load_many', lambda hashes: batches.append(set(hashes)) or real_load(hashes))
+    monkeypatch.setattr(gateway_keys, 'RELOAD_GATHER_SECONDS', 0.3)
+    for key in (world['key'], other_key):
+        assert (await ask(user, key, '/weather/x')).status_code == 200
+    loads = len(batches)
+    await asyncio.sleep(0.3)  # both expired
+    for key in (world['key'], other_key):  # each call sees its key expired: given at once, reloaded later
+        assert (await ask(user, key, '/weather/x')).status_code == 200
+    assert len(batches) == loads
+    for _ in range(50):
+        if len(batches) > loads:
+            break
+        await asyncio.sleep(0.05)
+    assert batches[loads:] == [{gateway_keys.digest(world['key']), gateway_keys.digest(other_key)}]
+
+    monkeypatch.setattr(gateway_keys, 'RELOAD_GATHER_SECONDS', 30)
+    await asyncio.sleep(0.3)  # expired again, and now the gathering would last 30 s
+    assert (await ask(user, world['key'], '/weather/x')).status_code == 200
+    credentials.revoke(world['credential'], by=world['dev'])
+    assert (await asyncio.wait_for(ask(user, world['key'], '/weather/x'), 2)).status_code == 401
+
+
 # --- RFC 7662 and calendar periods -------------------------------------------------------------------
 
 async def test_rfc_7662_answers_carry_registered_member_types_and_count_as_calls(gateway_secret, user, world) -> None:
