@@ -110,6 +110,7 @@ async def test_usage_is_counted_in_batches(user, world) -> None:
 def test_a_flush_writes_in_chunks_adds_to_stored_days_and_skips_deleted_keys(world, monkeypatch) -> None:
     import datetime
     from gateway import usage as usage_flow
+    rows_per_statement = usage_flow.FLUSH_ROWS
     monkeypatch.setattr(usage_flow, 'FLUSH_ROWS', 2)  # three statements for five rows
     first = world['credential']
     second = Credential.get_by_id(Credential.insert(
@@ -130,6 +131,12 @@ def test_a_flush_writes_in_chunks_adds_to_stored_days_and_skips_deleted_keys(wor
     assert sorted(calls for (credential, _), calls in stored.items() if credential == second.id) == [
         (0, 1), (1, 0), (1, 0)]
     assert len(stored) == 6 and all(credential != 987654 for credential, _ in stored)
+    monkeypatch.setattr(usage_flow, 'FLUSH_ROWS', rows_per_statement)  # 1,500 days of one key: 1,000 rows and 500
+    for offset in range(1500):
+        usage_flow.count(second.id, False, day - offset * 86400)
+    assert usage_flow.flush() == 1500
+    assert UsageDaily.select().where(UsageDaily.credential == second.id).count() == 1500
+    assert sum(row.calls for row in UsageDaily.select().where(UsageDaily.credential == second.id)) == 1502
 
 
 @pytest.fixture
