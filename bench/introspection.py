@@ -7,10 +7,12 @@ alternating rounds (on a shared machine the load changes from one run to the nex
 compares two runs seconds apart). Prints the requests per second and the p99 latency of both, their ratio,
 and the portal process's CPU time per call (user + system, from /proc), which depends far less on what
 else runs on the machine. With --redis URL the rate limits and quotas are counted in Redis (synced every
-PORTICO_LIMITS_SYNC_SECONDS), as with several instances.
+PORTICO_LIMITS_SYNC_SECONDS), as with several instances. With --gateway-process the portal starts its
+gateway-only process (PORTICO_GATEWAY_PORT) and that process is measured instead: the deployment the
+README recommends when gateway latency matters.
 
     .venv/bin/python bench/introspection.py [--keys 100000] [--seconds 10] [--connections 32] [--rounds 3]
-                                            [--redis URL]
+                                            [--redis URL] [--gateway-process]
 """
 from __future__ import annotations
 
@@ -122,6 +124,26 @@ def warm_up(url: str, sample: list[str], path: str = '/api/gateway/auth', **head
     connection.close()
 
 
+def gateway_child(portal, port: int) -> tuple[str, int]:
+    """The URL and pid of the gateway-only process the portal started (PORTICO_GATEWAY_PORT), once it answers."""
+    import urllib.request
+    url = f'http://127.0.0.1:{port}'
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + '/api/gateway/ping', timeout=2).read()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    tasks = Path(f'/proc/{portal.process.pid}/task')
+    for child in [pid for task in tasks.iterdir() for pid in (task / 'children').read_text().split()]:
+        if '--gateway-only' in Path(f'/proc/{child}/cmdline').read_text():
+            return url, int(child)
+    raise RuntimeError('the portal started no gateway-only process')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument('--keys', type=int, default=100_000)
@@ -129,6 +151,8 @@ def main() -> int:
     parser.add_argument('--connections', type=int, default=32)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--redis', default='', help='count limits in this Redis (e.g. redis://127.0.0.1:6379/14)')
+    parser.add_argument('--gateway-process', action='store_true',
+                        help='measure the gateway-only process the portal starts with PORTICO_GATEWAY_PORT')
     args = parser.parse_args()
     if shutil.which('wrk') is None:
         print('bench: wrk is not installed (apt-get install wrk)', file=sys.stderr)
@@ -151,28 +175,33 @@ def main() -> int:
                 'end\n')
         port = free_port()
         extra = {'NICEGUI_REDIS_URL': args.redis} if args.redis else {}
+        if args.gateway_process:
+            extra['PORTICO_GATEWAY_PORT'] = str(free_port())
         if args.redis:
             import redis
             redis.Redis.from_url(args.redis).flushdb()
         portal = Portal(port, Path(folder) / 'portal.log', PORTICO_DATA_DIR=str(data_dir), **extra)
         rounds = []
         try:
-            wrk(portal.url, 2, args.connections, scripts['empty'])  # warm up
-            warm_up(portal.url, sample)  # every sampled key answered once: the key cache is full
-            wrk(portal.url, 2, args.connections, scripts['auth'])
-            pid = portal.process.pid
+            url, pid = portal.url, portal.process.pid
+            if args.gateway_process:
+                url, pid = gateway_child(portal, int(extra['PORTICO_GATEWAY_PORT']))
+            wrk(url, 2, args.connections, scripts['empty'])  # warm up
+            warm_up(url, sample)  # every sampled key answered once: the key cache is full
+            wrk(url, 2, args.connections, scripts['auth'])
             for _ in range(args.rounds):
                 load = float(Path('/proc/loadavg').read_text().split()[0])
-                empty = measured(portal.url, args.seconds, args.connections, scripts['empty'], pid)
-                auth = measured(portal.url, args.seconds, args.connections, scripts['auth'], pid)
+                empty = measured(url, args.seconds, args.connections, scripts['empty'], pid)
+                auth = measured(url, args.seconds, args.connections, scripts['auth'], pid)
                 rounds.append((load, empty, auth))
         finally:
             portal.stop()
     counters = f'limits in Redis ({args.redis})' if args.redis else 'limits counted in the process'
-    print(f'\n{args.keys:,} keys stored (SQLite), {counters}, {args.connections} connections, {args.seconds} s per '
-          f'run, wrk -t2, {args.rounds} rounds')
+    server = 'the gateway-only process' if args.gateway_process else 'the portal process'
+    print(f'\n{args.keys:,} keys stored (SQLite), {counters}, {server}, {args.connections} connections, '
+          f'{args.seconds} s per run, wrk -t2, {args.rounds} rounds')
     print('| round (load average) | empty (/api/gateway/ping) | decision (/api/gateway/auth) | ratio | '
-          'portal CPU per call, empty / decision |\n| --- | --- | --- | --- | --- |')
+          'CPU per call of that process, empty / decision |\n| --- | --- | --- | --- | --- |')
     for number, (load, empty, auth) in enumerate(rounds, 1):
         print(f'| {number} ({load:.1f}) | {empty[0]:,.0f} req/s, p99 {empty[1]:.2f} ms | {auth[0]:,.0f} req/s, '
               f'p99 {auth[1]:.2f} ms | {auth[0] / empty[0]:.2f} | {empty[2]:.0f} / {auth[2]:.0f} us |')
