@@ -102,9 +102,22 @@ def serve(cfg: config.Config) -> None:
     build_app(cfg)
     if cfg.gateway_port:
         start_gateway_child(cfg.gateway_port)
-    ui.run(host=cfg.host, port=cfg.port, title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False,
-           show=False, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
-           show_welcome_message=True, session_middleware_kwargs=hardening.cookie_settings(cfg), server_header=False)
+    ui.run(host=cfg.host, port=cfg.port, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
+           show_welcome_message=True, server_header=False, **run_options(cfg))
+
+
+# How long a page stays on the server after its browser lost the connection (NiceGUI's default is 3 s). A phone
+# in a tunnel, a laptop waking up or a loaded small machine that answers a ping late get the page back with what
+# was typed into it; after this the browser reloads the page and a half-filled dialog is lost. NiceGUI also
+# derives its pings from it (every 8 s, 4 s to answer). The cost: a closed tab's page is kept 10 s.
+RECONNECT_SECONDS = 10.0
+
+
+def run_options(cfg: config.Config) -> dict:
+    """What the portal and the test fixtures pass alike to NiceGUI's ui.run."""
+    import hardening
+    return dict(title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False, show=False,
+                reconnect_timeout=RECONNECT_SECONDS, session_middleware_kwargs=hardening.cookie_settings(cfg))
 
 
 def start_gateway_child(port: int) -> None:
@@ -214,9 +227,6 @@ if os.environ.get('NICEGUI_USER_SIMULATION') or os.environ.get('NICEGUI_SCREEN_T
     open_database(_cfg)
     build_app(_cfg)
     from nicegui import ui
-
-    import hardening
-    ui.run(storage_secret=_cfg.secret_key, reload=False, show=False, title='Portico', language='en-US',
-           session_middleware_kwargs=hardening.cookie_settings(_cfg))
+    ui.run(**run_options(_cfg))
 elif __name__ in {'__main__', '__mp_main__'}:
     sys.exit(main())

@@ -74,7 +74,19 @@ class Browser:
             except RETRYABLE as error:
                 last_error = error
             time.sleep(0.05)
-        raise AssertionError(f'{what} (waited {timeout} s){": " + str(last_error) if last_error else ""}')
+        raise AssertionError(f'{what} (waited {timeout} s){": " + str(last_error) if last_error else ""}'
+                             f'{self._reloads()}')
+
+    def _reloads(self) -> str:
+        """NiceGUI's own console lines about the connection (a reload after a lost connection replaces the page
+        and everything typed into it), for the message of a failed wait."""
+        try:
+            lines = [entry['message'] for entry in self.driver.get_log('browser')
+                     if 'reload' in entry['message'] or 'connection' in entry['message']]
+        except Exception:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+            return ''
+        return ('; the browser said: ' + ' | '.join(lines)) if lines else ''
+
 
     # --- where to look ------------------------------------------------------------------------------
     def dialog(self) -> WebElement | None:
@@ -169,6 +181,18 @@ class Browser:
             time.sleep(0.05)
             return self.field(label, within).get_attribute('value') == text
         self.until(typed, f'{label!r} did not take the text')
+
+    def paste(self, label: str, text: str, within: WebElement | Found | None = None) -> None:
+        """Select what the field holds and paste `text` over it, as a person puts a document in: the browser
+        inserts it in one input (Chromium's Input.insertText, which keeps the field's maxlength), where typing
+        it would send the server one message per character."""
+        def pasted() -> bool:
+            field = self.field(label, within)
+            field.send_keys(Keys.CONTROL, 'a')
+            self.driver.execute_cdp_cmd('Input.insertText', {'text': text})
+            time.sleep(0.05)
+            return self.field(label, within).get_attribute('value') == text
+        self.until(pasted, f'{label!r} did not take the pasted text')
 
     def button(self, name: str, within: WebElement | Found | None = None) -> WebElement:
         """A button, link or menu item by its accessible name: its aria-label, or its text without icons."""

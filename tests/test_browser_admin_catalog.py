@@ -26,7 +26,7 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     assert 'line' in b.field_error('OpenAPI document (JSON or YAML)')
     assert b.dialog() is not None and b.value('Name') == 'Weather API'  # the input is kept
     assert Api.select().count() == 0
-    b.fill('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
+    b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
     b.click('Save')
     b.notified('Weather API saved.')
     b.dialog_closed()
@@ -176,6 +176,39 @@ def big_document(size: int) -> str:
         parts.append(operation.format(n=n, pad='x' * 200))
         n += 1
     return ''.join(parts)
+
+
+def test_a_half_filled_dialog_survives_a_lost_connection(screen, browser) -> None:
+    """A laptop on a train: the connection drops for 5 s while the admin fills in a new API. The page says so,
+    and when the network is back the dialog holds what was typed and saves it. (With NiceGUI's default of 3 s
+    the server had dropped the page by then and the browser reloaded it, empty.)"""
+    import time
+    b = browser
+    screen.open('/login')
+    an_admin()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/apis')
+    b.click('Add API')
+    b.fill('Name', 'Weather API')
+    b.fill('Base path (listen path)', 'weather')
+    popup_hidden = "return document.getElementById('popup').ariaHidden"
+    screen.allowed_js_errors.append('net::ERR_INTERNET_DISCONNECTED')  # the tries to reconnect while offline
+    network = dict(latency=0, downloadThroughput=-1, uploadThroughput=-1)
+    b.driver.execute_cdp_cmd('Network.enable', {})
+    b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': True, **network})
+    try:
+        b.driver.execute_script('window.socket.io.engine.close()')  # the open connection breaks; new ones fail
+        b.until(lambda: b.driver.execute_script(popup_hidden) == 'false', 'the page never said the connection was lost')
+        time.sleep(5)
+    finally:
+        b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': False, **network})
+    b.until(lambda: b.driver.execute_script(popup_hidden) == 'true', 'the page never got its connection back')
+    assert b.dialog() is not None, 'the page was reloaded: what was typed is lost'
+    assert b.value('Name') == 'Weather API' and b.value('Base path (listen path)') == 'weather'
+    b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
+    b.click('Save')
+    b.notified('Weather API saved.')
+    assert Api.get().name == 'Weather API'
 
 
 def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_path) -> None:

@@ -244,7 +244,7 @@ def test_super_admin_decides_approvals_and_submits_an_api(screen, browser, mailb
     b.fill('OpenAPI document (JSON or YAML)', '{"openapi": ')
     b.click('Submit an API')
     assert b.field_error('OpenAPI document (JSON or YAML)')
-    b.fill('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
+    b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
     b.click('Submit an API')
     b.notified('Acme Orders is submitted.')
     b.sees('pending', within=b.row('Acme Orders'))
