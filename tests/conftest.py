@@ -145,18 +145,38 @@ def nicegui_chrome_options(nicegui_chrome_options):
     return nicegui_chrome_options
 
 
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
 @pytest.fixture(scope='session')
 def nicegui_remove_all_screenshots() -> None:
     """NiceGUI's (keep this worker's screenshot folder locked, remove the folders of runs that ended and this
-    worker's old screenshots), safe when two workers remove the same old folder at once: NiceGUI's own failed
-    every browser test of a worker with FileExistsError when another worker removed the folder it was probing."""
+    worker's old screenshots), safe when workers start together. NiceGUI's own removes any folder whose lock it
+    can take, and a worker that had made its folder but not yet locked it lost the folder, and with it every
+    browser test (FileNotFoundError on its lock, seen on a clean start); it also failed every browser test of a
+    worker with FileExistsError when another worker removed the folder it was probing. Only the folder of a
+    process that is gone is removed now (the folder's name is the worker's pid), and only if unlocked."""
     from nicegui.testing.filelock import FileLock
     from nicegui.testing.screen import Screen
-    assert FileLock(Screen.SCREENSHOT_DIR / '.lock').acquire(), 'should be able to lock own screenshot dir'
+    for _ in range(50):
+        try:
+            assert FileLock(Screen.SCREENSHOT_DIR / '.lock').acquire(), 'should be able to lock own screenshot dir'
+            break
+        except FileNotFoundError:  # removed between its mkdir and the lock by an older NiceGUI run's clean-up
+            continue
     if Screen.SCREENSHOT_DIR.parent.exists():
         for path in Screen.SCREENSHOT_DIR.parent.iterdir():
+            if path == Screen.SCREENSHOT_DIR or not path.name.isdigit() or _alive(path.name):
+                continue
             try:
-                if path.is_dir() and path.name.isdigit() and (probe := FileLock(path / '.lock')).acquire():
+                if path.is_dir() and (probe := FileLock(path / '.lock')).acquire():
                     probe.release()
                     shutil.rmtree(path, ignore_errors=True)
             except OSError:
