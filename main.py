@@ -46,6 +46,8 @@ def build_app(cfg: config.Config) -> None:
     from mail import transports, worker
     from workflows import accounts, maintenance
 
+    from components import speedups
+    speedups.install()
     app.include_router(health.router)
     api_v1.install(app)
     api_reference.install(app)
