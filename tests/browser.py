@@ -87,7 +87,6 @@ class Browser:
             return ''
         return ('; the browser said: ' + ' | '.join(lines)) if lines else ''
 
-
     # --- where to look ------------------------------------------------------------------------------
     def dialog(self) -> WebElement | None:
         """The dialog on top, if one is open: while it is open, the page behind it is out of reach."""
