@@ -106,8 +106,7 @@ class PagedTable:
                         .classes('bg-amber-1' if is_new else '').style(f'grid-template-columns: {template}') \
                         .mark(f'{self.marker}-row' + (f' {self.marker}-new' if is_new else '')):
                     for column in self.columns:
-                        with ui.element('div').classes('min-w-0 break-words'):
-                            column.cell(row)
+                        _cell(column, row)
         self.footer.clear()
         with self.footer:
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
@@ -119,6 +118,21 @@ class PagedTable:
             if pages > 1:
                 ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \
                     .props('max-pages=7 boundary-numbers').mark(f'{self.marker}-pages')
+
+
+def _cell(column: Column, row) -> None:
+    """One grid cell: the element the column builds, or a wrapper when it builds none or several. A wrapper for
+    every cell was a third of a row's elements, and NiceGUI's time to build a page grows with its elements."""
+    slot = ui.context.slot  # the grid row's
+    before = len(slot.children)
+    column.cell(row)
+    built = slot.children[before:]
+    if len(built) == 1:  # as wide as its content (a chip is not stretched), at most the column, long words broken
+        built[0].classes('min-w-0 max-w-full break-words justify-self-start')
+        return
+    wrapper = ui.element('div').classes('min-w-0 break-words')
+    for element in built:
+        element.move(wrapper)
 
 
 def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], None], marker: str,

@@ -29,3 +29,34 @@ def test_visitor_sees_the_landing_page_and_no_admin_link(screen) -> None:
     screen.should_contain('APIs for your next integration')
     screen.should_contain('Create an Account')
     screen.should_not_contain('Admin')
+
+
+def test_table_cells_stay_in_their_column_and_chips_fit_their_text(screen, browser) -> None:
+    """A table row's cells are the grid's items themselves (no wrapper each): a status chip keeps the width of
+    its text, and an address with no place to break is broken inside its column instead of running over the
+    next one."""
+    from tests.utils import an_admin, an_org_with
+    screen.open('/login')
+    an_admin()
+    org = an_org_with('Averyveryveryverylongorganisationnamewithoutanyplacetobreakit', super_admin='')
+    a_user('averyveryveryverylongaddresswithoutanybreaks@averyveryverylongdomainname.example', first='Priya' * 10,
+           organisation=org)
+    browser.log_in('admin@provider.test')
+    screen.open('/admin/users')
+    row = browser.row('averyveryvery')
+    layout = browser.driver.execute_script("""
+        const row = arguments[0];
+        const columns = getComputedStyle(row).gridTemplateColumns.split(' ').map(parseFloat);
+        const cells = [...row.children].map(cell => cell.getBoundingClientRect());
+        const chip = row.querySelector('.q-chip, .q-badge') || [...row.querySelectorAll('*')].find(
+            e => e.children.length === 0 && e.textContent.trim() === 'active');
+        return {columns, cells: cells.map(r => [r.left, r.right]), row: row.getBoundingClientRect().right,
+                chip: chip.getBoundingClientRect().width,
+                overflowing: [...row.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1).length};
+    """, row())
+    assert len(layout['cells']) == len(layout['columns']) == 6, layout  # one grid item per column
+    for (left, right), (next_left, _) in zip(layout['cells'], layout['cells'][1:]):
+        assert right <= next_left + 0.5, layout  # no cell runs into the next column
+    assert layout['cells'][-1][1] <= layout['row'] + 0.5, layout
+    assert layout['overflowing'] == 0, layout  # no text runs out of its box either
+    assert layout['chip'] < layout['columns'][2] / 2, layout  # the 'active' chip is not stretched over its column
