@@ -60,3 +60,25 @@ def test_table_cells_stay_in_their_column_and_chips_fit_their_text(screen, brows
     assert layout['cells'][-1][1] <= layout['row'] + 0.5, layout
     assert layout['overflowing'] == 0, layout  # no text runs out of its box either
     assert layout['chip'] < layout['columns'][2] / 2, layout  # the 'active' chip is not stretched over its column
+
+
+def test_the_admin_menu_is_made_of_links(screen, browser) -> None:
+    """Each entry of the admin menu is a link to its page (it opens in a new tab as well), and the page it is on
+    is marked as the current one."""
+    from components.frame import admin_entries
+    from tests.utils import an_admin
+    screen.open('/login')
+    an_admin()
+    browser.log_in('admin@provider.test')
+    screen.open('/admin')
+    links = browser.until(lambda: browser.driver.execute_script(
+        "return [...document.querySelectorAll('nav[aria-label=Admin] a[href]')].map(a => a.getAttribute('href'))"),
+        'the admin menu has no links')
+    assert links == [path for _, path, _, _ in admin_entries({})]
+    browser.click('Invite codes', within=browser.driver.find_element(By.CSS_SELECTOR, 'nav[aria-label=Admin]'))
+    browser.at('/admin/invite-codes')
+    browser.sees('Add invite code')
+    current = browser.until(lambda: browser.driver.execute_script(
+        "return [...document.querySelectorAll('nav[aria-label=Admin] [aria-current=page]')].map(a => a.href)"),
+        'no entry is marked as the current page')
+    assert [href.split('/', 3)[3] for href in current] == ['admin/invite-codes']
