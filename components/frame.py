@@ -69,8 +69,8 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
                 ui.icon('hub', color='primary').classes('text-2xl')
                 ui.label(portal_name).classes('text-lg font-semibold')
             for label, path, icon in nav_entries(user):
-                ui.button(label, icon=icon, on_click=lambda p=path: ui.navigate.to(p)) \
-                    .props('flat no-caps color=grey-9').mark(f'nav-{path.strip("/") or "home"}')
+                ui.button(label, icon=icon).props(f'flat no-caps color=grey-9 href="{path}"') \
+                    .mark(f'nav-{path.strip("/") or "home"}')  # links (<a href>), as the admin menu's
         with ui.row().classes('items-center gap-2 no-wrap'):
             _account_area(user, values)
     if admin:
@@ -85,9 +85,8 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
 
 def _account_area(user: User | None, values: dict) -> None:
     if user is None:
-        ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('flat no-caps').mark('nav-login')
-        ui.button('Register', on_click=lambda: ui.navigate.to('/register')).props('unelevated no-caps') \
-            .mark('nav-register')
+        ui.button('Log in').props('flat no-caps href="/login"').mark('nav-login')
+        ui.button('Register').props('unelevated no-caps href="/register"').mark('nav-register')
         return
     from workflows import organisations
     _cart_button(user)
@@ -110,8 +109,8 @@ def _cart_button(user: User) -> None:
     def build(who: User | None) -> None:
         area.clear()
         items = cart.count(who) if who is not None else 0
-        with area, ui.button(icon='shopping_cart', on_click=lambda: ui.navigate.to('/cart')) \
-                .props('flat round color=grey-9').mark('nav-cart') as button:
+        with area, ui.button(icon='shopping_cart').props('flat round color=grey-9 href="/cart"') \
+                .mark('nav-cart') as button:
             button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
             if items:
                 ui.badge(str(items), color='deep-orange-10').props('floating').mark('cart-count')

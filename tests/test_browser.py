@@ -62,15 +62,20 @@ def test_table_cells_stay_in_their_column_and_chips_fit_their_text(screen, brows
     assert layout['chip'] < layout['columns'][2] / 2, layout  # the 'active' chip is not stretched over its column
 
 
-def test_the_admin_menu_is_made_of_links(screen, browser) -> None:
-    """Each entry of the admin menu is a link to its page (it opens in a new tab as well), and the page it is on
-    is marked as the current one."""
+def test_the_header_and_the_admin_menu_are_made_of_links(screen, browser) -> None:
+    """Each entry of the header and of the admin menu is a link to its page (it opens in a new tab as well), and
+    the admin page it is on is marked as the current one."""
     from components.frame import admin_entries
     from tests.utils import an_admin
-    screen.open('/login')
+    screen.open('/')
+    header = "return [...document.querySelectorAll('header a[href]')].map(a => a.getAttribute('href'))"
+    assert browser.until(lambda: browser.driver.execute_script(header), 'no links in the header') == \
+        ['/', '/catalogs', '/login', '/register']
     an_admin()
     browser.log_in('admin@provider.test')
     screen.open('/admin')
+    assert browser.until(lambda: browser.driver.execute_script(header), 'no links in the header') == \
+        ['/', '/catalogs', '/dashboard', '/apps', '/admin', '/cart']
     links = browser.until(lambda: browser.driver.execute_script(
         "return [...document.querySelectorAll('nav[aria-label=Admin] a[href]')].map(a => a.getAttribute('href'))"),
         'the admin menu has no links')
@@ -82,3 +87,7 @@ def test_the_admin_menu_is_made_of_links(screen, browser) -> None:
         "return [...document.querySelectorAll('nav[aria-label=Admin] [aria-current=page]')].map(a => a.href)"),
         'no entry is marked as the current page')
     assert [href.split('/', 3)[3] for href in current] == ['admin/invite-codes']
+    colours = browser.driver.execute_script(
+        "return [...document.querySelectorAll('nav[aria-label=Admin] a[href]')].map(a => getComputedStyle(a).color)")
+    current_colour = colours[[path for _, path, _, _ in admin_entries({})].index('/admin/invite-codes')]
+    assert colours.count(current_colour) == 1, colours  # the current entry alone stands out (not every link blue)
