@@ -169,4 +169,4 @@ def forbidden_content() -> None:
         ui.icon('block', color='negative').classes('text-4xl')
         ui.label('You do not have access to this page.').classes('text-lg')
         ui.label('If you think you should, ask your portal administrator.').classes('text-grey-8')
-        ui.button('Go to the Dashboard', on_click=lambda: ui.navigate.to('/dashboard')).props('flat no-caps')
+        ui.button('Go to the Dashboard').props('flat no-caps href="/dashboard"')

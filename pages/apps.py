@@ -100,7 +100,7 @@ def app_page(app_id: int) -> None:
         if app.description:
             ui.label(app.description).classes('text-grey-8')
         with ui.row().classes('gap-2'):
-            ui.button('Add products', icon='add_shopping_cart', on_click=lambda: ui.navigate.to('/catalogs')) \
+            ui.button('Add products', icon='add_shopping_cart').props('href="/catalogs"') \
                 .props('outline no-caps').mark('app-add-products')
             ui.button('Delete app', icon='delete', on_click=lambda: _confirm_delete(app)) \
                 .props('flat no-caps color=negative').mark('app-delete')

@@ -115,7 +115,7 @@ def profile_page() -> None:
         with ui.card().classes('w-full max-w-xl p-6 gap-2'):
             ui.label('Password').classes('text-lg')
             ui.label('Changing it signs you out on every other device.').classes('text-grey-8 text-sm')
-            ui.button('Change password', on_click=lambda: ui.navigate.to(session.CHANGE_PASSWORD_PATH)) \
+            ui.button('Change password').props(f'href="{session.CHANGE_PASSWORD_PATH}"') \
                 .props('outline no-caps').mark('profile-change-password')
         if session.is_portal_admin(me):
             api_tokens_card(me)

@@ -29,7 +29,7 @@ def cart_page() -> None:
                 ui.label('Your cart is empty.').classes('text-lg')
                 ui.label('Browse the Catalogs, open a product with "More info" and use "Add to cart".') \
                     .classes('text-grey-8')
-                ui.button('Browse Catalogs', on_click=lambda: ui.navigate.to('/catalogs')).props('unelevated no-caps')
+                ui.button('Browse Catalogs').props('unelevated no-caps href="/catalogs"')
             return
         if not groups:
             return
@@ -135,7 +135,7 @@ def _outcome(request) -> None:
                 .classes('font-semibold')
             ui.label('Your credentials are ready in My apps.' if approved else
                      'The request waits for approval; we will email you the decision.').classes('text-grey-8')
-    ui.button('Open My apps', on_click=lambda: ui.navigate.to(f'/apps/{request.app_id}')).props('flat no-caps') \
+    ui.button('Open My apps').props(f'flat no-caps href="/apps/{request.app_id}"') \
         .mark('cart-open-app')
 
 

@@ -91,5 +91,5 @@ def _card(product: Product, catalog_names: list[str]) -> None:
             for tag in product.tag_list:
                 ui.chip(tag, color='indigo-1').props('dense square').classes('text-xs text-indigo-9')
         ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-8')
-        ui.button('More info', on_click=lambda s=product.slug: ui.navigate.to(f'/products/{s}')) \
+        ui.button('More info').props(f'href="/products/{product.slug}"') \
             .props('flat no-caps').classes('self-end').mark(f'more-info-{product.slug}')

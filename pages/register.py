@@ -35,7 +35,7 @@ def _outcome_card(outcome: str, email: str) -> None:
             ui.icon('check_circle', color='positive').classes('text-4xl')
             ui.label('Your account is active').classes('text-lg font-semibold')
             ui.label('You can log in straight away.')
-            ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('unelevated no-caps') \
+            ui.button('Log in').props('unelevated no-caps href="/login"') \
                 .mark('outcome-login')
         elif outcome == registration.Outcome.CODE_WITHDRAWN:
             ui.icon('hourglass_top', color='orange').classes('text-4xl')
@@ -204,7 +204,7 @@ def reset_page(token: str = '') -> None:
                 with card:
                     ui.icon('check_circle', color='positive').classes('text-4xl')
                     ui.label('Your password was reset.').mark('reset-done')
-                    ui.button('Login again', on_click=lambda: ui.navigate.to('/login')) \
+                    ui.button('Login again').props('href="/login"') \
                         .props('unelevated no-caps').mark('reset-login-again')
 
             ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('reset-submit')

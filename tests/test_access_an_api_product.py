@@ -4,7 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 from db.models import AccessRequest, AccessStatus, App, CartItem, Credential, CredentialStatus, User
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, choose, log_in, settle
+from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, choose, follow, log_in, settle
 from workflows import access, credentials, visibility
 
 
@@ -31,7 +31,7 @@ async def test_the_nine_steps_of_003(mailbox, user) -> None:
 
     # 3. More info opens the product page; 4. documentation and catalogs with their plans
     await user.open('/catalogs')
-    user.find(marker='more-info-weather').click()
+    await follow(user, 'more-info-weather')
     await user.should_see(marker='api-doc-/weather/')
     await user.should_see('OpenAPI 3.0.3 · 1 operation')
     await user.should_see(marker='offer-Public')

@@ -7,7 +7,7 @@ import pytest
 
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, log_in, settle
+from tests.utils import PASSWORD, a_user, an_admin, follow, log_in, settle
 from workflows import DomainError, passwords, users
 
 NEW_PASSWORD = 'a brand new secret'
@@ -36,7 +36,7 @@ async def test_reset_password_end_to_end(mailbox, user) -> None:
     user.find(marker='reset-submit').click()
     await settle()
     await user.should_see('Your password was reset.')
-    user.find(marker='reset-login-again').click()
+    await follow(user, 'reset-login-again')
     await user.should_see(marker='login-card')
     assert UserSession.select().where(UserSession.user == dev).count() == 0  # every session ended
     await log_in(user, 'dev@consumer.test', PASSWORD)

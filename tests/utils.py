@@ -344,3 +344,12 @@ def at_the_start_of_a_window(throttle_key: str) -> None:
     window = throttle.limit_of(throttle_key).window
     into = (clock.now() - datetime(1970, 1, 1)) % window
     clock.advance(window - into + timedelta(seconds=1))
+
+
+async def follow(user, marker: str) -> None:
+    """Click the link marked `marker` in NiceGUI's simulated user: open its href, as the browser does (the
+    simulation follows only `ui.link` by itself, not a button that is a link)."""
+    [element] = user.find(marker=marker).elements
+    href = element.props.get('href')
+    assert href, f'{marker} is not a link'
+    await user.open(href)
