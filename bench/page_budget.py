@@ -118,7 +118,7 @@ SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))
 FOLDER = tempfile.mkdtemp(prefix='portico-bench-pages-')
 os.environ.update({'PORTICO_DATA_DIR': FOLDER, 'PORTICO_DATABASE_URL': f'sqlite:///{FOLDER}/portico.db',
                    'PORTICO_MAIL_POLL_SECONDS': '60'})
-RESULTS: list[tuple[str, str, float, int]] = []  # case, role, median ms, queries
+RESULTS: list[tuple[str, str, float, int, float]] = []  # case, role, median ms, queries, median longest stall ms
 
 
 class Counter:

@@ -70,7 +70,7 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
                 ui.label(portal_name).classes('text-lg font-semibold')
             for label, path, icon in nav_entries(user):
                 ui.button(label, icon=icon).props(f'flat no-caps color=grey-9 href="{path}"') \
-                    .mark(f'nav-{path.strip("/") or "home"}')  # links (<a href>), as the admin menu's
+                    .mark(f'nav-{path.strip("/") or "home"}')
         with ui.row().classes('items-center gap-2 no-wrap'):
             _account_area(user, values)
     if admin:
@@ -132,7 +132,7 @@ def _admin_drawer() -> None:
         menu.clear()
         with menu, ui.list():
             for label, path, icon, count in admin_entries(queues.admin_counts()):
-                # a real link (<a href>): it opens in a new tab too, and needs no round trip to the server
+                # links (<a href>), as the header's: they open in a new tab too, with no round trip to the server
                 with ui.item().classes('rounded-lg mx-2') \
                         .props(f'clickable href="{path}"' + (' active aria-current=page' if path == here else '')) \
                         .mark(f'admin-nav-{label.lower().replace(" ", "-")}'):

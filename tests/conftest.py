@@ -150,8 +150,8 @@ def _alive(pid: str) -> bool:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, ValueError):
-        return True
+    except (PermissionError, ValueError):  # another user's process, or not a pid: not ours to remove
+        pass
     return True
 
 

@@ -6,7 +6,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from db.models import UserSession
-from tests.utils import PASSWORD, a_user
+from components.frame import admin_entries
+from tests.utils import PASSWORD, a_user, an_admin, an_org_with
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,6 @@ def test_table_cells_stay_in_their_column_and_chips_fit_their_text(screen, brows
     """A table row's cells are the grid's items themselves (no wrapper each): a status chip keeps the width of
     its text, and an address with no place to break is broken inside its column instead of running over the
     next one."""
-    from tests.utils import an_admin, an_org_with
     screen.open('/login')
     an_admin()
     org = an_org_with('Averyveryveryverylongorganisationnamewithoutanyplacetobreakit', super_admin='')
@@ -65,8 +65,6 @@ def test_table_cells_stay_in_their_column_and_chips_fit_their_text(screen, brows
 def test_the_header_and_the_admin_menu_are_made_of_links(screen, browser) -> None:
     """Each entry of the header and of the admin menu is a link to its page (it opens in a new tab as well), and
     the admin page it is on is marked as the current one."""
-    from components.frame import admin_entries
-    from tests.utils import an_admin
     screen.open('/')
     header = "return [...document.querySelectorAll('header a[href]')].map(a => a.getAttribute('href'))"
     assert browser.until(lambda: browser.driver.execute_script(header), 'no links in the header') == \
@@ -76,10 +74,11 @@ def test_the_header_and_the_admin_menu_are_made_of_links(screen, browser) -> Non
     screen.open('/admin')
     assert browser.until(lambda: browser.driver.execute_script(header), 'no links in the header') == \
         ['/', '/catalogs', '/dashboard', '/apps', '/admin', '/cart']
+    paths = [path for _, path, _, _ in admin_entries({})]
     links = browser.until(lambda: browser.driver.execute_script(
         "return [...document.querySelectorAll('nav[aria-label=Admin] a[href]')].map(a => a.getAttribute('href'))"),
         'the admin menu has no links')
-    assert links == [path for _, path, _, _ in admin_entries({})]
+    assert links == paths
     browser.click('Invite codes', within=browser.driver.find_element(By.CSS_SELECTOR, 'nav[aria-label=Admin]'))
     browser.at('/admin/invite-codes')
     browser.sees('Add invite code')
@@ -89,5 +88,5 @@ def test_the_header_and_the_admin_menu_are_made_of_links(screen, browser) -> Non
     assert [href.split('/', 3)[3] for href in current] == ['admin/invite-codes']
     colours = browser.driver.execute_script(
         "return [...document.querySelectorAll('nav[aria-label=Admin] a[href]')].map(a => getComputedStyle(a).color)")
-    current_colour = colours[[path for _, path, _, _ in admin_entries({})].index('/admin/invite-codes')]
+    current_colour = colours[paths.index('/admin/invite-codes')]
     assert colours.count(current_colour) == 1, colours  # the current entry alone stands out (not every link blue)

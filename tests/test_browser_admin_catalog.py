@@ -158,7 +158,7 @@ def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser)
     assert not Product.select().where(Product.name == 'Maps').exists()
 
 
-def paste(b, label: str, text: str) -> None:
+def set_past_maxlength(b, label: str, text: str) -> None:
     """Put `text` into the field the way a paste ends (its value, then an input event). Unlike a real paste
     this bypasses the field's maxlength, so the server's own refusal is what the test sees."""
     field = b.field(label)
@@ -178,19 +178,24 @@ def big_document(size: int) -> str:
     return ''.join(parts)
 
 
+def an_open_add_api_dialog(screen, b, name: str, base_path: str) -> None:
+    """A portal admin on Admin -> APIs with the Add API dialog open and its name and base path filled in."""
+    screen.open('/login')
+    an_admin()
+    b.log_in('admin@provider.test')
+    screen.open('/admin/apis')
+    b.click('Add API')
+    b.fill('Name', name)
+    b.fill('Base path (listen path)', base_path)
+
+
 def test_a_half_filled_dialog_survives_a_lost_connection(screen, browser) -> None:
     """A laptop on a train: the connection drops for 5 s while the admin fills in a new API. The page says so,
     and when the network is back the dialog holds what was typed and saves it. (With NiceGUI's default of 3 s
     the server had dropped the page by then and the browser reloaded it, empty.)"""
     import time
     b = browser
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apis')
-    b.click('Add API')
-    b.fill('Name', 'Weather API')
-    b.fill('Base path (listen path)', 'weather')
+    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
     popup_hidden = "return document.getElementById('popup').ariaHidden"
     screen.allowed_js_errors.append('net::ERR_INTERNET_DISCONNECTED')  # the tries to reconnect while offline
     network = dict(latency=0, downloadThroughput=-1, uploadThroughput=-1)
@@ -216,13 +221,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     field's bound, and an email body over its limit, are refused with a message before anything is saved."""
     from components.forms import PASTE_LIMIT
     b = browser
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apis')
-    b.click('Add API')
-    b.fill('Name', 'Big API')
-    b.fill('Base path (listen path)', '/big/')
+    an_open_add_api_dialog(screen, b, 'Big API', '/big/')
     document = big_document(1_200_000)
     (tmp_path / 'big.yaml').write_text(document)
     upload = b.driver.find_element('css selector', '.q-dialog input[type=file]')
@@ -237,7 +236,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     b.fill('Base path (listen path)', '/huge/')
     field = b.field('OpenAPI document (JSON or YAML)')
     assert int(field.get_attribute('maxlength')) == PASTE_LIMIT + 1  # what a paste is cut at
-    paste(b, 'OpenAPI document (JSON or YAML)', big_document(PASTE_LIMIT)[:PASTE_LIMIT + 1])
+    set_past_maxlength(b, 'OpenAPI document (JSON or YAML)', big_document(PASTE_LIMIT)[:PASTE_LIMIT + 1])
     b.click('Save')
     assert 'upload the file' in b.field_error('OpenAPI document (JSON or YAML)')
     assert b.dialog() is not None and not Api.select().where(Api.name == 'Huge API').exists()
@@ -246,7 +245,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     screen.open('/admin/email-templates')
     b.click('Edit', within=b.row('test'))
     assert int(b.field('Body').get_attribute('maxlength')) == 20_001
-    paste(b, 'Body', ('Hello ${portal_name}. ' * 1000)[:20_001])
+    set_past_maxlength(b, 'Body', ('Hello ${portal_name}. ' * 1000)[:20_001])
     b.click('Save')
     assert 'too long' in b.field_error('Body')
     assert EmailTemplate.select().count() == 0
