@@ -106,7 +106,19 @@ async def _redeem(request: Request, ticket: str = '', next: str = '') -> Redirec
         return RedirectResponse('/login', status_code=303)
     await _renew_storage(request)
     app.storage.user[SESSION_KEY] = token
+    await _shared_now(app.storage.user)
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+async def _shared_now(storage) -> None:
+    """With several instances (NICEGUI_REDIS_URL), write the browser's storage to Redis before answering.
+    NiceGUI writes it in a background task, and another instance that reads the storage before that write lands
+    and subscribes to its changes after it was published never learns of it: the browser, signed in on one
+    instance, stayed signed out on the other (seen in tests/test_scale_out.py under load)."""
+    client = getattr(storage, 'redis_client', None)
+    if client is not None:
+        from nicegui.persistence.serialization import dumps
+        await client.set(storage.key, dumps(storage, storage.key), ex=storage.ttl)
 
 
 def sign_out() -> None:

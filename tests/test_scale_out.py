@@ -120,6 +120,35 @@ def test_sign_in_on_a_holds_on_b_and_sign_out_everywhere(cluster, browser) -> No
     page_text(browser, f'{a}/dashboard', 'Forgot Password?')  # signed out on A too
 
 
+def test_a_session_started_on_a_is_known_to_b_the_moment_a_answers(cluster) -> None:
+    """The sign-in answer of one instance comes only once the session is in the shared storage: the very next
+    request, on the other instance, is signed in (no waiting, no retries)."""
+    from workflows import sessions
+    dev = a_user('dev@consumer.test', first='Dana')
+    opener = urllib.request.build_opener(NoRedirect)
+    for attempt in range(30):  # a race lost only some of the time before: try it more than once
+        ticket = sessions.issue_ticket(dev)
+        try:
+            opener.open(f'{cluster["a"].url}/auth/session?ticket={ticket}&next=/dashboard', timeout=10)
+        except urllib.error.HTTPError as redirect:
+            assert redirect.code == 303 and redirect.headers['Location'] == '/dashboard'
+            cookie = redirect.headers['Set-Cookie'].split(';')[0]
+        else:
+            raise AssertionError('the ticket was not traded for a session')
+        call = urllib.request.Request(f'{cluster["b"].url}/dashboard', headers={'Cookie': cookie})
+        try:
+            with opener.open(call, timeout=10) as page:
+                assert page.status == 200 and 'Welcome, Dana!' in page.read().decode(), attempt
+        except urllib.error.HTTPError as refused:
+            raise AssertionError(f'B did not know the session (try {attempt}): {refused.code} '
+                                 f'{refused.headers.get("Location")}') from None
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def test_an_approval_on_a_is_seen_on_b(cluster, browser) -> None:
     an_admin('admin@provider.test')
     pending = a_user('new@consumer.test', status=UserStatus.PENDING_APPROVAL)
