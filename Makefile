@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run demo test test-postgres clean
+.PHONY: run demo test test-postgres css clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(VENV)/.dev
 test-postgres: $(VENV)/.dev
 	PORTICO_TEST_DATABASE_URL=$${PORTICO_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# static/tailwind.css, after a page's classes change or NiceGUI ships another Tailwind (tests/test_tailwind.py says
+# when): Tailwind's compiler from npm (tools/package.json, the version of NiceGUI's runtime) over the candidates
+# tools/tailwind_candidates.py lists. Needs node and npm; running or testing the portal does not.
+css: $(VENV)/.dev
+	$(PY) tools/tailwind_candidates.py
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	tools/node_modules/.bin/tailwindcss --input tools/tailwind.css --output static/tailwind.css
 
 clean:
 	rm -rf $(VENV) .pytest_cache screenshots

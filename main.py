@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import gc
 import getpass
+import hashlib
 import logging
 import os
 import sys
@@ -33,9 +34,25 @@ def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
     bootstrap.run()
 
 
+STATIC = os.path.join(os.path.dirname(__file__), 'static')
+
+
+def static_head() -> str:
+    """The portal's stylesheets and script for the head of every page: the Tailwind CSS compiled ahead of time
+    (`make css`; NiceGUI's runtime, which compiled it in each visitor's browser on every page, is off, see
+    run_options), then the portal's own. `?v=` changes with a file's content, so an upgrade is never shown with
+    a copy a browser kept from before."""
+    def url(name: str) -> str:
+        with open(os.path.join(STATIC, name), 'rb') as file:
+            return f'/static/{name}?v={hashlib.sha256(file.read()).hexdigest()[:12]}'
+    return (f'<link rel="stylesheet" href="{url("tailwind.css")}">'
+            f'<link rel="stylesheet" href="{url("portico.css")}">'
+            f'<script src="{url("portico.js")}" defer></script>')
+
+
 def build_app(cfg: config.Config) -> None:
     """Wire pages, API, middleware and the mail worker into NiceGUI's app."""
-    from nicegui import app, core
+    from nicegui import app, core, ui
 
     import pages  # noqa: F401 - registers every page
     import session
@@ -55,7 +72,8 @@ def build_app(cfg: config.Config) -> None:
     gateway_limits.reset()
     session.install()
     hardening.install(app, cfg)
-    app.add_static_files('/static', os.path.join(os.path.dirname(__file__), 'static'))
+    app.add_static_files('/static', STATIC)
+    ui.add_head_html(static_head(), shared=True)  # every page, NiceGUI's error pages too
     # a field's text travels over the live connection, whose default 1 MB limit silently dropped a pasted
     # OpenAPI document; the largest field (the document) is bounded by its maxlength below this
     core.sio.eio.max_http_buffer_size = LIVE_MESSAGE_LIMIT
@@ -119,7 +137,8 @@ def run_options(cfg: config.Config) -> dict:
     """What the portal and the test fixtures pass alike to NiceGUI's ui.run."""
     import hardening
     return dict(title='Portico', language='en-US', storage_secret=cfg.secret_key, reload=False, show=False,
-                reconnect_timeout=RECONNECT_SECONDS, session_middleware_kwargs=hardening.cookie_settings(cfg))
+                reconnect_timeout=RECONNECT_SECONDS, session_middleware_kwargs=hardening.cookie_settings(cfg),
+                tailwind=False)  # compiled ahead of time into static/tailwind.css (see components/frame.py)
 
 
 def start_gateway_child(port: int) -> None:

@@ -60,8 +60,6 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     portal_name = values['portal_name']
     ui.page_title(f'{title} · {portal_name}')
     ui.colors(primary=PRIMARY, positive=POSITIVE, negative=NEGATIVE)
-    ui.add_head_html('<link rel="stylesheet" href="/static/portico.css">'
-                     '<script src="/static/portico.js" defer></script>')
     ui.query('body').classes('bg-grey-1')
     with ui.header().classes('items-center justify-between px-6 py-2 bg-white text-grey-9 shadow-sm'):
         with ui.row().classes('items-center gap-6 no-wrap'):
