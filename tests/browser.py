@@ -25,9 +25,38 @@ def _literal(text: str) -> str:
     return 'concat(' + ', "\'", '.join(f"'{part}'" for part in parts) + ')'
 
 
+# One script per look: each Selenium command costs a round trip through chromedriver and the browser (about 3 ms
+# of CPU), and Selenium's visible-text and is-displayed atoms walk the page again each time (the body's text of a
+# page: 17 ms of CPU); the page's own innerText and checkVisibility answer the same questions in one call.
+_VISIBLE = """
+function visible(element) {
+  return element.checkVisibility({opacityProperty: true, visibilityProperty: true})
+    && element.getClientRects().length > 0;
+}
+"""
 _MOVING = """return document.querySelector(
     '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]') !== null
 """
+_DIALOG = _VISIBLE + """
+const shown = [...document.querySelectorAll('.q-dialog__inner > *')].filter(visible);
+return shown.length ? shown[shown.length - 1] : null;
+"""
+# where to look, once nothing moves: the dialog on top, else the page (null while a dialog or menu still moves)
+_SCOPE = _VISIBLE + """
+if (document.querySelector(
+    '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]'))
+  return null;
+const shown = [...document.querySelectorAll('.q-dialog__inner > *')].filter(visible);
+return shown.length ? shown[shown.length - 1] : document.body;
+"""
+_FIND_VISIBLE = _VISIBLE + """
+const [scope, xpath] = arguments;
+const found = document.evaluate(xpath, scope || document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+const shown = [];
+for (let i = 0; i < found.snapshotLength; i++) if (visible(found.snapshotItem(i))) shown.push(found.snapshotItem(i));
+return shown;
+"""
+_TEXT = "return arguments[0].innerText.replace(/\\u00a0/g, ' ')"
 _FIND_BUTTON = """
 const [scope, name] = arguments;
 const candidates = scope.querySelectorAll('button, a, [role=button], [role=menuitem], [role=tab], .q-item');
@@ -90,8 +119,7 @@ class Browser:
     # --- where to look ------------------------------------------------------------------------------
     def dialog(self) -> WebElement | None:
         """The dialog on top, if one is open: while it is open, the page behind it is out of reach."""
-        shown = [d for d in self.driver.find_elements(By.CSS_SELECTOR, '.q-dialog__inner > *') if d.is_displayed()]
-        return shown[-1] if shown else None
+        return self.driver.execute_script(_DIALOG)
 
     def open_dialog(self) -> WebElement:
         """The dialog on top, waiting for one to open (a button inside it is never looked for on the page
@@ -107,18 +135,25 @@ class Browser:
     def _scope(self, within: WebElement | Found | None) -> WebElement:
         if isinstance(within, Found):
             return within()
-        self.settled()
-        return within or self.dialog() or self.driver.find_element(By.TAG_NAME, 'body')
+        if within is not None:
+            self.settled()
+            return within
+        return self.until(lambda: self.driver.execute_script(_SCOPE), 'a dialog or menu never stopped moving')
 
     def _visible(self, scope: WebElement, xpath: str) -> list[WebElement]:
-        return [e for e in scope.find_elements(By.XPATH, xpath) if e.is_displayed()]
+        """The elements under `scope` that `xpath` finds and a person can see."""
+        return self.driver.execute_script(_FIND_VISIBLE, None if scope is self.driver else scope, xpath)
+
+    def text_of(self, element: WebElement) -> str:
+        """What a person reads in `element` (as rendered: hidden parts left out, no-break spaces as spaces)."""
+        return self.driver.execute_script(_TEXT, element)
 
     # --- reading ------------------------------------------------------------------------------------
     def text(self) -> str:
-        return self.driver.find_element(By.TAG_NAME, 'body').text
+        return self.driver.execute_script(_TEXT.replace('arguments[0]', 'document.body'))
 
     def sees(self, text: str, within: WebElement | Found | None = None) -> None:
-        self.until(lambda: text in self._scope(within).text, f'the page never showed {text!r}')
+        self.until(lambda: text in self.text_of(self._scope(within)), f'the page never showed {text!r}')
 
     def does_not_see(self, text: str) -> None:
         self.until(lambda: text not in self.text(), f'the page still shows {text!r}')
@@ -161,11 +196,11 @@ class Browser:
             field = self.field(label, within)
             outer = field.find_element(By.XPATH, "./ancestor::label[contains(@class, 'q-field')]")
             alerts = outer.find_elements(By.CSS_SELECTOR, '.q-field__messages [role=alert]')  # not a hint
-            return alerts[0].text if alerts and alerts[0].text else ''
+            return self.text_of(alerts[0]).strip() if alerts else ''
         return self.until(message, f'no message under {label!r}')
 
     def value(self, label: str, within: WebElement | Found | None = None) -> str:
-        return self.field(label, within).get_attribute('value')
+        return self.field(label, within).get_property('value')
 
     # --- acting -------------------------------------------------------------------------------------
     def fill(self, label: str, text: str, within: WebElement | Found | None = None) -> None:
@@ -178,7 +213,7 @@ class Browser:
             if text:
                 field.send_keys(text)
             time.sleep(0.05)
-            return self.field(label, within).get_attribute('value') == text
+            return self.field(label, within).get_property('value') == text
         self.until(typed, f'{label!r} did not take the text')
 
     def paste(self, label: str, text: str, within: WebElement | Found | None = None) -> None:
@@ -190,7 +225,7 @@ class Browser:
             field.send_keys(Keys.CONTROL, 'a')
             self.driver.execute_cdp_cmd('Input.insertText', {'text': text})
             time.sleep(0.05)
-            return self.field(label, within).get_attribute('value') == text
+            return self.field(label, within).get_property('value') == text
         self.until(pasted, f'{label!r} did not take the pasted text')
 
     def button(self, name: str, within: WebElement | Found | None = None) -> WebElement:

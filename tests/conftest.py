@@ -188,9 +188,14 @@ def nicegui_remove_all_screenshots() -> None:
 @pytest.fixture
 def screen(fresh_database, screen):
     """NiceGUI's screen (a real browser at the app served in a thread), on the test's fresh database; the first
-    page waits up to 30 s for the server to start (NiceGUI's 3 s ran out at load average 5 on 2 cores)."""
+    page waits up to 30 s for the server to start (NiceGUI's 3 s ran out at load average 5 on 2 cores); a
+    screenshot is kept of a test that failed only."""
     first_open = screen.open
     screen.open = lambda path, timeout=30.0: first_open(path, timeout)
+    # NiceGUI photographs the page after every test; a test that failed (or logged an error) is the one worth a
+    # picture (a screenshot costs the browser about as much as a page load)
+    shoot = screen.shot
+    screen.shot = lambda name, *, failed: shoot(name, failed=True) if failed else None
     return screen
 
 
