@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
-                                        StaleElementReferenceException)
+                                        StaleElementReferenceException, WebDriverException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -37,17 +37,32 @@ function visible(element) {
 _MOVING = """return document.querySelector(
     '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]') !== null
 """
-_DIALOG = _VISIBLE + """
-const shown = [...document.querySelectorAll('.q-dialog__inner > *')].filter(visible);
-return shown.length ? shown[shown.length - 1] : null;
+# the dialog on top (the last one Quasar put in the page), whether or not it has finished appearing
+_DIALOG = """
+const dialogs = document.querySelectorAll('.q-dialog__inner > *');
+return dialogs.length ? dialogs[dialogs.length - 1] : null;
 """
-# where to look, once nothing moves: the dialog on top, else the page (null while a dialog or menu still moves)
+# where to look, once nothing moves: the dialog on top, else the page (null while a dialog or menu still moves, or
+# a dialog is there but not yet seen: innerText, unlike Selenium's text, reads an element at opacity 0)
 _SCOPE = _VISIBLE + """
-if (document.querySelector(
-    '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]'))
-  return null;
-const shown = [...document.querySelectorAll('.q-dialog__inner > *')].filter(visible);
-return shown.length ? shown[shown.length - 1] : document.body;
+function scope() {
+  if (document.querySelector(
+      '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]'))
+    return null;
+  const dialogs = [...document.querySelectorAll('.q-dialog__inner > *')];
+  if (!dialogs.every(visible)) return null;
+  return dialogs.length ? dialogs[dialogs.length - 1] : document.body;
+}
+"""
+_OPEN_DIALOG = _SCOPE + """
+const found = scope();
+return found === document.body ? null : found;
+"""
+# does `within` (or where to look) show `text`: one script, so that the place and its text are read together
+_SEES = _SCOPE + """
+const [within, text] = arguments;
+const where = within || scope();
+return where !== null && where.isConnected && where.innerText.replace(/\\u00a0/g, ' ').includes(text);
 """
 _FIND_VISIBLE = _VISIBLE + """
 const [scope, xpath] = arguments;
@@ -57,6 +72,11 @@ for (let i = 0; i < found.snapshotLength; i++) if (visible(found.snapshotItem(i)
 return shown;
 """
 _TEXT = "return arguments[0].innerText.replace(/\\u00a0/g, ' ')"
+_PAGE_TEXT = """
+let text = document.body.innerText;
+for (const toast of document.querySelectorAll('.q-notification')) text = text.replace(toast.innerText, '');
+return text.replace(/\\u00a0/g, ' ');
+"""
 _FIND_BUTTON = """
 const [scope, name] = arguments;
 const candidates = scope.querySelectorAll('button, a, [role=button], [role=menuitem], [role=tab], .q-item');
@@ -102,6 +122,10 @@ class Browser:
                     return result
             except RETRYABLE as error:
                 last_error = error
+            except WebDriverException as error:  # a node handed to a script was replaced meanwhile
+                if 'does not belong to the document' not in str(error):
+                    raise
+                last_error = error
             time.sleep(0.05)
         raise AssertionError(f'{what} (waited {timeout} s){": " + str(last_error) if last_error else ""}'
                              f'{self._reloads()}')
@@ -118,13 +142,14 @@ class Browser:
 
     # --- where to look ------------------------------------------------------------------------------
     def dialog(self) -> WebElement | None:
-        """The dialog on top, if one is open: while it is open, the page behind it is out of reach."""
+        """The dialog on top, if one is open (or still appearing or going away): while it is open, the page
+        behind it is out of reach."""
         return self.driver.execute_script(_DIALOG)
 
     def open_dialog(self) -> WebElement:
-        """The dialog on top, waiting for one to open (a button inside it is never looked for on the page
-        behind it while the dialog is still appearing)."""
-        return self.until(self.dialog, 'no dialog opened')
+        """The dialog on top, waiting for one to open and finish appearing (a button inside it is never looked
+        for on the page behind it while the dialog is still appearing)."""
+        return self.until(lambda: self.driver.execute_script(_OPEN_DIALOG), 'no dialog opened')
 
     def settled(self) -> None:
         """Wait while a dialog or a menu is still appearing or going away. Quasar moves the focus into a
@@ -138,7 +163,8 @@ class Browser:
         if within is not None:
             self.settled()
             return within
-        return self.until(lambda: self.driver.execute_script(_SCOPE), 'a dialog or menu never stopped moving')
+        return self.until(lambda: self.driver.execute_script(_SCOPE + 'return scope();'),
+                          'a dialog or menu never stopped moving')
 
     def _visible(self, scope: WebElement, xpath: str) -> list[WebElement]:
         """The elements under `scope` that `xpath` finds and a person can see."""
@@ -150,10 +176,16 @@ class Browser:
 
     # --- reading ------------------------------------------------------------------------------------
     def text(self) -> str:
-        return self.driver.execute_script(_TEXT.replace('arguments[0]', 'document.body'))
+        """What the page shows, its notifications left out (`notified` reads those): a toast that names what was
+        just removed is not the removed row still on the page."""
+        return self.driver.execute_script(_PAGE_TEXT)
 
     def sees(self, text: str, within: WebElement | Found | None = None) -> None:
-        self.until(lambda: text in self.text_of(self._scope(within)), f'the page never showed {text!r}')
+        def shown() -> bool:
+            if within is not None and not isinstance(within, Found):
+                self.settled()
+            return self.driver.execute_script(_SEES, within() if isinstance(within, Found) else within, text)
+        self.until(shown, f'the page never showed {text!r}')
 
     def does_not_see(self, text: str) -> None:
         self.until(lambda: text not in self.text(), f'the page still shows {text!r}')
