@@ -34,9 +34,11 @@ function visible(element) {
     && element.getClientRects().length > 0;
 }
 """
-_MOVING = """return document.querySelector(
-    '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]') !== null
-"""
+# a dialog or a menu that is appearing or going away (Quasar's transition classes), as a CSS selector in JS quotes
+_IN_MOTION = ("'.q-dialog [class*=\"-enter-active\"], .q-dialog [class*=\"-leave-active\"], "
+              ".q-menu[class*=\"-enter-active\"]'")
+_MOVING = f'return document.querySelector({_IN_MOTION}) !== null'
+
 # the dialog on top (the last one Quasar put in the page), whether or not it has finished appearing
 _DIALOG = """
 const dialogs = document.querySelectorAll('.q-dialog__inner > *');
@@ -44,15 +46,13 @@ return dialogs.length ? dialogs[dialogs.length - 1] : null;
 """
 # where to look, once nothing moves: the dialog on top, else the page (null while a dialog or menu still moves, or
 # a dialog is there but not yet seen: innerText, unlike Selenium's text, reads an element at opacity 0)
-_SCOPE = _VISIBLE + """
-function scope() {
-  if (document.querySelector(
-      '.q-dialog [class*="-enter-active"], .q-dialog [class*="-leave-active"], .q-menu[class*="-enter-active"]'))
-    return null;
+_SCOPE = _VISIBLE + f"""
+function scope() {{
+  if (document.querySelector({_IN_MOTION})) return null;
   const dialogs = [...document.querySelectorAll('.q-dialog__inner > *')];
   if (!dialogs.every(visible)) return null;
   return dialogs.length ? dialogs[dialogs.length - 1] : document.body;
-}
+}}
 """
 _OPEN_DIALOG = _SCOPE + """
 const found = scope();

@@ -28,8 +28,8 @@ def python_sources() -> list[Path]:
 def javascript_sources() -> list[Path]:
     import nicegui
     package = Path(nicegui.__file__).parent
-    return [ROOT / 'static' / 'portico.js', package / 'static' / 'quasar.umd.prod.js', package / 'static' / 'nicegui.js',
-            *sorted((package / 'elements').rglob('*.js'))]
+    return [ROOT / 'static' / 'portico.js', package / 'static' / 'quasar.umd.prod.js',
+            package / 'static' / 'nicegui.js', *sorted((package / 'elements').rglob('*.js'))]
 
 
 def _python_strings(path: Path):
