@@ -33,3 +33,17 @@ document.addEventListener('focusin', (event) => {
     field.setAttribute('maxlength', String(DEFAULT_MAX_LENGTH));
   }
 }, true);
+
+// A page whose connection dropped tries again at most about a second apart (socket.io's default backs off to
+// 5 s, and spreads each wait by half again): the server keeps a page 10 s after its connection drops
+// (RECONNECT_SECONDS in main.py), so a network back within about 8 s finds the page, and a half-filled
+// dialog, as they were, where a wait of up to 7.5 s could outlast those 10 s. NiceGUI makes the connection
+// once the page is mounted; this sets the limit as soon as it exists.
+const RECONNECT_DELAY_MAX_MS = 1000;
+(function limitReconnectDelay(tries) {
+  if (window.socket && window.socket.io) {
+    window.socket.io.reconnectionDelayMax(RECONNECT_DELAY_MAX_MS);
+  } else if (tries > 0) {
+    setTimeout(() => limitReconnectDelay(tries - 1), 50);
+  }
+})(400);
