@@ -117,6 +117,9 @@ def _cart_button(user: User) -> None:
     app.storage.client[REFRESH_CART] = lambda: build(session.current_user())
 
 
+SECTION = 'q-item__section column justify-center'  # what Quasar's q-item-section renders as
+
+
 def _admin_drawer() -> None:
     from workflows import queues  # counts for the badges, one grouped query each
     request = context.client.request
@@ -131,17 +134,18 @@ def _admin_drawer() -> None:
         with menu, ui.list():
             for label, path, icon, count in admin_entries(queues.admin_counts()):
                 # links (<a href>), as the header's: they open in a new tab too, with no round trip to the server
+                # the icon, the name and the badge carry Quasar's section classes themselves: a wrapper element
+                # each made the menu (16 entries) 87 of the 160 elements of an admin page
                 with ui.item().classes('rounded-lg mx-2') \
                         .props(f'clickable href="{path}"' + (' active aria-current=page' if path == here else '')) \
                         .mark(f'admin-nav-{label.lower().replace(" ", "-")}'):
-                    with ui.item_section().props('avatar'):
-                        ui.icon(icon, color='grey-8')
-                    with ui.item_section():
-                        ui.label(label)
+                    ui.icon(icon, color='grey-8', size='24px') \
+                        .classes(f'{SECTION} q-item__section--avatar q-item__section--side self-center') \
+                        .style('box-sizing: border-box')
+                    ui.label(label).classes(f'{SECTION} q-item__section--main')
                     if count:
-                        with ui.item_section().props('side'):
-                            ui.badge(str(count), color='deep-orange-10').mark(f'badge-{label.lower()}') \
-                                .props(f'aria-label="{count} waiting"')
+                        ui.badge(str(count), color='deep-orange-10').mark(f'badge-{label.lower()}') \
+                            .classes('self-center q-ml-md').props(f'aria-label="{count} waiting"')
 
     build()
     app.storage.client[REFRESH_BADGES] = build
