@@ -278,3 +278,26 @@ def test_the_catalog_dialog_searches_products_as_the_admin_types(screen, browser
     b.click('Save')
     b.notified('Catalog Public saved.')
     assert CatalogProduct.select().where(CatalogProduct.catalog == world['Public']).count() == 33
+
+
+def test_a_click_while_the_connection_is_down_is_acted_on_once_it_is_back(screen, browser) -> None:
+    """Save clicked while the network is gone (the page says the connection is lost) is sent when the network is
+    back, and the server acts on it once: the API is saved, the dialog closes and says so. (Checked because a
+    click lost this way was a suspect for a Save without effect seen once in CI.)"""
+    b = browser
+    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
+    popup_hidden = "return document.getElementById('popup').ariaHidden"
+    screen.allowed_js_errors.append('net::ERR_INTERNET_DISCONNECTED')
+    network = dict(latency=0, downloadThroughput=-1, uploadThroughput=-1)
+    b.driver.execute_cdp_cmd('Network.enable', {})
+    b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': True, **network})
+    try:
+        b.driver.execute_script('window.socket.io.engine.close()')
+        b.until(lambda: b.driver.execute_script(popup_hidden) == 'false', 'the page never said the connection was lost')
+        b.click('Save')
+        assert not Api.select().where(Api.name == 'Weather API').exists()  # nothing reached the server yet
+    finally:
+        b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': False, **network})
+    b.notified('Weather API saved.')
+    b.dialog_closed()
+    assert Api.select().where(Api.name == 'Weather API').count() == 1
