@@ -12,7 +12,6 @@ import urllib.request
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -73,6 +72,13 @@ def browser():
     driver.quit()
 
 
+def body_text(driver) -> str:
+    """The page's text, read in the page itself: a body element looked up first and read after could belong to a
+    page that a navigation had replaced meanwhile (chromedriver then answers "Node with given id does not belong
+    to the document", not a stale element; a CI run failed so)."""
+    return driver.execute_script('return document.body ? document.body.innerText : ""') or ''
+
+
 def page_text(driver, url: str, expect: str, timeout: float = 10) -> str:
     """Open `url` until it shows `expect`: what one instance wrote (a session, a decision) reaches the other
     through Redis and the database, which under load can take longer than one page build (opened again every
@@ -84,14 +90,11 @@ def page_text(driver, url: str, expect: str, timeout: float = 10) -> str:
         if time.monotonic() > reopen:
             driver.get(url)
             reopen = time.monotonic() + 2
-        try:
-            text = driver.find_element(By.TAG_NAME, 'body').text
-        except StaleElementReferenceException:  # replaced while we read it (a navigation): look again
-            text = ''
+        text = body_text(driver)
         if expect in text:
             return text
         time.sleep(0.2)
-    raise AssertionError(f'{expect!r} not on {url}: {driver.find_element(By.TAG_NAME, "body").text[:500]}')
+    raise AssertionError(f'{expect!r} not on {url}: {body_text(driver)[:500]}')
 
 
 def log_in(driver, base: str, email: str) -> None:
@@ -102,11 +105,8 @@ def log_in(driver, base: str, email: str) -> None:
     # the page itself goes on to the Dashboard (through the one-time sign-in ticket): wait for it there
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        try:
-            if 'Welcome' in driver.find_element(By.TAG_NAME, 'body').text:
-                break
-        except StaleElementReferenceException:  # the page was replaced while we read it: look again
-            pass
+        if 'Welcome' in body_text(driver):
+            break
         time.sleep(0.2)
     page_text(driver, f'{base}/dashboard', 'Welcome')
 
