@@ -18,14 +18,11 @@ def home_page() -> None:
             ui.label('Browse the catalog, request access with a plan that fits, and get credentials '
                      'for your apps in minutes.').classes('text-lg text-grey-8')
             with ui.row().classes('gap-3 pt-2'):
-                ui.button('Browse Catalogs', icon='apps').props('href="/catalogs"') \
-                    .props('unelevated no-caps').mark('home-catalogs')
+                ui.button('Browse Catalogs', icon='apps').props('unelevated no-caps href="/catalogs"').mark('home-catalogs')
                 if me is None:
-                    ui.button('Create an Account').props('href="/register"') \
-                        .props('outline no-caps').mark('home-register')
+                    ui.button('Create an Account').props('outline no-caps href="/register"').mark('home-register')
                 else:
-                    ui.button('Go to the Dashboard').props('href="/dashboard"') \
-                        .props('outline no-caps').mark('home-dashboard')
+                    ui.button('Go to the Dashboard').props('outline no-caps href="/dashboard"').mark('home-dashboard')
 
 
 @ui.page('/dashboard')

@@ -49,8 +49,7 @@ def new_organisation_page() -> None:
                             ui.icon('check_circle', color='positive').classes('text-4xl')
                             ui.label(f'{org.name} is ready.').classes('text-lg font-semibold')
                             ui.label('You are its super admin: invite your teammates from Dashboard -> Users.')
-                            ui.button('Invite teammates').props('href="/dashboard/users"') \
-                                .props('unelevated no-caps')
+                            ui.button('Invite teammates').props('unelevated no-caps href="/dashboard/users"')
                     else:
                         _pending_card(org)
 

@@ -90,9 +90,9 @@ def _api_card(product: Product, api: Api) -> None:
                  f'{reference.size / 1e3:,.0f} kB') \
             .classes('text-sm text-grey-8').mark('api-doc-summary')
         with ui.row().classes('gap-2'):
-            ui.button('Open the API reference', icon='menu_book') \
-                .props(f'unelevated no-caps href="{reference_url(product.slug, api.id)}"') \
+            reference = ui.button('Open the API reference', icon='menu_book').props('unelevated no-caps') \
                 .mark(f'api-reference-{api.base_path}')
+            reference.props['href'] = reference_url(product.slug, api.id)  # set, not parsed from a props string
             ui.link('Download the OpenAPI document', document_url(product.slug, api.id)) \
                 .props('download').classes('self-center').mark(f'api-download-{api.base_path}')
 

@@ -204,8 +204,7 @@ def reset_page(token: str = '') -> None:
                 with card:
                     ui.icon('check_circle', color='positive').classes('text-4xl')
                     ui.label('Your password was reset.').mark('reset-done')
-                    ui.button('Login again').props('href="/login"') \
-                        .props('unelevated no-caps').mark('reset-login-again')
+                    ui.button('Login again').props('unelevated no-caps href="/login"').mark('reset-login-again')
 
             ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('reset-submit')
 

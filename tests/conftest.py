@@ -6,6 +6,7 @@ import gc
 import os
 import shutil
 import sys
+from pathlib import Path
 import pytest
 
 # cheap argon2 for tests only (the production cost is the default in workflows/passwords.py)
@@ -51,7 +52,7 @@ def _port_outside_the_ephemeral_range() -> int:
     every later browser test of this worker fail ('address already in use', seen in a full run)."""
     import socket
     try:
-        low = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+        low = int(Path('/proc/sys/net/ipv4/ip_local_port_range').read_text().split()[0])
     except (OSError, ValueError, IndexError):
         low = 32768
     start = 20000 + (os.getpid() % 500) * 17 % max(1, low - 20000)

@@ -2,6 +2,9 @@
 new state at once, refusals stay in the dialog next to the field, deletes ask first."""
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import pytest
 from selenium.webdriver.common.keys import Keys
 
@@ -189,28 +192,35 @@ def an_open_add_api_dialog(screen, b, name: str, base_path: str) -> None:
     b.fill('Base path (listen path)', base_path)
 
 
-def test_a_half_filled_dialog_survives_a_lost_connection(screen, browser) -> None:
-    """A laptop on a train: the connection drops for 5 s while the admin fills in a new API. The page says so,
-    and when the network is back the dialog holds what was typed and saves it. (With NiceGUI's default of 3 s
-    the server had dropped the page by then and the browser reloaded it, empty.)"""
-    import time
-    b = browser
-    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
+@contextmanager
+def offline(screen, b):
+    """The browser's network gone (Chrome's own offline mode) and its live connection broken, until the block
+    ends; the page has said the connection is lost when the block starts, and has it back when the block ends."""
     popup_hidden = "return document.getElementById('popup').ariaHidden"
     screen.allowed_js_errors.append('net::ERR_INTERNET_DISCONNECTED')  # the tries to reconnect while offline
     network = dict(latency=0, downloadThroughput=-1, uploadThroughput=-1)
-    # the page tries to reconnect at most about a second apart (static/portico.js; socket.io's own back-off went
-    # up to 7.5 s, which with the 5 s below outlasted the 10 s the server keeps a page, on a loaded machine)
-    assert b.driver.execute_script('return window.socket.io.reconnectionDelayMax()') == 1000
     b.driver.execute_cdp_cmd('Network.enable', {})
     b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': True, **network})
     try:
         b.driver.execute_script('window.socket.io.engine.close()')  # the open connection breaks; new ones fail
         b.until(lambda: b.driver.execute_script(popup_hidden) == 'false', 'the page never said the connection was lost')
-        time.sleep(5)
+        yield
     finally:
         b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': False, **network})
     b.until(lambda: b.driver.execute_script(popup_hidden) == 'true', 'the page never got its connection back')
+
+
+def test_a_half_filled_dialog_survives_a_lost_connection(screen, browser) -> None:
+    """A laptop on a train: the connection drops for 5 s while the admin fills in a new API. The page says so,
+    and when the network is back the dialog holds what was typed and saves it. (With NiceGUI's default of 3 s
+    the server had dropped the page by then and the browser reloaded it, empty.)"""
+    b = browser
+    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
+    # the page tries to reconnect at most about a second apart (static/portico.js; socket.io's own back-off went
+    # up to 7.5 s, which with the 5 s below outlasted the 10 s the server keeps a page, on a loaded machine)
+    assert b.driver.execute_script('return window.socket.io.reconnectionDelayMax()') == 1000
+    with offline(screen, b):
+        time.sleep(5)
     assert b.dialog() is not None, 'the page was reloaded: what was typed is lost'
     assert b.value('Name') == 'Weather API' and b.value('Base path (listen path)') == 'weather'
     b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
@@ -286,18 +296,9 @@ def test_a_click_while_the_connection_is_down_is_acted_on_once_it_is_back(screen
     click lost this way was a suspect for a Save without effect seen once in CI.)"""
     b = browser
     an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
-    popup_hidden = "return document.getElementById('popup').ariaHidden"
-    screen.allowed_js_errors.append('net::ERR_INTERNET_DISCONNECTED')
-    network = dict(latency=0, downloadThroughput=-1, uploadThroughput=-1)
-    b.driver.execute_cdp_cmd('Network.enable', {})
-    b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': True, **network})
-    try:
-        b.driver.execute_script('window.socket.io.engine.close()')
-        b.until(lambda: b.driver.execute_script(popup_hidden) == 'false', 'the page never said the connection was lost')
+    with offline(screen, b):
         b.click('Save')
         assert not Api.select().where(Api.name == 'Weather API').exists()  # nothing reached the server yet
-    finally:
-        b.driver.execute_cdp_cmd('Network.emulateNetworkConditions', {'offline': False, **network})
     b.notified('Weather API saved.')
     b.dialog_closed()
     assert Api.select().where(Api.name == 'Weather API').count() == 1
