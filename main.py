@@ -24,6 +24,8 @@ MAINTENANCE_SECONDS = 600
 def open_database(cfg: config.Config, *, migrate: bool | None = None) -> None:
     """Connect; create or upgrade the schema (unless PORTICO_AUTO_MIGRATE=0, for several instances: then
     `python main.py migrate` runs once per upgrade and an instance refuses to start on an old schema)."""
+    import listeners
+    listeners.install()
     connect(cfg.database_url, pool_size=cfg.pool_size)
     if cfg.auto_migrate if migrate is None else migrate:
         summary = migrations.migrate()
@@ -164,7 +166,8 @@ def serve_gateway_only(cfg: config.Config, port: int | None) -> None:
 
 
 def create_admin(cfg: config.Config, email: str) -> int:
-    from workflows import DomainError, accounts, passwords
+    from domain.errors import DomainError
+    from workflows import accounts, passwords
     open_database(cfg)
     password = os.environ.get('PORTICO_ADMIN_PASSWORD')
     if not password:

@@ -11,13 +11,9 @@ from dataclasses import dataclass
 
 from peewee import SQL
 
-from db.models import Organisation, OrgStatus, Role, Setting, User, UserStatus
-from workflows import DomainError
-
-
-class PermissionDenied(DomainError):
-    def __init__(self, message: str = 'You are not allowed to do this.') -> None:
-        super().__init__(message)
+from db import settings
+from db.models import Organisation, OrgStatus, Role, User, UserStatus
+from domain.errors import PermissionDenied
 
 
 def is_signed_in(user: User | None) -> bool:
@@ -41,9 +37,7 @@ def _org_is_active_non_default(org_id: int) -> bool:
 
 
 def _delegated(setting_key: str) -> bool:
-    # read from the table (bootstrap writes every default row): permissions sit below workflows
-    row = Setting.get_or_none(Setting.key == setting_key)
-    return bool(row and row.value)
+    return bool(settings.get(setting_key))
 
 
 # --- who decides a queue ----------------------------------------------------------------------------

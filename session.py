@@ -24,7 +24,8 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from db.models import User
 from permissions import (PermissionDenied, can, ensure, is_portal_admin, is_signed_in,  # noqa: F401 - for pages
                          is_super_admin_of)
-from workflows import DomainError, accounts, sessions
+from domain.errors import DomainError
+from workflows import accounts, sessions
 from workflows.accounts import SignInError  # noqa: F401 - for pages
 
 SESSION_KEY = 'portico_session'

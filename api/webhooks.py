@@ -1,4 +1,4 @@
-"""Webhooks out (issue 16): the worker that delivers the events workflows/webhooks.py wrote.
+"""Webhooks out (issue 16): the worker that delivers the events workflows/webhook_events.py wrote.
 
 Claiming is the mail outbox's (mail/worker.py): PostgreSQL's FOR UPDATE SKIP LOCKED, SQLite's conditional
 UPDATE, a claim of a dead instance expires. Each delivery is signed per Standard Webhooks (the
@@ -22,7 +22,8 @@ import config
 from db import clock
 from db.connection import database, is_postgres
 from db.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from workflows import DomainError, webhooks
+from domain.errors import DomainError
+from workflows import webhook_endpoints
 
 log = logging.getLogger('portico.webhooks')
 
@@ -74,7 +75,7 @@ def claim(instance: str, limit: int = BATCH) -> list[WebhookDelivery]:
 
 
 def signed_headers(endpoint: WebhookEndpoint, event: WebhookEvent, when: datetime) -> dict[str, str]:
-    signature = Webhook(webhooks.secret_of(endpoint)).sign(event.message_id, when, event.payload)
+    signature = Webhook(webhook_endpoints.secret_of(endpoint)).sign(event.message_id, when, event.payload)
     return {'webhook-id': event.message_id, 'webhook-timestamp': str(int(when.timestamp())),
             'webhook-signature': signature, 'content-type': 'application/json', 'user-agent': USER_AGENT}
 
@@ -84,7 +85,7 @@ def send(delivery: WebhookDelivery, client: httpx.Client) -> tuple[int | None, s
     endpoint, event = delivery.endpoint, delivery.event
     try:
         # checked again at each send, and sent to the very address checked (the name may point elsewhere now)
-        target, host, extensions = webhooks.delivery_target(endpoint.url)
+        target, host, extensions = webhook_endpoints.delivery_target(endpoint.url)
         headers = {**signed_headers(endpoint, event, datetime.now(timezone.utc)), **host}
     except DomainError as error:
         return None, '', str(error)
@@ -189,7 +190,7 @@ def record(delivery: WebhookDelivery, code: int | None, excerpt: str, error: str
         if ok:
             WebhookEndpoint.update(failing_since=None).where(WebhookEndpoint.id == delivery.endpoint_id).execute()
         else:
-            webhooks.count_failure(delivery.endpoint_id, now)
+            webhook_endpoints.count_failure(delivery.endpoint_id, now)
     if not ok:
         log.warning('webhook %s to endpoint %s not delivered (attempt %s): %s', delivery.event.message_id,
                     delivery.endpoint_id, attempts, error)

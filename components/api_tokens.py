@@ -7,7 +7,8 @@ import session
 from components.dialogs import confirm, dialog
 from components.forms import Feedback
 from db.models import User
-from workflows import DomainError, api_tokens
+from domain.errors import DomainError
+from workflows import api_tokens
 
 EXPIRY_CHOICES = {'': 'Never', '7': '7 days', '30': '30 days', '90': '90 days', '365': '1 year'}
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from nicegui import background_tasks, context, ui
 
 from components.forms import Feedback, refresh_header
-from workflows import DomainError
+from domain.errors import DomainError
 
 
 def dialog() -> ui.dialog:

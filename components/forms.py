@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
-from workflows import DomainError
+from domain.errors import DomainError
 
 
 class Feedback:

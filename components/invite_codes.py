@@ -14,7 +14,8 @@ from components.forms import Feedback
 from components.tables import Column, PagedTable
 from db import clock
 from db.models import InviteCode, InviteCodeState, User
-from workflows import DomainError, invite_codes
+from domain.errors import DomainError
+from workflows import invite_codes
 
 DEFAULT_DAYS = 30
 

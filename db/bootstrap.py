@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from db.connection import database
 from db.models import Organisation, OrgStatus, Setting, Team, User
+from db.settings import DEFAULTS
 
 
 def run() -> Organisation:
-    from workflows.settings import DEFAULTS
     with database.atomic():
         org = default_organisation()
         if org is None:

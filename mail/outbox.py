@@ -6,31 +6,19 @@ SQLite's WAL) taken while mail is down holds no usable link.
 """
 from __future__ import annotations
 
-import base64
-import functools
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 import config
-from db.models import OutboxMessage, OutboxStatus, Setting
+from db import settings
+from db.models import OutboxMessage, OutboxStatus
+from domain.at_rest import Seal
 from mail import templates
 
-
-@functools.lru_cache(maxsize=4)
-def _fernet_for(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b'portico-outbox', info=b'links').derive(secret.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _fernet() -> Fernet:
-    return _fernet_for(config.current().secret_key)
+SEAL = Seal(b'portico-outbox', b'links')
 
 
 def seal(secret: dict) -> dict:
-    return {key: _fernet().encrypt(str(value).encode()).decode() for key, value in secret.items()}
+    return {key: SEAL.close(str(value)) for key, value in secret.items()}
 
 
 def unseal(sealed: dict) -> dict:
@@ -41,7 +29,7 @@ def unseal(sealed: dict) -> dict:
 def _open(value: str) -> str:
     if not value.startswith('gAAAAA'):  # queued in the clear by a release before encryption, still due
         return value
-    return _fernet().decrypt(value.encode()).decode()
+    return SEAL.open(value)
 
 
 def queue(template_key: str, recipient: str, *, secret: dict | None = None, **context) -> OutboxMessage:
@@ -57,8 +45,7 @@ RETENTION_SETTING = 'outbox_retention_days'
 
 def retention_days() -> int:
     """How long delivered emails are kept: Admin -> Settings, else PORTICO_OUTBOX_RETENTION_DAYS (30)."""
-    row = Setting.get_or_none(Setting.key == RETENTION_SETTING)
-    value = str(row.value).strip() if row is not None and row.value is not None else ''
+    value = str(settings.get(RETENTION_SETTING) or '').strip()
     return int(value) if value.isdigit() and int(value) > 0 else config.current().outbox_retention_days
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import config
-from db import clock
+from db import clock, settings
 from db.connection import SQLITE_PRAGMAS, database, is_postgres
 from db.models import OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports
@@ -76,7 +76,6 @@ class Looks:
 
     @classmethod
     def read(cls, template_keys) -> Looks:
-        from workflows import settings
         return cls(settings.get('portal_name'), templates.overrides(template_keys))
 
 

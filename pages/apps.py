@@ -15,7 +15,8 @@ from db import paging
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
                        Credential, CredentialStatus, Plan, Product, ProductApi, User)
-from workflows import DomainError, apps, credentials, usage, visibility
+from domain.errors import DomainError
+from workflows import apps, credentials, usage, visibility
 
 
 @ui.page('/apps')

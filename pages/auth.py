@@ -8,7 +8,8 @@ import session
 from components.api_tokens import api_tokens_card
 from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
-from workflows import DomainError, accounts, passwords, tokens
+from domain.errors import DomainError
+from workflows import accounts, passwords, tokens
 
 
 @ui.page('/login')

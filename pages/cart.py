@@ -8,7 +8,8 @@ from components import docs
 from components.forms import Feedback, bounded, refresh_header, reload_with
 from components.frame import frame
 from db.models import AccessStatus, AppStatus
-from workflows import DomainError, access, cart, visibility
+from domain.errors import DomainError
+from workflows import access, cart, visibility
 from workflows.apps import MAX_DESCRIPTION
 
 NEW_APP = 0

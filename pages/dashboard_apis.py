@@ -10,7 +10,8 @@ from components.forms import PASTE_LIMIT, Feedback, bounded, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import Api, ApiStatus, User
-from workflows import DomainError, catalog
+from domain.errors import DomainError
+from workflows import catalog
 
 STATUS_HINTS = {ApiStatus.PENDING: 'waiting for a portal admin', ApiStatus.PUBLISHED: 'in the portal',
                 ApiStatus.REJECTED: 'not published'}

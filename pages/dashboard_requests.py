@@ -9,7 +9,8 @@ import session
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, App, AppStatus, User
 from components.dialogs import reason_dialog
-from workflows import DomainError, access, apps, settings
+from domain.errors import DomainError
+from workflows import access, apps, settings
 
 SHOWN = 50  # the oldest requests first; the rest follow as these are decided
 

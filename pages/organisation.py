@@ -11,7 +11,8 @@ from components.frame import frame
 from components.invite_codes import code_table
 from components.tables import Column, PagedTable
 from db.models import Organisation, Role, User, UserStatus
-from workflows import DomainError, organisations, registration, teammates
+from domain.errors import DomainError
+from workflows import organisations, registration, teammates
 
 
 @ui.page('/organization/new')

@@ -27,7 +27,8 @@ from components import dialogs, docs
 from components.forms import Feedback, refresh_header, reload_with
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Plan, Product, ProductApi
-from workflows import DomainError, access, browse, cart, openapi, settings, visibility
+from domain.errors import DomainError
+from workflows import access, browse, cart, openapi, settings, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 app.add_static_files(ASSETS, swagger_ui_path)

@@ -8,7 +8,8 @@ from nicegui import app, run, ui
 import session
 from components.forms import Feedback
 from components.frame import frame
-from workflows import DomainError, passwords, password_reset, registration, settings, tokens, users
+from domain.errors import DomainError
+from workflows import passwords, password_reset, registration, settings, tokens, users
 
 
 def _client_key() -> str:

@@ -14,8 +14,11 @@ os.environ.setdefault('PORTICO_TEST_ARGON2_MEMORY_KIB', '1024')
 os.environ.setdefault('PORTICO_TEST_ARGON2_ROUNDS', '1')
 
 import config
+import listeners
 from db import clock
 from tests.utils import Mailbox, reset_postgres, worker_database
+
+listeners.install()  # the audit trail and webhooks react to what workflows announce, as in the portal
 
 # with pytest-xdist (`make test` runs two workers) each worker has a PostgreSQL database of its own
 if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_WORKER'):

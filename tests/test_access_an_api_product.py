@@ -5,7 +5,7 @@ from nicegui import ui
 
 from db.models import AccessRequest, AccessStatus, App, CartItem, Credential, CredentialStatus, User
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, choose, follow, log_in, settle
-from workflows import access, credentials, visibility
+from workflows import access, credentials, grants, visibility
 
 
 async def add_to_cart(user, slug: str, catalog: str) -> None:
@@ -79,7 +79,7 @@ async def test_the_nine_steps_of_003(mailbox, user) -> None:
     assert len(keys) == 2
     for key in keys:
         await user.should_see(marker=f'credential-{key.id}')
-    covered = {key.id: {p.name for p in access.products_of(key.access_request)} for key in keys}
+    covered = {key.id: {p.name for p in grants.products_of(key.access_request)} for key in keys}
     assert list(covered.values()) == [{'Maps', 'Weather'}, {'Payments'}]
     await user.should_see(marker='base-url-/weather/')
     await user.should_see(marker='base-url-/payments/')

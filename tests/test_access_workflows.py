@@ -6,7 +6,8 @@ import pytest
 from db.models import (AccessRequest, AccessStatus, App, AppStatus, CartItem, CatalogTeam, Credential,
                        CredentialStatus, OutboxMessage, Team, Visibility)
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, set_settings
-from workflows import DomainError, access, apps, browse, cart, catalog, credentials, openapi
+from domain.errors import DomainError
+from workflows import access, apps, browse, cart, catalog, credentials, openapi
 
 
 

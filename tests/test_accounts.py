@@ -8,7 +8,8 @@ import pytest
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, follow, log_in, settle
-from workflows import DomainError, passwords, users
+from domain.errors import DomainError
+from workflows import passwords, users
 
 NEW_PASSWORD = 'a brand new secret'
 

@@ -15,7 +15,7 @@ from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential,
                        OutboxMessage, Organisation, Team, User, UserStatus, WebhookEvent)
 from tests.servers import Receiver
 from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, an_org_with, free_port
-from workflows import access, api_tokens, invite_codes, registration, webhooks
+from workflows import access, api_tokens, invite_codes, registration, webhook_endpoints
 
 PROBLEM = 'application/problem+json'
 
@@ -410,8 +410,8 @@ def test_registering_with_an_invite_code_sends_the_signed_invite_code_used_webho
     code, raw = invite_codes.create(team.id, 2, in_days(3), 'active', 'Partners', by=admin)
     receiver = Receiver(free_port())
     try:
-        webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback
-        _, secret = webhooks.save_endpoint(None, receiver.url, ['invite_code.used'], True, by=admin)
+        webhook_endpoints.update_settings(True, 72, by=admin)  # the receiver is on loopback
+        _, secret = webhook_endpoints.save_endpoint(None, receiver.url, ['invite_code.used'], True, by=admin)
         registration.register('Pat', 'Partner', 'pat@partner.test', PASSWORD, PASSWORD, invite_code=raw)
         assert [event.type for event in WebhookEvent.select()] == ['invite_code.used']
         assert worker.deliver_due() == 1

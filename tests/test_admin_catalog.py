@@ -9,7 +9,8 @@ from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, 
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
 from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, choose, log_in, settle,
                          until)
-from workflows import DomainError, catalog
+from domain.errors import DomainError
+from workflows import catalog
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 SAVE_RETRIES = 100  # 10 s: a document is validated off the event loop, which takes its time on a busy machine

@@ -8,7 +8,8 @@ from db.models import (AccessRequest, AccessStatus, App, AppStatus, Credential, 
                        User)
 from tests.utils import (a_catalog_world, a_user, an_admin, an_org_with, log_in, set_settings, settle,
                          statements_of_this_task)
-from workflows import DomainError, access, apps
+from domain.errors import DomainError
+from workflows import access, apps
 
 
 async def admin_opens(user, path: str) -> User:

@@ -17,7 +17,8 @@ from db.models import Api, ApiReference, App, Catalog, CatalogProduct, Plan, Pro
 from tests.servers import NGINX, Nginx, Portal, Upstream
 from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
                          until)
-from workflows import DomainError, access, catalog, openapi
+from domain.errors import DomainError
+from workflows import access, catalog, openapi
 
 SPECS = Path(__file__).resolve().parents[2] / 'shared' / 'openapi-specs'
 if not SPECS.exists():

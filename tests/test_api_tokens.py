@@ -10,7 +10,8 @@ from db import clock
 from db.models import ApiToken, AuditEvent, User
 from permissions import PermissionDenied
 from tests.utils import a_user, an_admin, at_the_start_of_a_window
-from workflows import DomainError, api_tokens, throttle
+from domain.errors import DomainError
+from workflows import activation, api_tokens, throttle
 
 
 def test_a_token_is_shown_once_and_stored_as_a_hash(db) -> None:
@@ -59,19 +60,18 @@ def _two_tokens_and_a_revoked_one(admin):
 
 
 def test_a_deactivation_revokes_the_tokens_and_a_reactivation_does_not_revive_them(db) -> None:
-    from workflows import registration
     admin, boss = an_admin(), an_admin('boss@provider.test')
     _, kept = api_tokens.create(boss, 'Boss')
     first, second, old_revoked_at = _two_tokens_and_a_revoked_one(admin)
     clock.advance(timedelta(minutes=1))
-    registration.deactivate(admin, by=boss)
+    activation.deactivate(admin, by=boss)
     tokens = {token.name: token for token in ApiToken.select().where(ApiToken.user == admin)}
     assert tokens['CRM'].revoked_at == tokens['Reports'].revoked_at > old_revoked_at + timedelta(seconds=59)
     assert tokens['Old'].revoked_at == old_revoked_at  # revoked before: left as it was
     event = AuditEvent.get(AuditEvent.action == 'api_token.revoke_all')
     assert (event.actor_id, event.target_id, event.detail) == (boss.id, admin.id,
                                                               {'reason': 'the owner was deactivated', 'tokens': 2})
-    registration.activate(User.get_by_id(admin.id), by=boss)
+    activation.activate(User.get_by_id(admin.id), by=boss)
     for raw in (first, second):
         with pytest.raises(api_tokens.InvalidApiToken):
             api_tokens.authenticate(raw, 'c1')
@@ -81,11 +81,10 @@ def test_a_deactivation_revokes_the_tokens_and_a_reactivation_does_not_revive_th
 
 
 def test_a_deactivation_that_fails_revokes_nothing(db) -> None:
-    from workflows import registration
     admin = an_admin()
     _, raw = api_tokens.create(admin, 'CI')
     with pytest.raises(DomainError):
-        registration.deactivate(admin, by=admin)  # not oneself
+        activation.deactivate(admin, by=admin)  # not oneself
     assert api_tokens.authenticate(raw, 'c1')[0] == admin
     assert not AuditEvent.select().where(AuditEvent.action == 'api_token.revoke_all').exists()
 
@@ -108,11 +107,10 @@ def test_a_password_reset_revokes_the_tokens(db) -> None:
 def test_a_token_silenced_before_this_version_is_revoked_when_its_owner_is_reactivated(db) -> None:
     """Tokens of an account deactivated by an older version were only silenced: activating revokes them."""
     from db.models import UserStatus
-    from workflows import registration
     admin, boss = an_admin(), an_admin('boss@provider.test')
     _, raw = api_tokens.create(admin, 'CI')
     User.update(status=UserStatus.INACTIVE).where(User.id == admin.id).execute()  # as the old version left it
-    registration.activate(User.get_by_id(admin.id), by=boss)
+    activation.activate(User.get_by_id(admin.id), by=boss)
     with pytest.raises(api_tokens.InvalidApiToken):
         api_tokens.authenticate(raw, 'c1')
     assert AuditEvent.get(AuditEvent.action == 'api_token.revoke_all').detail['tokens'] == 1

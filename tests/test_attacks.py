@@ -13,7 +13,8 @@ import pytest
 
 from db.models import OutboxMessage, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, log_in, settle
-from workflows import DomainError, accounts, password_reset, passwords, registration, throttle
+from domain.errors import DomainError
+from workflows import accounts, password_reset, passwords, registration, throttle
 
 REDIS = os.environ.get('PORTICO_TEST_REDIS_URL', '')
 

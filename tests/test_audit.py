@@ -12,7 +12,8 @@ import pytest
 
 from db.models import AuditEvent, User
 from tests.utils import a_user, an_admin, log_in, settle, until
-from workflows import DomainError, audit, sessions
+from domain.errors import DomainError
+from workflows import audit, sessions
 
 
 def a_history() -> dict[str, User]:

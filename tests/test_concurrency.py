@@ -13,7 +13,8 @@ import pytest
 from db.connection import database
 from db.models import App, Organisation, Role, Team, User
 from tests.utils import a_user, an_admin, an_org_with
-from workflows import DomainError, apps, organisations, teammates
+from domain.errors import DomainError
+from workflows import activation, apps, organisations, teammates
 
 pytestmark = pytest.mark.skipif(not os.environ.get('PORTICO_TEST_DATABASE_URL'),
                                 reason='needs PORTICO_TEST_DATABASE_URL (PostgreSQL)')
@@ -129,11 +130,10 @@ def test_a_demotion_waits_for_the_other_and_counts_what_it_left(db) -> None:
 
 
 def test_removing_and_deactivating_the_two_super_admins_at_once_leaves_one(db) -> None:
-    from workflows import registration
     org, ann, bob = _two_super_admins()
     admin = a_user('admin@provider.test', admin=True)
     results = first_holds_second_waits(lambda: teammates.remove(org, bob.id, by=ann),
-                                       lambda: registration.deactivate(ann, by=admin))
+                                       lambda: activation.deactivate(ann, by=admin))
     assert results[0] is None
     assert isinstance(results[1], DomainError) and 'cannot be deactivated' in str(results[1])
     assert User.get_by_id(ann.id).status == 'active' and _super_admins(org) == ['ann@acme.test']

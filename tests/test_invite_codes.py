@@ -15,7 +15,8 @@ from permissions import PermissionDenied
 from tests.test_attacks import counters  # noqa: F401 - the fixture: database or Redis counters
 from tests.utils import (PASSWORD, a_user, an_admin, an_org_with, at_the_start_of_a_window, choose, log_in,
                          set_settings, settle, until)
-from workflows import DomainError, NotFound, invite_codes, registration, throttle, tokens
+from domain.errors import DomainError, NotFound
+from workflows import invite_codes, registration, throttle, tokens
 
 PG = os.environ.get('PORTICO_TEST_DATABASE_URL', '')
 

@@ -13,7 +13,8 @@ from db.connection import database
 from db.models import EmailTemplate, OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports, worker
 from tests.utils import a_user, an_admin, log_in, settle
-from workflows import DomainError, mail_admin
+from domain.errors import DomainError
+from workflows import mail_admin
 
 
 def test_outbox_row_is_part_of_the_callers_transaction(db) -> None:

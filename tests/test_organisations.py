@@ -6,7 +6,8 @@ import pytest
 
 from db.models import App, Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
-from workflows import DomainError, organisations, registration, teammates, visibility
+from domain.errors import DomainError
+from workflows import activation, organisations, teammates, visibility
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 
@@ -179,10 +180,10 @@ async def test_the_last_super_admin_cannot_be_demoted_or_removed(user) -> None:
     assert User.get_by_id(boss.id).role == Role.SUPER_ADMIN and User.get_by_id(boss.id).organisation_id == org.id
     admin = a_user('admin@provider.test', admin=True)
     with pytest.raises(DomainError, match='last super admin of Acme and cannot be deactivated'):
-        registration.deactivate(boss, by=admin)
+        activation.deactivate(boss, by=admin)
     assert User.get_by_id(boss.id).status == UserStatus.ACTIVE
     teammates.update(org, User.get(User.email == 'member1@acme.test').id, 'Member', '1', Role.SUPER_ADMIN, by=boss)
-    registration.deactivate(boss, by=admin)  # another super admin is left: allowed
+    activation.deactivate(boss, by=admin)  # another super admin is left: allowed
     assert User.get_by_id(boss.id).status == UserStatus.INACTIVE
 
 

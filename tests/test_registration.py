@@ -9,7 +9,8 @@ import pytest
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, fresh, log_in, set_settings, settle
-from workflows import DomainError, registration, tokens
+from domain.errors import DomainError
+from workflows import activation, registration, tokens
 
 ADMIN_ADDRESS = 'api-admin@provider.test'  # PORTICO_ADMIN_EMAIL in tests/conftest.py
 
@@ -245,7 +246,7 @@ async def test_approving_twice_the_second_gets_already_decided(user) -> None:
 async def test_a_developer_cannot_call_admin_actions(user) -> None:
     developer = a_user('dev@consumer.test')
     registrant = a_user('new@consumer.test', status=UserStatus.PENDING_APPROVAL)
-    for action in (registration.approve, registration.reject, registration.deactivate):
+    for action in (registration.approve, registration.reject, activation.deactivate):
         with pytest.raises(DomainError):
             action(registrant, by=developer)
     assert User.get_by_id(registrant.id).status == UserStatus.PENDING_APPROVAL

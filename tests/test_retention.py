@@ -12,7 +12,8 @@ from db.connection import database
 from db.models import OutboxMessage, OutboxStatus
 from mail import outbox, transports, worker
 from tests.utils import an_admin, set_settings
-from workflows import DomainError, maintenance, settings
+from domain.errors import DomainError
+from workflows import maintenance, settings
 
 
 def delivered_mail(smtp_server, *recipients: str) -> None:

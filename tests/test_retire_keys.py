@@ -10,7 +10,7 @@ from gateway import keys as gateway_keys
 from tests.peers import SECRET, call, eventually
 from tests.servers import Portal
 from tests.utils import a_user, an_admin, an_org_with, free_port
-from workflows import access, apps, catalog, credentials, organisations, registration
+from workflows import access, activation, apps, catalog, credentials, organisations
 
 
 def a_key(name: str, admin: User, individual: bool = False) -> dict:
@@ -75,7 +75,7 @@ def take_the_plan_out_of_the_catalog(o, admin):
 
 
 def deactivate_the_developer(o, admin):
-    registration.deactivate(o['dev'], by=admin)
+    activation.deactivate(o['dev'], by=admin)
 
 
 deactivate_the_developer.individual = True
@@ -100,9 +100,9 @@ async def test_the_old_key_is_refused_at_once_on_this_instance(user, take_away) 
 async def test_a_reactivated_developer_gets_their_keys_back(user) -> None:
     admin = an_admin()
     o = a_key('orders', admin, individual=True)
-    registration.deactivate(o['dev'], by=admin)
+    activation.deactivate(o['dev'], by=admin)
     assert await ask(user, o['key'], o['path']) == 401
-    registration.activate(User.get_by_id(o['dev'].id), by=admin)
+    activation.activate(User.get_by_id(o['dev'].id), by=admin)
     assert await ask(user, o['key'], o['path']) == 200
 
 

@@ -15,7 +15,7 @@ from db.models import AccessRequest, AccessStatus, AuditEvent, Credential, Webho
 from tests.peers import SECRET, call, eventually
 from tests.servers import NGINX, Nginx, Portal, Receiver, Upstream
 from tests.utils import a_catalog_world, a_user, an_admin, free_port
-from workflows import access, api_tokens, credentials, webhooks
+from workflows import access, api_tokens, credentials, webhook_endpoints
 
 pytestmark = pytest.mark.skipif(NGINX is None, reason='nginx is not installed (apt-get install nginx-light)')
 
@@ -48,8 +48,8 @@ def test_a_crm_approves_an_access_request_it_heard_of_and_the_key_opens_the_api(
     developer = a_user('dev@consumer.test')
     _, token = api_tokens.create(admin, 'CRM integration', read_only=False)
     receiver_port = free_port()
-    webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback in this test
-    _, secret = webhooks.save_endpoint(None, f'http://127.0.0.1:{receiver_port}/hooks', ['access_request.created'],
+    webhook_endpoints.update_settings(True, 72, by=admin)  # the receiver is on loopback in this test
+    _, secret = webhook_endpoints.save_endpoint(None, f'http://127.0.0.1:{receiver_port}/hooks', ['access_request.created'],
                                        True, by=admin)
     crm = Crm(secret, token)
     receiver = Receiver(receiver_port, on_post=crm.on_post)

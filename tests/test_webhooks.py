@@ -16,7 +16,8 @@ from db.models import (AuditEvent, DeliveryStatus, OutboxMessage, UserStatus, We
                        WebhookEndpoint, WebhookEvent)
 from tests.servers import Receiver
 from tests.utils import a_catalog_world, a_user, an_admin, free_port
-from workflows import DomainError, access, registration, webhooks
+from domain.errors import DomainError
+from workflows import access, activation, registration, webhook_endpoints
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def receiver(db):
 
 def an_endpoint(url: str, events=('access_request.created',), admin=None) -> tuple[WebhookEndpoint, str]:
     admin = admin or an_admin()
-    webhooks.update_settings(True, 72, by=admin)  # the receiver is on loopback
-    return webhooks.save_endpoint(None, url, list(events), True, by=admin)
+    webhook_endpoints.update_settings(True, 72, by=admin)  # the receiver is on loopback
+    return webhook_endpoints.save_endpoint(None, url, list(events), True, by=admin)
 
 
 def a_request(world=None):
@@ -58,7 +59,7 @@ def test_an_event_is_signed_delivered_and_logged(receiver) -> None:
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.response_code == 204
     assert WebhookAttempt.get(WebhookAttempt.delivery == delivery).response_code == 204
     with pytest.raises(WebhookVerificationError):
-        Webhook(webhooks.new_secret()).verify(receiver.received[0][1], receiver.received[0][0])
+        Webhook(webhook_endpoints.new_secret()).verify(receiver.received[0][1], receiver.received[0][0])
 
 
 def test_events_roll_back_with_the_change(receiver) -> None:
@@ -67,16 +68,16 @@ def test_events_roll_back_with_the_change(receiver) -> None:
     target = a_user('leaving@dev.test')
     with pytest.raises(RuntimeError):
         with database.atomic():
-            registration.deactivate(target, by=admin)
+            activation.deactivate(target, by=admin)
             raise RuntimeError('the transaction fails after the change')
     assert WebhookEvent.select().count() == 0
-    registration.deactivate(target, by=admin)
+    activation.deactivate(target, by=admin)
     assert WebhookEvent.get().type == 'user.deactivated'
 
 
 def test_actions_without_subscribers_write_no_events(db) -> None:
     admin = an_admin()
-    webhooks.save_endpoint(None, 'https://93.184.215.14/hooks', ['user.deactivated'], True, by=admin)
+    webhook_endpoints.save_endpoint(None, 'https://93.184.215.14/hooks', ['user.deactivated'], True, by=admin)
     a_request()
     assert WebhookEvent.select().count() == 0
 
@@ -98,7 +99,7 @@ def test_a_failing_receiver_is_retried_with_back_off_then_redelivered_by_hand(re
     assert WebhookEndpoint.get_by_id(endpoint.id).failing_since is None
     first, second = receiver.received
     assert first[0]['webhook-id'] == second[0]['webhook-id']  # the same message: the receiver de-duplicates
-    webhooks.redeliver(delivery.id, by=an_admin('again@provider.test'))
+    webhook_endpoints.redeliver(delivery.id, by=an_admin('again@provider.test'))
     assert worker.deliver_due() == 1 and len(receiver.received) == 3
     assert WebhookAttempt.select().count() == 3
     assert AuditEvent.get(AuditEvent.action == 'webhook.redeliver').detail == {'delivery_id': delivery.id}
@@ -107,7 +108,7 @@ def test_a_failing_receiver_is_retried_with_back_off_then_redelivered_by_hand(re
 def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(receiver) -> None:
     receiver.status = 503
     endpoint, _ = an_endpoint(receiver.url)
-    webhooks.update_settings(True, 1, by=an_admin('boss@provider.test'))
+    webhook_endpoints.update_settings(True, 1, by=an_admin('boss@provider.test'))
     a_request()
     worker.deliver_due()
     for step in (timedelta(minutes=30), timedelta(minutes=31)):
@@ -122,7 +123,7 @@ def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(rec
     clock.advance(timedelta(hours=3))
     assert worker.deliver_due() == 0 and len(receiver.received) == tries  # a disabled endpoint gets nothing
     receiver.status = 200
-    webhooks.save_endpoint(endpoint.id, endpoint.url, endpoint.events, True, by=an_admin('fixer@provider.test'))
+    webhook_endpoints.save_endpoint(endpoint.id, endpoint.url, endpoint.events, True, by=an_admin('fixer@provider.test'))
     assert worker.deliver_due() == 1  # enabled again, its queue goes out
 
 
@@ -141,17 +142,17 @@ def test_an_endpoint_failing_too_long_is_disabled_and_the_admins_are_emailed(rec
 def test_private_addresses_are_refused_unless_allowed(db, url) -> None:
     admin = an_admin()
     with pytest.raises(DomainError) as refused:
-        webhooks.save_endpoint(None, url, ['app.created'], True, by=admin)
+        webhook_endpoints.save_endpoint(None, url, ['app.created'], True, by=admin)
     assert refused.value.field == 'url' and 'public addresses only' in str(refused.value)
     assert WebhookEndpoint.select().count() == 0
     with pytest.raises(DomainError, match='public addresses only'):  # and again at delivery
-        webhooks.delivery_target(url)
+        webhook_endpoints.delivery_target(url)
 
 
 @pytest.mark.parametrize('url', ['http://93.184.215.14/', 'http://[64:ff9b::5db8:d70e]/',
                                  'http://[2002:5db8:d70e::]/', 'http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/'])
 def test_public_addresses_also_inside_ipv6_are_accepted(db, url) -> None:
-    endpoint, _ = webhooks.save_endpoint(None, url, ['app.created'], True, by=an_admin())
+    endpoint, _ = webhook_endpoints.save_endpoint(None, url, ['app.created'], True, by=an_admin())
     assert WebhookEndpoint.get_by_id(endpoint.id).url == url
 
 
@@ -160,7 +161,7 @@ def test_public_addresses_also_inside_ipv6_are_accepted(db, url) -> None:
                                  'https://no-such-host.invalid/'])
 def test_bad_urls_are_refused_next_to_the_field(db, url) -> None:
     with pytest.raises(DomainError) as refused:
-        webhooks.save_endpoint(None, url, ['app.created'], True, by=an_admin())
+        webhook_endpoints.save_endpoint(None, url, ['app.created'], True, by=an_admin())
     assert refused.value.field == 'url'
 
 
@@ -168,7 +169,7 @@ def test_events_must_be_chosen_from_the_list(db) -> None:
     admin = an_admin()
     for events in ([], ['nope.happened']):
         with pytest.raises(DomainError) as refused:
-            webhooks.save_endpoint(None, 'https://93.184.215.14/', events, True, by=admin)
+            webhook_endpoints.save_endpoint(None, 'https://93.184.215.14/', events, True, by=admin)
         assert refused.value.field == 'events'
 
 
@@ -183,7 +184,7 @@ def test_a_redirect_is_not_followed(receiver) -> None:
 
 def test_an_address_that_turned_private_is_refused_at_delivery(receiver) -> None:
     endpoint, _ = an_endpoint(receiver.url)
-    webhooks.update_settings(False, 72, by=an_admin('strict@provider.test'))
+    webhook_endpoints.update_settings(False, 72, by=an_admin('strict@provider.test'))
     a_request()
     worker.deliver_due()
     delivery = WebhookDelivery.get()
@@ -207,13 +208,13 @@ def test_user_events_carry_no_secret(receiver) -> None:
 
 def test_delivery_goes_to_the_address_that_was_checked(db) -> None:
     """No DNS rebinding: the worker connects to the address it checked, naming the host in Host and SNI."""
-    target, host, extensions = webhooks.delivery_target('https://93.184.215.14:8443/hooks?x=1')
+    target, host, extensions = webhook_endpoints.delivery_target('https://93.184.215.14:8443/hooks?x=1')
     assert target == 'https://93.184.215.14:8443/hooks?x=1' and host == {'host': '93.184.215.14:8443'}
     assert extensions == {'sni_hostname': '93.184.215.14'}
     with pytest.raises(DomainError, match='loopback'):  # while the setting is off
-        webhooks.delivery_target('http://localhost:9/h')
-    webhooks.update_settings(True, 72, by=an_admin())
-    target, host, _ = webhooks.delivery_target('http://localhost:9/h')
+        webhook_endpoints.delivery_target('http://localhost:9/h')
+    webhook_endpoints.update_settings(True, 72, by=an_admin())
+    target, host, _ = webhook_endpoints.delivery_target('http://localhost:9/h')
     assert target in ('http://127.0.0.1:9/h', 'http://[::1]:9/h') and host == {'host': 'localhost:9'}
 
 
@@ -275,7 +276,7 @@ def test_a_trickling_receiver_is_cut_off_at_the_deadline(db, monkeypatch, where)
     try:
         admin = an_admin()
         an_endpoint(slow.url, admin=admin)
-        webhooks.save_endpoint(None, good.url, ['access_request.created'], True, by=admin)
+        webhook_endpoints.save_endpoint(None, good.url, ['access_request.created'], True, by=admin)
         a_request()
         started = time.monotonic()
         assert worker.deliver_due() == 1  # the good receiver got its copy

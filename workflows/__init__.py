@@ -1,4 +1,5 @@
-"""The business rules: plain synchronous functions, one transaction each, raising a DomainError."""
+"""The business rules: plain synchronous functions, one transaction each, raising a DomainError
+(domain/errors.py) and announcing what happened (domain/events.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,24 +8,7 @@ from contextlib import contextmanager
 import peewee as pw
 
 from db.models import violates
-
-
-class DomainError(Exception):
-    """Something a user asked for that the rules do not allow; the message is shown to them."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field  # the form field the message belongs next to, if any
-
-
-class NotFound(DomainError):
-    def __init__(self, what: str = 'This item') -> None:
-        super().__init__(f'{what} was not found.')
-
-
-class AlreadyDecided(DomainError):
-    def __init__(self, what: str = 'This request') -> None:
-        super().__init__(f'{what} was already decided by someone else.')
+from domain.errors import DomainError
 
 
 def is_clean_text(value: str) -> bool:

@@ -12,7 +12,9 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
                        CatalogPlan, Credential, CredentialStatus, Plan, Product, User, UserStatus)
 from mail import outbox
 from permissions import ACCESS, can, decider_scope, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, apps, audit, browse, credentials, settings, visibility
+from domain import events
+from domain.errors import AlreadyDecided, DomainError, NotFound
+from workflows import approvers, apps, browse, credentials, grants, settings, visibility
 
 
 def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids: list[int], *,
@@ -50,28 +52,19 @@ def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids
             AccessRequestProduct.create(request=request, product=product)
         CartItem.delete().where((CartItem.user == user) & (CartItem.catalog == catalog)
                                 & (CartItem.product.in_(product_ids))).execute()
-        audit.record(user, 'access.request', request, app=app.name, plan=plan.name,
+        events.announce(user, 'access.request', request, app=app.name, plan=plan.name,
                      products=[product.name for product in products])
         names = ', '.join(product.name for product in products)
         context = dict(app_name=app.name, products=names, catalog_name=catalog.name, plan_name=plan.name)
         if not plan.requires_approval and app.status == AppStatus.ACTIVE:
-            _approve(request, by=None, auto=True)
+            grants.grant(request, by=None, auto=True)
         elif plan.requires_approval:
             outbox.queue('access_pending', user.email, first_name=user.first_name,
                          apps_link=f'{settings.base_url()}/apps/{app.id}', **context)
-            apps._notify_approvers('access_request_notice', app, user, values,
-                                   review_link=f'{settings.base_url()}/admin/access-requests'
-                                               f'?status={AccessStatus.PENDING}',
-                                   **context)
+            approvers.notify('access_request_notice', app, user, values,
+                             review_link=f'{settings.base_url()}/admin/access-requests?status={AccessStatus.PENDING}',
+                             **context)
     return request
-
-
-def provision_waiting(app: App) -> None:
-    """After an app's approval: its requests on plans without approval are granted."""
-    for request in (AccessRequest.select().join(Plan)
-                    .where((AccessRequest.app == app) & (AccessRequest.status == AccessStatus.PENDING)
-                           & ~Plan.requires_approval)):
-        _approve(request, by=None, auto=True)
 
 
 def approve(request: AccessRequest, by: User) -> None:
@@ -79,21 +72,7 @@ def approve(request: AccessRequest, by: User) -> None:
     if App.get_by_id(request.app_id).status != AppStatus.ACTIVE:
         raise DomainError('Approve the app first: it is not approved yet.')
     with database.atomic():
-        _approve(request, by=by, auto=False)
-
-
-def _approve(request: AccessRequest, by: User | None, auto: bool) -> None:
-    won = (AccessRequest.update(status=AccessStatus.APPROVED, decided_by=by, decided_at=clock.now())
-           .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.PENDING)).execute())
-    if not won:
-        raise AlreadyDecided('This access request')
-    credentials.issue(request)
-    requester = User.get_or_none(User.id == request.requested_by_id)
-    if requester is not None:
-        outbox.queue('access_approved', requester.email, first_name=requester.first_name,
-                     app_name=request.app.name, products=product_names(request), plan_name=request.plan.name,
-                     apps_link=f'{settings.base_url()}/apps/{request.app_id}')
-    audit.record(by, 'access.approve', request, auto=auto)
+        grants.grant(request, by=by, auto=False)
 
 
 def reject(request: AccessRequest, by: User, reason: str = '') -> None:
@@ -110,9 +89,9 @@ def reject(request: AccessRequest, by: User, reason: str = '') -> None:
         requester = User.get_or_none(User.id == request.requested_by_id)
         if requester is not None:
             outbox.queue('access_rejected', requester.email, first_name=requester.first_name,
-                         app_name=request.app.name, products=product_names(request),
+                         app_name=request.app.name, products=grants.product_names(request),
                          reason_part=f'\n\nReason: {reason}' if reason else '')
-        audit.record(by, 'access.reject', request, reason=reason)
+        events.announce(by, 'access.reject', request, reason=reason)
 
 
 def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
@@ -127,7 +106,7 @@ def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
         (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
          .where((Credential.access_request == request) & (Credential.status == CredentialStatus.ACTIVE)).execute())
         credentials.retire(AccessRequest.id == request.id)
-        audit.record(by, 'access.revoke', request)
+        events.announce(by, 'access.revoke', request)
 
 
 def find_decidable(request_id: int, user: User) -> AccessRequest:
@@ -135,15 +114,6 @@ def find_decidable(request_id: int, user: User) -> AccessRequest:
     if request is None or not can(user, 'decide_access', request):
         raise NotFound('This access request')
     return request
-
-
-def product_names(request: AccessRequest) -> str:
-    return ', '.join(product.name for product in products_of(request))
-
-
-def products_of(request: AccessRequest) -> list[Product]:
-    return list(Product.select().join(AccessRequestProduct)
-                .where(AccessRequestProduct.request == request).order_by(Product.name))
 
 
 def pending_for(user: User):

@@ -7,7 +7,9 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Role, User, UserStatus
 from permissions import ensure
-from workflows import DomainError, audit, is_clean_text, passwords, throttle, tokens
+from domain import events
+from domain.errors import AlreadyDecided, DomainError, NotFound
+from workflows import is_clean_text, passwords, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
@@ -51,7 +53,7 @@ def create_admin(email: str, password_hash: str, first_name: str = 'Portal', las
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.ACTIVE, role=Role.TEAM_MEMBER, is_portal_admin=True, organisation=org)
         Membership.create(user=user, team=bootstrap.default_team(org))
-        audit.record(None, 'admin.create', user)
+        events.announce(None, 'admin.create', user)
     return user
 
 
@@ -81,7 +83,7 @@ def update_profile(user: User, first_name: str, last_name: str, by: User) -> Non
     last_name = clean_name(last_name, 'last name', 'last_name')
     with database.atomic():
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
-        audit.record(by, 'profile.update', user)
+        events.announce(by, 'profile.update', user)
 
 
 def change_password(user: User, current: str, new: str, confirm: str | None = None) -> None:
@@ -94,7 +96,7 @@ def change_password(user: User, current: str, new: str, confirm: str | None = No
     new_hash = passwords.hash_password(new)
     with database.atomic():
         User.update(password_hash=new_hash, must_change_password=False).where(User.id == user.id).execute()
-        audit.record(user, 'password.change', user)
+        events.announce(user, 'password.change', user)
 
 
 # --- sign-in -----------------------------------------------------------------------------------------
@@ -147,3 +149,16 @@ def authenticate(email: str, password: str, client: str = '') -> User:
 
 def _personal(user: User) -> list[str]:
     return [user.email, user.email.split('@')[0], user.first_name, user.last_name]
+
+
+def set_status(user: User, expected: str, new: str, by: User | None) -> None:
+    """The only way a user's status changes: conditional on the current state, so one decider wins."""
+    won = (User.update(status=new, decided_by=by, decided_at=clock.now())
+           .where((User.id == user.id) & (User.status == expected)).execute())
+    if not won:
+        current = User.get_or_none(User.id == user.id)
+        if current is None:
+            raise NotFound('This account')
+        waiting = expected in (UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL)
+        raise AlreadyDecided('This registration' if waiting else 'This account')
+    user.status = new

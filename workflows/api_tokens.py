@@ -10,7 +10,6 @@ at its next use. Wrong tokens are counted per client like failed sign-ins.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -18,8 +17,11 @@ from datetime import datetime, timedelta
 from db import clock
 from db.connection import database
 from db.models import ApiToken, User
+from domain.at_rest import digest
 from permissions import ensure, is_portal_admin
-from workflows import DomainError, NotFound, audit, is_clean_text, throttle
+from domain import events
+from domain.errors import DomainError, NotFound
+from workflows import is_clean_text, throttle
 
 PREFIX = 'ptk_'
 TOKEN_RE = re.compile(r'ptk_[A-Za-z0-9_-]{43}\Z')
@@ -32,10 +34,6 @@ TOO_MANY = 'Too many requests with a wrong token from this address. Please wait 
 class InvalidApiToken(DomainError):
     def __init__(self) -> None:
         super().__init__('The bearer token is missing, wrong, expired or revoked.')
-
-
-def digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()
 
 
 def create(user: User, name: str, *, read_only: bool = True, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
@@ -59,7 +57,7 @@ def create(user: User, name: str, *, read_only: bool = True, expires_in_days: in
     with database.atomic():
         token = ApiToken.create(user=user, name=name, token_prefix=raw[:len(PREFIX) + 6], token_hash=digest(raw),
                                 read_only=bool(read_only), expires_at=expires_at)
-        audit.record(user, 'api_token.create', token, name=name, read_only=bool(read_only))
+        events.announce(user, 'api_token.create', token, name=name, read_only=bool(read_only))
     return token, raw
 
 
@@ -77,7 +75,7 @@ def revoke(token_id: int, by: User) -> ApiToken:
                .where((ApiToken.id == token.id) & ApiToken.revoked_at.is_null()).execute())
         if not won:
             raise DomainError('This token is revoked already.')
-        audit.record(by, 'api_token.revoke', token, name=token.name)
+        events.announce(by, 'api_token.revoke', token, name=token.name)
     return token
 
 
@@ -93,7 +91,7 @@ def revoke_all_of(user: User | int, reason: str, by: User | None = None) -> int:
         revoked = (ApiToken.update(revoked_at=clock.now())
                    .where(ApiToken.id.in_(live) & ApiToken.revoked_at.is_null()).execute())
         if revoked:
-            audit.record(by, 'api_token.revoke_all', User.get_by_id(user_id), reason=reason, tokens=revoked)
+            events.announce(by, 'api_token.revoke_all', User.get_by_id(user_id), reason=reason, tokens=revoked)
     return revoked
 
 

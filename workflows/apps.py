@@ -7,9 +7,10 @@ from db.connection import database
 from db.models import (INDIVIDUAL_APP_NAME, SHARED_APP_NAME, AccessRequest, AccessStatus, App, AppStatus,
                        Organisation, User, UserStatus)
 from mail import outbox
-from permissions import APPS, decider_scope, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, taken, visibility
-from workflows.catalog import super_admins_of
+from permissions import APPS, can, decider_scope, ensure
+from domain import events
+from domain.errors import AlreadyDecided, DomainError, NotFound
+from workflows import approvers, credentials, grants, is_clean_text, settings, taken, visibility
 
 MAX_DESCRIPTION = 1000
 
@@ -47,38 +48,23 @@ def create_app(name: str, description: str, by: User) -> App:
     with taken((SHARED_APP_NAME, refusal), (INDIVIDUAL_APP_NAME, refusal)), database.atomic():
         app = App.create(name=name, name_key=name.lower(), description=description, owner=by,
                          organisation=by.organisation_id, status=status, individual=individual)
-        audit.record(by, 'app.create', app, name=name, status=status)
+        events.announce(by, 'app.create', app, name=name, status=status)
         if status == AppStatus.PENDING:
-            _notify_approvers('app_pending_notice', app, by, values, app_name=name,
-                              review_link=f'{settings.base_url()}/admin/apps?status={AppStatus.PENDING}')
+            approvers.notify('app_pending_notice', app, by, values, app_name=name,
+                             review_link=f'{settings.base_url()}/admin/apps?status={AppStatus.PENDING}')
     return app
-
-
-def _notify_approvers(template: str, app: App, requester: User, values: dict, **context) -> None:
-    """000: the organisation's contact address; and the API admin address, who decides too."""
-    org = Organisation.get_by_id(app.organisation_id)
-    recipients = set(settings.admin_addresses())
-    if not org.is_default:
-        if org.contact_email:
-            recipients.add(org.contact_email)
-        elif values['delegate_app_management']:
-            recipients.update(admin.email for admin in super_admins_of(org.id))
-    for address in sorted(recipients):
-        outbox.queue(template, address, requester_name=requester.full_name, requester_email=requester.email,
-                     organisation_name=org.name, **context)
 
 
 def approve_app(app: App, by: User) -> None:
     ensure(by, 'decide_app', app)
-    from workflows import access
     with database.atomic():
         _decide(app, AppStatus.ACTIVE, by)
         owner = User.get_or_none(User.id == app.owner_id)
         if owner is not None:
             outbox.queue('app_created', owner.email, first_name=owner.first_name, app_name=app.name,
                          apps_link=f'{settings.base_url()}/apps/{app.id}')
-        audit.record(by, 'app.approve', app)
-        access.provision_waiting(app)
+        events.announce(by, 'app.approve', app)
+        grants.provision_waiting(app)
 
 
 def reject_app(app: App, by: User, reason: str = '') -> None:
@@ -93,7 +79,7 @@ def reject_app(app: App, by: User, reason: str = '') -> None:
         if owner is not None:
             outbox.queue('app_rejected', owner.email, first_name=owner.first_name, app_name=app.name,
                          reason_part=f'\n\nReason: {reason}' if reason else '')
-        audit.record(by, 'app.reject', app, reason=reason)
+        events.announce(by, 'app.reject', app, reason=reason)
 
 
 def _decide(app: App, status: str, by: User) -> None:
@@ -114,7 +100,6 @@ def find_visible(app_id: int, user: User) -> App:
 
 def find_decidable(app_id: int, user: User) -> App:
     app = App.get_or_none(App.id == app_id)
-    from permissions import can
     if app is None or not can(user, 'decide_app', app):
         raise NotFound('This app')
     return app
@@ -123,12 +108,10 @@ def find_decidable(app_id: int, user: User) -> App:
 def delete_app(app: App, by: User) -> None:
     """Delete an app: its keys stop working at once."""
     app = find_visible(app.id, by)
-    from db.models import AccessRequest
-    from workflows.credentials import retire
     with database.atomic():
-        retire(AccessRequest.app == app.id)
+        credentials.retire(AccessRequest.app == app.id)
         app.delete_instance(recursive=True)
-        audit.record(by, 'app.delete', app, name=app.name)
+        events.announce(by, 'app.delete', app, name=app.name)
 
 
 def pending_apps_for(user: User) -> list[App]:

@@ -7,41 +7,30 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import peewee as pw
 
 from db.models import AuditEvent, User
-from workflows import DomainError, webhooks
+from domain.events import Event
+from domain.errors import DomainError
 
 FILTER_MAX = 100
 EXPORT_BATCH = 500
-# the REST API sets this for the request it serves, so every event of that request names the token
-via_token: ContextVar[str | None] = ContextVar('via_token', default=None)
 CSV_HEADER = ['when (UTC)', 'actor', 'action', 'object type', 'object id', 'details']
-# actions on a user after which the user's API tokens are revoked, in the same transaction (a deactivated
-# account's tokens must not come back with a re-activation; activating sweeps what older versions left)
-REVOKE_API_TOKENS = {'user.deactivate': 'the owner was deactivated',
-                     'user.activate': 'the owner was re-activated (tokens from before stay revoked)'}
 
 
-def record(actor: User | None, action: str, target=None, **detail) -> None:
-    token = via_token.get()
-    if token is not None:
-        detail['api_token'] = token
+def record(event: Event) -> None:
+    """The listener that writes every announced event as an audit row (listeners.py registers it)."""
+    target = event.target
     AuditEvent.create(
-        actor=actor,
-        action=action,
+        actor=event.actor,
+        action=event.name,
         target_type=type(target).__name__.lower() if target is not None else '',
         target_id=getattr(target, 'id', None),
-        detail=detail,
+        detail=event.detail,
     )
-    webhooks.emit(action, target, actor, detail)  # the action's webhook events, in the same transaction
-    if action in REVOKE_API_TOKENS and isinstance(target, User):
-        from workflows import api_tokens  # api_tokens records through this module
-        api_tokens.revoke_all_of(target, REVOKE_API_TOKENS[action], by=actor)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ import peewee as pw
 
 from db.connection import database
 from db.models import CartItem, Catalog, CatalogPlan, CatalogProduct, Plan, Product, User, UserStatus
-from workflows import DomainError, NotFound, browse
+from domain.errors import DomainError, NotFound
+from workflows import browse
 
 
 @dataclass

@@ -7,11 +7,13 @@ import re
 from db import clock
 from db.connection import database
 from db.models import (AccessRequest, AccessRequestProduct, Api, ApiReference, ApiStatus, Catalog, CatalogPlan,
-                       CatalogProduct, CatalogTeam, Organisation, Plan, Product, ProductApi, Role, Team, User,
-                       UserStatus, Visibility)
+                       CatalogProduct, CatalogTeam, Organisation, Plan, Product, ProductApi, Team, User,
+                       Visibility)
 from mail import outbox
 from permissions import ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, openapi, settings
+from domain import events
+from domain.errors import AlreadyDecided, DomainError, NotFound
+from workflows import is_clean_text, openapi, settings
 from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
@@ -74,11 +76,11 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
             Api.update(**values).where(Api.id == api.id).execute()
             if not keep:
                 store_reference(api, reference, values['openapi_text'])
-            audit.record(by, 'api.update', api, name=name)
+            events.announce(by, 'api.update', api, name=name)
             return Api.get_by_id(api.id)
         api = Api.create(status=ApiStatus.PUBLISHED, submitted_by=by, **values)
         store_reference(api, reference, values['openapi_text'])
-        audit.record(by, 'api.create', api, name=name)
+        events.announce(by, 'api.create', api, name=name)
         return api
 
 
@@ -106,7 +108,7 @@ def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: 
             outbox.queue('api_submitted_notice', address, api_name=name, base_path=api.base_path,
                          submitter_name=by.full_name, submitter_email=by.email, organisation_name=org.name,
                          review_link=f'{settings.base_url()}/admin/apis?status={ApiStatus.PENDING}')
-        audit.record(by, 'api.submit', api, name=name)
+        events.announce(by, 'api.submit', api, name=name)
     return api
 
 
@@ -127,7 +129,7 @@ def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
             outbox.queue('api_published' if approve else 'api_rejected', submitter.email,
                          first_name=submitter.first_name, api_name=api.name,
                          reason_part=f'\n\nReason: {reason}' if reason else '')
-        audit.record(by, 'api.publish' if approve else 'api.reject', api, reason=reason)
+        events.announce(by, 'api.publish' if approve else 'api.reject', api, reason=reason)
 
 
 def delete_api(api: Api, by: User) -> None:
@@ -135,7 +137,7 @@ def delete_api(api: Api, by: User) -> None:
     with database.atomic():
         retire(AccessRequest.id.in_(_requests_with_api(api.id)))
         api.delete_instance(recursive=True)
-        audit.record(by, 'api.delete', api, name=api.name)
+        events.announce(by, 'api.delete', api, name=api.name)
 
 
 # --- products ---------------------------------------------------------------------------------------
@@ -177,7 +179,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
         CatalogProduct.delete().where(CatalogProduct.product == product).execute()
         for catalog in catalogs:
             CatalogProduct.create(catalog=catalog, product=product)
-        audit.record(by, 'product.update' if product_id else 'product.create', product, name=name)
+        events.announce(by, 'product.update' if product_id else 'product.create', product, name=name)
     return Product.get_by_id(product.id)
 
 
@@ -186,7 +188,7 @@ def delete_product(product: Product, by: User) -> None:
     with database.atomic():
         retire(AccessRequest.id.in_(_requests_with_product(product.id)))
         product.delete_instance(recursive=True)
-        audit.record(by, 'product.delete', product, name=product.name)
+        events.announce(by, 'product.delete', product, name=product.name)
 
 
 # --- plans ------------------------------------------------------------------------------------------
@@ -211,7 +213,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
             retire(AccessRequest.plan == plan.id)  # gateways pick up the new limits
         else:
             plan = Plan.create(**values)
-        audit.record(by, 'plan.update' if plan_id else 'plan.create', plan, **values)
+        events.announce(by, 'plan.update' if plan_id else 'plan.create', plan, **values)
     return Plan.get_by_id(plan.id)
 
 
@@ -248,7 +250,7 @@ def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids
         CatalogPlan.delete().where(CatalogPlan.catalog == catalog).execute()
         for plan in Plan.select().where(Plan.id.in_(plan_ids or [])):
             CatalogPlan.create(catalog=catalog, plan=plan)
-        audit.record(by, 'catalog.update' if catalog_id else 'catalog.create', catalog, name=name,
+        events.announce(by, 'catalog.update' if catalog_id else 'catalog.create', catalog, name=name,
                      visibility=visibility)
     return Catalog.get_by_id(catalog.id)
 
@@ -261,7 +263,7 @@ def grant_teams(catalog: Catalog, team_ids: list[int], by: User) -> None:
         teams = list(Team.select().where(Team.id.in_(team_ids or [])))
         for team in teams:
             CatalogTeam.create(catalog=catalog, team=team)
-        audit.record(by, 'catalog.grant', catalog, teams=[team.id for team in teams])
+        events.announce(by, 'catalog.grant', catalog, teams=[team.id for team in teams])
 
 
 def grant_organisation(catalog: Catalog, organisation: Organisation, by: User) -> None:
@@ -278,7 +280,7 @@ def delete_catalog(catalog: Catalog, by: User) -> None:
         raise DomainError('This catalog has access requests; remove its products instead of deleting it.')
     with database.atomic():
         catalog.delete_instance(recursive=True)
-        audit.record(by, 'catalog.delete', catalog, name=catalog.name)
+        events.announce(by, 'catalog.delete', catalog, name=catalog.name)
 
 
 def _requests_with_product(product_id: int):
@@ -296,8 +298,3 @@ def find(model, object_id: int, what: str):
     if found is None:
         raise NotFound(what)
     return found
-
-
-def super_admins_of(organisation_id: int) -> list[User]:
-    return list(User.select().where((User.organisation == organisation_id) & (User.role == Role.SUPER_ADMIN)
-                                    & (User.status == UserStatus.ACTIVE)))

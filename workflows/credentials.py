@@ -3,31 +3,25 @@ gateway's look-up and a copy encrypted with a key derived from the portal's secr
 those who may use the app; a copy of the database alone reveals no key."""
 from __future__ import annotations
 
-import base64
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-import config
 from db import clock
 from db.models import AccessRequest, Credential, CredentialStatus, User
 from gateway import keys
-from gateway.keys import PREFIX, changes_since, digest, newest_change, prune_changes  # noqa: F401 - used by others
-from workflows import DomainError, NotFound, audit, visibility
+from gateway.keys import PREFIX, changes_since, newest_change, prune_changes  # noqa: F401 - used by others
+from domain import events
+from domain.at_rest import InvalidToken, Seal, digest
+from domain.errors import DomainError, NotFound
+from workflows import visibility
 
 
-def _fernet() -> Fernet:
-    secret = config.current().secret_key.encode()
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b'portico-api-keys', info=b'display').derive(secret)
-    return Fernet(base64.urlsafe_b64encode(key))
+SEAL = Seal(b'portico-api-keys', b'display')
 
 
 def _new_key() -> tuple[str, dict]:
     key = PREFIX + secrets.token_urlsafe(32)
     return key, dict(key_prefix=key[:len(PREFIX) + 6], key_hash=digest(key),
-                     key_encrypted=_fernet().encrypt(key.encode()).decode())
+                     key_encrypted=SEAL.close(key))
 
 
 def issue(request: AccessRequest) -> Credential:
@@ -41,7 +35,7 @@ def reveal(credential: Credential, user: User) -> str:
     if visibility.can_see_app(user, credential.app_id) is None:
         raise NotFound('This credential')
     try:
-        return _fernet().decrypt(credential.key_encrypted.encode()).decode()
+        return SEAL.open(credential.key_encrypted)
     except InvalidToken:
         raise DomainError('This key was encrypted with another secret key; rotate it to get a new one.') from None
 
@@ -63,7 +57,7 @@ def rotate(credential: Credential, by: User) -> None:
         retire(Credential.id == credential.id)  # the old key, before its hash is replaced
         _, fields = _new_key()
         Credential.update(**fields).where(Credential.id == credential.id).execute()
-        audit.record(by, 'credential.rotate', credential)
+        events.announce(by, 'credential.rotate', credential)
 
 
 def revoke(credential: Credential, by: User) -> None:
@@ -75,7 +69,7 @@ def revoke(credential: Credential, by: User) -> None:
         if not won:
             raise DomainError('This key is revoked already.')
         retire(Credential.id == credential.id)
-        audit.record(by, 'credential.revoke', credential)
+        events.announce(by, 'credential.revoke', credential)
 
 
 def retire(which) -> int:
@@ -100,4 +94,4 @@ def revoke_by_admin(credential: Credential, by: User) -> None:
         if not won:
             raise DomainError('This key is revoked already.')
         retire(Credential.id == credential.id)
-        audit.record(by, 'credential.revoke', credential)
+        events.announce(by, 'credential.revoke', credential)

@@ -10,24 +10,20 @@ places than there are.
 """
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 import secrets
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
 import peewee as pw
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-import config
 from db import clock
 from db.connection import database
 from db.models import InviteCode, InviteCodeState, Organisation, OrgStatus, Team, User
+from domain.at_rest import InvalidToken, Seal, digest
 from permissions import PermissionDenied, can, invite_code_scope
-from workflows import DomainError, NotFound, audit, is_clean_text, settings, throttle
+from domain import events
+from domain.errors import DomainError, NotFound
+from workflows import is_clean_text, settings, throttle
 
 PREFIX = 'inv_'
 QUOTA_MAX = 100_000
@@ -53,25 +49,13 @@ UNKNOWN = 'This invite code is not valid. Check it, or ask the person who gave i
 
 # --- the code itself --------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=4)
-def _fernet_for(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b'portico-invite-codes', info=b'display') \
-        .derive(secret.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def _fernet() -> Fernet:
-    return _fernet_for(config.current().secret_key)
-
-
-def digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()
+SEAL = Seal(b'portico-invite-codes', b'display')
 
 
 def _new_code() -> tuple[str, dict]:
     raw = PREFIX + secrets.token_urlsafe(32)
     return raw, dict(code_prefix=raw[:len(PREFIX) + 6], code_hash=digest(raw),
-                     code_encrypted=_fernet().encrypt(raw.encode()).decode())
+                     code_encrypted=SEAL.close(raw))
 
 
 def link(raw: str) -> str:
@@ -83,7 +67,7 @@ def reveal(code: InviteCode, by: User) -> str:
     """The plain code, for someone who may manage it (Copy code, Copy link)."""
     code = find(code.id, by)
     try:
-        return _fernet().decrypt(code.code_encrypted.encode()).decode()
+        return SEAL.open(code.code_encrypted)
     except InvalidToken:
         raise DomainError('This code was encrypted with another secret key: it still works for registration, '
                           'but cannot be copied again. Add a new code to share.') from None
@@ -189,7 +173,7 @@ def create(team_id: int | None, quota, expires_on, state: str, note: str, by: Us
     with database.atomic():
         raw, secret_fields = _new_code()
         code = InviteCode.create(team=team, created_by=by, **fields, **secret_fields)
-        audit.record(by, 'invite_code.create', code, team=team.name, organisation=team.organisation.name,
+        events.announce(by, 'invite_code.create', code, team=team.name, organisation=team.organisation.name,
                      quota=code.quota, expires_on=str(expiry_day(code)), state=code.state, note=code.note)
     return code, raw
 
@@ -206,7 +190,7 @@ def edit(code_id: int, quota, expires_on, state: str, note: str, by: User) -> In
         if not won:
             used = InviteCode.get_by_id(code.id).used
             raise DomainError(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
-        audit.record(by, 'invite_code.edit', code, quota=quota, expires_on=str((expires_at - timedelta(days=1)).date()),
+        events.announce(by, 'invite_code.edit', code, quota=quota, expires_on=str((expires_at - timedelta(days=1)).date()),
                      state=state, note=note)
     return InviteCode.get_by_id(code.id)
 
@@ -227,7 +211,7 @@ def _set_state(code_id: int, expected: str, new: str, by: User) -> InviteCode:
                .where((InviteCode.id == code.id) & (InviteCode.state == expected)).execute())
         if not won:
             raise DomainError(f'This code is {InviteCodeState.LABELS[new].lower()} already.')
-        audit.record(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
+        events.announce(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
     code.state = new
     return code
 
@@ -321,4 +305,4 @@ def release(code_id: int, email: str, *, reason: str) -> None:
     before the verification); call inside the transaction that deletes or changes the registration."""
     if InviteCode.update(used=InviteCode.used - 1).where((InviteCode.id == code_id) & (InviteCode.used > 0)) \
             .execute():
-        audit.record(None, 'invite_code.release', InviteCode.get_by_id(code_id), email=email, reason=reason)
+        events.announce(None, 'invite_code.release', InviteCode.get_by_id(code_id), email=email, reason=reason)

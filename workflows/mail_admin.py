@@ -6,7 +6,8 @@ from db.connection import database
 from db.models import EmailTemplate, User
 from mail import outbox, templates
 from permissions import ensure
-from workflows import DomainError, audit
+from domain import events
+from domain.errors import DomainError
 
 MAX_BODY = 20_000
 
@@ -17,7 +18,7 @@ def send_test(recipient: str, by: User) -> None:
     recipient = clean_email(recipient)
     with database.atomic():
         outbox.queue('test', recipient, sender_name=by.full_name)
-        audit.record(by, 'mail.test', None, recipient=recipient)
+        events.announce(by, 'mail.test', None, recipient=recipient)
 
 
 def retry(message_id: int, by: User) -> None:
@@ -25,7 +26,7 @@ def retry(message_id: int, by: User) -> None:
     with database.atomic():
         if not outbox.retry(message_id):
             raise DomainError('Only a failed message can be retried.')
-        audit.record(by, 'mail.retry', None, message_id=message_id)
+        events.announce(by, 'mail.retry', None, message_id=message_id)
 
 
 def save_template(key: str, subject: str, body: str, by: User) -> None:
@@ -55,11 +56,11 @@ def save_template(key: str, subject: str, body: str, by: User) -> None:
             conflict_target=[EmailTemplate.key],
             update={EmailTemplate.subject: subject, EmailTemplate.body: body, EmailTemplate.updated_by: by,
                     EmailTemplate.updated_at: clock.now()}).execute()
-        audit.record(by, 'template.save', None, key=key)
+        events.announce(by, 'template.save', None, key=key)
 
 
 def reset_template(key: str, by: User) -> None:
     ensure(by, 'manage_templates')
     with database.atomic():
         EmailTemplate.delete().where(EmailTemplate.key == key).execute()
-        audit.record(by, 'template.reset', None, key=key)
+        events.announce(by, 'template.reset', None, key=key)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from workflows import DomainError
+from domain.errors import DomainError
 
 # openapi-spec-validator switches to jsonschema-rs when that package is installed (schemathesis brings it),
 # with other messages and positions: the portal says the same whatever else is installed

@@ -8,7 +8,9 @@ from db.models import (DEFAULT_TEAM, LIVE_ORG_NAME, TEAM_NAME, AccessRequest, Ap
                        OrgStatus, Role, Team, User, UserStatus)
 from mail import outbox
 from permissions import PermissionDenied, ensure
-from workflows import AlreadyDecided, DomainError, NotFound, audit, is_clean_text, settings, taken
+from domain import events
+from domain.errors import AlreadyDecided, DomainError, NotFound
+from workflows import is_clean_text, settings, taken
 from workflows.credentials import retire
 
 NAME_MAX = 100
@@ -72,7 +74,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
             raise DomainError('You have a pending organization request already; wait for the decision.')
         org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.PENDING,
                                   contact_email=by.email, requested_by=by)
-        audit.record(by, 'organisation.request', org, name=name)
+        events.announce(by, 'organisation.request', org, name=name)
         if values['auto_approve_orgs']:
             _provision(org, by, decided_by=None)
             return org, Outcome.PROVISIONED
@@ -89,7 +91,7 @@ def approve(org: Organisation, by: User) -> None:
     with taken(*_org_rules(org.name)), database.atomic():
         requester = User.get_or_none(User.id == org.requested_by_id)
         _provision(org, requester, decided_by=by)
-        audit.record(by, 'organisation.approve', org)
+        events.announce(by, 'organisation.approve', org)
 
 
 def reject(org: Organisation, by: User, reason: str = '') -> None:
@@ -101,7 +103,7 @@ def reject(org: Organisation, by: User, reason: str = '') -> None:
         if requester is not None:
             outbox.queue('org_rejected', requester.email, first_name=requester.first_name, organisation_name=org.name,
                          reason_part=f'\n\nReason: {reason}' if reason else '')
-        audit.record(by, 'organisation.reject', org, reason=reason)
+        events.announce(by, 'organisation.reject', org, reason=reason)
 
 
 def _provision(org: Organisation, requester: User | None, decided_by: User | None) -> None:
@@ -141,7 +143,7 @@ def create_organisation(name: str, by: User, contact_email: str = '') -> Organis
         org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.ACTIVE,
                                   contact_email=contact_email)
         Team.create(organisation=org, name='Default team', is_default=True)
-        audit.record(by, 'organisation.create', org, name=name)
+        events.announce(by, 'organisation.create', org, name=name)
     return org
 
 
@@ -153,7 +155,7 @@ def update_organisation(org: Organisation, name: str, contact_email: str, by: Us
     with taken(*_org_rules(name)), database.atomic():
         Organisation.update(name=name, name_key=name.lower(), contact_email=contact_email) \
             .where(Organisation.id == org.id).execute()
-        audit.record(by, 'organisation.update', org, name=name)
+        events.announce(by, 'organisation.update', org, name=name)
     return Organisation.get_by_id(org.id)
 
 
@@ -174,7 +176,7 @@ def delete_organisation(org: Organisation, by: User) -> int:
         Organisation.update(requested_by=None).where(Organisation.id == org.id).execute()
         retire(AccessRequest.app.in_(App.select(App.id).where(App.organisation == org.id)))
         org.delete_instance(recursive=True)
-        audit.record(by, 'organisation.delete', org, name=org.name, moved=len(members))
+        events.announce(by, 'organisation.delete', org, name=org.name, moved=len(members))
     return len(members)
 
 
@@ -190,7 +192,7 @@ def add_team(org: Organisation, name: str, by: User) -> Team:
     name = _team_name(org, name)
     with taken((TEAM_NAME, team_taken(org, name))), database.atomic():
         team = Team.create(organisation=org, name=name)
-        audit.record(by, 'team.create', team, organisation=org.name, name=name)
+        events.announce(by, 'team.create', team, organisation=org.name, name=name)
     return team
 
 
@@ -200,7 +202,7 @@ def rename_team(team: Team, name: str, by: User) -> Team:
     name = _team_name(team.organisation, name, exclude_id=team.id)
     with taken((TEAM_NAME, team_taken(team.organisation, name))), database.atomic():
         Team.update(name=name).where(Team.id == team.id).execute()
-        audit.record(by, 'team.rename', team, name=name)
+        events.announce(by, 'team.rename', team, name=name)
     return Team.get_by_id(team.id)
 
 
@@ -216,7 +218,7 @@ def delete_team(team: Team, by: User) -> None:
                                              & (Membership.team != team)).exists():
                 Membership.create(user=membership.user_id, team=default_team)
         team.delete_instance(recursive=True)
-        audit.record(by, 'team.delete', team, name=team.name)
+        events.announce(by, 'team.delete', team, name=team.name)
 
 
 def set_teams(user: User, team_ids: list[int], by: User) -> None:
@@ -231,7 +233,7 @@ def set_teams(user: User, team_ids: list[int], by: User) -> None:
         Membership.delete().where(Membership.user == user).execute()
         for team in teams:
             Membership.create(user=user, team=team)
-        audit.record(by, 'user.teams', user, teams=[team.name for team in teams])
+        events.announce(by, 'user.teams', user, teams=[team.name for team in teams])
 
 
 def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> str:

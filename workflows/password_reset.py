@@ -4,7 +4,9 @@ from __future__ import annotations
 from db.connection import database
 from db.models import User, UserStatus
 from mail import outbox
-from workflows import DomainError, api_tokens, audit, is_clean_text, sessions, settings, throttle, tokens
+from domain import events
+from domain.errors import DomainError
+from workflows import api_tokens, is_clean_text, sessions, settings, throttle, tokens
 
 ANSWER = 'If an account exists for this address, we have sent it a link to reset the password. ' \
          'The link works once, for one hour.'
@@ -24,7 +26,7 @@ def request_reset(email: str, client_key: str = '') -> str:
             raw = tokens.issue(tokens.RESET, user)
             outbox.queue('reset', user.email, first_name=user.first_name,
                          secret={'link': f'{settings.base_url()}/auth/reset/code?token={raw}'})
-            audit.record(user, 'password.reset_request', user)
+            events.announce(user, 'password.reset_request', user)
     return ANSWER
 
 
@@ -38,6 +40,6 @@ def reset_password(raw_token: str, password_hash: str) -> User:
         User.update(password_hash=password_hash, must_change_password=False).where(User.id == user.id).execute()
         sessions.end_all(user)
         api_tokens.revoke_all_of(user, 'the password was reset', by=user)  # whoever had them may have had the password
-        audit.record(user, 'password.reset', user)
+        events.announce(user, 'password.reset', user)
     throttle.clear([f'login-address:{user.email}'])  # the owner proved the address: guesses start anew
     return user

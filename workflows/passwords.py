@@ -6,7 +6,8 @@ import os
 from passlib.context import CryptContext
 from zxcvbn import zxcvbn
 
-from workflows import DomainError, is_clean_text
+from domain.errors import DomainError
+from workflows import is_clean_text
 
 # argon2's cost can be lowered for test suites only (like Django's test hashers); never in production
 context = CryptContext(schemes=['argon2'], deprecated='auto',

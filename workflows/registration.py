@@ -15,9 +15,10 @@ from db.models import (InviteCode, InviteCodeState, Membership, Organisation, Or
                        UserStatus)
 from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
-from workflows import (AlreadyDecided, DomainError, NotFound, audit, invite_codes, organisations, passwords,
-                       sessions, settings, throttle, tokens)
-from workflows.accounts import clean_email, clean_name
+from domain import events
+from domain.errors import DomainError, NotFound
+from workflows import invite_codes, passwords, settings, throttle, tokens
+from workflows.accounts import clean_email, clean_name, set_status
 
 
 class Outcome:
@@ -97,14 +98,14 @@ def _create(first_name: str, last_name: str, email: str, password_hash: str, org
                 invite_codes.give_back(code)
             outbox.queue('registration_exists', email, reset_link=f'{settings.base_url()}/auth/forgot',
                          login_link=f'{settings.base_url()}/login')
-            audit.record(None, 'registration.existing_address', None, email=email)
+            events.announce(None, 'registration.existing_address', None, email=email)
             return email, _first_outcome(values, organisation, by_code=code is not None)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation)
         Membership.create(user=user, team=code.team if code is not None else bootstrap.default_team(organisation))
-        audit.record(user, 'registration.create', user, organisation=organisation.name)
+        events.announce(user, 'registration.create', user, organisation=organisation.name)
         if code is not None:
-            audit.record(user, 'invite_code.redeem', code, email=email, team=code.team.name,
+            events.announce(user, 'invite_code.redeem', code, email=email, team=code.team.name,
                          organisation=organisation.name, used=code.used, quota=code.quota)
         if values['require_email_verification']:
             extra = {'invite_code': code.id} if code is not None else {}
@@ -167,18 +168,18 @@ def _after_verification(user: User, values: dict, *, by_code: bool = False) -> s
     joins_organisation = not user.organisation.is_default
     # an organisation's members are its own decision: joining one always needs an approval
     if values['auto_approve_users'] and not joins_organisation:
-        _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
+        set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
         outbox.queue('created', user.email, first_name=user.first_name, email=user.email,
                      login_link=f'{settings.base_url()}/login')
-        audit.record(user, 'registration.activate', user, auto=True)
+        events.announce(user, 'registration.activate', user, auto=True)
         return Outcome.ACTIVE
-    _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL, by=None)
+    set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL, by=None)
     outbox.queue('pending', user.email, first_name=user.first_name)
     for recipient, review_link in _approvers_to_notify(user, values):
         outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
                      registrant_email=user.email, review_link=review_link,
                      organisation_part=f' to join {user.organisation.name}' if joins_organisation else '')
-    audit.record(user, 'registration.verified', user)
+    events.announce(user, 'registration.verified', user)
     return Outcome.PENDING_APPROVAL
 
 
@@ -193,7 +194,7 @@ def _join_by_code(user: User, values: dict | None = None) -> str:
         code = _code_of(user)
         if _withdrawn(code, user):
             return _without_code(user, code, values)
-    _set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
+    set_status(user, UserStatus.PENDING_VERIFICATION, UserStatus.ACTIVE, by=None)
     outbox.queue('created', user.email, first_name=user.first_name, email=user.email,
                  login_link=f'{settings.base_url()}/login')
     org = user.organisation
@@ -204,7 +205,7 @@ def _join_by_code(user: User, values: dict | None = None) -> str:
         outbox.queue('invite_code_joined', admin.email, registrant_name=user.full_name, registrant_email=user.email,
                      organisation_name=org.name, team_name=teams,
                      members_link=f'{settings.base_url()}/dashboard/users')
-    audit.record(user, 'registration.activate', user, invite_code=True)
+    events.announce(user, 'registration.activate', user, invite_code=True)
     return Outcome.ACTIVE
 
 
@@ -261,10 +262,10 @@ def approve(registrant: User, by: User) -> None:
     """Approve -> account active + `created` email."""
     ensure(by, 'decide_registration', registrant)
     with database.atomic():
-        _set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.ACTIVE, by=by)
+        set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.ACTIVE, by=by)
         outbox.queue('created', registrant.email, first_name=registrant.first_name, email=registrant.email,
                      login_link=f'{settings.base_url()}/login')
-        audit.record(by, 'registration.approve', registrant)
+        events.announce(by, 'registration.approve', registrant)
 
 
 def reject(registrant: User, by: User, reason: str = '') -> None:
@@ -274,45 +275,10 @@ def reject(registrant: User, by: User, reason: str = '') -> None:
     if len(reason) > 500:
         raise DomainError('The reason is too long (500 characters at most).', 'reason')
     with database.atomic():
-        _set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.REJECTED, by=by)
+        set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.REJECTED, by=by)
         outbox.queue('rejected', registrant.email, first_name=registrant.first_name,
                      reason_part=f'\n\nReason: {reason}' if reason else '')
-        audit.record(by, 'registration.reject', registrant, reason=reason)
-
-
-def activate(target: User, by: User) -> None:
-    """Activate developer: an inactive account, or a registration waiting for approval."""
-    if target.status == UserStatus.PENDING_APPROVAL:
-        return approve(target, by)
-    ensure(by, 'manage_users')
-    with database.atomic():
-        _set_status(target, UserStatus.INACTIVE, UserStatus.ACTIVE, by=by)
-        _retire_keys_of(target)  # an individual developer's keys work again
-        audit.record(by, 'user.activate', target)
-
-
-def deactivate(target: User, by: User) -> None:
-    """Deactivate: the account can no longer sign in; open sessions end at once."""
-    ensure(by, 'manage_users')
-    if target.id == by.id:
-        raise DomainError('You cannot deactivate your own account.')
-    with database.atomic():
-        org = organisations.lock(target.organisation_id)
-        current = User.get_or_none(User.id == target.id)
-        if current is not None and current.organisation_id == org.id:
-            organisations.keep_a_super_admin(
-                org, current, 'deactivated',
-                'Ask them to make a teammate super admin first, or delete the organization.')
-        _set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
-        sessions.end_all(target)
-        _retire_keys_of(target)  # an individual developer's apps stop with the account
-        audit.record(by, 'user.deactivate', target)
-
-
-def _retire_keys_of(user: User) -> None:
-    from db.models import AccessRequest, App
-    from workflows.credentials import retire
-    retire(AccessRequest.app.in_(App.select(App.id).where(App.owner == user.id)))
+        events.announce(by, 'registration.reject', registrant, reason=reason)
 
 
 def pending_for(user: User) -> list[User]:
@@ -327,19 +293,6 @@ def find_registrant(user_id: int, by: User) -> User:
     if registrant is None or not (can(by, 'manage_users') or can(by, 'decide_registration', registrant)):
         raise NotFound('This user')
     return registrant
-
-
-def _set_status(user: User, expected: str, new: str, by: User | None) -> None:
-    """The only way a user's status changes: conditional on the current state, so one decider wins."""
-    won = (User.update(status=new, decided_by=by, decided_at=clock.now())
-           .where((User.id == user.id) & (User.status == expected)).execute())
-    if not won:
-        current = User.get_or_none(User.id == user.id)
-        if current is None:
-            raise NotFound('This account')
-        waiting = expected in (UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL)
-        raise AlreadyDecided('This registration' if waiting else 'This account')
-    user.status = new
 
 
 def _organisation_to_join(organisation_id: int | None, values: dict) -> Organisation:

@@ -3,26 +3,22 @@ sign-in ticket that hands a fresh session to a browser over a plain HTTP request
 storage id can be renewed at sign-in: no session fixation)."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from db import clock
 from db.connection import database
 from db.models import User, UserSession, UserStatus
+from domain.at_rest import digest
 from workflows import tokens
 
 IDLE_LIMIT = timedelta(days=14)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode('utf-8', 'surrogatepass')).hexdigest()
-
-
 def open_for(user: User) -> str:
     """Start a session for `user`; returns the raw token for the browser's storage."""
     token = secrets.token_urlsafe(32)
-    UserSession.create(token_hash=_digest(token), user=user)
+    UserSession.create(token_hash=digest(token), user=user)
     return token
 
 
@@ -31,7 +27,7 @@ def user_for(token: str | None) -> User | None:
     if not token:
         return None
     row = (UserSession.select(UserSession, User).join(User)
-           .where(UserSession.token_hash == _digest(token)).first())
+           .where(UserSession.token_hash == digest(token)).first())
     if row is None or row.user.status != UserStatus.ACTIVE or row.last_seen_at < clock.now() - IDLE_LIMIT:
         return None
     if row.last_seen_at < clock.now() - timedelta(minutes=5):  # keep-alive without a write per request
@@ -41,7 +37,7 @@ def user_for(token: str | None) -> User | None:
 
 def end(token: str | None) -> None:
     if token:
-        UserSession.delete().where(UserSession.token_hash == _digest(token)).execute()
+        UserSession.delete().where(UserSession.token_hash == digest(token)).execute()
 
 
 def end_all(user: User) -> int:
@@ -52,7 +48,7 @@ def end_others(user: User, keep: str | None) -> int:
     """Sign the user out everywhere but in the session `keep` (after a password change)."""
     query = UserSession.delete().where(UserSession.user == user)
     if keep:
-        query = query.where(UserSession.token_hash != _digest(keep))
+        query = query.where(UserSession.token_hash != digest(keep))
     return query.execute()
 
 

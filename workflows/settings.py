@@ -1,27 +1,15 @@
-"""Portal settings (admin: Settings page): defaults here, changes stored as rows."""
+"""Changing the portal settings (admin: Settings page): what each is called and what it may be. The defaults and
+reading them are in db/settings.py, below every layer that reads one."""
 from __future__ import annotations
 
 from typing import Any
 
-import config
-from db.models import Setting, User
+from db.connection import database
+from db.settings import DEFAULTS, admin_addresses, admin_email, base_url, get, load, put  # noqa: F401 - read here too
+from db.models import User
+from domain import events
+from domain.errors import DomainError
 from permissions import ensure
-from workflows import DomainError, audit
-
-DEFAULTS: dict[str, Any] = {
-    'portal_name': 'Portico',
-    'auto_approve_users': False,
-    'delegate_user_management': False,
-    'require_email_verification': True,
-    'enable_org_registration': True,
-    'auto_approve_orgs': False,
-    'auto_approve_apps': True,
-    'delegate_app_management': False,
-    'org_admins_invite_codes': False,
-    'admin_email': '',
-    'base_url': '',
-    'outbox_retention_days': '',  # empty: PORTICO_OUTBOX_RETENTION_DAYS
-}
 
 LABELS = {
     'portal_name': 'Portal name',
@@ -37,36 +25,6 @@ LABELS = {
     'base_url': 'Base URL used in email links',
     'outbox_retention_days': 'Keep delivered emails (days)',
 }
-
-
-def load() -> dict[str, Any]:
-    """All settings in one query."""
-    values = dict(DEFAULTS)
-    values.update({row.key: row.value for row in Setting.select()})
-    return values
-
-
-def get(key: str) -> Any:
-    row = Setting.get_or_none(Setting.key == key)
-    return DEFAULTS[key] if row is None else row.value
-
-
-def admin_email() -> str:
-    return get('admin_email') or config.current().admin_email
-
-
-def admin_addresses() -> list[str]:
-    """Where approval notices for the API admin go: the configured address, else every active portal admin."""
-    address = admin_email()
-    if address:
-        return [address]
-    from db.models import UserStatus
-    return [user.email for user in User.select(User.email).where(User.is_portal_admin
-                                                                  & (User.status == UserStatus.ACTIVE))]
-
-
-def base_url() -> str:
-    return (get('base_url') or config.current().base_url).rstrip('/')
 
 
 def update(changes: dict[str, Any], by: User) -> None:
@@ -91,8 +49,7 @@ def update(changes: dict[str, Any], by: User) -> None:
             if key == 'portal_name' and not value:
                 raise DomainError('The portal needs a name.', key)
             changes[key] = value
-    with Setting._meta.database.atomic():
+    with database.atomic():
         for key, value in changes.items():
-            Setting.insert(key=key, value=value).on_conflict(
-                conflict_target=[Setting.key], update={Setting.value: value}).execute()
-        audit.record(by, 'settings.update', None, changes=changes)
+            put(key, value)
+        events.announce('settings.update', by, None, changes=changes)

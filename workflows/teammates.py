@@ -12,7 +12,9 @@ from db.models import Membership, Organisation, Role, User, UserStatus
 from db.search import matches
 from mail import outbox
 from permissions import can, ensure
-from workflows import DomainError, NotFound, audit, settings, tokens
+from domain import events
+from domain.errors import DomainError, NotFound
+from workflows import settings, tokens
 from workflows.accounts import clean_email, clean_name
 from workflows.organisations import keep_a_super_admin, lock, remove_from_organisation
 
@@ -66,7 +68,7 @@ def invite(org: Organisation, first_name: str, last_name: str, email: str, role:
                              role=role, status=UserStatus.INVITED)
         Membership.create(user=member, team=bootstrap.default_team(org))
         _send(member, org, by)
-        audit.record(by, 'teammate.invite', member, organisation=org.name, role=role)
+        events.announce(by, 'teammate.invite', member, organisation=org.name, role=role)
     return member
 
 
@@ -75,7 +77,7 @@ def resend(org: Organisation, member_id: int, by: User) -> None:
     with database.atomic():
         member = _invitation(org, member_id)
         _send(member, org, by)
-        audit.record(by, 'teammate.invite_resend', member)
+        events.announce(by, 'teammate.invite_resend', member)
 
 
 def revoke(org: Organisation, member_id: int, by: User) -> None:
@@ -84,7 +86,7 @@ def revoke(org: Organisation, member_id: int, by: User) -> None:
     with database.atomic():
         member = _invitation(org, member_id)
         member.delete_instance(recursive=True)
-        audit.record(by, 'teammate.invite_revoke', member, email=member.email)
+        events.announce(by, 'teammate.invite_revoke', member, email=member.email)
 
 
 def update(org: Organisation, member_id: int, first_name: str, last_name: str, role: str, by: User) -> None:
@@ -99,7 +101,7 @@ def update(org: Organisation, member_id: int, first_name: str, last_name: str, r
         if role != Role.SUPER_ADMIN:
             keep_a_super_admin(org, member, 'demoted')
         User.update(first_name=first_name, last_name=last_name, role=role).where(User.id == member.id).execute()
-        audit.record(by, 'teammate.update', member, role=role)
+        events.announce(by, 'teammate.update', member, role=role)
 
 
 def remove(org: Organisation, member_id: int, by: User) -> None:
@@ -112,7 +114,7 @@ def remove(org: Organisation, member_id: int, by: User) -> None:
             raise DomainError('This is an invitation; revoke it instead.')
         keep_a_super_admin(org, member, 'removed')
         remove_from_organisation(member)
-        audit.record(by, 'teammate.remove', member, organisation=org.name)
+        events.announce(by, 'teammate.remove', member, organisation=org.name)
 
 
 def _invitation(org: Organisation, member_id: int) -> User:

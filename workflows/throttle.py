@@ -21,7 +21,7 @@ import config
 from db import clock
 from db.connection import database
 from db.models import Throttle
-from workflows import DomainError
+from domain.errors import DomainError
 
 log = logging.getLogger('portico.throttle')
 

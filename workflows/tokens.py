@@ -6,13 +6,13 @@ since an attacker cannot choose a hash prefix.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
 from db import clock
 from db.models import Token, User
-from workflows import DomainError
+from domain.at_rest import digest
+from domain.errors import DomainError
 
 VERIFY = 'verify'
 INVITE = 'invite'
@@ -32,10 +32,6 @@ LIFETIMES = {
 class InvalidToken(DomainError):
     def __init__(self) -> None:
         super().__init__('This link is invalid, expired or was already used. Please ask for a new one.')
-
-
-def digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode('utf-8', 'surrogatepass')).hexdigest()
 
 
 def issue(purpose: str, user: User | None = None, **data) -> str:

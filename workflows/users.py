@@ -6,7 +6,9 @@ from db.connection import database
 from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
 from mail import outbox
 from permissions import ensure
-from workflows import DomainError, NotFound, audit, settings, tokens
+from domain import events
+from domain.errors import DomainError, NotFound
+from workflows import settings, tokens
 from workflows.accounts import clean_email, clean_name
 
 
@@ -31,7 +33,7 @@ def create_user(first_name: str, last_name: str, email: str, organisation_id: in
                            status=UserStatus.ACTIVE if password_hash else UserStatus.INVITED,
                            must_change_password=must_change_password)
         Membership.create(user=user, team=bootstrap.default_team(org))
-        audit.record(by, 'user.create', user, organisation=org.name, password_set=bool(password_hash))
+        events.announce(by, 'user.create', user, organisation=org.name, password_set=bool(password_hash))
         if send_invite:
             _queue_invite(user, by)
     return user
@@ -56,7 +58,7 @@ def _queue_invite(user: User, by: User) -> None:
     outbox.queue('invite', user.email, first_name=user.first_name, inviter_name=by.full_name,
                  organisation_part='' if org.is_default else f' as a member of {org.name}',
                  secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
-    audit.record(by, 'user.invite', user)
+    events.announce(by, 'user.invite', user)
 
 
 def invitation(raw_token: str) -> User:
@@ -80,7 +82,7 @@ def accept_invite(raw_token: str, first_name: str, last_name: str, password_hash
         if not won:
             raise tokens.InvalidToken()
         user = User.get_by_id(token.user_id)
-        audit.record(user, 'user.accept_invite', user)
+        events.announce(user, 'user.accept_invite', user)
     return user
 
 
@@ -100,7 +102,7 @@ def update_user(user: User, first_name: str, last_name: str, by: User) -> User:
     last_name = clean_name(last_name, 'last name', 'last_name')
     with database.atomic():
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
-        audit.record(by, 'user.update', user, first_name=first_name, last_name=last_name)
+        events.announce(by, 'user.update', user, first_name=first_name, last_name=last_name)
     return User.get_by_id(user.id)
 
 
@@ -136,5 +138,5 @@ def delete_user(target: User, by: User) -> None:
         sessions.end_all(current)
         Token.delete().where(Token.user == current.id).execute()  # its links die with it (nullable: not NULLed)
         current.delete_instance(recursive=True)  # the other dependants: deleted, or their reference NULLed
-        audit.record(by, 'user.delete', current, user_id=current.id, email=current.email, name=current.full_name,
+        events.announce(by, 'user.delete', current, user_id=current.id, email=current.email, name=current.full_name,
                      organisation=org.name)

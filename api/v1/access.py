@@ -11,7 +11,8 @@ from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute
 from api.v1.paging import Paging, page
 from api.v1.users import Reason
 from db.models import AccessRequest, AccessRequestProduct
-from workflows import NotFound, access
+from domain.errors import NotFound
+from workflows import access
 
 router = APIRouter(prefix='/access-requests', tags=['access requests'], route_class=ReleasingRoute)
 

@@ -11,7 +11,8 @@ from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute
 from api.v1.paging import Paging, page
 from api.v1.users import Reason
 from db.models import App
-from workflows import NotFound, apps
+from domain.errors import NotFound
+from workflows import apps
 
 router = APIRouter(prefix='/apps', tags=['apps'], route_class=ReleasingRoute)
 

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from api.v1.common import releasing
 from api.v1.problems import Problem
 from db.models import ApiToken, User
-from workflows import api_tokens, audit
+from domain import events
+from workflows import api_tokens
 from workflows.throttle import TooManyAttempts
 
 bearer = HTTPBearer(auto_error=False, scheme_name='token',
@@ -35,7 +36,7 @@ async def reader(request: Request, credentials: HTTPAuthorizationCredentials | N
         raise Problem(429, str(error), headers={'Retry-After': '900'}) from None
     except api_tokens.InvalidApiToken as error:
         raise Problem(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
-    audit.via_token.set(f'{token.name} ({token.token_prefix}…, #{token.id})')
+    events.via_token.set(f'{token.name} ({token.token_prefix}…, #{token.id})')
     return Principal(user, token)
 
 

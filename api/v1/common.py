@@ -15,7 +15,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from api.v1 import problems
 from api.v1.problems import Problem, documented
 from db.connection import database, is_postgres
-from workflows import NotFound, is_clean_text
+from domain.errors import NotFound
+from workflows import is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)

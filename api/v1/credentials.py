@@ -10,7 +10,8 @@ from api.v1.auth import Principal, reader, writer
 from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, clean_filter, utc, with_etag
 from api.v1.paging import Paging, page
 from db.models import Credential
-from workflows import NotFound, credentials
+from domain.errors import NotFound
+from workflows import credentials
 
 router = APIRouter(prefix='/credentials', tags=['credentials'], route_class=ReleasingRoute)
 

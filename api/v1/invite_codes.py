@@ -32,7 +32,8 @@ from api.v1.common import (
 from api.v1.paging import Paging, page
 from db import clock
 from db.models import InviteCode, Organisation, Team
-from workflows import DomainError, invite_codes
+from domain.errors import DomainError
+from workflows import invite_codes
 
 router = APIRouter(prefix='/invite-codes', tags=['invite codes'], route_class=ReleasingRoute)
 State = Annotated[str, Field(pattern='^(active|inactive)$')]

@@ -26,7 +26,8 @@ from api.v1.paging import Paging, page
 from api.v1.users import Reason, UserPage
 from api.v1.users import show as show_user
 from db.models import Organisation, Team, User
-from workflows import NotFound, organisations
+from domain.errors import NotFound
+from workflows import organisations
 
 router = APIRouter(tags=['organisations and teams'], route_class=ReleasingRoute)
 

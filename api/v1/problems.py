@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from permissions import PermissionDenied
-from workflows import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, DomainError, NotFound
 from workflows.throttle import TooManyAttempts
 
 MEDIA_TYPE = 'application/problem+json'

@@ -17,7 +17,8 @@ from api.v1.common import (
     with_etag,
 )
 from mail import templates
-from workflows import NotFound, mail_admin
+from domain.errors import NotFound
+from workflows import mail_admin
 
 router = APIRouter(prefix='/email-templates', tags=['email templates'], route_class=ReleasingRoute)
 

@@ -28,7 +28,8 @@ from api.v1.common import (
 )
 from api.v1.paging import Paging, page
 from db.models import Membership, User
-from workflows import NotFound, organisations, passwords, registration, users
+from domain.errors import NotFound
+from workflows import activation, organisations, passwords, registration, users
 
 router = APIRouter(prefix='/users', tags=['users'], route_class=ReleasingRoute)
 Status = Annotated[str, Field(pattern='^(pending_verification|pending_approval|invited|active|inactive|rejected)$')]
@@ -171,12 +172,12 @@ def reject(user_id: Id, body: Reason, response: Response, principal: Principal =
 
 @router.post('/{user_id}/activate', response_model=UserOut, responses=WRITE_ERRORS, summary='Activate developer')
 def activate(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
-    return _act(user_id, response, lambda user: registration.activate(user, by=principal.user))
+    return _act(user_id, response, lambda user: activation.activate(user, by=principal.user))
 
 
 @router.post('/{user_id}/deactivate', response_model=UserOut, responses=WRITE_ERRORS, summary='Deactivate')
 def deactivate(user_id: Id, response: Response, principal: Principal = Depends(writer)) -> UserOut:
-    return _act(user_id, response, lambda user: registration.deactivate(user, by=principal.user))
+    return _act(user_id, response, lambda user: activation.deactivate(user, by=principal.user))
 
 
 @router.post('/{user_id}/invite', response_model=UserOut, responses=WRITE_ERRORS, summary='Send invite')

@@ -12,7 +12,8 @@ from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
-from workflows import DomainError, catalog, openapi
+from domain.errors import DomainError
+from workflows import catalog, openapi
 
 FILTERS = {'': 'All', ApiStatus.PENDING: 'Pending', ApiStatus.PUBLISHED: 'Published', ApiStatus.REJECTED: 'Rejected'}
 LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, ApiReference.operations)

@@ -15,7 +15,8 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import AuditEvent
 from permissions import is_portal_admin
-from workflows import DomainError, audit
+from domain.errors import DomainError
+from workflows import audit
 
 DETAIL_LENGTH = 2000
 EXPORT_PATH = '/admin/audit.csv'

@@ -13,7 +13,8 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db import paging
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan, Visibility
-from workflows import DomainError, catalog as catalogs
+from domain.errors import DomainError
+from workflows import catalog as catalogs
 
 VISIBILITY_LOOK = {Visibility.PUBLIC: ('public', 'positive'), Visibility.PRIVATE: ('lock', 'primary'),
                    Visibility.CUSTOM: ('groups', 'deep-purple')}

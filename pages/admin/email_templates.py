@@ -10,7 +10,8 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import EmailTemplate
 from mail import templates
-from workflows import DomainError, mail_admin, settings
+from domain.errors import DomainError
+from workflows import mail_admin, settings
 
 
 @ui.page('/admin/email-templates')

@@ -14,7 +14,8 @@ from components.tables import Column, PagedTable
 from db import paging
 from db.models import OutboxMessage, OutboxStatus
 from mail import worker
-from workflows import DomainError, mail_admin
+from domain.errors import DomainError
+from workflows import mail_admin
 
 
 def fetch(search: str, offset: int, limit: int,

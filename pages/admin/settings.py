@@ -8,7 +8,8 @@ from nicegui import ui
 import session
 from components.forms import Feedback
 from components.frame import frame
-from workflows import DomainError, settings
+from domain.errors import DomainError
+from workflows import settings
 
 SECTIONS = [
     ('API Consumer access', ['auto_approve_users', 'delegate_user_management', 'require_email_verification',

@@ -12,7 +12,8 @@ from components.tables import Column, PagedTable
 from db import paging
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
-from workflows import DomainError, organisations
+from domain.errors import DomainError
+from workflows import organisations
 
 
 def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[list, int]:

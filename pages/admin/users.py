@@ -12,7 +12,8 @@ from components.tables import Column, PagedTable, status_filter
 from db import paging
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
-from workflows import DomainError, passwords, registration, users
+from domain.errors import DomainError
+from workflows import activation, passwords, registration, users
 
 FILTERS = {'': 'All', **UserStatus.LABELS}
 
@@ -57,11 +58,11 @@ def users_page(status: str = '') -> None:
                         .props('flat dense no-caps color=negative').mark(f'reject-{user.email}')
                 elif user.status == UserStatus.INACTIVE:
                     ui.button('Activate developer',
-                              on_click=lambda u=user: act(registration.activate, u, f'{u.email} activated.')) \
+                              on_click=lambda u=user: act(activation.activate, u, f'{u.email} activated.')) \
                         .props('flat dense no-caps').mark(f'activate-{user.email}')
                 elif user.status == UserStatus.ACTIVE and user.id != me.id:
                     ui.button('Deactivate',
-                              on_click=lambda u=user: act(registration.deactivate, u, f'{u.email} deactivated.')) \
+                              on_click=lambda u=user: act(activation.deactivate, u, f'{u.email} deactivated.')) \
                         .props('flat dense no-caps color=grey-8').mark(f'deactivate-{user.email}')
                 if user.status == UserStatus.INVITED:
                     with ui.button('More Options', icon='expand_more').props('flat dense no-caps') \

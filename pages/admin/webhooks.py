@@ -10,7 +10,8 @@ from components.forms import Feedback, attempt
 from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from workflows import DomainError, webhooks
+from domain.errors import DomainError
+from workflows import webhook_endpoints, webhook_events
 
 
 def _when(value) -> str:
@@ -68,7 +69,7 @@ def webhooks_page() -> None:
             if not session.still_allowed():
                 return
             try:
-                secret = secret or webhooks.reveal_secret(endpoint_id, by=session.current_user())
+                secret = secret or webhook_endpoints.reveal_secret(endpoint_id, by=session.current_user())
             except DomainError as error:
                 ui.notify(str(error), type='negative')
                 return
@@ -84,7 +85,7 @@ def webhooks_page() -> None:
 
         def rotate(endpoint: WebhookEndpoint) -> None:
             def act() -> str:
-                secret = webhooks.rotate_secret(endpoint.id, by=session.current_user())
+                secret = webhook_endpoints.rotate_secret(endpoint.id, by=session.current_user())
                 ui.timer(0.1, lambda: show_secret(endpoint.id, new=True, secret=secret), once=True)
                 return 'A new secret was made; the old one no longer signs.'
             dialogs.confirm('Rotate the secret?', f'{endpoint.url} must be given the new secret.', 'Rotate',
@@ -92,7 +93,7 @@ def webhooks_page() -> None:
 
         def delete(endpoint: WebhookEndpoint) -> None:
             def act() -> str:
-                webhooks.delete_endpoint(endpoint.id, by=session.current_user())
+                webhook_endpoints.delete_endpoint(endpoint.id, by=session.current_user())
                 return f'{endpoint.url} was deleted.'
             dialogs.confirm('Delete this endpoint?', f'{endpoint.url} and its delivery log are removed.', 'Delete',
                             'delete-webhook', act, lambda: (endpoint_list.refresh(), deliveries.refresh()))
@@ -106,7 +107,7 @@ def webhooks_page() -> None:
                     .props('outlined maxlength=2000').classes('w-full')
                 description = ui.input('Description (optional)', value=endpoint.description if endpoint else '') \
                     .props('outlined maxlength=200').classes('w-full')
-                events = ui.select(webhooks.EVENTS, multiple=True, label='Events',
+                events = ui.select(webhook_events.EVENTS, multiple=True, label='Events',
                                    value=list(endpoint.events) if endpoint else []) \
                     .props('outlined use-chips').classes('w-full')
                 enabled = ui.checkbox('Enabled', value=endpoint.enabled if endpoint else True)
@@ -116,7 +117,7 @@ def webhooks_page() -> None:
                     feedback.clear()
                     try:
                         saved, secret = await run.io_bound(  # the URL's host is looked up (DNS)
-                            webhooks.save_endpoint, endpoint.id if endpoint else None, url.value, events.value or [],
+                            webhook_endpoints.save_endpoint, endpoint.id if endpoint else None, url.value, events.value or [],
                             enabled.value, session.current_user(), description.value)
                     except DomainError as error:
                         feedback.show(error)
@@ -135,16 +136,16 @@ def webhooks_page() -> None:
 
         with ui.card().classes('w-full max-w-xl p-4 gap-2'):
             ui.label('Settings').classes('font-semibold')
-            allow = ui.checkbox('Allow loopback, link-local and private addresses', value=webhooks.allow_private())
+            allow = ui.checkbox('Allow loopback, link-local and private addresses', value=webhook_endpoints.allow_private())
             hours = ui.number('Disable an endpoint after it fails for (hours)',
-                              value=webhooks.disable_after().total_seconds() / 3600, min=0.01, max=2160) \
+                              value=webhook_endpoints.disable_after().total_seconds() / 3600, min=0.01, max=2160) \
                 .props('outlined').classes('w-80')
             settings_feedback = Feedback({'disable_after': hours})
 
             def save_settings() -> None:
                 settings_feedback.clear()
                 try:
-                    webhooks.update_settings(allow.value, hours.value, by=session.current_user())
+                    webhook_endpoints.update_settings(allow.value, hours.value, by=session.current_user())
                 except DomainError as error:
                     settings_feedback.show(error)
                     return
@@ -156,7 +157,7 @@ def webhooks_page() -> None:
 
         def redeliver(delivery: WebhookDelivery) -> None:
             def act() -> str:
-                webhooks.redeliver(delivery.id, by=session.current_user())
+                webhook_endpoints.redeliver(delivery.id, by=session.current_user())
                 return 'The delivery is queued again.'
             attempt(act, deliveries.refresh)
 

@@ -1,0 +1,66 @@
+"""The portal's settings as stored: every default here, a changed value as a row of `Setting` (bootstrap writes
+a row for each default). Every layer reads a setting through `get` or `load`; workflows/settings.py checks and
+saves changes."""
+from __future__ import annotations
+
+from typing import Any
+
+import config
+from db.models import Setting, User, UserStatus
+
+DEFAULTS: dict[str, Any] = {
+    'portal_name': 'Portico',
+    'auto_approve_users': False,
+    'delegate_user_management': False,
+    'require_email_verification': True,
+    'enable_org_registration': True,
+    'auto_approve_orgs': False,
+    'auto_approve_apps': True,
+    'delegate_app_management': False,
+    'org_admins_invite_codes': False,
+    'admin_email': '',
+    'base_url': '',
+    'outbox_retention_days': '',  # empty: PORTICO_OUTBOX_RETENTION_DAYS
+}
+# kept by their own pages (Admin -> Webhooks), not by the Settings page; no row until changed
+OTHER_DEFAULTS: dict[str, Any] = {
+    'webhooks_allow_private_addresses': False,
+    'webhooks_disable_after_hours': 72,
+}
+
+
+def load() -> dict[str, Any]:
+    """All settings in one query."""
+    values = {**DEFAULTS, **OTHER_DEFAULTS}
+    values.update({row.key: row.value for row in Setting.select()})
+    return values
+
+
+def get(key: str) -> Any:
+    row = Setting.get_or_none(Setting.key == key)
+    if row is not None:
+        return row.value
+    return DEFAULTS[key] if key in DEFAULTS else OTHER_DEFAULTS[key]
+
+
+def put(key: str, value: Any) -> None:
+    """Store one value (in the caller's transaction)."""
+    Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
+                                                     update={Setting.value: value}).execute()
+
+
+def admin_email() -> str:
+    return get('admin_email') or config.current().admin_email
+
+
+def admin_addresses() -> list[str]:
+    """Where approval notices for the API admin go: the configured address, else every active portal admin."""
+    address = admin_email()
+    if address:
+        return [address]
+    return [user.email for user in User.select(User.email).where(User.is_portal_admin
+                                                                  & (User.status == UserStatus.ACTIVE))]
+
+
+def base_url() -> str:
+    return (get('base_url') or config.current().base_url).rstrip('/')

@@ -1,0 +1,125 @@
+"""Webhook events (issue 16, point 6): which announced events become which webhook events, and what they say.
+
+`emit` listens to every domain event (domain/events.py) and writes a WebhookEvent with one WebhookDelivery per
+enabled endpoint that wants it, in the transaction of the change, as an email lands in the outbox; events that are
+no webhook event write nothing. The worker (api/webhooks.py) signs and delivers them per Standard Webhooks.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+
+from db import clock
+from db.models import (AccessRequest, App, Credential, InviteCode, Organisation, User, WebhookDelivery,
+                       WebhookEndpoint, WebhookEvent)
+from domain import events
+from workflows.grants import products_of
+
+# the events (issue 16, point 6) and the audited actions that raise them
+EVENTS = {
+    'user.registered': 'A user registered',
+    'user.activated': 'A user account became active',
+    'user.deactivated': 'A user account was deactivated',
+    'user.password_reset_requested': 'A password reset was requested',
+    'organisation.registration_requested': 'A consumer asked for a new organization',
+    'organisation.approved': 'An organization request was approved',
+    'organisation.rejected': 'An organization request was rejected',
+    'app.created': 'An app was created',
+    'app.approved': 'An app was approved',
+    'app.rejected': 'An app was rejected',
+    'access_request.created': 'An access request was made',
+    'access_request.approved': 'An access request was approved',
+    'access_request.rejected': 'An access request was rejected',
+    'access_request.revoked': 'Granted access was revoked',
+    'credential.created': 'A key was issued',
+    'credential.rotated': 'A key was rotated',
+    'credential.revoked': 'A key was revoked',
+    'invite_code.used': 'Someone registered with an invite code',
+}
+ACTIONS: dict[str, tuple[str, ...]] = {
+    'registration.create': ('user.registered',),
+    'registration.activate': ('user.activated',),
+    'registration.approve': ('user.activated',),
+    'user.activate': ('user.activated',),
+    'user.accept_invite': ('user.activated',),
+    'user.deactivate': ('user.deactivated',),
+    'password.reset_request': ('user.password_reset_requested',),
+    'organisation.request': ('organisation.registration_requested',),
+    'organisation.approve': ('organisation.approved',),
+    'organisation.reject': ('organisation.rejected',),
+    'app.create': ('app.created',),
+    'app.approve': ('app.approved',),
+    'app.reject': ('app.rejected',),
+    'access.request': ('access_request.created',),
+    'access.approve': ('access_request.approved', 'credential.created'),
+    'access.reject': ('access_request.rejected',),
+    'access.revoke': ('access_request.revoked',),
+    'credential.rotate': ('credential.rotated',),
+    'credential.revoke': ('credential.revoked',),
+    'invite_code.redeem': ('invite_code.used',),
+}
+
+
+def emit(event: events.Event) -> None:
+    """The listener that writes the webhook events of an announced event for every enabled endpoint that wants
+    them (in the caller's transaction; listeners.py registers it). Cheap when there are no webhooks: one small
+    query."""
+    types = ACTIONS.get(event.name)
+    target, actor, detail = event.target, event.actor, event.detail
+    if not types:
+        return
+    endpoints = list(WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.enabled))
+    for event_type in types:
+        wanted = [endpoint.id for endpoint in endpoints if event_type in (endpoint.events or [])]
+        if not wanted:
+            continue
+        data = describe(event_type, target)
+        if actor is not None:
+            data['actor'] = {'id': actor.id, 'email': actor.email}
+        if 'api_token' in detail:
+            data['api_token'] = detail['api_token']
+        if detail.get('reason'):
+            data['reason'] = detail['reason']
+        message_id = 'msg_' + secrets.token_urlsafe(18)
+        now = clock.now()
+        payload = json.dumps({'type': event_type, 'timestamp': now.isoformat(timespec='seconds') + 'Z', 'data': data},
+                             sort_keys=True, separators=(',', ':'), default=str)
+        row = WebhookEvent.create(message_id=message_id, type=event_type, payload=payload, created_at=now)
+        WebhookDelivery.insert_many([{'event': row.id, 'endpoint': endpoint_id, 'next_attempt_at': now,
+                                      'created_at': now} for endpoint_id in wanted]).execute()
+
+
+def describe(event_type: str, target) -> dict:
+    """The event's `data`: what a system outside needs, never a key or a password."""
+    kind = event_type.split('.', 1)[0]
+    if kind == 'credential' and isinstance(target, AccessRequest):
+        target = Credential.select().where(Credential.access_request == target).order_by(Credential.id.desc()).first()
+    if isinstance(target, User):
+        return {'user': {'id': target.id, 'email': target.email, 'first_name': target.first_name,
+                         'last_name': target.last_name, 'status': User.get_by_id(target.id).status,
+                         'organisation_id': target.organisation_id}}
+    if isinstance(target, Organisation):
+        org = Organisation.get_or_none(Organisation.id == target.id) or target
+        return {'organisation': {'id': org.id, 'name': org.name, 'status': org.status,
+                                 'requested_by_id': org.requested_by_id}}
+    if isinstance(target, App):
+        app = App.get_or_none(App.id == target.id) or target
+        return {'app': {'id': app.id, 'name': app.name, 'status': app.status, 'organisation_id': app.organisation_id,
+                        'owner_id': app.owner_id}}
+    if isinstance(target, AccessRequest):
+        request = AccessRequest.get_by_id(target.id)
+        return {'access_request': {'id': request.id, 'status': request.status, 'app_id': request.app_id,
+                                   'app_name': request.app.name, 'catalog_id': request.catalog_id,
+                                   'plan_id': request.plan_id, 'plan_name': request.plan.name,
+                                   'products': [{'id': p.id, 'name': p.name} for p in products_of(request)],
+                                   'requested_by_id': request.requested_by_id, 'reason': request.reason}}
+    if isinstance(target, Credential):
+        credential = Credential.get_by_id(target.id)
+        return {'credential': {'id': credential.id, 'app_id': credential.app_id,
+                               'access_request_id': credential.access_request_id, 'key_prefix': credential.key_prefix,
+                               'status': credential.status}}
+    if isinstance(target, InviteCode):  # never the code itself; the registering user is the event's actor
+        code = InviteCode.get_by_id(target.id)
+        return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,
+                                'organisation_id': code.team.organisation_id, 'used': code.used, 'quota': code.quota}}
+    return {}
