@@ -44,6 +44,8 @@ def listeners() -> tuple[Listener, ...]:
 
 def announce(actor: Any, name: str, target: Any = None, /, **detail: Any) -> Event:
     """Say that `actor` did `name` to `target`; every listener reacts before this returns."""
+    if not isinstance(name, str) or '.' not in name:
+        raise TypeError(f'an event is named <object>.<verb>, not {name!r}')
     token = via_token.get()
     if token is not None:
         detail['api_token'] = token

@@ -52,4 +52,4 @@ def update(changes: dict[str, Any], by: User) -> None:
     with database.atomic():
         for key, value in changes.items():
             put(key, value)
-        events.announce('settings.update', by, None, changes=changes)
+        events.announce(by, 'settings.update', None, changes=changes)
