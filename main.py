@@ -167,7 +167,7 @@ def serve_gateway_only(cfg: config.Config, port: int | None) -> None:
 
 def create_admin(cfg: config.Config, email: str) -> int:
     from domain.errors import DomainError
-    from workflows import accounts, passwords
+    from workflows import accounts
     open_database(cfg)
     password = os.environ.get('PORTICO_ADMIN_PASSWORD')
     if not password:
@@ -179,8 +179,7 @@ def create_admin(cfg: config.Config, email: str) -> int:
             print('portico: the passwords do not match', file=sys.stderr)
             return 2
     try:
-        passwords.check_policy(password, user_inputs=[email])
-        user = accounts.create_admin(email, passwords.hash_password(password))
+        user = accounts.create_admin(email, password)
     except DomainError as error:
         print(f'portico: {error}', file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from components.api_tokens import api_tokens_card
 from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
 from domain.errors import DomainError
-from workflows import accounts, passwords, tokens
+from workflows import accounts, tokens
 
 
 @ui.page('/login')
@@ -76,10 +76,8 @@ def setup_page(token: str = '') -> None:
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    passwords.check_policy(password.value, confirm.value, user_inputs=[email.value, first.value,
-                                                                                       last.value])
-                    password_hash = await run.io_bound(passwords.hash_password, password.value)
-                    user = accounts.complete_setup(token, email.value, password_hash, first.value, last.value)
+                    user = await run.io_bound(accounts.complete_setup, token, email.value, password.value, first.value,
+                                              last.value, confirm.value or '')
                 except DomainError as error:
                     feedback.show(error)
                     return

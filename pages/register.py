@@ -194,9 +194,7 @@ def reset_page(token: str = '') -> None:
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    passwords.check_policy(password.value or '', confirm.value or '')
-                    password_hash = await run.io_bound(passwords.hash_password, password.value)
-                    password_reset.reset_password(token, password_hash)
+                    await run.io_bound(password_reset.reset_password, token, password.value, confirm.value or '')
                 except DomainError as error:
                     feedback.show(error)
                     return
@@ -235,9 +233,8 @@ def invite_page(token: str = '') -> None:
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    passwords.check_policy(password.value or '', confirm.value or '')
-                    password_hash = await run.io_bound(passwords.hash_password, password.value)
-                    user = users.accept_invite(token, first.value, last.value, password_hash)
+                    user = await run.io_bound(users.accept_invite, token, first.value, last.value, password.value,
+                                              confirm.value or '')
                 except DomainError as error:
                     feedback.show(error)
                     return

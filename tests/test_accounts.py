@@ -9,7 +9,7 @@ from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, follow, log_in, settle
 from domain.errors import DomainError
-from workflows import passwords, users
+from workflows import users
 
 NEW_PASSWORD = 'a brand new secret'
 
@@ -186,7 +186,7 @@ async def test_password_and_invite_at_once_is_refused(user) -> None:
 async def test_an_invite_for_a_user_with_a_password_is_refused(user) -> None:
     admin = an_admin('admin@provider.test')
     ivy = users.create_user('Ivy', 'Invited', 'ivy@consumer.test', None, by=admin,
-                            password_hash=passwords.hash_password('temporary password'))
+                            password='a temporary passphrase')
     with pytest.raises(DomainError, match='has a password already'):
         users.send_invite(ivy, by=admin)
     assert OutboxMessage.select().count() == 0

@@ -20,6 +20,20 @@ def is_clean_text(value: str) -> bool:
     return not any(ord(ch) < 32 and ch not in '\n\t\r' for ch in value) and '\x7f' not in value
 
 
+REASON_MAX = 500
+
+
+def clean_reason(reason: str | None) -> str:
+    """The one rule for the reason given with a decision (reject, revoke), in pages and API alike: plain text
+    of at most REASON_MAX characters, refused rather than cut (the requester would get half a sentence)."""
+    reason = (reason or '').strip()
+    if len(reason) > REASON_MAX:
+        raise DomainError(f'The reason is too long ({REASON_MAX} characters at most).', 'reason')
+    if not is_clean_text(reason):
+        raise DomainError('The reason contains characters that are not allowed.', 'reason')
+    return reason
+
+
 @contextmanager
 def taken(*rules: tuple[pw.ModelIndex, DomainError]) -> Iterator[None]:
     """The database's refusal of a duplicate (a unique index, migration 4) as the message the workflow's own

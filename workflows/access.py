@@ -14,7 +14,7 @@ from mail import outbox
 from permissions import ACCESS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import approvers, apps, browse, credentials, grants, settings, visibility
+from workflows import approvers, apps, browse, clean_reason, credentials, grants, settings, visibility
 
 
 def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids: list[int], *,
@@ -77,9 +77,7 @@ def approve(request: AccessRequest, by: User) -> None:
 
 def reject(request: AccessRequest, by: User, reason: str = '') -> None:
     ensure(by, 'decide_access', request)
-    reason = (reason or '').strip()
-    if len(reason) > 500:
-        raise DomainError('The reason is too long (500 characters at most).', 'reason')
+    reason = clean_reason(reason)
     with database.atomic():
         won = (AccessRequest.update(status=AccessStatus.REJECTED, reason=reason, decided_by=by,
                                     decided_at=clock.now())
@@ -97,8 +95,9 @@ def reject(request: AccessRequest, by: User, reason: str = '') -> None:
 def revoke(request: AccessRequest, by: User, reason: str = '') -> None:
     """An approved request can later be revoked: its key stops working."""
     ensure(by, 'decide_access', request)
+    reason = clean_reason(reason)
     with database.atomic():
-        won = (AccessRequest.update(status=AccessStatus.REVOKED, reason=(reason or '').strip()[:500],
+        won = (AccessRequest.update(status=AccessStatus.REVOKED, reason=reason,
                                     decided_by=by, decided_at=clock.now())
                .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.APPROVED)).execute())
         if not won:

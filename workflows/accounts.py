@@ -36,13 +36,24 @@ def clean_name(value: str | None, label: str, field: str) -> str:
     return value
 
 
-def create_admin(email: str, password_hash: str, first_name: str = 'Portal', last_name: str = 'Admin') -> User:
-    """A portal admin in the default organisation (CLI create-admin and the one-time setup page).
+def create_admin(email: str, password: str, first_name: str = 'Portal', last_name: str = 'Admin',
+                 confirm: str | None = None) -> User:
+    """A portal admin in the default organisation (CLI create-admin). Blocking (argon2)."""
+    email, password_hash, first_name, last_name = _admin_fields(email, password, first_name, last_name, confirm)
+    with database.atomic():
+        return _create_admin(email, password_hash, first_name, last_name)
 
-    The caller hashes the password (slow) and checks the policy first."""
+
+def _admin_fields(email: str, password: str, first_name: str, last_name: str,
+                  confirm: str | None) -> tuple[str, str, str, str]:
     email = clean_email(email)
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
+    password_hash = passwords.new_hash(password, confirm, email=email, first_name=first_name, last_name=last_name)
+    return email, password_hash, first_name, last_name
+
+
+def _create_admin(email: str, password_hash: str, first_name: str, last_name: str) -> User:
     with database.atomic():
         org = bootstrap.default_organisation()
         existing = User.get_or_none(User.email == email)
@@ -57,13 +68,16 @@ def create_admin(email: str, password_hash: str, first_name: str = 'Portal', las
     return user
 
 
-def complete_setup(raw_token: str, email: str, password_hash: str, first_name: str, last_name: str) -> User:
-    """The one-time setup link printed at first start creates the first admin, once."""
+def complete_setup(raw_token: str, email: str, password: str, first_name: str, last_name: str,
+                   confirm: str | None = None) -> User:
+    """The one-time setup link printed at first start creates the first admin, once. Blocking (argon2)."""
+    tokens.peek(tokens.SETUP, raw_token)  # a used or wrong link is refused before the slow hash
+    email, password_hash, first_name, last_name = _admin_fields(email, password, first_name, last_name, confirm)
     with database.atomic():
         tokens.consume(tokens.SETUP, raw_token)
         if bootstrap.admin_exists():
             raise DomainError('A portal admin exists already; log in instead.')
-        return create_admin(email, password_hash, first_name, last_name)
+        return _create_admin(email, password_hash, first_name, last_name)
 
 
 def issue_setup_link(base_url: str) -> str | None:
@@ -89,7 +103,8 @@ def update_profile(user: User, first_name: str, last_name: str, by: User) -> Non
 def change_password(user: User, current: str, new: str, confirm: str | None = None) -> None:
     """The signed-in user changes their own password. Blocking (argon2): run it off the event loop."""
     ensure(user, 'edit_profile', user)
-    passwords.check_policy(new or '', confirm, user_inputs=_personal(user))
+    passwords.check_policy(new or '', confirm, user_inputs=passwords.personal_words(user.email, user.first_name,
+                                                                                    user.last_name))
     ok, _ = passwords.verify(current or '', user.password_hash)
     if not ok:
         raise DomainError('The current password is not correct.', 'current')
@@ -145,10 +160,6 @@ def authenticate(email: str, password: str, client: str = '') -> User:
         changes = {User.last_login_at: clock.now(), **({User.password_hash: new_hash} if new_hash else {})}
         User.update(changes).where(User.id == user.id).execute()
     return user
-
-
-def _personal(user: User) -> list[str]:
-    return [user.email, user.email.split('@')[0], user.first_name, user.last_name]
 
 
 def set_status(user: User, expected: str, new: str, by: User | None) -> None:

@@ -10,7 +10,7 @@ from mail import outbox
 from permissions import APPS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import approvers, credentials, grants, is_clean_text, settings, taken, visibility
+from workflows import approvers, clean_reason, credentials, grants, is_clean_text, settings, taken, visibility
 
 MAX_DESCRIPTION = 1000
 
@@ -69,7 +69,7 @@ def approve_app(app: App, by: User) -> None:
 
 def reject_app(app: App, by: User, reason: str = '') -> None:
     ensure(by, 'decide_app', app)
-    reason = (reason or '').strip()[:500]
+    reason = clean_reason(reason)
     with database.atomic():
         _decide(app, AppStatus.REJECTED, by)
         (AccessRequest.update(status=AccessStatus.REJECTED, reason='The app was not approved.', decided_by=by,

@@ -13,7 +13,7 @@ from mail import outbox
 from permissions import ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import is_clean_text, openapi, settings
+from workflows import clean_reason, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
@@ -115,9 +115,7 @@ def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: 
 def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
     """Publish or reject a submitted API; the submitter is emailed either way."""
     ensure(by, 'manage_catalog')
-    reason = (reason or '').strip()
-    if len(reason) > 500:  # refused, not cut: the submitter would get half a sentence
-        raise DomainError('The reason is too long (500 characters at most).', 'reason')
+    reason = clean_reason(reason)
     with database.atomic():
         won = (Api.update(status=ApiStatus.PUBLISHED if approve else ApiStatus.REJECTED, decided_by=by,
                           decided_at=clock.now())

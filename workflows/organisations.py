@@ -10,7 +10,7 @@ from mail import outbox
 from permissions import PermissionDenied, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import is_clean_text, settings, taken
+from workflows import clean_reason, is_clean_text, settings, taken
 from workflows.credentials import retire
 
 NAME_MAX = 100
@@ -96,7 +96,7 @@ def approve(org: Organisation, by: User) -> None:
 
 def reject(org: Organisation, by: User, reason: str = '') -> None:
     ensure(by, 'manage_organisations')
-    reason = (reason or '').strip()[:500]
+    reason = clean_reason(reason)
     with database.atomic():
         _decide(org, OrgStatus.REJECTED, by)
         requester = User.get_or_none(User.id == org.requested_by_id)

@@ -6,7 +6,7 @@ from db.models import User, UserStatus
 from mail import outbox
 from domain import events
 from domain.errors import DomainError
-from workflows import api_tokens, is_clean_text, sessions, settings, throttle, tokens
+from workflows import api_tokens, is_clean_text, passwords, sessions, settings, throttle, tokens
 
 ANSWER = 'If an account exists for this address, we have sent it a link to reset the password. ' \
          'The link works once, for one hour.'
@@ -30,8 +30,14 @@ def request_reset(email: str, client_key: str = '') -> str:
     return ANSWER
 
 
-def reset_password(raw_token: str, password_hash: str) -> User:
-    """Set the new password; every session of the user ends (log in again)."""
+def reset_password(raw_token: str, password: str, confirm: str | None = None) -> User:
+    """Set the new password; every session of the user ends (log in again). Blocking (argon2): run it off the
+    event loop."""
+    owner = User.get_or_none(User.id == tokens.peek(tokens.RESET, raw_token).user_id)
+    if owner is None:
+        raise tokens.InvalidToken()
+    password_hash = passwords.new_hash(password, confirm, email=owner.email, first_name=owner.first_name,
+                                       last_name=owner.last_name)
     with database.atomic():
         token = tokens.consume(tokens.RESET, raw_token)
         user = User.get_or_none((User.id == token.user_id) & (User.status == UserStatus.ACTIVE))

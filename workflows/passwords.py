@@ -41,6 +41,21 @@ def check_policy(password: str, confirm: str | None = None, field: str = 'passwo
         raise DomainError('The passwords do not match.', 'confirm')
 
 
+def personal_words(email: str, first_name: str = '', last_name: str = '') -> list[str]:
+    """What zxcvbn counts as guessable for this person, the same for every way to a password: the address,
+    its local part and the names."""
+    email = email or ''
+    return [email, email.split('@')[0], first_name or '', last_name or '']
+
+
+def new_hash(password: str | None, confirm: str | None = None, *, email: str, first_name: str = '',
+             last_name: str = '', field: str = 'password') -> str:
+    """The hash of a new password that meets the policy for this person. Slow on purpose (argon2): workflows
+    call it before their transaction, and pages call those workflows through run.io_bound."""
+    check_policy(password or '', confirm, field, personal_words(email, first_name, last_name))
+    return hash_password(password)
+
+
 def hash_password(password: str) -> str:
     """Slow on purpose: call it through run.io_bound from the UI."""
     return context.hash(password)

@@ -17,7 +17,7 @@ from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
 from domain import events
 from domain.errors import DomainError, NotFound
-from workflows import invite_codes, passwords, settings, throttle, tokens
+from workflows import clean_reason, invite_codes, passwords, settings, throttle, tokens
 from workflows.accounts import clean_email, clean_name, set_status
 
 
@@ -56,7 +56,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     email = clean_email(email)
-    passwords.check_policy(password or '', confirm, user_inputs=[email, email.split('@')[0], first_name, last_name])
+    passwords.check_policy(password or '', confirm, user_inputs=passwords.personal_words(email, first_name, last_name))
     values = settings.load()
     with_code = bool((invite_code or '').strip())
     organisation = None if with_code else _organisation_to_join(organisation_id, values)
@@ -271,9 +271,7 @@ def approve(registrant: User, by: User) -> None:
 def reject(registrant: User, by: User, reason: str = '') -> None:
     """Reject -> rejection email; the address may register again later."""
     ensure(by, 'decide_registration', registrant)
-    reason = (reason or '').strip()
-    if len(reason) > 500:
-        raise DomainError('The reason is too long (500 characters at most).', 'reason')
+    reason = clean_reason(reason)
     with database.atomic():
         set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.REJECTED, by=by)
         outbox.queue('rejected', registrant.email, first_name=registrant.first_name,

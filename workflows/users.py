@@ -8,22 +8,25 @@ from mail import outbox
 from permissions import ensure
 from domain import events
 from domain.errors import DomainError, NotFound
-from workflows import settings, tokens
+from workflows import passwords, settings, tokens
 from workflows.accounts import clean_email, clean_name
 
 
 def create_user(first_name: str, last_name: str, email: str, organisation_id: int | None, by: User, *,
-                password_hash: str | None = None, must_change_password: bool = False,
+                password: str | None = None, must_change_password: bool = False,
                 send_invite: bool = False) -> User:
-    """Add new user. With a password the account is active at once; without, it waits for an invite."""
+    """Add new user. With a password the account is active at once; without, it waits for an invite.
+    Blocking with a password (argon2): run it off the event loop."""
     ensure(by, 'manage_users')
-    if password_hash and send_invite:
+    if password and send_invite:
         raise DomainError('Either set a password or send an invite, not both.', 'password')
-    if must_change_password and not password_hash:
+    if must_change_password and not password:
         raise DomainError('"User must change password" needs a password to be set.', 'password')
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
     email = clean_email(email)
+    password_hash = passwords.new_hash(password, email=email, first_name=first_name, last_name=last_name) \
+        if password else None
     with database.atomic():
         org = _organisation(organisation_id)
         if User.select().where(User.email == email).exists():
@@ -70,10 +73,14 @@ def invitation(raw_token: str) -> User:
     return user
 
 
-def accept_invite(raw_token: str, first_name: str, last_name: str, password_hash: str) -> User:
-    """The invited user chose a password: the account is active (the page then signs the browser in)."""
+def accept_invite(raw_token: str, first_name: str, last_name: str, password: str, confirm: str | None = None) -> User:
+    """The invited user chose a password: the account is active (the page then signs the browser in).
+    Blocking (argon2): run it off the event loop."""
+    invited = invitation(raw_token)  # a used or wrong link is refused before the slow hash
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
+    password_hash = passwords.new_hash(password, confirm, email=invited.email, first_name=first_name,
+                                       last_name=last_name)
     with database.atomic():
         token = tokens.consume(tokens.INVITE, raw_token)
         won = (User.update(status=UserStatus.ACTIVE, password_hash=password_hash, first_name=first_name,

@@ -29,7 +29,7 @@ from api.v1.common import (
 from api.v1.paging import Paging, page
 from db.models import Membership, User
 from domain.errors import NotFound
-from workflows import activation, organisations, passwords, registration, users
+from workflows import REASON_MAX, activation, organisations, registration, users
 
 router = APIRouter(prefix='/users', tags=['users'], route_class=ReleasingRoute)
 Status = Annotated[str, Field(pattern='^(pending_verification|pending_approval|invited|active|inactive|rejected)$')]
@@ -72,7 +72,7 @@ class UserChange(Input):
 
 
 class Reason(Input):
-    reason: str = Field('', max_length=10_000)
+    reason: str = Field('', max_length=REASON_MAX)
 
 
 class Teams(Input):
@@ -121,12 +121,8 @@ def list_users(paging: Paging = Depends(), status: Status | None = None,
 
 @router.post('', response_model=UserOut, status_code=201, responses=WRITE_ERRORS, summary='Add new user')
 def create_user(body: NewUser, response: Response, principal: Principal = Depends(writer)) -> UserOut:
-    password_hash = None
-    if body.password:
-        passwords.check_policy(body.password, user_inputs=[body.email])
-        password_hash = passwords.hash_password(body.password)
     user = users.create_user(body.first_name, body.last_name, body.email, body.organisation_id, by=principal.user,
-                             password_hash=password_hash, must_change_password=body.must_change_password,
+                             password=body.password or None, must_change_password=body.must_change_password,
                              send_invite=body.send_invite)
     response.headers['Location'] = f'/api/v1/users/{user.id}'
     return with_etag(response, show(user))

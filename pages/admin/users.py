@@ -13,7 +13,7 @@ from db import paging
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
 from domain.errors import DomainError
-from workflows import activation, passwords, registration, users
+from workflows import activation, registration, users
 
 FILTERS = {'': 'All', **UserStatus.LABELS}
 
@@ -126,13 +126,11 @@ def add_user_dialog(table: PagedTable) -> None:
         async def save() -> None:
             feedback.clear()
             try:
-                password_hash = None
-                if password.value:  # the workflow refuses a password together with an invite
-                    passwords.check_policy(password.value)
-                    password_hash = await run.io_bound(passwords.hash_password, password.value)
-                user = users.create_user(first.value, last.value, email.value, organisation.value,
-                                         by=session.current_user(), password_hash=password_hash,
-                                         must_change_password=must_change.value, send_invite=invite.value)
+                by, typed = session.current_user(), password.value or None  # read here: the hash runs in a thread
+                user = await run.io_bound(
+                    lambda: users.create_user(first.value, last.value, email.value, organisation.value, by=by,
+                                              password=typed, must_change_password=must_change.value,
+                                              send_invite=invite.value))
             except DomainError as error:
                 feedback.show(error)
                 return
