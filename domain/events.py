@@ -6,7 +6,7 @@ Datasette's `track_event` hook), so the code that announces an event never impor
 Listeners run in the order they were registered, inside the caller's transaction: a listener that raises rolls
 the change back with it, as an outbox row does.
 
-An event's name is the audited action (`<object>.<verb>`): listeners key on it, and tests/test_layers.py checks
+An event's name is the audited action (`<object>.<verb>`): listeners key on it, and tests/test_events.py checks
 that every name a listener waits for is announced by some workflow.
 """
 from __future__ import annotations

@@ -20,8 +20,29 @@ from domain.errors import DomainError, NotFound
 from mail import outbox
 from permissions import ensure
 from workflows import is_clean_text, webhook_address
-from workflows.webhook_events import EVENTS
 
+# the webhook events an endpoint may ask for (issue 16, point 6); webhook_events.py says which announced
+# events raise them
+EVENTS = {
+    'user.registered': 'A user registered',
+    'user.activated': 'A user account became active',
+    'user.deactivated': 'A user account was deactivated',
+    'user.password_reset_requested': 'A password reset was requested',
+    'organisation.registration_requested': 'A consumer asked for a new organization',
+    'organisation.approved': 'An organization request was approved',
+    'organisation.rejected': 'An organization request was rejected',
+    'app.created': 'An app was created',
+    'app.approved': 'An app was approved',
+    'app.rejected': 'An app was rejected',
+    'access_request.created': 'An access request was made',
+    'access_request.approved': 'An access request was approved',
+    'access_request.rejected': 'An access request was rejected',
+    'access_request.revoked': 'Granted access was revoked',
+    'credential.created': 'A key was issued',
+    'credential.rotated': 'A key was rotated',
+    'credential.revoked': 'A key was revoked',
+    'invite_code.used': 'Someone registered with an invite code',
+}
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'
 

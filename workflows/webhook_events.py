@@ -15,27 +15,7 @@ from db.models import (AccessRequest, App, Credential, InviteCode, Organisation,
 from domain import events
 from workflows.grants import products_of
 
-# the events (issue 16, point 6) and the audited actions that raise them
-EVENTS = {
-    'user.registered': 'A user registered',
-    'user.activated': 'A user account became active',
-    'user.deactivated': 'A user account was deactivated',
-    'user.password_reset_requested': 'A password reset was requested',
-    'organisation.registration_requested': 'A consumer asked for a new organization',
-    'organisation.approved': 'An organization request was approved',
-    'organisation.rejected': 'An organization request was rejected',
-    'app.created': 'An app was created',
-    'app.approved': 'An app was approved',
-    'app.rejected': 'An app was rejected',
-    'access_request.created': 'An access request was made',
-    'access_request.approved': 'An access request was approved',
-    'access_request.rejected': 'An access request was rejected',
-    'access_request.revoked': 'Granted access was revoked',
-    'credential.created': 'A key was issued',
-    'credential.rotated': 'A key was rotated',
-    'credential.revoked': 'A key was revoked',
-    'invite_code.used': 'Someone registered with an invite code',
-}
+# the announced events (domain/events.py) that raise webhook events (webhook_endpoints.EVENTS)
 ACTIONS: dict[str, tuple[str, ...]] = {
     'registration.create': ('user.registered',),
     'registration.activate': ('user.activated',),

@@ -11,7 +11,7 @@ from components.frame import frame
 from components.tables import Column, PagedTable
 from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.errors import DomainError
-from workflows import webhook_endpoints, webhook_events
+from workflows import webhook_endpoints
 
 
 def _when(value) -> str:
@@ -107,7 +107,7 @@ def webhooks_page() -> None:
                     .props('outlined maxlength=2000').classes('w-full')
                 description = ui.input('Description (optional)', value=endpoint.description if endpoint else '') \
                     .props('outlined maxlength=200').classes('w-full')
-                events = ui.select(webhook_events.EVENTS, multiple=True, label='Events',
+                events = ui.select(webhook_endpoints.EVENTS, multiple=True, label='Events',
                                    value=list(endpoint.events) if endpoint else []) \
                     .props('outlined use-chips').classes('w-full')
                 enabled = ui.checkbox('Enabled', value=endpoint.enabled if endpoint else True)
