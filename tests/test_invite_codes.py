@@ -16,7 +16,7 @@ from tests.test_attacks import counters  # noqa: F401 - the fixture: database or
 from tests.utils import (PASSWORD, a_user, an_admin, an_org_with, at_the_start_of_a_window, choose, log_in,
                          set_settings, settle, until)
 from domain.errors import DomainError, NotFound
-from workflows import invite_codes, registration, throttle, tokens
+from workflows import invite_codes, registration, throttle, tokens, unverified
 
 PG = os.environ.get('PORTICO_TEST_DATABASE_URL', '')
 
@@ -596,7 +596,7 @@ def _check_parallel_clean_ups() -> None:
         barrier.wait()
         try:
             if number < 6:
-                registration.drop_expired_code_registrations()
+                unverified.drop_expired_code_registrations()
             else:  # the same address again, without a code this time
                 registration.register('G', 'Host', 'ghost0@made-up.test', PASSWORD, PASSWORD)
         except Exception as error:  # noqa: BLE001 - a lost race may say so; the counts below must hold
@@ -610,7 +610,7 @@ def _check_parallel_clean_ups() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    registration.drop_expired_code_registrations()
+    unverified.drop_expired_code_registrations()
     assert InviteCode.get_by_id(code.id).used == 0, errors
     assert AuditEvent.select().where(AuditEvent.action == 'invite_code.release').count() == 6
     assert User.select().where(User.email.endswith('@made-up.test')

@@ -14,7 +14,7 @@ from db import clock
 from db.connection import database, is_postgres
 from db.models import Token, UserSession
 from mail.outbox import prune_outbox
-from workflows import credentials, registration, throttle
+from workflows import credentials, throttle, unverified
 
 LOCK_KEY = 7_270_400_002
 KEEP_USED_TOKENS = timedelta(days=7)
@@ -29,7 +29,7 @@ def run_once() -> dict[str, int] | None:
         now = clock.now()
         return {
             # before the tokens go: an expired verification token names the invite code whose place returns
-            'code_registrations': registration.drop_expired_code_registrations(),
+            'code_registrations': unverified.drop_expired_code_registrations(),
             'tokens': Token.delete().where((Token.expires_at < now - KEEP_USED_TOKENS)).execute(),
             'throttle': throttle.prune(),
             'key_changes': credentials.prune_changes(),

@@ -25,22 +25,20 @@ from pathlib import Path
 import yaml
 
 from domain.errors import DomainError
+from workflows.openapi_prepare import (KEY_HEADER, KEY_SCHEME, MAX_DEPTH, METHODS,  # noqa: F401 - read as openapi.*
+                                       count_operations, prepare, with_servers)  # by the reference and the tests
 
 # openapi-spec-validator switches to jsonschema-rs when that package is installed (schemathesis brings it),
 # with other messages and positions: the portal says the same whatever else is installed
 os.environ.setdefault('OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND', 'jsonschema')
 
 MAX_SIZE = 10 * 1024 * 1024  # 10 MiB, for paste and upload alike (README)
-MAX_DEPTH = 128  # nesting of objects and arrays
 MAX_ALIASES = 1_000  # YAML alias uses (*name)
 MAX_NODES = 3_000_000  # values after expanding aliases
 ALIAS_EXPANSION = 10  # aliases may at most grow a document tenfold
 MAX_SECONDS = 180  # reading and validating in the child process (a 10 MB document takes about a minute)
 MAX_MEMORY = 2 * 1024 ** 3
 IN_PROCESS_LIMIT = 200_000  # smaller documents are read in this process (still bounded by the above)
-METHODS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')
-KEY_SCHEME = 'PorticoKey'
-KEY_HEADER = 'X-API-Key'
 SIZE_LABEL = '10 MB'
 
 
@@ -200,7 +198,7 @@ def _read(text: str) -> Reference:
         raise InvalidDocument('it cannot be written as JSON (a recursive structure).') from None
     version = _check_top(document)
     _validate(document, text, node)
-    return Reference(document=document, prepared=_prepare(document), version=version,
+    return Reference(document=document, prepared=prepare(document), version=version,
                      operations=count_operations(document), title=str(document['info'].get('title') or ''))
 
 
@@ -282,108 +280,6 @@ def _line_of(path: list, text: str, node: yaml.Node | None) -> int | None:
             break
         line = node.start_mark.line + 1
     return line
-
-
-def count_operations(document: dict | None) -> int:
-    if not document:
-        return 0
-    count = 0
-    for group in ('paths', 'webhooks'):
-        for item in (document.get(group) or {}).values():
-            if isinstance(item, dict):
-                count += sum(1 for method in METHODS if isinstance(item.get(method), dict))
-    return count
-
-
-def _prepare(document: dict) -> str:
-    """The renderer's copy: no servers (put back at serve time), and the Portico key as a security scheme
-    every operation accepts, so Try it sends it and the page says how."""
-    prepared = {key: value for key, value in document.items() if key not in ('servers', 'host', 'basePath', 'schemes')}
-    scheme = {'type': 'apiKey', 'in': 'header', 'name': KEY_HEADER,
-              'description': f'Your Portico API key, sent in the `{KEY_HEADER}` header (or as '
-                             '`Authorization: Bearer <key>`). Get one with **Get access** on the product page; '
-                             'your apps and keys are under **My apps**.'}
-    if 'swagger' in prepared:
-        prepared['securityDefinitions'] = {KEY_SCHEME: scheme, **(prepared.get('securityDefinitions') or {})}
-    else:
-        components = dict(prepared.get('components') or {})
-        components['securitySchemes'] = {KEY_SCHEME: scheme, **(components.get('securitySchemes') or {})}
-        prepared['components'] = components
-    prepared['security'] = [{KEY_SCHEME: []}, *(prepared.get('security') or [])]
-    paths = {}
-    for path, item in (prepared.get('paths') or {}).items():
-        if isinstance(item, dict) and any(isinstance(item.get(m), dict) and 'security' in item[m] for m in METHODS):
-            item = dict(item)
-            for method in METHODS:
-                operation = item.get(method)
-                if isinstance(operation, dict) and isinstance(operation.get('security'), list):
-                    item[method] = {**operation, 'security': [{KEY_SCHEME: []}, *operation['security']]}
-        paths[path] = item
-    if 'paths' in prepared:
-        prepared['paths'] = paths
-    _name_nested_schemas(prepared)
-    return json.dumps(prepared, ensure_ascii=False, separators=(',', ':'))
-
-
-def _name_nested_schemas(prepared: dict) -> None:
-    """Inside the named schemas, a reference to another named schema that itself refers to others becomes
-    a short stand-in with that schema's name. A renderer expands every $ref it meets, and in a document
-    like Stripe's (schemas linking to each other in cycles) the expansion of one operation never ends;
-    with stand-ins each schema is shown once, with its own properties, and names the schemas it links to
-    (a cycle shows up as a name, not as an endless tree). Leaf schemas (no references) stay inline."""
-    if 'swagger' in prepared:
-        holder, key, prefix = prepared, 'definitions', '#/definitions/'
-    else:
-        holder, key, prefix = prepared.get('components') or {}, 'schemas', '#/components/schemas/'
-    schemas = holder.get(key)
-    if not isinstance(schemas, dict) or not schemas:
-        return
-    leaves = {name for name, schema in schemas.items() if '"$ref"' not in json.dumps(schema)}
-
-    def stand_in(node: dict) -> dict:
-        name = node['$ref'][len(prefix):].replace('~1', '/').replace('~0', '~')
-        if name in leaves or name not in schemas:
-            return node
-        target = schemas[name] if isinstance(schemas[name], dict) else {}
-        described = target.get('title') or name
-        stub = {'title': described, 'description': f'A **{described}** (see `{name}` under Schemas).',
-                'x-portico-schema': name}
-        if isinstance(target.get('type'), (str, list)):
-            stub['type'] = target['type']
-        stub.update({k: v for k, v in node.items() if k != '$ref'})
-        return stub
-
-    def walk(node, depth: int = 0):
-        if depth > MAX_DEPTH:
-            return node
-        if isinstance(node, dict):
-            if isinstance(node.get('$ref'), str) and node['$ref'].startswith(prefix):
-                return stand_in(node)
-            return {k: walk(v, depth + 1) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v, depth + 1) for v in node]
-        return node
-
-    holder = dict(holder)
-    holder[key] = {name: walk(schema) for name, schema in schemas.items()}
-    if 'swagger' in prepared:
-        prepared[key] = holder[key]
-    else:
-        prepared['components'] = holder
-
-
-def with_servers(prepared: str, gateway_url: str, base_path: str, version: str) -> str:
-    """The prepared JSON with the gateway as its only server: a splice, not a parse, so that serving a
-    10 MB document costs a copy."""
-    url = gateway_url.rstrip('/') + base_path.rstrip('/')
-    if version == '2.0':
-        scheme, _, rest = url.partition('://')
-        host, _, path = rest.partition('/')
-        servers = {'host': host, 'basePath': '/' + path, 'schemes': [scheme]}
-    else:
-        servers = {'servers': [{'url': url, 'description': 'The gateway (your key is checked here)'}]}
-    head = json.dumps(servers, ensure_ascii=False)[:-1]
-    return head + (',' + prepared[1:] if len(prepared) > 2 else '}')
 
 
 # --- the child process: time and memory bounds for big documents -------------------------------------
