@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import secrets
+from typing import NamedTuple
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -19,7 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 import config
 
-__all__ = ['InvalidToken', 'Seal', 'digest']
+__all__ = ['InvalidToken', 'NewSecret', 'Seal', 'digest', 'new_secret']
 
 
 def digest(raw: str) -> str:
@@ -31,6 +33,19 @@ def digest(raw: str) -> str:
 def _fernet(secret_key: str, salt: bytes, info: bytes) -> Fernet:
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+class NewSecret(NamedTuple):
+    raw: str  # shown once (or again, opened from `sealed`), never stored
+    prefix: str  # the kind's prefix and six characters more: enough to recognise it in a list
+    digest: str
+    sealed: str | None  # None for a secret that is never shown again
+
+
+def new_secret(prefix: str, seal: Seal | None = None) -> NewSecret:
+    """A random secret, `prefix` and 32 random bytes (URL-safe base64), with the forms the table keeps."""
+    raw = prefix + secrets.token_urlsafe(32)
+    return NewSecret(raw, raw[:len(prefix) + 6], digest(raw), seal.close(raw) if seal else None)
 
 
 class Seal:

@@ -11,13 +11,12 @@ at its next use. Wrong tokens are counted per client like failed sign-ins.
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timedelta
 
 from db import clock
 from db.connection import database
 from db.models import ApiToken, User
-from domain.at_rest import digest
+from domain.at_rest import digest, new_secret
 from permissions import ensure, is_portal_admin
 from domain import events
 from domain.errors import DomainError, NotFound
@@ -53,9 +52,9 @@ def create(user: User, name: str, *, read_only: bool = True, expires_in_days: in
         if not 1 <= days <= MAX_DAYS:
             raise DomainError(f'The expiry must be between 1 and {MAX_DAYS} days.', 'expires')
         expires_at = clock.now() + timedelta(days=days)
-    raw = PREFIX + secrets.token_urlsafe(32)
+    raw, shown, token_hash, _ = new_secret(PREFIX)
     with database.atomic():
-        token = ApiToken.create(user=user, name=name, token_prefix=raw[:len(PREFIX) + 6], token_hash=digest(raw),
+        token = ApiToken.create(user=user, name=name, token_prefix=shown, token_hash=token_hash,
                                 read_only=bool(read_only), expires_at=expires_at)
         events.announce(user, 'api_token.create', token, name=name, read_only=bool(read_only))
     return token, raw

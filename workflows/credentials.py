@@ -3,14 +3,15 @@ gateway's look-up and a copy encrypted with a key derived from the portal's secr
 those who may use the app; a copy of the database alone reveals no key."""
 from __future__ import annotations
 
-import secrets
 
 from db import clock
+from db.connection import database
 from db.models import AccessRequest, Credential, CredentialStatus, User
 from gateway import keys
+from permissions import ensure
 from gateway.keys import PREFIX, changes_since, newest_change, prune_changes  # noqa: F401 - used by others
 from domain import events
-from domain.at_rest import InvalidToken, Seal, digest
+from domain.at_rest import InvalidToken, Seal, new_secret
 from domain.errors import DomainError, NotFound
 from workflows import visibility
 
@@ -19,9 +20,8 @@ SEAL = Seal(b'portico-api-keys', b'display')
 
 
 def _new_key() -> tuple[str, dict]:
-    key = PREFIX + secrets.token_urlsafe(32)
-    return key, dict(key_prefix=key[:len(PREFIX) + 6], key_hash=digest(key),
-                     key_encrypted=SEAL.close(key))
+    key = new_secret(PREFIX, SEAL)
+    return key.raw, dict(key_prefix=key.prefix, key_hash=key.digest, key_encrypted=key.sealed)
 
 
 def issue(request: AccessRequest) -> Credential:
@@ -52,7 +52,6 @@ def rotate(credential: Credential, by: User) -> None:
     credential = find_visible(credential.id, by)
     if credential.status != CredentialStatus.ACTIVE:
         raise DomainError('Only an active key can be rotated.')
-    from db.connection import database
     with database.atomic():
         retire(Credential.id == credential.id)  # the old key, before its hash is replaced
         _, fields = _new_key()
@@ -61,8 +60,17 @@ def rotate(credential: Credential, by: User) -> None:
 
 
 def revoke(credential: Credential, by: User) -> None:
-    credential = find_visible(credential.id, by)
-    from db.connection import database
+    """Revoke a key of an app one may see (My apps): it stops working at once."""
+    _revoke(find_visible(credential.id, by), by)
+
+
+def revoke_by_admin(credential: Credential, by: User) -> None:
+    """A portal admin revokes any key (the admin API): it stops working at once, as with revoke()."""
+    ensure(by, 'view_admin')
+    _revoke(credential, by)
+
+
+def _revoke(credential: Credential, by: User) -> None:
     with database.atomic():
         won = (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
                .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
@@ -82,16 +90,3 @@ def retire(which) -> int:
     keys.publish(hashes)
     return len(hashes)
 
-
-def revoke_by_admin(credential: Credential, by: User) -> None:
-    """A portal admin revokes any key (the admin API): it stops working at once, as with revoke()."""
-    from db.connection import database
-    from permissions import ensure
-    ensure(by, 'view_admin')
-    with database.atomic():
-        won = (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
-               .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
-        if not won:
-            raise DomainError('This key is revoked already.')
-        retire(Credential.id == credential.id)
-        events.announce(by, 'credential.revoke', credential)

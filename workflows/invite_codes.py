@@ -10,7 +10,6 @@ places than there are.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
@@ -19,7 +18,7 @@ import peewee as pw
 from db import clock
 from db.connection import database
 from db.models import InviteCode, InviteCodeState, Organisation, OrgStatus, Team, User
-from domain.at_rest import InvalidToken, Seal, digest
+from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from permissions import PermissionDenied, can, invite_code_scope
 from domain import events
 from domain.errors import DomainError, NotFound
@@ -53,9 +52,8 @@ SEAL = Seal(b'portico-invite-codes', b'display')
 
 
 def _new_code() -> tuple[str, dict]:
-    raw = PREFIX + secrets.token_urlsafe(32)
-    return raw, dict(code_prefix=raw[:len(PREFIX) + 6], code_hash=digest(raw),
-                     code_encrypted=SEAL.close(raw))
+    code = new_secret(PREFIX, SEAL)
+    return code.raw, dict(code_prefix=code.prefix, code_hash=code.digest, code_encrypted=code.sealed)
 
 
 def link(raw: str) -> str:
