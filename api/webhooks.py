@@ -19,8 +19,8 @@ import httpx
 from standardwebhooks import Webhook
 
 import config
-from db import clock
-from db.connection import database, is_postgres
+from db import claims, clock
+from db.connection import database
 from db.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.errors import DomainError
 from workflows import webhook_endpoints
@@ -51,22 +51,7 @@ def _claimable():
 
 
 def claim(instance: str, limit: int = BATCH) -> list[WebhookDelivery]:
-    now = clock.now()
-    if is_postgres():
-        with database.atomic():
-            ids = [row.id for row in WebhookDelivery.select(WebhookDelivery.id).where(_claimable())
-                   .order_by(WebhookDelivery.id).limit(limit).for_update('FOR UPDATE SKIP LOCKED')]
-            if ids:
-                (WebhookDelivery.update(status=DeliveryStatus.SENDING, claimed_by=instance, claimed_at=now)
-                 .where(WebhookDelivery.id.in_(ids)).execute())
-    else:
-        ids = []
-        for delivery_id in [row.id for row in WebhookDelivery.select(WebhookDelivery.id).where(_claimable())
-                            .order_by(WebhookDelivery.id).limit(limit)]:
-            won = (WebhookDelivery.update(status=DeliveryStatus.SENDING, claimed_by=instance, claimed_at=now)
-                   .where((WebhookDelivery.id == delivery_id) & _claimable()).execute())
-            if won:
-                ids.append(delivery_id)
+    ids = claims.claim(WebhookDelivery, _claimable, DeliveryStatus.SENDING, instance, limit)
     if not ids:
         return []
     return list(WebhookDelivery.select(WebhookDelivery, WebhookEvent, WebhookEndpoint)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import config
-from db import clock, settings
+from db import claims, clock, settings
 from db.connection import SQLITE_PRAGMAS, database, is_postgres
 from db.models import OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports
@@ -47,23 +47,7 @@ def _claimable():
 
 def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this instance; no other instance gets the same ones."""
-    now = clock.now()
-    if is_postgres():
-        with database.atomic():
-            ids = [row.id for row in OutboxMessage.select(OutboxMessage.id).where(_claimable())
-                   .order_by(OutboxMessage.id).limit(limit).for_update('FOR UPDATE SKIP LOCKED')]
-            if ids:
-                (OutboxMessage.update(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now)
-                 .where(OutboxMessage.id.in_(ids)).execute())
-    else:
-        ids = []
-        candidates = [row.id for row in OutboxMessage.select(OutboxMessage.id).where(_claimable())
-                      .order_by(OutboxMessage.id).limit(limit)]
-        for message_id in candidates:
-            won = (OutboxMessage.update(status=OutboxStatus.SENDING, claimed_by=instance, claimed_at=now)
-                   .where((OutboxMessage.id == message_id) & _claimable()).execute())
-            if won:
-                ids.append(message_id)
+    ids = claims.claim(OutboxMessage, _claimable, OutboxStatus.SENDING, instance, limit)
     return list(OutboxMessage.select().where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)) if ids else []
 
 
