@@ -21,7 +21,7 @@ demo: $(VENV)/.runtime
 	$(PY) main.py --demo
 
 # three pytest-xdist workers (PYTEST_WORKERS=0: one process): the browser tests mostly wait for the browser, so a
-# third worker uses what two leave idle on 2 cores; a fourth cost more CPU than it saved (README, Tests). Tests that
+# third worker uses what two leave idle on 2 cores; a fourth cost more CPU than it saved (bench/README.md). Tests that
 # empty the shared Redis database keep to one worker (--dist loadgroup). PYTHONDONTWRITEBYTECODE emptied: pytest
 # keeps its rewritten test modules (and Python its compiled ones) in __pycache__, which saves about 4 s of compiling
 # at every start.

@@ -4,8 +4,8 @@ A token is `ptk_` and `secrets.token_urlsafe(32)`, shown once; the table keeps i
 and link tokens are kept), a short prefix to recognise it, read-only or read-write, an optional expiry and
 the time of last use. It acts for its owner only while the owner is an active portal admin, and is revoked
 for good (not just silenced: a re-activation must not revive a stolen token) in the same transaction as
-the owner's deactivation or password reset (`revoke_all_of`, called by audit.record for the first, by
-password_reset for the second); a token whose owner lost the portal-admin role in any other way is revoked
+the owner's deactivation or password reset (`revoke_all_of`, an explicit step of workflows/activation.py and
+workflows/password_reset.py); a token whose owner lost the portal-admin role in any other way is revoked
 at its next use. Wrong tokens are counted per client like failed sign-ins.
 """
 from __future__ import annotations
