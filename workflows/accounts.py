@@ -5,7 +5,7 @@ import re
 
 from db import bootstrap, clock
 from db.connection import database
-from db.models import Membership, Role, User, UserStatus
+from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
@@ -85,7 +85,6 @@ def issue_setup_link(base_url: str) -> str | None:
     if bootstrap.admin_exists():
         return None
     with database.atomic():
-        from db.models import Token
         Token.update(used_at=clock.now()).where((Token.purpose == tokens.SETUP) & Token.used_at.is_null()).execute()
         raw = tokens.issue(tokens.SETUP)
     return f'{base_url}/setup?token={raw}'

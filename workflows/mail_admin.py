@@ -8,12 +8,12 @@ from mail import outbox, templates
 from permissions import ensure
 from domain import events
 from domain.errors import DomainError
+from workflows.accounts import clean_email
 
 MAX_BODY = 20_000
 
 
 def send_test(recipient: str, by: User) -> None:
-    from workflows.accounts import clean_email
     ensure(by, 'view_outbox')
     recipient = clean_email(recipient)
     with database.atomic():

@@ -11,6 +11,7 @@ from permissions import PermissionDenied, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
 from workflows import clean_reason, is_clean_text, settings, taken
+from workflows.accounts import clean_email
 from workflows.credentials import retire
 
 NAME_MAX = 100
@@ -136,7 +137,6 @@ def _move(user: User, org: Organisation, team: Team, role: str) -> None:
 def create_organisation(name: str, by: User, contact_email: str = '') -> Organisation:
     """Add: the organisation and its default team, at once."""
     ensure(by, 'manage_organisations')
-    from workflows.accounts import clean_email
     name = clean_org_name(name)
     contact_email = clean_email(contact_email) if contact_email.strip() else ''
     with taken(*_org_rules(name)), database.atomic():
@@ -149,7 +149,6 @@ def create_organisation(name: str, by: User, contact_email: str = '') -> Organis
 
 def update_organisation(org: Organisation, name: str, contact_email: str, by: User) -> Organisation:
     ensure(by, 'manage_organisations')
-    from workflows.accounts import clean_email
     name = clean_org_name(name, exclude_id=org.id)
     contact_email = clean_email(contact_email) if (contact_email or '').strip() else ''
     with taken(*_org_rules(name)), database.atomic():

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from db import bootstrap
 from db.connection import database
-from db.models import Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
+from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Role, Token, User, UserStatus
 from mail import outbox
 from permissions import ensure
 from domain import events
 from domain.errors import DomainError, NotFound
-from workflows import passwords, settings, tokens
+from workflows import organisations, passwords, sessions, settings, tokens
+from workflows.credentials import retire
 from workflows.accounts import clean_email, clean_name
 
 
@@ -120,9 +121,6 @@ def delete_user(target: User, by: User) -> None:
     sessions, tokens, API tokens, memberships and cart go with the row, and what refers to them elsewhere
     (the apps they own, requests they made or decided, past audit events) keeps its row with the reference
     emptied, as the foreign keys declare (SET NULL). The deletion's audit event names them."""
-    from db.models import AccessRequest, App
-    from workflows import organisations, sessions
-    from workflows.credentials import retire
     ensure(by, 'manage_users')
     if target.id == by.id:
         raise DomainError('You cannot delete your own account.')
