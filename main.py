@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             bootstrap.run()
             return 0
         if args.command == 'demo' or args.demo:
-            from db import demo
+            from tools import demo
             open_database(cfg)
             print(f'portico: {demo.fill()}')
             if args.command == 'demo':
