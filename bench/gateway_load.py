@@ -4,7 +4,6 @@ keys, wrk scripts that draw those keys at random, wrk runs read into requests pe
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import random
 import re
@@ -60,7 +59,8 @@ def fill(data_dir: Path, count: int) -> list[str]:
     from db.connection import connect, database
     from db.models import (AccessRequest, AccessRequestProduct, Api, App, Catalog, CatalogPlan, CatalogProduct,
                            Credential, Plan, Product, ProductApi, User)
-    from workflows.credentials import PREFIX, _fernet
+    from domain.at_rest import digest
+    from workflows.credentials import PREFIX, SEAL
     connect(cfg.database_url)
     migrations.migrate()
     org = bootstrap.run()
@@ -74,7 +74,6 @@ def fill(data_dir: Path, count: int) -> list[str]:
                        quota_period='month')  # counted like any plan, never reached
     CatalogProduct.create(catalog=catalog, product=product)
     CatalogPlan.create(catalog=catalog, plan=plan)
-    fernet = _fernet()
     sample, batch = [], 5000
     started = time.monotonic()
     for first in range(0, count, batch):
@@ -91,8 +90,7 @@ def fill(data_dir: Path, count: int) -> list[str]:
                 if len(sample) < 2000 and random.random() < 0.05:
                     sample.append(key)
                 rows.append({'access_request': request_id, 'app': app_id, 'key_prefix': key[:10],
-                             'key_hash': hashlib.sha256(key.encode()).hexdigest(),
-                             'key_encrypted': fernet.encrypt(key.encode()).decode()})
+                             'key_hash': digest(key), 'key_encrypted': SEAL.close(key)})
             Credential.insert_many(rows).execute()
     print(f'filled {count:,} keys in {time.monotonic() - started:.0f} s', flush=True)
     database.close()
