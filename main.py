@@ -59,7 +59,7 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import health, v1 as api_v1, webhooks as webhooks_worker
+    from api import health, reference, v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits, standalone
     from mail import transports, worker
@@ -69,6 +69,7 @@ def build_app(cfg: config.Config) -> None:
     speedups.install()
     app.include_router(health.router)
     api_v1.install(app)
+    reference.install(app)
     api_reference.install(app)
     gateway_keys.clear()
     gateway_limits.reset()
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             bootstrap.run()
             return 0
         if args.command == 'demo' or args.demo:
-            from db import demo
+            from tools import demo
             open_database(cfg)
             print(f'portico: {demo.fill()}')
             if args.command == 'demo':

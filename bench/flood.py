@@ -9,11 +9,8 @@ valid-key p99 (budget: under 10 ms) and the page times (budget: under 150 ms).
 """
 from __future__ import annotations
 
-import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -21,6 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.gateway_load import (FORWARDED, arguments, keys_script, print_table, stored_keys,  # noqa: E402
+                                tools_missing, warm_up, wrk)
 
 RANDOM_KEYS = '''local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 request = function()
@@ -33,24 +33,13 @@ end
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--keys', type=int, default=100_000)
-    parser.add_argument('--seconds', type=int, default=10)
-    args = parser.parse_args()
-    if shutil.which('wrk') is None:
-        print('bench: wrk is not installed (apt-get install wrk)', file=sys.stderr)
+    args = arguments(connections=False).parse_args()
+    if tools_missing():
         return 2
-    from bench.introspection import fill, warm_up, wrk
     from tests.servers import Portal
     from tests.utils import free_port
-    with tempfile.TemporaryDirectory(prefix='portico-bench-') as folder:
-        root = Path(folder)
-        sample = fill(root / 'data', args.keys)
-        keys = ', '.join(f'"{key}"' for key in sample)
-        valid = root / 'valid.lua'
-        valid.write_text(f'keys = {{{keys}}}\nrequest = function()\n'
-                         '  return wrk.format("GET", "/api/gateway/auth", {["X-API-Key"] = keys[math.random(#keys)],'
-                         ' ["X-Forwarded-Uri"] = "/bench/items/1"})\nend\n')
+    with stored_keys(args.keys) as (root, sample):
+        valid = keys_script(root / 'valid.lua', sample, '/api/gateway/auth', FORWARDED)
         flood = root / 'flood.lua'
         flood.write_text(RANDOM_KEYS)
         portal = Portal(free_port(), root / 'portal.log', PORTICO_DATA_DIR=str(root / 'data'))
@@ -80,11 +69,9 @@ def main() -> int:
                 thread.join()
         finally:
             portal.stop()
-    print(f'\n{args.keys:,} keys stored (SQLite); {args.seconds} s of valid keys (8 connections) during a flood of '
-          'random unknown keys (32 connections)')
-    print('| load | requests/s | p99 (ms) |\n| --- | --- | --- |')
-    print(f'| random unknown keys (401) | {results["flood"][0]:,.0f} | {results["flood"][1]:.2f} |')
-    print(f'| valid keys (200) | {results["valid"][0]:,.0f} | {results["valid"][1]:.2f} |')
+    print_table(f'{args.keys:,} keys stored (SQLite); {args.seconds} s of valid keys (8 connections) during a flood of '
+                'random unknown keys (32 connections)', 'load',
+                {'random unknown keys (401)': results['flood'], 'valid keys (200)': results['valid']})
     print(f'Log in page: median {statistics.median(quiet_pages):.0f} ms without the flood; during it median '
           f'{statistics.median(pages):.0f} ms, slowest {max(pages):.0f} ms over {len(pages)} builds '
           '(budget: under 150 ms); valid-key p99 budget: under 10 ms')

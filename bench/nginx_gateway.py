@@ -10,14 +10,15 @@ from 2,000 stored ones.
 """
 from __future__ import annotations
 
-import argparse
-import shutil
+import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.gateway_load import (arguments, keys_script, print_table, stored_keys, tools_missing, warm_up,  # noqa: E402
+                                warmed_wrk)
 
 UPSTREAM = '''worker_processes 1;
 pid upstream.pid;
@@ -34,30 +35,17 @@ http {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--keys', type=int, default=100_000)
-    parser.add_argument('--seconds', type=int, default=10)
-    parser.add_argument('--connections', type=int, default=32)
-    args = parser.parse_args()
-    from tests.servers import NGINX, Nginx, Portal
-    if shutil.which('wrk') is None or NGINX is None:
-        print('bench: needs wrk and nginx (apt-get install wrk nginx-light)', file=sys.stderr)
+    args = arguments().parse_args()
+    if tools_missing(nginx=True):
         return 2
-    from bench.introspection import fill, warm_up, wrk
+    from tests.servers import NGINX, Nginx, Portal
     from tests.utils import free_port
     secret = 'bench-gateway-secret'
-    with tempfile.TemporaryDirectory(prefix='portico-bench-') as folder:
-        root = Path(folder)
-        sample = fill(root / 'data', args.keys)
-        keys = ', '.join(f'"{key}"' for key in sample)
-        script = root / 'calls.lua'
-        script.write_text(f'keys = {{{keys}}}\nrequest = function()\n'
-                          '  return wrk.format("GET", "/bench/items/1", {["X-API-Key"] = keys[math.random(#keys)]})\n'
-                          'end\n')
+    with stored_keys(args.keys) as (root, sample):
+        script = keys_script(root / 'calls.lua', sample, '/bench/items/1')
         portal_port, upstream_port, with_auth, without_auth = free_port(), free_port(), free_port(), free_port()
         (root / 'upstream').mkdir()
         (root / 'upstream.conf').write_text(UPSTREAM.replace('PORT', str(upstream_port)))
-        import subprocess
         upstream = subprocess.Popen([NGINX, '-p', str(root / 'upstream'), '-c', str(root / 'upstream.conf'),
                                      '-g', 'daemon off;'], stderr=subprocess.DEVNULL)
         portal = Portal(portal_port, root / 'portal.log', PORTICO_DATA_DIR=str(root / 'data'),
@@ -69,22 +57,17 @@ def main() -> int:
             **ports, '127.0.0.1:8000': f'127.0.0.1:{without_auth}', 'auth_request /_portico_auth;': 'auth_request off;'})
         try:
             warm_up(portal.url, sample, **{'X-Portico-Gateway-Secret': secret})
-            wrk(f'http://127.0.0.1:{without_auth}', 2, args.connections, script)
-            bare = wrk(f'http://127.0.0.1:{without_auth}', args.seconds, args.connections, script)
-            wrk(f'http://127.0.0.1:{with_auth}', 2, args.connections, script)
-            checked = wrk(f'http://127.0.0.1:{with_auth}', args.seconds, args.connections, script)
+            bare = warmed_wrk(f'http://127.0.0.1:{without_auth}', args.seconds, args.connections, script)
+            checked = warmed_wrk(f'http://127.0.0.1:{with_auth}', args.seconds, args.connections, script)
         finally:
             for server in (gateway, plain, portal):
                 server.stop()
             upstream.terminate()
             upstream.wait()
-    print(f'\n{args.keys:,} keys stored (SQLite), {args.connections} connections, {args.seconds} s each, wrk -t2')
-    print('| nginx in front of the same upstream | requests/s | p99 (ms) |\n| --- | --- | --- |')
-    print(f'| without auth | {bare[0]:,.0f} | {bare[1]:.2f} |')
-    print(f'| auth_request to Portico | {checked[0]:,.0f} | {checked[1]:.2f} |')
+    print_table(f'{args.keys:,} keys stored (SQLite), {args.connections} connections, {args.seconds} s each, wrk -t2',
+                'nginx in front of the same upstream', {'without auth': bare, 'auth_request to Portico': checked})
     print(f'ratio with / without auth: {checked[0] / bare[0]:.2f} (budget: at least 0.30)')
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -17,7 +17,6 @@ not collect it.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
 import sys
@@ -27,7 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PASSWORD = 'bench password 1'
+
+from bench.big_portal import fill  # noqa: E402
+from bench.page_timing import (Counter, StallWatch, dialog, found, last_page, log_in, opening,  # noqa: E402
+                               searching, shown, typing)
 
 ADMIN_PAGES = ['/admin', '/admin/users', '/admin/users?status=pending_approval', '/admin/organizations',
                '/admin/teams', '/admin/invite-codes', '/admin/access-requests', '/admin/apps', '/admin/apis',
@@ -37,160 +39,12 @@ DEVELOPER_PAGES = ['/dashboard', '/catalogs', '/products/product-{middle}', '/ca
                    '/dashboard/users']
 
 
-def fill(users: int, products: int, apps: int) -> None:
-    import config
-    from db import bootstrap, migrations
-    from db.connection import connect, database
-    from db.models import (AccessRequest, AccessRequestProduct, Api, App, CartItem, Catalog, CatalogPlan,
-                           CatalogProduct, CatalogTeam, Membership, Organisation, Plan, Product, ProductApi, Team,
-                           User)
-    from workflows import passwords
-    cfg = config.load()
-    config.use(cfg)
-    connect(cfg.database_url)
-    migrations.migrate()
-    default = bootstrap.run()
-    password_hash = passwords.hash_password(PASSWORD)
-    started = time.monotonic()
-    with database.atomic():
-        orgs = [Organisation.insert(name=f'Org {i}', name_key=f'org {i}', status='active').execute()
-                for i in range(100)]
-        for org in orgs:
-            Team.insert(organisation=org, name='Default team', is_default=True).execute()
-        for first in range(0, users, 5000):
-            rows = [{'email': f'user{i}@bench.test', 'first_name': 'User', 'last_name': str(i), 'status': 'active',
-                     'role': 'super_admin' if i % 1000 == 0 else 'team_member', 'organisation': orgs[i % 100],
-                     'password_hash': password_hash, 'is_portal_admin': i == 0}
-                    for i in range(first, min(users, first + 5000))]
-            User.insert_many(rows).execute()
-        User.update(organisation=default).where(User.email.in_(['user0@bench.test', 'user1@bench.test'])).execute()
-        Membership.insert_from(User.select(User.id, Team.id).join(Team, on=(
-            (Team.organisation == User.organisation) & Team.is_default)), [Membership.user, Membership.team]).execute()
-        api = Api.create(name='Bench API', base_path='/bench/', status='published')
-        catalog = Catalog.create(name='Public', visibility='public')
-        plan = Plan.create(name='Free', rate_limit=100, rate_period=60)
-        CatalogPlan.create(catalog=catalog, plan=plan)
-        for first in range(0, products, 5000):
-            Product.insert_many([{'name': f'Product {i}', 'slug': f'product-{i}', 'summary': f'Product number {i}',
-                                  'tags': 'bench,api'} for i in range(first, min(products, first + 5000))]).execute()
-        ProductApi.insert_from(Product.select(Product.id, api.id), [ProductApi.product, ProductApi.api]).execute()
-        CatalogProduct.insert_from(Product.select(catalog.id, Product.id),
-                                   [CatalogProduct.catalog, CatalogProduct.product]).execute()
-        developer = User.get(User.email == 'user1@bench.test')
-        for first in range(0, apps, 5000):
-            App.insert_many([{'name': f'App {i}', 'name_key': f'app {i}', 'organisation': orgs[i % 100],
-                              'status': 'active'} for i in range(first, min(apps, first + 5000))]).execute()
-        App.update(organisation=default, owner=developer).where(App.id <= 3).execute()
-        partners = Catalog.create(name='Partners', visibility='custom')  # a Custom catalog, for its Teams dialog
-        CatalogPlan.create(catalog=partners, plan=plan)
-        CatalogTeam.insert_from(Team.select(partners.id, Team.id).where(Team.organisation.in_(orgs[:3])),
-                                [CatalogTeam.catalog, CatalogTeam.team]).execute()
-        CartItem.insert_many([{'user': developer, 'catalog': catalog, 'product': product}
-                              for product in range(1, 3)]).execute()  # 2 items; 18 more before the second cart
-        request = AccessRequest.create(app=1, catalog=catalog, plan=plan, status='approved', requested_by=developer)
-        AccessRequestProduct.create(request=request, product=1)
-        from workflows.credentials import issue
-        issue(request)
-        _invite_codes(users // 10, orgs)
-    print(f'filled {users:,} users, {products:,} products, {apps:,} apps in {time.monotonic() - started:.0f} s',
-          flush=True)
-
-
-def _invite_codes(count: int, orgs: list[int]) -> None:
-    """Invite codes for every organisation (a tenth of the users): some used up, some expiring soon."""
-    import hashlib
-    from datetime import timedelta
-
-    from db import clock
-    from db.models import InviteCode, Team
-    teams = [team.id for team in Team.select(Team.id).where(Team.organisation.in_(orgs))]
-    now = clock.now()
-    for first in range(0, count, 5000):
-        InviteCode.insert_many([{
-            'team': teams[i % len(teams)], 'code_prefix': f'inv_{i:06d}', 'code_encrypted': 'x',
-            'code_hash': hashlib.sha256(f'bench{i}'.encode()).hexdigest(), 'quota': 100, 'used': i % 101,
-            'expires_at': now + timedelta(days=i % 60), 'note': f'{"Hackathon" if i % 7 == 0 else "Partner"} {i}',
-        } for i in range(first, min(count, first + 5000))]).execute()
-
-
 SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))
          for name, default in (('users', 100_000), ('products', 10_000), ('apps', 100_000), ('rounds', 5))}
 FOLDER = tempfile.mkdtemp(prefix='portico-bench-pages-')
 os.environ.update({'PORTICO_DATA_DIR': FOLDER, 'PORTICO_DATABASE_URL': f'sqlite:///{FOLDER}/portico.db',
                    'PORTICO_MAIL_POLL_SECONDS': '60'})
 RESULTS: list[tuple[str, str, float, int, float]] = []  # case, role, median ms, queries, median longest stall ms
-
-
-class Counter:
-    """SQL statements of every thread (list reads run in worker threads); the mail worker polls once a minute."""
-
-    def __init__(self) -> None:
-        from db.connection import database
-        self.n = 0
-        self.database = database.obj
-        self.original = database.obj.execute_sql
-
-    def __enter__(self) -> Counter:
-        def counting(sql, params=None, *args, **kwargs):
-            self.n += 1
-            return self.original(sql, params, *args, **kwargs)
-
-        self.database.execute_sql = counting
-        return self
-
-    def __exit__(self, *_) -> None:
-        self.database.execute_sql = self.original
-
-
-def found(user, marker: str) -> set:
-    try:
-        return set(user.find(marker=marker).elements)
-    except AssertionError:
-        return set()
-
-
-async def shown(user, markers: list[str], before: set, timeout: float = 10.0) -> None:
-    """Until an element with one of these markers that was not there `before` appears (the new rows)."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        for marker in markers:
-            if found(user, marker) - before:
-                return
-        await asyncio.sleep(0.0005)
-    raise AssertionError(f'{markers} did not appear')
-
-
-async def log_in(user, email: str) -> None:
-    await user.open('/login')
-    user.find(marker='login-email').type(email)
-    user.find(marker='login-password').type(PASSWORD)
-    user.find(marker='login-submit').click()
-    deadline = time.perf_counter() + 60  # argon2 at its production cost on a busy machine
-    while found(user, 'login-card') and time.perf_counter() < deadline:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)
-
-
-class StallWatch:
-    """The longest time the event loop went without running a task that asks to run every millisecond: how long
-    the longest single piece of work (a page build, a handler) held the loop that every page, websocket and
-    gateway call of the instance shares (DESIGN.md: no request blocks it for more than 50 ms)."""
-
-    async def __aenter__(self) -> StallWatch:
-        self.longest = 0.0
-        self.task = asyncio.create_task(self._watch())
-        await asyncio.sleep(0)
-        return self
-
-    async def _watch(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(0.001)
-            self.longest = max(self.longest, (time.perf_counter() - before - 0.001) * 1000)
-
-    async def __aexit__(self, *_) -> None:
-        await asyncio.sleep(0.002)  # the watcher's last wake-up sees the end of the last piece of work
-        self.task.cancel()
 
 
 async def measure(label: str, role: str, prepare, act) -> None:
@@ -208,69 +62,6 @@ async def measure(label: str, role: str, prepare, act) -> None:
         stalls.append(watch.longest)
         queries = counter.n
     RESULTS.append((label, role, statistics.median(timings), queries, statistics.median(stalls)))
-
-
-def opening(user, path: str):
-    async def act() -> None:
-        await user.open(path)
-    return act
-
-
-def searching(user, path: str, marker: str, text: str, markers: list[str] | None = None):
-    """Open `path` (untimed), then type `text` in the table's search and wait for its new rows."""
-    async def prepare() -> None:
-        await user.open(path)
-
-    async def act() -> None:
-        watched = markers or [f'{marker}-count', f'{marker}-empty']
-        before = set().union(*(found(user, m) for m in watched))
-        user.find(marker=f'{marker}-search').type(text)
-        await shown(user, watched, before)
-    return prepare, act
-
-
-def last_page(user, path: str, marker: str, count_marker: str | None = None):
-    """Open `path` (untimed), then click the last page number and wait for its rows."""
-    async def prepare() -> None:
-        await user.open(path)
-
-    async def act() -> None:
-        watched = [count_marker or f'{marker}-count']
-        before = set().union(*(found(user, m) for m in watched))
-        [pages] = found(user, f'{marker}-pages')
-        with user.client:
-            pages.value = pages.props['max']
-        await shown(user, watched, before)
-    return prepare, act
-
-
-def dialog(user, path: str, button: str, inside: str):
-    """Open `path` (untimed), then click `button` and wait for the dialog's field `inside`."""
-    async def prepare() -> None:
-        await user.open(path)
-
-    async def act() -> None:
-        before = found(user, inside)
-        user.find(marker=button).click()
-        await shown(user, [inside], before)
-    return prepare, act
-
-
-def typing(user, path: str, button: str, picker: str, text: str):
-    """Open `path` and the dialog (untimed), then type `text` into the picker and wait for its new options."""
-    async def prepare() -> None:
-        await user.open(path)
-        user.find(marker=button).click()
-        await shown(user, [picker], set())
-
-    async def act() -> None:
-        [select] = found(user, picker)
-        options = select.options
-        user.find(marker=picker).trigger('inputValue', text)  # what the browser sends as one types
-        deadline = time.perf_counter() + 10
-        while select.options is options and time.perf_counter() < deadline:
-            await asyncio.sleep(0.0005)
-    return prepare, act
 
 
 def test_fill() -> None:

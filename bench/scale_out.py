@@ -12,44 +12,32 @@ the extra hop as much as the gain; on separate machines the second instance adds
 """
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.gateway_load import (FORWARDED, arguments, keys_script, print_table, stored_keys, tools_missing,  # noqa: E402
+                                warmed_wrk)
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--keys', type=int, default=100_000)
-    parser.add_argument('--seconds', type=int, default=10)
-    parser.add_argument('--connections', type=int, default=32)
-    args = parser.parse_args()
+    args = arguments().parse_args()
     database_url = os.environ.get('PORTICO_BENCH_DATABASE_URL', '')
     redis_url = os.environ.get('PORTICO_BENCH_REDIS_URL', '')
     if not database_url.startswith('postgres') or not redis_url:
         print('bench: set PORTICO_BENCH_DATABASE_URL (PostgreSQL) and PORTICO_BENCH_REDIS_URL', file=sys.stderr)
         return 2
-    if shutil.which('wrk') is None or shutil.which('nginx') is None and not Path('/usr/sbin/nginx').exists():
-        print('bench: needs wrk and nginx (apt-get install wrk nginx-light)', file=sys.stderr)
+    if tools_missing(nginx=True):
         return 2
     os.environ['PORTICO_DATABASE_URL'] = database_url
-    from bench.introspection import fill, wrk
     from tests.servers import Nginx, Portal
     from tests.utils import free_port, reset_postgres
     reset_postgres(database_url)
-    with tempfile.TemporaryDirectory(prefix='portico-bench-') as folder:
-        root = Path(folder)
-        sample = fill(root / 'data', args.keys)
-        keys = ', '.join(f'"{key}"' for key in sample)
-        script = root / 'auth.lua'
-        script.write_text(f'keys = {{{keys}}}\nrequest = function()\n'
-                          '  return wrk.format("GET", "/api/gateway/auth", {["X-API-Key"] = keys[math.random(#keys)],'
-                          ' ["X-Forwarded-Uri"] = "/bench/items/1"})\nend\n')
+    with stored_keys(args.keys) as (root, sample):
+        script = keys_script(root / 'auth.lua', sample, '/api/gateway/auth', FORWARDED)
         common = {'PORTICO_DATABASE_URL': database_url, 'NICEGUI_REDIS_URL': redis_url,
                   'PORTICO_SECRET_KEY': (root / 'data' / 'secret_key').read_text()}
         ports = [free_port(), free_port()]
@@ -60,22 +48,16 @@ def main() -> int:
             '127.0.0.1:8081': f'127.0.0.1:{ports[0]}', '127.0.0.1:8082': f'127.0.0.1:{ports[1]}',
             '127.0.0.1:8080': f'127.0.0.1:{lb_port}'})
         try:
-            wrk(instances[0].url, 2, args.connections, script)
-            one = wrk(instances[0].url, args.seconds, args.connections, script)
-            wrk(f'http://127.0.0.1:{lb_port}', 2, args.connections, script)
-            two = wrk(f'http://127.0.0.1:{lb_port}', args.seconds, args.connections, script)
+            one = warmed_wrk(instances[0].url, args.seconds, args.connections, script)
+            two = warmed_wrk(f'http://127.0.0.1:{lb_port}', args.seconds, args.connections, script)
         finally:
             balancer.stop()
             for instance in instances:
                 instance.stop()
-    print(f'\n{args.keys:,} keys on PostgreSQL, rate limits in Redis, {args.connections} connections, '
-          f'{args.seconds} s, wrk -t2')
-    print('| setup | requests/s | p99 (ms) |\n| --- | --- | --- |')
-    print(f'| one instance, direct | {one[0]:,.0f} | {one[1]:.2f} |')
-    print(f'| two instances behind nginx | {two[0]:,.0f} | {two[1]:.2f} |')
+    print_table(f'{args.keys:,} keys on PostgreSQL, rate limits in Redis, {args.connections} connections, '
+                f'{args.seconds} s, wrk -t2', 'setup', {'one instance, direct': one, 'two instances behind nginx': two})
     print(f'ratio two / one: {two[0] / one[0]:.2f}')
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

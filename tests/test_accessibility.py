@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from db import demo
+from tools import demo
 from db.models import App, Product
 
 pytestmark = pytest.mark.browser

@@ -1,13 +1,18 @@
-"""Believable demo data (`python main.py --demo`): an admin, developers, a consumer organisation.
+"""Believable demo data (`python main.py demo`, `--demo`): an admin, developers, a consumer organisation, a
+catalog with apps and keys, invite codes. A tool, outside the layers: it calls the workflows as an admin would;
+only the few users are written directly, with one password hash for all.
 
 Idempotent: running it twice changes nothing the second time.
 """
 from __future__ import annotations
 
-from db import bootstrap
+from datetime import timedelta
+
+from db import bootstrap, clock
 from db.connection import database
-from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, Product, Role, Team, User, UserStatus
-from workflows import access, apps, catalog, passwords
+from db.models import (AccessRequest, App, InviteCode, Membership, Organisation, OrgStatus, Product, Role, Team, User,
+                       UserStatus)
+from workflows import access, apps, catalog, invite_codes, passwords
 
 DEMO_PASSWORD = 'portico-demo-2024'
 ADMIN_EMAIL = 'admin@portico.example'
@@ -45,11 +50,6 @@ def fill() -> str:
 
 def _invite_codes(super_admin: User) -> None:
     """Two codes: Acme's partner developers (a month), and a hackathon with few places left."""
-    from datetime import timedelta
-
-    from db import clock
-    from db.models import InviteCode
-    from workflows import invite_codes
     admin = User.get(User.email == ADMIN_EMAIL)
     acme_team = Team.get(Team.organisation == super_admin.organisation_id)
     today = clock.now().date()
