@@ -15,7 +15,7 @@ LAYERS = ['config', 'db', 'domain', 'permissions', 'mail', 'gateway', 'workflows
           'main']
 # the modules at the top of the tree that are no package of their own, and where they stand
 PLACES = {'config': 'config', 'background': 'config', 'permissions': 'permissions', 'hardening': 'api',
-          'session': 'components', 'listeners': 'main', 'main': 'main'}
+          'session': 'api', 'listeners': 'main', 'main': 'main'}
 OUTSIDE = {'tests', 'tools', 'bench'}
 
 
