@@ -1,5 +1,5 @@
 """Writes tests/data/secrets_at_rest_before.json with the modules of commit d0c06b5: run it with the project venv from
-a worktree of that commit (git worktree add /tmp/head d0c06b5; cd /tmp/head; python tests/data/make_secrets_at_rest_before.py).
+a worktree of that commit (git worktree add /tmp/head d0c06b5; cd /tmp/head; python <path of this file in main>).
 The secret key is fixed; Fernet tokens carry their time, so each run writes other bytes that open the same way."""
 import json, os, sys
 os.environ['PORTICO_SECRET_KEY'] = 'portico-fixture-secret-key-for-tests-d0c06b5-' + 'k' * 16
