@@ -1,6 +1,8 @@
-"""The one clock of Portico: naive UTC datetimes, replaceable so tests can step past an expiry."""
+"""The one clock of Portico: naive UTC datetimes, and seconds that only go forward for caches; tests step both
+past an expiry with advance() instead of sleeping."""
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 
 _offset = timedelta()
@@ -8,6 +10,11 @@ _offset = timedelta()
 
 def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None) + _offset
+
+
+def monotonic() -> float:
+    """Seconds for cache lifetimes (time.monotonic, moved by advance() as now() is)."""
+    return time.monotonic() + _offset.total_seconds()
 
 
 def advance(delta: timedelta) -> None:

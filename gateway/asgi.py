@@ -20,6 +20,7 @@ import time
 from urllib.parse import parse_qs
 
 import config
+from db import clock
 from gateway import keys, limits, usage
 from gateway.decision import Decision, Facts, decide, facts_from_headers, facts_from_prefix
 
@@ -57,14 +58,14 @@ def answer_now(facts: Facts, for_nginx: bool) -> Answer | None:
     key = facts.key
     key_hash = keys.digests.get(key)
     if key_hash is not None:
-        info = keys.cached(key_hash, time.monotonic(), True)
+        info = keys.cached(key_hash, clock.monotonic(), True)
         if info is None:  # retired since: the memo keeps keys with access only
             keys.digests.pop(key, None)
     elif not key or not keys.plausible(key):
         return settle(facts, None, for_nginx=for_nginx)
     else:
         key_hash = keys.digest(key)
-        info = keys.cached(key_hash, time.monotonic(), True)
+        info = keys.cached(key_hash, clock.monotonic(), True)
         if info is not None and info is not keys.MISS:
             keys.memo(key, key_hash)
     if info is keys.MISS:
@@ -78,7 +79,7 @@ async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
     key = facts.key
     if key and keys.plausible(key):
         key_hash = keys.digest(key)
-        info = keys.cached(key_hash, time.monotonic(), True)
+        info = keys.cached(key_hash, clock.monotonic(), True)
         if info is keys.MISS:
             try:
                 info = await keys.lookup(key_hash)

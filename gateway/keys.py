@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import re
-import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,7 +62,7 @@ class KeyInfo:
     plan: PlanLimits
     routes: list[tuple[str, str]]  # (base path, product slug), longest path first
     quota_used: int  # calls stored in the current quota period when loaded
-    loaded_at: float = field(default_factory=time.monotonic)
+    loaded_at: float = field(default_factory=clock.monotonic)
     counter_names: tuple | None = None  # limits' names for the current window, computed once per window
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
     # product -> the whole answer to an allowed call (status, headers, body): immutable, sent as it is
@@ -192,7 +191,7 @@ def remember(key_hash: str, info: KeyInfo | None, now: float) -> None:
 async def lookup(key_hash: str) -> KeyInfo | None:
     """The key's answer: from the cache, or loaded with the other misses of the moment in one query, in the
     loader's own thread (concurrent misses for one key share one load)."""
-    found = cached(key_hash, time.monotonic(), refresh=True)
+    found = cached(key_hash, clock.monotonic(), refresh=True)
     if found is not MISS:
         return found
     pending = _loading.get(key_hash)
@@ -238,13 +237,13 @@ async def _load_queued() -> None:
             log.warning('loading keys failed: %s', error)
             for key_hash in batch:
                 entry = _known.get(key_hash)
-                if entry is not None and entry[0] <= time.monotonic():
+                if entry is not None and entry[0] <= clock.monotonic():
                     del _known[key_hash]  # an expired answer is not given on once its reload failed
                 waiting = _loading.pop(key_hash, None)
                 if waiting is not None and not waiting.done():
                     waiting.set_exception(LookupFailed(str(error)))
             continue
-        now = time.monotonic()
+        now = clock.monotonic()
         answers = []
         for key_hash in batch:
             info = infos.get(key_hash)
@@ -265,13 +264,13 @@ class LookupFailed(Exception):
 
 def lookup_blocking(key_hash: str) -> KeyInfo | None:
     """For callers outside the event loop (tests of workflows, scripts)."""
-    found = cached(key_hash, time.monotonic())
+    found = cached(key_hash, clock.monotonic())
     if found is not MISS:
         return found
     epoch = _epoch
     info = load_many([key_hash]).get(key_hash)
     if epoch == _epoch:
-        remember(key_hash, info, time.monotonic())
+        remember(key_hash, info, clock.monotonic())
     return info
 
 

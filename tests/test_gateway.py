@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 
+from db import clock
 from db.models import Credential, UsageDaily
 from tests.utils import a_catalog_world, a_user, an_admin, set_settings
 from gateway import keys as gateway_keys, limits
@@ -352,15 +354,24 @@ async def test_unknown_keys_live_in_a_bounded_lru_and_push_out_no_known_key(monk
     assert (await ask(user, world['key'], '/weather/x')).status_code == 200
 
 
+def past_the_cache() -> None:
+    """Step the project clock past the key cache's lifetime (the cache reads db.clock, so no test sleeps)."""
+    import config
+    clock.advance(timedelta(seconds=config.current().key_cache_seconds + 0.1))
+
+
+async def reloaded() -> None:
+    """Until the key loader has answered what it was given (a background reload included)."""
+    if gateway_keys._loader is not None:
+        await gateway_keys._loader
+
+
 async def test_an_expired_answer_is_given_while_it_reloads_and_a_retired_key_never(monkeypatch, user, world) -> None:
     """A known key's expired answer is given on while it reloads in the background (no call waits for the
     reload), and a retired key is never answered from the cache, expired or not."""
     import asyncio
     import threading
 
-    import config
-    monkeypatch.setenv('PORTICO_KEY_CACHE_SECONDS', '0.2')
-    config.use(config.load())
     reloading, release = threading.Event(), threading.Event()
     real_load = gateway_keys.load_many
 
@@ -371,13 +382,14 @@ async def test_an_expired_answer_is_given_while_it_reloads_and_a_retired_key_nev
         return real_load(key_hashes)
     monkeypatch.setattr(gateway_keys, 'load_many', slow_reload)
     assert (await ask(user, world['key'], '/weather/x')).status_code == 200
-    await asyncio.sleep(0.3)  # expired now
+    past_the_cache()  # expired now
     # given at once while the reload waits (a call waiting for the reload would time out here)
     assert (await asyncio.wait_for(ask(user, world['key'], '/weather/x'), 2)).status_code == 200
     assert await asyncio.to_thread(reloading.wait, 5)
     assert (await ask(user, world['key'], '/weather/x')).status_code == 200
     release.set()
-    await asyncio.sleep(0.3)  # expired again
+    await asyncio.wait_for(reloaded(), 5)
+    past_the_cache()  # expired again
     credentials.revoke(world['credential'], by=world['dev'])
     assert (await ask(user, world['key'], '/weather/x')).status_code == 401
 
@@ -386,31 +398,32 @@ async def test_answers_that_expire_together_reload_in_one_batch_and_a_retired_ke
         monkeypatch, user, world) -> None:
     import asyncio
 
-    import config
-    monkeypatch.setenv('PORTICO_KEY_CACHE_SECONDS', '0.2')
-    config.use(config.load())
     second = access.request_access(world['dev'], world['Public'].id, world['Free'].id, [world['Weather'].id],
                                    new_app_name='Bot 2')
     other_key = credentials.reveal(Credential.get(Credential.access_request == second), world['dev'])
-    batches = []
-    real_load = gateway_keys.load_many
-    monkeypatch.setattr(gateway_keys, 'load_many', lambda hashes: batches.append(set(hashes)) or real_load(hashes))
+    batches, loaded = [], asyncio.Event()
+    real_load, loop = gateway_keys.load_many, asyncio.get_running_loop()
+
+    def counted_load(hashes):
+        batches.append(set(hashes))
+        loop.call_soon_threadsafe(loaded.set)
+        return real_load(hashes)
+    monkeypatch.setattr(gateway_keys, 'load_many', counted_load)
     monkeypatch.setattr(gateway_keys, 'RELOAD_GATHER_SECONDS', 0.3)
     for key in (world['key'], other_key):
         assert (await ask(user, key, '/weather/x')).status_code == 200
     loads = len(batches)
-    await asyncio.sleep(0.3)  # both expired
+    loaded.clear()
+    past_the_cache()  # both expired
     for key in (world['key'], other_key):  # each call sees its key expired: given at once, reloaded later
         assert (await ask(user, key, '/weather/x')).status_code == 200
     assert len(batches) == loads
-    for _ in range(50):
-        if len(batches) > loads:
-            break
-        await asyncio.sleep(0.05)
+    await asyncio.wait_for(loaded.wait(), 5)  # the gathering ended: one batch for both
+    await asyncio.wait_for(reloaded(), 5)
     assert batches[loads:] == [{gateway_keys.digest(world['key']), gateway_keys.digest(other_key)}]
 
     monkeypatch.setattr(gateway_keys, 'RELOAD_GATHER_SECONDS', 30)
-    await asyncio.sleep(0.3)  # expired again, and now the gathering would last 30 s
+    past_the_cache()  # expired again, and now the gathering would last 30 s
     assert (await ask(user, world['key'], '/weather/x')).status_code == 200
     credentials.revoke(world['credential'], by=world['dev'])
     assert (await asyncio.wait_for(ask(user, world['key'], '/weather/x'), 2)).status_code == 401
