@@ -35,10 +35,10 @@ _NOT_FOUND = b'{"error":"not found: this process answers the gateway paths only"
 
 def start_loops() -> None:
     """Start the gateway's background loops (on the running event loop): shared by the portal and this process."""
-    from gateway import keys, limits, usage
+    from gateway import key_feed, limits, usage
     background.start('usage flush', background.repeat('usage flush', usage.flush, USAGE_FLUSH_SECONDS,
                                                       wait_first=True))
-    background.start('key changes', keys.follow_changes())
+    background.start('key changes', key_feed.follow_changes())
     background.start('limits sync', limits.sync_forever())
 
 

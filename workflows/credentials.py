@@ -7,9 +7,9 @@ from __future__ import annotations
 from db import clock
 from db.connection import database
 from db.models import AccessRequest, Credential, CredentialStatus, User
-from gateway import keys
+from gateway import key_feed
 from permissions import ensure
-from gateway.keys import PREFIX, changes_since, newest_change, prune_changes  # noqa: F401 - used by others
+from gateway.keys import PREFIX
 from domain import events
 from domain.at_rest import InvalidToken, Seal, new_secret
 from domain.errors import DomainError, NotFound
@@ -87,6 +87,6 @@ def retire(which) -> int:
     them within PORTICO_KEY_CHANGES_POLL_SECONDS) and evicted on this instance at once; their next call is
     judged from the database again. Returns how many keys were retired."""
     hashes = [row.key_hash for row in Credential.select(Credential.key_hash).join(AccessRequest).where(which)]
-    keys.publish(hashes)
+    key_feed.publish(hashes)
     return len(hashes)
 

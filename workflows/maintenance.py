@@ -13,8 +13,9 @@ from datetime import timedelta
 from db import clock
 from db.connection import database, is_postgres
 from db.models import Token, UserSession
+from gateway import key_feed
 from mail.outbox import prune_outbox
-from workflows import credentials, throttle, unverified
+from workflows import throttle, unverified
 
 LOCK_KEY = 7_270_400_002
 KEEP_USED_TOKENS = timedelta(days=7)
@@ -32,7 +33,7 @@ def run_once() -> dict[str, int] | None:
             'code_registrations': unverified.drop_expired_code_registrations(),
             'tokens': Token.delete().where((Token.expires_at < now - KEEP_USED_TOKENS)).execute(),
             'throttle': throttle.prune(),
-            'key_changes': credentials.prune_changes(),
+            'key_changes': key_feed.prune_changes(),
             'sessions': UserSession.delete().where(UserSession.last_seen_at < now - timedelta(days=30)).execute(),
             'outbox': prune_outbox(now),
         }

@@ -1,0 +1,119 @@
+"""What a key may do, read from the database: its app, organisation, plan and the routes of its products, with
+every answer a call needs computed once, at load (gateway/keys.py caches these)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from db import clock
+from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, ApiStatus, App, AppStatus,
+                       CatalogPlan, CatalogProduct, Credential, CredentialStatus, Organisation, Plan,
+                       Product, ProductApi, User, UserStatus)
+from gateway import usage
+from gateway.decision import Decision
+
+
+class PlanLimits(NamedTuple):
+    """A plan's name and limits as plain values (read on every call; a model's fields are slower)."""
+    name: str
+    rate_limit: int
+    rate_period: int
+    quota: int
+    quota_period: str
+
+    @classmethod
+    def of(cls, plan: Plan) -> PlanLimits:
+        return cls(plan.name, plan.rate_limit, plan.rate_period, plan.quota, plan.quota_period)
+
+
+@dataclass(eq=False)
+class KeyInfo:
+    """What a key may do, with everything its answers need computed once, at load."""
+    credential_id: int
+    app_id: int
+    app_name: str
+    organisation: str
+    plan: PlanLimits
+    routes: list[tuple[str, str]]  # (base path, product slug), longest path first
+    quota_used: int  # calls stored in the current quota period when loaded
+    loaded_at: float = field(default_factory=clock.monotonic)
+    counter_names: tuple | None = None  # limits' names for the current window, computed once per window
+    identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
+    # product -> the whole answer to an allowed call (status, headers, body): immutable, sent as it is
+    allowed: dict[str, tuple[int, tuple[tuple[bytes, bytes], ...], bytes]] = field(default_factory=dict)
+    granted: dict[str, Decision] = field(default_factory=dict)  # product -> the decision that allows a call
+    introspection: bytes = b''  # the RFC 7662 answer body
+
+    def __post_init__(self) -> None:
+        if isinstance(self.plan, Plan):
+            self.plan = PlanLimits.of(self.plan)
+        self.identity = [(name.encode(), _header_value(value)) for name, value in (
+            ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
+            ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name))]
+        self.allowed = {slug: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
+                                     (b'content-length', b'0')), b'') for _, slug in self.routes}
+        self.granted = {slug: Decision(200, '', slug) for _, slug in self.routes}
+        self.introspection = json.dumps({
+            'active': True, 'token_type': 'api_key', 'client_id': str(self.app_id), 'username': self.app_name,
+            'scope': ' '.join(sorted({slug for _, slug in self.routes})),
+            'plan': self.plan.name, 'organisation': self.organisation,
+            'rate_limit': {'requests': self.plan.rate_limit, 'period_seconds': self.plan.rate_period},
+            'base_paths': sorted({base for base, _ in self.routes}),
+        }, separators=(',', ':')).encode()
+
+
+def _header_value(text: str) -> bytes:
+    """Printable ASCII only: a name is never able to end a header line or start another."""
+    return ''.join(ch if ' ' <= ch < '\x7f' else '?' for ch in text).encode('ascii')
+
+
+def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
+    """What the keys among `key_hashes` that have access may do now (one query for all of them, then a
+    few per key found): active key, approved request, active app; the products still in the request's
+    catalog, with their published APIs; the plan, while the catalog still offers it."""
+    # first by the unique index alone (with the other conditions in the same query, SQLite's planner
+    # prefers the status index and scans every active key)
+    ids = [credential_id for (credential_id,) in
+           Credential.select(Credential.id).where(Credential.key_hash.in_(key_hashes)).tuples()]
+    if not ids:
+        return {}
+    rows = (Credential.select(Credential, AccessRequest, App, Organisation, Plan)
+            .join(AccessRequest).join(Plan).switch(Credential).join(App).join(Organisation)
+            .where((Credential.id.in_(usage.id_list(ids))) & (Credential.status == CredentialStatus.ACTIVE)
+                   & (AccessRequest.status == AccessStatus.APPROVED) & (App.status == AppStatus.ACTIVE)))
+    rows = list(rows)
+    if not rows:
+        return {}
+    requests = [row.access_request for row in rows]
+    offered = set(CatalogPlan.select(CatalogPlan.catalog, CatalogPlan.plan)
+                  .where(CatalogPlan.catalog.in_(usage.id_list({request.catalog_id for request in requests}))).tuples())
+    routes: dict[int, list[tuple[str, str]]] = {}
+    for request_id, base_path, slug in (
+            Api.select(AccessRequestProduct.request, Api.base_path, Product.slug)
+            .join(ProductApi).join(Product)
+            .join(AccessRequestProduct, on=(AccessRequestProduct.product == Product.id))
+            .join(AccessRequest, on=(AccessRequest.id == AccessRequestProduct.request))
+            .join(CatalogProduct, on=((CatalogProduct.product == Product.id)
+                                      & (CatalogProduct.catalog == AccessRequest.catalog)))
+            .where((AccessRequestProduct.request.in_(usage.id_list(request.id for request in requests)))
+                   & (Api.status == ApiStatus.PUBLISHED)).tuples()):
+        routes.setdefault(request_id, []).append((base_path, slug))
+    stored = usage.calls_by_period([row.id for row in rows if row.access_request.plan.quota])
+    # an individual developer's apps (default organisation) are theirs alone: they stop with the account
+    owners = {row.app.owner_id for row in rows if row.app.organisation.is_default}
+    inactive = {user_id for (user_id,) in User.select(User.id).where(
+        User.id.in_(usage.id_list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
+    found = {}
+    for row in rows:
+        request, app = row.access_request, row.app
+        if (request.catalog_id, request.plan_id) not in offered:
+            continue  # the catalog no longer offers this plan
+        if app.organisation.is_default and (app.owner_id is None or app.owner_id in inactive):
+            continue
+        plan = request.plan
+        found[row.key_hash] = KeyInfo(
+            credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,
+            routes=sorted(routes.get(request.id, []), key=lambda route: len(route[0]), reverse=True),
+            quota_used=stored.get((row.id, plan.quota_period), 0) if plan.quota else 0)
+    return found
