@@ -10,8 +10,7 @@ from components.dialogs import reason_dialog
 from components.chips import status_chip
 from components.forms import attempt
 from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import within
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import access
@@ -28,17 +27,15 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
     if search:
         query = query.where(within(AccessRequest.app, App, search)
                             | within(AccessRequest.requested_by, User, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     # the queue is worked oldest first; the other lists show the latest first
     latest = status != AccessStatus.PENDING
-    ids = paging.page_ids(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)], offset, limit,
-                          total)
-    rows = paging.in_order(AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
-                           .join(App).join(Organisation)
-                           .switch(AccessRequest).join(Catalog)
-                           .switch(AccessRequest).join(Plan)
-                           .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by),
-                           AccessRequest, ids)
+    rows, total = page_of(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)],
+                          AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
+                          .join(App).join(Organisation)
+                          .switch(AccessRequest).join(Catalog)
+                          .switch(AccessRequest).join(Plan)
+                          .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by),
+                          offset, limit, searched=bool(search))
     names = access.product_names_by_request(row.id for row in rows)
     for row in rows:
         row.product_names = names.get(row.id, [])

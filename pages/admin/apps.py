@@ -8,8 +8,7 @@ import session
 from components.chips import status_chip
 from components.forms import attempt
 from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 from components.dialogs import reason_dialog
@@ -25,11 +24,10 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
         query = query.where(App.status == status)
     if search:
         query = query.where(matches(App, search) | within(App.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     # newest first along the primary key: no sort of the whole table (use the Pending filter for the queue)
-    ids = paging.page_ids(query, [(App.id, True)], offset, limit, total)
-    rows = paging.in_order(App.select(App, Organisation, User).join(Organisation)
-                           .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner), App, ids)
+    rows, total = page_of(query, [(App.id, True)], App.select(App, Organisation, User).join(Organisation)
+                          .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner), offset, limit,
+                          searched=bool(search))
     counts: dict[int, dict[str, int]] = {}
     if rows:
         for app_id, credential_status, number in (

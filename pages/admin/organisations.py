@@ -9,8 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches
 from db.models import Organisation, OrgStatus, User
 from workflows import organisations, teammates
@@ -24,12 +23,11 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
         query = query.where(Organisation.status == status)
     if search:
         query = query.where(matches(Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.status != OrgStatus.PENDING, False), (Organisation.is_default, True),
              (Organisation.name, False), (Organisation.id, False)]
-    ids = paging.page_ids(query, order, offset, limit, total)
     members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)  # of this page only
-    return paging.in_order(Organisation.select(Organisation, members.alias('member_count')), Organisation, ids), total
+    return page_of(query, order, Organisation.select(Organisation, members.alias('member_count')), offset, limit,
+                   searched=bool(search))
 
 
 @ui.page('/admin/organizations')

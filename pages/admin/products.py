@@ -9,8 +9,7 @@ import session
 from components import dialogs
 from components.forms import Feedback, bounded
 from components.frame import frame
-from components.tables import Column, PagedTable
-from db import paging
+from components.tables import Column, PagedTable, page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
 from workflows import catalog
@@ -21,10 +20,9 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     query = Product.select(Product.id)
     if search:
         query = query.where(matches(Product, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
-    ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)], offset, limit, total)
-    rows = paging.in_order(Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
-                           Product, ids)
+    rows, total = page_of(query, [(Product.name, False), (Product.id, False)],
+                          Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
+                          offset, limit, searched=bool(search))
     ids = [product.id for product in rows]
     apis, catalogs = defaultdict(list), defaultdict(list)
     if ids:

@@ -8,8 +8,7 @@ import session
 from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import frame
-from components.tables import Column, PagedTable
-from db import paging
+from components.tables import Column, PagedTable, page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from domain.errors import DomainError
@@ -23,13 +22,11 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
     if search:
         query = query.where(pw.fn.LOWER(Team.name).contains(search.lower())
                             | within(Team.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.name, False), (Organisation.id, False), (Team.is_default, True), (Team.name, False),
              (Team.id, False)]
-    ids = paging.page_ids(query, order, offset, limit, total)
     members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)  # of this page only
-    return paging.in_order(Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
-                           Team, ids), total
+    return page_of(query, order, Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
+                   offset, limit, searched=bool(search))
 
 
 @ui.page('/admin/teams')
@@ -117,10 +114,9 @@ def members_dialog(team: Team, table: PagedTable) -> None:
         query = User.select(User.id).where(User.organisation == org_id)
         if search:
             query = query.where(matches(User, search))
-        total = paging.count(query, paging.count_limit(offset) if search else None)
-        ids = paging.page_ids(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
-                              offset, limit, total)
-        people = paging.in_order(User.select(), User, ids)
+        people, total = page_of(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
+                                User.select(), offset, limit, searched=bool(search))
+        ids = [person.id for person in people]
         memberships: dict[int, list[int]] = {}
         for membership in Membership.select().where(Membership.user.in_(ids)) if ids else []:
             memberships.setdefault(membership.user_id, []).append(membership.team_id)

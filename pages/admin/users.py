@@ -8,8 +8,7 @@ from components import dialogs, pickers
 from components.chips import status_chip
 from components.forms import Feedback, attempt
 from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
 from domain.errors import DomainError
@@ -25,9 +24,8 @@ def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list
         query = query.where(User.status == status)
     if search:
         query = query.where(matches(User, search) | within(User.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
-    ids = paging.page_ids(query, [(User.created_at, True), (User.id, True)], offset, limit, total)
-    return paging.in_order(User.select(User, Organisation).join(Organisation), User, ids), total
+    return page_of(query, [(User.created_at, True), (User.id, True)], User.select(User, Organisation).join(Organisation),
+                   offset, limit, searched=bool(search))
 
 
 @ui.page('/admin/users')
