@@ -6,9 +6,9 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components.dialogs import reason_dialog
 from components.chips import status_chip
-from components.forms import attempt
+from components.decisions import ACCESS, decision_buttons
+from components.dialogs import reason_dialog
 from components.frame import frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import within
@@ -50,21 +50,6 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
     with frame('Access requests', me, admin=True):
         status_filter(FILTERS, state, lambda: table.refresh(), 'access-filter', default=AccessStatus.PENDING)
 
-        def approve(request: AccessRequest) -> None:
-            def run() -> str:
-                actor = session.current_user()
-                access.approve(access.find_decidable(request.id, actor), by=actor)
-                return f'Access for {request.app.name} approved; the credentials are issued.'
-            attempt(run, table.refresh)
-
-        def reject(request: AccessRequest) -> None:
-            def decide(reason: str) -> str:
-                actor = session.current_user()
-                access.reject(access.find_decidable(request.id, actor), by=actor, reason=reason)
-                return f'Access for {request.app.name} rejected.'
-            reason_dialog(f'Reject the access request of {request.app.name}?', 'Reject',
-                          'Reason (optional, sent in the email)', 'access-reject', decide, table.refresh)
-
         def revoke(request: AccessRequest) -> None:
             def decide(reason: str) -> str:
                 actor = session.current_user()
@@ -77,10 +62,13 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
         def actions(request: AccessRequest) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if request.status == AccessStatus.PENDING:
-                    ui.button('Approve', on_click=lambda r=request: approve(r)) \
-                        .props('flat dense no-caps color=positive').mark(f'access-approve-{request.id}')
-                    ui.button('Reject', on_click=lambda r=request: reject(r)) \
-                        .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
+                    decision_buttons(ACCESS, request.id,
+                                     approved=f'Access for {request.app.name} approved; the credentials are issued.',
+                                     rejected=f'Access for {request.app.name} rejected.',
+                                     question=f'Reject the access request of {request.app.name}?',
+                                     marker='access-reject',
+                                     buttons=(f'access-approve-{request.id}', f'access-reject-{request.id}'),
+                                     done=lambda: table.refresh())
                 elif request.status == AccessStatus.APPROVED:
                     ui.button('Revoke', on_click=lambda r=request: revoke(r)) \
                         .props('flat dense no-caps color=grey-8').mark(f'access-revoke-{request.id}')

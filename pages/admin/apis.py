@@ -7,7 +7,8 @@ from nicegui import events, run, ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refresh_header, refuse_cut_paste
+from components.decisions import APIS, decision_buttons
+from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
 from components.frame import frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
@@ -50,19 +51,13 @@ def apis_page(status: str = '') -> None:
             ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('apis-add')
 
-        def approve(api: Api) -> None:
-            def run() -> str:
-                catalog.decide_api(api, True, by=session.current_user())
-                return f'{api.name} is published.'
-            attempt(run, table.refresh)
-
         def actions(api: Api) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if api.status == ApiStatus.PENDING:
-                    ui.button('Approve', on_click=lambda a=api: approve(a)) \
-                        .props('flat dense no-caps color=positive').mark(f'api-approve-{api.name}')
-                    ui.button('Reject', on_click=lambda a=api: reject_dialog(a, table)) \
-                        .props('flat dense no-caps color=negative').mark(f'api-reject-{api.name}')
+                    decision_buttons(APIS, api.id, approved=f'{api.name} is published.',
+                                     rejected=f'{api.name} rejected.', question=f'Reject publishing {api.name}?',
+                                     marker='api-reject', buttons=(f'api-approve-{api.name}', f'api-reject-{api.name}'),
+                                     done=lambda: table.refresh())
                 ui.button('Edit', on_click=lambda a=api: edit_dialog(a.id, table)) \
                     .props('flat dense no-caps').mark(f'api-edit-{api.name}')
                 ui.button('Delete', on_click=lambda a=api: delete_dialog(a, table)) \
@@ -175,25 +170,6 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
         saving = ui.label('Checking the document…').classes('text-sm text-grey-8').mark('api-saving')
         saving.set_visibility(False)
         dialogs.actions(dialog, 'Save', save, 'api-save')
-    dialog.open()
-
-
-def reject_dialog(api: Api, table: PagedTable) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Reject publishing {api.name}?').classes('font-semibold')
-        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined maxlength=500 counter') \
-            .classes('w-full') \
-            .mark('api-reject-reason')
-        feedback = Feedback({'reason': reason}, marker='api-reject-error')
-
-        def confirm() -> None:
-            def act() -> str:
-                catalog.decide_api(api, False, by=session.current_user(), reason=reason.value)
-                return f'{api.name} rejected.'
-
-            dialogs.submit(dialog, feedback, act, table.refresh)
-
-        dialogs.actions(dialog, 'Reject', confirm, 'api-reject-confirm', negative=True)
     dialog.open()
 
 

@@ -7,7 +7,8 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback, attempt
+from components.decisions import ORGANISATIONS, decision_buttons
+from components.forms import Feedback
 from components.frame import frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches
@@ -41,19 +42,13 @@ def organisations_page(status: str = '') -> None:
             ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('orgs-add')
 
-        def act(action, org: Organisation, message: str) -> None:
-            def run() -> str:
-                action(organisations.find(org.id), by=session.current_user())
-                return message
-            attempt(run, table.refresh)
-
         def actions(org: Organisation) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if org.status == OrgStatus.PENDING:
-                    ui.button('Approve', on_click=lambda o=org: act(organisations.approve, o, f'{o.name} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'approve-org-{org.name}')
-                    ui.button('Reject', on_click=lambda o=org: act(organisations.reject, o, f'{o.name} rejected.')) \
-                        .props('flat dense no-caps color=negative').mark(f'reject-org-{org.name}')
+                    decision_buttons(ORGANISATIONS, org.id, approved=f'{org.name} approved.',
+                                     rejected=f'{org.name} rejected.', question=f'Reject the organization {org.name}?',
+                                     marker='org-reject', buttons=(f'approve-org-{org.name}', f'reject-org-{org.name}'),
+                                     done=lambda: table.refresh())
                 elif org.status == OrgStatus.ACTIVE:
                     ui.button('Members', on_click=lambda o=org: members_dialog(o)) \
                         .props('flat dense no-caps').mark(f'members-org-{org.name}')
