@@ -90,6 +90,17 @@ def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], s
     box.open()
 
 
+def confirm_delete(name: str, consequence: str, marker: str, delete: Callable[[], None],
+                   done: Callable[[], None] | None = None) -> None:
+    """Ask "Delete {name}?" with what follows from it; `delete()` does it through the workflow, and the page says
+    "{name} deleted."."""
+    def act() -> str:
+        delete()
+        return f'{name} deleted.'
+
+    confirm(f'Delete {name}?', consequence, 'Delete', marker, act, done)
+
+
 def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, negative: bool = False) -> None:
     """The dialog's button row: Cancel, and the action."""
     with ui.row().classes('w-full justify-end'):

@@ -63,6 +63,15 @@ class PagedTable:
         """Highlight this row at the next refresh (a row just added or saved)."""
         self.new_id = row_id
 
+    def row_again(self, model: type[pw.Model], row_id: int, what: str):
+        """The row that a dialog opened from this table is about, read again; None, with "{what} was not found."
+        and a refresh, when someone deleted it meanwhile."""
+        found = model.get_or_none(model.id == row_id)
+        if found is None:
+            ui.notify(f'{what} was not found.', type='negative')
+            self.refresh()
+        return found
+
     def refresh(self) -> None:
         """Read the current page again, in the background (callers need not be async)."""
         # the page's guard again, at the moment of this refresh, search, paging or timer

@@ -81,10 +81,8 @@ def apis_page(status: str = '') -> None:
 
 
 def edit_dialog(api_id: int | None, table: PagedTable) -> None:
-    api = Api.get_or_none(Api.id == api_id) if api_id else None
+    api = table.row_again(Api, api_id, 'This API') if api_id else None
     if api_id and api is None:
-        ui.notify('This API was not found.', type='negative')
-        table.refresh()
         return
     with dialogs.dialog() as dialog, ui.card().classes('w-[44rem] max-w-full'):
         ui.label('Add an API' if api is None else f'Edit {api.name}').classes('text-lg font-semibold')
@@ -174,9 +172,7 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
 
 
 def delete_dialog(api: Api, table: PagedTable) -> None:
-    def act() -> str:
-        catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user())
-        return f'{api.name} deleted.'
-
-    dialogs.confirm(f'Delete {api.name}?', 'It is removed from every product that includes it; its documentation '
-                    'disappears from the catalog.', 'Delete', 'api-delete', act, table.refresh)
+    dialogs.confirm_delete(api.name, 'It is removed from every product that includes it; its documentation '
+                           'disappears from the catalog.', 'api-delete',
+                           lambda: catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user()),
+                           table.refresh)

@@ -84,10 +84,8 @@ def catalogs_page() -> None:
 
 
 def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
-    row = Catalog.get_or_none(Catalog.id == catalog_id) if catalog_id else None
+    row = table.row_again(Catalog, catalog_id, 'This catalog') if catalog_id else None
     if catalog_id and row is None:
-        ui.notify('This catalog was not found.', type='negative')
-        table.refresh()
         return
     plan_options = {p.id: p.name for p in Plan.select(Plan.id, Plan.name).order_by(Plan.name)}
     # ids only, as tuples: a catalog may hold 10,000 products, the picker shows 20 of them
@@ -184,9 +182,7 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
 
 
 def delete_dialog(row: Catalog, table: PagedTable) -> None:
-    def act() -> str:
-        catalogs.delete_catalog(catalogs.find(Catalog, row.id, 'This catalog'), by=session.current_user())
-        return f'{row.name} deleted.'
-
-    dialogs.confirm(f'Delete {row.name}?', 'Its products stay; they are no longer offered through this catalog.',
-                    'Delete', 'catalog-delete', act, table.refresh)
+    dialogs.confirm_delete(row.name, 'Its products stay; they are no longer offered through this catalog.',
+                           'catalog-delete',
+                           lambda: catalogs.delete_catalog(catalogs.find(Catalog, row.id, 'This catalog'),
+                                                           by=session.current_user()), table.refresh)

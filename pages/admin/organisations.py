@@ -114,9 +114,7 @@ def members_dialog(org: Organisation) -> None:
 
 
 def confirm_delete(org: Organisation, table: PagedTable) -> None:
-    def act() -> str:
-        organisations.delete_organisation(organisations.find(org.id), by=session.current_user())
-        return f'{org.name} deleted.'
-
-    dialogs.confirm(f'Delete {org.name}?', 'Its members move back to the default organization as individual '
-                    'developers; its teams are deleted.', 'Delete', 'org-delete', act, table.refresh)
+    dialogs.confirm_delete(org.name, 'Its members move back to the default organization as individual developers; '
+                           'its teams are deleted.', 'org-delete',
+                           lambda: organisations.delete_organisation(organisations.find(org.id),
+                                                                     by=session.current_user()), table.refresh)

@@ -58,10 +58,8 @@ def plans_page() -> None:
 
 
 def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
-    plan = Plan.get_or_none(Plan.id == plan_id) if plan_id else None
+    plan = table.row_again(Plan, plan_id, 'This plan') if plan_id else None
     if plan_id and plan is None:
-        ui.notify('This plan was not found.', type='negative')
-        table.refresh()
         return
     with dialogs.dialog() as dialog, ui.card().classes('w-[30rem] max-w-full'):
         ui.label('Add a plan' if plan is None else f'Edit {plan.name}').classes('text-lg font-semibold')

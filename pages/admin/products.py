@@ -80,10 +80,8 @@ def products_page() -> None:
 
 
 def edit_dialog(product_id: int | None, table: PagedTable) -> None:
-    product = Product.get_or_none(Product.id == product_id) if product_id else None
+    product = table.row_again(Product, product_id, 'This product') if product_id else None
     if product_id and product is None:
-        ui.notify('This product was not found.', type='negative')
-        table.refresh()
         return
     api_options = {api.id: f'{api.name} ({api.base_path})' for api in Api.select(Api.id, Api.name, Api.base_path)
                    .where(Api.status == ApiStatus.PUBLISHED).order_by(Api.name)}
@@ -133,9 +131,7 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
 
 
 def delete_dialog(product: Product, table: PagedTable) -> None:
-    def act() -> str:
-        catalog.delete_product(catalog.find(Product, product.id, 'This product'), by=session.current_user())
-        return f'{product.name} deleted.'
-
-    dialogs.confirm(f'Delete {product.name}?', 'It leaves every catalog, cart and access request that lists it. '
-                    'Its APIs stay.', 'Delete', 'product-delete', act, table.refresh)
+    dialogs.confirm_delete(product.name, 'It leaves every catalog, cart and access request that lists it. Its APIs '
+                           'stay.', 'product-delete',
+                           lambda: catalog.delete_product(catalog.find(Product, product.id, 'This product'),
+                                                          by=session.current_user()), table.refresh)
