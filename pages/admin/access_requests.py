@@ -9,7 +9,7 @@ import session
 from components.chips import status_chip
 from components.decisions import ACCESS, decision_buttons
 from components.dialogs import reason_dialog
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import within
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
@@ -45,9 +45,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
 @ui.page('/admin/access-requests')
 @session.admin_required
 def access_requests_page(status: str = AccessStatus.PENDING) -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else AccessStatus.PENDING}
-    with frame('Access requests', me, admin=True):
+    with admin_frame('Access requests'):
         status_filter(FILTERS, state, lambda: table.refresh(), 'access-filter', default=AccessStatus.PENDING)
 
         def revoke(request: AccessRequest) -> None:

@@ -9,7 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.decisions import APIS, decision_buttons
 from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
@@ -43,9 +43,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
 @ui.page('/admin/apis')
 @session.admin_required
 def apis_page(status: str = '') -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else ''}
-    with frame('APIs', me, admin=True):
+    with admin_frame('APIs'):
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'apis-filter')
             ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \

@@ -7,7 +7,7 @@ from nicegui import ui
 import session
 from components.chips import status_chip
 from components.decisions import APPS, decision_buttons
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
@@ -41,10 +41,9 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
 @ui.page('/admin/apps')
 @session.admin_required
 def apps_page(status: str = '') -> None:
-    me = session.current_user()
     status = '' if status == 'all' else status
     state = {'status': status if status in FILTERS else ''}
-    with frame('Apps', me, admin=True):
+    with admin_frame('Apps'):
         status_filter(FILTERS, state, lambda: table.refresh(), 'apps-filter')
 
         def actions(app: App) -> None:

@@ -9,7 +9,7 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db import paging
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan, Visibility
@@ -49,8 +49,7 @@ def visibility_chip(visibility: str) -> ui.chip:
 @ui.page('/admin/catalogs')
 @session.admin_required
 def catalogs_page() -> None:
-    me = session.current_user()
-    with frame('Catalogs', me, admin=True):
+    with admin_frame('Catalogs'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
                      'teams you grant.').classes('text-grey-8')

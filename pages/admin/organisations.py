@@ -9,7 +9,7 @@ from components import dialogs
 from components.chips import status_chip
 from components.decisions import ORGANISATIONS, decision_buttons
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches
 from db.models import Organisation, OrgStatus, User
@@ -34,9 +34,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
 @ui.page('/admin/organizations')
 @session.admin_required
 def organisations_page(status: str = '') -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else ''}
-    with frame('Organizations', me, admin=True):
+    with admin_frame('Organizations'):
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'orgs-filter')
             ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \

@@ -8,7 +8,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback, bounded
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
@@ -40,8 +40,7 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
 @ui.page('/admin/products')
 @session.admin_required
 def products_page() -> None:
-    me = session.current_user()
-    with frame('Products', me, admin=True):
+    with admin_frame('Products'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('A product bundles published APIs; developers find it in the catalogs it is in.') \
                 .classes('text-grey-8')

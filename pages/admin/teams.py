@@ -7,7 +7,7 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
@@ -32,12 +32,11 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
 @ui.page('/admin/teams')
 @session.admin_required
 def teams_page(organisation: int = 0) -> None:
-    me = session.current_user()
     found = Organisation.get_or_none((Organisation.id == organisation) & (Organisation.status == OrgStatus.ACTIVE)) \
         if 0 < organisation < 2 ** 63 else None
     chosen = {found.id: found.name} if found else {}
     state = {'org': found.id if found else 0}
-    with frame('Teams', me, admin=True):
+    with admin_frame('Teams'):
         with ui.row().classes('w-full items-center justify-between'):
             pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
                            on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \

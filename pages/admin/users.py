@@ -8,7 +8,7 @@ from components import dialogs, pickers
 from components.chips import status_chip
 from components.decisions import REGISTRATIONS, decision_buttons
 from components.forms import Feedback, attempt
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
@@ -32,10 +32,9 @@ def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list
 @ui.page('/admin/users')
 @session.admin_required
 def users_page(status: str = '') -> None:
-    me = session.current_user()
     status = status if status in FILTERS else ''
     state = {'status': status}
-    with frame('Users', me, admin=True):
+    with admin_frame('Users') as me:
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'users-filter')
             ui.button('Add new user', icon='person_add', on_click=lambda: add_user_dialog(table)) \
