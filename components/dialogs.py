@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from nicegui import background_tasks, context, ui
 
-from components.forms import Feedback, refresh_header
+from components.forms import Feedback, notify, refresh_header
 from domain.errors import DomainError
+from workflows import REASON_MAX
 
 
 def dialog() -> ui.dialog:
@@ -38,31 +39,37 @@ def dialog() -> ui.dialog:
     return box
 
 
+REASON_LABEL = 'Reason (optional, sent in the email)'
+
+
 def reason_dialog(question: str, action: str, reason_label: str, marker: str, decide: Callable[[str], str],
-                  done: Callable[[], None], *, note: str = '') -> None:
-    """Confirm a decision with an optional reason. `decide(reason)` returns the success message; a
-    DomainError about the reason keeps the dialog open, any other closes it with the message."""
+                  done: Callable[[], None] | None = None, *, note: str = '',
+                  then: Callable[[str, str], None] = notify) -> None:
+    """Confirm a decision with an optional reason (the rule is `workflows.clean_reason`, which every decision
+    applies). `decide(reason)` returns the success message; a DomainError about the reason keeps the dialog
+    open, any other closes it with the message. `then(message, kind)` replaces the notification."""
     with dialog() as box, ui.card().classes('w-[28rem]'):
         ui.label(question).classes('font-semibold')
         if note:
             ui.label(note).classes('text-grey-8')
-        reason = ui.textarea(reason_label).props('outlined maxlength=500 counter').classes('w-full') \
+        reason = ui.textarea(reason_label).props(f'outlined maxlength={REASON_MAX} counter').classes('w-full') \
             .mark(f'{marker}-reason')
         feedback = Feedback({'reason': reason}, marker=f'{marker}-error')
 
         def confirm() -> None:
             feedback.clear()
             try:
-                message = decide(reason.value or '')
+                message, kind = decide(reason.value or ''), 'positive'
             except DomainError as error:
                 if error.field == 'reason':
                     feedback.show(error)
                     return
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(message, type='positive')
+                message, kind = str(error), 'negative'
             box.close()
-            done()
+            then(message, kind)
+            if done is not None:
+                done()
+            refresh_header()
 
         with ui.row().classes('w-full justify-end'):
             ui.button('Cancel', on_click=box.close).props('flat no-caps').mark(f'{marker}-cancel')
@@ -81,6 +88,17 @@ def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], s
         feedback = Feedback(marker=f'{marker}-error')
         actions(box, action, lambda: submit(box, feedback, act, done, then=then), f'{marker}-confirm', negative=True)
     box.open()
+
+
+def confirm_delete(name: str, consequence: str, marker: str, delete: Callable[[], None],
+                   done: Callable[[], None] | None = None) -> None:
+    """Ask "Delete {name}?" with what follows from it; `delete()` does it through the workflow, and the page says
+    "{name} deleted."."""
+    def act() -> str:
+        delete()
+        return f'{name} deleted.'
+
+    confirm(f'Delete {name}?', consequence, 'Delete', marker, act, done)
 
 
 def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, negative: bool = False) -> None:

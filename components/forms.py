@@ -32,17 +32,23 @@ class Feedback:
         ui.notify(message, type='negative')
 
 
-def attempt(act: Callable[[], str], done: Callable[[], None]) -> None:
+def notify(message: str, kind: str = 'positive') -> None:
+    ui.notify(message, type=kind)
+
+
+def attempt(act: Callable[[], str], done: Callable[[], None] | None = None, *,
+            then: Callable[[str, str], None] = notify) -> None:
     """Run a one-click action (Approve, Retry, ...): its message when it worked, the refusal when the
-    rules said no (e.g. "already decided"), then `done()` to show the new state."""
+    rules said no (e.g. "already decided"), then `done()` to show the new state. `then(message, kind)`
+    replaces the notification, e.g. `reload_with` to say it on the page shown again."""
     page_storage = app.storage.client  # the row of the clicked button may be gone after done()
     try:
-        message = act()
+        message, kind = act(), 'positive'
     except DomainError as error:
-        ui.notify(str(error), type='negative')
-    else:
-        ui.notify(message, type='positive')
-    done()
+        message, kind = str(error), 'negative'
+    then(message, kind)
+    if done is not None:
+        done()
     refresh_header(page_storage)
 
 

@@ -52,6 +52,12 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
     ]
 
 
+def admin_frame(title: str):
+    """The frame of an admin page, around the portal admin signed in (the page's guard let no one else in):
+    `with admin_frame('Users') as me:`."""
+    return frame(title, session.current_user(), admin=True)
+
+
 @contextmanager
 def frame(title: str, user: User | None = None, *, admin: bool = False, values: dict | None = None):
     """Header and navigation around a page's content; `admin` adds the admin side menu. `values`: the
@@ -76,7 +82,7 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     show_flashed()
     with ui.column().classes('w-full max-w-6xl mx-auto p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold text-grey-9').mark('page-title')
-        yield
+        yield user
     if user is not None:
         _watch_for_changes(user)
 

@@ -10,7 +10,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback
+from components.forms import Feedback, attempt
 from components.tables import Column, PagedTable
 from db import clock
 from db.models import InviteCode, InviteCodeState, User
@@ -145,21 +145,21 @@ def _show_once(dialog: ui.dialog, raw: str) -> None:
     ui.label('Invite code created').classes('font-semibold').mark('code-created')
     ui.label('Share the link (or the code) with the people who should join. Anyone who has it can register '
              'into the team until the quota is used or the code expires.').classes('text-grey-8 text-sm')
-    link = invite_codes.link(raw)
-    with ui.row().classes('w-full items-center no-wrap gap-1'):
-        ui.input('Invite code', value=raw).props('outlined readonly dense').classes('grow font-mono') \
-            .mark('code-plain')
-        ui.button('Copy code', icon='content_copy', on_click=lambda: (
-            ui.clipboard.write(raw), ui.notify('Invite code copied.', type='positive'))) \
-            .props('flat dense no-caps').mark('code-plain-copy')
-    with ui.row().classes('w-full items-center no-wrap gap-1'):
-        ui.input('Registration link', value=link).props('outlined readonly dense').classes('grow') \
-            .mark('code-link')
-        ui.button('Copy link', icon='link', on_click=lambda: (
-            ui.clipboard.write(link), ui.notify('Registration link copied.', type='positive'))) \
-            .props('flat dense no-caps').mark('code-link-copy')
+    _copy_row('Invite code', raw, 'Copy code', 'content_copy', 'Invite code copied.', 'code-plain',
+              classes='grow font-mono')
+    _copy_row('Registration link', invite_codes.link(raw), 'Copy link', 'link', 'Registration link copied.',
+              'code-link')
     with ui.row().classes('w-full justify-end'):
         ui.button('Done', on_click=dialog.close).props('unelevated no-caps').mark('code-done')
+
+
+def _copy_row(label: str, value: str, button: str, icon: str, copied: str, marker: str, *,
+              classes: str = 'grow') -> None:
+    """A read-only field and its Copy button (marked `marker` and `marker`-copy)."""
+    with ui.row().classes('w-full items-center no-wrap gap-1'):
+        ui.input(label, value=value).props('outlined readonly dense').classes(classes).mark(marker)
+        ui.button(button, icon=icon, on_click=lambda: (ui.clipboard.write(value), ui.notify(copied, type='positive'))) \
+            .props('flat dense no-caps').mark(f'{marker}-copy')
 
 
 def edit_dialog(code: InviteCode, table: PagedTable) -> None:
@@ -193,10 +193,8 @@ def _deactivate(code: InviteCode, table: PagedTable) -> None:
 
 
 def _activate(code: InviteCode, table: PagedTable) -> None:
-    try:
+    def act() -> str:
         invite_codes.activate(code.id, by=session.current_user())
-    except DomainError as error:
-        ui.notify(str(error), type='negative')
-    else:
-        ui.notify('Invite code activated.', type='positive')
-    table.refresh()
+        return 'Invite code activated.'
+
+    attempt(act, table.refresh)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import peewee as pw
 from nicegui import background_tasks, run, ui
 
 import session
+from db import paging
 from db.paging import MoreThan
 
 
@@ -60,6 +62,15 @@ class PagedTable:
     def show_new(self, row_id) -> None:
         """Highlight this row at the next refresh (a row just added or saved)."""
         self.new_id = row_id
+
+    def row_again(self, model: type[pw.Model], row_id: int, what: str):
+        """The row that a dialog opened from this table is about, read again; None, with "{what} was not found."
+        and a refresh, when someone deleted it meanwhile."""
+        found = model.get_or_none(model.id == row_id)
+        if found is None:
+            ui.notify(f'{what} was not found.', type='negative')
+            self.refresh()
+        return found
 
     def refresh(self) -> None:
         """Read the current page again, in the background (callers need not be async)."""
@@ -133,6 +144,15 @@ def _cell(column: Column, row) -> None:
     wrapper = ui.element('div').classes('min-w-0 break-words')
     for element in built:
         element.move(wrapper)
+
+
+def page_of(ids: pw.Select, order: paging.Order, rows: pw.Select, offset: int, limit: int, *,
+            searched: bool = False) -> tuple[list, int]:
+    """One page of a list and how many rows it has: `ids` selects the matching ids on the table alone (filters,
+    search), `order` ends with the id, `rows` reads the page's rows with the joins its cells show. `searched`:
+    count only up to `paging.count_limit` (a search may match most of a big table)."""
+    total = paging.count(ids, paging.count_limit(offset) if searched else None)
+    return paging.in_order(rows, rows.model, paging.page_ids(ids, order, offset, limit, total)), total
 
 
 def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], None], marker: str,

@@ -10,8 +10,7 @@ from components import dialogs, docs
 from components.chips import status_chip
 from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
-from components.tables import Column, PagedTable
-from db import paging
+from components.tables import Column, PagedTable, page_of
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
                        Credential, CredentialStatus, Plan, Product, ProductApi, User)
@@ -31,9 +30,7 @@ def apps_page() -> None:
             query = visibility.apps_visible_to(User.get_or_none(User.id == me.id)).select(App.id)
             if search:
                 query = query.where(matches(App, search))
-            total = paging.count(query)
-            ids = paging.page_ids(query, [(App.created_at, True), (App.id, True)], offset, limit, total)
-            rows = paging.in_order(App.select(), App, ids)
+            rows, total = page_of(query, [(App.created_at, True), (App.id, True)], App.select(), offset, limit)
             counts = dict(Credential.select(Credential.app, pw.fn.COUNT(Credential.id))
                           .where(Credential.app.in_([a.id for a in rows]) & (Credential.status == CredentialStatus.ACTIVE))
                           .group_by(Credential.app).tuples())

@@ -5,7 +5,7 @@ from nicegui import background_tasks, run, ui
 
 import session
 from components.frame import frame
-from db import paging
+from components.tables import page_of
 from db.models import Catalog, CatalogProduct, Product
 from workflows import browse
 
@@ -31,10 +31,9 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
         def read() -> tuple[list[Product], int, dict[int, list[str]]]:
             """One page of products: the ids along the name index, then the rows and their catalogs."""
             query = browse.products_visible_to(me, state['catalog'] or None, state['search']).select(Product.id)
-            total = paging.count(query)
-            ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)],
-                                  (state['page'] - 1) * PAGE_SIZE, PAGE_SIZE, total)
-            return paging.in_order(Product.select(), Product, ids), total, _catalog_names(me, ids)
+            products, total = page_of(query, [(Product.name, False), (Product.id, False)], Product.select(),
+                                      (state['page'] - 1) * PAGE_SIZE, PAGE_SIZE)
+            return products, total, _catalog_names(me, [product.id for product in products])
 
         def show(products: list[Product], total: int, names: dict[int, list[str]]) -> None:
             grid.clear()

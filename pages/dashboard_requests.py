@@ -2,14 +2,15 @@
 decide its pending apps and access requests (000, application creation and API access, case 4)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import peewee as pw
 from nicegui import ui
 
 import session
+from components.decisions import ACCESS, APPS, decision_buttons
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, App, AppStatus, User
-from components.dialogs import reason_dialog
-from domain.errors import DomainError
 from workflows import access, apps, settings
 
 SHOWN = 50  # the oldest requests first; the rest follow as these are decided
@@ -31,24 +32,6 @@ def approvals_page() -> None:
                      'you get an email with their decision.').classes('text-grey-8').mark('approvals-not-delegated')
             return
 
-        def decide(action, find, item_id: int, message: str) -> None:
-            actor = session.current_user()
-            try:
-                action(find(item_id, actor), by=actor)
-            except DomainError as error:
-                ui.notify(str(error), type='negative')
-            else:
-                ui.notify(message, type='positive')
-            queues.refresh()
-
-        def reject(action, find, item_id: int, question: str, message: str, marker: str) -> None:
-            def with_reason(reason: str) -> str:
-                actor = session.current_user()
-                action(find(item_id, actor), by=actor, reason=reason)
-                return message
-            reason_dialog(question, 'Reject', 'Reason (optional, sent in the email)', marker, with_reason,
-                          queues.refresh)
-
         @ui.refreshable
         def queues() -> None:
             actor = session.current_user()
@@ -64,14 +47,14 @@ def approvals_page() -> None:
                         .classes('text-grey-8 text-sm')
                 return
             if pending_apps:
-                app_list(pending_apps, decide, reject)
+                app_list(pending_apps, queues.refresh)
             if requests:
-                request_list(requests, waiting.count() if len(requests) == SHOWN else len(requests), decide, reject)
+                request_list(requests, waiting.count() if len(requests) == SHOWN else len(requests), queues.refresh)
 
         queues()
 
 
-def app_list(pending: list[App], decide, reject) -> None:
+def app_list(pending: list[App], done: Callable[[], None]) -> None:
     owners = {user.id: user for user in User.select().where(User.id.in_({app.owner_id for app in pending}))}
     with ui.card().classes('w-full p-0 gap-0').mark('approvals-apps'):
         ui.label('Apps waiting for approval').classes('text-lg font-semibold px-4 py-3')
@@ -86,16 +69,12 @@ def app_list(pending: list[App], decide, reject) -> None:
                     ui.label(f'by {owner.full_name} <{owner.email}> · {app.created_at:%Y-%m-%d}' if owner
                              else f'{app.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
-                    ui.button('Approve', on_click=lambda a=app: decide(
-                        apps.approve_app, apps.find_decidable, a.id, f'{a.name} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'app-approve-{app.id}')
-                    ui.button('Reject', on_click=lambda a=app: reject(
-                        apps.reject_app, apps.find_decidable, a.id, f'Reject the app {a.name}?',
-                        f'{a.name} rejected.', 'app-reject')) \
-                        .props('flat dense no-caps color=negative').mark(f'app-reject-{app.id}')
+                    decision_buttons(APPS, app.id, approved=f'{app.name} approved.', rejected=f'{app.name} rejected.',
+                                     question=f'Reject the app {app.name}?', marker='app-reject',
+                                     buttons=(f'app-approve-{app.id}', f'app-reject-{app.id}'), done=done)
 
 
-def request_list(requests: list[AccessRequest], total: int, decide, reject) -> None:
+def request_list(requests: list[AccessRequest], total: int, done: Callable[[], None]) -> None:
     names = access.product_names_by_request(request.id for request in requests)
     with ui.card().classes('w-full p-0 gap-0').mark('approvals-access'):
         ui.label('Access requests waiting for approval').classes('text-lg font-semibold px-4 py-3')
@@ -114,14 +93,11 @@ def request_list(requests: list[AccessRequest], total: int, decide, reject) -> N
                     ui.label((f'by {requester.full_name} <{requester.email}> · ' if requester else '')
                              + f'{request.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
-                    ui.button('Approve', on_click=lambda r=request: decide(
-                        access.approve, access.find_decidable, r.id, f'Access for {r.app.name} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'access-approve-{request.id}')
-                    ui.button('Reject', on_click=lambda r=request: reject(
-                        access.reject, access.find_decidable, r.id,
-                        f'Reject the access request of {r.app.name}?', f'Access for {r.app.name} rejected.',
-                        'access-reject')) \
-                        .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
+                    decision_buttons(ACCESS, request.id, approved=f'Access for {request.app.name} approved.',
+                                     rejected=f'Access for {request.app.name} rejected.',
+                                     question=f'Reject the access request of {request.app.name}?',
+                                     marker='access-reject',
+                                     buttons=(f'access-approve-{request.id}', f'access-reject-{request.id}'), done=done)
         if total > len(requests):
             ui.label(f'The oldest {len(requests)} of {total} are shown; the rest follow as you decide these.') \
                 .classes('text-sm text-grey-8 px-4 py-2 border-t')

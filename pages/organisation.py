@@ -6,6 +6,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
+from components.decisions import REGISTRATIONS, decision_buttons
 from components.forms import Feedback, reload_with
 from components.frame import frame
 from components.invite_codes import code_table
@@ -197,22 +198,12 @@ def pending_registrations(me: User) -> None:
     with ui.card().classes('w-full p-4 gap-2').mark('pending-registrations'):
         ui.label('Registrations waiting for your approval').classes('text-lg font-semibold')
 
-        def decide(action, registrant_id: int, message: str) -> None:
-            actor = session.current_user()
-            try:
-                action(registration.find_registrant(registrant_id, by=actor), by=actor)
-            except DomainError as error:
-                reload_with(str(error), 'negative')
-            else:
-                reload_with(message)
-
         for registrant in pending:
             with ui.row().classes('w-full items-center justify-between border-t pt-2'):
                 ui.label(f'{registrant.full_name} <{registrant.email}>')
                 with ui.row().classes('gap-1'):
-                    ui.button('Approve', on_click=lambda r=registrant: decide(
-                        registration.approve, r.id, f'{r.email} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'approve-{registrant.email}')
-                    ui.button('Reject', on_click=lambda r=registrant: decide(
-                        registration.reject, r.id, f'{r.email} rejected.')) \
-                        .props('flat dense no-caps color=negative').mark(f'reject-{registrant.email}')
+                    decision_buttons(REGISTRATIONS, registrant.id, approved=f'{registrant.email} approved.',
+                                     rejected=f'{registrant.email} rejected.',
+                                     question=f'Reject the registration of {registrant.email}?', marker='reject',
+                                     buttons=(f'approve-{registrant.email}', f'reject-{registrant.email}'),
+                                     then=reload_with)

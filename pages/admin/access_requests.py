@@ -6,12 +6,11 @@ import peewee as pw
 from nicegui import ui
 
 import session
-from components.dialogs import reason_dialog
 from components.chips import status_chip
-from components.forms import attempt
-from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.decisions import ACCESS, decision_buttons
+from components.dialogs import reason_dialog
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import within
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import access
@@ -28,17 +27,15 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
     if search:
         query = query.where(within(AccessRequest.app, App, search)
                             | within(AccessRequest.requested_by, User, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     # the queue is worked oldest first; the other lists show the latest first
     latest = status != AccessStatus.PENDING
-    ids = paging.page_ids(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)], offset, limit,
-                          total)
-    rows = paging.in_order(AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
-                           .join(App).join(Organisation)
-                           .switch(AccessRequest).join(Catalog)
-                           .switch(AccessRequest).join(Plan)
-                           .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by),
-                           AccessRequest, ids)
+    rows, total = page_of(query, [(AccessRequest.created_at, latest), (AccessRequest.id, latest)],
+                          AccessRequest.select(AccessRequest, App, Organisation, Catalog, Plan, User)
+                          .join(App).join(Organisation)
+                          .switch(AccessRequest).join(Catalog)
+                          .switch(AccessRequest).join(Plan)
+                          .switch(AccessRequest).join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by),
+                          offset, limit, searched=bool(search))
     names = access.product_names_by_request(row.id for row in rows)
     for row in rows:
         row.product_names = names.get(row.id, [])
@@ -48,25 +45,9 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
 @ui.page('/admin/access-requests')
 @session.admin_required
 def access_requests_page(status: str = AccessStatus.PENDING) -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else AccessStatus.PENDING}
-    with frame('Access requests', me, admin=True):
+    with admin_frame('Access requests'):
         status_filter(FILTERS, state, lambda: table.refresh(), 'access-filter', default=AccessStatus.PENDING)
-
-        def approve(request: AccessRequest) -> None:
-            def run() -> str:
-                actor = session.current_user()
-                access.approve(access.find_decidable(request.id, actor), by=actor)
-                return f'Access for {request.app.name} approved; the credentials are issued.'
-            attempt(run, table.refresh)
-
-        def reject(request: AccessRequest) -> None:
-            def decide(reason: str) -> str:
-                actor = session.current_user()
-                access.reject(access.find_decidable(request.id, actor), by=actor, reason=reason)
-                return f'Access for {request.app.name} rejected.'
-            reason_dialog(f'Reject the access request of {request.app.name}?', 'Reject',
-                          'Reason (optional, sent in the email)', 'access-reject', decide, table.refresh)
 
         def revoke(request: AccessRequest) -> None:
             def decide(reason: str) -> str:
@@ -80,10 +61,13 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
         def actions(request: AccessRequest) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if request.status == AccessStatus.PENDING:
-                    ui.button('Approve', on_click=lambda r=request: approve(r)) \
-                        .props('flat dense no-caps color=positive').mark(f'access-approve-{request.id}')
-                    ui.button('Reject', on_click=lambda r=request: reject(r)) \
-                        .props('flat dense no-caps color=negative').mark(f'access-reject-{request.id}')
+                    decision_buttons(ACCESS, request.id,
+                                     approved=f'Access for {request.app.name} approved; the credentials are issued.',
+                                     rejected=f'Access for {request.app.name} rejected.',
+                                     question=f'Reject the access request of {request.app.name}?',
+                                     marker='access-reject',
+                                     buttons=(f'access-approve-{request.id}', f'access-reject-{request.id}'),
+                                     done=lambda: table.refresh())
                 elif request.status == AccessStatus.APPROVED:
                     ui.button('Revoke', on_click=lambda r=request: revoke(r)) \
                         .props('flat dense no-caps color=grey-8').mark(f'access-revoke-{request.id}')

@@ -7,8 +7,9 @@ from nicegui import events, run, ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import PASTE_LIMIT, Feedback, attempt, bounded, refresh_header, refuse_cut_paste
-from components.frame import frame
+from components.decisions import APIS, decision_buttons
+from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
+from components.frame import admin_frame
 from components.tables import Column, PagedTable, status_filter
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
@@ -42,27 +43,20 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
 @ui.page('/admin/apis')
 @session.admin_required
 def apis_page(status: str = '') -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else ''}
-    with frame('APIs', me, admin=True):
+    with admin_frame('APIs'):
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'apis-filter')
             ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('apis-add')
 
-        def approve(api: Api) -> None:
-            def run() -> str:
-                catalog.decide_api(api, True, by=session.current_user())
-                return f'{api.name} is published.'
-            attempt(run, table.refresh)
-
         def actions(api: Api) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if api.status == ApiStatus.PENDING:
-                    ui.button('Approve', on_click=lambda a=api: approve(a)) \
-                        .props('flat dense no-caps color=positive').mark(f'api-approve-{api.name}')
-                    ui.button('Reject', on_click=lambda a=api: reject_dialog(a, table)) \
-                        .props('flat dense no-caps color=negative').mark(f'api-reject-{api.name}')
+                    decision_buttons(APIS, api.id, approved=f'{api.name} is published.',
+                                     rejected=f'{api.name} rejected.', question=f'Reject publishing {api.name}?',
+                                     marker='api-reject', buttons=(f'api-approve-{api.name}', f'api-reject-{api.name}'),
+                                     done=lambda: table.refresh())
                 ui.button('Edit', on_click=lambda a=api: edit_dialog(a.id, table)) \
                     .props('flat dense no-caps').mark(f'api-edit-{api.name}')
                 ui.button('Delete', on_click=lambda a=api: delete_dialog(a, table)) \
@@ -86,10 +80,8 @@ def apis_page(status: str = '') -> None:
 
 
 def edit_dialog(api_id: int | None, table: PagedTable) -> None:
-    api = Api.get_or_none(Api.id == api_id) if api_id else None
+    api = table.row_again(Api, api_id, 'This API') if api_id else None
     if api_id and api is None:
-        ui.notify('This API was not found.', type='negative')
-        table.refresh()
         return
     with dialogs.dialog() as dialog, ui.card().classes('w-[44rem] max-w-full'):
         ui.label('Add an API' if api is None else f'Edit {api.name}').classes('text-lg font-semibold')
@@ -178,29 +170,8 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
     dialog.open()
 
 
-def reject_dialog(api: Api, table: PagedTable) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Reject publishing {api.name}?').classes('font-semibold')
-        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined maxlength=500 counter') \
-            .classes('w-full') \
-            .mark('api-reject-reason')
-        feedback = Feedback({'reason': reason}, marker='api-reject-error')
-
-        def confirm() -> None:
-            def act() -> str:
-                catalog.decide_api(api, False, by=session.current_user(), reason=reason.value)
-                return f'{api.name} rejected.'
-
-            dialogs.submit(dialog, feedback, act, table.refresh)
-
-        dialogs.actions(dialog, 'Reject', confirm, 'api-reject-confirm', negative=True)
-    dialog.open()
-
-
 def delete_dialog(api: Api, table: PagedTable) -> None:
-    def act() -> str:
-        catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user())
-        return f'{api.name} deleted.'
-
-    dialogs.confirm(f'Delete {api.name}?', 'It is removed from every product that includes it; its documentation '
-                    'disappears from the catalog.', 'Delete', 'api-delete', act, table.refresh)
+    dialogs.confirm_delete(api.name, 'It is removed from every product that includes it; its documentation '
+                           'disappears from the catalog.', 'api-delete',
+                           lambda: catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user()),
+                           table.refresh)

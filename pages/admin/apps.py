@@ -6,14 +6,11 @@ from nicegui import ui
 
 import session
 from components.chips import status_chip
-from components.forms import attempt
-from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.decisions import APPS, decision_buttons
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
-from components.dialogs import reason_dialog
-from workflows import apps
 
 FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', AppStatus.REJECTED: 'Rejected'}
 
@@ -25,11 +22,10 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
         query = query.where(App.status == status)
     if search:
         query = query.where(matches(App, search) | within(App.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     # newest first along the primary key: no sort of the whole table (use the Pending filter for the queue)
-    ids = paging.page_ids(query, [(App.id, True)], offset, limit, total)
-    rows = paging.in_order(App.select(App, Organisation, User).join(Organisation)
-                           .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner), App, ids)
+    rows, total = page_of(query, [(App.id, True)], App.select(App, Organisation, User).join(Organisation)
+                          .switch(App).join(User, pw.JOIN.LEFT_OUTER, on=App.owner), offset, limit,
+                          searched=bool(search))
     counts: dict[int, dict[str, int]] = {}
     if rows:
         for app_id, credential_status, number in (
@@ -45,36 +41,19 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
 @ui.page('/admin/apps')
 @session.admin_required
 def apps_page(status: str = '') -> None:
-    me = session.current_user()
     status = '' if status == 'all' else status
     state = {'status': status if status in FILTERS else ''}
-    with frame('Apps', me, admin=True):
+    with admin_frame('Apps'):
         status_filter(FILTERS, state, lambda: table.refresh(), 'apps-filter')
-
-        def approve(app: App) -> None:
-            def run() -> str:
-                actor = session.current_user()
-                apps.approve_app(apps.find_decidable(app.id, actor), by=actor)
-                return f'{app.name} approved.'
-            attempt(run, table.refresh)
-
-        def reject(app: App) -> None:
-            def decide(reason: str) -> str:
-                actor = session.current_user()
-                apps.reject_app(apps.find_decidable(app.id, actor), by=actor, reason=reason)
-                return f'{app.name} rejected.'
-            reason_dialog(f'Reject the app {app.name}?', 'Reject', 'Reason (optional, sent in the email)',
-                          'app-reject', decide, table.refresh,
-                          note='Its waiting access requests are rejected with it.')
 
         def actions(app: App) -> None:
             if app.status != AppStatus.PENDING:
                 return
             with ui.row().classes('gap-1 no-wrap'):
-                ui.button('Approve', on_click=lambda a=app: approve(a)) \
-                    .props('flat dense no-caps color=positive').mark(f'app-approve-{app.id}')
-                ui.button('Reject', on_click=lambda a=app: reject(a)) \
-                    .props('flat dense no-caps color=negative').mark(f'app-reject-{app.id}')
+                decision_buttons(APPS, app.id, approved=f'{app.name} approved.',
+                                 rejected=f'{app.name} rejected.', question=f'Reject the app {app.name}?',
+                                 marker='app-reject', buttons=(f'app-approve-{app.id}', f'app-reject-{app.id}'),
+                                 done=lambda: table.refresh(), note='Its waiting access requests are rejected with it.')
 
         table = PagedTable([
             Column('App', name_cell, '2fr'),

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
 import session
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db.models import AuditEvent
 from permissions import is_portal_admin
@@ -62,9 +62,8 @@ def _parse(values: dict[str, str]) -> audit.Filters:
 @ui.page('/admin/audit')
 @session.admin_required
 def audit_page() -> None:
-    me = session.current_user()
     state = {'filters': audit.Filters()}
-    with frame('Audit log', me, admin=True):
+    with admin_frame('Audit log'):
         inputs: dict[str, ui.input] = {}
 
         def read() -> audit.Filters | None:

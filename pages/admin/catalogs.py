@@ -9,7 +9,7 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db import paging
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan, Visibility
@@ -49,8 +49,7 @@ def visibility_chip(visibility: str) -> ui.chip:
 @ui.page('/admin/catalogs')
 @session.admin_required
 def catalogs_page() -> None:
-    me = session.current_user()
-    with frame('Catalogs', me, admin=True):
+    with admin_frame('Catalogs'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
                      'teams you grant.').classes('text-grey-8')
@@ -84,10 +83,8 @@ def catalogs_page() -> None:
 
 
 def edit_dialog(catalog_id: int | None, table: PagedTable) -> None:
-    row = Catalog.get_or_none(Catalog.id == catalog_id) if catalog_id else None
+    row = table.row_again(Catalog, catalog_id, 'This catalog') if catalog_id else None
     if catalog_id and row is None:
-        ui.notify('This catalog was not found.', type='negative')
-        table.refresh()
         return
     plan_options = {p.id: p.name for p in Plan.select(Plan.id, Plan.name).order_by(Plan.name)}
     # ids only, as tuples: a catalog may hold 10,000 products, the picker shows 20 of them
@@ -184,9 +181,7 @@ def teams_dialog(row: Catalog, table: PagedTable) -> None:
 
 
 def delete_dialog(row: Catalog, table: PagedTable) -> None:
-    def act() -> str:
-        catalogs.delete_catalog(catalogs.find(Catalog, row.id, 'This catalog'), by=session.current_user())
-        return f'{row.name} deleted.'
-
-    dialogs.confirm(f'Delete {row.name}?', 'Its products stay; they are no longer offered through this catalog.',
-                    'Delete', 'catalog-delete', act, table.refresh)
+    dialogs.confirm_delete(row.name, 'Its products stay; they are no longer offered through this catalog.',
+                           'catalog-delete',
+                           lambda: catalogs.delete_catalog(catalogs.find(Catalog, row.id, 'This catalog'),
+                                                           by=session.current_user()), table.refresh)

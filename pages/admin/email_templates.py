@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback, bounded
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db.models import EmailTemplate
 from mail import templates
@@ -17,8 +17,7 @@ from workflows import mail_admin, settings
 @ui.page('/admin/email-templates')
 @session.admin_required
 def email_templates_page() -> None:
-    me = session.current_user()
-    with frame('Email templates', me, admin=True):
+    with admin_frame('Email templates'):
         ui.label('Each email is a subject and a body with ${placeholders} that are filled in when it is sent. '
                  'Edit one to use your own words; "Reset to default" brings back the original.') \
             .classes('text-grey-8')

@@ -7,10 +7,10 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.chips import status_chip
-from components.forms import Feedback, attempt
-from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.decisions import ORGANISATIONS, decision_buttons
+from components.forms import Feedback
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches
 from db.models import Organisation, OrgStatus, User
 from workflows import organisations, teammates
@@ -24,38 +24,30 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
         query = query.where(Organisation.status == status)
     if search:
         query = query.where(matches(Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.status != OrgStatus.PENDING, False), (Organisation.is_default, True),
              (Organisation.name, False), (Organisation.id, False)]
-    ids = paging.page_ids(query, order, offset, limit, total)
     members = User.select(pw.fn.COUNT(User.id)).where(User.organisation == Organisation.id)  # of this page only
-    return paging.in_order(Organisation.select(Organisation, members.alias('member_count')), Organisation, ids), total
+    return page_of(query, order, Organisation.select(Organisation, members.alias('member_count')), offset, limit,
+                   searched=bool(search))
 
 
 @ui.page('/admin/organizations')
 @session.admin_required
 def organisations_page(status: str = '') -> None:
-    me = session.current_user()
     state = {'status': status if status in FILTERS else ''}
-    with frame('Organizations', me, admin=True):
+    with admin_frame('Organizations'):
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'orgs-filter')
             ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \
                 .props('unelevated no-caps').mark('orgs-add')
 
-        def act(action, org: Organisation, message: str) -> None:
-            def run() -> str:
-                action(organisations.find(org.id), by=session.current_user())
-                return message
-            attempt(run, table.refresh)
-
         def actions(org: Organisation) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if org.status == OrgStatus.PENDING:
-                    ui.button('Approve', on_click=lambda o=org: act(organisations.approve, o, f'{o.name} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'approve-org-{org.name}')
-                    ui.button('Reject', on_click=lambda o=org: act(organisations.reject, o, f'{o.name} rejected.')) \
-                        .props('flat dense no-caps color=negative').mark(f'reject-org-{org.name}')
+                    decision_buttons(ORGANISATIONS, org.id, approved=f'{org.name} approved.',
+                                     rejected=f'{org.name} rejected.', question=f'Reject the organization {org.name}?',
+                                     marker='org-reject', buttons=(f'approve-org-{org.name}', f'reject-org-{org.name}'),
+                                     done=lambda: table.refresh())
                 elif org.status == OrgStatus.ACTIVE:
                     ui.button('Members', on_click=lambda o=org: members_dialog(o)) \
                         .props('flat dense no-caps').mark(f'members-org-{org.name}')
@@ -121,9 +113,7 @@ def members_dialog(org: Organisation) -> None:
 
 
 def confirm_delete(org: Organisation, table: PagedTable) -> None:
-    def act() -> str:
-        organisations.delete_organisation(organisations.find(org.id), by=session.current_user())
-        return f'{org.name} deleted.'
-
-    dialogs.confirm(f'Delete {org.name}?', 'Its members move back to the default organization as individual '
-                    'developers; its teams are deleted.', 'Delete', 'org-delete', act, table.refresh)
+    dialogs.confirm_delete(org.name, 'Its members move back to the default organization as individual developers; '
+                           'its teams are deleted.', 'org-delete',
+                           lambda: organisations.delete_organisation(organisations.find(org.id),
+                                                                     by=session.current_user()), table.refresh)

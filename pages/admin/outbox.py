@@ -9,7 +9,7 @@ import session
 from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, attempt
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db import paging
 from db.models import OutboxMessage, OutboxStatus
@@ -35,9 +35,8 @@ def fetch(search: str, offset: int, limit: int,
 @ui.page('/admin/outbox')
 @session.admin_required
 def outbox_page() -> None:
-    me = session.current_user()
     cfg = config.current()
-    with frame('Outbox', me, admin=True):
+    with admin_frame('Outbox') as me:
         transport = f'SMTP ({cfg.smtp_url.split("@")[-1]})' if cfg.smtp_url else \
             'the console (no SMTP server configured: messages are printed by the portal process)'
         ui.label(f'Emails are delivered through {transport}. Failed deliveries are retried with back-off.') \

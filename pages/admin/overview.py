@@ -4,7 +4,7 @@ from __future__ import annotations
 from nicegui import ui
 
 import session
-from components.frame import frame
+from components.frame import admin_frame
 from db.models import Organisation, OutboxStatus, User
 from workflows import invite_codes, queues, usage
 
@@ -12,8 +12,7 @@ from workflows import invite_codes, queues, usage
 @ui.page('/admin')
 @session.admin_required
 def admin_overview_page() -> None:
-    me = session.current_user()
-    with frame('Admin', me, admin=True):
+    with admin_frame('Admin'):
         counts = queues.admin_counts()
         mail = queues.outbox_counts()
         with ui.row().classes('w-full gap-4'):

@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db.models import Plan
 from workflows import catalog
@@ -32,8 +32,7 @@ def quota_text(plan: Plan) -> str:
 @ui.page('/admin/plans')
 @session.admin_required
 def plans_page() -> None:
-    me = session.current_user()
-    with frame('Plans', me, admin=True):
+    with admin_frame('Plans'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Each catalog offers its own plans; a plan that requires approval sends access requests '
                      'to the approval queue.').classes('text-grey-8')
@@ -58,10 +57,8 @@ def plans_page() -> None:
 
 
 def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
-    plan = Plan.get_or_none(Plan.id == plan_id) if plan_id else None
+    plan = table.row_again(Plan, plan_id, 'This plan') if plan_id else None
     if plan_id and plan is None:
-        ui.notify('This plan was not found.', type='negative')
-        table.refresh()
         return
     with dialogs.dialog() as dialog, ui.card().classes('w-[30rem] max-w-full'):
         ui.label('Add a plan' if plan is None else f'Edit {plan.name}').classes('text-lg font-semibold')

@@ -8,9 +8,8 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback, bounded
-from components.frame import frame
-from components.tables import Column, PagedTable
-from db import paging
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
 from workflows import catalog
@@ -21,10 +20,9 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     query = Product.select(Product.id)
     if search:
         query = query.where(matches(Product, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
-    ids = paging.page_ids(query, [(Product.name, False), (Product.id, False)], offset, limit, total)
-    rows = paging.in_order(Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
-                           Product, ids)
+    rows, total = page_of(query, [(Product.name, False), (Product.id, False)],
+                          Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
+                          offset, limit, searched=bool(search))
     ids = [product.id for product in rows]
     apis, catalogs = defaultdict(list), defaultdict(list)
     if ids:
@@ -42,8 +40,7 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
 @ui.page('/admin/products')
 @session.admin_required
 def products_page() -> None:
-    me = session.current_user()
-    with frame('Products', me, admin=True):
+    with admin_frame('Products'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('A product bundles published APIs; developers find it in the catalogs it is in.') \
                 .classes('text-grey-8')
@@ -82,10 +79,8 @@ def products_page() -> None:
 
 
 def edit_dialog(product_id: int | None, table: PagedTable) -> None:
-    product = Product.get_or_none(Product.id == product_id) if product_id else None
+    product = table.row_again(Product, product_id, 'This product') if product_id else None
     if product_id and product is None:
-        ui.notify('This product was not found.', type='negative')
-        table.refresh()
         return
     api_options = {api.id: f'{api.name} ({api.base_path})' for api in Api.select(Api.id, Api.name, Api.base_path)
                    .where(Api.status == ApiStatus.PUBLISHED).order_by(Api.name)}
@@ -135,9 +130,7 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
 
 
 def delete_dialog(product: Product, table: PagedTable) -> None:
-    def act() -> str:
-        catalog.delete_product(catalog.find(Product, product.id, 'This product'), by=session.current_user())
-        return f'{product.name} deleted.'
-
-    dialogs.confirm(f'Delete {product.name}?', 'It leaves every catalog, cart and access request that lists it. '
-                    'Its APIs stay.', 'Delete', 'product-delete', act, table.refresh)
+    dialogs.confirm_delete(product.name, 'It leaves every catalog, cart and access request that lists it. Its APIs '
+                           'stay.', 'product-delete',
+                           lambda: catalog.delete_product(catalog.find(Product, product.id, 'This product'),
+                                                          by=session.current_user()), table.refresh)

@@ -7,7 +7,7 @@ from nicegui import ui
 
 import session
 from components.forms import Feedback
-from components.frame import frame
+from components.frame import admin_frame
 from domain.errors import DomainError
 from workflows import settings
 
@@ -31,10 +31,9 @@ HINTS = {
 @ui.page('/admin/settings')
 @session.admin_required
 def settings_page() -> None:
-    me = session.current_user()
     saved = settings.load()
     inputs: dict[str, ui.element] = {}
-    with frame('Settings', me, admin=True):
+    with admin_frame('Settings'):
         for title, keys in SECTIONS:
             with ui.card().classes('w-full max-w-3xl p-5 gap-2'):
                 ui.label(title).classes('text-lg font-semibold')

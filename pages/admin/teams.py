@@ -7,9 +7,8 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import frame
-from components.tables import Column, PagedTable
-from db import paging
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from domain.errors import DomainError
@@ -23,24 +22,21 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
     if search:
         query = query.where(pw.fn.LOWER(Team.name).contains(search.lower())
                             | within(Team.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(Organisation.name, False), (Organisation.id, False), (Team.is_default, True), (Team.name, False),
              (Team.id, False)]
-    ids = paging.page_ids(query, order, offset, limit, total)
     members = Membership.select(pw.fn.COUNT(Membership.id)).where(Membership.team == Team.id)  # of this page only
-    return paging.in_order(Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
-                           Team, ids), total
+    return page_of(query, order, Team.select(Team, Organisation, members.alias('member_count')).join(Organisation),
+                   offset, limit, searched=bool(search))
 
 
 @ui.page('/admin/teams')
 @session.admin_required
 def teams_page(organisation: int = 0) -> None:
-    me = session.current_user()
     found = Organisation.get_or_none((Organisation.id == organisation) & (Organisation.status == OrgStatus.ACTIVE)) \
         if 0 < organisation < 2 ** 63 else None
     chosen = {found.id: found.name} if found else {}
     state = {'org': found.id if found else 0}
-    with frame('Teams', me, admin=True):
+    with admin_frame('Teams'):
         with ui.row().classes('w-full items-center justify-between'):
             pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
                            on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
@@ -117,10 +113,9 @@ def members_dialog(team: Team, table: PagedTable) -> None:
         query = User.select(User.id).where(User.organisation == org_id)
         if search:
             query = query.where(matches(User, search))
-        total = paging.count(query, paging.count_limit(offset) if search else None)
-        ids = paging.page_ids(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
-                              offset, limit, total)
-        people = paging.in_order(User.select(), User, ids)
+        people, total = page_of(query, [(User.first_name, False), (User.last_name, False), (User.id, False)],
+                                User.select(), offset, limit, searched=bool(search))
+        ids = [person.id for person in people]
         memberships: dict[int, list[int]] = {}
         for membership in Membership.select().where(Membership.user.in_(ids)) if ids else []:
             memberships.setdefault(membership.user_id, []).append(membership.team_id)

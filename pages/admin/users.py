@@ -6,10 +6,10 @@ from nicegui import run, ui
 import session
 from components import dialogs, pickers
 from components.chips import status_chip
+from components.decisions import REGISTRATIONS, decision_buttons
 from components.forms import Feedback, attempt
-from components.frame import frame
-from components.tables import Column, PagedTable, status_filter
-from db import paging
+from components.frame import admin_frame
+from components.tables import Column, PagedTable, page_of, status_filter
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
 from domain.errors import DomainError
@@ -25,18 +25,16 @@ def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list
         query = query.where(User.status == status)
     if search:
         query = query.where(matches(User, search) | within(User.organisation, Organisation, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
-    ids = paging.page_ids(query, [(User.created_at, True), (User.id, True)], offset, limit, total)
-    return paging.in_order(User.select(User, Organisation).join(Organisation), User, ids), total
+    return page_of(query, [(User.created_at, True), (User.id, True)],
+                   User.select(User, Organisation).join(Organisation), offset, limit, searched=bool(search))
 
 
 @ui.page('/admin/users')
 @session.admin_required
 def users_page(status: str = '') -> None:
-    me = session.current_user()
     status = status if status in FILTERS else ''
     state = {'status': status}
-    with frame('Users', me, admin=True):
+    with admin_frame('Users') as me:
         with ui.row().classes('w-full items-center justify-between'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'users-filter')
             ui.button('Add new user', icon='person_add', on_click=lambda: add_user_dialog(table)) \
@@ -52,10 +50,11 @@ def users_page(status: str = '') -> None:
         def actions(user: User) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if user.status == UserStatus.PENDING_APPROVAL:
-                    ui.button('Approve', on_click=lambda u=user: act(registration.approve, u, f'{u.email} approved.')) \
-                        .props('flat dense no-caps color=positive').mark(f'approve-{user.email}')
-                    ui.button('Reject', on_click=lambda u=user: reject_dialog(u, table)) \
-                        .props('flat dense no-caps color=negative').mark(f'reject-{user.email}')
+                    decision_buttons(REGISTRATIONS, user.id, approved=f'{user.email} approved.',
+                                     rejected=f'{user.email} rejected.',
+                                     question=f'Reject the registration of {user.email}?', marker='reject',
+                                     buttons=(f'approve-{user.email}', f'reject-{user.email}'),
+                                     done=lambda: table.refresh())
                 elif user.status == UserStatus.INACTIVE:
                     ui.button('Activate developer',
                               on_click=lambda u=user: act(activation.activate, u, f'{u.email} activated.')) \
@@ -86,25 +85,6 @@ def users_page(status: str = '') -> None:
         ], lambda search, offset, limit: fetch_users(search, state['status'], offset, limit),
             empty='No users here. Developers who register appear in this list; use "Add new user" to add one.',
             search_label='Search by name, email or organization', marker='users')
-
-
-def reject_dialog(target: User, table: PagedTable) -> None:
-    with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label(f'Reject the registration of {target.email}?').classes('font-semibold')
-        reason = ui.textarea('Reason (optional, sent in the email)').props('outlined maxlength=500 counter') \
-            .classes('w-full') \
-            .mark('reject-reason')
-        feedback = Feedback({'reason': reason})
-
-        def confirm() -> None:
-            def act() -> str:
-                registration.reject(User.get_by_id(target.id), by=session.current_user(), reason=reason.value)
-                return f'{target.email} rejected.'
-
-            dialogs.submit(dialog, feedback, act, table.refresh)
-
-        dialogs.actions(dialog, 'Reject', confirm, 'reject-confirm', negative=True)
-    dialog.open()
 
 
 def add_user_dialog(table: PagedTable) -> None:

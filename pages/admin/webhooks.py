@@ -7,7 +7,7 @@ import session
 from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, attempt
-from components.frame import frame
+from components.frame import admin_frame
 from components.tables import Column, PagedTable
 from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.errors import DomainError
@@ -31,8 +31,7 @@ def fetch_deliveries(search: str, offset: int, limit: int) -> tuple[list[Webhook
 @ui.page('/admin/webhooks')
 @session.admin_required
 def webhooks_page() -> None:
-    me = session.current_user()
-    with frame('Webhooks', me, admin=True):
+    with admin_frame('Webhooks'):
         ui.label('Events are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with '
                  "each endpoint's secret, and retried with back-off until the receiver answers 2xx.") \
             .classes('text-grey-8')
