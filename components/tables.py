@@ -10,7 +10,6 @@ import peewee as pw
 from nicegui import background_tasks, run, ui
 
 import session
-from db import paging
 from db.paging import MoreThan
 
 
@@ -144,15 +143,6 @@ def _cell(column: Column, row) -> None:
     wrapper = ui.element('div').classes('min-w-0 break-words')
     for element in built:
         element.move(wrapper)
-
-
-def page_of(ids: pw.Select, order: paging.Order, rows: pw.Select, offset: int, limit: int, *,
-            searched: bool = False) -> tuple[list, int]:
-    """One page of a list and how many rows it has: `ids` selects the matching ids on the table alone (filters,
-    search), `order` ends with the id, `rows` reads the page's rows with the joins its cells show. `searched`:
-    count only up to `paging.count_limit` (a search may match most of a big table)."""
-    total = paging.count(ids, paging.count_limit(offset) if searched else None)
-    return paging.in_order(rows, rows.model, paging.page_ids(ids, order, offset, limit, total)), total
 
 
 def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], None], marker: str,

@@ -107,3 +107,12 @@ class CountWhenChanged:
         if ends != self.ends:
             self.ends, self.total = ends, self.model.select().count()
         return self.total
+
+
+def page_of(ids: pw.Select, order: Order, rows: pw.Select, offset: int, limit: int, *,
+            searched: bool = False) -> tuple[list, int]:
+    """One page of a list and how many rows it has: `ids` selects the matching ids on the table alone (filters,
+    search), `order` ends with the id, `rows` reads the page's rows with the joins its cells show. `searched`:
+    count only up to `count_limit` (a search may match most of a big table)."""
+    total = count(ids, count_limit(offset) if searched else None)
+    return in_order(rows, rows.model, page_ids(ids, order, offset, limit, total)), total

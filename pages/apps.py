@@ -10,7 +10,8 @@ from components import dialogs, docs
 from components.chips import status_chip
 from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
-from components.tables import Column, PagedTable, page_of
+from components.tables import Column, PagedTable
+from db.paging import page_of
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
                        Credential, CredentialStatus, Plan, Product, ProductApi, User)

@@ -5,7 +5,7 @@ from nicegui import background_tasks, run, ui
 
 import session
 from components.frame import frame
-from components.tables import page_of
+from db.paging import page_of
 from db.models import Catalog, CatalogProduct, Product
 from workflows import browse
 

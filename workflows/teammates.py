@@ -35,10 +35,9 @@ def members_page(org: Organisation, by: User, search: str, offset: int, limit: i
     query = User.select(User.id).where(User.organisation == org)
     if search:
         query = query.where(matches(User, search))
-    total = paging.count(query, paging.count_limit(offset) if search else None)
     order = [(User.status != UserStatus.INVITED, False), (User.first_name, False), (User.last_name, False),
              (User.id, False)]
-    return paging.in_order(User.select(), User, paging.page_ids(query, order, offset, limit, total)), total
+    return paging.page_of(query, order, User.select(), offset, limit, searched=bool(search))
 
 
 def find_member(org: Organisation, user_id: int) -> User:

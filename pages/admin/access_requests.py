@@ -10,7 +10,8 @@ from components.chips import status_chip
 from components.decisions import ACCESS, decision_buttons
 from components.dialogs import reason_dialog
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of, status_filter
+from components.tables import Column, PagedTable, status_filter
+from db.paging import page_of
 from db.search import within
 from db.models import AccessRequest, AccessStatus, App, AppStatus, Catalog, Organisation, Plan, User
 from workflows import access

@@ -8,7 +8,8 @@ import session
 from components.chips import status_chip
 from components.decisions import APPS, decision_buttons
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of, status_filter
+from components.tables import Column, PagedTable, status_filter
+from db.paging import page_of
 from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
 

@@ -10,7 +10,8 @@ from components.chips import status_chip
 from components.decisions import ORGANISATIONS, decision_buttons
 from components.forms import Feedback
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of, status_filter
+from components.tables import Column, PagedTable, status_filter
+from db.paging import page_of
 from db.search import matches
 from db.models import Organisation, OrgStatus, User
 from workflows import organisations, teammates

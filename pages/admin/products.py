@@ -9,7 +9,8 @@ import session
 from components import dialogs
 from components.forms import Feedback, bounded
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of
+from components.tables import Column, PagedTable
+from db.paging import page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
 from workflows import catalog

@@ -8,7 +8,8 @@ import session
 from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of
+from components.tables import Column, PagedTable
+from db.paging import page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from domain.errors import DomainError

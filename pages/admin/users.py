@@ -9,7 +9,8 @@ from components.chips import status_chip
 from components.decisions import REGISTRATIONS, decision_buttons
 from components.forms import Feedback, attempt
 from components.frame import admin_frame
-from components.tables import Column, PagedTable, page_of, status_filter
+from components.tables import Column, PagedTable, status_filter
+from db.paging import page_of
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
 from domain.errors import DomainError
