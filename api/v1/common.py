@@ -1,4 +1,5 @@
-"""What every resource module uses: ETags, row locks for If-Match, UTC times, the documented errors."""
+"""What every resource module uses: the found-or-404 look-up, ETags, locked If-Match updates, UTC times, the
+documented errors."""
 from __future__ import annotations
 
 import functools
@@ -52,7 +53,9 @@ def check_if_match(if_match: str | None, current: BaseModel) -> None:
 
 
 def found(model, object_id: int, what: str, *, locked: bool = False):
-    """The row of `model` with this ID, or NotFound naming `what` ("This app"), which the API answers 404."""
+    """The row of `model` with this ID, or NotFound naming `what` ("This app"), which the API answers 404.
+    `locked`: inside a transaction, the row is locked until it ends (PostgreSQL's FOR UPDATE; SQLite's
+    writers are serialised by BEGIN IMMEDIATE already)."""
     query = model.select().where(model.id == object_id)
     if locked and is_postgres():
         query = query.for_update()
@@ -62,22 +65,16 @@ def found(model, object_id: int, what: str, *, locked: bool = False):
     return row
 
 
-def lock(model, object_id: int, what: str):
-    """Call inside `database.atomic()`: the row, locked until the transaction ends (SQLite's writers are
-    serialised by BEGIN IMMEDIATE already), so the If-Match check and the change are one step; NotFound
-    naming `what` ("This user") when there is no such row."""
-    return found(model, object_id, what, locked=True)
-
-
 atomic = database.atomic
 
 
 @contextmanager
 def changing(model, object_id: int, what: str, if_match: str | None, show: Callable[[Any], BaseModel]):
-    """A PATCH or PUT of one row, in one transaction: yields the row, locked, and its representation by `show`
-    (for the fields a PATCH leaves out) once `if_match` names that version."""
+    """A PATCH or PUT of one row, in one transaction: yields the row, locked so that the If-Match check and
+    the change are one step, and its representation by `show` (for the fields a PATCH leaves out) once
+    `if_match` names that version."""
     with atomic():
-        row = lock(model, object_id, what)
+        row = found(model, object_id, what, locked=True)
         current = show(row)
         check_if_match(if_match, current)
         yield row, current
@@ -87,6 +84,7 @@ def created(response: Response, location: str, representation: BaseModel) -> Bas
     """The answer to a POST that made an item: where it is now (Location) and its version (ETag)."""
     response.headers['Location'] = location
     return with_etag(response, representation)
+
 
 IF_MATCH_DESCRIPTION = ('required: the ETag of the version you read (`*`: whatever the version); 412 when it '
                         'changed since, 428 without it')
