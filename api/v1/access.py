@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, clean_filter, utc, with_etag
-from api.v1.paging import Paging, page
+from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, found, grouped, utc, with_etag
+from api.v1.paging import Page, Paging, filtered, page
 from api.v1.users import Reason
 from db.models import AccessRequest, AccessRequestProduct
-from domain.errors import NotFound
 from workflows import access
 
 router = APIRouter(prefix='/access-requests', tags=['access requests'], route_class=ReleasingRoute)
@@ -31,11 +30,6 @@ class AccessRequestOut(BaseModel):
     decided_at: datetime | None
 
 
-class AccessRequestPage(BaseModel):
-    items: list[AccessRequestOut]
-    next_cursor: str | None
-
-
 def show(request: AccessRequest, product_ids: list[int] | None = None) -> AccessRequestOut:
     if product_ids is None:
         product_ids = [row.product_id for row in AccessRequestProduct.select(AccessRequestProduct.product)
@@ -46,52 +40,39 @@ def show(request: AccessRequest, product_ids: list[int] | None = None) -> Access
                             decided_by_id=request.decided_by_id, decided_at=utc(request.decided_at))
 
 
-def find(request_id: int) -> AccessRequest:
-    request = AccessRequest.get_or_none(AccessRequest.id == request_id)
-    if request is None:
-        raise NotFound('This access request')
-    return request
-
-
-@router.get('', response_model=AccessRequestPage, responses=READ_ERRORS, summary='List access requests')
+@router.get('', response_model=Page[AccessRequestOut], responses=READ_ERRORS, summary='List access requests')
 def list_requests(paging: Paging = Depends(), status: str | None = None, app_id: QueryId = None,
                   _: Principal = Depends(reader)) -> dict:
-    query = AccessRequest.select()
-    if status:
-        query = query.where(AccessRequest.status == clean_filter(status, 'status'))
-    if app_id:
-        query = query.where(AccessRequest.app == app_id)
+    query = filtered(AccessRequest.select(), (AccessRequest.status, status), (AccessRequest.app, app_id))
     result = page(query, AccessRequest.id, paging, lambda row: row)
-    products: dict[int, list[int]] = {}
-    for request_id, product_id in (AccessRequestProduct.select(AccessRequestProduct.request, AccessRequestProduct.product)
-                                   .where(AccessRequestProduct.request.in_([r.id for r in result['items']]))
-                                   .order_by(AccessRequestProduct.product).tuples()):
-        products.setdefault(request_id, []).append(product_id)
+    products = grouped(AccessRequestProduct.select(AccessRequestProduct.request, AccessRequestProduct.product)
+                       .where(AccessRequestProduct.request.in_([row.id for row in result['items']]))
+                       .order_by(AccessRequestProduct.product).tuples())
     result['items'] = [show(row, products.get(row.id, [])) for row in result['items']]
     return result
 
 
 @router.get('/{request_id}', response_model=AccessRequestOut, responses=READ_ERRORS, summary='Get an access request')
 def get_request(request_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show(find(request_id)))
+    return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))
 
 
 @router.post('/{request_id}/approve', response_model=AccessRequestOut, responses=WRITE_ERRORS,
              summary='Approve: the app gets its key')
 def approve(request_id: Id, response: Response, principal: Principal = Depends(writer)):
     access.approve(access.find_decidable(request_id, principal.user), by=principal.user)
-    return with_etag(response, show(find(request_id)))
+    return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))
 
 
 @router.post('/{request_id}/reject', response_model=AccessRequestOut, responses=WRITE_ERRORS,
              summary='Reject, with a reason sent to the requester')
 def reject(request_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
     access.reject(access.find_decidable(request_id, principal.user), by=principal.user, reason=body.reason)
-    return with_etag(response, show(find(request_id)))
+    return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))
 
 
 @router.post('/{request_id}/revoke', response_model=AccessRequestOut, responses=WRITE_ERRORS,
              summary='Revoke granted access: its key stops working')
 def revoke(request_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
     access.revoke(access.find_decidable(request_id, principal.user), by=principal.user, reason=body.reason)
-    return with_etag(response, show(find(request_id)))
+    return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))

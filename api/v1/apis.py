@@ -7,22 +7,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    Id,
-    Input,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    clean_filter,
-    lock,
-    utc,
-    with_etag,
-)
-from api.v1.paging import Paging, page
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Id, IfMatch, Input, ReleasingRoute, changing,
+                           created, found, utc, with_etag)
+from api.v1.paging import Page, Paging, filtered, page
 from api.v1.users import Reason
 from db.models import Api
 from workflows import catalog
@@ -43,11 +30,6 @@ class ApiOut(BaseModel):
     submitted_by_id: int | None
     created_at: datetime
     decided_at: datetime | None
-
-
-class ApiPage(BaseModel):
-    items: list[ApiOut]
-    next_cursor: str | None
 
 
 class ApiIn(Input):
@@ -74,13 +56,11 @@ def show_api(api: Api) -> ApiOut:
                   created_at=utc(api.created_at), decided_at=utc(api.decided_at))
 
 
-@router.get('/apis', response_model=ApiPage, responses=READ_ERRORS, summary='List APIs')
+@router.get('/apis', response_model=Page[ApiOut], responses=READ_ERRORS, summary='List APIs')
 def list_apis(paging: Paging = Depends(), status: str | None = None, _: Principal = Depends(reader)) -> dict:
     query = Api.select(Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, Api.created_at,
                        Api.decided_at, (Api.openapi_text != '').alias('with_document'))
-    if status:
-        query = query.where(Api.status == clean_filter(status, 'status'))
-    return page(query, Api.id, paging, lambda api: ApiOut(
+    return page(filtered(query, (Api.status, status)), Api.id, paging, lambda api: ApiOut(
         id=api.id, name=api.name, base_path=api.base_path, upstream=api.upstream, status=api.status,
         has_document=bool(api.with_document), submitted_by_id=api.submitted_by_id, created_at=utc(api.created_at),
         decided_at=utc(api.decided_at)))
@@ -89,27 +69,24 @@ def list_apis(paging: Paging = Depends(), status: str | None = None, _: Principa
 @router.post('/apis', response_model=ApiOut, status_code=201, responses=WRITE_ERRORS, summary='Add an API')
 def create_api(body: ApiIn, response: Response, principal: Principal = Depends(writer)):
     api = catalog.save_api(None, body.name, body.base_path, body.upstream, body.openapi, by=principal.user)
-    response.headers['Location'] = f'/api/v1/apis/{api.id}'
-    return with_etag(response, show_api(api))
+    return created(response, f'/api/v1/apis/{api.id}', show_api(api))
 
 
 @router.get('/apis/{api_id}', response_model=ApiOut, responses=READ_ERRORS, summary='Get an API')
 def get_api(api_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+    return with_etag(response, show_api(found(Api, api_id, 'This API')))
 
 
 @router.get('/apis/{api_id}/openapi', response_model=Document, responses=READ_ERRORS,
             summary="The API's OpenAPI document as it was saved")
 def get_document(api_id: Id, _: Principal = Depends(reader)) -> Document:
-    return Document(text=catalog.find(Api, api_id, 'This API').openapi_text)
+    return Document(text=found(Api, api_id, 'This API').openapi_text)
 
 
 @router.patch('/apis/{api_id}', response_model=ApiOut, responses=UPDATE_ERRORS, summary='Edit an API')
 def update_api(api_id: Id, body: ApiChange, response: Response, principal: Principal = Depends(writer),
                if_match: str = IfMatch):
-    with atomic():
-        api = lock(Api, api_id, 'This API')
-        check_if_match(if_match, show_api(api))
+    with changing(Api, api_id, 'This API', if_match, show_api) as (api, _):
         api = catalog.save_api(api.id, api.name if body.name is None else body.name,
                                api.base_path if body.base_path is None else body.base_path,
                                api.upstream if body.upstream is None else body.upstream,
@@ -120,17 +97,17 @@ def update_api(api_id: Id, body: ApiChange, response: Response, principal: Princ
 @router.post('/apis/{api_id}/publish', response_model=ApiOut, responses=WRITE_ERRORS,
              summary="Publish an API an organisation's super admin submitted")
 def publish_api(api_id: Id, response: Response, principal: Principal = Depends(writer)):
-    catalog.decide_api(catalog.find(Api, api_id, 'This API'), True, by=principal.user)
-    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+    catalog.decide_api(found(Api, api_id, 'This API'), True, by=principal.user)
+    return with_etag(response, show_api(found(Api, api_id, 'This API')))
 
 
 @router.post('/apis/{api_id}/reject', response_model=ApiOut, responses=WRITE_ERRORS, summary='Reject a submitted API')
 def reject_api(api_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
-    catalog.decide_api(catalog.find(Api, api_id, 'This API'), False, by=principal.user, reason=body.reason)
-    return with_etag(response, show_api(catalog.find(Api, api_id, 'This API')))
+    catalog.decide_api(found(Api, api_id, 'This API'), False, by=principal.user, reason=body.reason)
+    return with_etag(response, show_api(found(Api, api_id, 'This API')))
 
 
 @router.delete('/apis/{api_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete an API')
 def delete_api(api_id: Id, principal: Principal = Depends(writer)) -> Response:
-    catalog.delete_api(catalog.find(Api, api_id, 'This API'), by=principal.user)
+    catalog.delete_api(found(Api, api_id, 'This API'), by=principal.user)
     return Response(status_code=204)

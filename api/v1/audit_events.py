@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader
-from api.v1.common import READ_ERRORS, QueryId, ReleasingRoute, clean_filter, utc
-from api.v1.paging import Paging, page
+from api.v1.common import READ_ERRORS, QueryId, ReleasingRoute, utc
+from api.v1.paging import Page, Paging, filtered, page
 from api.v1.problems import Problem
 from db.models import AuditEvent
 
@@ -27,32 +27,20 @@ class AuditEventOut(BaseModel):
     detail: dict[str, Any]
 
 
-class AuditEventPage(BaseModel):
-    items: list[AuditEventOut]
-    next_cursor: str | None
-
-
 def show(event: AuditEvent) -> AuditEventOut:
     return AuditEventOut(id=event.id, at=utc(event.at), actor_id=event.actor_id, action=event.action,
                          target_type=event.target_type, target_id=event.target_id, detail=event.detail or {})
 
 
-@router.get('', response_model=AuditEventPage, responses=READ_ERRORS, summary='List audit events, newest first')
+@router.get('', response_model=Page[AuditEventOut], responses=READ_ERRORS, summary='List audit events, newest first')
 def list_events(paging: Paging = Depends(), action: str | None = Query(None, max_length=64, description='e.g. access.approve'),
                 actor_id: QueryId = None, target_type: str | None = Query(None, max_length=32),
                 target_id: QueryId = None,
                 since: str | None = Query(None, pattern=RFC3339, description='events at or after this time (RFC 3339)'),
                 until: str | None = Query(None, pattern=RFC3339, description='events before this time (RFC 3339)'),
                 _: Principal = Depends(reader)) -> dict:
-    query = AuditEvent.select()
-    if action:
-        query = query.where(AuditEvent.action == clean_filter(action, 'action'))
-    if actor_id:
-        query = query.where(AuditEvent.actor == actor_id)
-    if target_type:
-        query = query.where(AuditEvent.target_type == clean_filter(target_type, 'target_type'))
-    if target_id:
-        query = query.where(AuditEvent.target_id == target_id)
+    query = filtered(AuditEvent.select(), (AuditEvent.action, action), (AuditEvent.actor, actor_id),
+                     (AuditEvent.target_type, target_type), (AuditEvent.target_id, target_id))
     for name, text, compare in (('since', since, AuditEvent.at.__ge__), ('until', until, AuditEvent.at.__lt__)):
         if text is not None:
             try:

@@ -7,22 +7,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    BodyId,
-    Id,
-    Input,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    lock,
-    utc,
-    with_etag,
-)
-from api.v1.paging import Paging, page
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, ReleasingRoute,
+                           changing, created, found, utc, with_etag)
+from api.v1.paging import Page, Paging, page
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, Product, ProductApi
 from workflows import catalog
 
@@ -47,11 +34,6 @@ class ProductOut(BaseModel):
     api_ids: list[int]
     catalog_ids: list[int]
     created_at: datetime
-
-
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    next_cursor: str | None
 
 
 class ProductIn(Input):
@@ -89,7 +71,7 @@ def _save_product(product_id: int | None, body: ProductIn, principal: Principal)
                                 ','.join(body.tags), body.catalog_ids, by=principal.user)
 
 
-@router.get('/products', response_model=ProductPage, responses=READ_ERRORS, summary='List products')
+@router.get('/products', response_model=Page[ProductOut], responses=READ_ERRORS, summary='List products')
 def list_products(paging: Paging = Depends(), _: Principal = Depends(reader)) -> dict:
     return page(Product.select(), Product.id, paging, show_product)
 
@@ -97,22 +79,18 @@ def list_products(paging: Paging = Depends(), _: Principal = Depends(reader)) ->
 @router.post('/products', response_model=ProductOut, status_code=201, responses=WRITE_ERRORS, summary='Add a product')
 def create_product(body: ProductIn, response: Response, principal: Principal = Depends(writer)):
     product = _save_product(None, body, principal)
-    response.headers['Location'] = f'/api/v1/products/{product.id}'
-    return with_etag(response, show_product(product))
+    return created(response, f'/api/v1/products/{product.id}', show_product(product))
 
 
 @router.get('/products/{product_id}', response_model=ProductOut, responses=READ_ERRORS, summary='Get a product')
 def get_product(product_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show_product(catalog.find(Product, product_id, 'This product')))
+    return with_etag(response, show_product(found(Product, product_id, 'This product')))
 
 
 @router.patch('/products/{product_id}', response_model=ProductOut, responses=UPDATE_ERRORS, summary='Edit a product')
 def update_product(product_id: Id, body: ProductChange, response: Response, principal: Principal = Depends(writer),
                    if_match: str = IfMatch):
-    with atomic():
-        product = lock(Product, product_id, 'This product')
-        current = show_product(product)
-        check_if_match(if_match, current)
+    with changing(Product, product_id, 'This product', if_match, show_product) as (product, current):
         merged = _merged(ProductIn, current, body)
         product = _save_product(product.id, merged, principal)
     return with_etag(response, show_product(product))
@@ -120,7 +98,7 @@ def update_product(product_id: Id, body: ProductChange, response: Response, prin
 
 @router.delete('/products/{product_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete a product')
 def delete_product(product_id: Id, principal: Principal = Depends(writer)) -> Response:
-    catalog.delete_product(catalog.find(Product, product_id, 'This product'), by=principal.user)
+    catalog.delete_product(found(Product, product_id, 'This product'), by=principal.user)
     return Response(status_code=204)
 
 
@@ -135,11 +113,6 @@ class PlanOut(BaseModel):
     quota_period: str
     requires_approval: bool
     created_at: datetime
-
-
-class PlanPage(BaseModel):
-    items: list[PlanOut]
-    next_cursor: str | None
 
 
 class PlanIn(Input):
@@ -171,7 +144,7 @@ def _save_plan(plan_id: int | None, body: PlanIn, principal: Principal) -> Plan:
                              body.requires_approval, by=principal.user)
 
 
-@router.get('/plans', response_model=PlanPage, responses=READ_ERRORS, summary='List plans')
+@router.get('/plans', response_model=Page[PlanOut], responses=READ_ERRORS, summary='List plans')
 def list_plans(paging: Paging = Depends(), _: Principal = Depends(reader)) -> dict:
     return page(Plan.select(), Plan.id, paging, show_plan)
 
@@ -179,22 +152,18 @@ def list_plans(paging: Paging = Depends(), _: Principal = Depends(reader)) -> di
 @router.post('/plans', response_model=PlanOut, status_code=201, responses=WRITE_ERRORS, summary='Add a plan')
 def create_plan(body: PlanIn, response: Response, principal: Principal = Depends(writer)):
     plan = _save_plan(None, body, principal)
-    response.headers['Location'] = f'/api/v1/plans/{plan.id}'
-    return with_etag(response, show_plan(plan))
+    return created(response, f'/api/v1/plans/{plan.id}', show_plan(plan))
 
 
 @router.get('/plans/{plan_id}', response_model=PlanOut, responses=READ_ERRORS, summary='Get a plan')
 def get_plan(plan_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show_plan(catalog.find(Plan, plan_id, 'This plan')))
+    return with_etag(response, show_plan(found(Plan, plan_id, 'This plan')))
 
 
 @router.patch('/plans/{plan_id}', response_model=PlanOut, responses=UPDATE_ERRORS, summary='Edit a plan')
 def update_plan(plan_id: Id, body: PlanChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
-    with atomic():
-        plan = lock(Plan, plan_id, 'This plan')
-        current = show_plan(plan)
-        check_if_match(if_match, current)
+    with changing(Plan, plan_id, 'This plan', if_match, show_plan) as (plan, current):
         plan = _save_plan(plan.id, _merged(PlanIn, current, body), principal)
     return with_etag(response, show_plan(plan))
 
@@ -209,11 +178,6 @@ class CatalogOut(BaseModel):
     plan_ids: list[int]
     team_ids: list[int] = Field(description='the teams that see a Custom catalog')
     created_at: datetime
-
-
-class CatalogPage(BaseModel):
-    items: list[CatalogOut]
-    next_cursor: str | None
 
 
 class CatalogIn(Input):
@@ -243,7 +207,7 @@ def show_catalog(item: Catalog) -> CatalogOut:
                       team_ids=ids(CatalogTeam, CatalogTeam.team), created_at=utc(item.created_at))
 
 
-@router.get('/catalogs', response_model=CatalogPage, responses=READ_ERRORS, summary='List catalogs')
+@router.get('/catalogs', response_model=Page[CatalogOut], responses=READ_ERRORS, summary='List catalogs')
 def list_catalogs(paging: Paging = Depends(), _: Principal = Depends(reader)) -> dict:
     return page(Catalog.select(), Catalog.id, paging, show_catalog)
 
@@ -251,22 +215,18 @@ def list_catalogs(paging: Paging = Depends(), _: Principal = Depends(reader)) ->
 @router.post('/catalogs', response_model=CatalogOut, status_code=201, responses=WRITE_ERRORS, summary='Add a catalog')
 def create_catalog(body: CatalogIn, response: Response, principal: Principal = Depends(writer)):
     item = catalog.save_catalog(None, body.name, body.visibility, body.product_ids, body.plan_ids, by=principal.user)
-    response.headers['Location'] = f'/api/v1/catalogs/{item.id}'
-    return with_etag(response, show_catalog(item))
+    return created(response, f'/api/v1/catalogs/{item.id}', show_catalog(item))
 
 
 @router.get('/catalogs/{catalog_id}', response_model=CatalogOut, responses=READ_ERRORS, summary='Get a catalog')
 def get_catalog(catalog_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show_catalog(catalog.find(Catalog, catalog_id, 'This catalog')))
+    return with_etag(response, show_catalog(found(Catalog, catalog_id, 'This catalog')))
 
 
 @router.patch('/catalogs/{catalog_id}', response_model=CatalogOut, responses=UPDATE_ERRORS, summary='Edit a catalog')
 def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, principal: Principal = Depends(writer),
                    if_match: str = IfMatch):
-    with atomic():
-        item = lock(Catalog, catalog_id, 'This catalog')
-        current = show_catalog(item)
-        check_if_match(if_match, current)
+    with changing(Catalog, catalog_id, 'This catalog', if_match, show_catalog) as (item, current):
         merged = {**current.model_dump(), **body.model_dump(exclude_none=True)}
         item = catalog.save_catalog(item.id, merged['name'], merged['visibility'], merged['product_ids'],
                                     merged['plan_ids'], by=principal.user)
@@ -277,14 +237,12 @@ def update_catalog(catalog_id: Id, body: CatalogChange, response: Response, prin
             summary='Set the teams that see a Custom catalog')
 def grant_teams(catalog_id: Id, body: TeamGrant, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
-    with atomic():
-        item = lock(Catalog, catalog_id, 'This catalog')
-        check_if_match(if_match, show_catalog(item))
+    with changing(Catalog, catalog_id, 'This catalog', if_match, show_catalog) as (item, _):
         catalog.grant_teams(item, body.team_ids, by=principal.user)
-    return with_etag(response, show_catalog(catalog.find(Catalog, catalog_id, 'This catalog')))
+    return with_etag(response, show_catalog(found(Catalog, catalog_id, 'This catalog')))
 
 
 @router.delete('/catalogs/{catalog_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete a catalog')
 def delete_catalog(catalog_id: Id, principal: Principal = Depends(writer)) -> Response:
-    catalog.delete_catalog(catalog.find(Catalog, catalog_id, 'This catalog'), by=principal.user)
+    catalog.delete_catalog(found(Catalog, catalog_id, 'This catalog'), by=principal.user)
     return Response(status_code=204)

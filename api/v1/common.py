@@ -1,12 +1,15 @@
-"""What every resource module uses: ETags, row locks for If-Match, UTC times, the documented errors."""
+"""What every resource module uses: the found-or-404 look-up, ETags, locked If-Match updates, UTC times, the
+documented errors."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Path, Query, Response
 from fastapi.routing import APIRoute
@@ -49,20 +52,39 @@ def check_if_match(if_match: str | None, current: BaseModel) -> None:
                       field='If-Match')
 
 
-def lock(model, object_id: int, what: str):
-    """Call inside `database.atomic()`: the row, locked until the transaction ends (SQLite's writers are
-    serialised by BEGIN IMMEDIATE already), so the If-Match check and the change are one step; NotFound
-    naming `what` ("This user") when there is no such row."""
+def found(model, object_id: int, what: str, *, locked: bool = False):
+    """The row of `model` with this ID, or NotFound naming `what` ("This app"), which the API answers 404.
+    `locked`: inside a transaction, the row is locked until it ends (PostgreSQL's FOR UPDATE; SQLite's
+    writers are serialised by BEGIN IMMEDIATE already)."""
     query = model.select().where(model.id == object_id)
-    if is_postgres():
+    if locked and is_postgres():
         query = query.for_update()
-    found = query.first()
-    if found is None:
+    row = query.first()
+    if row is None:
         raise NotFound(what)
-    return found
+    return row
 
 
 atomic = database.atomic
+
+
+@contextmanager
+def changing(model, object_id: int, what: str, if_match: str | None, show: Callable[[Any], BaseModel]):
+    """A PATCH or PUT of one row, in one transaction: yields the row, locked so that the If-Match check and
+    the change are one step, and its representation by `show` (for the fields a PATCH leaves out) once
+    `if_match` names that version."""
+    with atomic():
+        row = found(model, object_id, what, locked=True)
+        current = show(row)
+        check_if_match(if_match, current)
+        yield row, current
+
+
+def created(response: Response, location: str, representation: BaseModel) -> BaseModel:
+    """The answer to a POST that made an item: where it is now (Location) and its version (ETag)."""
+    response.headers['Location'] = location
+    return with_etag(response, representation)
+
 
 IF_MATCH_DESCRIPTION = ('required: the ETag of the version you read (`*`: whatever the version); 412 when it '
                         'changed since, 428 without it')
@@ -82,6 +104,15 @@ def _digits_only(value):
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
 QueryId = Annotated[int | None, Query(ge=1, le=MAX_ID), BeforeValidator(_digits_only)]
+
+
+def grouped(pairs) -> dict[int, list[int]]:
+    """Rows of (owner ID, ID), such as (user, team), as each owner's IDs in the rows' order: what a page of
+    items shows of their links, read in one query."""
+    ids: dict[int, list[int]] = {}
+    for owner_id, item_id in pairs:
+        ids.setdefault(owner_id, []).append(item_id)
+    return ids
 
 
 def clean_filter(value: str | None, field: str) -> str | None:

@@ -7,10 +7,9 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, clean_filter, utc, with_etag
-from api.v1.paging import Paging, page
+from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute, found, utc, with_etag
+from api.v1.paging import Page, Paging, filtered, page
 from db.models import Credential
-from domain.errors import NotFound
 from workflows import credentials
 
 router = APIRouter(prefix='/credentials', tags=['credentials'], route_class=ReleasingRoute)
@@ -26,42 +25,26 @@ class CredentialOut(BaseModel):
     revoked_at: datetime | None
 
 
-class CredentialPage(BaseModel):
-    items: list[CredentialOut]
-    next_cursor: str | None
-
-
 def show(credential: Credential) -> CredentialOut:
     return CredentialOut(id=credential.id, app_id=credential.app_id, access_request_id=credential.access_request_id,
                          key_prefix=credential.key_prefix, status=credential.status,
                          created_at=utc(credential.created_at), revoked_at=utc(credential.revoked_at))
 
 
-def find(credential_id: int) -> Credential:
-    credential = Credential.get_or_none(Credential.id == credential_id)
-    if credential is None:
-        raise NotFound('This credential')
-    return credential
-
-
-@router.get('', response_model=CredentialPage, responses=READ_ERRORS, summary='List credentials (never the keys)')
+@router.get('', response_model=Page[CredentialOut], responses=READ_ERRORS, summary='List credentials (never the keys)')
 def list_credentials(paging: Paging = Depends(), status: str | None = None, app_id: QueryId = None,
                      _: Principal = Depends(reader)) -> dict:
-    query = Credential.select()
-    if status:
-        query = query.where(Credential.status == clean_filter(status, 'status'))
-    if app_id:
-        query = query.where(Credential.app == app_id)
+    query = filtered(Credential.select(), (Credential.status, status), (Credential.app, app_id))
     return page(query, Credential.id, paging, show)
 
 
 @router.get('/{credential_id}', response_model=CredentialOut, responses=READ_ERRORS, summary='Get a credential')
 def get_credential(credential_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show(find(credential_id)))
+    return with_etag(response, show(found(Credential, credential_id, 'This credential')))
 
 
 @router.post('/{credential_id}/revoke', response_model=CredentialOut, responses=WRITE_ERRORS,
              summary='Revoke a key: it stops working at once')
 def revoke(credential_id: Id, response: Response, principal: Principal = Depends(writer)):
-    credentials.revoke_by_admin(find(credential_id), by=principal.user)
-    return with_etag(response, show(find(credential_id)))
+    credentials.revoke_by_admin(found(Credential, credential_id, 'This credential'), by=principal.user)
+    return with_etag(response, show(found(Credential, credential_id, 'This credential')))

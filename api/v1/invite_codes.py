@@ -12,24 +12,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    BodyId,
-    Id,
-    IfMatch,
-    Input,
-    QueryId,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    clean_filter,
-    lock,
-    utc,
-    with_etag,
-)
-from api.v1.paging import Paging, page
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, QueryId,
+                           ReleasingRoute, changing, clean_filter, created, utc, with_etag)
+from api.v1.paging import Page, Paging, filtered, page
 from db import clock
 from db.models import InviteCode, Organisation, Team
 from domain.errors import DomainError
@@ -61,11 +46,6 @@ class InviteCodeOut(BaseModel):
 class NewInviteCodeOut(InviteCodeOut):
     code: str = Field(description='the code itself: in this answer only, as the page shows it once')
     link: str = Field(description='the ready registration link with the code')
-
-
-class InviteCodePage(BaseModel):
-    items: list[InviteCodeOut]
-    next_cursor: str | None
 
 
 class NewInviteCode(Input):
@@ -100,7 +80,7 @@ def _renamed(error: DomainError) -> DomainError:
     return error
 
 
-@router.get('', response_model=InviteCodePage, responses=READ_ERRORS, summary='List invite codes (newest first)')
+@router.get('', response_model=Page[InviteCodeOut], responses=READ_ERRORS, summary='List invite codes (newest first)')
 def list_codes(paging: Paging = Depends(), state: State | None = None, team_id: QueryId = None,
                organisation_id: QueryId = None,
                expired: bool | None = Query(None, description='only expired codes (true) or unexpired ones (false)'),
@@ -108,12 +88,7 @@ def list_codes(paging: Paging = Depends(), state: State | None = None, team_id: 
                principal: Principal = Depends(reader)) -> dict:
     query = invite_codes.scoped(InviteCode.select(InviteCode, Team, Organisation).join(Team).join(Organisation),
                                 principal.user)
-    if state:
-        query = query.where(InviteCode.state == state)
-    if team_id:
-        query = query.where(InviteCode.team == team_id)
-    if organisation_id:
-        query = query.where(Team.organisation == organisation_id)
+    query = filtered(query, (InviteCode.state, state), (InviteCode.team, team_id), (Team.organisation, organisation_id))
     if expired is not None:
         now = clock.now()
         query = query.where(InviteCode.expires_at <= now if expired else InviteCode.expires_at > now)
@@ -131,10 +106,8 @@ def create_code(body: NewInviteCode, response: Response, principal: Principal = 
                                         by=principal.user)
     except DomainError as error:
         raise _renamed(error) from None
-    response.headers['Location'] = f'/api/v1/invite-codes/{code.id}'
     response.headers['Cache-Control'] = 'no-store'
-    shown = show(InviteCode.get_by_id(code.id))
-    with_etag(response, shown)
+    shown = created(response, f'/api/v1/invite-codes/{code.id}', show(InviteCode.get_by_id(code.id)))
     return NewInviteCodeOut(**shown.model_dump(), code=raw, link=invite_codes.link(raw))
 
 
@@ -147,11 +120,8 @@ def get_code(code_id: Id, response: Response, principal: Principal = Depends(rea
               summary='Edit an invite code: quota, expiry, state, note')
 def update_code(code_id: Id, body: InviteCodeChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch) -> InviteCodeOut:
-    with atomic():
-        code = invite_codes.find(code_id, principal.user)
-        code = lock(InviteCode, code.id, 'This invite code')
-        current = show(code)
-        check_if_match(if_match, current)
+    code = invite_codes.find(code_id, principal.user)  # another organisation's code is "not found"
+    with changing(InviteCode, code.id, 'This invite code', if_match, show) as (code, current):
         invite_codes.edit(code.id, current.quota if body.quota is None else body.quota,
                           current.expires_on if body.expires_on is None else body.expires_on,
                           current.state if body.state is None else body.state,

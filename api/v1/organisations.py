@@ -7,26 +7,12 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    Id,
-    Input,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    clean_filter,
-    lock,
-    utc,
-    with_etag,
-)
-from api.v1.paging import Paging, page
-from api.v1.users import Reason, UserPage
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Id, IfMatch, Input, ReleasingRoute, changing,
+                           clean_filter, created, found, utc, with_etag)
+from api.v1.paging import Page, Paging, filtered, page
+from api.v1.users import Reason, UserOut
 from api.v1.users import show as show_user
 from db.models import Organisation, Team, User
-from domain.errors import NotFound
 from workflows import organisations
 
 router = APIRouter(tags=['organisations and teams'], route_class=ReleasingRoute)
@@ -41,11 +27,6 @@ class OrganisationOut(BaseModel):
     requested_by_id: int | None
     created_at: datetime
     decided_at: datetime | None
-
-
-class OrganisationPage(BaseModel):
-    items: list[OrganisationOut]
-    next_cursor: str | None
 
 
 class NewOrganisation(Input):
@@ -85,19 +66,10 @@ def show_team(team: Team) -> TeamOut:
                    created_at=utc(team.created_at))
 
 
-def _team(team_id: int) -> Team:
-    team = Team.get_or_none(Team.id == team_id)
-    if team is None:
-        raise NotFound('This team')
-    return team
-
-
-@router.get('/organisations', response_model=OrganisationPage, responses=READ_ERRORS, summary='List organisations')
+@router.get('/organisations', response_model=Page[OrganisationOut], responses=READ_ERRORS, summary='List organisations')
 def list_organisations(paging: Paging = Depends(), status: str | None = None, name: str | None = None,
                        _: Principal = Depends(reader)) -> dict:
-    query = Organisation.select()
-    if status:
-        query = query.where(Organisation.status == clean_filter(status, 'status'))
+    query = filtered(Organisation.select(), (Organisation.status, status))
     if name:
         query = query.where(Organisation.name_key.contains(clean_filter(name, 'name').lower()))
     return page(query, Organisation.id, paging, show)
@@ -107,8 +79,7 @@ def list_organisations(paging: Paging = Depends(), status: str | None = None, na
              summary='Create an organisation (with its default team)')
 def create_organisation(body: NewOrganisation, response: Response, principal: Principal = Depends(writer)):
     org = organisations.create_organisation(body.name, by=principal.user, contact_email=body.contact_email)
-    response.headers['Location'] = f'/api/v1/organisations/{org.id}'
-    return with_etag(response, show(org))
+    return created(response, f'/api/v1/organisations/{org.id}', show(org))
 
 
 @router.get('/organisations/{organisation_id}', response_model=OrganisationOut, responses=READ_ERRORS,
@@ -122,9 +93,7 @@ def get_organisation(organisation_id: Id, response: Response, _: Principal = Dep
 def update_organisation(organisation_id: Id, body: OrganisationChange, response: Response,
                         principal: Principal = Depends(writer),
                         if_match: str = IfMatch):
-    with atomic():
-        org = lock(Organisation, organisation_id, 'This organization')
-        check_if_match(if_match, show(org))
+    with changing(Organisation, organisation_id, 'This organization', if_match, show) as (org, _):
         org = organisations.update_organisation(
             org, body.name if body.name is not None else org.name,
             body.contact_email if body.contact_email is not None else org.contact_email, by=principal.user)
@@ -152,7 +121,7 @@ def reject(organisation_id: Id, body: Reason, response: Response, principal: Pri
     return with_etag(response, show(organisations.find(organisation_id)))
 
 
-@router.get('/organisations/{organisation_id}/members', response_model=UserPage, responses=READ_ERRORS,
+@router.get('/organisations/{organisation_id}/members', response_model=Page[UserOut], responses=READ_ERRORS,
             summary="An organisation's users")
 def members(organisation_id: Id, paging: Paging = Depends(), _: Principal = Depends(reader)) -> dict:
     org = organisations.find(organisation_id)
@@ -170,26 +139,23 @@ def teams(organisation_id: Id, _: Principal = Depends(reader)) -> dict:
              responses=WRITE_ERRORS, summary='Add a team')
 def add_team(organisation_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer)):
     team = organisations.add_team(organisations.find(organisation_id), body.name, by=principal.user)
-    response.headers['Location'] = f'/api/v1/teams/{team.id}'
-    return with_etag(response, show_team(team))
+    return created(response, f'/api/v1/teams/{team.id}', show_team(team))
 
 
 @router.get('/teams/{team_id}', response_model=TeamOut, responses=READ_ERRORS, summary='Get a team')
 def get_team(team_id: Id, response: Response, _: Principal = Depends(reader)):
-    return with_etag(response, show_team(_team(team_id)))
+    return with_etag(response, show_team(found(Team, team_id, 'This team')))
 
 
 @router.patch('/teams/{team_id}', response_model=TeamOut, responses=UPDATE_ERRORS, summary='Rename a team')
 def rename_team(team_id: Id, body: TeamName, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch):
-    with atomic():
-        team = lock(Team, team_id, 'This team')
-        check_if_match(if_match, show_team(team))
+    with changing(Team, team_id, 'This team', if_match, show_team) as (team, _):
         team = organisations.rename_team(team, body.name, by=principal.user)
     return with_etag(response, show_team(team))
 
 
 @router.delete('/teams/{team_id}', status_code=204, responses=WRITE_ERRORS, summary='Delete a team')
 def delete_team(team_id: Id, principal: Principal = Depends(writer)) -> Response:
-    organisations.delete_team(_team(team_id), by=principal.user)
+    organisations.delete_team(found(Team, team_id, 'This team'), by=principal.user)
     return Response(status_code=204)

@@ -5,16 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    Input,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    with_etag,
-)
+from api.v1.common import READ_ERRORS, UPDATE_ERRORS, IfMatch, Input, ReleasingRoute, atomic, check_if_match, with_etag
 from db.connection import is_postgres
 from db.models import Setting
 from workflows import settings

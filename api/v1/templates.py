@@ -5,17 +5,8 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    Input,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    with_etag,
-)
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, IfMatch, Input, ReleasingRoute, atomic,
+                           check_if_match, with_etag)
 from mail import templates
 from domain.errors import NotFound
 from workflows import mail_admin

@@ -9,26 +9,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (
-    IfMatch,
-    READ_ERRORS,
-    UPDATE_ERRORS,
-    WRITE_ERRORS,
-    BodyId,
-    Id,
-    Input,
-    QueryId,
-    ReleasingRoute,
-    atomic,
-    check_if_match,
-    clean_filter,
-    lock,
-    utc,
-    with_etag,
-)
-from api.v1.paging import Paging, page
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, QueryId,
+                           ReleasingRoute, changing, clean_filter, created, found, grouped, utc, with_etag)
+from api.v1.paging import Page, Paging, filtered, page
 from db.models import Membership, User
-from domain.errors import NotFound
 from workflows import REASON_MAX, activation, organisations, registration, users
 
 router = APIRouter(prefix='/users', tags=['users'], route_class=ReleasingRoute)
@@ -49,11 +33,6 @@ class UserOut(BaseModel):
     created_at: datetime
     last_login_at: datetime | None
     decided_at: datetime | None
-
-
-class UserPage(BaseModel):
-    items: list[UserOut]
-    next_cursor: str | None
 
 
 class NewUser(Input):
@@ -90,31 +69,18 @@ def show(user: User, team_ids: list[int] | None = None) -> UserOut:
                    last_login_at=utc(user.last_login_at), decided_at=utc(user.decided_at))
 
 
-def _find(user_id: int) -> User:
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        raise NotFound('This user')
-    return user
-
-
-@router.get('', response_model=UserPage, responses=READ_ERRORS, summary='List users')
+@router.get('', response_model=Page[UserOut], responses=READ_ERRORS, summary='List users')
 def list_users(paging: Paging = Depends(), status: Status | None = None,
                organisation_id: QueryId = None,
                email: str | None = Query(None, max_length=254, description='part of the address'),
                _: Principal = Depends(reader)) -> dict:
-    query = User.select()
-    if status:
-        query = query.where(User.status == status)
-    if organisation_id:
-        query = query.where(User.organisation == organisation_id)
+    query = filtered(User.select(), (User.status, status), (User.organisation, organisation_id))
     if email:
         query = query.where(User.email.contains(clean_filter(email, 'email').lower()))
     result = page(query, User.id, paging, lambda user: user)
     ids = [user.id for user in result['items']]
-    teams: dict[int, list[int]] = {}
-    for user_id, team_id in (Membership.select(Membership.user, Membership.team).where(Membership.user.in_(ids))
-                             .order_by(Membership.team).tuples()):
-        teams.setdefault(user_id, []).append(team_id)
+    teams = grouped(Membership.select(Membership.user, Membership.team).where(Membership.user.in_(ids))
+                    .order_by(Membership.team).tuples())
     result['items'] = [show(user, teams.get(user.id, [])) for user in result['items']]
     return result
 
@@ -124,35 +90,32 @@ def create_user(body: NewUser, response: Response, principal: Principal = Depend
     user = users.create_user(body.first_name, body.last_name, body.email, body.organisation_id, by=principal.user,
                              password=body.password or None, must_change_password=body.must_change_password,
                              send_invite=body.send_invite)
-    response.headers['Location'] = f'/api/v1/users/{user.id}'
-    return with_etag(response, show(user))
+    return created(response, f'/api/v1/users/{user.id}', show(user))
 
 
 @router.get('/{user_id}', response_model=UserOut, responses=READ_ERRORS, summary='Get a user')
 def get_user(user_id: Id, response: Response, _: Principal = Depends(reader)) -> UserOut:
-    return with_etag(response, show(_find(user_id)))
+    return with_etag(response, show(found(User, user_id, 'This user')))
 
 
 @router.patch('/{user_id}', response_model=UserOut, responses=UPDATE_ERRORS, summary="Correct a user's name")
 def update_user(user_id: Id, body: UserChange, response: Response, principal: Principal = Depends(writer),
                 if_match: str = IfMatch) -> UserOut:
-    with atomic():
-        user = lock(User, user_id, 'This user')
-        check_if_match(if_match, show(user))
+    with changing(User, user_id, 'This user', if_match, show) as (user, _):
         users.update_user(user, user.first_name if body.first_name is None else body.first_name,
                           user.last_name if body.last_name is None else body.last_name, by=principal.user)
-    return with_etag(response, show(_find(user_id)))
+    return with_etag(response, show(found(User, user_id, 'This user')))
 
 
 def _act(user_id: Id, response: Response, action) -> UserOut:
-    action(_find(user_id))
-    return with_etag(response, show(_find(user_id)))
+    action(found(User, user_id, 'This user'))
+    return with_etag(response, show(found(User, user_id, 'This user')))
 
 
 @router.delete('/{user_id}', status_code=204, responses=WRITE_ERRORS,
                summary='Delete a user (not yourself, nor the last portal admin or super admin)')
 def delete_user(user_id: Id, principal: Principal = Depends(writer)) -> Response:
-    users.delete_user(_find(user_id), by=principal.user)
+    users.delete_user(found(User, user_id, 'This user'), by=principal.user)
     return Response(status_code=204)
 
 
@@ -185,8 +148,6 @@ def invite(user_id: Id, response: Response, principal: Principal = Depends(write
             summary="Set the user's teams (of their organisation)")
 def set_teams(user_id: Id, body: Teams, response: Response, principal: Principal = Depends(writer),
               if_match: str = IfMatch) -> UserOut:
-    with atomic():
-        user = lock(User, user_id, 'This user')
-        check_if_match(if_match, show(user))
+    with changing(User, user_id, 'This user', if_match, show) as (user, _):
         organisations.set_teams(user, body.team_ids, by=principal.user)
-    return with_etag(response, show(_find(user_id)))
+    return with_etag(response, show(found(User, user_id, 'This user')))
