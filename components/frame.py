@@ -1,6 +1,7 @@
 """The shared frame: header, navigation by role, the admin side menu. Every page builds inside it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from nicegui import app, context, ui
@@ -52,14 +53,22 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
     ]
 
 
-def admin_frame(title: str):
+def admin_page(path: str) -> Callable[[Callable], Callable]:
+    """An admin page: routed at `path` and only for portal admins (one decorator, so that no admin page can be
+    written without its guard)."""
+    def decorate(build: Callable) -> Callable:
+        return ui.page(path)(session.admin_required(build))
+    return decorate
+
+
+def admin_frame(title: str, *, intro: str = ''):
     """The frame of an admin page, around the portal admin signed in (the page's guard let no one else in):
-    `with admin_frame('Users') as me:`."""
-    return frame(title, session.current_user(), admin=True)
+    `with admin_frame('Users') as me:`; `intro` says under the title what the page is for."""
+    return frame(title, session.current_user(), admin=True, intro=intro)
 
 
 @contextmanager
-def frame(title: str, user: User | None = None, *, admin: bool = False, values: dict | None = None):
+def frame(title: str, user: User | None = None, *, admin: bool = False, values: dict | None = None, intro: str = ''):
     """Header and navigation around a page's content; `admin` adds the admin side menu. `values`: the
     settings, when the page already read them in a worker thread (else they are read here)."""
     values = settings.load() if values is None else values
@@ -82,6 +91,8 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     show_flashed()
     with ui.column().classes('w-full max-w-6xl mx-auto p-6 gap-4'):
         ui.label(title).classes('text-2xl font-semibold text-grey-9').mark('page-title')
+        if intro:
+            ui.label(intro).classes('text-grey-8')
         yield user
     if user is not None:
         _watch_for_changes(user)

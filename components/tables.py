@@ -3,7 +3,8 @@ The first page is read while the page is built; every search, page change and re
 thread (run.io_bound), not on the event loop (issue 14)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import peewee as pw
@@ -154,3 +155,17 @@ def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], No
 
     return ui.toggle(options, value=state['status'], on_change=change) \
         .props('no-caps unelevated toggle-color=primary dense').mark(marker)
+
+
+def intro(text: str) -> ui.label:
+    """The sentence under a page's title that says what the page is for."""
+    return ui.label(text).classes('text-grey-8')
+
+
+@contextmanager
+def toolbar(add: str, on_add: Callable[[], None], marker: str, *, icon: str = 'add') -> Iterator[None]:
+    """The row above a table: what the caller puts in it on the left (an intro, a filter), the Add button on the
+    right, marked `marker`."""
+    with ui.row().classes('w-full items-center justify-between'):
+        yield
+        ui.button(add, icon=icon, on_click=on_add).props('unelevated no-caps').mark(marker)

@@ -56,7 +56,7 @@ def admin_routes_declared() -> list[str]:
     route check of the matrix test below fails if the running app has any other /admin route."""
     paths = set()
     for module in (ROOT / 'pages').rglob('*.py'):
-        paths |= set(re.findall(r"""@ui\.page\(\s*['"](/admin(?:/[^'"]*)?)['"]""", module.read_text()))
+        paths |= set(re.findall(r"""@(?:ui\.page|admin_page)\(\s*['"](/admin(?:/[^'"]*)?)['"]""", module.read_text()))
     return sorted(paths)
 
 

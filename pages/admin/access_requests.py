@@ -9,7 +9,7 @@ import session
 from components.chips import status_chip
 from components.decisions import ACCESS, decision_buttons
 from components.dialogs import reason_dialog
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, status_filter
 from db.paging import page_of
 from db.search import within
@@ -43,8 +43,7 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Acces
     return rows, total
 
 
-@ui.page('/admin/access-requests')
-@session.admin_required
+@admin_page('/admin/access-requests')
 def access_requests_page(status: str = AccessStatus.PENDING) -> None:
     state = {'status': status if status in FILTERS else AccessStatus.PENDING}
     with admin_frame('Access requests'):

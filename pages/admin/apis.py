@@ -9,8 +9,8 @@ from components import dialogs
 from components.chips import status_chip
 from components.decisions import APIS, decision_buttons
 from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
-from components.frame import admin_frame
-from components.tables import Column, PagedTable, status_filter
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, status_filter, toolbar
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
 from domain.errors import DomainError
@@ -40,15 +40,12 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
     return rows, paging.count(query)
 
 
-@ui.page('/admin/apis')
-@session.admin_required
+@admin_page('/admin/apis')
 def apis_page(status: str = '') -> None:
     state = {'status': status if status in FILTERS else ''}
     with admin_frame('APIs'):
-        with ui.row().classes('w-full items-center justify-between'):
+        with toolbar('Add API', lambda: edit_dialog(None, table), 'apis-add'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'apis-filter')
-            ui.button('Add API', icon='add', on_click=lambda: edit_dialog(None, table)) \
-                .props('unelevated no-caps').mark('apis-add')
 
         def actions(api: Api) -> None:
             with ui.row().classes('gap-1 no-wrap'):

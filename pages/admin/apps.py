@@ -4,10 +4,9 @@ from __future__ import annotations
 import peewee as pw
 from nicegui import ui
 
-import session
 from components.chips import status_chip
 from components.decisions import APPS, decision_buttons
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, status_filter
 from db.paging import page_of
 from db.search import matches, within
@@ -39,8 +38,7 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
     return rows, total
 
 
-@ui.page('/admin/apps')
-@session.admin_required
+@admin_page('/admin/apps')
 def apps_page(status: str = '') -> None:
     status = '' if status == 'all' else status
     state = {'status': status if status in FILTERS else ''}

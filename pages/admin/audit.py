@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from nicegui import app, ui
 
 import session
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable
 from db.models import AuditEvent
 from permissions import is_portal_admin
@@ -59,8 +59,7 @@ def _parse(values: dict[str, str]) -> audit.Filters:
                                until=values.get('to', ''))
 
 
-@ui.page('/admin/audit')
-@session.admin_required
+@admin_page('/admin/audit')
 def audit_page() -> None:
     state = {'filters': audit.Filters()}
     with admin_frame('Audit log'):

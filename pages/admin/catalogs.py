@@ -9,8 +9,8 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import admin_frame
-from components.tables import Column, PagedTable
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, intro, toolbar
 from db import paging
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Organisation, Plan, Visibility
 from domain.errors import DomainError
@@ -46,15 +46,12 @@ def visibility_chip(visibility: str) -> ui.chip:
         .props('dense outline square').classes('text-xs').mark(f'visibility-{visibility}')
 
 
-@ui.page('/admin/catalogs')
-@session.admin_required
+@admin_page('/admin/catalogs')
 def catalogs_page() -> None:
     with admin_frame('Catalogs'):
-        with ui.row().classes('w-full items-center justify-between'):
-            ui.label('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
-                     'teams you grant.').classes('text-grey-8')
-            ui.button('Add catalog', icon='add', on_click=lambda: edit_dialog(None, table)) \
-                .props('unelevated no-caps').mark('catalogs-add')
+        with toolbar('Add catalog', lambda: edit_dialog(None, table), 'catalogs-add'):
+            intro('Public catalogs are seen by everyone, Private ones by signed-in users, Custom ones by the '
+                  'teams you grant.')
 
         def visibility_cell(row: Catalog) -> None:
             visibility_chip(row.visibility)

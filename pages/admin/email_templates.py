@@ -6,7 +6,7 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback, bounded
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable
 from db.models import EmailTemplate
 from mail import templates
@@ -14,13 +14,13 @@ from domain.errors import DomainError
 from workflows import mail_admin, settings
 
 
-@ui.page('/admin/email-templates')
-@session.admin_required
+INTRO = ('Each email is a subject and a body with ${placeholders} that are filled in when it is sent. '
+         'Edit one to use your own words; "Reset to default" brings back the original.')
+
+
+@admin_page('/admin/email-templates')
 def email_templates_page() -> None:
-    with admin_frame('Email templates'):
-        ui.label('Each email is a subject and a body with ${placeholders} that are filled in when it is sent. '
-                 'Edit one to use your own words; "Reset to default" brings back the original.') \
-            .classes('text-grey-8')
+    with admin_frame('Email templates', intro=INTRO):
         customised: set[str] = set()
 
         def fetch(_search: str, offset: int, limit: int) -> tuple[list[str], int]:

@@ -9,8 +9,8 @@ from components import dialogs
 from components.chips import status_chip
 from components.decisions import ORGANISATIONS, decision_buttons
 from components.forms import Feedback
-from components.frame import admin_frame
-from components.tables import Column, PagedTable, status_filter
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, status_filter, toolbar
 from db.paging import page_of
 from db.search import matches
 from db.models import Organisation, OrgStatus, User
@@ -32,15 +32,12 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
                    searched=bool(search))
 
 
-@ui.page('/admin/organizations')
-@session.admin_required
+@admin_page('/admin/organizations')
 def organisations_page(status: str = '') -> None:
     state = {'status': status if status in FILTERS else ''}
     with admin_frame('Organizations'):
-        with ui.row().classes('w-full items-center justify-between'):
+        with toolbar('Add', lambda: edit_dialog(None, table), 'orgs-add'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'orgs-filter')
-            ui.button('Add', icon='add', on_click=lambda: edit_dialog(None, table)) \
-                .props('unelevated no-caps').mark('orgs-add')
 
         def actions(org: Organisation) -> None:
             with ui.row().classes('gap-1 no-wrap'):

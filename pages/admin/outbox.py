@@ -9,7 +9,7 @@ import session
 from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, attempt
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable
 from db import paging
 from db.models import OutboxMessage, OutboxStatus
@@ -32,8 +32,7 @@ def fetch(search: str, offset: int, limit: int,
     return list(query.order_by(OutboxMessage.id.desc()).offset(offset).limit(limit)), query.count()
 
 
-@ui.page('/admin/outbox')
-@session.admin_required
+@admin_page('/admin/outbox')
 def outbox_page() -> None:
     cfg = config.current()
     with admin_frame('Outbox') as me:

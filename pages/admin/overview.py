@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from nicegui import ui
 
-import session
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from db.models import Organisation, OutboxStatus, User
 from workflows import invite_codes, queues, usage
 
 
-@ui.page('/admin')
-@session.admin_required
+@admin_page('/admin')
 def admin_overview_page() -> None:
     with admin_frame('Admin'):
         counts = queues.admin_counts()

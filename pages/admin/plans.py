@@ -6,8 +6,8 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback
-from components.frame import admin_frame
-from components.tables import Column, PagedTable
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, intro, toolbar
 from db.models import Plan
 from workflows import catalog
 
@@ -29,15 +29,12 @@ def quota_text(plan: Plan) -> str:
     return f'{plan.quota:,} / {plan.quota_period}' if plan.quota else 'unlimited'
 
 
-@ui.page('/admin/plans')
-@session.admin_required
+@admin_page('/admin/plans')
 def plans_page() -> None:
     with admin_frame('Plans'):
-        with ui.row().classes('w-full items-center justify-between'):
-            ui.label('Each catalog offers its own plans; a plan that requires approval sends access requests '
-                     'to the approval queue.').classes('text-grey-8')
-            ui.button('Add plan', icon='add', on_click=lambda: edit_dialog(None, table)) \
-                .props('unelevated no-caps').mark('plans-add')
+        with toolbar('Add plan', lambda: edit_dialog(None, table), 'plans-add'):
+            intro('Each catalog offers its own plans; a plan that requires approval sends access requests '
+                  'to the approval queue.')
 
         def approval_cell(plan: Plan) -> None:
             if plan.requires_approval:

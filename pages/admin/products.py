@@ -8,8 +8,8 @@ from nicegui import ui
 import session
 from components import dialogs
 from components.forms import Feedback, bounded
-from components.frame import admin_frame
-from components.tables import Column, PagedTable
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, intro, toolbar
 from db.paging import page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
@@ -38,15 +38,11 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     return rows, total
 
 
-@ui.page('/admin/products')
-@session.admin_required
+@admin_page('/admin/products')
 def products_page() -> None:
     with admin_frame('Products'):
-        with ui.row().classes('w-full items-center justify-between'):
-            ui.label('A product bundles published APIs; developers find it in the catalogs it is in.') \
-                .classes('text-grey-8')
-            ui.button('Add product', icon='add', on_click=lambda: edit_dialog(None, table)) \
-                .props('unelevated no-caps').mark('products-add')
+        with toolbar('Add product', lambda: edit_dialog(None, table), 'products-add'):
+            intro('A product bundles published APIs; developers find it in the catalogs it is in.')
 
         def name_cell(product: Product) -> None:
             ui.label(product.name).classes('font-medium')

@@ -7,7 +7,7 @@ from nicegui import ui
 
 import session
 from components.forms import Feedback
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from domain.errors import DomainError
 from workflows import settings
 
@@ -28,8 +28,7 @@ HINTS = {
 }
 
 
-@ui.page('/admin/settings')
-@session.admin_required
+@admin_page('/admin/settings')
 def settings_page() -> None:
     saved = settings.load()
     inputs: dict[str, ui.element] = {}

@@ -7,8 +7,8 @@ from nicegui import ui
 import session
 from components import dialogs, pickers
 from components.forms import Feedback
-from components.frame import admin_frame
-from components.tables import Column, PagedTable
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, toolbar
 from db.paging import page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
@@ -30,20 +30,17 @@ def fetch(search: str, org_id: int | None, offset: int, limit: int) -> tuple[lis
                    offset, limit, searched=bool(search))
 
 
-@ui.page('/admin/teams')
-@session.admin_required
+@admin_page('/admin/teams')
 def teams_page(organisation: int = 0) -> None:
     found = Organisation.get_or_none((Organisation.id == organisation) & (Organisation.status == OrgStatus.ACTIVE)) \
         if 0 < organisation < 2 ** 63 else None
     chosen = {found.id: found.name} if found else {}
     state = {'org': found.id if found else 0}
     with admin_frame('Teams'):
-        with ui.row().classes('w-full items-center justify-between'):
+        with toolbar('Add team', lambda: team_dialog(None, state['org'], table), 'teams-add', icon='group_add'):
             pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
                            on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
                 .props('dense').classes('w-72')
-            ui.button('Add team', icon='group_add', on_click=lambda: team_dialog(None, state['org'], table)) \
-                .props('unelevated no-caps').mark('teams-add')
 
         def delete(team: Team) -> None:
             def act() -> str:

@@ -8,8 +8,8 @@ from components import dialogs, pickers
 from components.chips import status_chip
 from components.decisions import REGISTRATIONS, decision_buttons
 from components.forms import Feedback, attempt
-from components.frame import admin_frame
-from components.tables import Column, PagedTable, status_filter
+from components.frame import admin_frame, admin_page
+from components.tables import Column, PagedTable, status_filter, toolbar
 from db.paging import page_of
 from db.search import matches, within
 from db.models import Organisation, Role, User, UserStatus
@@ -30,16 +30,13 @@ def fetch_users(search: str, status: str, offset: int, limit: int) -> tuple[list
                    User.select(User, Organisation).join(Organisation), offset, limit, searched=bool(search))
 
 
-@ui.page('/admin/users')
-@session.admin_required
+@admin_page('/admin/users')
 def users_page(status: str = '') -> None:
     status = status if status in FILTERS else ''
     state = {'status': status}
     with admin_frame('Users') as me:
-        with ui.row().classes('w-full items-center justify-between'):
+        with toolbar('Add new user', lambda: add_user_dialog(table), 'users-add', icon='person_add'):
             status_filter(FILTERS, state, lambda: table.refresh(), 'users-filter')
-            ui.button('Add new user', icon='person_add', on_click=lambda: add_user_dialog(table)) \
-                .props('unelevated no-caps').mark('users-add')
 
         def act(action, target: User, message: str) -> None:
             def run() -> str:

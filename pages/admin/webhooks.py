@@ -7,7 +7,7 @@ import session
 from components import dialogs
 from components.chips import status_chip
 from components.forms import Feedback, attempt
-from components.frame import admin_frame
+from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable
 from db.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from domain.errors import DomainError
@@ -28,13 +28,13 @@ def fetch_deliveries(search: str, offset: int, limit: int) -> tuple[list[Webhook
     return list(query.order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)), query.count()
 
 
-@ui.page('/admin/webhooks')
-@session.admin_required
+INTRO = ('Events are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with '
+         "each endpoint's secret, and retried with back-off until the receiver answers 2xx.")
+
+
+@admin_page('/admin/webhooks')
 def webhooks_page() -> None:
-    with admin_frame('Webhooks'):
-        ui.label('Events are signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with '
-                 "each endpoint's secret, and retried with back-off until the receiver answers 2xx.") \
-            .classes('text-grey-8')
+    with admin_frame('Webhooks', intro=INTRO):
 
         @ui.refreshable
         def endpoint_list() -> None:
