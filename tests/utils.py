@@ -12,10 +12,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiosmtpd.controller import Controller
 
-from db import bootstrap
+from db import bootstrap, clock
 from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
 from workflows import passwords
 
@@ -353,3 +354,28 @@ async def follow(user, marker: str) -> None:
     href = element.props.get('href')
     assert href, f'{marker} is not a link'
     await user.open(href)
+
+
+async def admin_opens(user, path: str) -> User:
+    """The portal admin admin@provider.test, signed in, opens `path`."""
+    admin = an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await settle()
+    await user.open(path)
+    return admin
+
+
+def field_error(user, marker: str) -> str:
+    """The message Quasar shows under the input marked `marker` ('' without one)."""
+    [element] = user.find(marker=marker).elements
+    return element.error or ''
+
+
+def in_days(days: int) -> str:
+    """The day `days` from now on the portal's clock, as a date field takes it (YYYY-MM-DD)."""
+    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
+
+
+def path_of(url: str) -> str:
+    """A link from an email without its scheme and host: what the browser under test opens."""
+    return re.sub(r'^https?://[^/]+', '', url)
