@@ -60,6 +60,13 @@ class World:
                              PORTICO_KEY_CHANGES_POLL_SECONDS=str(CHANGES_POLL_SECONDS), **portal_env)
         self.upstream = Upstream(self.upstream_port)
 
+    def addresses(self) -> dict[str, str]:
+        """The example configurations' addresses (deploy/: the portal at 8080, the upstream at 9000, the
+        gateway at 8000) replaced by this world's ports."""
+        return {'127.0.0.1:8080': f'127.0.0.1:{self.portal_port}',
+                '127.0.0.1:9000': f'127.0.0.1:{self.upstream_port}',
+                '127.0.0.1:8000': f'127.0.0.1:{self.gateway_port}'}
+
     def key_of(self, request) -> str:
         return credentials.reveal(Credential.get(Credential.access_request == request), self.dev)
 

@@ -13,9 +13,7 @@ pytestmark = pytest.mark.skipif(CADDY is None, reason='caddy is not installed (a
 @pytest.fixture
 def gateway(db, tmp_path):
     world = World(tmp_path)
-    caddy = Caddy('Caddyfile', tmp_path / 'caddy', {
-        '127.0.0.1:8080': f'127.0.0.1:{world.portal_port}', '127.0.0.1:9000': f'127.0.0.1:{world.upstream_port}',
-        '127.0.0.1:8000': f'127.0.0.1:{world.gateway_port}'}, world.gateway_port, PORTICO_GATEWAY_SECRET=SECRET)
+    caddy = Caddy('Caddyfile', tmp_path / 'caddy', world.addresses(), world.gateway_port, PORTICO_GATEWAY_SECRET=SECRET)
     yield f'http://127.0.0.1:{world.gateway_port}', world
     caddy.stop()
     world.stop()
@@ -34,10 +32,8 @@ def test_caddy_forward_auth_as_it_comes_lets_no_client_choose_the_checked_path(d
     X-Original-URI on; Portico reads X-Forwarded-Uri, which Caddy always sets itself."""
     world = World(tmp_path)
     as_it_comes = {line: '' for line in ('header_up X-Original-URI {uri}', 'header_up X-Original-Method {method}')}
-    caddy = Caddy('Caddyfile', tmp_path / 'caddy', {
-        **as_it_comes, '127.0.0.1:8080': f'127.0.0.1:{world.portal_port}',
-        '127.0.0.1:9000': f'127.0.0.1:{world.upstream_port}', '127.0.0.1:8000': f'127.0.0.1:{world.gateway_port}'},
-        world.gateway_port, PORTICO_GATEWAY_SECRET=SECRET)
+    caddy = Caddy('Caddyfile', tmp_path / 'caddy', {**as_it_comes, **world.addresses()}, world.gateway_port,
+                  PORTICO_GATEWAY_SECRET=SECRET)
     try:
         url, key = f'http://127.0.0.1:{world.gateway_port}', world.keys['weather']
         assert 'X-Original-URI' not in caddy.config.read_text()

@@ -20,9 +20,8 @@ def gateway(db, tmp_path):
     world = World(tmp_path)
     tls_port = free_port()
     apache = Apache('apache-introspection.conf', tmp_path / 'apache', {
-        '127.0.0.1:8080': f'127.0.0.1:{world.portal_port}', '127.0.0.1:9000': f'127.0.0.1:{world.upstream_port}',
-        '127.0.0.1:8000': f'127.0.0.1:{world.gateway_port}', '127.0.0.1:8443': f'127.0.0.1:{tls_port}',
-        'change-me-to-PORTICO_GATEWAY_SECRET': SECRET}, world.gateway_port)
+        **world.addresses(), '127.0.0.1:8443': f'127.0.0.1:{tls_port}', 'change-me-to-PORTICO_GATEWAY_SECRET': SECRET},
+        world.gateway_port)
     yield f'http://127.0.0.1:{world.gateway_port}', world, apache
     apache.stop()
     world.stop()

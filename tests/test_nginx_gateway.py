@@ -13,9 +13,8 @@ pytestmark = pytest.mark.skipif(NGINX is None, reason='nginx is not installed (a
 @pytest.fixture
 def gateway(db, tmp_path):
     world = World(tmp_path)
-    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {
-        '127.0.0.1:8080': f'127.0.0.1:{world.portal_port}', '127.0.0.1:9000': f'127.0.0.1:{world.upstream_port}',
-        '127.0.0.1:8000': f'127.0.0.1:{world.gateway_port}', 'change-me-to-PORTICO_GATEWAY_SECRET': SECRET})
+    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx',
+                  {**world.addresses(), 'change-me-to-PORTICO_GATEWAY_SECRET': SECRET})
     yield f'http://127.0.0.1:{world.gateway_port}', world
     nginx.stop()
     world.stop()
