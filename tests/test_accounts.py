@@ -7,7 +7,7 @@ import pytest
 
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, follow, log_in, settle
+from tests.utils import PASSWORD, a_user, admin_opens, an_admin, follow, log_in, settle
 from domain.errors import DomainError
 from workflows import users
 
@@ -106,7 +106,8 @@ async def test_repeated_failed_logins_are_slowed_down(user) -> None:
 
 
 async def open_add_user(user) -> None:
-    await user.open('/admin/users')
+    """The portal admin opens Users -> Add new user and types Ivy's name and address."""
+    await admin_opens(user, '/admin/users')
     user.find(marker='users-add').click()
     user.find(marker='new-first').type('Ivy')
     user.find(marker='new-last').type('Invited')
@@ -114,9 +115,6 @@ async def open_add_user(user) -> None:
 
 
 async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
     await open_add_user(user)
     user.find(marker='new-password').type('temporary password')
     user.find(marker='new-must-change').click()
@@ -143,9 +141,6 @@ async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> Non
 
 
 async def test_admin_sends_an_invite_and_the_user_chooses_a_password(mailbox, user) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
     await open_add_user(user)
     user.find(marker='new-save').click()
     await settle()
@@ -172,9 +167,6 @@ async def test_admin_sends_an_invite_and_the_user_chooses_a_password(mailbox, us
 
 
 async def test_password_and_invite_at_once_is_refused(user) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
     await open_add_user(user)
     user.find(marker='new-password').type('temporary password')
     user.find(marker='new-send-invite').click()

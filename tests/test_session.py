@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from db.models import Role, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, log_in, settle
+from tests.utils import PASSWORD, a_user, admin_opens, an_admin, an_org_with, log_in, settle
 
 
 async def test_developer_logs_in_and_sees_the_dashboard(user) -> None:
@@ -94,10 +94,7 @@ async def test_deactivation_takes_effect_at_once(user) -> None:
 
 
 async def test_losing_the_admin_role_takes_effect_at_once(user) -> None:
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin')
+    admin = await admin_opens(user, '/admin')
     User.update(is_portal_admin=False).where(User.id == admin.id).execute()
     response = await user.http_client.get('/admin', follow_redirects=True)
     assert response.status_code == 403
