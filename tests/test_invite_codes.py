@@ -393,14 +393,7 @@ def _check_parallel_quota() -> None:
 
 
 def test_parallel_registrations_take_exactly_the_places_left(db) -> None:
-    """On the database of this run: SQLite by default, PostgreSQL with PORTICO_TEST_DATABASE_URL."""
-    _check_parallel_quota()
-
-
-@pytest.mark.skipif(not PG, reason='needs PORTICO_TEST_DATABASE_URL (PostgreSQL)')
-def test_parallel_registrations_on_postgresql_take_exactly_the_places_left(db) -> None:
-    from db.connection import is_postgres
-    assert is_postgres()
+    """On the database of this run: SQLite by default, PostgreSQL with PORTICO_TEST_DATABASE_URL (CI runs both)."""
     _check_parallel_quota()
 
 
@@ -609,13 +602,7 @@ def _check_parallel_clean_ups() -> None:
 
 
 def test_parallel_clean_ups_give_each_place_back_once(db) -> None:
-    _check_parallel_clean_ups()
-
-
-@pytest.mark.skipif(not PG, reason='needs PORTICO_TEST_DATABASE_URL (PostgreSQL)')
-def test_parallel_clean_ups_on_postgresql_give_each_place_back_once(db) -> None:
-    from db.connection import is_postgres
-    assert is_postgres()
+    """On the database of this run: SQLite by default, PostgreSQL with PORTICO_TEST_DATABASE_URL (CI runs both)."""
     _check_parallel_clean_ups()
 
 
