@@ -37,6 +37,14 @@ async def follow_verification(user, mailbox, email='new@consumer.test') -> None:
     await settle()
 
 
+async def nobody_is_signed_in(user) -> None:
+    """No session and no sign-in ticket exist, and the dashboard asks to log in."""
+    assert not UserSession.select().exists()
+    assert not Token.select().where(Token.purpose == tokens.SIGN_IN).exists()
+    await user.open('/dashboard')
+    await user.should_see(marker='login-card')
+
+
 async def test_case_1_auto_approval_activates_after_verification(mailbox, user) -> None:
     set_settings(auto_approve_users=True, delegate_user_management=True)
     await register(user)
@@ -264,10 +272,7 @@ async def test_verification_signs_in_only_an_account_that_is_active_afterwards(m
     await user.should_see(marker='outcome-pending_approval')
     registrant = User.get(User.email == 'new@consumer.test')
     assert registrant.status == UserStatus.PENDING_APPROVAL and registrant.last_login_at is None
-    assert not UserSession.select().exists()
-    assert not Token.select().where(Token.purpose == tokens.SIGN_IN).exists()
-    await user.open('/dashboard')
-    await user.should_see(marker='login-card')
+    await nobody_is_signed_in(user)
 
 
 async def test_a_verification_confirmed_twice_at_once_signs_in_once(mailbox, user) -> None:
@@ -308,10 +313,7 @@ async def test_the_link_opened_in_another_browser_confirms_the_address_but_signs
     await user.should_see(marker='outcome-active', retries=30)
     registrant = User.get(User.email == 'new@consumer.test')
     assert registrant.status == UserStatus.ACTIVE and registrant.last_login_at is None
-    assert not UserSession.select().exists()
-    assert not Token.select().where(Token.purpose == tokens.SIGN_IN).exists()
-    await user.open('/dashboard')
-    await user.should_see(marker='login-card')
+    await nobody_is_signed_in(user)
     # and a forged proof gets no ticket either
     with pytest.raises(DomainError):
         registration.verify_email_and_sign_in(message.link('/auth/verify').split('token=')[1], '')
