@@ -116,6 +116,7 @@ async def test_organisation_registration_can_be_turned_off(user) -> None:
     dev = a_user('dev@consumer.test')
     await log_in(user, 'dev@consumer.test')
     await user.open('/dashboard')
+    await user.should_see('Welcome, Dana!')
     await user.should_not_see(marker='nav-create-org')
     await user.open('/organization/new')
     await user.should_see(marker='org-not-available')

@@ -116,6 +116,7 @@ async def test_case_4_delegated_notice_goes_to_the_organisation_and_its_admin_ap
     await log_in(user, 'boss@globex.test')
     await settle()
     await user.open('/dashboard/users')
+    await user.should_see('Members of Globex')
     await user.should_not_see('new@consumer.test')
     globex_boss = User.get(User.email == 'boss@globex.test')
     with pytest.raises(DomainError, match='not found'):
@@ -137,6 +138,7 @@ async def test_case_4_delegated_notice_goes_to_the_organisation_and_its_admin_ap
 async def test_without_delegation_an_organisation_cannot_be_chosen(user) -> None:
     an_org_with('Acme')
     await user.open('/register')
+    await user.should_see(marker='register-email')
     await user.should_not_see(marker='register-organisation')
     with pytest.raises(DomainError, match='not enabled'):
         registration.register('Nora', 'Newman', 'new@consumer.test', PASSWORD, organisation_id=2)
