@@ -6,7 +6,6 @@ import gc
 import os
 import shutil
 import sys
-from pathlib import Path
 import pytest
 
 # cheap argon2 for tests only (the production cost is the default in workflows/passwords.py)
@@ -16,7 +15,7 @@ os.environ.setdefault('PORTICO_TEST_ARGON2_ROUNDS', '1')
 import config
 import listeners
 from db import clock
-from tests.utils import Mailbox, reset_postgres, worker_database
+from tests.utils import Mailbox, free_port, reset_postgres, worker_database
 
 listeners.install()  # the audit trail and webhooks react to what workflows announce, as in the portal
 
@@ -48,33 +47,11 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=_order)
 
 
-def _port_outside_the_ephemeral_range() -> int:
-    """A free port below the range the kernel hands out for port 0 (where NiceGUI picked the browser tests'
-    server port, and where `free_port()` finds the ports of the portals, nginx and upstreams the other workers
-    start): between two browser tests the port stood free, and a process of another worker that was given it made
-    every later browser test of this worker fail ('address already in use', seen in a full run)."""
-    import socket
-    try:
-        low = int(Path('/proc/sys/net/ipv4/ip_local_port_range').read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    start = 20000 + (os.getpid() % 500) * 17 % max(1, low - 20000)
-    for offset in range(low - 20000):
-        port = 20000 + (start - 20000 + offset) % (low - 20000)
-        with socket.socket() as probe:
-            try:
-                probe.bind(('0.0.0.0', port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError(f'no free port between 20000 and {low}')
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
     """After NiceGUI's own: the browser tests' server gets a port no other process of the run is given."""
     from nicegui.testing.screen import Screen
-    Screen.PORT = _port_outside_the_ephemeral_range()
+    Screen.PORT = free_port()  # the first of this worker's ports (tests.utils.ports_of_this_worker)
 
 
 def pytest_collection_finish(session):

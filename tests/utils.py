@@ -5,6 +5,8 @@ import asyncio
 import contextvars
 import email
 import email.policy
+import itertools
+import os
 import re
 import socket
 import threading
@@ -13,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
@@ -61,10 +64,36 @@ class _Handler:
         return '250 OK'
 
 
+def ports_of_this_worker() -> range:
+    """The ports this pytest process gives the servers its tests start (portals, nginx, upstreams, the browser
+    tests' server): below the range the kernel hands out for port 0 and for outgoing connections, and a slice of
+    their own per pytest-xdist worker. A port from bind(0) could be handed to another worker as well before
+    either server bound it (a full run once had one test's calls answered by the other worker's nginx: 401)."""
+    try:
+        low = int(Path('/proc/sys/net/ipv4/ip_local_port_range').read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT') or 1)
+    worker = int(os.environ.get('PYTEST_XDIST_WORKER', 'gw0').removeprefix('gw') or 0)
+    size = (low - 20000) // max(workers, 1)
+    return range(20000 + worker * size, 20000 + (worker + 1) * size)
+
+
+_handed_out = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+    """A free port of this worker's slice, in turn: not the same one twice until the slice has gone round."""
+    ports = ports_of_this_worker()
+    for _ in range(len(ports)):
+        port = ports[next(_handed_out) % len(ports)]
+        with socket.socket() as probe:
+            try:
+                probe.bind(('0.0.0.0', port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f'no free port in {ports}')
 
 
 class Mailbox:
