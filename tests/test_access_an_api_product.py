@@ -209,5 +209,6 @@ async def test_a_stale_cart_item_is_shown_unavailable_and_removed_only_on_reques
     assert CartItem.select().count() == 2
     user.find(marker='cart-remove-unavailable').click()
     await user.should_see('1 unavailable item removed from your cart.')
+    await user.should_see(marker='cart-group-Public')  # the cart shown again, with what is left
     await user.should_not_see(marker='cart-unavailable')
     assert [item.product_id for item in CartItem.select()] == [world['Weather'].id]

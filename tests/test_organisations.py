@@ -6,7 +6,7 @@ import pytest
 
 from db.models import App, Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import activation, organisations, teammates, visibility
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
@@ -44,7 +44,7 @@ async def test_the_five_steps_of_001(mailbox, user) -> None:
     await user.should_see(marker='org-pending')
     org = Organisation.get(Organisation.name == 'Acme Corp')
     assert org.status == OrgStatus.PENDING and User.get_by_id(founder.id).organisation.is_default
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         teammates.invite(org, 'Tim', 'Mate', 'tim@acme.test', Role.TEAM_MEMBER, by=User.get_by_id(founder.id))
 
     # Step 2: the admins are emailed; an admin approves from the Organizations menu
@@ -116,7 +116,8 @@ async def test_organisation_registration_can_be_turned_off(user) -> None:
     dev = a_user('dev@consumer.test')
     await log_in(user, 'dev@consumer.test')
     await user.open('/dashboard')
-    await user.should_see('Welcome, Dana!')
+    await user.should_see(marker='dashboard-welcome')
+    await user.should_see(marker='account-menu')  # the header's account area, where the button would be
     await user.should_not_see(marker='nav-create-org')
     await user.open('/organization/new')
     await user.should_see(marker='org-not-available')
@@ -165,7 +166,7 @@ async def test_team_members_see_users_read_only_and_cannot_call_the_actions(user
     for action, args in ((teammates.invite, ('Eve', 'Evil', 'eve@acme.test', Role.SUPER_ADMIN)),
                          (teammates.remove, (boss.id,)),
                          (teammates.update, (boss.id, 'Sam', 'Boss', Role.TEAM_MEMBER))):
-        with pytest.raises(DomainError):
+        with pytest.raises(PermissionDenied):
             action(org, *args, by=member)
     assert User.get_by_id(boss.id).role == Role.SUPER_ADMIN
     assert not User.select().where(User.email == 'eve@acme.test').exists()
@@ -267,7 +268,7 @@ async def test_two_organisations_never_see_each_others_users_invites_or_apps(use
                          (teammates.update, (globex_member.id, 'X', 'Y', Role.SUPER_ADMIN))):
         with pytest.raises(DomainError, match='not found'):
             action(acme, *args, by=acme_boss)  # through their own organisation: the ID is not found there
-        with pytest.raises(DomainError):
+        with pytest.raises(PermissionDenied):
             action(globex, *args, by=acme_boss)  # through the other organisation: not allowed
     assert visibility.can_see_app(acme_boss, globex_app.id) is None
     assert list(visibility.apps_visible_to(acme_boss)) == []
@@ -307,6 +308,7 @@ async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
     peter = User.get(User.email == 'peter@initech.test')
     assert peter.organisation.is_default and peter.role == Role.TEAM_MEMBER
     assert Membership.get(Membership.user == peter).team.is_default
+    await user.should_see(marker='edit-org-Default organization')  # the refreshed list shows the default row
     await user.should_not_see(marker='delete-org-Default organization')
     with pytest.raises(DomainError, match='cannot be deleted'):
         organisations.delete_organisation(Organisation.get(Organisation.is_default), by=User.get(
@@ -344,5 +346,5 @@ async def test_admin_manages_teams(user) -> None:
         organisations.delete_team(core, by=admin)
     organisations.delete_team(mobile, by=admin)
     assert [m.team_id for m in Membership.select().where(Membership.user == boss)] == [core.id]
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         organisations.add_team(org, 'Hackers', by=boss)
