@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
 
 import httpx
 from standardwebhooks import Webhook
 
 from api import webhooks as worker
-from db import clock
 from db.models import (AccessRequest, AccessStatus, App, AuditEvent, Credential, CredentialStatus, InviteCode,
                        OutboxMessage, Organisation, Team, User, UserStatus, WebhookEvent)
 from tests.servers import Receiver
-from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, an_org_with, free_port
+from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, an_org_with, free_port, in_days
 from workflows import access, api_tokens, invite_codes, registration, webhook_endpoints
 
 PROBLEM = 'application/problem+json'
@@ -334,10 +332,6 @@ async def test_an_update_without_if_match_is_refused_with_428_and_changes_nothin
 
 
 # --- invite codes (issue 15) and their webhook -----------------------------------------------------------
-
-def in_days(days: int) -> str:
-    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
-
 
 async def test_invite_codes_are_managed_by_token_and_the_code_is_shown_once(user) -> None:
     writer, reader = tokens()

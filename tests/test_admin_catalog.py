@@ -7,25 +7,13 @@ from nicegui.elements.upload_files import SmallFileUpload
 
 from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, CatalogPlan, CatalogProduct,
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
-from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, choose, log_in, settle,
-                         until)
+from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose,
+                         element, log_in, until)
 from domain.errors import DomainError
 from workflows import catalog
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 SAVE_RETRIES = 100  # 10 s: a document is validated off the event loop, which takes its time on a busy machine
-
-
-async def admin_opens(user, path: str) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open(path)
-
-
-def element(user, marker: str):
-    [found] = user.find(marker=marker).elements
-    return found
 
 
 def pick(user, marker: str, values: list) -> None:

@@ -2,15 +2,8 @@
 from __future__ import annotations
 
 from db.models import AuditEvent, EmailTemplate
-from tests.utils import an_admin, log_in, settle
+from tests.utils import admin_opens
 from workflows import settings
-
-
-async def admin_opens(user, path: str) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open(path)
 
 
 # --- Settings --------------------------------------------------------------------------------------

@@ -6,18 +6,10 @@ import pytest
 import background
 from db.models import (AccessRequest, AccessStatus, App, AppStatus, Credential, CredentialStatus, OutboxMessage,
                        User)
-from tests.utils import (a_catalog_world, a_user, an_admin, an_org_with, log_in, set_settings, settle,
+from tests.utils import (a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, set_settings,
                          statements_of_this_task)
 from domain.errors import DomainError
 from workflows import access, apps
-
-
-async def admin_opens(user, path: str) -> User:
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open(path)
-    return admin
 
 
 def a_gold_request(dev: User, world: dict, app_name: str = 'Bot') -> AccessRequest:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from db.models import AuditEvent, User
-from tests.utils import a_user, an_admin, log_in, settle, until
+from tests.utils import a_user, an_admin, field_error, log_in, settle, until
 from domain.errors import DomainError
 from workflows import audit, sessions
 
@@ -139,9 +139,3 @@ async def test_the_page_filters_and_explains_a_bad_date_next_to_the_field(user) 
     assert field_error(user, 'audit-from') is None
     user.find(marker='audit-actor').type('nobody@')
     await user.should_see('No event matches these filters.', retries=20)
-
-
-def field_error(user, marker: str) -> str | None:
-    """The message Quasar shows under an input."""
-    (element,) = user.find(marker=marker).elements
-    return element.error

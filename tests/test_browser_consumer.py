@@ -3,19 +3,13 @@ password, forgot and reset; create an organization and manage teammates; cart, r
 keys. Each step checks what the page says and what the database holds."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from db.models import App, CartItem, Credential, CredentialStatus, Organisation, OrgStatus, Role, User, UserStatus
-from tests.utils import PASSWORD, a_catalog_world, a_user, set_settings
+from tests.utils import PASSWORD, a_catalog_world, a_user, path_of, set_settings
 
 pytestmark = pytest.mark.browser
 NEW_PASSWORD = 'a brand new secret 42'
-
-
-def path_of(url: str) -> str:
-    return re.sub(r'^https?://[^/]+', '', url)
 
 
 def test_a_developer_registers_verifies_and_looks_after_the_account(screen, browser, mailbox) -> None:

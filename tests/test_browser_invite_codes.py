@@ -3,19 +3,13 @@ with its link), edits and deactivates it; a developer registers through the link
 codes section once the admin allows it on the Settings page."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from db.models import InviteCode, InviteCodeState, Team, User, UserStatus
-from tests.utils import PASSWORD, an_admin, an_org_with
+from tests.utils import PASSWORD, an_admin, an_org_with, path_of
 from workflows import invite_codes
 
 pytestmark = pytest.mark.browser
-
-
-def path_of(url: str) -> str:
-    return re.sub(r'^https?://[^/]+', '', url)
 
 
 def clipboard(b) -> str:

@@ -13,8 +13,8 @@ from db.models import (AuditEvent, Catalog, CatalogProduct, CatalogTeam, InviteC
                        Organisation, Product, Team, User, UserStatus, Visibility)
 from permissions import PermissionDenied
 from tests.test_attacks import counters  # noqa: F401 - the fixture: database or Redis counters
-from tests.utils import (PASSWORD, a_user, an_admin, an_org_with, at_the_start_of_a_window, choose, log_in,
-                         set_settings, settle, until)
+from tests.utils import (PASSWORD, a_user, an_admin, an_org_with, at_the_start_of_a_window, choose,
+                         field_error, in_days, log_in, set_settings, settle, until)
 from domain.errors import DomainError, NotFound
 from workflows import invite_codes, registration, throttle, tokens, unverified
 
@@ -23,10 +23,6 @@ PG = os.environ.get('PORTICO_TEST_DATABASE_URL', '')
 
 def a_team(org_name: str, name: str = 'Default team') -> Team:
     return Team.select().join(Organisation).where((Organisation.name == org_name) & (Team.name == name)).get()
-
-
-def in_days(days: int) -> str:
-    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
 
 
 async def add_code(user, page: str, team_label: str, quota: int, expires: str, note: str,
@@ -60,11 +56,6 @@ async def register_with(user, link_or_path: str, email: str, first: str = 'Dev',
         user.find(marker='register-invite-code').clear().type(code)
     user.find(marker='register-submit').click()
     await settle(0.4)
-
-
-def field_error(user, marker: str) -> str:
-    [element] = user.find(marker=marker).elements
-    return element.error or ''
 
 
 # --- the stories --------------------------------------------------------------------------------------

@@ -41,7 +41,12 @@ class Email:
 
     def path(self, path_part: str = '') -> str:
         """The link without the base URL, ready for user.open()."""
-        return re.sub(r'^https?://[^/]+', '', self.link(path_part))
+        return path_of(self.link(path_part))
+
+
+def path_of(url: str) -> str:
+    """`url` without its scheme and host: what a browser or the simulated user opens on the test's server."""
+    return re.sub(r'^https?://[^/]+', '', url)
 
 
 class _Handler:
@@ -184,7 +189,35 @@ def fresh(user: User) -> User:
     return User.get_by_id(user.id)
 
 
+def in_days(days: int) -> str:
+    """The date `days` from the portal's clock, as a date field takes it (YYYY-MM-DD)."""
+    from datetime import timedelta
+
+    from db import clock
+    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
+
+
 # --- steps -------------------------------------------------------------------------------------------
+
+async def admin_opens(user, path: str) -> User:
+    """A portal admin (admin@provider.test) is made, signs in and opens `path`."""
+    admin = an_admin('admin@provider.test')
+    await log_in(user, 'admin@provider.test')
+    await settle()
+    await user.open(path)
+    return admin
+
+
+def element(user, marker: str):
+    """The one element with this marker on the simulated user's page."""
+    [found] = user.find(marker=marker).elements
+    return found
+
+
+def field_error(user, marker: str) -> str | None:
+    """The message Quasar shows under the input with this marker (None when there is none)."""
+    return element(user, marker).error
+
 
 async def log_in(user, email: str, password: str = PASSWORD) -> None:
     """Open Log in, type the credentials, click Log in, and wait for the answer (a message or a new page)."""
