@@ -109,7 +109,8 @@ async def test_visitors_see_public_products_and_are_asked_to_log_in_to_add_to_ca
     await user.should_see(marker='product-weather')
     await user.should_not_see(marker='product-payments')  # a Private catalog
     response = await user.http_client.get('/products/payments')
-    assert response.status_code == 404 and 'Payments for your apps' not in response.text
+    assert response.status_code == 404 and 'This product was not found, or you cannot see it.' in response.text
+    assert 'Payments for your apps' not in response.text
     await user.open('/products/weather')
     user.find(marker='add-to-cart-Public').click()
     await user.should_see(marker='login-card')
@@ -159,7 +160,8 @@ async def test_another_organisations_app_is_not_found(user) -> None:
                                     [world['Weather'].id], new_app_name='Acme app')
     await log_in(user, 'boss@globex.test')
     response = await user.http_client.get(f'/apps/{request.app_id}')
-    assert response.status_code == 404 and 'Acme app' not in response.text
+    assert response.status_code == 404 and 'This app was not found.' in response.text
+    assert 'Acme app' not in response.text
     assert visibility.can_see_app(User.get(User.email == 'boss@globex.test'), request.app_id) is None
     assert visibility.can_see_app(User.get(User.email == 'boss@acme.test'), request.app_id) is not None
 

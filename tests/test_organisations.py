@@ -116,6 +116,7 @@ async def test_organisation_registration_can_be_turned_off(user) -> None:
     dev = a_user('dev@consumer.test')
     await log_in(user, 'dev@consumer.test')
     await user.open('/dashboard')
+    await user.should_see('Welcome, Dana!')
     await user.should_not_see(marker='nav-create-org')
     await user.open('/organization/new')
     await user.should_see(marker='org-not-available')
@@ -306,6 +307,7 @@ async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
     peter = User.get(User.email == 'peter@initech.test')
     assert peter.organisation.is_default and peter.role == Role.TEAM_MEMBER
     assert Membership.get(Membership.user == peter).team.is_default
+    await user.should_see(marker='edit-org-Default organization')  # its row, without a Delete
     await user.should_not_see(marker='delete-org-Default organization')
     with pytest.raises(DomainError, match='cannot be deleted'):
         organisations.delete_organisation(Organisation.get(Organisation.is_default), by=User.get(
