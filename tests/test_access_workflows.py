@@ -7,7 +7,7 @@ from db.models import (AccessRequest, AccessStatus, App, AppStatus, CartItem, Ca
                        CredentialStatus, OutboxMessage, Team, Visibility)
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, set_settings
 from domain import at_rest
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import access, apps, browse, cart, catalog, credentials, openapi
 
 
@@ -48,7 +48,7 @@ def test_a_private_catalog_is_for_signed_in_users_and_a_custom_one_for_granted_t
                                   by=admin)
     assert [c.name for c in browse.catalogs_visible_to(None)] == ['Public']
     assert {c.name for c in browse.catalogs_visible_to(boss)} == {'Public', 'Partners'}
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         catalog.grant_organisation(secret, acme, by=boss)  # only portal admins grant access
     catalog.grant_organisation(secret, acme, by=admin)
     assert {c.name for c in browse.catalogs_visible_to(boss)} == {'Public', 'Partners', 'Acme only'}
@@ -108,7 +108,7 @@ def test_case_3_pending_app_waits_and_its_free_requests_follow_its_approval(db) 
     assert app.status == AppStatus.PENDING and AccessRequest.get_by_id(request.id).status == AccessStatus.PENDING
     notices = {m.recipient for m in OutboxMessage.select().where(OutboxMessage.template_key == 'app_pending_notice')}
     assert notices == {'contact@acme.test', 'api-admin@provider.test'}
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         apps.approve_app(app, by=boss)  # not delegated
     apps.approve_app(app, by=admin)
     assert AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED
@@ -124,7 +124,7 @@ def test_case_4_delegated_super_admins_decide_apps_and_access_of_their_organisat
     request = access.request_access(member, world['Partners'].id, world['Gold'].id, [world['Payments'].id],
                                     new_app_name='Bot')
     app = App.get(App.name == 'Bot')
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         apps.approve_app(app, by=globex.users.first())
     with pytest.raises(DomainError, match='not found'):
         apps.find_decidable(app.id, globex.users.first())
@@ -175,7 +175,7 @@ def test_an_api_submitted_by_a_super_admin_waits_for_publishing(db) -> None:
     admin = an_admin()
     acme = an_org_with('Acme', super_admin='boss@acme.test', members=1)
     boss, member = list(acme.users.order_by(acme.users.model.id))
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied, match='Only the super admins of an organization can submit APIs.'):
         catalog.submit_api('Tracking', '/tracking/', '', '', by=member)
     api = catalog.submit_api('Tracking', 'tracking', 'http://acme.internal', '', by=boss)
     assert api.status == 'pending' and api.base_path == '/tracking/'

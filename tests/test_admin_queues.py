@@ -8,7 +8,7 @@ from db.models import (AccessRequest, AccessStatus, App, AppStatus, Credential, 
                        User)
 from tests.utils import (a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, set_settings,
                          statements_of_this_task)
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import access, apps
 
 
@@ -164,7 +164,7 @@ async def test_case_4_a_super_admin_approves_a_members_app_and_another_organisat
     await user.open('/dashboard/requests')
     await user.should_see('Nothing waits for your approval.')
     await user.should_not_see('Bot')
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         apps.approve_app(app, by=User.get(User.email == 'boss@globex.test'))
     with pytest.raises(DomainError, match='not found'):
         access.find_decidable(request.id, User.get(User.email == 'boss@globex.test'))

@@ -13,7 +13,7 @@ from db.connection import database
 from db.models import EmailTemplate, OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports, worker
 from tests.utils import a_user, an_admin, log_in, settle
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import mail_admin
 
 
@@ -112,7 +112,7 @@ def test_template_edits_with_unknown_placeholders_or_without_the_link_are_refuse
 
 def test_template_edits_are_for_admins_only(db) -> None:
     developer = a_user('dev@consumer.test')
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         mail_admin.save_template('test', 'Subject', 'Body', by=developer)
     assert EmailTemplate.select().count() == 0
 

@@ -6,7 +6,7 @@ import pytest
 
 from db.models import App, Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import activation, organisations, teammates, visibility
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
@@ -44,7 +44,7 @@ async def test_the_five_steps_of_001(mailbox, user) -> None:
     await user.should_see(marker='org-pending')
     org = Organisation.get(Organisation.name == 'Acme Corp')
     assert org.status == OrgStatus.PENDING and User.get_by_id(founder.id).organisation.is_default
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         teammates.invite(org, 'Tim', 'Mate', 'tim@acme.test', Role.TEAM_MEMBER, by=User.get_by_id(founder.id))
 
     # Step 2: the admins are emailed; an admin approves from the Organizations menu
@@ -165,7 +165,7 @@ async def test_team_members_see_users_read_only_and_cannot_call_the_actions(user
     for action, args in ((teammates.invite, ('Eve', 'Evil', 'eve@acme.test', Role.SUPER_ADMIN)),
                          (teammates.remove, (boss.id,)),
                          (teammates.update, (boss.id, 'Sam', 'Boss', Role.TEAM_MEMBER))):
-        with pytest.raises(DomainError):
+        with pytest.raises(PermissionDenied):
             action(org, *args, by=member)
     assert User.get_by_id(boss.id).role == Role.SUPER_ADMIN
     assert not User.select().where(User.email == 'eve@acme.test').exists()
@@ -267,7 +267,7 @@ async def test_two_organisations_never_see_each_others_users_invites_or_apps(use
                          (teammates.update, (globex_member.id, 'X', 'Y', Role.SUPER_ADMIN))):
         with pytest.raises(DomainError, match='not found'):
             action(acme, *args, by=acme_boss)  # through their own organisation: the ID is not found there
-        with pytest.raises(DomainError):
+        with pytest.raises(PermissionDenied):
             action(globex, *args, by=acme_boss)  # through the other organisation: not allowed
     assert visibility.can_see_app(acme_boss, globex_app.id) is None
     assert list(visibility.apps_visible_to(acme_boss)) == []
@@ -345,5 +345,5 @@ async def test_admin_manages_teams(user) -> None:
         organisations.delete_team(core, by=admin)
     organisations.delete_team(mobile, by=admin)
     assert [m.team_id for m in Membership.select().where(Membership.user == boss)] == [core.id]
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         organisations.add_team(org, 'Hackers', by=boss)

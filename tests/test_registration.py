@@ -9,7 +9,7 @@ import pytest
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
 from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, fresh, log_in, set_settings, settle
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied
 from workflows import activation, registration, tokens
 
 ADMIN_ADDRESS = 'api-admin@provider.test'  # PORTICO_ADMIN_EMAIL in tests/conftest.py
@@ -113,7 +113,7 @@ async def test_case_4_delegated_notice_goes_to_the_organisation_and_its_admin_ap
     globex_boss = User.get(User.email == 'boss@globex.test')
     with pytest.raises(DomainError, match='not found'):
         registration.find_registrant(registrant.id, by=globex_boss)
-    with pytest.raises(DomainError):
+    with pytest.raises(PermissionDenied):
         registration.approve(registrant, by=globex_boss)
     assert User.get_by_id(registrant.id).status == UserStatus.PENDING_APPROVAL
 
@@ -249,7 +249,7 @@ async def test_a_developer_cannot_call_admin_actions(user) -> None:
     developer = a_user('dev@consumer.test')
     registrant = a_user('new@consumer.test', status=UserStatus.PENDING_APPROVAL)
     for action in (registration.approve, registration.reject, activation.deactivate):
-        with pytest.raises(DomainError):
+        with pytest.raises(PermissionDenied):
             action(registrant, by=developer)
     assert User.get_by_id(registrant.id).status == UserStatus.PENDING_APPROVAL
     await log_in(user, 'dev@consumer.test')
@@ -316,7 +316,7 @@ async def test_the_link_opened_in_another_browser_confirms_the_address_but_signs
     await user.open('/dashboard')
     await user.should_see(marker='login-card')
     # and a forged proof gets no ticket either
-    with pytest.raises(DomainError):
+    with pytest.raises(tokens.InvalidToken):
         registration.verify_email_and_sign_in(message.link('/auth/verify').split('token=')[1], '')
 
 
