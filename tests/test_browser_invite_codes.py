@@ -25,11 +25,8 @@ def allow_clipboard(screen) -> None:
 
 
 def register(b, email: str, first: str) -> None:
-    b.fill('First name', first)
-    b.fill('Last name', 'Partner')
-    b.fill('Email', email)
-    b.fill('Password', PASSWORD)
-    b.fill('Confirm password', PASSWORD)
+    b.fills({'First name': first, 'Last name': 'Partner', 'Email': email, 'Password': PASSWORD,
+             'Confirm password': PASSWORD})
     b.click('Register to developer portal')
 
 
@@ -38,18 +35,15 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b = browser
     screen.open('/login')
     allow_clipboard(screen)
-    an_admin()
     partner = an_org_with('Partner Co', super_admin='boss@partner.test', contact_email='')
-    b.log_in('admin@provider.test')
-    screen.open('/admin')
+    b.admin_opens('/admin')
     b.click('Invite codes')  # API Consumers, next to Users, Organizations and Teams
     b.at('/admin/invite-codes')
     b.sees('No invite codes yet')
 
     b.click('Add invite code')
     b.choose('Team (fixes the organization)', 'Partner Co · Default team')
-    b.fill('Quota (most users who may use it)', '')
-    b.fill('Note', 'Partner devs')
+    b.fills({'Quota (most users who may use it)': '', 'Note': 'Partner devs'})
     b.click('Save')
     assert 'whole number' in b.field_error('Quota (most users who may use it)')
     assert InviteCode.select().count() == 0
@@ -77,8 +71,7 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.until(lambda: clipboard(b) == link, 'Copy link in the list did not copy the link')
 
     b.click('Edit', within=b.row('Partner devs'))
-    b.fill('Quota (most users who may use it)', '5')
-    b.fill('Note', 'Partner developers')
+    b.fills({'Quota (most users who may use it)': '5', 'Note': 'Partner developers'})
     b.click('Choose the expiry date')  # the calendar opens at the current expiry, a month ahead: its 28th
     calendar = b.until(lambda: (b.driver.find_elements('css selector', '.q-menu .q-date') or [None])[0], 'no calendar')
     b.click('28', within=calendar)
@@ -109,8 +102,7 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.log_in('admin@provider.test')
     screen.open('/admin/invite-codes')
     b.sees('2 of 5', within=b.row('Partner developers'))
-    b.click('Deactivate', within=b.row('Partner developers'))
-    b.click('Deactivate', within=b.open_dialog())
+    b.confirm('Deactivate', within=b.row('Partner developers'))
     b.notified('Invite code deactivated.')
     b.sees('Inactive', within=b.row('Partner developers'))
     assert InviteCode.get().state == InviteCodeState.INACTIVE
