@@ -7,8 +7,8 @@ from nicegui.elements.upload_files import SmallFileUpload
 
 from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, CatalogPlan, CatalogProduct,
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
-from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose,
-                         element, log_in, until)
+from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose, element,
+                         opens_as, until)
 from domain.errors import DomainError
 from workflows import catalog
 
@@ -88,8 +88,7 @@ async def test_a_duplicate_base_path_is_refused(user) -> None:
 async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishing_it(mailbox, user) -> None:
     an_admin('admin@provider.test')
     an_org_with('Acme', super_admin='boss@acme.test')
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/apis')
+    await opens_as(user, 'boss@acme.test', '/dashboard/apis')
     await user.should_see('You have not submitted an API yet.')
     user.find(marker='submit-api-name').type('Acme Orders')
     user.find(marker='submit-api-base-path').type('/orders/')
@@ -104,8 +103,7 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
     notice = await mailbox.wait_for(ADMIN_ADDRESS, 'Acme Orders')
 
     await user.open('/logout')
-    await log_in(user, 'admin@provider.test')
-    await user.open(notice.path('/admin/apis'))
+    await opens_as(user, 'admin@provider.test', notice.path('/admin/apis'))
     user.find(marker='api-approve-Acme Orders').click()
     await user.should_see('Acme Orders is published.')
     assert Api.get_by_id(api.id).status == ApiStatus.PUBLISHED
@@ -118,15 +116,13 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
 async def test_an_admin_rejects_a_submitted_api_with_a_reason(mailbox, user) -> None:
     an_admin('admin@provider.test')
     an_org_with('Acme', super_admin='boss@acme.test')
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/apis')
+    await opens_as(user, 'boss@acme.test', '/dashboard/apis')
     user.find(marker='submit-api-name').type('Acme Orders')
     user.find(marker='submit-api-base-path').type('/orders/')
     user.find(marker='submit-api-submit').click()
     await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
     await user.open('/logout')
-    await log_in(user, 'admin@provider.test')
-    await user.open('/admin/apis?status=pending')
+    await opens_as(user, 'admin@provider.test', '/admin/apis?status=pending')
     user.find(marker='api-reject-Acme Orders').click()
     user.find(marker='api-reject-reason').type('Please document the error responses.')
     user.find(marker='api-reject-confirm').click()
@@ -139,8 +135,7 @@ async def test_an_admin_rejects_a_submitted_api_with_a_reason(mailbox, user) -> 
 async def test_a_team_member_cannot_submit_apis(user) -> None:
     org = an_org_with('Acme', super_admin='boss@acme.test')
     a_user('tim@acme.test', organisation=org)
-    await log_in(user, 'tim@acme.test')
-    await user.open('/dashboard/apis')
+    await opens_as(user, 'tim@acme.test', '/dashboard/apis')
     await user.should_see('Only the super admins of an organization can submit APIs.')
     await user.should_not_see(marker='submit-api-submit')
 

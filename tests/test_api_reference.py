@@ -15,8 +15,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.openapi_documents import as_text, stripe_like
 from db.models import Api, ApiReference, App, Catalog, CatalogProduct, Plan, Product, ProductApi, User, Visibility
 from tests.servers import NGINX, Nginx, Portal, Upstream
-from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
-                         until)
+from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with,
+                         free_port, log_in, opens_as, until)
 from domain.errors import DomainError
 from workflows import access, catalog, openapi
 
@@ -209,8 +209,7 @@ def _element(user, marker: str):
 async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_offers_it(user) -> None:
     world = a_catalog_world()
     a_user('dev@consumer.test', first='Dana')
-    await log_in(user, 'dev@consumer.test')
-    await user.open('/products/weather')
+    await opens_as(user, 'dev@consumer.test', '/products/weather')
     user.find(marker='get-access').click()  # action 1
     await user.should_see(marker='get-access-plan')
     # the reference is a plain page, not one the simulated user can open: note where the browser is sent
@@ -236,8 +235,7 @@ async def test_get_access_needing_an_approval_stays_on_the_product_page(user) ->
     world = a_catalog_world()
     a_user('dev@consumer.test', first='Dana')
     Plan.update(requires_approval=True).where(Plan.id == world['Free'].id).execute()
-    await log_in(user, 'dev@consumer.test')
-    await user.open('/products/weather')
+    await opens_as(user, 'dev@consumer.test', '/products/weather')
     user.find(marker='get-access').click()
     await user.should_see(marker='get-access-plan')
     user.find(marker='get-access-confirm').click()
@@ -248,9 +246,7 @@ async def test_get_access_needing_an_approval_stays_on_the_product_page(user) ->
 async def test_admin_uploads_a_document_too_big_for_the_live_connection_and_saves_it(user) -> None:
     """Over ~1 MB NiceGUI's socket drops messages: the upload goes over HTTP and stays on the server."""
     text = as_text(stripe_like())
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await user.open('/admin/apis')
+    await admin_opens(user, '/admin/apis')
     user.find(marker='apis-add').click()
     await user.should_see(marker='api-upload')
     with user.client:

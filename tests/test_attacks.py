@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from db.models import OutboxMessage, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, log_in, settle
+from tests.utils import PASSWORD, a_user, admin_opens, fill, log_in, press, settle
 from domain.errors import DomainError
 from workflows import accounts, password_reset, registration, throttle
 
@@ -198,10 +198,7 @@ def _drop_logged(caplog, text: str) -> None:
 
 
 async def test_a_demoted_admins_open_tab_reads_no_more_admin_data(user, caplog) -> None:
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    admin = await admin_opens(user, '/admin/users')
     await user.should_see('admin@provider.test')
     User.update(is_portal_admin=False).where(User.id == admin.id).execute()
     a_user('secret-customer@consumer.test')
@@ -215,10 +212,7 @@ async def test_a_demoted_admins_open_tab_reads_no_more_admin_data(user, caplog) 
 
 
 async def test_a_deactivated_admins_outbox_refresh_stops(user) -> None:
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/outbox')
+    admin = await admin_opens(user, '/admin/outbox')
     User.update(status=UserStatus.INACTIVE).where(User.id == admin.id).execute()
     from mail import outbox
     outbox.queue('test', 'leak@consumer.test')
@@ -290,13 +284,9 @@ def test_registration_answers_the_same_for_an_existing_address(db) -> None:
 @pytest.mark.parametrize('password', ['password123', '1234567890', 'qwertyuiop'])
 async def test_common_passwords_are_refused_with_the_reason(user, password) -> None:
     await user.open('/register')
-    user.find(marker='register-first').type('Nora')
-    user.find(marker='register-last').type('Newman')
-    user.find(marker='register-email').type('nora@consumer.test')
-    user.find(marker='register-password').type(password)
-    user.find(marker='register-confirm').type(password)
-    user.find(marker='register-submit').click()
-    await settle()
+    fill(user, {'register-first': 'Nora', 'register-last': 'Newman', 'register-email': 'nora@consumer.test',
+                'register-password': password, 'register-confirm': password})
+    await press(user, 'register-submit')
     await user.should_see('This password is too easy to guess. This is a')
     assert not User.select().where(User.email == 'nora@consumer.test').exists()
 

@@ -7,7 +7,7 @@ import pytest
 
 from db.models import (AccessRequest, AccessStatus, Api, ApiStatus, App, AppStatus, EmailTemplate, Membership,
                        Organisation, OrgStatus, OutboxMessage, Setting, Team, User, UserStatus)
-from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, set_settings)
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, set_settings
 from workflows import access
 
 pytestmark = pytest.mark.browser

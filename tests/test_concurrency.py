@@ -12,7 +12,7 @@ import pytest
 
 from db.connection import database
 from db.models import App, Organisation, Role, Team, User
-from tests.utils import a_user, an_admin, an_org_with
+from tests.utils import a_user, admin_opens, an_org_with
 from domain.errors import DomainError
 from workflows import activation, apps, organisations, teammates
 
@@ -200,11 +200,7 @@ async def test_the_page_shows_a_name_taken_at_the_same_moment_next_to_the_field(
     """The admin saves "Initech" while another transaction has created it and not committed yet: the
     page's check passes, the unique index makes the save wait, then refuses it; the dialog shows why next to
     the name and nothing was added."""
-    from tests.utils import log_in, settle
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/organizations')
+    admin = await admin_opens(user, '/admin/organizations')
     user.find(marker='orgs-add').click()
     user.find(marker='org-edit-name').type('initech')
     created, done = threading.Event(), threading.Event()

@@ -9,7 +9,7 @@ from db import migrations, paging, search
 from db.connection import database, is_postgres
 from db.models import (CartItem, CatalogProduct, Organisation, OutboxMessage, OutboxStatus, Product, SchemaVersion,
                        User, UserStatus)
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, log_in, settle, until
+from tests.utils import a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, opens_as, settle, until
 from workflows import cart
 
 
@@ -118,9 +118,7 @@ async def test_admin_searches_users_by_name_email_and_organisation(user) -> None
     an_admin('admin@provider.test')
     an_org_with('Globex', super_admin='hank@globex.test')
     a_user('alice@example.test', first='Alice', last='Smith')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await opens_as(user, 'admin@provider.test', '/admin/users')
     for text, shown, hidden in (('smi', 'alice@example.test', 'hank@globex.test'),
                                 ('globex', 'hank@globex.test', 'alice@example.test'),
                                 ('zzz no such person', None, 'alice@example.test')):
@@ -157,10 +155,7 @@ def test_every_page_read_from_either_end_is_the_page_offset_would_give(db) -> No
 
 async def test_admin_pages_to_the_last_page_of_many_users(user) -> None:
     many_users(2_005)
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await admin_opens(user, '/admin/users')
     await user.should_see('1–20 of 2006')
     [pages] = user.find(marker='users-pages').elements
     pages.value = 101  # the last page: what a click on its number does
@@ -177,10 +172,7 @@ async def test_admin_pages_to_the_last_page_of_many_users(user) -> None:
 async def test_the_catalog_dialog_finds_products_as_the_admin_types_and_keeps_the_chosen_ones(user) -> None:
     world = a_catalog_world()
     products_in_public(world, 30)  # 32 products in Public: more than the picker shows
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/catalogs')
+    await admin_opens(user, '/admin/catalogs')
     user.find(marker='catalog-edit-Public').click()
     await user.should_see('32 chosen (the first 20 are shown; type to find the others)')
     [select] = user.find(marker='catalog-products').elements

@@ -12,7 +12,7 @@ from db import clock
 from db.connection import database
 from db.models import EmailTemplate, OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports, worker
-from tests.utils import a_user, an_admin, log_in, settle
+from tests.utils import a_user, admin_opens, an_admin, opens_as
 from domain.errors import DomainError, PermissionDenied
 from workflows import mail_admin
 
@@ -118,10 +118,7 @@ def test_template_edits_are_for_admins_only(db) -> None:
 
 
 async def test_admin_sees_the_outbox_and_a_test_message_arrives(mailbox, user) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/outbox')
+    await admin_opens(user, '/admin/outbox')
     await user.should_see(marker='outbox-empty')
     user.find(marker='outbox-test-to').clear().type('ops@provider.test')
     user.find(marker='outbox-test').click()
@@ -137,9 +134,7 @@ async def test_outbox_preview_hides_link_tokens(smtp_server, user) -> None:
     with database.atomic():
         message = outbox.queue('reset', 'dev@consumer.test', first_name='Dana',
                                secret={'link': 'http://portal.test/auth/reset/code?token=SECRET123'})
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/outbox')
+    await opens_as(user, 'admin@provider.test', '/admin/outbox')
     user.find(marker=f'outbox-view-{message.id}').click()
     await user.should_see(marker='outbox-preview-body')
     await user.should_not_see('SECRET123')

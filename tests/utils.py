@@ -199,13 +199,30 @@ def in_days(days: int) -> str:
 
 # --- steps -------------------------------------------------------------------------------------------
 
+async def opens_as(user, email: str, path: str) -> None:
+    """The person with this address (made by the test) signs in and opens `path`."""
+    await log_in(user, email)
+    await settle()
+    await user.open(path)
+
+
 async def admin_opens(user, path: str) -> User:
     """A portal admin (admin@provider.test) is made, signs in and opens `path`."""
     admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open(path)
+    await opens_as(user, 'admin@provider.test', path)
     return admin
+
+
+def fill(user, texts: dict[str, str]) -> None:
+    """Type each text into the input with its marker, in this order."""
+    for marker, text in texts.items():
+        user.find(marker=marker).type(text)
+
+
+async def press(user, marker: str) -> None:
+    """Click the button with this marker and wait for the answer (a message, or the page it leads to)."""
+    user.find(marker=marker).click()
+    await settle()
 
 
 def element(user, marker: str):
