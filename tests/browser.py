@@ -328,12 +328,22 @@ class Browser:
         else:
             self.until(lambda: self.screen.current_path != '/login', 'signing in did not leave the Log in page')
 
+    def opens_as(self, email: str, path: str) -> None:
+        """The person with this address signs in and opens `path`."""
+        self.log_in(email)
+        self.screen.open(path)
+
+    def edit(self, row: str, values: dict[str, str], *, button: str = 'Edit') -> None:
+        """Click `button` in the row that shows `row`, fill in the dialog it opens, and Save."""
+        self.click(button, within=self.row(row))
+        self.fills(values)
+        self.click('Save')
+
     def admin_opens(self, path: str) -> User:
         """A portal admin (admin@provider.test, whose account is made here) signs in and opens `path`; the portal
         starts on Log in, so a test may make what the admin will find before this."""
         if self.screen.current_path != '/login':
             self.screen.open('/login')
         admin = an_admin()
-        self.log_in(admin.email)
-        self.screen.open(path)
+        self.opens_as(admin.email, path)
         return admin

@@ -17,7 +17,7 @@ NEW_PASSWORD = 'a brand new secret'
 async def ask_for_reset(user, email: str) -> None:
     """On Log in, Forgot Password?, the address typed in and sent."""
     await user.open('/login')
-    user.find(marker='forgot-link').click()
+    await follow(user, 'forgot-link')
     await user.should_see(marker='forgot-email')
     user.find(marker='forgot-email').type(email)
     await press(user, 'forgot-submit')

@@ -3,12 +3,11 @@ note on publishing: an API submitted by an organisation admin waits until a port
 from __future__ import annotations
 
 import pytest
-from nicegui.elements.upload_files import SmallFileUpload
 
 from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, CatalogPlan, CatalogProduct,
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
 from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose, element,
-                         opens_as, until)
+                         opens_as, until, upload)
 from domain.errors import DomainError
 from workflows import catalog
 
@@ -62,9 +61,7 @@ async def test_an_uploaded_yaml_file_fills_the_textarea(user) -> None:
     await admin_opens(user, '/admin/apis')
     user.find(marker='apis-add').click()
     await user.should_see(marker='api-upload')
-    with user.client:
-        await element(user, 'api-upload').handle_uploads([SmallFileUpload(
-            name='weather.yaml', content_type='application/yaml', _data=WEATHER_OPENAPI.encode())])
+    await upload(user, 'api-upload', 'weather.yaml', 'application/yaml', WEATHER_OPENAPI.encode())
     await until(lambda: element(user, 'api-openapi').value == WEATHER_OPENAPI)
     user.find(marker='api-name').type('Weather API')
     user.find(marker='api-base-path').type('/weather/')

@@ -33,9 +33,7 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     b.does_not_see('No APIs here')
     assert Api.get().base_path == '/weather/'
 
-    b.click('Edit', within=b.row('Weather API'))
-    b.fill('Name', 'Weather API v2')
-    b.click('Save')
+    b.edit('Weather API', {'Name': 'Weather API v2'})
     b.notified('Weather API v2 saved.')
     b.sees('Weather API v2')
 
@@ -84,9 +82,7 @@ def test_admin_adds_a_plan_a_product_and_a_catalog(screen, browser) -> None:
     b.notified('Plan Gold saved.')
     b.sees('100 requests / 60 s', within=b.row('Gold'))
     assert Plan.get().requires_approval
-    b.click('Edit', within=b.row('Gold'))
-    b.fill('Quota (requests, 0 = unlimited)', '5000')
-    b.click('Save')
+    b.edit('Gold', {'Quota (requests, 0 = unlimited)': '5000'})
     b.notified('Plan Gold saved.')
     b.sees('5,000 / month', within=b.row('Gold'))
 

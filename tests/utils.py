@@ -231,6 +231,14 @@ def element(user, marker: str):
     return found
 
 
+async def upload(user, marker: str, name: str, content_type: str, data: bytes) -> None:
+    """Give the upload with this marker a file, as picking it in the browser does."""
+    from nicegui.elements.upload_files import SmallFileUpload
+    with user.client:
+        await element(user, marker).handle_uploads([SmallFileUpload(name=name, content_type=content_type,
+                                                                    _data=data)])
+
+
 def field_error(user, marker: str) -> str | None:
     """The message Quasar shows under the input with this marker (None when there is none)."""
     return element(user, marker).error
