@@ -328,6 +328,12 @@ class Browser:
         else:
             self.until(lambda: self.screen.current_path != '/login', 'signing in did not leave the Log in page')
 
+    def reject(self, row: str, reason: str) -> None:
+        """Click Reject in the row that shows `row`, give the reason the email will carry, and Reject in the dialog."""
+        self.click('Reject', within=self.row(row))
+        self.fill('Reason (optional, sent in the email)', reason)
+        self.click('Reject', within=self.open_dialog())
+
     def opens_as(self, email: str, path: str) -> None:
         """The person with this address signs in and opens `path`."""
         self.log_in(email)

@@ -172,6 +172,15 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> 
     raise TimeoutError(f'nothing listens on {port}')
 
 
+def _listening(server, port: int, name: str, log) -> None:
+    """Wait for `server` (its process started) to listen on `port`; else stop it and fail with the end of `log()`."""
+    try:
+        wait_for_port(port, server.process)
+    except (RuntimeError, TimeoutError):
+        server.stop()
+        raise RuntimeError(f'{name} did not start: {log()}') from None
+
+
 class Caddy:
     """Debian's caddy with a Caddyfile from deploy/, its ports replaced, its state in a folder of its own."""
 
@@ -187,11 +196,7 @@ class Caddy:
         self.log = open(folder / 'caddy.log', 'w')  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([CADDY, 'run', '--adapter', 'caddyfile', '--config', str(self.config)],
                                         env=environment, stdout=subprocess.DEVNULL, stderr=self.log)
-        try:
-            wait_for_port(port, self.process)
-        except (RuntimeError, TimeoutError):
-            self.stop()
-            raise RuntimeError(f'caddy did not start: {(folder / "caddy.log").read_text()[-3000:]}') from None
+        _listening(self, port, 'caddy', lambda: (folder / 'caddy.log').read_text()[-3000:])
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -215,11 +220,7 @@ class Apache:
         self.root = root
         self.process = subprocess.Popen([APACHE, '-d', str(root), '-f', str(self.config), '-DFOREGROUND'],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, self.process)
-        except (RuntimeError, TimeoutError):
-            self.stop()
-            raise RuntimeError(f'apache did not start: {self.error_log()}') from None
+        _listening(self, port, 'apache', self.error_log)
 
     def error_log(self) -> str:
         path = self.root / 'error.log'

@@ -59,9 +59,7 @@ def test_admin_publishes_and_rejects_submitted_apis(screen, browser, mailbox) ->
     b.click('Approve', within=b.row('Acme Orders'))
     b.notified('Acme Orders is published.')
     b.sees('published', within=b.row('Acme Orders'))
-    b.click('Reject', within=b.row('Acme Legacy'))
-    b.fill('Reason (optional, sent in the email)', 'Please document the errors.')
-    b.click('Reject', within=b.open_dialog())
+    b.reject('Acme Legacy', 'Please document the errors.')
     b.notified('Acme Legacy rejected.')
     b.sees('rejected', within=b.row('Acme Legacy'))
     assert {a.name: a.status for a in Api.select()} == {'Acme Orders': ApiStatus.PUBLISHED,
