@@ -10,7 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.utils import PASSWORD
+from db.models import User
+from tests.utils import PASSWORD, an_admin
 
 WAIT = 30.0  # seconds, only spent when the outcome never comes: a loaded 2-core machine (four workers, other
 # processes; load average 18) took more than 15 s to open a dialog
@@ -248,6 +249,11 @@ class Browser:
             return self.field(label, within).get_property('value') == text
         self.until(typed, f'{label!r} did not take the text')
 
+    def fills(self, values: dict[str, str], within: WebElement | Found | None = None) -> None:
+        """Fill in each field (by its label) with its text, in this order."""
+        for label, text in values.items():
+            self.fill(label, text, within)
+
     def paste(self, label: str, text: str, within: WebElement | Found | None = None) -> None:
         """Select what the field holds and paste `text` over it, as a person puts a document in: the browser
         inserts it in one input (Chromium's Input.insertText, which keeps the field's maxlength), where typing
@@ -303,6 +309,14 @@ class Browser:
     def dialog_closed(self) -> None:
         self.until(lambda: self.dialog() is None, 'the dialog stayed open')
 
+    def confirm(self, action: str, within: WebElement | Found, *, asks: str | None = None) -> None:
+        """Click `action` in `within` (a row), then the button of the same name in the dialog that asks first
+        (after reading its question `asks`, when given)."""
+        self.click(action, within=within)
+        if asks:
+            self.sees(asks, within=self.open_dialog())
+        self.click(action, within=self.open_dialog())
+
     def log_in(self, email: str, password: str = PASSWORD, *, lands_on: str | None = None) -> None:
         if self.screen.current_path != '/login':  # a test that started the server on it needs no second load
             self.screen.open('/login')
@@ -313,3 +327,29 @@ class Browser:
             self.at(lands_on)
         else:
             self.until(lambda: self.screen.current_path != '/login', 'signing in did not leave the Log in page')
+
+    def reject(self, row: str, reason: str) -> None:
+        """Click Reject in the row that shows `row`, give the reason the email will carry, and Reject in the dialog."""
+        self.click('Reject', within=self.row(row))
+        self.fill('Reason (optional, sent in the email)', reason)
+        self.click('Reject', within=self.open_dialog())
+
+    def opens_as(self, email: str, path: str) -> None:
+        """The person with this address signs in and opens `path`."""
+        self.log_in(email)
+        self.screen.open(path)
+
+    def edit(self, row: str, values: dict[str, str], *, button: str = 'Edit') -> None:
+        """Click `button` in the row that shows `row`, fill in the dialog it opens, and Save."""
+        self.click(button, within=self.row(row))
+        self.fills(values)
+        self.click('Save')
+
+    def admin_opens(self, path: str) -> User:
+        """A portal admin (admin@provider.test, whose account is made here) signs in and opens `path`; the portal
+        starts on Log in, so a test may make what the admin will find before this."""
+        if self.screen.current_path != '/login':
+            self.screen.open('/login')
+        admin = an_admin()
+        self.opens_as(admin.email, path)
+        return admin

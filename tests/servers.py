@@ -95,16 +95,30 @@ def _shut(server: ThreadingHTTPServer) -> None:
     server.server_close()
 
 
-class Upstream:
+class _Quiet(BaseHTTPRequestHandler):
+    """Speaks HTTP/1.1 and writes no line to stderr for each request."""
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
+
+
+class _Loopback:
+    """A server started with `self.server = _serve(port, Handler)`, shut by stop()."""
+    server: ThreadingHTTPServer
+
+    def stop(self) -> None:
+        _shut(self.server)
+
+
+class Upstream(_Loopback):
     """A tiny API that answers every call with what it received (path and the Portico headers)."""
 
     def __init__(self, port: int) -> None:
         self.calls: list[dict] = []
         calls = self.calls
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
+        class Handler(_Quiet):
             def do_GET(self):  # noqa: N802 - http.server's hook name
                 seen = {'path': self.path, 'app': self.headers.get('X-Portico-App'),
                         'plan': self.headers.get('X-Portico-Plan'), 'key': self.headers.get('X-API-Key'),
@@ -117,13 +131,7 @@ class Upstream:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
         self.server = _serve(port, Handler)
-
-    def stop(self) -> None:
-        _shut(self.server)
 
 
 class Nginx:
@@ -164,6 +172,15 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> 
     raise TimeoutError(f'nothing listens on {port}')
 
 
+def _listening(server, port: int, name: str, log) -> None:
+    """Wait for `server` (its process started) to listen on `port`; else stop it and fail with the end of `log()`."""
+    try:
+        wait_for_port(port, server.process)
+    except (RuntimeError, TimeoutError):
+        server.stop()
+        raise RuntimeError(f'{name} did not start: {log()}') from None
+
+
 class Caddy:
     """Debian's caddy with a Caddyfile from deploy/, its ports replaced, its state in a folder of its own."""
 
@@ -179,11 +196,7 @@ class Caddy:
         self.log = open(folder / 'caddy.log', 'w')  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([CADDY, 'run', '--adapter', 'caddyfile', '--config', str(self.config)],
                                         env=environment, stdout=subprocess.DEVNULL, stderr=self.log)
-        try:
-            wait_for_port(port, self.process)
-        except (RuntimeError, TimeoutError):
-            self.stop()
-            raise RuntimeError(f'caddy did not start: {(folder / "caddy.log").read_text()[-3000:]}') from None
+        _listening(self, port, 'caddy', lambda: (folder / 'caddy.log').read_text()[-3000:])
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -207,11 +220,7 @@ class Apache:
         self.root = root
         self.process = subprocess.Popen([APACHE, '-d', str(root), '-f', str(self.config), '-DFOREGROUND'],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_port(port, self.process)
-        except (RuntimeError, TimeoutError):
-            self.stop()
-            raise RuntimeError(f'apache did not start: {self.error_log()}') from None
+        _listening(self, port, 'apache', self.error_log)
 
     def error_log(self) -> str:
         path = self.root / 'error.log'
@@ -221,7 +230,7 @@ class Apache:
         stop_process(self.process)
 
 
-class Receiver:
+class Receiver(_Loopback):
     """A webhook receiver: keeps every POST (headers and body) and answers with `status` (settable), or
     calls `on_post(headers, body)` in its own thread first, as a real integration would."""
 
@@ -233,9 +242,7 @@ class Receiver:
         self.on_post = on_post
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
+        class Handler(_Quiet):
             def do_POST(self):  # noqa: N802 - http.server's hook name
                 body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
                 headers = {name.lower(): value for name, value in self.headers.items()}
@@ -252,10 +259,4 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(answer)
 
-            def log_message(self, *args):
-                pass
-
         self.server = _serve(port, Handler)
-
-    def stop(self) -> None:
-        _shut(self.server)

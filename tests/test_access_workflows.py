@@ -175,7 +175,7 @@ def test_an_api_submitted_by_a_super_admin_waits_for_publishing(db) -> None:
     admin = an_admin()
     acme = an_org_with('Acme', super_admin='boss@acme.test', members=1)
     boss, member = list(acme.users.order_by(acme.users.model.id))
-    with pytest.raises(PermissionDenied, match='Only the super admins of an organization can submit APIs'):
+    with pytest.raises(PermissionDenied, match='Only the super admins of an organization can submit APIs.'):
         catalog.submit_api('Tracking', '/tracking/', '', '', by=member)
     api = catalog.submit_api('Tracking', 'tracking', 'http://acme.internal', '', by=boss)
     assert api.status == 'pending' and api.base_path == '/tracking/'

@@ -7,7 +7,7 @@ import pytest
 
 from db import clock
 from db.models import OutboxMessage, Token, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, admin_opens, an_admin, follow, log_in, settle
+from tests.utils import PASSWORD, a_user, admin_opens, an_admin, fill, follow, log_in, opens_as, press, settle
 from domain.errors import DomainError
 from workflows import users
 
@@ -15,12 +15,12 @@ NEW_PASSWORD = 'a brand new secret'
 
 
 async def ask_for_reset(user, email: str) -> None:
+    """On Log in, Forgot Password?, the address typed in and sent."""
     await user.open('/login')
-    user.find(marker='forgot-link').click()
+    await follow(user, 'forgot-link')
     await user.should_see(marker='forgot-email')
     user.find(marker='forgot-email').type(email)
-    user.find(marker='forgot-submit').click()
-    await settle()
+    await press(user, 'forgot-submit')
 
 
 async def test_reset_password_end_to_end(mailbox, user) -> None:
@@ -106,12 +106,10 @@ async def test_repeated_failed_logins_are_slowed_down(user) -> None:
 
 
 async def open_add_user(user) -> None:
-    """The portal admin opens Users -> Add new user and types Ivy's name and address."""
+    """A portal admin (Ada) opens Admin -> Users, Add new user, and fills in Ivy Invited's name and address."""
     await admin_opens(user, '/admin/users')
     user.find(marker='users-add').click()
-    user.find(marker='new-first').type('Ivy')
-    user.find(marker='new-last').type('Invited')
-    user.find(marker='new-email').type('ivy@consumer.test')
+    fill(user, {'new-first': 'Ivy', 'new-last': 'Invited', 'new-email': 'ivy@consumer.test'})
 
 
 async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> None:
@@ -130,11 +128,8 @@ async def test_admin_adds_a_user_with_a_password_who_must_change_it(user) -> Non
     await user.should_see(marker='must-change-notice')
     await user.open('/dashboard')  # nothing else is reachable until the password is changed
     await user.should_see(marker='must-change-notice')
-    user.find(marker='pw-current').type('temporary password')
-    user.find(marker='pw-new').type(NEW_PASSWORD)
-    user.find(marker='pw-confirm').type(NEW_PASSWORD)
-    user.find(marker='pw-submit').click()
-    await settle()
+    fill(user, {'pw-current': 'temporary password', 'pw-new': NEW_PASSWORD, 'pw-confirm': NEW_PASSWORD})
+    await press(user, 'pw-submit')
     await user.open('/dashboard')
     await user.should_see('Welcome, Ivy!')
     assert not User.get_by_id(ivy.id).must_change_password
@@ -154,10 +149,8 @@ async def test_admin_sends_an_invite_and_the_user_chooses_a_password(mailbox, us
     await user.open('/logout')
     await user.open(invite.path('/auth/invite'))
     await user.should_see('ivy@consumer.test')
-    user.find(marker='invite-password').type(NEW_PASSWORD)
-    user.find(marker='invite-confirm').type(NEW_PASSWORD)
-    user.find(marker='invite-submit').click()
-    await settle()
+    fill(user, {'invite-password': NEW_PASSWORD, 'invite-confirm': NEW_PASSWORD})
+    await press(user, 'invite-submit')
     await user.open('/dashboard')
     await user.should_see('Welcome, Ivy!')
     assert User.get(User.email == 'ivy@consumer.test').status == UserStatus.ACTIVE
@@ -188,9 +181,7 @@ async def test_admin_deactivates_and_activates_a_developer(user) -> None:
     an_admin('admin@provider.test')
     dev = a_user('dev@consumer.test')
     UserSession.create(token_hash='z' * 64, user=dev)
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await opens_as(user, 'admin@provider.test', '/admin/users')
     user.find(marker='deactivate-dev@consumer.test').click()
     await user.should_see('dev@consumer.test deactivated.')
     assert User.get_by_id(dev.id).status == UserStatus.INACTIVE
@@ -206,9 +197,7 @@ async def test_user_list_searches_filters_and_pages(user) -> None:
     for number in range(45):
         a_user(f'dev{number:02d}@consumer.test', first=f'Dev{number:02d}')
     a_user('waiting@consumer.test', status=UserStatus.PENDING_APPROVAL)
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await opens_as(user, 'admin@provider.test', '/admin/users')
     await user.should_see('1–20 of 47')
     user.find(marker='users-search').type('dev07')
     await settle()
@@ -223,9 +212,7 @@ async def test_user_list_searches_filters_and_pages(user) -> None:
 
 async def test_profile_name_change(user) -> None:
     dev = a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    await user.open('/profile')
+    await opens_as(user, 'dev@consumer.test', '/profile')
     user.find(marker='profile-first').clear().type('Danielle')
     user.find(marker='profile-save').click()
     await user.should_see('Your name was saved.')

@@ -3,22 +3,16 @@ note on publishing: an API submitted by an organisation admin waits until a port
 from __future__ import annotations
 
 import pytest
-from nicegui.elements.upload_files import SmallFileUpload
 
 from db.models import (AccessRequest, Api, ApiStatus, App, AuditEvent, Catalog, CatalogPlan, CatalogProduct,
                        CatalogTeam, Plan, Product, ProductApi, Team, Visibility)
-from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose,
-                         log_in, until)
+from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with, choose, element,
+                         opens_as, until, upload)
 from domain.errors import DomainError
 from workflows import catalog
 
 ADMIN_ADDRESS = 'api-admin@provider.test'
 SAVE_RETRIES = 100  # 10 s: a document is validated off the event loop, which takes its time on a busy machine
-
-
-def element(user, marker: str):
-    [found] = user.find(marker=marker).elements
-    return found
 
 
 def pick(user, marker: str, values: list) -> None:
@@ -67,9 +61,7 @@ async def test_an_uploaded_yaml_file_fills_the_textarea(user) -> None:
     await admin_opens(user, '/admin/apis')
     user.find(marker='apis-add').click()
     await user.should_see(marker='api-upload')
-    with user.client:
-        await element(user, 'api-upload').handle_uploads([SmallFileUpload(
-            name='weather.yaml', content_type='application/yaml', _data=WEATHER_OPENAPI.encode())])
+    await upload(user, 'api-upload', 'weather.yaml', 'application/yaml', WEATHER_OPENAPI.encode())
     await until(lambda: element(user, 'api-openapi').value == WEATHER_OPENAPI)
     user.find(marker='api-name').type('Weather API')
     user.find(marker='api-base-path').type('/weather/')
@@ -90,23 +82,16 @@ async def test_a_duplicate_base_path_is_refused(user) -> None:
 
 # --- 000's note: an organisation admin submits, a portal admin approves -----------------------------
 
-async def acme_submits_orders(user, openapi: str = '') -> None:
-    """Acme's super admin submits Acme Orders from Dashboard -> APIs; it waits for a portal admin."""
+async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishing_it(mailbox, user) -> None:
     an_admin('admin@provider.test')
     an_org_with('Acme', super_admin='boss@acme.test')
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/apis')
+    await opens_as(user, 'boss@acme.test', '/dashboard/apis')
     await user.should_see('You have not submitted an API yet.')
     user.find(marker='submit-api-name').type('Acme Orders')
     user.find(marker='submit-api-base-path').type('/orders/')
-    if openapi:
-        user.find(marker='submit-api-openapi').type(openapi)
+    user.find(marker='submit-api-openapi').type(WEATHER_OPENAPI)
     user.find(marker='submit-api-submit').click()
     await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
-
-
-async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishing_it(mailbox, user) -> None:
-    await acme_submits_orders(user, WEATHER_OPENAPI)
     api = Api.get(Api.name == 'Acme Orders')
     assert api.status == ApiStatus.PENDING and api.submitted_by.email == 'boss@acme.test'
     await user.should_see(marker='my-apis-row', retries=50)  # rows are read in a worker
@@ -115,8 +100,7 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
     notice = await mailbox.wait_for(ADMIN_ADDRESS, 'Acme Orders')
 
     await user.open('/logout')
-    await log_in(user, 'admin@provider.test')
-    await user.open(notice.path('/admin/apis'))
+    await opens_as(user, 'admin@provider.test', notice.path('/admin/apis'))
     user.find(marker='api-approve-Acme Orders').click()
     await user.should_see('Acme Orders is published.')
     assert Api.get_by_id(api.id).status == ApiStatus.PUBLISHED
@@ -127,10 +111,15 @@ async def test_a_super_admin_submits_an_api_and_a_portal_admin_approves_publishi
 
 
 async def test_an_admin_rejects_a_submitted_api_with_a_reason(mailbox, user) -> None:
-    await acme_submits_orders(user)
+    an_admin('admin@provider.test')
+    an_org_with('Acme', super_admin='boss@acme.test')
+    await opens_as(user, 'boss@acme.test', '/dashboard/apis')
+    user.find(marker='submit-api-name').type('Acme Orders')
+    user.find(marker='submit-api-base-path').type('/orders/')
+    user.find(marker='submit-api-submit').click()
+    await user.should_see('A portal admin must approve publishing it', retries=SAVE_RETRIES)
     await user.open('/logout')
-    await log_in(user, 'admin@provider.test')
-    await user.open('/admin/apis?status=pending')
+    await opens_as(user, 'admin@provider.test', '/admin/apis?status=pending')
     user.find(marker='api-reject-Acme Orders').click()
     user.find(marker='api-reject-reason').type('Please document the error responses.')
     user.find(marker='api-reject-confirm').click()
@@ -143,8 +132,7 @@ async def test_an_admin_rejects_a_submitted_api_with_a_reason(mailbox, user) -> 
 async def test_a_team_member_cannot_submit_apis(user) -> None:
     org = an_org_with('Acme', super_admin='boss@acme.test')
     a_user('tim@acme.test', organisation=org)
-    await log_in(user, 'tim@acme.test')
-    await user.open('/dashboard/apis')
+    await opens_as(user, 'tim@acme.test', '/dashboard/apis')
     await user.should_see('Only the super admins of an organization can submit APIs.')
     await user.should_not_see(marker='submit-api-submit')
 

@@ -6,7 +6,7 @@ import pytest
 import background
 from db.models import (AccessRequest, AccessStatus, App, AppStatus, Credential, CredentialStatus, OutboxMessage,
                        User)
-from tests.utils import (a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, set_settings,
+from tests.utils import (a_catalog_world, a_user, admin_opens, an_admin, an_org_with, opens_as, set_settings,
                          statements_of_this_task)
 from domain.errors import DomainError, PermissionDenied
 from workflows import access, apps
@@ -160,8 +160,7 @@ async def test_case_4_a_super_admin_approves_a_members_app_and_another_organisat
     request = a_gold_request(User.get(User.email == 'member1@acme.test'), world)
     app = App.get(App.name == 'Bot')
 
-    await log_in(user, 'boss@globex.test')
-    await user.open('/dashboard/requests')
+    await opens_as(user, 'boss@globex.test', '/dashboard/requests')
     await user.should_see('Nothing waits for your approval.')
     await user.should_not_see('Bot')
     with pytest.raises(PermissionDenied):
@@ -170,8 +169,7 @@ async def test_case_4_a_super_admin_approves_a_members_app_and_another_organisat
         access.find_decidable(request.id, User.get(User.email == 'boss@globex.test'))
     await user.open('/logout')
 
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/requests')
+    await opens_as(user, 'boss@acme.test', '/dashboard/requests')
     await user.should_see(marker='approvals-apps', retries=50)  # rows are read in a worker
     with user.scope(marker='approvals-apps'):
         await user.should_see('Bot')
@@ -195,8 +193,7 @@ async def test_a_super_admin_rejects_a_request_of_their_organisation(user) -> No
     world = a_catalog_world()
     an_org_with('Acme', super_admin='boss@acme.test', members=1)
     request = a_gold_request(User.get(User.email == 'member1@acme.test'), world)
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/requests')
+    await opens_as(user, 'boss@acme.test', '/dashboard/requests')
     user.find(marker=f'access-reject-{request.id}').click()
     user.find(marker='access-reject-reason').type('We have no Gold budget this year.')
     user.find(marker='access-reject-confirm').click()
@@ -211,8 +208,7 @@ async def test_without_delegation_the_page_says_the_portal_administrators_decide
     world = a_catalog_world()
     an_org_with('Acme', super_admin='boss@acme.test', members=1)
     a_gold_request(User.get(User.email == 'member1@acme.test'), world)
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/requests')
+    await opens_as(user, 'boss@acme.test', '/dashboard/requests')
     await user.should_see(marker='approvals-not-delegated')
     await user.should_see('The portal administrators approve new apps and access requests')
     await user.should_not_see('Bot')

@@ -8,15 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
-from nicegui.elements.upload_files import SmallFileUpload
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.openapi_documents import as_text, stripe_like
 from db.models import Api, ApiReference, App, Catalog, CatalogProduct, Plan, Product, ProductApi, User, Visibility
 from tests.servers import NGINX, Nginx, Portal, Upstream
-from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, free_port, log_in,
-                         until)
+from tests.utils import (PASSWORD, WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, an_org_with,
+                         element, free_port, log_in, opens_as, until, upload)
 from domain.errors import DomainError
 from workflows import access, catalog, openapi
 
@@ -201,16 +200,10 @@ def test_try_it_calls_the_gateway_through_nginx_with_the_prefilled_key(db, tmp_p
         upstream.stop()
 
 
-def _element(user, marker: str):
-    [found] = user.find(marker=marker).elements
-    return found
-
-
 async def test_get_access_gives_a_working_key_in_one_dialog_and_the_reference_offers_it(user) -> None:
     world = a_catalog_world()
     a_user('dev@consumer.test', first='Dana')
-    await log_in(user, 'dev@consumer.test')
-    await user.open('/products/weather')
+    await opens_as(user, 'dev@consumer.test', '/products/weather')
     user.find(marker='get-access').click()  # action 1
     await user.should_see(marker='get-access-plan')
     # the reference is a plain page, not one the simulated user can open: note where the browser is sent
@@ -236,8 +229,7 @@ async def test_get_access_needing_an_approval_stays_on_the_product_page(user) ->
     world = a_catalog_world()
     a_user('dev@consumer.test', first='Dana')
     Plan.update(requires_approval=True).where(Plan.id == world['Free'].id).execute()
-    await log_in(user, 'dev@consumer.test')
-    await user.open('/products/weather')
+    await opens_as(user, 'dev@consumer.test', '/products/weather')
     user.find(marker='get-access').click()
     await user.should_see(marker='get-access-plan')
     user.find(marker='get-access-confirm').click()
@@ -248,16 +240,12 @@ async def test_get_access_needing_an_approval_stays_on_the_product_page(user) ->
 async def test_admin_uploads_a_document_too_big_for_the_live_connection_and_saves_it(user) -> None:
     """Over ~1 MB NiceGUI's socket drops messages: the upload goes over HTTP and stays on the server."""
     text = as_text(stripe_like())
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await user.open('/admin/apis')
+    await admin_opens(user, '/admin/apis')
     user.find(marker='apis-add').click()
     await user.should_see(marker='api-upload')
-    with user.client:
-        await _element(user, 'api-upload').handle_uploads([SmallFileUpload(
-            name='stripe.json', content_type='application/json', _data=text.encode())])
+    await upload(user, 'api-upload', 'stripe.json', 'application/json', text.encode())
     await user.should_see('stripe.json (1.7 MB) is loaded')
-    assert _element(user, 'api-openapi').value == ''  # not pushed through the socket
+    assert element(user, 'api-openapi').value == ''  # not pushed through the socket
     user.find(marker='api-name').type('Stripe-like')
     user.find(marker='api-base-path').type('/stripe/')
     user.find(marker='api-save').click()

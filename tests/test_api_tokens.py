@@ -83,7 +83,7 @@ def test_a_deactivation_revokes_the_tokens_and_a_reactivation_does_not_revive_th
 def test_a_deactivation_that_fails_revokes_nothing(db) -> None:
     admin = an_admin()
     _, raw = api_tokens.create(admin, 'CI')
-    with pytest.raises(DomainError, match='You cannot deactivate your own account'):
+    with pytest.raises(DomainError, match='You cannot deactivate your own account.'):
         activation.deactivate(admin, by=admin)  # not oneself
     assert api_tokens.authenticate(raw, 'c1')[0] == admin
     assert not AuditEvent.select().where(AuditEvent.action == 'api_token.revoke_all').exists()

@@ -9,22 +9,18 @@ import pytest
 from selenium.webdriver.common.keys import Keys
 
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, CatalogTeam, EmailTemplate, Plan, Product, Visibility
-from tests.utils import WEATHER_OPENAPI, a_catalog_world, an_admin, an_org_with
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, an_org_with
 
 pytestmark = pytest.mark.browser
 
 
 def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     b = browser
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apis')
+    b.admin_opens('/admin/apis')
     b.sees('No APIs here')
     b.click('Add API')
-    b.fill('Name', 'Weather API')
-    b.fill('Base path (listen path)', 'weather')
-    b.fill('OpenAPI document (JSON or YAML)', 'openapi: 3.0.3\npaths: [')
+    b.fills({'Name': 'Weather API', 'Base path (listen path)': 'weather',
+             'OpenAPI document (JSON or YAML)': 'openapi: 3.0.3\npaths: ['})
     b.click('Save')
     assert 'line' in b.field_error('OpenAPI document (JSON or YAML)')
     assert b.dialog() is not None and b.value('Name') == 'Weather API'  # the input is kept
@@ -37,9 +33,7 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     b.does_not_see('No APIs here')
     assert Api.get().base_path == '/weather/'
 
-    b.click('Edit', within=b.row('Weather API'))
-    b.fill('Name', 'Weather API v2')
-    b.click('Save')
+    b.edit('Weather API', {'Name': 'Weather API v2'})
     b.notified('Weather API v2 saved.')
     b.sees('Weather API v2')
 
@@ -48,9 +42,7 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
     b.click('Cancel')
     b.dialog_closed()
     assert Api.select().count() == 1
-    b.click('Delete', within=b.row('Weather API v2'))
-    b.sees('Delete Weather API v2?')  # the dialog is open: its Delete, not the row's, is clicked next
-    b.click('Delete', within=b.open_dialog())
+    b.confirm('Delete', within=b.row('Weather API v2'), asks='Delete Weather API v2?')
     b.notified('Weather API v2 deleted.')
     b.sees('No APIs here')
     assert Api.select().count() == 0
@@ -59,19 +51,15 @@ def test_admin_adds_edits_and_deletes_an_api(screen, browser) -> None:
 def test_admin_publishes_and_rejects_submitted_apis(screen, browser, mailbox) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     org = an_org_with('Acme')
     boss = org.users.get()
     Api.create(name='Acme Orders', base_path='/orders/', status=ApiStatus.PENDING, submitted_by=boss)
     Api.create(name='Acme Legacy', base_path='/legacy/', status=ApiStatus.PENDING, submitted_by=boss)
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apis')
+    b.admin_opens('/admin/apis')
     b.click('Approve', within=b.row('Acme Orders'))
     b.notified('Acme Orders is published.')
     b.sees('published', within=b.row('Acme Orders'))
-    b.click('Reject', within=b.row('Acme Legacy'))
-    b.fill('Reason (optional, sent in the email)', 'Please document the errors.')
-    b.click('Reject', within=b.open_dialog())
+    b.reject('Acme Legacy', 'Please document the errors.')
     b.notified('Acme Legacy rejected.')
     b.sees('rejected', within=b.row('Acme Legacy'))
     assert {a.name: a.status for a in Api.select()} == {'Acme Orders': ApiStatus.PUBLISHED,
@@ -81,31 +69,24 @@ def test_admin_publishes_and_rejects_submitted_apis(screen, browser, mailbox) ->
 def test_admin_adds_a_plan_a_product_and_a_catalog(screen, browser) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     Api.create(name='Weather API', base_path='/weather/', status=ApiStatus.PUBLISHED)
-    b.log_in('admin@provider.test')
-
-    screen.open('/admin/plans')
+    b.admin_opens('/admin/plans')
     b.click('Add plan')
     b.click('Save')
     assert b.field_error('Name')
-    b.fill('Name', 'Gold')
-    b.fill('Rate limit (requests)', '100')
+    b.fills({'Name': 'Gold', 'Rate limit (requests)': '100'})
     b.tick('Requires approval (manual)')
     b.click('Save')
     b.notified('Plan Gold saved.')
     b.sees('100 requests / 60 s', within=b.row('Gold'))
     assert Plan.get().requires_approval
-    b.click('Edit', within=b.row('Gold'))
-    b.fill('Quota (requests, 0 = unlimited)', '5000')
-    b.click('Save')
+    b.edit('Gold', {'Quota (requests, 0 = unlimited)': '5000'})
     b.notified('Plan Gold saved.')
     b.sees('5,000 / month', within=b.row('Gold'))
 
     screen.open('/admin/products')
     b.click('Add product')
-    b.fill('Name', 'Weather')
-    b.fill('Summary', 'Forecasts for your apps')
+    b.fills({'Name': 'Weather', 'Summary': 'Forecasts for your apps'})
     b.choose('APIs (published)', 'Weather API (/weather/)')
     b.click('Save')
     b.notified('Weather saved.')
@@ -133,12 +114,10 @@ def test_admin_adds_a_plan_a_product_and_a_catalog(screen, browser) -> None:
 def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     world = a_catalog_world()
     an_org_with('Acme')
     Catalog.update(visibility=Visibility.CUSTOM).where(Catalog.id == world['Partners'].id).execute()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/catalogs')
+    b.admin_opens('/admin/catalogs')
     b.click('Teams', within=b.row('Partners'))
     b.choose('Organization', 'Acme')
     b.click('Grant organization')
@@ -148,14 +127,11 @@ def test_admin_grants_teams_and_deletes_a_catalog_and_a_product(screen, browser)
     b.sees('1 team', within=b.row('Partners'))
     assert CatalogTeam.select().count() == 1
 
-    b.click('Delete', within=b.row('Partners'))
-    b.click('Delete', within=b.open_dialog())
+    b.confirm('Delete', within=b.row('Partners'))
     b.notified('Partners deleted.')
     b.does_not_see('Partners')
     screen.open('/admin/products')
-    b.click('Delete', within=b.row('Maps for your apps'))
-    b.sees('Delete Maps?')
-    b.click('Delete', within=b.open_dialog())
+    b.confirm('Delete', within=b.row('Maps for your apps'), asks='Delete Maps?')
     b.notified('Maps deleted.')
     b.does_not_see('Maps for your apps')
     assert not Product.select().where(Product.name == 'Maps').exists()
@@ -181,15 +157,11 @@ def big_document(size: int) -> str:
     return ''.join(parts)
 
 
-def an_open_add_api_dialog(screen, b, name: str, base_path: str) -> None:
+def an_open_add_api_dialog(b, name: str, base_path: str) -> None:
     """A portal admin on Admin -> APIs with the Add API dialog open and its name and base path filled in."""
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apis')
+    b.admin_opens('/admin/apis')
     b.click('Add API')
-    b.fill('Name', name)
-    b.fill('Base path (listen path)', base_path)
+    b.fills({'Name': name, 'Base path (listen path)': base_path})
 
 
 @contextmanager
@@ -215,7 +187,7 @@ def test_a_half_filled_dialog_survives_a_lost_connection(screen, browser) -> Non
     and when the network is back the dialog holds what was typed and saves it. (With NiceGUI's default of 3 s
     the server had dropped the page by then and the browser reloaded it, empty.)"""
     b = browser
-    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
+    an_open_add_api_dialog(b, 'Weather API', 'weather')
     # the page tries to reconnect at most about a second apart (static/portico.js; socket.io's own back-off went
     # up to 7.5 s, which with the 5 s below outlasted the 10 s the server keeps a page, on a loaded machine)
     assert b.driver.execute_script('return window.socket.io.reconnectionDelayMax()') == 1000
@@ -234,7 +206,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     field's bound, and an email body over its limit, are refused with a message before anything is saved."""
     from components.forms import PASTE_LIMIT
     b = browser
-    an_open_add_api_dialog(screen, b, 'Big API', '/big/')
+    an_open_add_api_dialog(b, 'Big API', '/big/')
     document = big_document(1_200_000)
     (tmp_path / 'big.yaml').write_text(document)
     upload = b.driver.find_element('css selector', '.q-dialog input[type=file]')
@@ -245,8 +217,7 @@ def test_large_documents_are_kept_or_refused_never_lost(screen, browser, tmp_pat
     assert Api.get(Api.name == 'Big API').openapi_text == document.strip()
 
     b.click('Add API')
-    b.fill('Name', 'Huge API')
-    b.fill('Base path (listen path)', '/huge/')
+    b.fills({'Name': 'Huge API', 'Base path (listen path)': '/huge/'})
     field = b.field('OpenAPI document (JSON or YAML)')
     assert int(field.get_attribute('maxlength')) == PASTE_LIMIT + 1  # what a paste is cut at
     set_past_maxlength(b, 'OpenAPI document (JSON or YAML)', big_document(PASTE_LIMIT)[:PASTE_LIMIT + 1])
@@ -269,13 +240,11 @@ def test_the_catalog_dialog_searches_products_as_the_admin_types(screen, browser
     that match what is typed (a catalog may hold 10,000); the chosen ones beyond those shown are kept."""
     b = browser
     screen.open('/login')
-    an_admin()
     world = a_catalog_world()
     for number in range(30):
         product = Product.create(name=f'Extra {number:02d}', slug=f'extra-{number:02d}', summary='More')
         CatalogProduct.create(catalog=world['Public'], product=product)
-    b.log_in('admin@provider.test')
-    screen.open('/admin/catalogs')
+    b.admin_opens('/admin/catalogs')
     b.click('Edit', within=b.row('Public'))
     b.sees('32 chosen (the first 20 are shown; type to find the others)')
     field = b.field('Products')
@@ -295,7 +264,7 @@ def test_a_click_while_the_connection_is_down_is_acted_on_once_it_is_back(screen
     back, and the server acts on it once: the API is saved, the dialog closes and says so. (Checked because a
     click lost this way was a suspect for a Save without effect seen once in CI.)"""
     b = browser
-    an_open_add_api_dialog(screen, b, 'Weather API', 'weather')
+    an_open_add_api_dialog(b, 'Weather API', 'weather')
     with offline(screen, b):
         b.click('Save')
         assert not Api.select().where(Api.name == 'Weather API').exists()  # nothing reached the server yet

@@ -7,7 +7,7 @@ import pytest
 
 from db.models import (AccessRequest, AccessStatus, Api, ApiStatus, App, AppStatus, EmailTemplate, Membership,
                        Organisation, OrgStatus, OutboxMessage, Setting, Team, User, UserStatus)
-from tests.utils import (WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, set_settings)
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, an_admin, an_org_with, set_settings
 from workflows import access
 
 pytestmark = pytest.mark.browser
@@ -21,21 +21,17 @@ def badge(b, entry: str) -> str:
 def test_admin_manages_users(screen, browser, mailbox) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     a_user('waiting@dev.test', first='Wanda', status=UserStatus.PENDING_APPROVAL)
     a_user('refused@dev.test', first='Rolf', status=UserStatus.PENDING_APPROVAL)
     a_user('sleeping@dev.test', first='Sid', status=UserStatus.INACTIVE)
     a_user('busy@dev.test', first='Bea')
-    b.log_in('admin@provider.test')
-    screen.open('/admin/users')
+    b.admin_opens('/admin/users')
     assert badge(b, 'Users') == '2'  # the admin menu counts what waits
 
     b.click('Approve', within=b.row('waiting@dev.test'))
     b.notified('waiting@dev.test approved.')
     b.sees('active', within=b.row('waiting@dev.test'))
-    b.click('Reject', within=b.row('refused@dev.test'))
-    b.fill('Reason (optional, sent in the email)', 'We only accept company addresses.')
-    b.click('Reject', within=b.open_dialog())
+    b.reject('refused@dev.test', 'We only accept company addresses.')
     b.notified('refused@dev.test rejected.')
     b.until(lambda: badge(b, 'Users') == '', 'the menu still counts decided registrations')
     b.click('Activate developer', within=b.row('sleeping@dev.test'))
@@ -49,10 +45,8 @@ def test_admin_manages_users(screen, browser, mailbox) -> None:
     assert 'company addresses' in mailbox.expect('refused@dev.test').body
 
     b.click('Add new user')
-    b.fill('First name', 'Nina')
-    b.fill('Last name', 'New')
-    b.fill('Email', 'nina@dev.test')
-    b.fill('Set password', 'a long enough password')
+    b.fills({'First name': 'Nina', 'Last name': 'New', 'Email': 'nina@dev.test',
+             'Set password': 'a long enough password'})
     b.tick('Send invite (only without a password)')
     b.click('Save')
     assert b.dialog() is not None  # a password and an invite together are refused, the input kept
@@ -73,12 +67,10 @@ def test_admin_manages_users(screen, browser, mailbox) -> None:
 def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     requester = a_user('founder@globex.test', first='Gil')
     Organisation.create(name='Globex', name_key='globex', status=OrgStatus.PENDING, requested_by=requester)
     acme = an_org_with('Acme', members=1)
-    b.log_in('admin@provider.test')
-    screen.open('/admin/organizations')
+    b.admin_opens('/admin/organizations')
     b.click('Approve', within=b.row('Globex'))
     b.notified('Globex approved.')
     b.sees('active', within=b.row('Globex'))
@@ -87,8 +79,7 @@ def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None
     b.fill('Name', 'acme')
     b.click('Save')
     assert 'exists' in b.field_error('Name')
-    b.fill('Name', 'Initech')
-    b.fill('Contact email (approval notices)', 'contact@initech.test')
+    b.fills({'Name': 'Initech', 'Contact email (approval notices)': 'contact@initech.test'})
     b.click('Save')
     b.notified('Initech saved.')
     b.sees('contact@initech.test', within=b.row('Initech'))
@@ -96,12 +87,9 @@ def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None
     b.sees('member1@acme.test', within=b.open_dialog())
     b.click('Close')
     b.dialog_closed()
-    b.click('Edit', within=b.row('Initech'))
-    b.fill('Name', 'Initrode')
-    b.click('Save')
+    b.edit('Initech', {'Name': 'Initrode'})
     b.notified('Initrode saved.')
-    b.click('Delete', within=b.row('Initrode'))
-    b.click('Delete', within=b.open_dialog())
+    b.confirm('Delete', within=b.row('Initrode'))
     b.notified('Initrode deleted.')
     b.does_not_see('Initrode')
 
@@ -111,9 +99,7 @@ def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None
     b.click('Save')
     b.notified('Team Mobile saved.')
     b.sees('Acme', within=b.row('Mobile'))
-    b.click('Rename', within=b.row('Default team'))
-    b.fill('Name', 'Core')
-    b.click('Save')
+    b.edit('Default team', {'Name': 'Core'}, button='Rename')
     b.notified('Team Core saved.')
     b.click('Members', within=b.row('Core'))
     b.sees('Teams of the members of Acme')
@@ -129,8 +115,7 @@ def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None
     b.driver.switch_to.active_element.send_keys('\ue00c')  # Escape closes the options, then the dialog
     b.driver.switch_to.active_element.send_keys('\ue00c')
     b.dialog_closed()
-    b.click('Delete', within=b.row('Mobile'))
-    b.click('Delete', within=b.open_dialog())
+    b.confirm('Delete', within=b.row('Mobile'))
     b.notified('Team Mobile deleted.')
     assert not Team.select().where(Team.name == 'Mobile').exists()
 
@@ -138,7 +123,6 @@ def test_admin_manages_organizations_and_teams(screen, browser, mailbox) -> None
 def test_admin_decides_access_requests_and_apps(screen, browser, mailbox) -> None:
     b = browser
     screen.open('/login')
-    an_admin()
     world = a_catalog_world()
     set_settings(auto_approve_apps=False)
     dev = a_user()
@@ -147,8 +131,7 @@ def test_admin_decides_access_requests_and_apps(screen, browser, mailbox) -> Non
     second = access.request_access(dev, world['Partners'].id, world['Gold'].id, [world['Payments'].id],
                                    new_app_name='Ledger')
     App.update(status=AppStatus.ACTIVE).where(App.name == 'Till').execute()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/apps')
+    b.admin_opens('/admin/apps')
     b.click('Approve', within=b.row('Ledger'))
     b.notified('Ledger')
     assert App.get(App.name == 'Ledger').status == AppStatus.ACTIVE
@@ -156,15 +139,11 @@ def test_admin_decides_access_requests_and_apps(screen, browser, mailbox) -> Non
     screen.open('/admin/access-requests')
     b.click('Approve', within=b.row('Till'))
     b.notified('Access for Till approved')
-    b.click('Reject', within=b.row('Ledger'))
-    b.fill('Reason (optional, sent in the email)', 'Use the Free plan.')
-    b.click('Reject', within=b.open_dialog())
+    b.reject('Ledger', 'Use the Free plan.')
     b.notified('Access for Ledger rejected.')
     b.does_not_see('Ledger')
     b.click('Approved')
-    b.click('Revoke', within=b.row('Till'))
-    b.sees('Its API key stops working at once.')
-    b.click('Revoke', within=b.open_dialog())
+    b.confirm('Revoke', within=b.row('Till'), asks='Its API key stops working at once.')
     b.notified('Access for Till revoked.')
     assert AccessRequest.get_by_id(first.id).status == AccessStatus.REVOKED
     assert AccessRequest.get_by_id(second.id).status == AccessStatus.REJECTED
@@ -172,15 +151,11 @@ def test_admin_decides_access_requests_and_apps(screen, browser, mailbox) -> Non
 
 def test_admin_changes_settings_templates_and_retries_mail(screen, browser, mailbox) -> None:
     b = browser
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/settings')
+    b.admin_opens('/admin/settings')
     b.fill('Admin notification address', 'not an address')
     b.click('Save')
     assert b.field_error('Admin notification address')
-    b.fill('Admin notification address', 'ops@provider.test')
-    b.fill('Portal name', 'Acme Developer Hub')
+    b.fills({'Admin notification address': 'ops@provider.test', 'Portal name': 'Acme Developer Hub'})
     b.tick('Auto-approve user registrations')
     b.click('Save')
     b.notified('Settings saved.')
@@ -190,9 +165,7 @@ def test_admin_changes_settings_templates_and_retries_mail(screen, browser, mail
     b.sees('Acme Developer Hub')
 
     screen.open('/admin/email-templates')
-    b.click('Edit', within=b.row('test'))
-    b.fill('Body', 'Hello ${nobody}')
-    b.click('Save')
+    b.edit('test', {'Body': 'Hello ${nobody}'})
     assert 'Unknown placeholder' in b.field_error('Body')
     b.fill('Body', 'Ping from ${portal_name}.')
     b.click('Preview')
@@ -238,9 +211,8 @@ def test_super_admin_decides_approvals_and_submits_an_api(screen, browser, mailb
 
     b.click('APIs')
     b.at('/dashboard/apis')
-    b.fill('Name', 'Acme Orders')
-    b.fill('Base path (listen path)', '/orders/')
-    b.fill('OpenAPI document (JSON or YAML)', '{"openapi": ')
+    b.fills({'Name': 'Acme Orders', 'Base path (listen path)': '/orders/',
+             'OpenAPI document (JSON or YAML)': '{"openapi": '})
     b.click('Submit an API')
     assert b.field_error('OpenAPI document (JSON or YAML)')
     b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)

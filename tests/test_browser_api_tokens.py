@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from db.models import ApiToken
-from tests.utils import an_admin
 from workflows import api_tokens
 
 pytestmark = pytest.mark.browser
@@ -13,10 +12,7 @@ pytestmark = pytest.mark.browser
 
 def test_admin_creates_and_revokes_an_api_token(screen, browser) -> None:
     b = browser
-    screen.open('/login')
-    admin = an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/profile')
+    admin = b.admin_opens('/profile')
     b.sees('API tokens')
     b.sees('No tokens yet.')
 
@@ -50,10 +46,7 @@ def test_admin_creates_and_revokes_an_api_token(screen, browser) -> None:
 
 def test_admin_reads_the_admin_api_reference(screen, browser) -> None:
     b = browser
-    screen.open('/login')
-    an_admin()
-    b.log_in('admin@provider.test')
-    screen.open('/admin/api-reference')
+    b.admin_opens('/admin/api-reference')
     b.sees('Portico admin API (/api/v1)')
     b.sees('List users')
     b.sees('Approve: the app gets its key')

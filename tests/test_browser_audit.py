@@ -25,8 +25,7 @@ def test_admin_filters_the_audit_log_and_downloads_what_it_shows(screen, browser
                              'target_type': 'app', 'target_id': number, 'detail': {}}
                             for number in range(1, 31)]).execute()
     AuditEvent.create(at=datetime(2026, 3, 5, 12), actor=ada, action='app.approve', target_type='app', target_id=7)
-    b.log_in('admin@provider.test')
-    screen.open('/admin/audit')
+    b.opens_as('admin@provider.test', '/admin/audit')
     b.sees('1–20 of 31')
     b.click('2')  # the second page
     b.sees('21–31 of 31')
@@ -61,10 +60,7 @@ def _downloaded(folder) -> list[list[str]] | None:
 
 def test_admin_sets_how_long_delivered_emails_are_kept(screen, browser) -> None:
     b = browser
-    screen.open('/login')
-    an_admin('admin@provider.test')
-    b.log_in('admin@provider.test')
-    screen.open('/admin/settings')
+    b.admin_opens('/admin/settings')
     b.fill('Keep delivered emails (days)', 'forever')
     b.click('Save')
     assert 'whole number of days' in b.field_error('Keep delivered emails (days)')

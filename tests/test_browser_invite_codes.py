@@ -25,11 +25,8 @@ def allow_clipboard(screen) -> None:
 
 
 def register(b, email: str, first: str) -> None:
-    b.fill('First name', first)
-    b.fill('Last name', 'Partner')
-    b.fill('Email', email)
-    b.fill('Password', PASSWORD)
-    b.fill('Confirm password', PASSWORD)
+    b.fills({'First name': first, 'Last name': 'Partner', 'Email': email, 'Password': PASSWORD,
+             'Confirm password': PASSWORD})
     b.click('Register to developer portal')
 
 
@@ -38,18 +35,15 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b = browser
     screen.open('/login')
     allow_clipboard(screen)
-    an_admin()
     partner = an_org_with('Partner Co', super_admin='boss@partner.test', contact_email='')
-    b.log_in('admin@provider.test')
-    screen.open('/admin')
+    b.admin_opens('/admin')
     b.click('Invite codes')  # API Consumers, next to Users, Organizations and Teams
     b.at('/admin/invite-codes')
     b.sees('No invite codes yet')
 
     b.click('Add invite code')
     b.choose('Team (fixes the organization)', 'Partner Co · Default team')
-    b.fill('Quota (most users who may use it)', '')
-    b.fill('Note', 'Partner devs')
+    b.fills({'Quota (most users who may use it)': '', 'Note': 'Partner devs'})
     b.click('Save')
     assert 'whole number' in b.field_error('Quota (most users who may use it)')
     assert InviteCode.select().count() == 0
@@ -77,8 +71,7 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     b.until(lambda: clipboard(b) == link, 'Copy link in the list did not copy the link')
 
     b.click('Edit', within=b.row('Partner devs'))
-    b.fill('Quota (most users who may use it)', '5')
-    b.fill('Note', 'Partner developers')
+    b.fills({'Quota (most users who may use it)': '5', 'Note': 'Partner developers'})
     b.click('Choose the expiry date')  # the calendar opens at the current expiry, a month ahead: its 28th
     calendar = b.until(lambda: (b.driver.find_elements('css selector', '.q-menu .q-date') or [None])[0], 'no calendar')
     b.click('28', within=calendar)
@@ -106,11 +99,9 @@ def test_admin_adds_copies_edits_and_deactivates_a_code_and_a_developer_register
     register(b, 'wes@partner.test', 'Wes')
     b.sees('Check your inbox')
 
-    b.log_in('admin@provider.test')
-    screen.open('/admin/invite-codes')
+    b.opens_as('admin@provider.test', '/admin/invite-codes')
     b.sees('2 of 5', within=b.row('Partner developers'))
-    b.click('Deactivate', within=b.row('Partner developers'))
-    b.click('Deactivate', within=b.open_dialog())
+    b.confirm('Deactivate', within=b.row('Partner developers'))
     b.notified('Invite code deactivated.')
     b.sees('Inactive', within=b.row('Partner developers'))
     assert InviteCode.get().state == InviteCodeState.INACTIVE
@@ -135,21 +126,18 @@ def test_a_super_admin_gets_invite_codes_once_the_admin_allows_it(screen, browse
     partner = an_org_with('Partner Co', super_admin='boss@partner.test')
     Team.create(organisation=partner, name='Mobile')
     an_org_with('Rival', super_admin='boss@rival.test')
-    b.log_in('boss@partner.test')
-    screen.open('/dashboard/users')
+    b.opens_as('boss@partner.test', '/dashboard/users')
     b.sees('Members of Partner Co')
     b.does_not_see('Add invite code')  # the setting is off by default
 
     screen.open('/logout')
-    b.log_in('admin@provider.test')
-    screen.open('/admin/settings')
+    b.opens_as('admin@provider.test', '/admin/settings')
     b.tick('Let organization super admins create invite codes for their teams')
     b.click('Save')
     b.notified('Settings saved.')
 
     screen.open('/logout')
-    b.log_in('boss@partner.test')
-    screen.open('/dashboard/users')
+    b.opens_as('boss@partner.test', '/dashboard/users')
     b.click('Add invite code')
     b.choose('Team (fixes the organization)', 'Partner Co · Mobile')
     b.fill('Note', 'Mobile contractors')

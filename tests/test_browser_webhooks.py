@@ -8,10 +8,18 @@ from standardwebhooks import Webhook
 
 from db.models import WebhookDelivery, WebhookEndpoint
 from tests.servers import Receiver
-from tests.utils import a_catalog_world, a_user, an_admin, free_port
+from tests.utils import a_catalog_world, a_user, free_port
 from workflows import access
 
 pytestmark = pytest.mark.browser
+
+
+def add_endpoint(b, url: str, event: str) -> None:
+    """Add endpoint, with its URL and one event, and Save."""
+    b.click('Add endpoint')
+    b.fill('URL', url)
+    b.choose('Events', event)
+    b.click('Save', within=b.open_dialog())
 
 
 def test_admin_sets_up_a_webhook_and_redelivers(screen, browser) -> None:
@@ -19,15 +27,10 @@ def test_admin_sets_up_a_webhook_and_redelivers(screen, browser) -> None:
     receiver = Receiver(free_port())
     try:
         screen.open('/login')
-        an_admin()
         world = a_catalog_world()
-        b.log_in('admin@provider.test')
-        screen.open('/admin/webhooks')
+        b.admin_opens('/admin/webhooks')
         b.sees('No endpoints yet.')
-        b.click('Add endpoint')
-        b.fill('URL', receiver.url)
-        b.choose('Events', 'An access request was made')
-        b.click('Save', within=b.open_dialog())
+        add_endpoint(b, receiver.url, 'An access request was made')
         assert 'loopback, link-local or private' in b.field_error('URL')
         assert WebhookEndpoint.select().count() == 0
         b.click('Cancel', within=b.open_dialog())
@@ -36,10 +39,7 @@ def test_admin_sets_up_a_webhook_and_redelivers(screen, browser) -> None:
         b.tick('Allow loopback, link-local and private addresses')
         b.click('Save settings')
         b.notified('Webhook settings saved.')
-        b.click('Add endpoint')
-        b.fill('URL', receiver.url)
-        b.choose('Events', 'An access request was made')
-        b.click('Save', within=b.open_dialog())
+        add_endpoint(b, receiver.url, 'An access request was made')
         b.sees('The new signing secret')
         secret = b.value('Secret')
         assert secret.startswith('whsec_')

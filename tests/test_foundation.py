@@ -13,7 +13,7 @@ import config
 from db import bootstrap, migrations
 from db.connection import connect, database
 from db.models import Organisation, Setting, Team, Token, User
-from tests.utils import log_in, settle, until
+from tests.utils import fill, opens_as, press, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,18 +129,17 @@ def test_a_malformed_database_url_stops_the_start_with_one_line(tmp_path) -> Non
         "portico: PORTICO_DATABASE_URL must start with sqlite:/// or postgresql://, not 'mongodb'"]
 
 
+SETUP_FORM = {'setup-first': 'Grace', 'setup-last': 'Hopper', 'setup-email': 'grace@provider.test',
+              'setup-password': 'a long enough secret'}
+
+
 async def test_the_one_time_setup_link_creates_the_first_admin(capsys, user) -> None:
     printed = capsys.readouterr().out
     link = next(word for word in printed.split() if '/setup?token=' in word)
     path = link.removeprefix('http://portal.test')
     await user.open(path)
-    user.find(marker='setup-first').type('Grace')
-    user.find(marker='setup-last').type('Hopper')
-    user.find(marker='setup-email').type('grace@provider.test')
-    user.find(marker='setup-password').type('a long enough secret')
-    user.find(marker='setup-confirm').type('a long enough secret')
-    user.find(marker='setup-submit').click()
-    await settle()
+    fill(user, SETUP_FORM | {'setup-confirm': 'a long enough secret'})
+    await press(user, 'setup-submit')
     await user.should_see('Registrations to approve')
     assert User.get(User.email == 'grace@provider.test').is_portal_admin
     await user.open('/logout')
@@ -152,11 +151,7 @@ async def test_the_one_time_setup_link_creates_the_first_admin(capsys, user) -> 
 async def test_setup_with_mismatched_passwords_changes_nothing(capsys, user) -> None:
     link = next(word for word in capsys.readouterr().out.split() if '/setup?token=' in word)
     await user.open(link.removeprefix('http://portal.test'))
-    user.find(marker='setup-first').type('Grace')
-    user.find(marker='setup-last').type('Hopper')
-    user.find(marker='setup-email').type('grace@provider.test')
-    user.find(marker='setup-password').type('a long enough secret')
-    user.find(marker='setup-confirm').type('another secret!!')
+    fill(user, SETUP_FORM | {'setup-confirm': 'another secret!!'})
     user.find(marker='setup-submit').click()
     await user.should_see('The passwords do not match.')
     assert User.select().count() == 0 and Token.get().used_at is None
@@ -167,9 +162,7 @@ async def test_change_password_signs_out_other_sessions(user) -> None:
     from tests.utils import a_user
     dev = a_user('dev@consumer.test')
     UserSession.create(token_hash='x' * 64, user=dev)  # the same user signed in elsewhere
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    await user.open('/profile/password')
+    await opens_as(user, 'dev@consumer.test', '/profile/password')
     user.find(marker='pw-current').type('correct horse battery')
     user.find(marker='pw-new').type('an even better secret')
     user.find(marker='pw-confirm').type('an even better secret')

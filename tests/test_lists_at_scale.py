@@ -9,7 +9,7 @@ from db import migrations, paging, search
 from db.connection import database, is_postgres
 from db.models import (CartItem, CatalogProduct, Organisation, OutboxMessage, OutboxStatus, Product, SchemaVersion,
                        User, UserStatus)
-from tests.utils import a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, settle, until
+from tests.utils import a_catalog_world, a_user, admin_opens, an_admin, an_org_with, log_in, opens_as, settle, until
 from workflows import cart
 
 
@@ -118,9 +118,7 @@ async def test_admin_searches_users_by_name_email_and_organisation(user) -> None
     an_admin('admin@provider.test')
     an_org_with('Globex', super_admin='hank@globex.test')
     a_user('alice@example.test', first='Alice', last='Smith')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await opens_as(user, 'admin@provider.test', '/admin/users')
     for text, shown, hidden in (('smi', 'alice@example.test', 'hank@globex.test'),
                                 ('globex', 'hank@globex.test', 'alice@example.test'),
                                 ('zzz no such person', None, 'alice@example.test')):

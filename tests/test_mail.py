@@ -12,7 +12,7 @@ from db import clock
 from db.connection import database
 from db.models import EmailTemplate, OutboxMessage, OutboxStatus
 from mail import outbox, templates, transports, worker
-from tests.utils import a_user, admin_opens, an_admin, log_in, settle
+from tests.utils import a_user, admin_opens, an_admin, opens_as
 from domain.errors import DomainError, PermissionDenied
 from workflows import mail_admin
 
@@ -134,9 +134,7 @@ async def test_outbox_preview_hides_link_tokens(smtp_server, user) -> None:
     with database.atomic():
         message = outbox.queue('reset', 'dev@consumer.test', first_name='Dana',
                                secret={'link': 'http://portal.test/auth/reset/code?token=SECRET123'})
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/outbox')
+    await opens_as(user, 'admin@provider.test', '/admin/outbox')
     user.find(marker=f'outbox-view-{message.id}').click()
     await user.should_see(marker='outbox-preview-body')
     await user.should_not_see('SECRET123')

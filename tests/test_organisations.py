@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from db.models import App, Membership, Organisation, OrgStatus, Role, Team, Token, User, UserStatus
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, choose, log_in, set_settings, settle, until
+from tests.utils import (PASSWORD, a_user, admin_opens, an_admin, an_org_with, choose, log_in, opens_as, set_settings,
+                         settle, until)
 from domain.errors import DomainError, PermissionDenied
 from workflows import activation, organisations, teammates, visibility
 
@@ -51,8 +52,7 @@ async def test_the_five_steps_of_001(mailbox, user) -> None:
     notice = await mailbox.wait_for(ADMIN_ADDRESS, 'New organization to approve: Acme Corp')
     assert 'founder@acme.test' in notice.body
     await user.open('/logout')
-    await log_in(user, 'admin@provider.test')
-    await user.open(notice.path('/admin/organizations'))
+    await opens_as(user, 'admin@provider.test', notice.path('/admin/organizations'))
     user.find(marker='approve-org-Acme Corp').click()
     await user.should_see('Acme Corp approved.')
     approved = await mailbox.wait_for('founder@acme.test', 'is approved')
@@ -80,8 +80,7 @@ async def test_the_five_steps_of_001(mailbox, user) -> None:
 
     # Step 4: the super admin edits names and roles, with immediate effect
     await user.open('/logout')
-    await log_in(user, 'founder@acme.test')
-    await user.open('/dashboard/users')
+    await opens_as(user, 'founder@acme.test', '/dashboard/users')
     user.find(marker='edit-tim@acme.test').click()
     user.find(marker='member-first').clear().type('Timothy')
     choose(user, 'member-role', 'Super admin')
@@ -114,10 +113,8 @@ async def test_auto_approved_organisation_is_provisioned_at_once(mailbox, user) 
 async def test_organisation_registration_can_be_turned_off(user) -> None:
     set_settings(enable_org_registration=False)
     dev = a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await user.open('/dashboard')
-    await user.should_see(marker='dashboard-welcome')
-    await user.should_see(marker='account-menu')  # the header's account area, where the button would be
+    await opens_as(user, 'dev@consumer.test', '/dashboard')
+    await user.should_see('Welcome, Dana!')
     await user.should_not_see(marker='nav-create-org')
     await user.open('/organization/new')
     await user.should_see(marker='org-not-available')
@@ -158,8 +155,7 @@ async def test_team_members_see_users_read_only_and_cannot_call_the_actions(user
     org = an_org_with('Acme', super_admin='boss@acme.test', members=1)
     member = User.get(User.email == 'member1@acme.test')
     boss = User.get(User.email == 'boss@acme.test')
-    await log_in(user, 'member1@acme.test')
-    await user.open('/dashboard/users')
+    await opens_as(user, 'member1@acme.test', '/dashboard/users')
     await user.should_see(marker='member-boss@acme.test')
     await user.should_not_see(marker='invite-form')
     await user.should_not_see(marker='remove-boss@acme.test')
@@ -195,8 +191,7 @@ async def test_a_removed_member_loses_the_organisations_apps_at_once(user) -> No
     member = User.get(User.email == 'member1@acme.test')
     app = App.create(name='Bot', name_key='bot', organisation=org, owner=boss)
     assert visibility.can_see_app(member, app.id) == app
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/users')
+    await opens_as(user, 'boss@acme.test', '/dashboard/users')
     user.find(marker='remove-member1@acme.test').click()
     user.find(marker='member-remove-confirm').click()
     await user.should_see('member1@acme.test was removed from Acme.')
@@ -256,8 +251,7 @@ async def test_two_organisations_never_see_each_others_users_invites_or_apps(use
     gina = User.get(User.email == 'gina@globex.test')
     globex_member = User.get(User.email == 'member1@globex.test')
 
-    await log_in(user, 'boss@acme.test')
-    await user.open('/dashboard/users')
+    await opens_as(user, 'boss@acme.test', '/dashboard/users')
     await user.should_see(marker='member-member1@acme.test')
     for foreign in ('boss@globex.test', 'member1@globex.test', 'gina@globex.test'):
         await user.should_not_see(foreign)
@@ -285,9 +279,7 @@ async def test_in_the_default_organisation_an_app_is_its_owners_only(user) -> No
 
 
 async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
-    an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await user.open('/admin/organizations')
+    await admin_opens(user, '/admin/organizations')
     user.find(marker='orgs-add').click()
     user.find(marker='org-edit-name').type('Initech')
     user.find(marker='org-edit-save').click()
@@ -308,7 +300,7 @@ async def test_admin_adds_renames_and_deletes_an_organisation(user) -> None:
     peter = User.get(User.email == 'peter@initech.test')
     assert peter.organisation.is_default and peter.role == Role.TEAM_MEMBER
     assert Membership.get(Membership.user == peter).team.is_default
-    await user.should_see(marker='edit-org-Default organization')  # the refreshed list shows the default row
+    await user.should_see(marker='edit-org-Default organization')  # its row, without a Delete
     await user.should_not_see(marker='delete-org-Default organization')
     with pytest.raises(DomainError, match='cannot be deleted'):
         organisations.delete_organisation(Organisation.get(Organisation.is_default), by=User.get(
@@ -319,8 +311,7 @@ async def test_admin_manages_teams(user) -> None:
     an_admin('admin@provider.test')
     org = an_org_with('Acme', super_admin='boss@acme.test')
     boss = User.get(User.email == 'boss@acme.test')
-    await log_in(user, 'admin@provider.test')
-    await user.open(f'/admin/teams?organisation={org.id}')
+    await opens_as(user, 'admin@provider.test', f'/admin/teams?organisation={org.id}')
     user.find(marker='teams-add').click()
     user.find(marker='team-name').type('Mobile')
     user.find(marker='team-save').click()

@@ -10,7 +10,7 @@ import pytest
 from db import paging, search
 from db.connection import database, is_postgres
 from db.models import App, Organisation, Product, User, UserStatus
-from tests.utils import an_admin, log_in, settle
+from tests.utils import an_admin, opens_as
 
 PEOPLE = 130
 
@@ -109,9 +109,7 @@ async def test_the_admin_sees_more_than_n_and_pages_on_past_the_count(user, monk
     monkeypatch.setattr(paging, 'WALK_ABOVE', 10)
     newest = paging.page_ids(user_query('shared'), USER_ORDER, 0, PEOPLE, PEOPLE, walk=False)
     emails = {row.id: row.email for row in User.select(User.id, User.email)}
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open('/admin/users')
+    await opens_as(user, 'admin@provider.test', '/admin/users')
     user.find(marker='users-search').type('shared')
     await user.should_see('1–20 of more than 50', retries=30)
     await user.should_see(emails[newest[0]])

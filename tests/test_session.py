@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from db.models import Role, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, admin_opens, an_admin, an_org_with, log_in, settle
+from tests.utils import PASSWORD, a_user, admin_opens, an_admin, an_org_with, log_in, opens_as, settle
 
 
 async def test_developer_logs_in_and_sees_the_dashboard(user) -> None:
@@ -79,9 +79,7 @@ async def test_admin_sees_the_admin_area(user) -> None:
 
 async def test_deactivation_takes_effect_at_once(user) -> None:
     dev = a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    await user.open('/profile')
+    await opens_as(user, 'dev@consumer.test', '/profile')
     User.update(status=UserStatus.INACTIVE).where(User.id == dev.id).execute()
     # an action in the open tab is refused: the user is read again and no longer active
     user.find(marker='profile-first').clear().type('Mallory')
@@ -102,9 +100,7 @@ async def test_losing_the_admin_role_takes_effect_at_once(user) -> None:
 
 async def test_super_admin_role_is_read_from_the_database(user) -> None:
     an_org_with('Acme', super_admin='boss@acme.test')
-    await log_in(user, 'boss@acme.test')
-    await settle()
-    await user.open('/dashboard')
+    await opens_as(user, 'boss@acme.test', '/dashboard')
     await user.should_see('Super admin')
     await user.should_see(marker='nav-dashboard/requests')
     User.update(role=Role.TEAM_MEMBER).where(User.email == 'boss@acme.test').execute()
@@ -115,8 +111,6 @@ async def test_super_admin_role_is_read_from_the_database(user) -> None:
 
 async def test_log_out_ends_the_session(user) -> None:
     a_user('dev@consumer.test')
-    await log_in(user, 'dev@consumer.test')
-    await settle()
-    await user.open('/logout')
+    await opens_as(user, 'dev@consumer.test', '/logout')
     await user.should_see(marker='login-card')
     assert UserSession.select().count() == 0

@@ -45,7 +45,12 @@ class Email:
 
     def path(self, path_part: str = '') -> str:
         """The link without the base URL, ready for user.open()."""
-        return re.sub(r'^https?://[^/]+', '', self.link(path_part))
+        return path_of(self.link(path_part))
+
+
+def path_of(url: str) -> str:
+    """`url` without its scheme and host: what a browser or the simulated user opens on the test's server."""
+    return re.sub(r'^https?://[^/]+', '', url)
 
 
 class _Handler:
@@ -214,7 +219,60 @@ def fresh(user: User) -> User:
     return User.get_by_id(user.id)
 
 
+def in_days(days: int) -> str:
+    """The date `days` from the portal's clock, as a date field takes it (YYYY-MM-DD)."""
+    from datetime import timedelta
+
+    from db import clock
+    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
+
+
 # --- steps -------------------------------------------------------------------------------------------
+
+async def opens_as(user, email: str, path: str) -> None:
+    """The person with this address (made by the test) signs in and opens `path`."""
+    await log_in(user, email)
+    await settle()
+    await user.open(path)
+
+
+async def admin_opens(user, path: str) -> User:
+    """A portal admin (admin@provider.test) is made, signs in and opens `path`."""
+    admin = an_admin('admin@provider.test')
+    await opens_as(user, 'admin@provider.test', path)
+    return admin
+
+
+def fill(user, texts: dict[str, str]) -> None:
+    """Type each text into the input with its marker, in this order."""
+    for marker, text in texts.items():
+        user.find(marker=marker).type(text)
+
+
+async def press(user, marker: str) -> None:
+    """Click the button with this marker and wait for the answer (a message, or the page it leads to)."""
+    user.find(marker=marker).click()
+    await settle()
+
+
+def element(user, marker: str):
+    """The one element with this marker on the simulated user's page."""
+    [found] = user.find(marker=marker).elements
+    return found
+
+
+async def upload(user, marker: str, name: str, content_type: str, data: bytes) -> None:
+    """Give the upload with this marker a file, as picking it in the browser does."""
+    from nicegui.elements.upload_files import SmallFileUpload
+    with user.client:
+        await element(user, marker).handle_uploads([SmallFileUpload(name=name, content_type=content_type,
+                                                                    _data=data)])
+
+
+def field_error(user, marker: str) -> str | None:
+    """The message Quasar shows under the input with this marker (None when there is none)."""
+    return element(user, marker).error
+
 
 async def log_in(user, email: str, password: str = PASSWORD) -> None:
     """Open Log in, type the credentials, click Log in, and wait for the answer (a message or a new page)."""
