@@ -221,9 +221,7 @@ def fresh(user: User) -> User:
 
 def in_days(days: int) -> str:
     """The date `days` from the portal's clock, as a date field takes it (YYYY-MM-DD)."""
-    from datetime import timedelta
 
-    from db import clock
     return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
 
 
@@ -426,8 +424,7 @@ def set_settings(**values) -> None:
 def at_the_start_of_a_window(throttle_key: str) -> None:
     """Move the portal's clock to just after the start of the throttle's next window, so that a test counting
     attempts never straddles two windows (they are aligned to the clock: 15 min, an hour...)."""
-    from datetime import datetime, timedelta
-    from db import clock
+    from datetime import datetime
     from workflows import throttle
     window = throttle.limit_of(throttle_key).window
     into = (clock.now() - datetime(1970, 1, 1)) % window
@@ -441,28 +438,3 @@ async def follow(user, marker: str) -> None:
     href = element.props.get('href')
     assert href, f'{marker} is not a link'
     await user.open(href)
-
-
-async def admin_opens(user, path: str) -> User:
-    """The portal admin admin@provider.test, signed in, opens `path`."""
-    admin = an_admin('admin@provider.test')
-    await log_in(user, 'admin@provider.test')
-    await settle()
-    await user.open(path)
-    return admin
-
-
-def field_error(user, marker: str) -> str:
-    """The message Quasar shows under the input marked `marker` ('' without one)."""
-    [element] = user.find(marker=marker).elements
-    return element.error or ''
-
-
-def in_days(days: int) -> str:
-    """The day `days` from now on the portal's clock, as a date field takes it (YYYY-MM-DD)."""
-    return f'{(clock.now() + timedelta(days=days)).date():%Y-%m-%d}'
-
-
-def path_of(url: str) -> str:
-    """A link from an email without its scheme and host: what the browser under test opens."""
-    return re.sub(r'^https?://[^/]+', '', url)
