@@ -37,9 +37,9 @@ CHANGE_PASSWORD_PATH = '/profile/password'
 PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
-                '/favicon.ico'}
+                '/favicon.ico', '/auth/sso/callback'}
 # the product page and its API reference check who may see the product themselves (Public catalogs: anyone)
-PUBLIC_ROUTES = ['/products/{slug}', '/products/{slug}/reference/{api_id}',
+PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi']
 PUBLIC_PREFIXES = ('/_nicegui/', '/_nicegui_ws/', '/static/', '/products/_assets/')
 # the admin REST API authenticates every request by its bearer token (api/v1/auth.py), never by the cookie
@@ -60,6 +60,15 @@ def _stored_token() -> str | None:
         return app.storage.user.get(SESSION_KEY)
     except (RuntimeError, AssertionError):  # no request or client context (e.g. a background task)
         return None
+
+
+FLASH_KEY = 'flash'
+
+
+def flash(message: str, kind: str = 'positive') -> None:
+    """A message for the next page this browser opens: a notification shown now would go down with the
+    page that a navigation or reload replaces (the frame shows it: components.forms.show_flashed)."""
+    app.storage.user[FLASH_KEY] = [*app.storage.user.get(FLASH_KEY, []), [message, kind]]
 
 
 def current_user() -> User | None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from nicegui import app, ui
 
 from domain.errors import DomainError
+from session import FLASH_KEY, flash  # noqa: F401 - pages flash through forms
 
 
 class Feedback:
@@ -52,7 +53,6 @@ def attempt(act: Callable[[], str], done: Callable[[], None] | None = None, *,
     refresh_header(page_storage)
 
 
-FLASH_KEY = 'flash'
 REFRESH_CART, REFRESH_BADGES = 'refresh_cart', 'refresh_badges'  # set by the frame for this page
 
 
@@ -65,12 +65,6 @@ def refresh_header(page_storage: dict | None = None) -> None:
         refresh = storage.get(key)
         if refresh is not None:
             refresh()
-
-
-def flash(message: str, kind: str = 'positive') -> None:
-    """A message for the next page this browser opens: a notification shown now would go down with the
-    page that a navigation or reload replaces."""
-    app.storage.user[FLASH_KEY] = [*app.storage.user.get(FLASH_KEY, []), [message, kind]]
 
 
 def show_flashed() -> None:

@@ -174,6 +174,10 @@ def _v8_search_prefixes(migrator: SchemaMigrator) -> None:
     search.install()
 
 
+def _v9_identity_providers(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.IdentityProvider, models.ExternalIdentity])
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -183,6 +187,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (6, 'invite_code table', _v6_invite_codes),
     (7, 'api_token and webhook tables (issue 16)', _v7_api_tokens_and_webhooks),
     (8, 'search prefix indexes', _v8_search_prefixes),
+    (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
 ]
 LATEST = STEPS[-1][0]
 

@@ -552,6 +552,38 @@ class WebhookAttempt(BaseModel):
     duration_ms = pw.IntegerField(default=0)
 
 
+class IdentityProvider(BaseModel):
+    """An OpenID Connect provider people sign in through (Admin -> Sign-in, issue 24): found by its issuer's
+    discovery document; the client secret is kept sealed, since it must be read to call the token endpoint.
+    `organisation`: the consumer organisation whose IdP it is (new people land there); `email_domains`: the
+    addresses that Log in sends to it; `for_admins`: portal admins may sign in through it, and `admin_group`
+    names the group (of `groups_claim`) that makes someone a portal admin."""
+    name = pw.CharField(max_length=100, unique=True)
+    issuer = pw.CharField(max_length=500)
+    client_id = pw.CharField(max_length=300)
+    client_secret_sealed = pw.TextField()
+    scopes = pw.CharField(max_length=300, default='openid email profile')
+    enabled = pw.BooleanField(default=True)
+    organisation = pw.ForeignKeyField(Organisation, null=True, backref='identity_providers', on_delete='CASCADE')
+    email_domains = JSONField(default=list)
+    for_admins = pw.BooleanField(default=False)
+    groups_claim = pw.CharField(max_length=100, default='groups')
+    admin_group = pw.CharField(max_length=200, default='')
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class ExternalIdentity(BaseModel):
+    """A person as an identity provider knows them: its `sub` for them, linked to one account."""
+    provider = pw.ForeignKeyField(IdentityProvider, backref='identities', on_delete='CASCADE')
+    subject = pw.CharField(max_length=255)
+    user = pw.ForeignKeyField(User, backref='external_identities', on_delete='CASCADE')
+    created_at = pw.DateTimeField(default=clock.now)
+    last_used_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('provider', 'subject'), True), (('provider', 'user'), True))
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -561,4 +593,4 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, SchemaVersion]
+              WebhookAttempt, IdentityProvider, ExternalIdentity, SchemaVersion]

@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     'org_request_admin_notice': 'To the admins: an organization request waits for a decision',
     'org_approved': 'Organization request approved',
     'org_rejected': 'Organization request rejected',
+    'sso_joined': 'To the super admins: someone joined the organization through its identity provider',
     'teammate_invite': 'Invitation to join an organization',
     'test': 'Test message from the Outbox page',
     'app_pending_notice': 'To the approvers: a new app waits for a decision',
@@ -55,7 +56,7 @@ SAMPLE_CONTEXT = {
     'submitter_email': 'ada@example.com', 'reset_link': 'https://portal.example.com/auth/forgot',
     'team_name': 'Partners', 'members_link': 'https://portal.example.com/dashboard/users',
     'webhook_url': 'https://crm.example.com/hooks/portico', 'failing_since': 'failing since 2026-01-31 12:00 UTC',
-    'webhooks_link': 'https://portal.example.com/admin/webhooks',
+    'webhooks_link': 'https://portal.example.com/admin/webhooks', 'provider_name': 'Acme Okta',
 }
 
 

@@ -9,13 +9,15 @@ from components.api_tokens import api_tokens_card
 from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
 from domain.errors import DomainError
-from workflows import accounts, tokens
+from api import sso as sso_routes
+from workflows import accounts, sso, tokens
 
 
 @ui.page('/login')
-def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the query parameter's name
+async def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the query parameter's name
     if session.current_user() is not None:
         return RedirectResponse(session.safe_next(next), status_code=303)
+    providers = await run.io_bound(sso.enabled_providers)
     with frame('Log in'):
         with ui.card().classes('w-96 p-6 gap-3').mark('login-card'):
             email = ui.input('Email').props('outlined autocomplete=username').classes('w-full').mark('login-email')
@@ -25,6 +27,10 @@ def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the q
 
             async def submit() -> None:
                 feedback.clear()
+                company = await run.io_bound(sso.provider_for_email, email.value or '')
+                if company is not None:  # the organisation signs its people in through its own provider
+                    ui.navigate.to(sso_routes.start_url(company.id, next))
+                    return
                 client_key = ui.context.client.request.client.host if ui.context.client.request.client else ''
                 try:
                     user = await session.sign_in(email.value, password.value, client_key)
@@ -35,9 +41,24 @@ def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 - the q
 
             password.on('keydown.enter', submit)
             ui.button('Log in', on_click=submit).props('unelevated no-caps').classes('w-full').mark('login-submit')
+            provider_buttons(providers, next)
             with ui.row().classes('w-full justify-between text-sm'):
                 ui.link('Forgot Password?', '/auth/forgot').mark('forgot-link')
                 ui.link('Register', '/register').mark('register-link')
+
+
+def provider_buttons(providers, next_path: str = '') -> None:
+    """"Continue with <name>" for each enabled identity provider (Log in and Register)."""
+    if not providers:
+        return
+    with ui.row().classes('w-full items-center gap-2 no-wrap text-grey-7 text-sm'):
+        ui.separator().classes('col')
+        ui.label('or')
+        ui.separator().classes('col')
+    for provider in providers:
+        ui.button(f'Continue with {provider.name}', icon='login') \
+            .props(f'outline no-caps href="{sso_routes.start_url(provider.id, next_path)}"').classes('w-full') \
+            .mark(f'sso-{provider.id}')
 
 
 @ui.page('/logout')

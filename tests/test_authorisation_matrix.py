@@ -77,6 +77,9 @@ RULES: dict[str, dict[str, str]] = {
     '/auth/verify': PUBLIC,
     '/auth/invite': PUBLIC,
     '/auth/session': everyone(LOGIN),  # without a valid ticket: Log in
+    # a sign-in through an unknown identity provider, and a callback without its state: back to Log in
+    '/auth/sso/{provider_id}': everyone(LOGIN),
+    '/auth/sso/callback': everyone(LOGIN),
     '/catalogs': PUBLIC,
     '/products/{slug}': PUBLIC,
     # the API reference of a product in the Public catalog, its prepared document and its download

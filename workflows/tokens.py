@@ -19,6 +19,7 @@ INVITE = 'invite'
 RESET = 'reset'
 SETUP = 'setup'
 SIGN_IN = 'sign_in'  # hands a new session to the browser right after the password was checked
+SSO = 'sso'  # the `state` of a sign-in through an identity provider (workflows/sso.py)
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
@@ -26,6 +27,7 @@ LIFETIMES = {
     RESET: timedelta(hours=1),
     SETUP: timedelta(days=1),
     SIGN_IN: timedelta(minutes=2),
+    SSO: timedelta(minutes=10),
 }
 
 

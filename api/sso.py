@@ -1,0 +1,61 @@
+"""The two addresses of a sign-in through an identity provider (workflows/sso.py has the rules):
+/auth/sso/{provider_id} sends the browser to the provider, with a secret of this browser in a cookie that only
+these paths see; /auth/sso/callback takes the provider's answer and starts the session like a password sign-in
+(a one-time ticket, so the browser's storage id is renewed)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+import session
+from db.settings import base_url
+from domain.errors import DomainError
+from workflows import sessions, sso
+
+COOKIE = 'portico_sso'
+START_PATH = '/auth/sso/{provider_id}'
+
+
+def install(app) -> None:
+    """Registered by main.py at each start (NiceGUI's test fixtures reset the routes)."""
+    app.add_api_route(sso.CALLBACK_PATH, callback, methods=['GET'])
+    app.add_api_route(START_PATH, start, methods=['GET'])
+
+
+def start_url(provider_id: int, next_path: str = '') -> str:
+    return f'/auth/sso/{provider_id}' + (f'?next={quote(session.safe_next(next_path))}' if next_path else '')
+
+
+async def start(request: Request, provider_id: str, next: str = '') -> RedirectResponse:  # noqa: A002
+    if not provider_id.isdigit() or len(provider_id) > 9:
+        return _refused('This identity provider is not available.')
+    try:
+        url, secret = await run_in_threadpool(sso.begin, int(provider_id), session.safe_next(next or '/dashboard'))
+    except DomainError as error:
+        return _refused(str(error))
+    answer = RedirectResponse(url, status_code=303)
+    answer.set_cookie(COOKIE, secret, max_age=600, path='/auth/sso', httponly=True, samesite='lax',
+                      secure=base_url().startswith('https://'))
+    return answer
+
+
+async def callback(request: Request, state: str = '', code: str = '', error: str = '') -> RedirectResponse:
+    secret = request.cookies.get(COOKIE, '')
+    try:
+        user, next_path = await run_in_threadpool(sso.finish, state[:200], code[:2000], secret, error[:100])
+        ticket = await run_in_threadpool(sessions.issue_ticket, user)
+    except DomainError as refusal:
+        answer = _refused(str(refusal))
+    else:
+        answer = RedirectResponse(session.ticket_url(ticket, next_path), status_code=303)
+    answer.delete_cookie(COOKIE, path='/auth/sso')
+    return answer
+
+
+def _refused(message: str) -> RedirectResponse:
+    """Back to Log in, which says why."""
+    session.flash(message, 'negative')
+    return RedirectResponse('/login', status_code=303)

@@ -1,0 +1,83 @@
+"""A real OpenID Provider for the tests: panva's oidc-provider from npm (tests/oidc, `npm ci` there; .ci/run does
+it), started on loopback with the clients and accounts a test gives it, and a person who signs in at its own
+login and consent pages (devInteractions: the login is the account's id)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from html import unescape
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+from tests.utils import free_port
+
+FOLDER = Path(__file__).parent / 'oidc'
+NODE = shutil.which('node')
+MISSING = ('node is not installed' if NODE is None else
+           'oidc-provider is not installed (cd tests/oidc && npm ci)' if not (FOLDER / 'node_modules' / 'oidc-provider').exists()
+           else '')
+CLIENT_ID, CLIENT_SECRET = 'portico', 'portico-test-client-secret-0123456789'
+
+
+class OpenIdProvider:
+    def __init__(self, accounts: dict[str, dict], redirect_uris: list[str], *, clients: list[dict] | None = None,
+                 log: Path | None = None) -> None:
+        self.port = free_port()
+        self.issuer = f'http://127.0.0.1:{self.port}'
+        setup = {'issuer': self.issuer, 'port': self.port, 'accounts': accounts,
+                 'clients': clients or [{'client_id': CLIENT_ID, 'client_secret': CLIENT_SECRET,
+                                         'redirect_uris': redirect_uris}]}
+        self.log = log
+        self.process = subprocess.Popen([NODE, str(FOLDER / 'provider.mjs')], cwd=FOLDER,
+                                        env={'PATH': '/usr/bin:/bin', 'PORTICO_TEST_OP': json.dumps(setup)},
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if line.startswith('ready'):
+                return
+            if not line and self.process.poll() is not None:
+                break
+        self.process.kill()
+        raise RuntimeError(f'oidc-provider did not start: {self.process.stdout.read()}')
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def _form(page: str, base: str) -> tuple[str, dict[str, str]]:
+    """The first form of an HTML page: where it posts and its hidden fields."""
+    match = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert match, page[:500]
+    fields = {name: unescape(value) for name, value in
+              re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    return urljoin(base, unescape(match[1])), fields
+
+
+def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
+    """Be the browser at the provider: its login page (any password), then its consent page; returns the query
+    of the redirect back to the portal (code and state, or error)."""
+    with httpx.Client(timeout=10) as browser:
+        url = authorisation_url
+        for _ in range(12):
+            answer = browser.get(url) if not isinstance(url, tuple) else browser.post(url[0], data=url[1])
+            if answer.is_redirect:
+                location = urljoin(str(answer.url), answer.headers['location'])
+                if location.startswith(redirect_prefix):
+                    return {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
+                url = location
+                continue
+            action, fields = _form(answer.text, str(answer.url))
+            if 'name="login"' in answer.text:
+                fields.update(login=login, password='any password')
+            url = (action, fields)
+        raise AssertionError('the provider never sent the browser back')

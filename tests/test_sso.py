@@ -1,0 +1,136 @@
+"""Sign in with your company (issue 24) against a real OpenID Provider (oidc-provider from npm, on loopback):
+the person signs in at the provider's own login and consent pages, the portal trades the code and checks the
+ID token. And the attacks of the issue: a replayed or forged `state`, a `state` carried to another browser, a
+wrong `nonce`, an unverified address, an IdP that asserts an existing account's address."""
+from __future__ import annotations
+
+import pytest
+
+from db.models import (AuditEvent, ExternalIdentity, IdentityProvider, Organisation, OutboxMessage, Token, User,
+                       UserStatus)
+from domain.errors import DomainError
+from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider
+from tests.utils import a_user, an_admin, an_org_with
+from workflows import sso, tokens
+
+pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or 'ok')
+CALLBACK = 'http://portal.test/auth/sso/callback'
+ACCOUNTS = {
+    'ann': {'email': 'ann@partner.example', 'email_verified': True, 'given_name': 'Ann', 'family_name': 'Lee',
+            'groups': ['Backend']},
+    'unverified': {'email': 'nobody@partner.example', 'email_verified': False},
+    'mallory': {'email': 'admin@provider.test', 'email_verified': True, 'name': 'Mallory'},
+    'root': {'email': 'root@provider.test', 'email_verified': True, 'groups': ['portal-admins']},
+}
+
+
+@pytest.fixture
+def op(db, tmp_path):
+    provider = OpenIdProvider(ACCOUNTS, [CALLBACK])
+    yield provider
+    provider.stop()
+
+
+def partner_provider(op, **fields) -> IdentityProvider:
+    admin = User.get_or_none(User.email == 'admin@provider.test') or an_admin()
+    partner = an_org_with('Partner', super_admin='boss@partner.example')
+    return sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
+                             client_secret=CLIENT_SECRET, organisation_id=partner.id,
+                             email_domains='partner.example', by=admin, **fields)
+
+
+def signs_in(provider: IdentityProvider, login: str) -> User:
+    url, secret = sso.begin(provider.id, '/apps')
+    answer = sign_in_at_provider(url, login, CALLBACK)
+    user, next_path = sso.finish(answer['state'], answer['code'], secret)
+    assert next_path == '/apps'
+    return user
+
+
+def test_a_partner_developer_signs_in_through_the_provider_and_lands_in_the_partner_organisation(op) -> None:
+    provider = partner_provider(op)
+    assert sso.provider_for_email('Someone@Partner.Example').id == provider.id
+    assert sso.provider_for_email('dev@elsewhere.example') is None
+
+    ann = signs_in(provider, 'ann')
+    assert (ann.email, ann.first_name, ann.last_name) == ('ann@partner.example', 'Ann', 'Lee')
+    assert ann.organisation.name == 'Partner' and ann.status == UserStatus.ACTIVE and ann.password_hash is None
+    assert ExternalIdentity.get(ExternalIdentity.user == ann).subject == 'ann'
+    notice = OutboxMessage.get(OutboxMessage.template_key == 'sso_joined')
+    assert notice.recipient == 'boss@partner.example'
+    assert AuditEvent.get(AuditEvent.action == 'user.create').actor_id == ann.id
+
+    again = signs_in(provider, 'ann')  # the second time: the same account, no second one
+    assert again.id == ann.id and User.select().where(User.email == 'ann@partner.example').count() == 1
+
+
+def test_a_state_works_once_and_only_in_the_browser_that_started(op) -> None:
+    provider = partner_provider(op)
+    url, secret = sso.begin(provider.id)
+    answer = sign_in_at_provider(url, 'ann', CALLBACK)
+    with pytest.raises(sso.SignInRefused, match='another browser'):  # the attacker's browser has no secret
+        sso.finish(answer['state'], answer['code'], 'the attackers own cookie')
+    with pytest.raises(tokens.InvalidToken):  # and that try used the state up: the victim's replay fails too
+        sso.finish(answer['state'], answer['code'], secret)
+    with pytest.raises(tokens.InvalidToken):
+        sso.finish('a-state-nobody-issued', answer['code'], secret)
+    assert not User.select().where(User.email == 'ann@partner.example').exists()
+
+
+def test_an_id_token_for_another_nonce_is_refused(op) -> None:
+    provider = partner_provider(op)
+    url, secret = sso.begin(provider.id)
+    answer = sign_in_at_provider(url, 'ann', CALLBACK)
+    started = Token.get(Token.purpose == tokens.SSO)
+    Token.update(data={**started.data, 'nonce': 'the nonce of another sign-in'}).where(Token.id == started.id).execute()
+    with pytest.raises(sso.SignInRefused, match='ID token .* is not valid'):
+        sso.finish(answer['state'], answer['code'], secret)
+    assert not User.select().where(User.email == 'ann@partner.example').exists()
+
+
+def test_an_unverified_address_makes_no_account(op) -> None:
+    provider = partner_provider(op)
+    with pytest.raises(sso.SignInRefused, match='did not confirm your email address'):
+        signs_in(provider, 'unverified')
+    assert not User.select().where(User.email == 'nobody@partner.example').exists()
+
+
+def test_an_idp_asserting_an_existing_accounts_address_never_takes_it_over(op) -> None:
+    provider = partner_provider(op)
+    admin = User.get(User.email == 'admin@provider.test')
+    with pytest.raises(sso.SignInRefused, match='exists already'):
+        signs_in(provider, 'mallory')
+    assert not ExternalIdentity.select().exists() and User.get_by_id(admin.id).is_portal_admin
+    assert User.get_by_id(admin.id).organisation.is_default
+
+
+def test_the_admin_group_makes_and_unmakes_a_portal_admin_at_each_sign_in(op) -> None:
+    admin = an_admin()
+    staff = sso.save_provider(None, name='Staff SSO', issuer=op.issuer, client_id=CLIENT_ID,
+                              client_secret=CLIENT_SECRET, scopes='openid email groups', for_admins=True,
+                              admin_group='portal-admins', by=admin)
+    root = signs_in(staff, 'root')
+    assert root.is_portal_admin and root.organisation.is_default
+    sso.save_provider(staff.id, name='Staff SSO', issuer=op.issuer, client_id=CLIENT_ID, scopes='openid email groups',
+                      for_admins=True, admin_group='api-admins', by=admin)  # the IdP's group for admins is now another one
+    assert not signs_in(staff, 'root').is_portal_admin
+    assert [event.action for event in AuditEvent.select().where(AuditEvent.action.in_(['user.promote', 'user.demote']))
+            .order_by(AuditEvent.id)] == ['user.promote', 'user.demote']
+
+
+def test_a_provider_is_checked_when_it_is_saved(op) -> None:
+    admin = an_admin()
+    for issuer, message in (('ftp://idp.example', 'issuer URL'), ('http://idp.example', 'must use https'),
+                            (op.issuer + '/nope', 'No OpenID Connect discovery document')):
+        with pytest.raises(DomainError, match=message) as refused:
+            sso.save_provider(None, name='Bad', issuer=issuer, client_id='x', client_secret='y', by=admin)
+        assert refused.value.field == 'issuer'
+    with pytest.raises(DomainError, match='choose the organization') as refused:
+        sso.save_provider(None, name='Bad', issuer=op.issuer, client_id='x', client_secret='y',
+                          email_domains='acme.example', by=admin)
+    assert refused.value.field == 'email_domains'
+    developer = a_user('dev@consumer.test')
+    with pytest.raises(DomainError):
+        sso.save_provider(None, name='Mine', issuer=op.issuer, client_id='x', client_secret='y', by=developer)
+    assert not IdentityProvider.select().exists()
+    assert Organisation.select().count() == 1
