@@ -27,5 +27,16 @@ const provider = new Provider(setup.issuer, {
   ttl: { Session: 600, Interaction: 600, Grant: 600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
 });
 provider.proxy = true;
+// the development login and consent pages import a web font from Google; nothing on loopback may load one
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/favicon.ico') {  // a browser asks; a 404 would be an error in its console
+    ctx.status = 204;
+    return;
+  }
+  await next();
+  if (typeof ctx.body === 'string' && ctx.type === 'text/html') {
+    ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);/g, '');
+  }
+});
 const server = provider.listen(setup.port, '127.0.0.1', () => console.log(`ready ${setup.issuer}`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
