@@ -46,6 +46,7 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Plans', '/admin/plans', 'speed', 0),
         ('Catalogs', '/admin/catalogs', 'menu_book', 0),
         ('Settings', '/admin/settings', 'tune', 0),
+        ('Sign-in', '/admin/sign-in', 'login', 0),
         ('Email templates', '/admin/email-templates', 'drafts', 0),
         ('Outbox', '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
         ('Webhooks', '/admin/webhooks', 'webhook', 0),

@@ -134,3 +134,32 @@ def test_a_provider_is_checked_when_it_is_saved(op) -> None:
         sso.save_provider(None, name='Mine', issuer=op.issuer, client_id='x', client_secret='y', by=developer)
     assert not IdentityProvider.select().exists()
     assert Organisation.select().count() == 1
+
+
+async def test_an_admin_adds_a_provider_in_admin_sign_in_and_log_in_offers_it(op, user) -> None:
+    from tests.utils import admin_opens, field_error, settle, until
+    await admin_opens(user, '/admin/sign-in')
+    await user.should_see(marker='sso-empty')
+    await user.should_see('http://portal.test/auth/sso/callback')  # what to register at the provider
+    user.find(marker='sso-add').click()
+    user.find(marker='sso-name').type('Staff SSO')
+    user.find(marker='sso-issuer').type(op.issuer + '/wrong')
+    user.find(marker='sso-client-id').type(CLIENT_ID)
+    user.find(marker='sso-secret').type(CLIENT_SECRET)
+    user.find(marker='sso-save').click()
+    await until(lambda: 'No OpenID Connect discovery document' in (field_error(user, 'sso-issuer') or ''), 10)
+    assert not IdentityProvider.select().exists()
+    assert user.find(marker='sso-name').elements.pop().value == 'Staff SSO'  # what was typed is kept
+    user.find(marker='sso-issuer').clear().type(op.issuer)
+    user.find(marker='sso-save').click()
+    await user.should_see('Staff SSO saved.', retries=100)
+    await user.should_see(marker='sso-row-Staff SSO')
+    provider = IdentityProvider.get(IdentityProvider.name == 'Staff SSO')
+    assert provider.issuer == op.issuer and sso.SEAL.open(provider.client_secret_sealed) == CLIENT_SECRET
+    assert AuditEvent.get(AuditEvent.action == 'identity_provider.create').target_id == provider.id
+
+    await user.open('/logout')
+    await settle()
+    await user.open('/login')
+    await user.should_see(marker='login-card')
+    await user.should_see('Continue with Staff SSO')

@@ -1,0 +1,111 @@
+"""Admin -> Sign-in: the OpenID Connect providers people sign in through (issue 24; rules in workflows/sso.py)."""
+from __future__ import annotations
+
+from nicegui import run, ui
+
+import session
+from components import dialogs, pickers
+from components.forms import Feedback
+from components.frame import admin_frame, admin_page
+from db.models import IdentityProvider
+from domain.errors import DomainError
+from workflows import sso
+
+INTRO = ('People sign in through your company\'s identity provider, or a partner organisation\'s own: any '
+         'OpenID Connect provider (Keycloak, Entra ID, Google, Okta...). Register this redirect URI with it: ')
+
+
+@admin_page('/admin/sign-in')
+async def sign_in_page() -> None:
+    with admin_frame('Sign-in'):
+        with ui.row().classes('w-full items-center justify-between'):
+            with ui.column().classes('gap-0'):
+                ui.label(INTRO).classes('text-grey-8')
+                ui.label(sso.redirect_uri()).classes('font-mono text-sm').mark('sso-redirect-uri')
+            ui.button('Add provider', icon='add', on_click=lambda: edit_dialog(None, listing.refresh)) \
+                .props('unelevated no-caps').mark('sso-add')
+
+        @ui.refreshable
+        async def listing() -> None:
+            providers = await run.io_bound(sso.providers)
+            if not providers:
+                ui.label('No identity providers yet: people sign in with their passwords. Add one to offer '
+                         '"Continue with <name>" on Log in.').classes('text-grey-8').mark('sso-empty')
+                return
+            with ui.card().classes('w-full p-0 gap-0'):
+                for provider in providers:
+                    with ui.row().classes('w-full items-center justify-between border-t px-4 py-2') \
+                            .mark(f'sso-row-{provider.name}'):
+                        with ui.column().classes('gap-0'):
+                            ui.label(provider.name).classes('font-medium')
+                            ui.label(describe(provider)).classes('text-sm text-grey-8')
+                        with ui.row().classes('gap-1'):
+                            ui.button('Edit', on_click=lambda p=provider: edit_dialog(p.id, listing.refresh)) \
+                                .props('flat dense no-caps').mark(f'sso-edit-{provider.name}')
+                            ui.button('Delete', on_click=lambda p=provider: delete(p)) \
+                                .props('flat dense no-caps color=negative').mark(f'sso-delete-{provider.name}')
+
+        def delete(provider: IdentityProvider) -> None:
+            dialogs.confirm_delete(provider.name, 'People who signed in through it keep their accounts and sign in '
+                                   'another way.', 'sso-delete',
+                                   lambda: sso.delete_provider(provider.id, by=session.current_user()), listing.refresh)
+
+        await listing()
+
+
+def describe(provider: IdentityProvider) -> str:
+    parts = [provider.issuer, 'on' if provider.enabled else 'off']
+    if provider.organisation_id:
+        parts.append(f'for {provider.organisation.name}' + (f' ({", ".join(provider.email_domains)})'
+                                                            if provider.email_domains else ''))
+    if provider.for_admins:
+        parts.append(f'portal admins: group {provider.admin_group}' if provider.admin_group else 'portal admins')
+    return ' · '.join(parts)
+
+
+def edit_dialog(provider_id: int | None, refresh) -> None:
+    provider = IdentityProvider.get_or_none(IdentityProvider.id == provider_id) if provider_id else None
+    with dialogs.dialog() as dialog, ui.card().classes('w-[34rem] max-w-full'):
+        ui.label('Add an identity provider' if provider is None else f'Edit {provider.name}') \
+            .classes('text-lg font-semibold')
+
+        def field(label: str, value: str, marker: str, **props) -> ui.input:
+            return ui.input(label, value=value, **props).props('outlined').classes('w-full').mark(marker)
+        name = field('Name (shown as "Continue with <name>")', provider.name if provider else '', 'sso-name')
+        issuer = field('Issuer URL', provider.issuer if provider else '', 'sso-issuer')
+        client_id = field('Client ID', provider.client_id if provider else '', 'sso-client-id')
+        secret = field('Client secret' + (' (empty: keep the stored one)' if provider else ''), '', 'sso-secret',
+                       password=True)
+        scopes = field('Scopes', provider.scopes if provider else 'openid email profile', 'sso-scopes')
+        chosen = {provider.organisation_id: provider.organisation.name} if provider and provider.organisation_id else {}
+        organisation = pickers.one_of('Organization (its people land there without approval)', pickers.organisations,
+                                      chosen, 'sso-organisation', clearable=True).classes('w-full')
+        domains = field('Email domains that Log in sends here (e.g. partner.example)',
+                        ', '.join(provider.email_domains) if provider else '', 'sso-domains')
+        for_admins = ui.switch('Portal admins sign in through it', value=provider.for_admins if provider else False) \
+            .mark('sso-for-admins')
+        admin_group = field('Group that makes a portal admin', provider.admin_group if provider else '',
+                            'sso-admin-group')
+        groups_claim = field('Groups claim', provider.groups_claim if provider else 'groups', 'sso-groups-claim')
+        enabled = ui.switch('On (shown on Log in)', value=provider.enabled if provider else True).mark('sso-enabled')
+        feedback = Feedback({'name': name, 'issuer': issuer, 'client_id': client_id, 'client_secret': secret,
+                             'scopes': scopes, 'organisation': organisation, 'email_domains': domains,
+                             'groups_claim': groups_claim, 'admin_group': admin_group}, marker='sso-error')
+
+        async def save() -> None:
+            feedback.clear()
+            values = dict(name=name.value, issuer=issuer.value, client_id=client_id.value,
+                          client_secret=secret.value, scopes=scopes.value, organisation_id=organisation.value or None,
+                          email_domains=domains.value, for_admins=for_admins.value, groups_claim=groups_claim.value,
+                          admin_group=admin_group.value, enabled=enabled.value, by=session.current_user())
+            try:  # the issuer's discovery document is read: off the event loop
+                saved = await run.io_bound(lambda: sso.save_provider(provider.id if provider else None, **values))
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{saved.name} saved.', type='positive')
+            refresh()
+
+        dialogs.actions(dialog, 'Save', save, 'sso-save')
+    dialog.open()
