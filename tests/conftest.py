@@ -25,7 +25,8 @@ if os.environ.get('PORTICO_TEST_DATABASE_URL') and os.environ.get('PYTEST_XDIST_
                                                               os.environ['PYTEST_XDIST_WORKER'])
 
 # the modules whose tests empty the shared Redis database run on one worker, one after the other
-REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_scale_out'}
+# (test_invite_codes too: it takes test_attacks' counters fixture, which empties Redis for its Redis case)
+REDIS_MODULES = {'test_attacks', 'test_gateway', 'test_invite_codes', 'test_scale_out'}
 
 
 def _order(item) -> int:
