@@ -129,11 +129,19 @@ def test_a_provider_is_checked_when_it_is_saved(op) -> None:
         sso.save_provider(None, name='Bad', issuer=op.issuer, client_id='x', client_secret='y',
                           email_domains='acme.example', by=admin)
     assert refused.value.field == 'email_domains'
+    partner_provider(op)  # partner.example is the Partner organisation's: no other provider may claim it
+    other = an_org_with('Other', super_admin='boss@other.example')
+    with pytest.raises(DomainError, match='partner.example already belongs to another provider') as refused:
+        sso.save_provider(None, name='Impostor', issuer=op.issuer, client_id='x', client_secret='y',
+                          organisation_id=other.id, email_domains='@Partner.Example', by=admin)
+    assert refused.value.field == 'email_domains'
+    assert [provider.name for provider in sso.providers()] == ['Partner SSO']
+    assert sso.provider_for_email('ann@partner.example').organisation.name == 'Partner'
     developer = a_user('dev@consumer.test')
     with pytest.raises(DomainError):
         sso.save_provider(None, name='Mine', issuer=op.issuer, client_id='x', client_secret='y', by=developer)
-    assert not IdentityProvider.select().exists()
-    assert Organisation.select().count() == 1
+    assert IdentityProvider.select().count() == 1
+    assert Organisation.select().count() == 3  # the default one, Partner and Other: the refusals made none
 
 
 async def test_an_admin_adds_a_provider_in_admin_sign_in_and_log_in_offers_it(op, user) -> None:

@@ -21,6 +21,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+import peewee as pw
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
@@ -138,9 +139,9 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
             taken = taken.where(IdentityProvider.id != provider_id)
         if taken.exists():
             raise DomainError('Another provider has this name.', 'name')
+        others = [other for other in IdentityProvider.select() if other.id != provider_id]
         for domain in domains:
-            if any(domain in other.email_domains for other in IdentityProvider.select()
-                   if other.id != provider_id):
+            if any(domain in other.email_domains for other in others):
                 raise DomainError(f'{domain} already belongs to another provider.', 'email_domains')
         if provider_id is None:
             provider = IdentityProvider.create(**fields)
@@ -170,7 +171,9 @@ def find_provider(provider_id: int) -> IdentityProvider:
 
 
 def providers() -> list[IdentityProvider]:
-    return list(IdentityProvider.select().order_by(IdentityProvider.name))
+    """Every provider with its organisation, in one query (Admin -> Sign-in shows both)."""
+    return list(IdentityProvider.select(IdentityProvider, Organisation)
+                .join(Organisation, pw.JOIN.LEFT_OUTER).order_by(IdentityProvider.name))
 
 
 def enabled_providers() -> list[IdentityProvider]:
