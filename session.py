@@ -82,10 +82,11 @@ async def sign_in(email: str, password: str, client_key: str = '') -> User:
     return await run.io_bound(accounts.authenticate, email, password, client_key)
 
 
-def sign_in_url(user: User, target: str = '/dashboard') -> str:
+def sign_in_url(user: User, target: str = '/dashboard', method: str = 'password') -> str:
     """Where to send the browser to start its session: a one-time ticket traded over plain HTTP, so that
-    the browser's storage id is renewed (a cookie planted or copied earlier never becomes signed in)."""
-    return ticket_url(sessions.issue_ticket(user), target)
+    the browser's storage id is renewed (a cookie planted or copied earlier never becomes signed in).
+    `method`: how the person signed in, kept with the session (Profile -> Sessions)."""
+    return ticket_url(sessions.issue_ticket(user, method), target)
 
 
 def ticket_url(ticket: str, target: str = '/dashboard') -> str:
@@ -93,9 +94,9 @@ def ticket_url(ticket: str, target: str = '/dashboard') -> str:
     return f'{SIGN_IN_PATH}?ticket={quote(ticket)}&next={quote(safe_next(target))}'
 
 
-def start(user: User, target: str = '/dashboard') -> None:
+def start(user: User, target: str = '/dashboard', method: str = 'password') -> None:
     """Sign this browser in as `user` (after a check the caller made) and go to `target`."""
-    ui.navigate.to(sign_in_url(user, target))
+    ui.navigate.to(sign_in_url(user, target, method))
 
 
 async def _renew_storage(request: Request) -> None:
@@ -111,7 +112,8 @@ async def _renew_storage(request: Request) -> None:
 
 async def _redeem(request: Request, ticket: str = '', next: str = '') -> RedirectResponse:  # noqa: A002
     try:
-        _user, token = sessions.redeem_ticket(ticket)
+        _user, token = sessions.redeem_ticket(ticket, user_agent=request.headers.get('user-agent', ''),
+                                              ip=request.client.host if request.client else '')
     except DomainError:
         return RedirectResponse('/login', status_code=303)
     await _renew_storage(request)
@@ -147,6 +149,11 @@ def sign_out() -> None:
 def end_other_sessions(user: User) -> int:
     """Sign the user out everywhere but in this browser (after a password change)."""
     return sessions.end_others(user, _stored_token())
+
+
+def current_token() -> str | None:
+    """This browser's session token (Profile -> Sessions marks "this browser")."""
+    return _stored_token()
 
 
 def end_all_sessions(user: User) -> int:

@@ -46,7 +46,7 @@ async def callback(request: Request, state: str = '', code: str = '', error: str
     secret = request.cookies.get(COOKIE, '')
     try:
         user, next_path = await run_in_threadpool(sso.finish, state[:200], code[:2000], secret, error[:100])
-        ticket = await run_in_threadpool(sessions.issue_ticket, user)
+        ticket = await run_in_threadpool(sessions.issue_ticket, user, 'provider')
     except DomainError as refusal:
         answer = _refused(str(refusal))
     else:

@@ -178,6 +178,22 @@ def _v9_identity_providers(migrator: SchemaMigrator) -> None:
     database.create_tables([models.IdentityProvider, models.ExternalIdentity])
 
 
+def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
+    # issue 24: how each session signed in; the provider's team and role mapping; second factors. Step 9 creates
+    # identity_provider from the model of the day, so a database that took step 9 later has these columns already.
+    wanted = [('user_session', field) for field in (models.UserSession.method, models.UserSession.user_agent,
+                                                    models.UserSession.ip, models.UserSession.provider_id,
+                                                    models.UserSession.provider_sid)]
+    wanted += [('identity_provider', field) for field in (models.IdentityProvider.team_groups,
+                                                          models.IdentityProvider.super_admin_group,
+                                                          models.IdentityProvider.required)]
+    present = {table: {column.name for column in database.get_columns(table)} for table in
+               ('user_session', 'identity_provider')}
+    apply(*[migrator.add_column(table, field.column_name, field) for table, field in wanted
+            if field.column_name not in present[table]])
+    database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -188,6 +204,8 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (7, 'api_token and webhook tables (issue 16)', _v7_api_tokens_and_webhooks),
     (8, 'search prefix indexes', _v8_search_prefixes),
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
+    (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
+     _v10_sign_in_factors),
 ]
 LATEST = STEPS[-1][0]
 

@@ -122,11 +122,19 @@ class Membership(BaseModel):
 
 
 class UserSession(BaseModel):
-    """A signed-in browser. The browser keeps the token; the table keeps its hash."""
+    """A signed-in browser. The browser keeps the token; the table keeps its hash. `method` says how it signed in
+    ('password', 'password+totp', 'passkey', 'provider:<name>', ...), `user_agent` and `ip` what the browser sent
+    when it did (Profile -> Sessions shows them); `provider_id` and `provider_sid` tie a sign-in through an identity
+    provider to the provider's own session, for its back-channel logout (migration 10)."""
     token_hash = pw.CharField(max_length=64, unique=True)
     user = pw.ForeignKeyField(User, backref='sessions', on_delete='CASCADE')
     created_at = pw.DateTimeField(default=clock.now)
     last_seen_at = pw.DateTimeField(default=clock.now)
+    method = pw.CharField(max_length=120, default='password')
+    user_agent = pw.CharField(max_length=300, default='')
+    ip = pw.CharField(max_length=64, default='')
+    provider_id = pw.IntegerField(null=True, index=True)
+    provider_sid = pw.CharField(max_length=255, null=True, index=True)
 
 
 class InviteCodeState:
@@ -570,6 +578,12 @@ class IdentityProvider(BaseModel):
     groups_claim = pw.CharField(max_length=100, default='groups')
     admin_group = pw.CharField(max_length=200, default='')
     created_at = pw.DateTimeField(default=clock.now)
+    # migration 10: `team_groups` maps a group of `groups_claim` to teams of the provider's organisation
+    # ([{"group": "backend", "team": 7}, ...]); `super_admin_group` makes an organisation super admin;
+    # `required`: the organisation's members sign in only through this provider (no password, no reset)
+    team_groups = JSONField(default=list)
+    super_admin_group = pw.CharField(max_length=200, default='')
+    required = pw.BooleanField(default=False)
 
 
 class ExternalIdentity(BaseModel):
@@ -584,6 +598,41 @@ class ExternalIdentity(BaseModel):
         indexes = ((('provider', 'subject'), True), (('provider', 'user'), True))
 
 
+class TotpFactor(BaseModel):
+    """A time-based one-time password app of a local account (RFC 6238, 30 s, 6 digits): its secret sealed, since
+    it must be read to check a code; `confirmed_at` once the person typed a first code; `last_step` the time step
+    of the last code accepted, so a code is good once (migration 10)."""
+    user = pw.ForeignKeyField(User, backref='totp_factors', on_delete='CASCADE', unique=True)
+    secret_sealed = pw.TextField()
+    confirmed_at = pw.DateTimeField(null=True)
+    last_step = pw.BigIntegerField(default=0)
+    created_at = pw.DateTimeField(default=clock.now)
+
+
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for the second factor; only its digest is kept."""
+    user = pw.ForeignKeyField(User, backref='recovery_codes', on_delete='CASCADE')
+    code_hash = pw.CharField(max_length=64)
+    used_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('user', 'code_hash'), True),)
+
+
+class Passkey(BaseModel):
+    """A WebAuthn credential of an account: its id and public key (base64url), the signature counter, a name the
+    person gave it (migration 10)."""
+    user = pw.ForeignKeyField(User, backref='passkeys', on_delete='CASCADE')
+    credential_id = pw.CharField(max_length=1400, unique=True)
+    public_key = pw.TextField()
+    sign_count = pw.BigIntegerField(default=0)
+    name = pw.CharField(max_length=100)
+    transports = JSONField(default=list)
+    created_at = pw.DateTimeField(default=clock.now)
+    last_used_at = pw.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -593,4 +642,4 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, IdentityProvider, ExternalIdentity, SchemaVersion]
+              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, SchemaVersion]

@@ -15,10 +15,13 @@ from workflows import tokens
 IDLE_LIMIT = timedelta(days=14)
 
 
-def open_for(user: User) -> str:
-    """Start a session for `user`; returns the raw token for the browser's storage."""
+def open_for(user: User, method: str = 'password', *, user_agent: str = '', ip: str = '',
+             provider_id: int | None = None, provider_sid: str | None = None) -> str:
+    """Start a session for `user`; returns the raw token for the browser's storage. `method` says how the person
+    signed in (Profile -> Sessions shows it with the browser's user agent and address)."""
     token = secrets.token_urlsafe(32)
-    UserSession.create(token_hash=digest(token), user=user)
+    UserSession.create(token_hash=digest(token), user=user, method=method[:120], user_agent=user_agent[:300],
+                       ip=ip[:64], provider_id=provider_id, provider_sid=(provider_sid or None) and provider_sid[:255])
     return token
 
 
@@ -52,17 +55,37 @@ def end_others(user: User, keep: str | None) -> int:
     return query.execute()
 
 
-def issue_ticket(user: User) -> str:
-    """A one-time ticket, valid for two minutes, that the browser trades for a session at /auth/session."""
+def issue_ticket(user: User, method: str = 'password', *, provider_id: int | None = None,
+                 provider_sid: str | None = None) -> str:
+    """A one-time ticket, valid for two minutes, that the browser trades for a session at /auth/session; it
+    carries how the person signed in to the session it becomes."""
     with database.atomic():
-        return tokens.issue(tokens.SIGN_IN, user)
+        return tokens.issue(tokens.SIGN_IN, user, method=method, provider_id=provider_id, provider_sid=provider_sid)
 
 
-def redeem_ticket(raw: str | None) -> tuple[User, str]:
+def redeem_ticket(raw: str | None, *, user_agent: str = '', ip: str = '') -> tuple[User, str]:
     """Use a ticket once: (the user, a new session token). Raises InvalidToken."""
     with database.atomic():
         ticket = tokens.consume(tokens.SIGN_IN, raw)
         user = User.get_or_none((User.id == ticket.user_id) & (User.status == UserStatus.ACTIVE))
         if user is None:
             raise tokens.InvalidToken()
-        return user, open_for(user)
+        data = ticket.data or {}
+        return user, open_for(user, data.get('method') or 'password', user_agent=user_agent, ip=ip,
+                              provider_id=data.get('provider_id'), provider_sid=data.get('provider_sid'))
+
+
+def of(user: User) -> list[UserSession]:
+    """The user's sessions that can still be used, most recently seen first (Profile -> Sessions)."""
+    return list(UserSession.select().where((UserSession.user == user)
+                                           & (UserSession.last_seen_at >= clock.now() - IDLE_LIMIT))
+                .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+
+
+def end_one(user: User, session_id: int) -> bool:
+    """Sign out one of the user's own sessions (another person's session id changes nothing)."""
+    return bool(UserSession.delete().where((UserSession.id == session_id) & (UserSession.user == user)).execute())
+
+
+def is_current(row: UserSession, token: str | None) -> bool:
+    return bool(token) and row.token_hash == digest(token)
