@@ -9,6 +9,7 @@ from pages import dashboard_requests
 from pages import home
 from pages import organisation
 from pages import register
+from pages import sessions
 from pages.admin import access_requests
 from pages.admin import apps as admin_apps
 from pages.admin import audit

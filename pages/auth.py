@@ -137,6 +137,11 @@ def profile_page() -> None:
             ui.label('Changing it signs you out on every other device.').classes('text-grey-8 text-sm')
             ui.button('Change password').props(f'href="{session.CHANGE_PASSWORD_PATH}"') \
                 .props('outline no-caps').mark('profile-change-password')
+        with ui.card().classes('w-full max-w-xl p-6 gap-2'):
+            ui.label('Sessions').classes('text-lg')
+            ui.label('Where you are signed in, and how; sign out a device you no longer use.') \
+                .classes('text-grey-8 text-sm')
+            ui.button('See your sessions').props('href="/profile/sessions" outline no-caps').mark('profile-sessions')
         if session.is_portal_admin(me):
             api_tokens_card(me)
 

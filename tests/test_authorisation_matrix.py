@@ -94,6 +94,7 @@ RULES: dict[str, dict[str, str]] = {
     '/dashboard': SIGNED_IN,
     '/profile': SIGNED_IN,
     '/profile/password': SIGNED_IN,
+    '/profile/sessions': SIGNED_IN,
     '/cart': SIGNED_IN,
     '/apps': SIGNED_IN,
     # an app of organisation A: "not found" for everyone outside it

@@ -9,6 +9,7 @@ from datetime import timedelta
 from db import clock
 from db.connection import database
 from db.models import User, UserSession, UserStatus
+from domain import events
 from domain.at_rest import digest
 from workflows import tokens
 
@@ -84,7 +85,51 @@ def of(user: User) -> list[UserSession]:
 
 def end_one(user: User, session_id: int) -> bool:
     """Sign out one of the user's own sessions (another person's session id changes nothing)."""
-    return bool(UserSession.delete().where((UserSession.id == session_id) & (UserSession.user == user)).execute())
+    with database.atomic():
+        ended = UserSession.delete().where((UserSession.id == session_id) & (UserSession.user == user)).execute()
+        if ended:
+            events.announce(user, 'user.sign_out', user, sessions=1)
+    return bool(ended)
+
+
+def sign_out_everywhere(user: User, keep: str | None = None) -> int:
+    """Profile -> Sessions: end every session of the user (but `keep`, this browser's, when given)."""
+    with database.atomic():
+        ended = end_others(user, keep) if keep else end_all(user)
+        if ended:
+            events.announce(user, 'user.sign_out', user, sessions=ended, this_browser_too=not keep)
+    return ended
+
+
+_BROWSERS = (('Edg/', 'Edge'), ('OPR/', 'Opera'), ('Firefox/', 'Firefox'), ('HeadlessChrome/', 'Chrome (headless)'),
+             ('Chromium/', 'Chromium'), ('Chrome/', 'Chrome'), ('CriOS/', 'Chrome'), ('Safari/', 'Safari'),
+             ('curl/', 'curl'), ('python-httpx/', 'a script (httpx)'), ('python-requests/', 'a script (requests)'))
+_SYSTEMS = (('Windows', 'Windows'), ('iPhone', 'iPhone'), ('iPad', 'iPad'), ('Android', 'Android'),
+            ('CrOS', 'ChromeOS'), ('Mac OS X', 'macOS'), ('Macintosh', 'macOS'), ('Linux', 'Linux'))
+
+
+def device_of(user_agent: str) -> str:
+    """"Firefox on Windows" from a User-Agent header: what a person recognises their device by (the whole header
+    is kept too, for the curious)."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), '')
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), '')
+    if browser and system:
+        return f'{browser} on {system}'
+    return browser or system or 'Unknown device'
+
+
+def method_label(method: str) -> str:
+    """How a session signed in, in words: 'password+totp' -> 'Password and authenticator app'."""
+    if method.startswith('provider:'):
+        return f'{method.partition(":")[2]} (single sign-on)'
+    words = {'password': 'Password', 'totp': 'authenticator app', 'passkey': 'passkey',
+             'recovery': 'recovery code', 'recovery code': 'recovery code', 'provider': 'identity provider',
+             'invite': 'invitation link', 'setup': 'setup link', 'reset': 'password reset', 'registration': 'registration'}
+    parts = [words.get(part, part) for part in method.split('+') if part]
+    if not parts:
+        return 'Unknown'
+    text = ' and '.join(parts)
+    return text[0].upper() + text[1:]
 
 
 def is_current(row: UserSession, token: str | None) -> bool:
