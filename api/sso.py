@@ -17,6 +17,7 @@ from workflows import sessions, sso
 
 COOKIE = 'portico_sso'
 START_PATH = '/auth/sso/{provider_id}'
+LINK_PATH = '/auth/sso/link'  # pages/sso_link.py: prove the password of an existing account once
 
 
 def install(app) -> None:
@@ -37,22 +38,32 @@ async def start(request: Request, provider_id: str, next: str = '') -> RedirectR
     except DomainError as error:
         return _refused(str(error))
     answer = RedirectResponse(url, status_code=303)
-    answer.set_cookie(COOKIE, secret, max_age=600, path='/auth/sso', httponly=True, samesite='lax',
-                      secure=base_url().startswith('https://'))
+    _keep(answer, secret)
     return answer
 
 
 async def callback(request: Request, state: str = '', code: str = '', error: str = '') -> RedirectResponse:
     secret = request.cookies.get(COOKIE, '')
     try:
-        user, next_path = await run_in_threadpool(sso.finish, state[:200], code[:2000], secret, error[:100])
-        ticket = await run_in_threadpool(sessions.issue_ticket, user, 'provider')
+        finished = await run_in_threadpool(sso.finish, state[:200], code[:2000], secret, error[:100])
+        if finished.link:  # an account with this address exists: its password first, in this browser
+            answer = RedirectResponse(f'{LINK_PATH}?token={quote(finished.link)}', status_code=303)
+            _keep(answer, secret)
+            return answer
+        ticket = await run_in_threadpool(sessions.issue_ticket, finished.user, finished.method,
+                                         provider_id=finished.provider.id, provider_sid=finished.sid)
     except DomainError as refusal:
         answer = _refused(str(refusal))
     else:
-        answer = RedirectResponse(session.ticket_url(ticket, next_path), status_code=303)
+        answer = RedirectResponse(session.ticket_url(ticket, finished.next), status_code=303)
     answer.delete_cookie(COOKIE, path='/auth/sso')
     return answer
+
+
+def _keep(answer: RedirectResponse, secret: str) -> None:
+    """The browser's secret, for the sign-in's next step in this browser (ten minutes, these paths only)."""
+    answer.set_cookie(COOKIE, secret, max_age=600, path='/auth/sso', httponly=True, samesite='lax',
+                      secure=base_url().startswith('https://'))
 
 
 def _refused(message: str) -> RedirectResponse:

@@ -20,6 +20,7 @@ RESET = 'reset'
 SETUP = 'setup'
 SIGN_IN = 'sign_in'  # hands a new session to the browser right after the password was checked
 SSO = 'sso'  # the `state` of a sign-in through an identity provider (workflows/sso.py)
+SSO_LINK = 'sso_link'  # an existing account's owner proves its password once to link a provider (sso_link.py)
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
@@ -28,6 +29,7 @@ LIFETIMES = {
     SETUP: timedelta(days=1),
     SIGN_IN: timedelta(minutes=2),
     SSO: timedelta(minutes=10),
+    SSO_LINK: timedelta(minutes=10),
 }
 
 
