@@ -80,13 +80,18 @@ def _form(page: str, base: str) -> tuple[str, dict[str, str]]:
     return urljoin(base, unescape(match[1])), fields
 
 
-def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
-    """Be the browser at the provider: its login page (any password), then its consent page; returns the query
-    of the redirect back to the portal (code and state, or error)."""
-    with httpx.Client(timeout=10) as browser:
+class ProviderBrowser:
+    """A browser at the provider that keeps its cookies: signs in at its login and consent pages (any password),
+    and later ends its session there (RP-initiated logout, confirmed), which sends the back-channel logouts."""
+
+    def __init__(self) -> None:
+        self.client = httpx.Client(timeout=10)
+
+    def sign_in(self, authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
+        """The query of the redirect back to the portal (code and state, or error)."""
         url = authorisation_url
         for _ in range(12):
-            answer = browser.get(url) if not isinstance(url, tuple) else browser.post(url[0], data=url[1])
+            answer = self.client.get(url) if not isinstance(url, tuple) else self.client.post(url[0], data=url[1])
             if answer.is_redirect:
                 location = urljoin(str(answer.url), answer.headers['location'])
                 if location.startswith(redirect_prefix):
@@ -98,6 +103,25 @@ def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str
                 fields.update(login=login, password='any password')
             url = (action, fields)
         raise AssertionError('the provider never sent the browser back')
+
+    def end_session(self, issuer: str) -> httpx.Response:
+        """Sign out at the provider: its /session/end page, then "Yes, sign me out"."""
+        page = self.client.get(f'{issuer}/session/end')
+        action, fields = _form(page.text, str(page.url))
+        return self.client.post(action, data={**fields, 'logout': 'yes'}, follow_redirects=True)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
+    """Be the browser at the provider once: its login page (any password), then its consent page; returns the query
+    of the redirect back to the portal (code and state, or error)."""
+    browser = ProviderBrowser()
+    try:
+        return browser.sign_in(authorisation_url, login, redirect_prefix)
+    finally:
+        browser.close()
 
 
 def sign_in_through(provider, login: str, callback: str, next_path: str = '/apps'):

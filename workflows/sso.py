@@ -112,10 +112,12 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
                   email_domains: list[str] | str | None = None, for_admins: bool = False,
                   groups_claim: str = 'groups', admin_group: str = '', enabled: bool = True,
                   team_groups: list[dict] | None = None, super_admin_group: str = '', required: bool = False,
-                  by: User) -> IdentityProvider:
+                  by: User, discovered: bool = False) -> IdentityProvider:
     """Add or change a provider; its discovery document is read first (blocking). An empty secret on a change
     keeps the stored one. `team_groups` maps groups to teams of the provider's organisation, `super_admin_group`
-    makes its super admins (workflows/sso_groups.py); `required`: its members sign in only through it."""
+    makes its super admins (workflows/sso_groups.py); `required`: its members sign in only through it.
+    `discovered`: the caller read the issuer's discovery document already, before its transaction (the REST API's
+    locked If-Match update)."""
     ensure(by, 'manage_settings')
     name = _text(name, 'name', 'name', 100)
     issuer = _clean_issuer(issuer)
@@ -137,7 +139,8 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     if required and organisation_id is None:
         raise DomainError('Only the members of an organization can be required to sign in through it: choose the '
                           'organization.', 'required')
-    discover(issuer)
+    if not discovered:
+        discover(issuer)
     fields = dict(team_groups=team_groups, super_admin_group=super_admin_group, required=bool(required),
                   name=name, issuer=issuer, client_id=client_id, scopes=scopes, organisation=organisation_id,
                   email_domains=domains, for_admins=bool(for_admins),
