@@ -179,7 +179,7 @@ class GroupsToTeams:
                     ui.input('Group', value=row.get('group') or '').props('outlined dense').classes('grow') \
                         .bind_value(row, 'group').mark(f'sso-group-{index}')
                     ui.select(self.teams, label='Team', value=row.get('team') if row.get('team') in self.teams
-                              else None).props('outlined dense').classes('w-48') \
+                              else None).props('outlined dense').classes('w-44') \
                         .bind_value(row, 'team').mark(f'sso-team-{index}')
                     ui.button(icon='close', on_click=lambda i=index: self.remove(i)) \
                         .props('flat dense round aria-label="Remove this group"').mark(f'sso-remove-group-{index}')
