@@ -171,3 +171,6 @@ async def test_an_admin_adds_a_provider_in_admin_sign_in_and_log_in_offers_it(op
     await user.open('/login')
     await user.should_see(marker='login-card')
     await user.should_see('Continue with Staff SSO')
+    await user.open('/register')  # Register offers it too
+    await user.should_see(marker='register-card')
+    await user.should_see('Continue with Staff SSO')
