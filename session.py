@@ -37,7 +37,7 @@ CHANGE_PASSWORD_PATH = '/profile/password'
 PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
-                '/favicon.ico', '/auth/sso/callback'}
+                '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout'}
 # the product page and its API reference check who may see the product themselves (Public catalogs: anyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi']

@@ -28,3 +28,4 @@ from pages.admin import plans
 from pages.admin import catalogs
 from pages import dashboard_apis
 from pages.admin import webhooks
+from pages import sso_link

@@ -9,7 +9,8 @@ import session
 from components.forms import Feedback
 from components.frame import frame
 from domain.errors import DomainError
-from workflows import passwords, password_reset, registration, settings, tokens, users
+from pages.auth import provider_buttons
+from workflows import passwords, password_reset, registration, settings, sso, tokens, users
 
 
 def _client_key() -> str:
@@ -52,8 +53,9 @@ def _outcome_card(outcome: str, email: str) -> None:
 
 
 @ui.page('/register')
-def register_page(code: str = '') -> None:
+async def register_page(code: str = '') -> None:
     me = session.current_user()
+    providers = await run.io_bound(sso.enabled_providers)
     with frame('Create an Account', me):
         area = ui.column().classes('w-full items-start')
         with area, ui.card().classes('w-[32rem] p-6 gap-3').mark('register-card'):
@@ -102,6 +104,7 @@ def register_page(code: str = '') -> None:
 
             ui.button('Register to developer portal', on_click=submit).props('unelevated no-caps') \
                 .classes('w-full').mark('register-submit')
+            provider_buttons(providers)  # an account made by the company's identity provider needs no form
             with ui.row().classes('text-sm gap-1'):
                 ui.label('Have an account?')
                 ui.link('Log in', '/login')

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from html import unescape
 from pathlib import Path
@@ -25,13 +26,25 @@ CLIENT_ID, CLIENT_SECRET = 'portico', 'portico-test-client-secret-0123456789'
 
 
 class OpenIdProvider:
+    """`backchannel_logout_uri`: the portal's, registered with the client (the provider then posts a logout token
+    there when the person's session at the provider ends). `jwks` (private keys to sign with), `published_jwks`
+    (what /jwks serves instead) and `tamper` (claims and key to re-sign every ID token with) are for the attack
+    tests (tests/oidc/provider.mjs)."""
+
     def __init__(self, accounts: dict[str, dict], redirect_uris: list[str], *, clients: list[dict] | None = None,
-                 log: Path | None = None) -> None:
+                 log: Path | None = None, backchannel_logout_uri: str = '', jwks: dict | None = None,
+                 published_jwks: dict | None = None, tamper: dict | None = None) -> None:
         self.port = free_port()
         self.issuer = f'http://127.0.0.1:{self.port}'
-        setup = {'issuer': self.issuer, 'port': self.port, 'accounts': accounts,
-                 'clients': clients or [{'client_id': CLIENT_ID, 'client_secret': CLIENT_SECRET,
-                                         'redirect_uris': redirect_uris}]}
+        self.accounts_file = Path(tempfile.mkdtemp(prefix='portico-op-')) / 'accounts.json'
+        self.set_accounts(accounts)
+        client = {'client_id': CLIENT_ID, 'client_secret': CLIENT_SECRET, 'redirect_uris': redirect_uris}
+        if backchannel_logout_uri:
+            client.update(backchannel_logout_uri=backchannel_logout_uri, backchannel_logout_session_required=True,
+                          post_logout_redirect_uris=[uri.rsplit('/auth/', 1)[0] + '/login' for uri in redirect_uris])
+        setup = {'issuer': self.issuer, 'port': self.port, 'accounts_file': str(self.accounts_file),
+                 'clients': clients or [client], 'jwks': jwks, 'published_jwks': published_jwks, 'tamper': tamper}
+        setup = {key: value for key, value in setup.items() if value is not None}
         self.log = log
         self.process = subprocess.Popen([NODE, str(FOLDER / 'provider.mjs')], cwd=FOLDER,
                                         env={'PATH': '/usr/bin:/bin', 'PORTICO_TEST_OP': json.dumps(setup)},
@@ -45,6 +58,10 @@ class OpenIdProvider:
                 break
         self.process.kill()
         raise RuntimeError(f'oidc-provider did not start: {self.process.stdout.read()}')
+
+    def set_accounts(self, accounts: dict[str, dict]) -> None:
+        """The people the provider knows, from the next sign-in on (it reads the file each time)."""
+        self.accounts_file.write_text(json.dumps(accounts))
 
     def stop(self) -> None:
         self.process.terminate()
@@ -63,13 +80,18 @@ def _form(page: str, base: str) -> tuple[str, dict[str, str]]:
     return urljoin(base, unescape(match[1])), fields
 
 
-def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
-    """Be the browser at the provider: its login page (any password), then its consent page; returns the query
-    of the redirect back to the portal (code and state, or error)."""
-    with httpx.Client(timeout=10) as browser:
+class ProviderBrowser:
+    """A browser at the provider that keeps its cookies: signs in at its login and consent pages (any password),
+    and later ends its session there (RP-initiated logout, confirmed), which sends the back-channel logouts."""
+
+    def __init__(self) -> None:
+        self.client = httpx.Client(timeout=10)
+
+    def sign_in(self, authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
+        """The query of the redirect back to the portal (code and state, or error)."""
         url = authorisation_url
         for _ in range(12):
-            answer = browser.get(url) if not isinstance(url, tuple) else browser.post(url[0], data=url[1])
+            answer = self.client.get(url) if not isinstance(url, tuple) else self.client.post(url[0], data=url[1])
             if answer.is_redirect:
                 location = urljoin(str(answer.url), answer.headers['location'])
                 if location.startswith(redirect_prefix):
@@ -81,3 +103,43 @@ def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str
                 fields.update(login=login, password='any password')
             url = (action, fields)
         raise AssertionError('the provider never sent the browser back')
+
+    def end_session(self, issuer: str) -> httpx.Response:
+        """Sign out at the provider: its /session/end page, then "Yes, sign me out"."""
+        page = self.client.get(f'{issuer}/session/end')
+        action, fields = _form(page.text, str(page.url))
+        return self.client.post(action, data={**fields, 'logout': 'yes'}, follow_redirects=True)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def sign_in_at_provider(authorisation_url: str, login: str, redirect_prefix: str) -> dict[str, str]:
+    """Be the browser at the provider once: its login page (any password), then its consent page; returns the query
+    of the redirect back to the portal (code and state, or error)."""
+    browser = ProviderBrowser()
+    try:
+        return browser.sign_in(authorisation_url, login, redirect_prefix)
+    finally:
+        browser.close()
+
+
+def sign_in_through(provider, login: str, callback: str, next_path: str = '/apps'):
+    """A whole sign-in through `provider` (an IdentityProvider of the portal) as the browser would do it, ending
+    at the portal's callback: what workflows.sso.finish makes of it (the account, or a link to prove a password)."""
+    from workflows import sso
+    url, secret = sso.begin(provider.id, next_path)
+    answer = sign_in_at_provider(url, login, callback)
+    return sso.finish(answer['state'], answer['code'], secret)
+
+
+def rsa_key_set(kid: str) -> dict:
+    """A private RSA key set for the provider to sign with (or to sign a forged token with)."""
+    from joserfc.jwk import RSAKey
+    key = RSAKey.generate_key(2048, parameters={'kid': kid, 'alg': 'RS256', 'use': 'sig'}, private=True)
+    return {'keys': [key.as_dict(private=True)]}
+
+
+def public(key_set: dict) -> dict:
+    return {'keys': [{name: value for name, value in key.items() if name in ('kty', 'kid', 'alg', 'use', 'n', 'e')}
+                     for key in key_set['keys']]}

@@ -80,6 +80,9 @@ RULES: dict[str, dict[str, str]] = {
     # a sign-in through an unknown identity provider, and a callback without its state: back to Log in
     '/auth/sso/{provider_id}': everyone(LOGIN),
     '/auth/sso/callback': everyone(LOGIN),
+    '/auth/sso/link': PUBLIC,  # without a valid link token it says so
+    # the provider's server posts logout tokens here (no browser session): without a valid one, 400
+    '/auth/sso/backchannel-logout': everyone('400'),
     '/catalogs': PUBLIC,
     '/products/{slug}': PUBLIC,
     # the API reference of a product in the Public catalog, its prepared document and its download
@@ -109,7 +112,7 @@ RULES: dict[str, dict[str, str]] = {
     '/admin/api-reference': ADMIN,  # the admin REST API's reference (its document itself is public)
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }
-POST_ONLY: set[str] = set()  # the gateway's paths are answered in front of the app (gateway/asgi.py)
+POST_ONLY: set[str] = {'/auth/sso/backchannel-logout'}  # the gateway's paths are answered in front of the app
 
 # The admin REST API (issue 16) ignores the browser session: a personal API token of an active portal
 # admin opens it; READ routes take any such token, WRITE routes a read-write one (a read-only token: 403).
@@ -138,6 +141,8 @@ _API = {
     'settings': ['GET ', 'PATCH '],
     'email-templates': ['GET ', 'GET /{key}', 'PUT /{key}', 'DELETE /{key}'],
     'audit-events': ['GET '],
+    'identity-providers': ['GET ', 'POST ', 'GET /{provider_id}', 'PATCH /{provider_id}', 'DELETE /{provider_id}',
+                           'POST /{provider_id}/deprovision'],
 }
 API_RULES: dict[tuple[str, str], str] = {
     (method, f'/api/v1/{resource}{rest}'): READ if method == 'GET' else WRITE
@@ -242,7 +247,7 @@ async def test_every_api_route_answers_by_token_only_as_its_rule_says(user) -> N
         for (method, path), rule in sorted(API_RULES.items()):
             url = path.replace('{key}', 'created')
             for name in ('user_id', 'organisation_id', 'team_id', 'app_id', 'request_id', 'credential_id', 'api_id',
-                         'product_id', 'plan_id', 'catalog_id', 'code_id'):
+                         'product_id', 'plan_id', 'catalog_id', 'code_id', 'provider_id'):
                 url = url.replace('{' + name + '}', '999999')  # nothing there: changes nothing, whoever asks
             for who, token, expected in (('no token', None, {401}), ('stale token', stale, {401}),
                                          ('read-only', read_only, {200, 404} if rule == READ else {403}),

@@ -9,7 +9,8 @@ import pytest
 from db.models import (AuditEvent, ExternalIdentity, IdentityProvider, Organisation, OutboxMessage, Token, User,
                        UserStatus)
 from domain.errors import DomainError
-from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider
+from tests.identity_provider import (CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider,
+                                     sign_in_through)
 from tests.utils import a_user, an_admin, an_org_with
 from workflows import sso, tokens
 
@@ -40,11 +41,9 @@ def partner_provider(op, **fields) -> IdentityProvider:
 
 
 def signs_in(provider: IdentityProvider, login: str) -> User:
-    url, secret = sso.begin(provider.id, '/apps')
-    answer = sign_in_at_provider(url, login, CALLBACK)
-    user, next_path = sso.finish(answer['state'], answer['code'], secret)
-    assert next_path == '/apps'
-    return user
+    finished = sign_in_through(provider, login, CALLBACK)
+    assert finished.next == '/apps' and finished.link is None
+    return finished.user
 
 
 def test_a_partner_developer_signs_in_through_the_provider_and_lands_in_the_partner_organisation(op) -> None:
@@ -98,8 +97,9 @@ def test_an_unverified_address_makes_no_account(op) -> None:
 def test_an_idp_asserting_an_existing_accounts_address_never_takes_it_over(op) -> None:
     provider = partner_provider(op)
     admin = User.get(User.email == 'admin@provider.test')
-    with pytest.raises(sso.SignInRefused, match='exists already'):
-        signs_in(provider, 'mallory')
+    finished = sign_in_through(provider, 'mallory', CALLBACK)  # the admin's address: a password to prove first
+    assert finished.user is None and finished.link
+    assert Token.get(Token.purpose == tokens.SSO_LINK).user_id == admin.id
     assert not ExternalIdentity.select().exists() and User.get_by_id(admin.id).is_portal_admin
     assert User.get_by_id(admin.id).organisation.is_default
 
@@ -170,4 +170,7 @@ async def test_an_admin_adds_a_provider_in_admin_sign_in_and_log_in_offers_it(op
     await settle()
     await user.open('/login')
     await user.should_see(marker='login-card')
+    await user.should_see('Continue with Staff SSO')
+    await user.open('/register')  # Register offers it too
+    await user.should_see(marker='register-card')
     await user.should_see('Continue with Staff SSO')

@@ -9,7 +9,7 @@ from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import is_clean_text, passwords, throttle, tokens
+from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
@@ -119,6 +119,11 @@ class SignInError(DomainError):
     pass
 
 
+class ProviderRequired(SignInError):
+    """The password is right, but the account's organisation signs its members in through its identity provider
+    (workflows/sso_required.py)."""
+
+
 TOO_MANY = 'Too many failed sign-in attempts. Please wait a few minutes and try again.'
 _STATUS_MESSAGES = {
     UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
@@ -155,6 +160,8 @@ def authenticate(email: str, password: str, client: str = '') -> User:
     throttle.clear(keys[:1])
     if user.status != UserStatus.ACTIVE:
         raise SignInError(_STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+    if (required := sso_required.provider_required_for(user)) is not None:  # told only to who knows the password
+        raise ProviderRequired(sso_required.refusal(required))
     with database.atomic():
         changes = {User.last_login_at: clock.now(), **({User.password_hash: new_hash} if new_hash else {})}
         User.update(changes).where(User.id == user.id).execute()

@@ -255,6 +255,14 @@ def team_taken(org: Organisation, name: str) -> DomainError:
     return DomainError(f'{org.name} has a team named "{name}" already.', 'name')
 
 
+def keep_in_a_team(user: User) -> None:
+    """A user is in one or more teams of their organisation: one left in none (a mapping of an identity
+    provider's groups took the last) is back in its default team."""
+    if not Membership.select().join(Team).where((Membership.user == user.id)
+                                                & (Team.organisation == user.organisation_id)).exists():
+        Membership.insert(user=user.id, team=bootstrap.default_team(user.organisation)).on_conflict_ignore().execute()
+
+
 def remove_from_organisation(user: User) -> None:
     """Back to the default organisation as an individual developer: the organisation's apps are out of
     reach at the next action, since membership is read from the database every time."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import peewee as pw
@@ -38,7 +39,7 @@ from domain.at_rest import Seal, digest
 from domain.errors import DomainError, NotFound
 from mail import outbox
 from permissions import ensure
-from workflows import accounts, approvers, tokens
+from workflows import accounts, approvers, sso_groups, tokens
 
 SEAL = Seal(b'portico-identity-providers', b'client-secret')
 CALLBACK_PATH = '/auth/sso/callback'
@@ -110,9 +111,13 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
                   scopes: str = 'openid email profile', organisation_id: int | None = None,
                   email_domains: list[str] | str | None = None, for_admins: bool = False,
                   groups_claim: str = 'groups', admin_group: str = '', enabled: bool = True,
-                  by: User) -> IdentityProvider:
+                  team_groups: list[dict] | None = None, super_admin_group: str = '', required: bool = False,
+                  by: User, discovered: bool = False) -> IdentityProvider:
     """Add or change a provider; its discovery document is read first (blocking). An empty secret on a change
-    keeps the stored one."""
+    keeps the stored one. `team_groups` maps groups to teams of the provider's organisation, `super_admin_group`
+    makes its super admins (workflows/sso_groups.py); `required`: its members sign in only through it.
+    `discovered`: the caller read the issuer's discovery document already, before its transaction (the REST API's
+    locked If-Match update)."""
     ensure(by, 'manage_settings')
     name = _text(name, 'name', 'name', 100)
     issuer = _clean_issuer(issuer)
@@ -125,8 +130,19 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     if domains and organisation_id is None:
         raise DomainError('Email domains send people to an organization\'s provider: choose the organization.',
                           'email_domains')
-    discover(issuer)
-    fields = dict(name=name, issuer=issuer, client_id=client_id, scopes=scopes, organisation=organisation_id,
+    team_groups = sso_groups.clean_mapping(team_groups, organisation_id)
+    super_admin_group = _text(super_admin_group, 'super admin group', 'super_admin_group', sso_groups.GROUP_MAX,
+                              required=False)
+    if super_admin_group and organisation_id is None:
+        raise DomainError('The super admin group makes super admins of the provider\'s organization: choose the '
+                          'organization.', 'super_admin_group')
+    if required and organisation_id is None:
+        raise DomainError('Only the members of an organization can be required to sign in through it: choose the '
+                          'organization.', 'required')
+    if not discovered:
+        discover(issuer)
+    fields = dict(team_groups=team_groups, super_admin_group=super_admin_group, required=bool(required),
+                  name=name, issuer=issuer, client_id=client_id, scopes=scopes, organisation=organisation_id,
                   email_domains=domains, for_admins=bool(for_admins),
                   groups_claim=_text(groups_claim, 'groups claim', 'groups_claim', 100, required=False) or 'groups',
                   admin_group=_text(admin_group, 'admin group', 'admin_group', 200, required=False),
@@ -211,8 +227,26 @@ def begin(provider_id: int, next_path: str = '/dashboard') -> tuple[str, str]:
     return url, browser_secret
 
 
-def finish(state: str, code: str, browser_secret: str, error: str = '') -> tuple[User, str]:
-    """(the account signed in, where to go next), or SignInRefused with the reason. Blocking."""
+@dataclass(frozen=True)
+class Finished:
+    """What a sign-in through a provider comes to: the account to sign in (with the provider's session id, for
+    its back-channel logout), or a link token: an account with the asserted address exists, and its owner must
+    prove its password once before the provider signs it in (workflows/sso_link.py)."""
+    provider: IdentityProvider
+    next: str
+    user: User | None = None
+    sid: str | None = None
+    link: str | None = None
+
+    @property
+    def method(self) -> str:
+        """How the session signed in (Profile -> Sessions)."""
+        return f'provider:{self.provider.name}'
+
+
+def finish(state: str, code: str, browser_secret: str, error: str = '') -> Finished:
+    """The account signed in and where to go next (or the link to prove a password first), or SignInRefused with
+    the reason. Blocking."""
     with database.atomic():
         started = tokens.consume(tokens.SSO, state)  # once: a replayed or forged state stops here
     if not browser_secret or digest(browser_secret) != started.data.get('browser'):
@@ -224,8 +258,7 @@ def finish(state: str, code: str, browser_secret: str, error: str = '') -> tuple
     if error or not code:
         raise SignInRefused(f'{provider.name} did not sign you in.')
     claims = _id_token_claims(provider, code, started.data)
-    user = _account_for(provider, claims)
-    return user, started.data.get('next') or '/dashboard'
+    return _account_for(provider, claims, started.data.get('next') or '/dashboard', started.data['browser'])
 
 
 def _id_token_claims(provider: IdentityProvider, code: str, started: dict) -> dict:
@@ -278,47 +311,83 @@ def _userinfo(provider: IdentityProvider, endpoint: str, access_token, subject: 
     return {name: value for name, value in info.items() if name not in ('sub', 'iss', 'aud', 'exp', 'iat', 'nonce')}
 
 
-def _account_for(provider: IdentityProvider, claims: dict) -> User:
-    subject = str(claims['sub'])
-    now = clock.now()
-    with database.atomic():
-        known = ExternalIdentity.get_or_none((ExternalIdentity.provider == provider)
-                                             & (ExternalIdentity.subject == subject))
-        if known is not None:
-            user = User.get_by_id(known.user_id)
-            if user.status != UserStatus.ACTIVE:
-                raise SignInRefused('This account cannot sign in.')
-            ExternalIdentity.update(last_used_at=now).where(ExternalIdentity.id == known.id).execute()
-            User.update(last_login_at=now).where(User.id == user.id).execute()
-            _apply_admin_group(provider, user, claims)
-            events.announce(user, 'user.sign_in', user, provider=provider.name)
-            return User.get_by_id(user.id)
-        email = claims.get('email')
-        if not isinstance(email, str) or claims.get('email_verified') is not True:
-            raise SignInRefused(f'{provider.name} did not confirm your email address, so no account can be made '
-                                'from it.')
+def _account_for(provider: IdentityProvider, claims: dict, next_path: str, browser: str) -> Finished:
+    """One transaction; when two first sign-ins of one person race (PostgreSQL), the loser finds the winner's
+    account on its second try."""
+    for attempt in (1, 2):
         try:
-            email = accounts.clean_email(email)
-        except DomainError:
-            raise SignInRefused(f'{provider.name} sent an email address Portico cannot use.') from None
-        if User.select().where(User.email == email).exists():
-            raise SignInRefused(f'An account with {email} exists already. Log in with its password; '
-                                f'{provider.name} is never allowed to take it over.')
-        organisation = provider.organisation or bootstrap.default_organisation()
-        first, last = _names(claims, email)
-        user = User.create(email=email, first_name=first, last_name=last, organisation=organisation,
-                           role=Role.TEAM_MEMBER, status=UserStatus.ACTIVE, password_hash=None,
-                           last_login_at=now)
-        Membership.create(user=user, team=Team.get((Team.organisation == organisation) & Team.is_default))
-        ExternalIdentity.create(provider=provider, subject=subject, user=user, last_used_at=now)
-        events.announce(user, 'user.create', user, provider=provider.name, email=email)
-        if provider.organisation_id is not None:
-            for admin in approvers.super_admins_of(organisation.id):
-                outbox.queue('sso_joined', admin.email, registrant_name=user.full_name, registrant_email=email,
-                             organisation_name=organisation.name, provider_name=provider.name,
-                             members_link=f'{base_url()}/dashboard/users')
-        _apply_admin_group(provider, user, claims)
-        return User.get_by_id(user.id)
+            with database.atomic():
+                return _account_in_transaction(provider, claims, next_path, browser)
+        except pw.IntegrityError:
+            if attempt == 2:
+                raise SignInRefused('Another sign-in of this account was under way. Please try again.') from None
+    raise AssertionError('unreachable')
+
+
+def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path: str, browser: str) -> Finished:
+    subject = str(claims['sub'])
+    sid = claims.get('sid') if isinstance(claims.get('sid'), str) and len(claims['sid']) <= 255 else None
+    known = ExternalIdentity.get_or_none((ExternalIdentity.provider == provider)
+                                         & (ExternalIdentity.subject == subject))
+    if known is not None:
+        user = User.get_by_id(known.user_id)
+        if user.status != UserStatus.ACTIVE:
+            raise SignInRefused('This account cannot sign in.')
+        return Finished(provider, next_path, signed_in(provider, known, user, claims), sid)
+    email = claims.get('email')
+    if not isinstance(email, str) or claims.get('email_verified') is not True:
+        raise SignInRefused(f'{provider.name} did not confirm your email address, so no account can be made '
+                            'from it.')
+    try:
+        email = accounts.clean_email(email)
+    except DomainError:
+        raise SignInRefused(f'{provider.name} sent an email address Portico cannot use.') from None
+    existing = User.get_or_none(User.email == email)
+    if existing is not None:  # never taken over: its owner proves the password once (workflows/sso_link.py)
+        return Finished(provider, next_path, link=_offer_link(provider, existing, subject, sid, claims, next_path, browser))
+    organisation = provider.organisation or bootstrap.default_organisation()
+    first, last = _names(claims, email)
+    user = User.create(email=email, first_name=first, last_name=last, organisation=organisation,
+                       role=Role.TEAM_MEMBER, status=UserStatus.ACTIVE, password_hash=None)
+    Membership.create(user=user, team=Team.get((Team.organisation == organisation) & Team.is_default))
+    identity = ExternalIdentity.create(provider=provider, subject=subject, user=user)
+    events.announce(user, 'user.create', user, provider=provider.name, email=email)
+    if provider.organisation_id is not None:
+        for admin in approvers.super_admins_of(organisation.id):
+            outbox.queue('sso_joined', admin.email, registrant_name=user.full_name, registrant_email=email,
+                         organisation_name=organisation.name, provider_name=provider.name,
+                         members_link=f'{base_url()}/dashboard/users')
+    return Finished(provider, next_path, signed_in(provider, identity, user, claims), sid)
+
+
+def signed_in(provider: IdentityProvider, identity: ExternalIdentity, user: User, claims: dict) -> User:
+    """What every sign-in through a provider does to the account, in its transaction: the times, the portal
+    admin group, the groups to teams and roles, the audit. The account fresh from the database."""
+    now = clock.now()
+    ExternalIdentity.update(last_used_at=now).where(ExternalIdentity.id == identity.id).execute()
+    User.update(last_login_at=now).where(User.id == user.id).execute()
+    _apply_admin_group(provider, user, claims)
+    sso_groups.apply(provider, user, claims)
+    events.announce(user, 'user.sign_in', user, provider=provider.name)
+    return User.get_by_id(user.id)
+
+
+def _offer_link(provider: IdentityProvider, user: User, subject: str, sid: str | None, claims: dict,
+                next_path: str, browser: str) -> str:
+    """A one-time token for the link page, bound to this browser, holding what the sign-in needs once the
+    password is proved: the provider, the subject, its session and the groups that matter to this provider."""
+    if user.status != UserStatus.ACTIVE or not user.password_hash:
+        raise SignInRefused(f'An account with {user.email} exists already, and it cannot be linked to '
+                            f'{provider.name} before it can sign in with a password.')
+    if ExternalIdentity.select().where((ExternalIdentity.provider == provider)
+                                       & (ExternalIdentity.user == user)).exists():
+        raise SignInRefused(f'{user.email} is linked to another {provider.name} account already.')
+    relevant = {row.get('group') for row in provider.team_groups or [] if isinstance(row, dict)}
+    relevant |= {provider.super_admin_group, provider.admin_group} - {''}
+    groups = sorted(sso_groups.groups_of(claims, provider.groups_claim) & relevant)
+    tokens.revoke_all(tokens.SSO_LINK, user)
+    return tokens.issue(tokens.SSO_LINK, user, provider=provider.id, subject=subject, sid=sid, next=next_path,
+                        browser=browser, groups=groups)
 
 
 def _names(claims: dict, email: str) -> tuple[str, str]:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+from peewee import IntegrityError
+
 from db import clock
+from db.connection import database
 from db.models import Token, User
 from domain.at_rest import digest
 from domain.errors import DomainError
@@ -20,6 +23,8 @@ RESET = 'reset'
 SETUP = 'setup'
 SIGN_IN = 'sign_in'  # hands a new session to the browser right after the password was checked
 SSO = 'sso'  # the `state` of a sign-in through an identity provider (workflows/sso.py)
+SSO_LOGOUT = 'sso_logout'  # a back-channel logout token's jti, remembered so that it works once (sso_logout.py)
+SSO_LINK = 'sso_link'  # an existing account's owner proves its password once to link a provider (sso_link.py)
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
@@ -28,6 +33,7 @@ LIFETIMES = {
     SETUP: timedelta(days=1),
     SIGN_IN: timedelta(minutes=2),
     SSO: timedelta(minutes=10),
+    SSO_LINK: timedelta(minutes=10),
 }
 
 
@@ -63,6 +69,17 @@ def consume(purpose: str, raw: str | None) -> Token:
     if not won:
         raise InvalidToken()
     return token
+
+
+def use_once(purpose: str, value: str, seconds: int) -> None:
+    """Remember that `value` (a logout token's jti) was used, for `seconds`; InvalidToken the second time (the
+    unique hash lets one of two callers at once win). Call it inside the caller's transaction."""
+    try:
+        with database.atomic():  # a savepoint: the caller's transaction survives the refusal
+            Token.create(purpose=purpose, token_hash=digest(f'{purpose}:{value}'), data={},
+                         expires_at=clock.now() + timedelta(seconds=seconds), used_at=clock.now())
+    except IntegrityError:
+        raise InvalidToken() from None
 
 
 def revoke_all(purpose: str, user: User) -> None:

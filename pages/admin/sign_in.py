@@ -7,7 +7,7 @@ import session
 from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import admin_frame, admin_page
-from db.models import IdentityProvider
+from db.models import IdentityProvider, Team
 from domain.errors import DomainError
 from workflows import sso
 
@@ -58,6 +58,12 @@ def describe(provider: IdentityProvider) -> str:
     if provider.organisation_id:
         parts.append(f'for {provider.organisation.name}' + (f' ({", ".join(provider.email_domains)})'
                                                             if provider.email_domains else ''))
+    if provider.team_groups:
+        parts.append(f'{len(provider.team_groups)} group(s) to teams')
+    if provider.super_admin_group:
+        parts.append(f'super admins: group {provider.super_admin_group}')
+    if provider.required:
+        parts.append('required for its members')
     if provider.for_admins:
         parts.append(f'portal admins: group {provider.admin_group}' if provider.admin_group else 'portal admins')
     return ' · '.join(parts)
@@ -82,6 +88,15 @@ def edit_dialog(provider_id: int | None, refresh) -> None:
                                       chosen, 'sso-organisation', clearable=True).classes('w-full')
         domains = field('Email domains that Log in sends here (e.g. partner.example)',
                         ', '.join(provider.email_domains) if provider else '', 'sso-domains')
+        with ui.column().classes('w-full gap-2 border rounded p-3').mark('sso-organisation-part') as part:
+            mapping = GroupsToTeams(provider)
+            super_admin_group = field('Super admin group (members are its super admins, others team members)',
+                                      provider.super_admin_group if provider else '', 'sso-super-admin-group')
+            required = ui.checkbox('Members must sign in through this provider (no password, no reset)',
+                                   value=provider.required if provider else False).mark('sso-required')
+        part.bind_visibility_from(organisation, 'value', backward=bool)
+        organisation.on_value_change(lambda event: mapping.organisation_chosen(event.value))
+        mapping.organisation_chosen(organisation.value)
         for_admins = ui.switch('Portal admins sign in through it', value=provider.for_admins if provider else False) \
             .mark('sso-for-admins')
         admin_group = field('Group that makes a portal admin', provider.admin_group if provider else '',
@@ -90,14 +105,17 @@ def edit_dialog(provider_id: int | None, refresh) -> None:
         enabled = ui.switch('On (shown on Log in)', value=provider.enabled if provider else True).mark('sso-enabled')
         feedback = Feedback({'name': name, 'issuer': issuer, 'client_id': client_id, 'client_secret': secret,
                              'scopes': scopes, 'organisation': organisation, 'email_domains': domains,
-                             'groups_claim': groups_claim, 'admin_group': admin_group}, marker='sso-error')
+                             'groups_claim': groups_claim, 'admin_group': admin_group, 'team_groups': mapping,
+                             'super_admin_group': super_admin_group}, marker='sso-error')
 
         async def save() -> None:
             feedback.clear()
             values = dict(name=name.value, issuer=issuer.value, client_id=client_id.value,
                           client_secret=secret.value, scopes=scopes.value, organisation_id=organisation.value or None,
                           email_domains=domains.value, for_admins=for_admins.value, groups_claim=groups_claim.value,
-                          admin_group=admin_group.value, enabled=enabled.value, by=session.current_user())
+                          admin_group=admin_group.value, enabled=enabled.value, team_groups=mapping.rows(),
+                          super_admin_group=super_admin_group.value, required=required.value,
+                          by=session.current_user())
             try:  # the issuer's discovery document is read: off the event loop
                 saved = await run.io_bound(lambda: sso.save_provider(provider.id if provider else None, **values))
             except DomainError as error:
@@ -109,3 +127,59 @@ def edit_dialog(provider_id: int | None, refresh) -> None:
 
         dialogs.actions(dialog, 'Save', save, 'sso-save')
     dialog.open()
+
+
+class GroupsToTeams:
+    """The "Groups to teams" editor: rows of a group (as the provider names it) and a team of the chosen
+    organisation. `error` shows a refusal of the mapping under it (Feedback sets it)."""
+
+    def __init__(self, provider: IdentityProvider | None) -> None:
+        self.teams: dict[int, str] = {}
+        self.values: list[dict] = [dict(row) for row in (provider.team_groups if provider else []) or []]
+        ui.label('Groups to teams').classes('font-medium')
+        ui.label('At every sign-in, a member of a group joins its team and leaves it without the group (exactly as '
+                 'the provider spells it). Teams not named here are left alone.').classes('text-sm text-grey-8')
+        self.area = ui.column().classes('w-full gap-1')
+        ui.button('Add group', icon='add', on_click=self.add).props('flat dense no-caps').mark('sso-add-group')
+        self.note = ui.label('').classes('text-negative text-sm').mark('sso-team-groups-error')
+        self.note.set_visibility(False)
+
+    @property
+    def error(self) -> str | None:
+        return self.note.text or None
+
+    @error.setter
+    def error(self, message: str | None) -> None:
+        self.note.set_text(message or '')
+        self.note.set_visibility(bool(message))
+
+    def organisation_chosen(self, organisation_id: int | None) -> None:
+        """The teams to choose from; rows of a team that is not the organisation's (deleted since) are dropped."""
+        self.teams = {team.id: team.name for team in Team.select(Team.id, Team.name)
+                      .where(Team.organisation == organisation_id).order_by(Team.name)} if organisation_id else {}
+        self.values = [row for row in self.values if row.get('team') in self.teams or row.get('team') is None]
+        self.show()
+
+    def add(self) -> None:
+        self.values.append({'group': '', 'team': None})
+        self.show()
+
+    def remove(self, index: int) -> None:
+        del self.values[index]
+        self.show()
+
+    def rows(self) -> list[dict]:
+        return [row for row in self.values if (row.get('group') or '').strip() or row.get('team') is not None]
+
+    def show(self) -> None:
+        self.area.clear()
+        with self.area:
+            for index, row in enumerate(self.values):
+                with ui.row().classes('w-full no-wrap items-center gap-2').mark(f'sso-group-row-{index}'):
+                    ui.input('Group', value=row.get('group') or '').props('outlined dense').classes('grow') \
+                        .bind_value(row, 'group').mark(f'sso-group-{index}')
+                    ui.select(self.teams, label='Team', value=row.get('team') if row.get('team') in self.teams
+                              else None).props('outlined dense').classes('w-44') \
+                        .bind_value(row, 'team').mark(f'sso-team-{index}')
+                    ui.button(icon='close', on_click=lambda i=index: self.remove(i)) \
+                        .props('flat dense round aria-label="Remove this group"').mark(f'sso-remove-group-{index}')
