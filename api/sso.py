@@ -48,6 +48,11 @@ async def callback(request: Request, state: str = '', code: str = '', error: str
     secret = request.cookies.get(COOKIE, '')
     try:
         finished = await run_in_threadpool(sso.finish, state[:200], code[:2000], secret, error[:100])
+        if finished.waiting:
+            session.flash(finished.waiting, 'info')
+            answer = RedirectResponse('/login', status_code=303)
+            answer.delete_cookie(COOKIE, path='/auth/sso')
+            return answer
         if finished.link:  # an account with this address exists: its password first, in this browser
             answer = RedirectResponse(f'{LINK_PATH}?token={quote(finished.link)}', status_code=303)
             _keep(answer, secret)

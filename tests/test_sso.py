@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from db.settings import admin_addresses
 from db.models import (AuditEvent, ExternalIdentity, IdentityProvider, Organisation, OutboxMessage, Token, User,
                        UserStatus)
 from domain.errors import DomainError
 from tests.identity_provider import (CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider,
                                      sign_in_through)
-from tests.utils import a_user, an_admin, an_org_with
-from workflows import sso, tokens
+from tests.utils import a_user, an_admin, an_org_with, set_settings
+from workflows import registration, sso, tokens
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or 'ok')
 CALLBACK = 'http://portal.test/auth/sso/callback'
@@ -22,6 +23,10 @@ ACCOUNTS = {
     'unverified': {'email': 'nobody@partner.example', 'email_verified': False},
     'mallory': {'email': 'admin@provider.test', 'email_verified': True, 'name': 'Mallory'},
     'root': {'email': 'root@provider.test', 'email_verified': True, 'groups': ['portal-admins']},
+    'gina': {'email': 'gina@gmail.example', 'email_verified': True, 'given_name': 'Gina'},
+    # Microsoft Entra ID sends no email_verified; xms_edov says the tenant verified it owns the address's domain
+    'erin': {'email': 'erin@partner.example', 'xms_edov': True, 'given_name': 'Erin'},
+    'eve': {'email': 'eve@elsewhere.example', 'xms_edov': True},
 }
 
 
@@ -92,6 +97,42 @@ def test_an_unverified_address_makes_no_account(op) -> None:
     with pytest.raises(sso.SignInRefused, match='did not confirm your email address'):
         signs_in(provider, 'unverified')
     assert not User.select().where(User.email == 'nobody@partner.example').exists()
+
+
+def test_a_provider_of_no_organisation_makes_accounts_that_wait_for_approval(op) -> None:
+    """Anyone may have an account at a public provider: a new person through it is a registration, and Settings
+    decide as for one (here: the API admin approves)."""
+    admin = an_admin()
+    public = sso.save_provider(None, name='Public ID', issuer=op.issuer, client_id=CLIENT_ID,
+                               client_secret=CLIENT_SECRET, by=admin)
+    finished = sign_in_through(public, 'gina', CALLBACK)
+    assert finished.user is None and 'waits for an administrator to approve it' in finished.waiting
+    gina = User.get(User.email == 'gina@gmail.example')
+    assert gina.status == UserStatus.PENDING_APPROVAL and gina.organisation.is_default
+    assert OutboxMessage.get(OutboxMessage.template_key == 'pending').recipient == 'gina@gmail.example'
+    assert OutboxMessage.get(OutboxMessage.template_key == 'registration_admin_notice').recipient \
+        == admin_addresses()[0]
+    with pytest.raises(sso.SignInRefused, match='waiting for an administrator'):
+        sign_in_through(public, 'gina', CALLBACK)  # the provider knows her; the portal has not decided yet
+
+    registration.approve(gina, by=admin)
+    assert signs_in(public, 'gina').id == gina.id  # approved: the provider signs her in
+
+    set_settings(auto_approve_users=True)  # Settings -> approve registrations at once: so through a provider too
+    assert sign_in_through(public, 'root', CALLBACK).user.status == UserStatus.ACTIVE
+
+
+def test_an_entra_tenants_verified_domain_counts_only_for_its_organisations_domains(op) -> None:
+    provider = partner_provider(op)
+    erin = signs_in(provider, 'erin')
+    assert erin.email == 'erin@partner.example' and erin.organisation.name == 'Partner'
+    with pytest.raises(sso.SignInRefused, match='did not confirm your email address'):
+        signs_in(provider, 'eve')  # a domain the organisation does not own: the tenant's word is no proof
+    public = sso.save_provider(None, name='Public ID', issuer=op.issuer, client_id=CLIENT_ID,
+                               client_secret=CLIENT_SECRET, by=User.get(User.email == 'admin@provider.test'))
+    with pytest.raises(sso.SignInRefused, match='did not confirm your email address'):
+        sign_in_through(public, 'eve', CALLBACK)
+    assert not User.select().where(User.email == 'eve@elsewhere.example').exists()
 
 
 def test_an_idp_asserting_an_existing_accounts_address_never_takes_it_over(op) -> None:

@@ -125,7 +125,7 @@ class ProviderRequired(SignInError):
 
 
 TOO_MANY = 'Too many failed sign-in attempts. Please wait a few minutes and try again.'
-_STATUS_MESSAGES = {
+STATUS_MESSAGES = {
     UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
     UserStatus.PENDING_APPROVAL: 'Your registration is waiting for an administrator to approve it.',
     UserStatus.INVITED: 'Please accept your invitation first: follow the link in the invitation email.',
@@ -159,7 +159,7 @@ def authenticate(email: str, password: str, client: str = '') -> User:
     throttle.forgive(keys)
     throttle.clear(keys[:1])
     if user.status != UserStatus.ACTIVE:
-        raise SignInError(_STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+        raise SignInError(STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
     if (required := sso_required.provider_required_for(user)) is not None:  # told only to who knows the password
         raise ProviderRequired(sso_required.refusal(required))
     with database.atomic():

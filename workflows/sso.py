@@ -31,6 +31,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from db import bootstrap, clock
+from db import settings as stored_settings
 from db.settings import base_url
 from db.connection import database
 from db.models import ExternalIdentity, IdentityProvider, Membership, Organisation, Role, Team, User, UserStatus
@@ -237,6 +238,7 @@ class Finished:
     user: User | None = None
     sid: str | None = None
     link: str | None = None
+    waiting: str | None = None  # the account was made, and waits for the portal admins' approval
 
     @property
     def method(self) -> str:
@@ -332,10 +334,10 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
     if known is not None:
         user = User.get_by_id(known.user_id)
         if user.status != UserStatus.ACTIVE:
-            raise SignInRefused('This account cannot sign in.')
+            raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
         return Finished(provider, next_path, signed_in(provider, known, user, claims), sid)
     email = claims.get('email')
-    if not isinstance(email, str) or claims.get('email_verified') is not True:
+    if not isinstance(email, str) or not _verified(provider, claims, email):
         raise SignInRefused(f'{provider.name} did not confirm your email address, so no account can be made '
                             'from it.')
     try:
@@ -347,17 +349,48 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
         return Finished(provider, next_path, link=_offer_link(provider, existing, subject, sid, claims, next_path, browser))
     organisation = provider.organisation or bootstrap.default_organisation()
     first, last = _names(claims, email)
+    waits = _needs_approval(provider, claims)
     user = User.create(email=email, first_name=first, last_name=last, organisation=organisation,
-                       role=Role.TEAM_MEMBER, status=UserStatus.ACTIVE, password_hash=None)
+                       role=Role.TEAM_MEMBER, status=UserStatus.PENDING_APPROVAL if waits else UserStatus.ACTIVE,
+                       password_hash=None)
     Membership.create(user=user, team=Team.get((Team.organisation == organisation) & Team.is_default))
     identity = ExternalIdentity.create(provider=provider, subject=subject, user=user)
-    events.announce(user, 'user.create', user, provider=provider.name, email=email)
+    events.announce(user, 'user.create', user, provider=provider.name, email=email, waits_for_approval=waits)
+    if waits:  # as a registration: the person is told, the API admin decides (Admin -> Users)
+        outbox.queue('pending', email, first_name=first)
+        for recipient in stored_settings.admin_addresses():
+            outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
+                         registrant_email=email, organisation_part='',
+                         review_link=f'{base_url()}/admin/users?status={UserStatus.PENDING_APPROVAL}')
+        return Finished(provider, next_path, waiting=f'Thanks, {first}: your account was made through '
+                        f'{provider.name} and waits for an administrator to approve it. We will email you.')
     if provider.organisation_id is not None:
         for admin in approvers.super_admins_of(organisation.id):
             outbox.queue('sso_joined', admin.email, registrant_name=user.full_name, registrant_email=email,
                          organisation_name=organisation.name, provider_name=provider.name,
                          members_link=f'{base_url()}/dashboard/users')
     return Finished(provider, next_path, signed_in(provider, identity, user, claims), sid)
+
+
+def _verified(provider: IdentityProvider, claims: dict, email: str) -> bool:
+    """Did the provider vouch for this address? `email_verified: true`; or, from an organisation's own provider,
+    Microsoft Entra ID's `xms_edov: true` (the tenant verified it owns the address's domain: Entra sends no
+    `email_verified`) for an address in the organisation's email domains."""
+    if claims.get('email_verified') is True:
+        return True
+    domain = email.strip().lower().rpartition('@')[2]
+    return (claims.get('xms_edov') is True and provider.organisation_id is not None
+            and domain in (provider.email_domains or []))
+
+
+def _needs_approval(provider: IdentityProvider, claims: dict) -> bool:
+    """A new person through a provider of no organisation (Google, say: anyone may have an account there) waits
+    for the API admin's approval as a registration does, unless Settings approves registrations at once or the
+    provider's admin group makes them a portal admin. An organisation's provider needs none: it trusts its IdP."""
+    if provider.organisation_id is not None or stored_settings.get('auto_approve_users'):
+        return False
+    return not (provider.for_admins and provider.admin_group
+                and provider.admin_group in sso_groups.groups_of(claims, provider.groups_claim))
 
 
 def signed_in(provider: IdentityProvider, identity: ExternalIdentity, user: User, claims: dict) -> User:

@@ -23,7 +23,7 @@ const provider = new Provider(setup.issuer, {
   },
   claims: {
     openid: ['sub'],
-    email: ['email', 'email_verified'],
+    email: ['email', 'email_verified', 'xms_edov'],  // xms_edov: as Microsoft Entra ID releases it
     profile: ['name', 'given_name', 'family_name'],
     groups: ['groups'],
   },
