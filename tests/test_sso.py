@@ -206,6 +206,7 @@ async def test_an_admin_adds_a_provider_in_admin_sign_in_and_log_in_offers_it(op
     provider = IdentityProvider.get(IdentityProvider.name == 'Staff SSO')
     assert provider.issuer == op.issuer and sso.SEAL.open(provider.client_secret_sealed) == CLIENT_SECRET
     assert AuditEvent.get(AuditEvent.action == 'identity_provider.create').target_id == provider.id
+    await user.should_see(f'Back-channel logout URI: http://portal.test/auth/sso/backchannel-logout?provider={provider.id}')
 
     await user.open('/logout')
     await settle()

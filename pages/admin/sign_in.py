@@ -4,6 +4,7 @@ from __future__ import annotations
 from nicegui import run, ui
 
 import session
+from api import sso as sso_routes
 from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import admin_frame, admin_page
@@ -39,6 +40,8 @@ async def sign_in_page() -> None:
                         with ui.column().classes('gap-0'):
                             ui.label(provider.name).classes('font-medium')
                             ui.label(describe(provider)).classes('text-sm text-grey-8')
+                            ui.label(f'Back-channel logout URI: {sso_routes.backchannel_logout_uri(provider.id)}') \
+                                .classes('text-xs text-grey-7 font-mono').mark(f'sso-logout-uri-{provider.name}')
                         with ui.row().classes('gap-1'):
                             ui.button('Edit', on_click=lambda p=provider: edit_dialog(p.id, listing.refresh)) \
                                 .props('flat dense no-caps').mark(f'sso-edit-{provider.name}')
