@@ -20,6 +20,8 @@ RESET = 'reset'
 SETUP = 'setup'
 SIGN_IN = 'sign_in'  # hands a new session to the browser right after the password was checked
 SSO = 'sso'  # the `state` of a sign-in through an identity provider (workflows/sso.py)
+SECOND_FACTOR = 'second_factor'  # the password was right; the second factor is still to come (this browser only)
+WEBAUTHN = 'webauthn'  # the challenge of one passkey ceremony (workflows/passkeys.py)
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
@@ -28,6 +30,8 @@ LIFETIMES = {
     SETUP: timedelta(days=1),
     SIGN_IN: timedelta(minutes=2),
     SSO: timedelta(minutes=10),
+    SECOND_FACTOR: timedelta(minutes=5),
+    WEBAUTHN: timedelta(minutes=5),
 }
 
 
