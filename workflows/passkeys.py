@@ -108,8 +108,10 @@ def begin_registration(user: User) -> tuple[str, str]:
     return _ceremony(REGISTER, user, options.challenge), webauthn.options_to_json(options)
 
 
-def finish_registration(user: User, raw: str | None, credential: dict[str, Any], name: str | None) -> Passkey:
-    """Keep the credential the browser made (verified against the ceremony's challenge and origin) as a passkey."""
+def finish_registration(user: User, raw: str | None, credential: dict[str, Any],
+                        name: str | None) -> tuple[Passkey, list[str]]:
+    """Keep the credential the browser made (verified against the ceremony's challenge and origin) as a passkey;
+    with the account's first second factor come its recovery codes (returned to be shown once, else [])."""
     ensure(user, 'edit_profile', user)
     name = clean_name(name)
     data = _use_ceremony(raw, REGISTER, user)  # used up even when what follows fails: one try per challenge
@@ -130,8 +132,10 @@ def finish_registration(user: User, raw: str | None, credential: dict[str, Any],
                     name=name, transports=[t for t in transports if isinstance(t, str) and t in _TRANSPORTS])
         except pw.IntegrityError:
             raise DomainError('This passkey is registered already.') from None
+        codes = [] if RecoveryCode.select().where(RecoveryCode.user == user.id).exists() \
+            else second_factor.new_recovery_codes(user)
         events.announce(user, 'user.second_factor_add', user, kind=second_factor.METHOD_PASSKEY, name=name)
-    return passkey
+    return passkey, codes
 
 
 def rename(user: User, passkey_id: int, name: str | None) -> None:

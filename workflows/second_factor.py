@@ -137,7 +137,7 @@ def _recovery_digest(user: User, normal: str) -> str:
     return digest(f'{user.id}:{normal}')  # the account in it: one table of digests cracks no other account
 
 
-def _new_recovery_codes(user: User) -> list[str]:
+def new_recovery_codes(user: User) -> list[str]:
     """Replace the account's recovery codes with fresh ones (in the caller's transaction); shown once."""
     RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
     codes = [''.join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_RECOVERY_LENGTH))
@@ -216,7 +216,7 @@ def confirm_enrolment(user: User, code: str | None, client: str = '') -> list[st
                .where((TotpFactor.id == factor.id) & TotpFactor.confirmed_at.is_null()).execute())
         if not won:
             raise DomainError('Start the set-up again: this one was finished or replaced.')
-        codes = _new_recovery_codes(user)
+        codes = new_recovery_codes(user)
         events.announce(user, 'user.second_factor_add', user, kind=METHOD_TOTP)
     _succeeded(keys)
     return codes
@@ -252,7 +252,7 @@ def renew_recovery_codes(user: User) -> list[str]:
     with database.atomic():
         if not has_any(user):
             raise DomainError('Set up an authenticator app or a passkey first.')
-        codes = _new_recovery_codes(user)
+        codes = new_recovery_codes(user)
         events.announce(user, 'user.recovery_codes_renew', user)
     return codes
 
