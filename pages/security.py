@@ -66,7 +66,7 @@ def _enrol(refresh) -> None:
         ui.label('Set up the authenticator app').classes('font-semibold')
         ui.label('1. In the app, add an account and type this key (or open the link on the device that has '
                  'the app):').classes('text-grey-8')
-        ui.label(enrolment.grouped).classes('font-mono text-lg select-all').mark('totp-secret')
+        ui.label(enrolment.grouped).classes('font-mono text-lg').mark('totp-secret')
         ui.link('Open in an authenticator app', enrolment.uri(actor.email)).classes('text-sm').mark('totp-uri')
         ui.label('2. Type the 6-digit code the app shows:').classes('text-grey-8')
         code = ui.input('Code from the app').props('outlined autocomplete=one-time-code maxlength=12') \
@@ -143,7 +143,7 @@ def _show_codes(codes: list[str]) -> None:
         ui.label('Your recovery codes').classes('font-semibold')
         ui.label('Each code lets you in once if you lose your authenticator app or passkey. Keep them somewhere '
                  'safe: they are not shown again.').classes('text-deep-orange-10')
-        with ui.grid(columns=2).classes('font-mono gap-x-6 gap-y-1').mark('recovery-codes'):
+        with ui.grid(columns=2).classes('font-mono gap-2').mark('recovery-codes'):
             for code in codes:
                 ui.label(code)
         with ui.row().classes('w-full justify-end'):

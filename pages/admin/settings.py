@@ -67,7 +67,7 @@ def _field(key: str, value: Any) -> ui.element:
     if isinstance(settings.DEFAULTS[key], bool):
         switch = ui.switch(settings.LABELS[key], value=bool(value)).mark(f'setting-{key}')
         if key in HINTS:
-            ui.label(HINTS[key]).classes('text-grey-8 text-sm -mt-2 ml-12')
+            ui.label(HINTS[key]).classes('text-grey-8 text-sm -mt-2 q-ml-xl')
         return switch
     field = ui.input(settings.LABELS[key], value=value or '').props('outlined dense') \
         .classes('w-full').mark(f'setting-{key}')
