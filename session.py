@@ -25,19 +25,22 @@ from db.models import User
 from permissions import (PermissionDenied, can, ensure, is_portal_admin, is_signed_in,  # noqa: F401 - for pages
                          is_super_admin_of)
 from domain.errors import DomainError
-from workflows import accounts, sessions
+from workflows import accounts, second_factor, sessions
 from workflows.accounts import SignInError  # noqa: F401 - for pages
 
 SESSION_KEY = 'portico_session'
 SIGN_IN_PATH = '/auth/session'
 CHANGE_PASSWORD_PATH = '/profile/password'
+SECURITY_PATH = '/profile/security'
+SECOND_FACTOR_PATH = '/login/second-factor'
 
 # the middleware lets these through without a signed-in user: exact paths, and templates of exact
 # routes; a new route is private until it is named here (tests/test_authorisation_matrix.py checks)
 PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
-                '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout'}
+                '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
+                SECOND_FACTOR_PATH}
 # the product page and its API reference check who may see the product themselves (Public catalogs: anyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi']
@@ -97,6 +100,35 @@ def ticket_url(ticket: str, target: str = '/dashboard') -> str:
 def start(user: User, target: str = '/dashboard', method: str = 'password') -> None:
     """Sign this browser in as `user` (after a check the caller made) and go to `target`."""
     ui.navigate.to(sign_in_url(user, target, method))
+
+
+# the password was right, the second factor is to come: the one-time token lives in this browser's storage only,
+# so that a leaked address of the second-factor page is worth nothing
+PENDING_KEY = 'portico_second_factor'
+
+
+def start_or_ask_second_factor(user: User, target: str = '/dashboard') -> None:
+    """After a right password: an account with a second factor goes to the second-factor page, any other is
+    signed in (a portal admin whom the setting requires to have one is kept on Profile -> Security by the guard)."""
+    if second_factor.has_any(user):
+        app.storage.user[PENDING_KEY] = second_factor.begin_sign_in(user, safe_next(target))
+        ui.navigate.to(SECOND_FACTOR_PATH)
+        return
+    start(user, SECURITY_PATH if second_factor.missing(user) else target)
+
+
+def pending_second_factor() -> str | None:
+    """This browser's pending second-factor token (None: none)."""
+    try:
+        return app.storage.user.get(PENDING_KEY)
+    except (RuntimeError, AssertionError):
+        return None
+
+
+def finish_second_factor(user: User, target: str, method: str) -> None:
+    """The second factor was right (the workflow used the token): sign in, the token forgotten."""
+    app.storage.user.pop(PENDING_KEY, None)
+    start(user, target, method)
 
 
 async def _renew_storage(request: Request) -> None:
@@ -167,7 +199,8 @@ _page_tests: weakref.WeakKeyDictionary[Client, Callable[[User], bool]] = weakref
 
 def refusal(request: Request, test: Callable[[User], bool]) -> RedirectResponse | None:
     """Where a request that fails the guard goes (None: it passes): signed out -> Log in, and back here
-    after; a password to change first -> that page; signed in but failing `test` -> the 403 page.
+    after; a password to change first -> that page; a portal admin without the second factor the setting
+    requires -> Profile -> Security; signed in but failing `test` -> the 403 page.
     The page guard below, and plain HTTP routes (a download) that answer to the same people as a page."""
     user = current_user()
     if user is None:
@@ -175,6 +208,8 @@ def refusal(request: Request, test: Callable[[User], bool]) -> RedirectResponse 
         return RedirectResponse(f'/login?next={quote(target)}', status_code=303)
     if user.must_change_password and request.url.path != CHANGE_PASSWORD_PATH:
         return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
+    if request.url.path != SECURITY_PATH and second_factor.missing(user):
+        return RedirectResponse(SECURITY_PATH, status_code=303)
     if not test(user):
         return RedirectResponse('/forbidden', status_code=303)
     return None
@@ -211,6 +246,10 @@ def still_allowed() -> bool:
     if test is None:
         return True  # a public page
     user = current_user()
+    if user is not None and second_factor.missing(user) and client.request.url.path != SECURITY_PATH:
+        ui.notify('Set up a second factor first.', type='warning')
+        ui.navigate.to(SECURITY_PATH)
+        return False
     if user is not None and test(user):
         return True
     ui.notify('You no longer have access to this page.', type='warning')

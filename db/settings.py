@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     'auto_approve_apps': True,
     'delegate_app_management': False,
     'org_admins_invite_codes': False,
+    'require_admin_second_factor': False,  # issue 24: workflows/second_factor.py
     'admin_email': '',
     'base_url': '',
     'outbox_retention_days': '',  # empty: PORTICO_OUTBOX_RETENTION_DAYS

@@ -10,6 +10,8 @@ from pages import home
 from pages import organisation
 from pages import register
 from pages import sessions
+from pages import second_factor
+from pages import security
 from pages.admin import access_requests
 from pages.admin import apps as admin_apps
 from pages.admin import audit

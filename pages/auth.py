@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 import session
+from components import passkeys as passkey_ui
 from components.api_tokens import api_tokens_card
 from components.forms import Feedback, go
 from components.frame import forbidden_content, frame
@@ -37,10 +38,12 @@ async def login_page(next: str = '') -> RedirectResponse | None:  # noqa: A002 -
                 except DomainError as error:
                     feedback.show(error)
                     return
-                session.start(user, next)
+                session.start_or_ask_second_factor(user, next)
 
             password.on('keydown.enter', submit)
             ui.button('Log in', on_click=submit).props('unelevated no-caps').classes('w-full').mark('login-submit')
+            passkey_ui.load_script()
+            passkey_ui.sign_in_button(next, feedback)
             provider_buttons(providers, next)
             with ui.row().classes('w-full justify-between text-sm'):
                 ui.link('Forgot Password?', '/auth/forgot').mark('forgot-link')
@@ -144,6 +147,12 @@ def profile_page() -> None:
             ui.button('See your sessions').props('href="/profile/sessions" outline no-caps').mark('profile-sessions')
         if session.is_portal_admin(me):
             api_tokens_card(me)
+        with ui.card().classes('w-full max-w-xl p-6 gap-2').mark('profile-security'):
+            ui.label('Security').classes('text-lg')
+            ui.label('Two-step verification: an authenticator app, passkeys and recovery codes.') \
+                .classes('text-grey-8 text-sm')
+            ui.button('Security settings').props(f'href="{session.SECURITY_PATH}"').props('outline no-caps') \
+                .mark('profile-security-link')
 
 
 @ui.page(session.CHANGE_PASSWORD_PATH)

@@ -98,6 +98,9 @@ RULES: dict[str, dict[str, str]] = {
     '/profile': SIGNED_IN,
     '/profile/password': SIGNED_IN,
     '/profile/sessions': SIGNED_IN,
+    '/profile/security': SIGNED_IN,  # the second factors of one's own account
+    # the step after a right password: without one pending in this browser, Log in; signed in, the Dashboard
+    '/login/second-factor': SIGNED_IN,
     '/cart': SIGNED_IN,
     '/apps': SIGNED_IN,
     # an app of organisation A: "not found" for everyone outside it

@@ -10,6 +10,7 @@ from db.models import User
 from domain import events
 from domain.errors import DomainError
 from permissions import ensure
+from workflows import second_factor
 
 LABELS = {
     'portal_name': 'Portal name',
@@ -21,6 +22,7 @@ LABELS = {
     'auto_approve_apps': 'Auto-approve applications',
     'delegate_app_management': 'Delegate application management',
     'org_admins_invite_codes': 'Let organization super admins create invite codes for their teams',
+    'require_admin_second_factor': 'Require a second factor for portal admins',
     'admin_email': 'Admin notification address',
     'base_url': 'Base URL used in email links',
     'outbox_retention_days': 'Keep delivered emails (days)',
@@ -49,6 +51,9 @@ def update(changes: dict[str, Any], by: User) -> None:
             if key == 'portal_name' and not value:
                 raise DomainError('The portal needs a name.', key)
             changes[key] = value
+    if changes.get('require_admin_second_factor') and not second_factor.has_any(by):
+        raise DomainError('Set up a second factor for yourself first (Profile -> Security): otherwise this '
+                          'setting would keep you out of the admin area.', 'require_admin_second_factor')
     with database.atomic():
         for key, value in changes.items():
             put(key, value)

@@ -45,6 +45,11 @@ LIMITS = {
     'register-code-client': Limit(60, timedelta(hours=1)),
     'register-code-client-day': Limit(200, timedelta(days=1)),
     'invite-code-client': Limit(10, timedelta(hours=1)),  # wrong invite codes from one client
+    # codes of a second factor (an authenticator app's, a recovery code) for one account: from one client as
+    # passwords are, and from every client together a budget that keeps guessing 6 digits hopeless
+    'second-factor': Limit(5, timedelta(minutes=15)),
+    'second-factor-account': Limit(20, timedelta(hours=1)),
+    'passkey-client': Limit(30, timedelta(minutes=15)),  # passkey sign-ins begun by one client
 }
 DEFAULT = Limit(10, timedelta(minutes=15))
 LONGEST = max(limit.window for limit in LIMITS.values())

@@ -25,6 +25,8 @@ SIGN_IN = 'sign_in'  # hands a new session to the browser right after the passwo
 SSO = 'sso'  # the `state` of a sign-in through an identity provider (workflows/sso.py)
 SSO_LOGOUT = 'sso_logout'  # a back-channel logout token's jti, remembered so that it works once (sso_logout.py)
 SSO_LINK = 'sso_link'  # an existing account's owner proves its password once to link a provider (sso_link.py)
+SECOND_FACTOR = 'second_factor'  # the password was right; the second factor is still to come (this browser only)
+WEBAUTHN = 'webauthn'  # the challenge of one passkey ceremony (workflows/passkeys.py)
 
 LIFETIMES = {
     VERIFY: timedelta(days=2),
@@ -34,6 +36,8 @@ LIFETIMES = {
     SIGN_IN: timedelta(minutes=2),
     SSO: timedelta(minutes=10),
     SSO_LINK: timedelta(minutes=10),
+    SECOND_FACTOR: timedelta(minutes=5),
+    WEBAUTHN: timedelta(minutes=5),
 }
 
 

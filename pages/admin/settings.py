@@ -15,11 +15,14 @@ SECTIONS = [
     ('API Consumer access', ['auto_approve_users', 'delegate_user_management', 'require_email_verification',
                              'enable_org_registration', 'auto_approve_orgs', 'org_admins_invite_codes']),
     ('Applications', ['auto_approve_apps', 'delegate_app_management']),
+    ('Sign-in', ['require_admin_second_factor']),
     ('General', ['portal_name', 'admin_email', 'base_url']),
     ('Email', ['outbox_retention_days']),
 ]
 
 HINTS = {
+    'require_admin_second_factor': 'A portal admin without an authenticator app or a passkey is sent to Profile -> '
+                                   'Security to set one up, and reaches no other page until they did.',
     'portal_name': 'Shown in the header, the browser tab and the emails.',
     'admin_email': 'Where approval notices go. Empty: the PORTICO_ADMIN_EMAIL variable is used.',
     'base_url': 'The address in email links, e.g. https://portal.example.com. Empty: PORTICO_BASE_URL is used.',
@@ -38,7 +41,9 @@ def settings_page() -> None:
                 ui.label(title).classes('text-lg font-semibold')
                 for key in keys:
                     inputs[key] = _field(key, saved[key])
-        feedback = Feedback(inputs, marker='settings-error')
+        # a switch shows no message of its own: its refusal goes above Save
+        feedback = Feedback({key: element for key, element in inputs.items() if not isinstance(element, ui.switch)},
+                            marker='settings-error')
 
         def save() -> None:
             feedback.clear()
@@ -60,7 +65,10 @@ def settings_page() -> None:
 
 def _field(key: str, value: Any) -> ui.element:
     if isinstance(settings.DEFAULTS[key], bool):
-        return ui.switch(settings.LABELS[key], value=bool(value)).mark(f'setting-{key}')
+        switch = ui.switch(settings.LABELS[key], value=bool(value)).mark(f'setting-{key}')
+        if key in HINTS:
+            ui.label(HINTS[key]).classes('text-grey-8 text-sm -mt-2 q-ml-xl')
+        return switch
     field = ui.input(settings.LABELS[key], value=value or '').props('outlined dense') \
         .classes('w-full').mark(f'setting-{key}')
     if key in HINTS:
