@@ -208,11 +208,17 @@ def refusal(request: Request, test: Callable[[User], bool]) -> RedirectResponse 
         return RedirectResponse(f'/login?next={quote(target)}', status_code=303)
     if user.must_change_password and request.url.path != CHANGE_PASSWORD_PATH:
         return RedirectResponse(CHANGE_PASSWORD_PATH, status_code=303)
-    if request.url.path != SECURITY_PATH and second_factor.missing(user):
+    if request.url.path != SECURITY_PATH and must_add_second_factor(user):
         return RedirectResponse(SECURITY_PATH, status_code=303)
     if not test(user):
         return RedirectResponse('/forbidden', status_code=303)
     return None
+
+
+def must_add_second_factor(user: User) -> bool:
+    """A portal admin whom the setting requires a second factor and who has none, in a session that did not come
+    through an identity provider (there the provider's own multi-factor policy decides)."""
+    return second_factor.missing(user) and not sessions.method_of(_stored_token()).startswith('provider:')
 
 
 def user_passes_test(test: Callable[[User], bool]):
@@ -246,7 +252,7 @@ def still_allowed() -> bool:
     if test is None:
         return True  # a public page
     user = current_user()
-    if user is not None and second_factor.missing(user) and client.request.url.path != SECURITY_PATH:
+    if user is not None and client.request.url.path != SECURITY_PATH and must_add_second_factor(user):
         ui.notify('Set up a second factor first.', type='warning')
         ui.navigate.to(SECURITY_PATH)
         return False

@@ -32,12 +32,17 @@ async def link_page(token: str = '') -> None:
                 .classes('text-grey-8 text-sm')
             password = ui.input('Password', password=True, password_toggle_button=True) \
                 .props('outlined autocomplete=current-password').classes('w-full').mark('sso-link-password')
-            feedback = Feedback({'password': password}, marker='sso-link-error')
+            code = None
+            if offer.needs_code:
+                code = ui.input('Code from your authenticator app, or a recovery code') \
+                    .props('outlined autocomplete=one-time-code').classes('w-full').mark('sso-link-code')
+            feedback = Feedback({'password': password, **({'code': code} if code else {})}, marker='sso-link-error')
 
             async def submit() -> None:
                 feedback.clear()
                 try:
-                    finished = await run.io_bound(sso_link.link, token, secret, password.value or '', client_key)
+                    finished = await run.io_bound(sso_link.link, token, secret, password.value or '', client_key,
+                                                 (code.value or '') if code else '')
                     ticket = await run.io_bound(sessions.issue_ticket, finished.user, finished.method,
                                                 provider_id=finished.provider.id, provider_sid=finished.sid)
                 except DomainError as error:

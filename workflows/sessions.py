@@ -39,6 +39,13 @@ def user_for(token: str | None) -> User | None:
     return row.user
 
 
+def method_of(token: str | None) -> str:
+    """How the session of this token signed in ('' for none)."""
+    if not token:
+        return ''
+    return UserSession.select(UserSession.method).where(UserSession.token_hash == digest(token)).scalar() or ''
+
+
 def end(token: str | None) -> None:
     if token:
         UserSession.delete().where(UserSession.token_hash == digest(token)).execute()

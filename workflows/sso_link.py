@@ -19,14 +19,16 @@ from db.models import ExternalIdentity, IdentityProvider, Token, User, UserStatu
 from domain import events
 from domain.at_rest import digest
 from domain.errors import DomainError
-from workflows import accounts, sso, tokens
+from workflows import accounts, second_factor, sso, tokens
 
 
 @dataclass(frozen=True)
 class Offer:
-    """What the link page shows: the account's address and the provider's name."""
+    """What the link page shows: the account's address and the provider's name; `needs_code`: the account has a
+    second factor, so a code from its app (or a recovery code) proves it too."""
     email: str
     provider_name: str
+    needs_code: bool = False
 
 
 def _valid(raw: str, browser_secret: str) -> tuple[Token, User, IdentityProvider]:
@@ -44,12 +46,13 @@ def _valid(raw: str, browser_secret: str) -> tuple[Token, User, IdentityProvider
 def offer(raw: str, browser_secret: str) -> Offer:
     """The link page's question, or DomainError when the token is no good (used, expired, another browser's)."""
     _token, user, provider = _valid(raw, browser_secret)
-    return Offer(user.email, provider.name)
+    return Offer(user.email, provider.name, second_factor.has_any(user))
 
 
-def link(raw: str, browser_secret: str, password: str, client: str = '') -> sso.Finished:
-    """Check the account's password, then link the provider's identity to it and sign it in (the caller starts
-    the session). A wrong password: DomainError (field `password`), nothing linked. Blocking (argon2)."""
+def link(raw: str, browser_secret: str, password: str, client: str = '', code: str = '') -> sso.Finished:
+    """Check the account's password (and, when it has a second factor, a code: else the provider would become a
+    way in with the password alone), then link the provider's identity to it and sign it in (the caller starts
+    the session). A wrong password or code: DomainError (field `password` or `code`), nothing linked. Blocking."""
     token, user, provider = _valid(raw, browser_secret)
     try:
         accounts.authenticate(user.email, password or '', client)
@@ -57,6 +60,8 @@ def link(raw: str, browser_secret: str, password: str, client: str = '') -> sso.
         pass  # the organisation signs its members in through a provider: linking one is the way there
     except accounts.SignInError as error:
         raise DomainError(str(error), 'password') from None
+    if second_factor.has_any(user):
+        second_factor.check_code(user, code, client)  # throttled, once per code
     data = token.data
     try:
         with database.atomic():
