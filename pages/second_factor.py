@@ -35,12 +35,11 @@ def second_factor_page() -> RedirectResponse | None:
             def expired() -> None:
                 go('/login', 'This sign-in took too long or was finished elsewhere. Please log in again.', 'warning')
 
-            async def verify() -> None:
+            async def attempt(step) -> None:
+                """Run one way of proving the second factor; right: signed in, wrong: said next to the field."""
                 feedback.clear()
                 try:
-                    user, target, method = await run.io_bound(second_factor.sign_in_with_code,
-                                                              session.pending_second_factor(), code.value,
-                                                              passkey_ui.client_key())
+                    user, target, method = await step()
                 except tokens.InvalidToken:
                     expired()
                     return
@@ -48,6 +47,13 @@ def second_factor_page() -> RedirectResponse | None:
                     feedback.show(error)
                     return
                 session.finish_second_factor(user, target, method)
+
+            async def with_code():
+                return await run.io_bound(second_factor.sign_in_with_code, session.pending_second_factor(),
+                                          code.value, passkey_ui.client_key())
+
+            async def verify() -> None:
+                await attempt(with_code)
 
             code.on('keydown.enter', verify)
             ui.button('Verify', on_click=verify).props('unelevated no-caps').classes('w-full') \
@@ -55,21 +61,15 @@ def second_factor_page() -> RedirectResponse | None:
             if has_app:
                 ui.label('Lost your phone? Type one of your recovery codes instead.').classes('text-grey-8 text-sm')
 
-            async def use_passkey() -> None:
-                feedback.clear()
+            async def with_passkey():
                 pending = session.pending_second_factor()
-                try:
-                    pending_user, _ = await run.io_bound(second_factor.pending, pending)
-                    raw, options = await run.io_bound(passkeys.begin_second_step, pending_user)
-                    credential = await passkey_ui.ask_browser('get', options)
-                    user, target, method = await run.io_bound(passkeys.second_step, pending, raw, credential)
-                except tokens.InvalidToken:
-                    expired()
-                    return
-                except DomainError as error:
-                    feedback.show(error)
-                    return
-                session.finish_second_factor(user, target, method)
+                pending_user, _ = await run.io_bound(second_factor.pending, pending)
+                raw, options = await run.io_bound(passkeys.begin_second_step, pending_user)
+                credential = await passkey_ui.ask_browser('get', options)
+                return await run.io_bound(passkeys.second_step, pending, raw, credential)
+
+            async def use_passkey() -> None:
+                await attempt(with_passkey)
 
             if has_passkey:
                 with ui.row().classes('w-full items-center gap-2 no-wrap text-grey-7 text-sm'):

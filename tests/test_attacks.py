@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import threading
 import urllib.error
 import urllib.request
 
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from db.models import OutboxMessage, User, UserSession, UserStatus
-from tests.utils import PASSWORD, a_user, admin_opens, fill, log_in, press, settle
+from tests.utils import PASSWORD, a_user, admin_opens, fill, in_parallel, log_in, press, settle
 from domain.errors import DomainError
 from workflows import accounts, password_reset, registration, throttle
 
@@ -23,25 +22,7 @@ REDIS = os.environ.get('PORTICO_TEST_REDIS_URL', '')
 
 def _guess_in_parallel(email: str, tries: int, client: str) -> list[str]:
     """`tries` threads submit a wrong password at the same moment; what each was told."""
-    barrier = threading.Barrier(tries)
-    answers: list[str] = []
-
-    def guess() -> None:
-        barrier.wait()
-        try:
-            accounts.authenticate(email, 'wrong password, again', client)
-        except DomainError as error:
-            answers.append(str(error))
-        finally:
-            from db.connection import database
-            database.close()
-
-    threads = [threading.Thread(target=guess) for _ in range(tries)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
+    return in_parallel(tries, lambda: accounts.authenticate(email, 'wrong password, again', client))
 
 
 @pytest.fixture(params=['database', pytest.param('redis', marks=pytest.mark.skipif(

@@ -3,7 +3,6 @@ after the password, and the setting that requires one of portal admins. Attacks 
 within its window, 16 parallel guesses."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from db import clock
 from db.models import AuditEvent, RecoveryCode, Token, TotpFactor, UserSession
 from domain.at_rest import digest
 from domain.errors import DomainError
-from tests.utils import PASSWORD, a_user, an_admin, log_in, settle
+from tests.utils import PASSWORD, a_user, an_admin, in_parallel, log_in, settle
 from workflows import second_factor, settings, throttle, tokens
 
 
@@ -81,36 +80,12 @@ def test_a_code_replayed_within_its_window_is_refused(db) -> None:
     assert TotpFactor.get().last_step == second_factor.current_step()
 
 
-def _in_parallel(count: int, attempt) -> list[str]:
-    """`count` threads call `attempt()` at the same moment; what each was told ('ok' when it was accepted)."""
-    barrier = threading.Barrier(count)
-    answers: list[str] = []
-
-    def run() -> None:
-        barrier.wait()
-        try:
-            attempt()
-            answers.append('ok')
-        except DomainError as error:
-            answers.append(str(error))
-        finally:
-            from db.connection import database
-            database.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
-
-
 def test_sixteen_parallel_guesses_are_bounded_by_the_throttle_and_none_accepted(db) -> None:
     dev = a_user()
     secret, _ = with_totp(dev)
     wrong = next(code for code in ('123456', '234567', '345678', '456789')
                  if code not in {now_code(secret, step) for step in (-1, 0, 1)})
-    answers = _in_parallel(16, lambda: second_factor.check_code(dev, wrong, '198.51.100.7'))
+    answers = in_parallel(16, lambda: second_factor.check_code(dev, wrong, '198.51.100.7'))
     assert len(answers) == 16 and 'ok' not in answers
     checked = throttle.LIMITS['second-factor'].attempts
     assert answers.count(second_factor.TOO_MANY) == 16 - checked
@@ -124,7 +99,7 @@ def test_the_same_right_code_sent_sixteen_times_at_once_is_accepted_once(db) -> 
     dev = a_user()
     secret, _ = with_totp(dev)
     code = now_code(secret)
-    answers = _in_parallel(16, lambda: second_factor.check_code(dev, code, 'client'))
+    answers = in_parallel(16, lambda: second_factor.check_code(dev, code, 'client'))
     assert answers.count('ok') == 1, answers
 
 

@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from db import bootstrap, clock
 from db.models import Membership, Organisation, OrgStatus, Role, Team, User, UserStatus
+from domain.errors import DomainError
 from workflows import passwords
 
 PASSWORD = 'correct horse battery'
@@ -438,3 +439,27 @@ async def follow(user, marker: str) -> None:
     href = element.props.get('href')
     assert href, f'{marker} is not a link'
     await user.open(href)
+
+
+def in_parallel(count: int, attempt) -> list[str]:
+    """`count` threads call `attempt()` at the same moment; what each was told ('ok' when it was accepted)."""
+    barrier = threading.Barrier(count)
+    answers: list[str] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            attempt()
+            answers.append('ok')
+        except DomainError as error:
+            answers.append(str(error))
+        finally:
+            from db.connection import database
+            database.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
