@@ -338,6 +338,34 @@
     };
   };
 
+  // Deep links land on the heading (issue 25, item 7): the bar above Swagger UI is sticky, so an operation
+  // scrolled to the top of the window was under it. Its height (it wraps on narrow windows) is kept in
+  // --portico-bar for the CSS (scroll-margin-top), and Swagger UI's own deep-link scroll (zenscroll, which
+  // knows nothing of the bar) is replaced by one that stops below the bar.
+  const bar = document.querySelector('.portico-bar');
+  function barHeight() { return bar ? bar.getBoundingClientRect().height : 0; }
+  function keepBarHeight() { document.documentElement.style.setProperty('--portico-bar', barHeight() + 'px'); }
+  keepBarHeight();
+  window.addEventListener('resize', keepBarHeight);
+  function scrollBelowBar(element) {
+    if (!element) return;
+    const top = element.getBoundingClientRect().top + window.scrollY - barHeight() - 8;
+    window.scrollTo(0, Math.max(0, top));
+  }
+  const BelowBarPlugin = function () {
+    return {
+      statePlugins: {
+        layout: {
+          wrapActions: {
+            scrollToElement: function () {
+              return function (element) { return function () { scrollBelowBar(element); }; };
+            },
+          },
+        },
+      },
+    };
+  };
+
   const ui = SwaggerUIBundle({
     url: settings.url,
     dom_id: '#swagger-ui',
@@ -367,7 +395,7 @@
       languages: null,
     },
     presets: [SwaggerUIBundle.presets.apis],
-    plugins: [FastPlugin, SearchPlugin, SteadyListPlugin, SnippetsPlugin, SamplesPlugin],
+    plugins: [FastPlugin, SearchPlugin, SteadyListPlugin, SnippetsPlugin, SamplesPlugin, BelowBarPlugin],
     onComplete: function () {
       document.getElementById('portico-loading').remove();
       document.body.setAttribute('data-reference-ready', '1');
@@ -377,7 +405,7 @@
       if (hash) {  // a deep link: Swagger UI opened it; bring it into view once the list is drawn
         setTimeout(function () {
           const target = document.getElementById('operations-' + decodeURIComponent(hash).split('/').slice(1).join('-'));
-          if (target) target.scrollIntoView();
+          scrollBelowBar(target);
         }, 50);
       }
     },
@@ -407,7 +435,7 @@
         return;
       }
       if (!block.closest('.opblock').classList.contains('is-open')) block.click();
-      block.scrollIntoView();
+      scrollBelowBar(block.closest('.opblock'));
     };
     open();
   }

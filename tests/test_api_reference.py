@@ -349,3 +349,32 @@ def test_a_stripe_size_operation_opens_resolved_in_the_page(screen, browser) -> 
     assert '"object": "account_0"' in example  # the enum of the referenced schema: it was resolved
     assert driver.find_elements(By.CSS_SELECTOR, '.parameters input, .parameters .parameter__name')
     assert driver.execute_script('return window.location.hash').startswith('#/account/')  # a deep link
+
+
+_HEADING_PLACE = """
+const bar = document.querySelector('.portico-bar').getBoundingClientRect();
+const block = document.getElementById(arguments[0]);
+if (!block || !block.classList.contains('is-open')) return null;
+const summary = block.querySelector('.opblock-summary').getBoundingClientRect();
+return {top: summary.top, bottom: summary.bottom, bar: bar.bottom, height: window.innerHeight, y: window.scrollY};
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not (SPECS / 'twilio-verify_v2.yaml').exists(), reason='the real documents are not here')
+def test_a_deep_link_shows_the_operations_heading_below_the_sticky_bar(screen, browser) -> None:
+    """Issue 25, item 7: `#/tag/operationId` opens the operation and shows its heading (method and path) below
+    the sticky top bar, not scrolled under it (Twilio Verify: 57 operations, the linked one near the end)."""
+    screen.open('/login')
+    product, api = _public_product_with((SPECS / 'twilio-verify_v2.yaml').read_text(), slug='verify')
+    driver = screen.selenium
+    driver.set_window_size(1280, 800)
+    screen.open(f'/products/{product.slug}/reference/{api.id}#/VerifyV2Webhook/FetchWebhook')
+    place = browser.until(lambda: driver.execute_script(_HEADING_PLACE, 'operations-VerifyV2Webhook-FetchWebhook'),
+                          'the linked operation did not open', 30)
+    time.sleep(1.5)  # Swagger UI scrolls smoothly, about a second
+    place = driver.execute_script(_HEADING_PLACE, 'operations-VerifyV2Webhook-FetchWebhook')
+    assert place['y'] > 0, place  # the page did scroll to it (it is not on the first screen)
+    assert place['bar'] <= place['top'] and place['bottom'] <= place['height'], place
+    heading = driver.find_element(By.CSS_SELECTOR, '#operations-VerifyV2Webhook-FetchWebhook .opblock-summary').text
+    assert 'GET' in heading and '/v2/Services/{ServiceSid}/Webhooks/{Sid}' in heading.replace('\u200b', '')
