@@ -8,7 +8,7 @@ from __future__ import annotations
 import nh3
 from nicegui import ui
 
-from db.models import Plan
+from workflows.browse import plan_summary  # noqa: F401 - the one-line plan, read as docs.plan_summary
 
 MARKDOWN_CSS = """
 .portico-markdown h1 { font-size: 1.5rem; font-weight: 600; margin: 0.75rem 0 0.5rem; }
@@ -21,10 +21,3 @@ def markdown(text: str) -> ui.markdown:
     """User-provided Markdown, converted on the server and cleaned by nh3 before it reaches the page."""
     ui.add_css(MARKDOWN_CSS)
     return ui.markdown(text or '', sanitize=nh3.clean).classes('w-full portico-markdown')
-
-
-def plan_summary(plan: Plan) -> str:
-    """A plan in one line: rate limit, quota, approval."""
-    quota = 'no quota' if not plan.quota else f'{plan.quota:,} requests / {plan.quota_period}'
-    approval = 'needs approval' if plan.requires_approval else 'instant access'
-    return f'{plan.rate_limit:,} requests / {plan.rate_period} s · {quota} · {approval}'

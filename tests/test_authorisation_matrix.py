@@ -89,6 +89,9 @@ RULES: dict[str, dict[str, str]] = {
     '/products/{slug}/reference/{api_id}': PUBLIC,
     '/products/{slug}/apis/{api_id}/reference.json': PUBLIC,
     '/products/{slug}/apis/{api_id}/openapi': PUBLIC,
+    # docs for machines: the index of the products each may see, and a Public product's Markdown
+    '/llms.txt': PUBLIC,
+    '/products/{slug}.md': PUBLIC,
     '/healthz': PUBLIC,
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,

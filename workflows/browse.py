@@ -48,6 +48,13 @@ def catalogs_of_product(user: User | None, product: Product) -> list[tuple[Catal
     return [(catalog, plans[catalog.id]) for catalog in catalogs]
 
 
+def plan_summary(plan: Plan) -> str:
+    """A plan in one line: rate limit, quota, approval (the product page and the Markdown for machines)."""
+    quota = 'no quota' if not plan.quota else f'{plan.quota:,} requests / {plan.quota_period}'
+    approval = 'needs approval' if plan.requires_approval else 'instant access'
+    return f'{plan.rate_limit:,} requests / {plan.rate_period} s · {quota} · {approval}'
+
+
 def plans_of(catalog: Catalog) -> list[Plan]:
     return list(Plan.select().join(CatalogPlan).where(CatalogPlan.catalog == catalog).order_by(Plan.name))
 

@@ -1,0 +1,80 @@
+"""Docs for machines (issue 25, item 6): what `/llms.txt` and a product's Markdown list, read under the same
+rule as the product page (workflows/browse.py: who sees which catalogs and products). Nothing here decides
+visibility itself; the Markdown is written in api/machine_docs.py."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from db.models import Api, ApiReference, Catalog, Plan, Product, ProductApi, User
+from workflows import browse
+from workflows.openapi_prepare import METHODS
+
+MAX_PRODUCTS = 1000  # llms.txt is an index, not an export: the first thousand by name
+MAX_OPERATIONS = 2000  # per API
+
+
+@dataclass
+class Operation:
+    method: str  # upper case; WEBHOOK for a 3.1 webhook
+    path: str
+    summary: str
+
+
+@dataclass
+class ApiDocs:
+    api: Api
+    version: str | None  # the OpenAPI (or Swagger) version, None without a document
+    operations: list[Operation] = field(default_factory=list)
+    more: int = 0  # operations past MAX_OPERATIONS, not listed
+
+
+@dataclass
+class ProductDocs:
+    product: Product
+    apis: list[ApiDocs]
+    offers: list[tuple[Catalog, list[Plan]]]
+
+
+def products_for(user: User | None) -> list[Product]:
+    """The products `user` may see, by name: the catalog's rule, exactly."""
+    return list(browse.products_visible_to(user).limit(MAX_PRODUCTS))
+
+
+def product_for(user: User | None, slug: str) -> ProductDocs | None:
+    """The product with its APIs, their operations and the plans `user` may choose, or None when `user` may
+    not see it (the product page's own check; another organisation's product is 'not found')."""
+    product = browse.products_visible_to(user).where(Product.slug == slug[:100]).first()
+    if product is None:
+        return None
+    apis = []
+    for api in (Api.select(Api.id, Api.name, Api.base_path).join(ProductApi)
+                .where(ProductApi.product == product).order_by(Api.name)):
+        reference = (ApiReference.select(ApiReference.version, ApiReference.prepared)
+                     .where(ApiReference.api == api.id).first())
+        docs = ApiDocs(api, reference.version if reference else None)
+        if reference is not None:
+            found = operations_of(reference.prepared)
+            docs.operations, docs.more = found[:MAX_OPERATIONS], max(0, len(found) - MAX_OPERATIONS)
+        apis.append(docs)
+    return ProductDocs(product, apis, browse.catalogs_of_product(user, product))
+
+
+def operations_of(prepared: str) -> list[Operation]:
+    """Every operation of a prepared document (JSON), in the document's order: paths, then 3.1 webhooks."""
+    try:
+        document = json.loads(prepared)
+    except ValueError:
+        return []
+    found = []
+    for group in ('paths', 'webhooks'):
+        for path, item in (document.get(group) or {}).items():
+            if not isinstance(item, dict):
+                continue
+            for method in METHODS:
+                operation = item.get(method)
+                if isinstance(operation, dict):
+                    summary = operation.get('summary') or operation.get('operationId') or ''
+                    found.append(Operation('WEBHOOK' if group == 'webhooks' else method.upper(), str(path),
+                                           str(summary)))
+    return found
