@@ -253,6 +253,17 @@ def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids
     return Catalog.get_by_id(catalog.id)
 
 
+def offer_plan(catalog: Catalog, plan: Plan, by: User) -> None:
+    """Add a plan to what a catalog offers, keeping its products and other plans (unlike save_catalog, nothing
+    it offered changes, so no key is retired)."""
+    ensure(by, 'manage_catalog')
+    with database.atomic():
+        if CatalogPlan.select().where((CatalogPlan.catalog == catalog) & (CatalogPlan.plan == plan)).exists():
+            return
+        CatalogPlan.create(catalog=catalog, plan=plan)
+        events.announce(by, 'catalog.update', catalog, name=catalog.name, visibility=catalog.visibility)
+
+
 def grant_teams(catalog: Catalog, team_ids: list[int], by: User) -> None:
     """Which teams see a Custom catalog: a portal admin's act only (000, API access case 1)."""
     ensure(by, 'manage_catalog')

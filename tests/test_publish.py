@@ -1,0 +1,135 @@
+"""Publish an API in one step (issue 25, item 4): the proposal read from a real document, one transaction for
+the API, plan, catalog and product, refusals next to their field with nothing created; and the page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db.models import (AccessRequest, AccessStatus, Api, ApiReference, AuditEvent, Catalog, CatalogPlan,
+                       CatalogProduct, Plan, Product, ProductApi, Visibility)
+from domain.errors import DomainError
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, an_admin
+from workflows import access, publish
+
+SPECS = Path('/work/shared/openapi-specs')
+PETSTORE = (SPECS / 'oai30-petstore-expanded.yaml').read_text() if SPECS.exists() else None
+USPTO = (SPECS / 'oai30-uspto.yaml').read_text() if SPECS.exists() else None
+needs_specs = pytest.mark.skipif(PETSTORE is None, reason='the shared OpenAPI documents are not here')
+SAVE_RETRIES = 100  # the document is read off the event loop, which takes its time on a busy machine
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.select().count()
+            for model in (Api, ApiReference, Product, ProductApi, Plan, Catalog, CatalogPlan, CatalogProduct,
+                          AuditEvent)}
+
+
+@needs_specs
+def test_the_proposal_comes_from_the_document(db) -> None:
+    admin = an_admin()
+    proposal = publish.propose(USPTO, by=admin)
+    assert proposal.api_name == proposal.product_name == 'USPTO Data Set API'
+    assert proposal.base_path == '/ds-api' and proposal.upstream == 'https://developer.uspto.gov/ds-api'
+    assert proposal.summary.startswith('The Data Set API (DSAPI) allows the public users to discover')
+    assert proposal.summary.endswith('data sets.') and len(proposal.summary) <= 300
+    assert proposal.tags == 'metadata, search'
+    assert proposal.description.startswith('The Data Set API (DSAPI)')
+    # an empty portal: a new Free plan with the plan form's defaults, a new Public catalog
+    assert (proposal.plan_id, proposal.plan_name, proposal.rate_limit, proposal.rate_period, proposal.quota,
+            proposal.requires_approval) == (None, 'Free', 60, 60, 0, False)
+    assert (proposal.catalog_id, proposal.catalog_name, proposal.catalog_visibility) == (None, 'Public', 'public')
+
+
+def test_an_existing_free_plan_and_public_catalog_are_proposed(db) -> None:
+    world = a_catalog_world()
+    proposal = publish.propose(WEATHER_OPENAPI, by=an_admin())
+    assert proposal.plan_id == world['Free'].id and proposal.catalog_id == world['Public'].id
+    assert proposal.base_path == '/weather-api/'  # no servers: from the title
+
+
+@needs_specs
+def test_publishing_creates_everything_a_developer_can_request(db) -> None:
+    admin = an_admin()
+    before = counts()
+    fields = publish.propose(PETSTORE, by=admin).fields()
+    fields.update(api_name='Petstore API', product_name='Petstore', base_path='/pets/')
+    product = publish.publish(fields, by=admin)
+    api = Api.get(Api.name == 'Petstore API')
+    assert api.base_path == '/pets/' and api.openapi['info']['title'] == 'Swagger Petstore'
+    assert api.upstream == 'https://petstore.swagger.io/v2' and ApiReference.get(ApiReference.api == api).operations == 4
+    assert product.slug == 'petstore' and product.summary.startswith('A sample API that uses a petstore')
+    assert [link.api_id for link in ProductApi.select().where(ProductApi.product == product)] == [api.id]
+    plan, shelf = Plan.get(), Catalog.get()
+    assert (plan.name, plan.rate_limit, plan.requires_approval) == ('Free', 60, False)
+    assert (shelf.name, shelf.visibility) == ('Public', Visibility.PUBLIC)
+    assert CatalogProduct.get().product_id == product.id and CatalogPlan.get().plan_id == plan.id
+    actions = {event.action for event in AuditEvent.select()} - {'user.create'}
+    assert {'api.create', 'plan.create', 'catalog.create', 'product.create'} <= actions
+    assert counts()['Api'] == before['Api'] + 1
+
+    developer = a_user()
+    request = access.request_access(developer, shelf.id, plan.id, [product.id], new_app_name='Pets app')
+    assert request.app.status == "active", request.app.status
+    assert AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED
+
+
+def test_an_existing_catalog_gets_the_new_product_and_offers_the_new_plan(db) -> None:
+    world = a_catalog_world()
+    admin = an_admin()
+    fields = publish.propose(WEATHER_OPENAPI, by=admin).fields()
+    fields.update(api_name='Weather API 2', base_path='/weather2/', product_name='Weather 2', plan_id=None,
+                  plan_name='Trial', catalog_id=world['Partners'].id, tags='forecast')
+    product = publish.publish(fields, by=admin)
+    plans = {link.plan.name for link in CatalogPlan.select().where(CatalogPlan.catalog == world['Partners'])}
+    assert plans == {'Gold', 'Trial'}  # added, the catalog's plan kept
+    products = {link.product.name for link in CatalogProduct.select().where(CatalogProduct.catalog == world['Partners'])}
+    assert products == {'Payments', 'Weather 2'} and product.tags == 'forecast'
+
+
+@pytest.mark.parametrize('change, field, message', [
+    (dict(document='openapi: 3.0.3\ninfo: [unclosed\n'), 'document', 'The OpenAPI document is not valid'),
+    (dict(document=''), 'document', 'Paste or upload an OpenAPI document.'),
+    (dict(api_name=''), 'api_name', 'Enter the name.'),
+    (dict(base_path='/weather/'), 'base_path', 'Another API listens on /weather/ already.'),
+    (dict(plan_id=None, plan_name='Gold'), 'plan_name', 'A plan named "Gold" exists already.'),
+    (dict(plan_id=None, rate_limit='many'), 'rate_limit', 'The rate limit must be a whole number.'),
+    (dict(catalog_id=None, catalog_name='Partners'), 'catalog_name', 'A catalog named "Partners" exists already.'),
+    (dict(catalog_id=None, catalog_name=''), 'catalog_name', 'Enter the name.'),
+    # the last step: the API, the plan and the catalog were made before this refusal, and are undone
+    (dict(plan_id=None, plan_name='Trial', catalog_id=None, catalog_name='New', product_name='Weather'),
+     'product_name', 'Another product uses the slug "weather" already.'),
+    (dict(product_name=''), 'product_name', 'Enter the name.'),
+    (dict(tags='x' * 50), 'tags', 'Tags are short words separated by commas.'),
+])
+def test_a_refusal_names_its_field_and_leaves_nothing(db, change, field, message) -> None:
+    a_catalog_world()
+    admin = an_admin()
+    fields = publish.propose(WEATHER_OPENAPI, by=admin).fields()
+    fields.update(api_name='Weather API 2', base_path='/weather2/', product_name='Weather 2')
+    fields.update(change)
+    before = counts()
+    with pytest.raises(DomainError) as refused:
+        publish.publish(fields, by=admin)
+    assert refused.value.field == field and str(refused.value).startswith(message)
+    assert counts() == before
+
+
+def test_an_invalid_document_is_refused_when_proposing(db) -> None:
+    with pytest.raises(DomainError) as refused:
+        publish.propose('openapi: 3.0.3\npaths: [', by=an_admin())
+    assert refused.value.field == 'document' and 'YAML error' in str(refused.value)
+    with pytest.raises(DomainError) as refused:
+        publish.propose('   ', by=an_admin('other@provider.test'))
+    assert refused.value.field == 'document'
+
+
+def test_only_portal_admins_publish(db) -> None:
+    developer = a_user()
+    with pytest.raises(DomainError):
+        publish.propose(WEATHER_OPENAPI, by=developer)
+    with pytest.raises(DomainError):
+        publish.publish({'document': WEATHER_OPENAPI, 'api_name': 'X', 'base_path': '/x/'}, by=developer)
+    assert Api.select().count() == 0
+
+
