@@ -9,7 +9,7 @@ import pytest
 from db.models import (AccessRequest, AccessStatus, Api, ApiReference, AuditEvent, Catalog, CatalogPlan,
                        CatalogProduct, Plan, Product, ProductApi, Visibility)
 from domain.errors import DomainError
-from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, an_admin
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, admin_opens, an_admin, element, until, upload
 from workflows import access, publish
 
 SPECS = Path('/work/shared/openapi-specs')
@@ -133,3 +133,52 @@ def test_only_portal_admins_publish(db) -> None:
     assert Api.select().count() == 0
 
 
+
+
+# --- the page (the simulated user) ----------------------------------------------------------------
+
+async def test_the_admin_proposes_corrects_a_refusal_and_publishes(user) -> None:
+    world = a_catalog_world()
+    await admin_opens(user, '/admin')
+    user.find(marker='overview-publish')  # the Overview's way in, besides the menu entry
+    await user.open('/admin/publish')
+    await user.should_see('Publish an API')
+    user.find(marker='publish-propose').click()
+    await user.should_see('Paste or upload an OpenAPI document.', retries=SAVE_RETRIES)
+    assert element(user, 'publish-document').error == 'Paste or upload an OpenAPI document.'
+    user.find(marker='publish-document').type(WEATHER_OPENAPI)
+    user.find(marker='publish-propose').click()
+    await user.should_see('Proposed from the document', retries=SAVE_RETRIES)
+    assert element(user, 'publish-api-name').value == 'Weather API'
+    assert element(user, 'publish-base-path').value == '/weather-api/'
+    assert element(user, 'publish-catalog').value == world['Public'].id
+    assert element(user, 'publish-plan').value == world['Free'].id
+    with user.client:
+        element(user, 'publish-product-name').value = 'Weather'  # taken: the refusal goes next to the name
+    before = counts()
+    user.find(marker='publish-publish').click()
+    await user.should_see('Another product uses the slug "weather" already.', retries=SAVE_RETRIES)
+    assert element(user, 'publish-product-name').error == 'Another product uses the slug "weather" already.'
+    assert counts() == before and element(user, 'publish-api-name').value == 'Weather API'  # nothing made, nothing lost
+    assert element(user, 'publish-document').value == WEATHER_OPENAPI
+    with user.client:
+        element(user, 'publish-product-name').value = 'Weather Pro'
+    user.find(marker='publish-publish').click()
+    await user.should_see('Weather Pro is published.', retries=SAVE_RETRIES)
+    await user.should_see(marker='publish-product-link')
+    product = Product.get(Product.slug == 'weather-pro')
+    assert CatalogProduct.get(CatalogProduct.product == product).catalog_id == world['Public'].id
+    assert Api.get(Api.base_path == '/weather-api/').name == 'Weather API'
+
+
+async def test_an_uploaded_document_is_proposed(user) -> None:
+    await admin_opens(user, '/admin/publish')
+    await upload(user, 'publish-upload', 'weather.yaml', 'application/yaml', WEATHER_OPENAPI.encode())
+    await until(lambda: element(user, 'publish-document').value == WEATHER_OPENAPI)
+    user.find(marker='publish-propose').click()
+    await user.should_see('Proposed from the document', retries=SAVE_RETRIES)
+    assert element(user, 'publish-plan').value == 0  # "A new plan": an empty portal: a new Free plan, a new Public catalog
+    assert element(user, 'publish-plan-name').value == 'Free' and element(user, 'publish-catalog-name').value == 'Public'
+    user.find(marker='publish-publish').click()
+    await user.should_see('Weather API is published.', retries=SAVE_RETRIES)
+    assert Catalog.get().visibility == Visibility.PUBLIC and Plan.get().name == 'Free'
