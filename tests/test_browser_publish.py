@@ -1,0 +1,76 @@
+"""Publish an API in one step (issue 25, item 4), in a real browser: from the first admin's sign-in on an empty
+portal to a product a developer can request, every page action counted as tests/test_first_call.py counts them
+(a click, a form sent, a link followed; typing or pasting into a field is not); then a developer finds it in
+the catalog and gets a key."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from db.models import (AccessRequest, AccessStatus, Api, ApiReference, Catalog, CatalogPlan, CatalogProduct,
+                       Credential, Plan, Product, ProductApi, User, Visibility)
+from tests.utils import a_user, an_admin
+
+pytestmark = pytest.mark.browser
+GOAL = 6  # issue 25: at most six page actions from the first admin sign-in to a product a developer can request
+PETSTORE = Path('/work/shared/openapi-specs/oai30-petstore-expanded.yaml')
+
+
+@pytest.mark.skipif(not PETSTORE.exists(), reason='the shared OpenAPI documents are not here')
+def test_the_first_admin_publishes_a_requestable_product_in_at_most_six_actions(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    assert User.select().count() == 0 and Product.select().count() == Plan.select().count() == 0
+    admin = an_admin()  # the first admin (made by /setup or create-admin), on a portal with nothing published
+    actions: list[str] = []
+
+    def click(name: str, within=None) -> None:
+        actions.append(name)
+        b.click(name, within)
+
+    b.fill('Email', admin.email)
+    b.fill('Password', 'correct horse battery')
+    click('Log in')
+    b.at('/dashboard')
+    click('Admin')
+    b.at('/admin')
+    click('Publish an API')
+    b.at('/admin/publish')
+    b.paste('OpenAPI document (JSON or YAML)', PETSTORE.read_text())
+    click('Propose')
+    b.notified('Proposed from the document')
+    assert b.value('API name') == 'Swagger Petstore' and b.value('Base path (listen path)') == '/v2'
+    assert b.value('New plan name') == 'Free' and b.value('New catalog name') == 'Public'
+    click('Publish')
+    b.notified('Swagger Petstore is published.')
+    b.sees('Open the product page')
+
+    assert len(actions) <= GOAL, actions
+    assert actions == ['Log in', 'Admin', 'Publish an API', 'Propose', 'Publish']
+    api = Api.get()
+    product = Product.get()
+    assert (api.name, api.base_path, api.upstream) == ('Swagger Petstore', '/v2/', 'https://petstore.swagger.io/v2')
+    assert ApiReference.get(ApiReference.api == api).operations == 4
+    assert product.slug == 'swagger-petstore' and ProductApi.get().api_id == api.id
+    assert product.summary.startswith('A sample API that uses a petstore')
+    shelf, plan = Catalog.get(), Plan.get()
+    assert (shelf.name, shelf.visibility, plan.name, plan.requires_approval) == ('Public', Visibility.PUBLIC, 'Free',
+                                                                                 False)
+    assert CatalogProduct.get().product_id == product.id and CatalogPlan.get().plan_id == plan.id
+
+    # a developer finds it in the catalog and gets a key at once
+    screen.selenium.delete_all_cookies()
+    developer = a_user('dev@consumer.test')
+    b.log_in(developer.email)
+    screen.open('/catalogs')
+    b.click('More info', b.card('Swagger Petstore'))
+    b.at('/products/swagger-petstore')
+    b.click('Get access')
+    b.sees('Get access to Swagger Petstore')
+    b.click('Get access', within=b.open_dialog())
+    b.until(lambda: AccessRequest.select().where(AccessRequest.status == AccessStatus.APPROVED).exists(),
+            'the access request was not approved at once')
+    request = AccessRequest.get()
+    assert request.requested_by_id == developer.id and request.plan_id == plan.id and request.catalog_id == shelf.id
+    assert Credential.select().count() == 1
