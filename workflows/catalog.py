@@ -56,14 +56,17 @@ def _base_path(value: str | None, exclude_id: int | None) -> str:
 KEEP_DOCUMENT = object()  # save_api's openapi_text when an edit keeps the stored document as it is
 
 
-def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text, by: User) -> Api:
+def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text, by: User, *,
+             read: openapi.Reference | None = None) -> Api:
     """A portal admin adds or edits an API; it is published at once. Reading a big document takes seconds
-    (openapi.read): pages call this off the event loop."""
+    (openapi.read): pages call this off the event loop. `read`: openapi_text as openapi.read returned it, for a
+    caller that read it before opening its own transaction (workflows/publish.py: SQLite's BEGIN IMMEDIATE
+    would hold the write lock while a big document is read)."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
     keep = openapi_text is KEEP_DOCUMENT and api_id is not None
-    reference = None if keep else openapi.read(openapi_text)
+    reference = None if keep else read if read is not None else openapi.read(openapi_text)
     with database.atomic():
         path = _base_path(base_path, api_id)
         values = dict(name=name, base_path=path, upstream=upstream)

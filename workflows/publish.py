@@ -78,15 +78,15 @@ def propose(document_text: str | None, by: User) -> Proposal:
 
 def publish(fields: dict, by: User) -> Product:
     """Create the API, the plan (unless an existing one is chosen), the catalog (likewise) and the product in
-    it, the plan offered there: all or nothing. `fields` as Proposal.fields() gives them, edited."""
+    it, the plan offered there: all or nothing. `fields` as Proposal.fields() gives them, edited. The document
+    is read and validated once, before the transaction (slow for a big one: call this off the event loop)."""
     ensure(by, 'manage_catalog')
     value = fields.get
-    if not (value('document') or '').strip():
-        raise DomainError('Paste or upload an OpenAPI document.', 'document')
+    reference = _read(value('document'))  # before the transaction: a big document takes seconds to read
     with database.atomic():
         with _fields(name='api_name', openapi='document'):
             api = catalog.save_api(None, value('api_name'), value('base_path'), value('upstream') or '',
-                                   value('document'), by=by)
+                                   value('document'), by=by, read=reference)
         if value('plan_id'):
             with _fields(other='plan_id'):
                 plan = catalog.find(Plan, int(value('plan_id')), 'This plan')
