@@ -10,6 +10,7 @@ import pytest
 
 from db.models import (AccessRequest, AccessStatus, Api, ApiReference, Catalog, CatalogPlan, CatalogProduct,
                        Credential, Plan, Product, ProductApi, User, Visibility)
+from tests.test_accessibility import AXE, RUN_AXE
 from tests.utils import a_user, an_admin
 
 pytestmark = pytest.mark.browser
@@ -42,6 +43,13 @@ def test_the_first_admin_publishes_a_requestable_product_in_at_most_six_actions(
     b.notified('Proposed from the document')
     assert b.value('API name') == 'Swagger Petstore' and b.value('Base path (listen path)') == '/v2'
     assert b.value('New plan name') == 'Free' and b.value('New catalog name') == 'Public'
+    # the proposal's fields, as the admin sees them: no serious axe violation (the toast, still fading in, aside)
+    b.driver.execute_script(AXE)
+    b.driver.set_script_timeout(30)
+    run_axe = RUN_AXE.replace('axe.run(document,', "axe.run({exclude: ['.q-notifications']},")
+    serious = [f'{v["id"]}: {v["help"]}: {v["nodes"]}' for v in b.driver.execute_async_script(run_axe)
+               if v['impact'] in ('serious', 'critical')]
+    assert not serious, serious
     click('Publish')
     b.notified('Swagger Petstore is published.')
     b.sees('Open the product page')

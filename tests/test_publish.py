@@ -57,7 +57,8 @@ def test_publishing_creates_everything_a_developer_can_request(db) -> None:
     product = publish.publish(fields, by=admin)
     api = Api.get(Api.name == 'Petstore API')
     assert api.base_path == '/pets/' and api.openapi['info']['title'] == 'Swagger Petstore'
-    assert api.upstream == 'https://petstore.swagger.io/v2' and ApiReference.get(ApiReference.api == api).operations == 4
+    assert api.upstream == 'https://petstore.swagger.io/v2'
+    assert ApiReference.get(ApiReference.api == api).operations == 4
     assert product.slug == 'petstore' and product.summary.startswith('A sample API that uses a petstore')
     assert [link.api_id for link in ProductApi.select().where(ProductApi.product == product)] == [api.id]
     plan, shelf = Plan.get(), Catalog.get()
@@ -83,7 +84,8 @@ def test_an_existing_catalog_gets_the_new_product_and_offers_the_new_plan(db) ->
     product = publish.publish(fields, by=admin)
     plans = {link.plan.name for link in CatalogPlan.select().where(CatalogPlan.catalog == world['Partners'])}
     assert plans == {'Gold', 'Trial'}  # added, the catalog's plan kept
-    products = {link.product.name for link in CatalogProduct.select().where(CatalogProduct.catalog == world['Partners'])}
+    products = {link.product.name
+                for link in CatalogProduct.select().where(CatalogProduct.catalog == world['Partners'])}
     assert products == {'Payments', 'Weather 2'} and product.tags == 'forecast'
 
 
@@ -177,8 +179,9 @@ async def test_an_uploaded_document_is_proposed(user) -> None:
     await until(lambda: element(user, 'publish-document').value == WEATHER_OPENAPI)
     user.find(marker='publish-propose').click()
     await user.should_see('Proposed from the document', retries=SAVE_RETRIES)
-    assert element(user, 'publish-plan').value == 0  # "A new plan": an empty portal: a new Free plan, a new Public catalog
-    assert element(user, 'publish-plan-name').value == 'Free' and element(user, 'publish-catalog-name').value == 'Public'
+    # an empty portal: a new Free plan ("A new plan" is 0) and a new Public catalog
+    assert element(user, 'publish-plan').value == 0 and element(user, 'publish-plan-name').value == 'Free'
+    assert element(user, 'publish-catalog').value == 0 and element(user, 'publish-catalog-name').value == 'Public'
     user.find(marker='publish-publish').click()
     await user.should_see('Weather API is published.', retries=SAVE_RETRIES)
     assert Catalog.get().visibility == Visibility.PUBLIC and Plan.get().name == 'Free'

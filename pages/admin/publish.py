@@ -49,7 +49,7 @@ def publish_page() -> None:
                     note.set_text(f'{event.file.name} ({len(text.encode()) / 1e6:.1f} MB) is loaded; it is too big '
                                   'to show here and is published as it is.')
                     note.set_visibility(True)
-                ui.notify(f'{event.file.name} loaded; now Propose.', type='info')
+                ui.notify(f'{event.file.name} loaded; now Propose.', type='positive')
 
             upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
                                on_rejected=lambda: ui.notify(f'The document is larger than {openapi.SIZE_LABEL}.',
@@ -134,7 +134,8 @@ def publish_page() -> None:
         def text() -> str:
             if big['text'] is not None:
                 return big['text']
-            refuse_cut_paste(document.value, 'document', 'paste it again (longer pastes are uploaded) or upload the file')
+            refuse_cut_paste(document.value, 'document',
+                             'paste it again (longer pastes are uploaded) or upload the file')
             return document.value or ''
 
         def choices() -> None:
@@ -164,7 +165,7 @@ def publish_page() -> None:
                 if key != 'document':
                     field.value = values[key]
             proposal.set_visibility(True)
-            ui.notify('Proposed from the document: check the fields, then Publish.', type='info')
+            ui.notify('Proposed from the document: check the fields, then Publish.', type='positive')
 
         async def confirm() -> None:
             feedback.clear()
