@@ -185,3 +185,15 @@ async def test_an_uploaded_document_is_proposed(user) -> None:
     user.find(marker='publish-publish').click()
     await user.should_see('Weather API is published.', retries=SAVE_RETRIES)
     assert Catalog.get().visibility == Visibility.PUBLIC and Plan.get().name == 'Free'
+
+
+@needs_specs
+def test_a_document_with_many_tags_proposes_as_many_as_a_product_takes(db) -> None:
+    admin = an_admin()
+    proposal = publish.propose((SPECS / 'twilio-verify_v2.yaml').read_text(), by=admin)
+    assert proposal.api_name == 'Twilio - Verify' and proposal.base_path == '/twilio-verify/'  # servers has no path
+    assert proposal.upstream == 'https://verify.twilio.com' and proposal.summary == 'This is the public Twilio REST API.'
+    tags = proposal.tags.split(', ')
+    assert tags[0] == 'VerifyV2AccessToken' and 10 < len(tags) < 21 and len(','.join(tags)) <= 300
+    product = publish.publish(proposal.fields(), by=admin)
+    assert product.tags.startswith('verifyv2accesstoken,') and Api.get().name == 'Twilio - Verify'

@@ -17,6 +17,7 @@ from workflows import clean_reason, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
+MAX_TAG, MAX_TAGS = 40, 300  # characters of a product's tag, and of all its tags
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 BASE_PATH_RE = re.compile(r'^/[A-Za-z0-9._~\-/]*$')
 
@@ -158,7 +159,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
     summary = _text(summary, 'summary', 'summary', 300, required=False)
     description = _text(description, 'description', 'description', MAX_DESCRIPTION, required=False)
     tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
-    if any(len(tag) > 40 or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > 300:
+    if any(len(tag) > MAX_TAG or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > MAX_TAGS:
         raise DomainError('Tags are short words separated by commas.', 'tags')
     with database.atomic():
         if Product.select().where((Product.slug == slug) & (Product.id != (product_id or 0))).exists():

@@ -65,13 +65,13 @@ def propose(document_text: str | None, by: User) -> Proposal:
         path = '/' + (catalog.slugify(title) or 'api') + '/'
     description = info.get('description') if isinstance(info.get('description'), str) else ''
     summary = _line(info.get('summary')) or _first_sentence(description)
-    tags = [_line(tag.get('name')) for tag in document.get('tags') or [] if isinstance(tag, dict)]
+    tags = _tags(document)
     plan = Plan.get_or_none(Plan.name == DEFAULT_PLAN)
     public = (Catalog.select().where(Catalog.visibility == Visibility.PUBLIC).order_by(Catalog.name, Catalog.id)
               .first())
     return Proposal(document=(document_text or '').strip(), api_name=title, base_path=path, upstream=upstream,
                     product_name=title, summary=summary, description=description.strip(),
-                    tags=', '.join(tag for tag in tags if tag), plan_id=plan.id if plan else None,
+                    tags=', '.join(tags), plan_id=plan.id if plan else None,
                     plan_name=DEFAULT_PLAN, **PLAN_DEFAULTS, catalog_id=public.id if public else None,
                     catalog_name=DEFAULT_CATALOG if public is None else '', catalog_visibility=Visibility.PUBLIC)
 
@@ -148,6 +148,19 @@ def _server(document: dict) -> tuple[str, str]:
     path = re.sub(r'\{[^}]*\}', '', parts.path) or '/'
     upstream = url.rstrip('/') if parts.scheme in ('http', 'https') and parts.netloc else ''
     return path, upstream
+
+
+def _tags(document: dict) -> list[str]:
+    """The document's tag names, as many as a product takes (a document may have dozens; the rest are left out)."""
+    kept: list[str] = []
+    for tag in document.get('tags') or []:
+        name = _line(tag.get('name')) if isinstance(tag, dict) else ''
+        if not name or len(name) > catalog.MAX_TAG or name.lower() in {k.lower() for k in kept}:
+            continue
+        if len(','.join([*kept, name])) > catalog.MAX_TAGS:
+            break
+        kept.append(name)
+    return kept
 
 
 def _line(value) -> str:
