@@ -11,7 +11,7 @@ import pytest
 from db.models import (AccessRequest, AccessStatus, Api, ApiReference, Catalog, CatalogPlan, CatalogProduct,
                        Credential, Plan, Product, ProductApi, User, Visibility)
 from tests.test_accessibility import AXE, RUN_AXE
-from tests.utils import a_user, an_admin
+from tests.utils import WEATHER_OPENAPI, a_catalog_world, a_user, an_admin
 
 pytestmark = pytest.mark.browser
 GOAL = 6  # issue 25: at most six page actions from the first admin sign-in to a product a developer can request
@@ -82,3 +82,29 @@ def test_the_first_admin_publishes_a_requestable_product_in_at_most_six_actions(
     request = AccessRequest.get()
     assert request.requested_by_id == developer.id and request.plan_id == plan.id and request.catalog_id == shelf.id
     assert Credential.select().count() == 1
+
+
+def test_a_taken_name_is_shown_next_to_its_field_and_nothing_is_lost(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    world = a_catalog_world()
+    b.admin_opens('/admin/publish')
+    b.click('Propose')
+    assert b.field_error('OpenAPI document (JSON or YAML)') == 'Paste or upload an OpenAPI document.'
+    b.paste('OpenAPI document (JSON or YAML)', WEATHER_OPENAPI)
+    b.click('Propose')
+    b.notified('Proposed from the document')
+    b.fills({'Base path (listen path)': '/weather/', 'Product name': 'Weather'})  # both taken
+    b.click('Publish')
+    assert b.field_error('Base path (listen path)') == 'Another API listens on /weather/ already.'
+    b.fill('Base path (listen path)', '/weather/v2/')
+    b.click('Publish')
+    assert b.field_error('Product name') == 'Another product uses the slug "weather" already.'
+    assert b.value('OpenAPI document (JSON or YAML)') == WEATHER_OPENAPI and b.value('API name') == 'Weather API'
+    assert Api.select().count() == 3 and Product.select().count() == 3  # a_catalog_world's, nothing more
+    b.fill('Product name', 'Weather v2')
+    b.click('Publish')
+    b.notified('Weather v2 is published.')
+    product = Product.get(Product.slug == 'weather-v2')
+    assert CatalogProduct.get(CatalogProduct.product == product).catalog_id == world['Public'].id
+    assert Api.get(Api.base_path == '/weather/v2/').name == 'Weather API'
