@@ -41,6 +41,7 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Invite codes', '/admin/invite-codes', 'confirmation_number', 0),
         ('Access requests', '/admin/access-requests', 'how_to_reg', pending.get('access', 0)),
         ('Apps', '/admin/apps', 'widgets', pending.get('apps', 0)),
+        ('Publish an API', '/admin/publish', 'rocket_launch', 0),
         ('APIs', '/admin/apis', 'api', pending.get('apis', 0)),
         ('Products', '/admin/products', 'inventory_2', 0),
         ('Plans', '/admin/plans', 'speed', 0),

@@ -28,6 +28,7 @@ from pages.admin import apis
 from pages.admin import products
 from pages.admin import plans
 from pages.admin import catalogs
+from pages.admin import publish as admin_publish
 from pages import dashboard_apis
 from pages.admin import webhooks
 from pages import sso_link

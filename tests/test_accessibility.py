@@ -26,6 +26,7 @@ DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps',
 SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']
 ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/invite-codes',
          '/admin/access-requests', '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs',
+         '/admin/publish',
          '/admin/settings', '/admin/email-templates', '/admin/outbox', '/admin/audit', '/admin/webhooks']
 
 

@@ -17,6 +17,7 @@ from workflows import clean_reason, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
+MAX_TAG, MAX_TAGS = 40, 300  # characters of a product's tag, and of all its tags
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 BASE_PATH_RE = re.compile(r'^/[A-Za-z0-9._~\-/]*$')
 
@@ -56,14 +57,17 @@ def _base_path(value: str | None, exclude_id: int | None) -> str:
 KEEP_DOCUMENT = object()  # save_api's openapi_text when an edit keeps the stored document as it is
 
 
-def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text, by: User) -> Api:
+def save_api(api_id: int | None, name: str, base_path: str, upstream: str, openapi_text, by: User, *,
+             read: openapi.Reference | None = None) -> Api:
     """A portal admin adds or edits an API; it is published at once. Reading a big document takes seconds
-    (openapi.read): pages call this off the event loop."""
+    (openapi.read): pages call this off the event loop. `read`: openapi_text as openapi.read returned it, for a
+    caller that read it before opening its own transaction (workflows/publish.py: SQLite's BEGIN IMMEDIATE
+    would hold the write lock while a big document is read)."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
     keep = openapi_text is KEEP_DOCUMENT and api_id is not None
-    reference = None if keep else openapi.read(openapi_text)
+    reference = None if keep else read if read is not None else openapi.read(openapi_text)
     with database.atomic():
         path = _base_path(base_path, api_id)
         values = dict(name=name, base_path=path, upstream=upstream)
@@ -155,7 +159,7 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
     summary = _text(summary, 'summary', 'summary', 300, required=False)
     description = _text(description, 'description', 'description', MAX_DESCRIPTION, required=False)
     tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
-    if any(len(tag) > 40 or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > 300:
+    if any(len(tag) > MAX_TAG or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > MAX_TAGS:
         raise DomainError('Tags are short words separated by commas.', 'tags')
     with database.atomic():
         if Product.select().where((Product.slug == slug) & (Product.id != (product_id or 0))).exists():
@@ -251,6 +255,17 @@ def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids
         events.announce(by, 'catalog.update' if catalog_id else 'catalog.create', catalog, name=name,
                      visibility=visibility)
     return Catalog.get_by_id(catalog.id)
+
+
+def offer_plan(catalog: Catalog, plan: Plan, by: User) -> None:
+    """Add a plan to what a catalog offers, keeping its products and other plans (unlike save_catalog, nothing
+    it offered changes, so no key is retired)."""
+    ensure(by, 'manage_catalog')
+    with database.atomic():
+        if CatalogPlan.select().where((CatalogPlan.catalog == catalog) & (CatalogPlan.plan == plan)).exists():
+            return
+        CatalogPlan.create(catalog=catalog, plan=plan)
+        events.announce(by, 'catalog.update', catalog, name=catalog.name, visibility=catalog.visibility)
 
 
 def grant_teams(catalog: Catalog, team_ids: list[int], by: User) -> None:

@@ -13,6 +13,11 @@ def admin_overview_page() -> None:
     with admin_frame('Admin'):
         counts = queues.admin_counts()
         mail = queues.outbox_counts()
+        with ui.row().classes('w-full items-center gap-3'):
+            ui.button('Publish an API', icon='rocket_launch').props('unelevated no-caps href="/admin/publish"') \
+                .mark('overview-publish')
+            ui.label('From an OpenAPI document to a product developers can request, in one step.') \
+                .classes('text-grey-8')
         with ui.row().classes('w-full gap-4'):
             _tile('Registrations to approve', counts['users'], '/admin/users', 'person_add', 'pending-users')
             _tile('Organizations to approve', counts['organisations'], '/admin/organizations', 'domain_add',

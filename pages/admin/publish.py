@@ -1,0 +1,201 @@
+"""Admin -> Publish an API (issue 25, item 4): paste or upload an OpenAPI document, check what the portal
+proposes (the API, a product, a plan and a catalog), publish it all with one click (workflows/publish.py)."""
+from __future__ import annotations
+
+from nicegui import events, run, ui
+
+import session
+from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
+from components.frame import admin_frame, admin_page
+from db.models import Catalog, Plan, Visibility
+from domain.errors import DomainError
+from pages.admin.apis import PASTE_HANDLER, SHOW_LIMIT
+from pages.admin.catalogs import VISIBILITY_HINTS
+from pages.admin.plans import QUOTA_PERIODS
+from workflows import catalog, openapi, publish
+
+NEW = 0  # the selects' choice of a new plan or catalog
+
+
+@admin_page('/admin/publish')
+def publish_page() -> None:
+    with admin_frame('Publish an API', intro='Paste or upload an OpenAPI document: the portal proposes the API, '
+                     'a product, a plan and a catalog; check them and publish, all in one step.'):
+        big = {'text': None}  # a document too big for the textarea stays on the server (as on Admin -> APIs)
+        with ui.card().classes('w-full p-5 gap-3'):
+            ui.label('1. The OpenAPI document').classes('text-lg font-semibold')
+            document = ui.textarea('OpenAPI document (JSON or YAML)') \
+                .props('outlined input-class="font-mono text-xs" rows=10').classes('w-full').mark('publish-document')
+            bounded(document, PASTE_LIMIT)
+            note = ui.label('').classes('text-sm text-grey-8').mark('publish-document-note')
+            note.set_visibility(False)
+
+            async def uploaded(event: events.UploadEventArguments) -> None:
+                upload.reset()
+                try:
+                    text = await event.file.text()
+                except UnicodeDecodeError:
+                    feedback.show(DomainError('This file is not a text file; upload a JSON or YAML document.',
+                                              'document'))
+                    return
+                document.error = None
+                if len(text) <= SHOW_LIMIT:
+                    big['text'] = None
+                    document.value = text
+                    note.set_visibility(False)
+                else:
+                    big['text'] = text
+                    document.value = ''
+                    note.set_text(f'{event.file.name} ({len(text.encode()) / 1e6:.1f} MB) is loaded; it is too big '
+                                  'to show here and is published as it is.')
+                    note.set_visibility(True)
+                ui.notify(f'{event.file.name} loaded; now Propose.', type='positive')
+
+            upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
+                               on_rejected=lambda: ui.notify(f'The document is larger than {openapi.SIZE_LABEL}.',
+                                                             type='negative')) \
+                .props('accept=".json,.yaml,.yml,.txt"').classes('hidden').mark('publish-upload')
+            document.on('paste', js_handler=PASTE_HANDLER.replace('UPLOAD_ID', str(upload.id))
+                        .replace('SHOW_LIMIT', str(SHOW_LIMIT)))
+            with ui.row().classes('items-center gap-3'):
+                ui.button('Propose', icon='auto_fix_high', on_click=lambda: propose()) \
+                    .props('unelevated no-caps').mark('publish-propose')
+                ui.button(f'Upload a JSON or YAML file (up to {openapi.SIZE_LABEL})', icon='upload_file',
+                          on_click=lambda: upload.run_method('pickFiles')).props('flat dense no-caps') \
+                    .mark('publish-upload-button')
+                working = ui.spinner(size='sm').mark('publish-working')
+                working.set_visibility(False)
+
+        proposal = ui.card().classes('w-full p-5 gap-3').mark('publish-proposal')
+        proposal.set_visibility(False)
+        with proposal:
+            ui.label('2. Check what will be created').classes('text-lg font-semibold')
+            ui.label('The API').classes('font-semibold text-grey-9')
+            with ui.row().classes('w-full no-wrap gap-3'):
+                api_name = ui.input('API name').props('outlined').classes('grow').mark('publish-api-name')
+                base_path = ui.input('Base path (listen path)').props('outlined').classes('w-64') \
+                    .mark('publish-base-path')
+            upstream = ui.input('Upstream (where the gateway forwards to)').props('outlined').classes('w-full') \
+                .mark('publish-upstream')
+            ui.label('The product').classes('font-semibold text-grey-9')
+            product_name = ui.input('Product name').props('outlined').classes('w-full').mark('publish-product-name')
+            summary = ui.input('Summary').props('outlined counter maxlength=300').classes('w-full') \
+                .mark('publish-summary')
+            description = bounded(ui.textarea('Description (Markdown)').props('outlined rows=4').classes('w-full')
+                                  .mark('publish-description'), catalog.MAX_DESCRIPTION)
+            tags = ui.input('Tags (comma-separated)').props('outlined').classes('w-full').mark('publish-tags')
+            with ui.row().classes('w-full gap-6 items-start'):
+                with ui.column().classes('grow gap-2'):
+                    ui.label('The plan').classes('font-semibold text-grey-9')
+                    plan = ui.select({NEW: 'A new plan'}, value=NEW, label='Plan').props('outlined') \
+                        .classes('w-full').mark('publish-plan')
+                    with ui.column().classes('w-full gap-2').bind_visibility_from(plan, 'value', lambda v: v == NEW):
+                        plan_name = ui.input('New plan name').props('outlined').classes('w-full') \
+                            .mark('publish-plan-name')
+                        with ui.row().classes('w-full no-wrap gap-3 items-start'):
+                            rate_limit = ui.number('Rate limit (requests)', min=1, precision=0, format='%d') \
+                                .props('outlined').classes('grow').mark('publish-rate-limit')
+                            rate_period = ui.number('per (seconds)', min=1, precision=0, format='%d') \
+                                .props('outlined').classes('grow').mark('publish-rate-period')
+                        with ui.row().classes('w-full no-wrap gap-3 items-start'):
+                            quota = ui.number('Quota (requests, 0 = unlimited)', min=0, precision=0, format='%d') \
+                                .props('outlined').classes('grow').mark('publish-quota')
+                            quota_period = ui.select(QUOTA_PERIODS, value='month', label='Quota period') \
+                                .props('outlined').classes('w-40').mark('publish-quota-period')
+                        requires_approval = ui.switch('Requires approval (manual)').mark('publish-requires-approval')
+                with ui.column().classes('grow gap-2'):
+                    ui.label('The catalog').classes('font-semibold text-grey-9')
+                    shelf = ui.select({NEW: 'A new catalog'}, value=NEW, label='Catalog').props('outlined') \
+                        .classes('w-full').mark('publish-catalog')
+                    with ui.column().classes('w-full gap-2').bind_visibility_from(shelf, 'value', lambda v: v == NEW):
+                        catalog_name = ui.input('New catalog name').props('outlined').classes('w-full') \
+                            .mark('publish-catalog-name')
+                        visibility = ui.select({key: f'{label}: {VISIBILITY_HINTS[key]}'
+                                                for key, label in Visibility.LABELS.items()},
+                                               value=Visibility.PUBLIC, label='Visibility') \
+                            .props('outlined').classes('w-full').mark('publish-catalog-visibility')
+            with ui.row().classes('items-center gap-3'):
+                ui.button('Publish', icon='rocket_launch', on_click=lambda: confirm()) \
+                    .props('unelevated no-caps').mark('publish-publish')
+                publishing = ui.spinner(size='sm').mark('publish-publishing')
+                publishing.set_visibility(False)
+
+        done = ui.card().classes('w-full p-5 gap-2').mark('publish-done')
+        done.set_visibility(False)
+
+        inputs = {'document': document, 'api_name': api_name, 'base_path': base_path, 'upstream': upstream,
+                  'product_name': product_name, 'summary': summary, 'description': description, 'tags': tags,
+                  'plan_id': plan, 'plan_name': plan_name, 'rate_limit': rate_limit, 'rate_period': rate_period,
+                  'quota': quota, 'quota_period': quota_period, 'requires_approval': requires_approval,
+                  'catalog_id': shelf, 'catalog_name': catalog_name, 'catalog_visibility': visibility}
+        feedback = Feedback({key: field for key, field in inputs.items() if key != 'requires_approval'},
+                            marker='publish-error')
+
+        def text() -> str:
+            if big['text'] is not None:
+                return big['text']
+            refuse_cut_paste(document.value, 'document',
+                             'paste it again (longer pastes are uploaded) or upload the file')
+            return document.value or ''
+
+        def choices() -> None:
+            """The selects' options, read again at each proposal (a plan or catalog may have been added)."""
+            plan.set_options({NEW: 'A new plan', **{p.id: p.name for p in Plan.select(Plan.id, Plan.name)
+                                                    .order_by(Plan.name)}})
+            shelf.set_options({NEW: 'A new catalog', **{
+                c.id: f'{c.name} ({Visibility.LABELS.get(c.visibility, c.visibility)})'
+                for c in Catalog.select(Catalog.id, Catalog.name, Catalog.visibility).order_by(Catalog.name)}})
+
+        async def propose() -> None:
+            feedback.clear()
+            done.set_visibility(False)
+            working.set_visibility(True)
+            try:  # reading a big document takes seconds: off the event loop
+                proposed = await run.io_bound(publish.propose, text(), by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            finally:
+                working.set_visibility(False)
+            choices()
+            values = proposed.fields()
+            values['plan_id'] = values['plan_id'] or NEW
+            values['catalog_id'] = values['catalog_id'] or NEW
+            for key, field in inputs.items():
+                if key != 'document':
+                    field.value = values[key]
+            proposal.set_visibility(True)
+            ui.notify('Proposed from the document: check the fields, then Publish.', type='positive')
+
+        async def confirm() -> None:
+            feedback.clear()
+            try:
+                fields = {key: field.value for key, field in inputs.items()}
+                fields['document'] = text()
+            except DomainError as error:
+                feedback.show(error)
+                return
+            fields['plan_id'] = fields['plan_id'] or None
+            fields['catalog_id'] = fields['catalog_id'] or None
+            publishing.set_visibility(True)
+            try:
+                product = await run.io_bound(publish.publish, fields, by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            finally:
+                publishing.set_visibility(False)
+            proposal.set_visibility(False)
+            document.value, big['text'] = '', None
+            note.set_visibility(False)
+            done.clear()
+            with done:
+                ui.label(f'{product.name} is published.').classes('text-lg font-semibold text-positive')
+                ui.label('Developers find it in the catalog and can request access now.').classes('text-grey-8')
+                with ui.row().classes('gap-4'):
+                    ui.link('Open the product page', f'/products/{product.slug}').mark('publish-product-link')
+                    ui.link('Edit it under Products', '/admin/products')
+                    ui.link('APIs', '/admin/apis')
+            done.set_visibility(True)
+            ui.notify(f'{product.name} is published.', type='positive')
+            refresh_header()
