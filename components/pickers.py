@@ -12,7 +12,7 @@ from collections.abc import Callable
 import peewee as pw
 from nicegui import run, ui
 
-from db.models import Organisation, OrgStatus, Product, Team
+from db.models import Catalog, Organisation, OrgStatus, Plan, Product, Team, Visibility
 from db.search import matches
 
 SHOWN = 20  # options shown at a time: the first chosen ones, then what the search found
@@ -54,6 +54,24 @@ def teams(text: str, limit: int) -> dict[int, str]:
         query = query.where(team_match | matches(Organisation, text))
     rows = query.order_by(Organisation.name, Team.name, Team.id).limit(limit).tuples()
     return {team_id: f'{org} / {team}' for team_id, org, team in rows}
+
+
+def teams_of(organisation_id: int | None) -> dict[int, str]:
+    """One organisation's teams by name (Admin -> Sign-in's groups to teams); none without an organisation."""
+    if not organisation_id:
+        return {}
+    return dict(Team.select(Team.id, Team.name).where(Team.organisation == organisation_id)
+                .order_by(Team.name).tuples())
+
+
+def plans() -> dict[int, str]:
+    return dict(Plan.select(Plan.id, Plan.name).order_by(Plan.name).tuples())
+
+
+def catalogs() -> dict[int, str]:
+    """'Name (visibility)' of every catalog."""
+    return {catalog_id: f'{name} ({Visibility.LABELS.get(visibility, visibility)})' for catalog_id, name, visibility
+            in Catalog.select(Catalog.id, Catalog.name, Catalog.visibility).order_by(Catalog.name).tuples()}
 
 
 def team_names(ids: list[int]) -> dict[int, str]:

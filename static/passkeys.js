@@ -25,6 +25,14 @@
     return `The browser refused the passkey request (${error && error.name || 'unknown error'}).`;
   };
 
+  // what both ceremonies send back: the credential's own fields and the response's, as base64url text
+  const asJson = (credential, response) => ({credential: {
+    id: credential.id, rawId: toText(credential.rawId), type: credential.type,
+    authenticatorAttachment: credential.authenticatorAttachment || undefined,
+    clientExtensionResults: credential.getClientExtensionResults(),
+    response: {clientDataJSON: toText(credential.response.clientDataJSON), ...response},
+  }});
+
   window.porticoPasskeys = {
     async create(options, origin) {
       try {
@@ -33,14 +41,8 @@
           excludeCredentials: descriptors(options.excludeCredentials)};
         const credential = await navigator.credentials.create({publicKey});
         const response = credential.response;
-        return {credential: {
-          id: credential.id, rawId: toText(credential.rawId), type: credential.type,
-          authenticatorAttachment: credential.authenticatorAttachment || undefined,
-          clientExtensionResults: credential.getClientExtensionResults(),
-          response: {clientDataJSON: toText(response.clientDataJSON),
-                     attestationObject: toText(response.attestationObject),
-                     transports: response.getTransports ? response.getTransports() : []},
-        }};
+        return asJson(credential, {attestationObject: toText(response.attestationObject),
+                                   transports: response.getTransports ? response.getTransports() : []});
       } catch (error) {
         return {error: explain(error, origin)};
       }
@@ -51,15 +53,9 @@
           allowCredentials: descriptors(options.allowCredentials)};
         const credential = await navigator.credentials.get({publicKey});
         const response = credential.response;
-        return {credential: {
-          id: credential.id, rawId: toText(credential.rawId), type: credential.type,
-          authenticatorAttachment: credential.authenticatorAttachment || undefined,
-          clientExtensionResults: credential.getClientExtensionResults(),
-          response: {clientDataJSON: toText(response.clientDataJSON),
-                     authenticatorData: toText(response.authenticatorData),
-                     signature: toText(response.signature),
-                     userHandle: response.userHandle ? toText(response.userHandle) : undefined},
-        }};
+        return asJson(credential, {authenticatorData: toText(response.authenticatorData),
+                                   signature: toText(response.signature),
+                                   userHandle: response.userHandle ? toText(response.userHandle) : undefined});
       } catch (error) {
         return {error: explain(error, origin)};
       }

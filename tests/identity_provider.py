@@ -143,3 +143,16 @@ def rsa_key_set(kid: str) -> dict:
 def public(key_set: dict) -> dict:
     return {'keys': [{name: value for name, value in key.items() if name in ('kty', 'kid', 'alg', 'use', 'n', 'e')}
                      for key in key_set['keys']]}
+
+
+def partner_provider(op, **fields):
+    """The Partner organisation's provider (domain partner.example) at the test provider `op`, added by the portal
+    admin admin@provider.test (made when there is none)."""
+    from db.models import User
+    from tests.utils import an_admin, an_org_with
+    from workflows import sso
+    admin = User.get_or_none(User.email == 'admin@provider.test') or an_admin()
+    partner = an_org_with('Partner', super_admin='boss@partner.example')
+    return sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
+                             client_secret=CLIENT_SECRET, organisation_id=partner.id,
+                             email_domains='partner.example', by=admin, **fields)

@@ -10,8 +10,8 @@ from db.settings import admin_addresses
 from db.models import (AuditEvent, ExternalIdentity, IdentityProvider, Organisation, OutboxMessage, Token, User,
                        UserStatus)
 from domain.errors import DomainError
-from tests.identity_provider import (CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider,
-                                     sign_in_through)
+from tests.identity_provider import (CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, partner_provider,
+                                     sign_in_at_provider, sign_in_through)
 from tests.utils import a_user, an_admin, an_org_with, set_settings
 from workflows import registration, sso, tokens
 
@@ -35,14 +35,6 @@ def op(db, tmp_path):
     provider = OpenIdProvider(ACCOUNTS, [CALLBACK])
     yield provider
     provider.stop()
-
-
-def partner_provider(op, **fields) -> IdentityProvider:
-    admin = User.get_or_none(User.email == 'admin@provider.test') or an_admin()
-    partner = an_org_with('Partner', super_admin='boss@partner.example')
-    return sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET, organisation_id=partner.id,
-                             email_domains='partner.example', by=admin, **fields)
 
 
 def signs_in(provider: IdentityProvider, login: str) -> User:

@@ -15,10 +15,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from db.models import ExternalIdentity, IdentityProvider, Token, User, UserSession
-from tests.identity_provider import (CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, ProviderBrowser, public,
-                                     rsa_key_set, sign_in_through)
-from tests.utils import a_user, an_admin, an_org_with
+from db.models import ExternalIdentity, Token, User, UserSession
+from tests.identity_provider import (CLIENT_ID, MISSING, OpenIdProvider, ProviderBrowser, public,
+                                     partner_provider, rsa_key_set, sign_in_through)
+from tests.utils import a_user
 from workflows import sso, sso_logout, tokens
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or 'ok')
@@ -32,16 +32,8 @@ def started(**options) -> OpenIdProvider:
     return OpenIdProvider(ACCOUNTS, [CALLBACK], jwks=KEYS, **options)
 
 
-def partner_sso(op) -> IdentityProvider:
-    partner = an_org_with('Partner', super_admin='boss@partner.example')
-    admin = User.get_or_none(User.email == 'admin@provider.test') or an_admin()
-    return sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET, organisation_id=partner.id,
-                             email_domains='partner.example', by=admin)
-
-
 def refused(op, message: str) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     with pytest.raises(sso.SignInRefused, match=message):
         sign_in_through(provider, 'ann', CALLBACK)
     assert not User.select().where(User.email == 'ann@partner.example').exists()
@@ -84,7 +76,7 @@ def test_the_tampering_provider_itself_is_fine_when_it_changes_nothing(db) -> No
     """The re-signing used above is not what fails: with the same claims, the sign-in works."""
     op = started(tamper={'claims': {}})
     try:
-        assert sign_in_through(partner_sso(op), 'ann', CALLBACK).user.email == 'ann@partner.example'
+        assert sign_in_through(partner_provider(op), 'ann', CALLBACK).user.email == 'ann@partner.example'
     finally:
         op.stop()
 
@@ -93,7 +85,7 @@ async def test_an_idp_asserting_an_admins_address_lands_on_the_link_page_and_sig
     op = started()
     at_provider = ProviderBrowser()
     try:
-        provider = partner_sso(op)
+        provider = partner_provider(op)
         admin = User.get(User.email == 'admin@provider.test')
         async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
             begun = await browser.get(f'/auth/sso/{provider.id}')
@@ -128,7 +120,7 @@ def test_forged_logout_tokens_sign_nobody_out(db) -> None:
     from workflows import sessions
     op = started()
     try:
-        provider = partner_sso(op)
+        provider = partner_provider(op)
         ann = a_user('ann@partner.example', organisation=provider.organisation, password=None)
         ExternalIdentity.create(provider=provider, subject='ann', user=ann)
         sessions.open_for(ann, 'provider:Partner SSO', provider_id=provider.id, provider_sid='the-sid')

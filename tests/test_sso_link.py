@@ -12,8 +12,9 @@ from db.connection import database
 from db.models import (AuditEvent, ExternalIdentity, IdentityProvider, OutboxMessage, Token, User, UserSession,
                        UserStatus)
 from domain.errors import DomainError
-from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, sign_in_at_provider
-from tests.utils import PASSWORD, a_user, an_admin, an_org_with, fresh
+from tests.identity_provider import (MISSING, OpenIdProvider, partner_provider,
+                                     sign_in_at_provider)
+from tests.utils import PASSWORD, a_user, fresh
 from workflows import accounts, password_reset, sso, sso_link, tokens
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or 'ok')
@@ -33,14 +34,6 @@ def op(db):
     provider.stop()
 
 
-def partner_sso(op, **fields) -> IdentityProvider:
-    admin = User.get_or_none(User.email == 'admin@provider.test') or an_admin()
-    partner = an_org_with('Partner', super_admin='boss@partner.example')
-    return sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
-                             client_secret=CLIENT_SECRET, organisation_id=partner.id, email_domains='partner.example',
-                             by=admin, **fields)
-
-
 def first_sign_in(provider, login: str) -> tuple[sso.Finished, str]:
     """(what the callback makes of it, the browser's secret)."""
     url, secret = sso.begin(provider.id, '/apps')
@@ -49,7 +42,7 @@ def first_sign_in(provider, login: str) -> tuple[sso.Finished, str]:
 
 
 def test_an_idp_asserting_a_portal_admins_address_links_only_with_the_admins_password(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     admin = User.get(User.email == 'admin@provider.test')
     finished, secret = first_sign_in(provider, 'mallory')
     assert finished.user is None and finished.link  # nobody signed in
@@ -76,7 +69,7 @@ def test_an_idp_asserting_a_portal_admins_address_links_only_with_the_admins_pas
 
 
 def test_wrong_passwords_on_the_link_page_are_throttled_like_every_password(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     finished, secret = first_sign_in(provider, 'mallory')
     messages = set()
     for attempt in range(12):
@@ -90,7 +83,7 @@ def test_wrong_passwords_on_the_link_page_are_throttled_like_every_password(op) 
 
 
 def test_an_account_without_a_password_cannot_be_linked(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     partner = provider.organisation
     a_user('new@partner.example', organisation=partner, status=UserStatus.INVITED, password=None)
     with pytest.raises(sso.SignInRefused, match='cannot be linked'):
@@ -100,7 +93,7 @@ def test_an_account_without_a_password_cannot_be_linked(op) -> None:
 
 
 def test_an_account_linked_to_another_subject_of_the_provider_is_not_linked_twice(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     admin = User.get(User.email == 'admin@provider.test')
     ExternalIdentity.create(provider=provider, subject='the-real-admin', user=admin)
     with pytest.raises(sso.SignInRefused, match='linked to another Partner SSO account'):
@@ -109,7 +102,7 @@ def test_an_account_linked_to_another_subject_of_the_provider_is_not_linked_twic
 
 
 def required_partner(op) -> tuple[IdentityProvider, User]:
-    provider = partner_sso(op, required=True)
+    provider = partner_provider(op, required=True)
     member = a_user('kim@gmail.example', first='Kim', organisation=provider.organisation)  # not the company domain
     return provider, member
 
@@ -150,7 +143,7 @@ def test_password_reset_refuses_members_of_an_organisation_that_requires_sso(op)
 
 
 def test_a_reset_link_from_before_sso_was_required_no_longer_works(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     member = a_user('kim@gmail.example', organisation=provider.organisation)
     with database.atomic():  # the link of a reset asked for before (the outbox keeps it sealed)
         raw = tokens.issue(tokens.RESET, member)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from db.models import AuditEvent, ExternalIdentity, IdentityProvider, User, UserSession, UserStatus
-from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, ProviderBrowser
-from tests.utils import a_user, an_admin, an_org_with, fresh
+from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, ProviderBrowser, partner_provider
+from tests.utils import a_user, fresh
 from workflows import api_tokens, sso
 
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=MISSING or 'ok')
@@ -72,10 +72,7 @@ def op(db, receiver):
 
 
 def partner_sso(op) -> IdentityProvider:
-    partner = an_org_with('Partner', super_admin='boss@partner.example')
-    provider = sso.save_provider(None, name='Partner SSO', issuer=op.issuer, client_id=CLIENT_ID,
-                                 client_secret=CLIENT_SECRET, organisation_id=partner.id,
-                                 email_domains='partner.example', by=an_admin())
+    provider = partner_provider(op)
     assert provider.id == 1  # the back-channel logout URI registered at the provider names it
     return provider
 

@@ -14,7 +14,8 @@ from db import clock
 from db.models import ExternalIdentity, User
 from domain.errors import DomainError
 from tests.identity_provider import CLIENT_ID, CLIENT_SECRET, MISSING, OpenIdProvider, ProviderBrowser
-from tests.test_sso_link import first_sign_in, partner_sso
+from tests.identity_provider import partner_provider
+from tests.test_sso_link import first_sign_in
 from tests.utils import PASSWORD, an_admin, log_in, set_settings, settle
 from workflows import second_factor, sso, sso_link
 
@@ -38,7 +39,7 @@ def now_code(secret: str) -> str:
 
 
 def test_linking_an_account_with_a_second_factor_takes_a_code_too(op) -> None:
-    provider = partner_sso(op)
+    provider = partner_provider(op)
     admin = User.get(User.email == 'admin@provider.test')
     enrolment = second_factor.start_enrolment(admin)
     codes = second_factor.confirm_enrolment(admin, now_code(enrolment.secret))

@@ -2,30 +2,23 @@
 from __future__ import annotations
 
 import peewee as pw
-from nicegui import events, run, ui
+from nicegui import run, ui
 
 import session
 from components import dialogs
 from components.chips import status_chip
 from components.decisions import APIS, decision_buttons
-from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
+from components.forms import Feedback, refresh_header
 from components.frame import admin_frame, admin_page
+from components.openapi_input import SHOW_LIMIT, OpenApiInput
 from components.tables import Column, PagedTable, status_filter, toolbar
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
 from domain.errors import DomainError
-from workflows import catalog, openapi
+from workflows import catalog
 
 FILTERS = {'': 'All', ApiStatus.PENDING: 'Pending', ApiStatus.PUBLISHED: 'Published', ApiStatus.REJECTED: 'Rejected'}
 LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, ApiReference.operations)
-SHOW_LIMIT = PASTE_LIMIT  # characters a textarea shows; bigger documents stay on the server (the socket's limit is ~1 MB)
-PASTE_HANDLER = """(event) => {
-  const text = event.clipboardData ? event.clipboardData.getData('text') : '';
-  if (text.length <= SHOW_LIMIT) return;
-  event.preventDefault();
-  const file = new File([text], 'pasted-document.yaml', {type: 'text/plain'});
-  getElement(UPLOAD_ID).$refs.qRef.addFiles([file]);
-}"""
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api], int]:
@@ -90,57 +83,21 @@ def edit_dialog(api_id: int | None, table: PagedTable) -> None:
         upstream = ui.input('Upstream (where the gateway forwards to)', value=api.upstream if api else '',
                             placeholder='https://weather.internal:8443').props('outlined').classes('w-full') \
             .mark('api-upstream')
-        # NiceGUI's live connection drops messages over about 1 MB: a big document (pasted or uploaded) travels
-        # over HTTP through the uploader and stays on the server; the textarea shows only small ones.
-        big = {'text': None}
         current = api.openapi_text if api else ''
-        document = ui.textarea('OpenAPI document (JSON or YAML)', value=current if len(current) <= SHOW_LIMIT else '') \
-            .props('outlined input-class="font-mono text-xs" rows=12').classes('w-full').mark('api-openapi')
-        bounded(document, PASTE_LIMIT)  # a longer paste goes to the uploader (PASTE_HANDLER)
-        note = ui.label('').classes('text-sm text-grey-8').mark('api-openapi-note')
-        note.set_visibility(False)
+        feedback: Feedback | None = None
+        document = OpenApiInput('api-openapi', 'api-upload', 'openapi', lambda error: feedback.show(error),
+                                value=current if len(current) <= SHOW_LIMIT else '')
         if len(current) > SHOW_LIMIT:
-            note.set_text(f'The current document ({len(current) / 1e6:.1f} MB) is kept unless you paste or upload '
-                          'another one.')
-            note.set_visibility(True)
-
-        async def uploaded(event: events.UploadEventArguments) -> None:
-            upload.reset()
-            try:
-                text = await event.file.text()
-            except UnicodeDecodeError:
-                feedback.show(DomainError('This file is not a text file; upload a JSON or YAML document.', 'openapi'))
-                return
-            document.error = None
-            if len(text) <= SHOW_LIMIT:
-                big['text'] = None
-                document.value = text
-                note.set_visibility(False)
-                ui.notify(f'{event.file.name} loaded; check it and save.', type='info')
-            else:
-                big['text'] = text
-                document.value = ''
-                note.set_text(f'{event.file.name} ({len(text.encode()) / 1e6:.1f} MB) is loaded; it is too big to '
-                              'show here and is saved as it is.')
-                note.set_visibility(True)
-
-        upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
-                           on_rejected=lambda: ui.notify(f'The document is larger than {openapi.SIZE_LABEL}.',
-                                                         type='negative')) \
-            .props('accept=".json,.yaml,.yml,.txt"').classes('hidden').mark('api-upload')
-        document.on('paste', js_handler=PASTE_HANDLER.replace('UPLOAD_ID', str(upload.id))
-                    .replace('SHOW_LIMIT', str(SHOW_LIMIT)))
-        ui.button(f'Upload a JSON or YAML file (up to {openapi.SIZE_LABEL})', icon='upload_file',
-                  on_click=lambda: upload.run_method('pickFiles')).props('flat dense no-caps').mark('api-upload-button')
-        feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document},
+            document.say(f'The current document ({len(current) / 1e6:.1f} MB) is kept unless you paste or upload '
+                         'another one.')
+        document.upload_button('api-upload-button')
+        feedback = Feedback({'name': name, 'base_path': base_path, 'upstream': upstream, 'openapi': document.document},
                             marker='api-error')
 
         async def save() -> None:
             feedback.clear()
-            text = big['text'] if big['text'] is not None else document.value
             try:
-                if big['text'] is None:
-                    refuse_cut_paste(text, 'openapi', 'paste it again (longer pastes are uploaded) or upload the file')
+                text = document.text()
             except DomainError as error:
                 feedback.show(error)
                 return

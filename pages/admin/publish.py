@@ -2,17 +2,18 @@
 proposes (the API, a product, a plan and a catalog), publish it all with one click (workflows/publish.py)."""
 from __future__ import annotations
 
-from nicegui import events, run, ui
+from nicegui import run, ui
 
 import session
-from components.forms import PASTE_LIMIT, Feedback, bounded, refresh_header, refuse_cut_paste
+from components.forms import Feedback, bounded, refresh_header
+from components import pickers
 from components.frame import admin_frame, admin_page
-from db.models import Catalog, Plan, Visibility
+from components.openapi_input import OpenApiInput
+from db.models import Visibility
 from domain.errors import DomainError
-from pages.admin.apis import PASTE_HANDLER, SHOW_LIMIT
 from pages.admin.catalogs import VISIBILITY_HINTS
 from pages.admin.plans import QUOTA_PERIODS
-from workflows import catalog, openapi, publish
+from workflows import catalog, publish
 
 NEW = 0  # the selects' choice of a new plan or catalog
 
@@ -21,48 +22,16 @@ NEW = 0  # the selects' choice of a new plan or catalog
 def publish_page() -> None:
     with admin_frame('Publish an API', intro='Paste or upload an OpenAPI document: the portal proposes the API, '
                      'a product, a plan and a catalog; check them and publish, all in one step.'):
-        big = {'text': None}  # a document too big for the textarea stays on the server (as on Admin -> APIs)
+        feedback: Feedback | None = None
         with ui.card().classes('w-full p-5 gap-3'):
             ui.label('1. The OpenAPI document').classes('text-lg font-semibold')
-            document = ui.textarea('OpenAPI document (JSON or YAML)') \
-                .props('outlined input-class="font-mono text-xs" rows=10').classes('w-full').mark('publish-document')
-            bounded(document, PASTE_LIMIT)
-            note = ui.label('').classes('text-sm text-grey-8').mark('publish-document-note')
-            note.set_visibility(False)
-
-            async def uploaded(event: events.UploadEventArguments) -> None:
-                upload.reset()
-                try:
-                    text = await event.file.text()
-                except UnicodeDecodeError:
-                    feedback.show(DomainError('This file is not a text file; upload a JSON or YAML document.',
-                                              'document'))
-                    return
-                document.error = None
-                if len(text) <= SHOW_LIMIT:
-                    big['text'] = None
-                    document.value = text
-                    note.set_visibility(False)
-                else:
-                    big['text'] = text
-                    document.value = ''
-                    note.set_text(f'{event.file.name} ({len(text.encode()) / 1e6:.1f} MB) is loaded; it is too big '
-                                  'to show here and is published as it is.')
-                    note.set_visibility(True)
-                ui.notify(f'{event.file.name} loaded; now Propose.', type='positive')
-
-            upload = ui.upload(auto_upload=True, max_file_size=openapi.MAX_SIZE, on_upload=uploaded,
-                               on_rejected=lambda: ui.notify(f'The document is larger than {openapi.SIZE_LABEL}.',
-                                                             type='negative')) \
-                .props('accept=".json,.yaml,.yml,.txt"').classes('hidden').mark('publish-upload')
-            document.on('paste', js_handler=PASTE_HANDLER.replace('UPLOAD_ID', str(upload.id))
-                        .replace('SHOW_LIMIT', str(SHOW_LIMIT)))
+            document = OpenApiInput('publish-document', 'publish-upload', 'document',
+                                    lambda error: feedback.show(error), rows=10, loaded='now Propose',
+                                    kept='published as it is')
             with ui.row().classes('items-center gap-3'):
                 ui.button('Propose', icon='auto_fix_high', on_click=lambda: propose()) \
                     .props('unelevated no-caps').mark('publish-propose')
-                ui.button(f'Upload a JSON or YAML file (up to {openapi.SIZE_LABEL})', icon='upload_file',
-                          on_click=lambda: upload.run_method('pickFiles')).props('flat dense no-caps') \
-                    .mark('publish-upload-button')
+                document.upload_button('publish-upload-button')
                 working = ui.spinner(size='sm').mark('publish-working')
                 working.set_visibility(False)
 
@@ -123,7 +92,7 @@ def publish_page() -> None:
         done = ui.card().classes('w-full p-5 gap-2').mark('publish-done')
         done.set_visibility(False)
 
-        inputs = {'document': document, 'api_name': api_name, 'base_path': base_path, 'upstream': upstream,
+        inputs = {'document': document.document, 'api_name': api_name, 'base_path': base_path, 'upstream': upstream,
                   'product_name': product_name, 'summary': summary, 'description': description, 'tags': tags,
                   'plan_id': plan, 'plan_name': plan_name, 'rate_limit': rate_limit, 'rate_period': rate_period,
                   'quota': quota, 'quota_period': quota_period, 'requires_approval': requires_approval,
@@ -131,27 +100,17 @@ def publish_page() -> None:
         feedback = Feedback({key: field for key, field in inputs.items() if key != 'requires_approval'},
                             marker='publish-error')
 
-        def text() -> str:
-            if big['text'] is not None:
-                return big['text']
-            refuse_cut_paste(document.value, 'document',
-                             'paste it again (longer pastes are uploaded) or upload the file')
-            return document.value or ''
-
         def choices() -> None:
             """The selects' options, read again at each proposal (a plan or catalog may have been added)."""
-            plan.set_options({NEW: 'A new plan', **{p.id: p.name for p in Plan.select(Plan.id, Plan.name)
-                                                    .order_by(Plan.name)}})
-            shelf.set_options({NEW: 'A new catalog', **{
-                c.id: f'{c.name} ({Visibility.LABELS.get(c.visibility, c.visibility)})'
-                for c in Catalog.select(Catalog.id, Catalog.name, Catalog.visibility).order_by(Catalog.name)}})
+            plan.set_options({NEW: 'A new plan', **pickers.plans()})
+            shelf.set_options({NEW: 'A new catalog', **pickers.catalogs()})
 
         async def propose() -> None:
             feedback.clear()
             done.set_visibility(False)
             working.set_visibility(True)
             try:  # reading a big document takes seconds: off the event loop
-                proposed = await run.io_bound(publish.propose, text(), by=session.current_user())
+                proposed = await run.io_bound(publish.propose, document.text(), by=session.current_user())
             except DomainError as error:
                 feedback.show(error)
                 return
@@ -171,7 +130,7 @@ def publish_page() -> None:
             feedback.clear()
             try:
                 fields = {key: field.value for key, field in inputs.items()}
-                fields['document'] = text()
+                fields['document'] = document.text()
             except DomainError as error:
                 feedback.show(error)
                 return
@@ -186,8 +145,7 @@ def publish_page() -> None:
             finally:
                 publishing.set_visibility(False)
             proposal.set_visibility(False)
-            document.value, big['text'] = '', None
-            note.set_visibility(False)
+            document.clear()
             done.clear()
             with done:
                 ui.label(f'{product.name} is published.').classes('text-lg font-semibold text-positive')

@@ -8,7 +8,7 @@ from api import sso as sso_routes
 from components import dialogs, pickers
 from components.forms import Feedback
 from components.frame import admin_frame, admin_page
-from db.models import IdentityProvider, Team
+from db.models import IdentityProvider
 from domain.errors import DomainError
 from workflows import sso
 
@@ -158,8 +158,7 @@ class GroupsToTeams:
 
     def organisation_chosen(self, organisation_id: int | None) -> None:
         """The teams to choose from; rows of a team that is not the organisation's (deleted since) are dropped."""
-        self.teams = {team.id: team.name for team in Team.select(Team.id, Team.name)
-                      .where(Team.organisation == organisation_id).order_by(Team.name)} if organisation_id else {}
+        self.teams = pickers.teams_of(organisation_id)
         self.values = [row for row in self.values if row.get('team') in self.teams or row.get('team') is None]
         self.show()
 
