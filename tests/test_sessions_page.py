@@ -138,3 +138,13 @@ def test_a_developer_signs_out_a_forgotten_device_in_the_browser(screen, browser
     b.does_not_see('Firefox on Windows')
     assert sessions.user_for(forgotten) is None
     assert User.get(User.email == 'dev@consumer.test').sessions.count() == 1
+
+    phone = sessions.open_for(dana, 'passkey', user_agent=IPHONE)  # later: a phone, and then everywhere else
+    screen.open('/profile/sessions')
+    b.sees('Safari on iPhone')
+    b.click('Sign out everywhere else')
+    b.sees('Every other device and browser is signed out at once', within=b.open_dialog())
+    b.click('Sign out others', within=b.open_dialog())
+    b.notified('1 other session(s) signed out. You stay signed in here.')
+    b.sees('You are signed in in this browser only.')
+    assert sessions.user_for(phone) is None and dana.sessions.count() == 1
