@@ -7,9 +7,10 @@ from contextlib import contextmanager
 from nicegui import app, context, ui
 
 import session
+from components import search_box
 from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
 from db.models import User
-from workflows import settings
+from workflows import content_pages, settings
 
 PRIMARY = '#3949ab'
 POSITIVE = '#1b7a36'  # Quasar's greens and reds fail WCAG AA contrast as text on white
@@ -86,7 +87,10 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
             for label, path, icon in nav_entries(user):
                 ui.button(label, icon=icon).props(f'flat no-caps color=grey-9 href="{path}"') \
                     .mark(f'nav-{path.strip("/") or "home"}')
+            for label, path in content_pages.menu(user, 'header'):  # the admin's pages of the header menu
+                ui.button(label).props(f'flat no-caps color=grey-9 href="{path}"').mark(f'nav-page-{path}')
         with ui.row().classes('items-center gap-2 no-wrap'):
+            search_box.header(user)
             _account_area(user, values)
     if admin:
         _admin_drawer()
@@ -96,8 +100,20 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
         if intro:
             ui.label(intro).classes('text-grey-8')
         yield user
+    _footer(user, values)
     if user is not None:
         _watch_for_changes(user)
+
+
+def _footer(user: User | None, values: dict) -> None:
+    """The brand's footer links (terms, privacy, status page) and the admin's pages of the footer menu."""
+    links = [(link['label'], link['url']) for link in values.get('brand_footer_links') or []]
+    links += content_pages.menu(user, 'footer')
+    with ui.element('footer').classes('w-full max-w-6xl mx-auto px-6 pb-6 pt-2 row gap-4 text-sm text-grey-8') \
+            .mark('footer'):
+        ui.label(f'© {values["portal_name"]}')
+        for label, url in links:
+            ui.link(label, url).classes('text-grey-8').mark(f'footer-link-{label}')
 
 
 def _account_area(user: User | None, values: dict) -> None:

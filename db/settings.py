@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
 OTHER_DEFAULTS: dict[str, Any] = {
     'webhooks_allow_private_addresses': False,
     'webhooks_disable_after_hours': 72,
+    'brand_footer_links': [],  # Admin -> Appearance: [{'label': 'Terms', 'url': 'https://...'}]
 }
 
 
