@@ -194,6 +194,15 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v15_key_ends(migrator: SchemaMigrator) -> None:
+    # issue 26: when a key stops (a rotation's overlap) and when its owners were reminded of it
+    present = {column.name for column in database.get_columns('credential')}
+    apply(*[migrator.add_column('credential', field.column_name, field)
+            for field in (models.Credential.expires_at, models.Credential.reminded_at)
+            if field.column_name not in present])
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -206,6 +215,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (15, 'credential.expires_at and reminded_at: rotation with overlap (issue 26)', _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]
 

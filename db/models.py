@@ -363,6 +363,9 @@ class Credential(BaseModel):
                           constraints=[one_of(CredentialStatus)])
     created_at = pw.DateTimeField(default=clock.now)
     revoked_at = pw.DateTimeField(null=True)
+    # issue 26: a rotated key keeps working until then beside its successor (None: no end)
+    expires_at = pw.DateTimeField(null=True, index=True)
+    reminded_at = pw.DateTimeField(null=True)  # when its owners were told it stops soon
 
 
 class UsageDaily(BaseModel):
