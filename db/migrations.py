@@ -58,7 +58,17 @@ def _v4_rules_in_the_database(migrator: SchemaMigrator) -> None:
                                      f'{models.one_of(named).sql}')
         _add_deferred_keys()
     for model in {model for model, _values in CHECKED} | {models.Team, models.AuditEvent}:
-        model._schema.create_indexes(safe=True)
+        _create_indexes_of_present_columns(model)
+
+
+def _create_indexes_of_present_columns(model: type[models.BaseModel]) -> None:
+    """The model's indexes over columns the table has now: a later step adds its own columns with their indexes
+    (the model is the newest one, also when an old database takes this step)."""
+    present = {column.name for column in database.get_columns(model._meta.table_name)}
+    for index in model._meta.fields_to_index():
+        columns = [getattr(part, 'column_name', None) for part in getattr(index, '_expressions', [])]
+        if all(column is None or column in present for column in columns):
+            database.execute(model._schema._create_index(index, safe=True))
 
 
 def _deduplicate() -> None:
@@ -195,11 +205,13 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
 
 
 def _v15_key_ends(migrator: SchemaMigrator) -> None:
-    # issue 26: when a key stops (a rotation's overlap) and when its owners were reminded of it
+    # issue 26: when a key stops (a rotation's overlap, its plan's key lifetime) and when its owners were reminded
     present = {column.name for column in database.get_columns('credential')}
     apply(*[migrator.add_column('credential', field.column_name, field)
-            for field in (models.Credential.expires_at, models.Credential.reminded_at)
+            for field in (models.Credential.expires_at, models.Credential.end_reason, models.Credential.reminded_at)
             if field.column_name not in present])
+    if 'key_lifetime_days' not in {column.name for column in database.get_columns('plan')}:
+        apply(migrator.add_column('plan', 'key_lifetime_days', models.Plan.key_lifetime_days))
     database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
 
 
@@ -215,7 +227,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
-    (15, 'credential.expires_at and reminded_at: rotation with overlap (issue 26)', _v15_key_ends),
+    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]
 

@@ -291,6 +291,7 @@ class Plan(BaseModel):
     quota_period = pw.CharField(max_length=10, default='month')  # day | month
     requires_approval = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=clock.now)
+    key_lifetime_days = pw.IntegerField(default=0)  # issue 26: keys issued under the plan stop after; 0 = never
 
 
 class CatalogPlan(BaseModel):
@@ -363,9 +364,11 @@ class Credential(BaseModel):
                           constraints=[one_of(CredentialStatus)])
     created_at = pw.DateTimeField(default=clock.now)
     revoked_at = pw.DateTimeField(null=True)
-    # issue 26: a rotated key keeps working until then beside its successor (None: no end)
+    # issue 26: when the key stops (None: never), and why: 'rotated' (it has a successor and works beside it
+    # until then) or 'lifetime' (its plan's key lifetime; renewing gives it a successor)
     expires_at = pw.DateTimeField(null=True, index=True)
-    reminded_at = pw.DateTimeField(null=True)  # when its owners were told it stops soon
+    end_reason = pw.CharField(max_length=10, null=True)
+    reminded_at = pw.DateTimeField(null=True)  # when its owners were last told it stops soon
 
 
 class UsageDaily(BaseModel):

@@ -120,9 +120,9 @@ def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
     if headers is None:  # the fixed refusals are built once
         known = _denials.get((status, reason))
         if known is None:
-            known = _denials[(status, reason)] = _json(status, {'error': reason})
+            known = _denials[(status, reason)] = _json(status, {'error': reason}, {'x-portico-reason': reason})
         return known
-    return _json(status, {'error': reason}, headers)
+    return _json(status, {'error': reason}, {**headers, 'x-portico-reason': reason})
 
 
 _denials: dict[tuple[int, str], Answer] = {}

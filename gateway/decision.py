@@ -46,7 +46,9 @@ class Decision(NamedTuple):
 MISSING_KEY = Decision(401, 'missing API key')
 UNKNOWN_KEY = Decision(401, 'unknown or revoked API key')
 NOT_COVERED = Decision(403, 'this key does not cover this path')
+# a key past its end (issue 26): the reason reaches the client (deploy/nginx-gateway.conf passes it on)
 ENDED_KEY = Decision(401, 'this API key was replaced and has stopped working; use the new key shown in My apps')
+EXPIRED_KEY = Decision(401, 'this API key has expired; renew it in My apps')
 
 
 def key_from(headers: dict[str, str]) -> str:
@@ -90,7 +92,7 @@ def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0), momen
     if info is None:
         return UNKNOWN_KEY
     if info.expires is not None and moment >= info.expires:
-        return ENDED_KEY
+        return info.ended
     path = facts.path
     if path is None:
         return NOT_COVERED

@@ -12,7 +12,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, A
                        CatalogPlan, CatalogProduct, Credential, CredentialStatus, Organisation, Plan,
                        Product, ProductApi, User, UserStatus)
 from gateway import usage
-from gateway.decision import Decision
+from gateway.decision import ENDED_KEY, EXPIRED_KEY, Decision
 
 
 class PlanLimits(NamedTuple):
@@ -47,6 +47,7 @@ class KeyInfo:
     introspection: bytes = b''  # the RFC 7662 answer body
     seconds_left: float | None = None  # a rotated key's overlap: how long it still works when loaded (issue 26)
     expires: float | None = None  # ... and the moment it stops, in clock.monotonic() seconds
+    ended: Decision = ENDED_KEY  # the refusal once it has stopped (replaced, or expired)
 
 
     def __post_init__(self) -> None:
@@ -122,7 +123,7 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
             continue
         plan = request.plan
         left = None if row.expires_at is None else (row.expires_at - now).total_seconds()
-        found[row.key_hash] = KeyInfo(seconds_left=left,
+        found[row.key_hash] = KeyInfo(seconds_left=left, ended=EXPIRED_KEY if row.end_reason == 'lifetime' else ENDED_KEY,
             credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,
             routes=sorted(routes.get(request.id, []), key=lambda route: len(route[0]), reverse=True),
             quota_used=stored.get((row.id, plan.quota_period), 0) if plan.quota else 0)

@@ -11,6 +11,7 @@ from components.chips import status_chip
 from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import clock
 from db.paging import page_of
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
@@ -156,19 +157,27 @@ def _request_card(request: AccessRequest, products: list, keys: list[Credential]
             ui.label(f'Reason: {request.reason}').classes('text-sm text-negative').mark(f'request-reason-{request.id}')
         if request.status == AccessStatus.APPROVED:
             for credential in keys:
-                _credential(credential, products, replaced=credential.expires_at is not None)
+                _credential(credential, products)
 
 
-def _credential(credential: Credential, products: list, *, replaced: bool = False) -> None:
-    """One key; `replaced`: the old key of a rotation, working until its end beside the new one."""
+def _credential(credential: Credential, products: list) -> None:
+    """One key: the current one, or the old key of a rotation, working until its end beside the new one."""
     gateway = config.current().gateway_url
+    replaced = credential.end_reason == credentials.ROTATED
+    expired = credential.expires_at is not None and credential.expires_at <= clock.now()
     with ui.column().classes('w-full gap-1 bg-grey-2 rounded p-3').mark(f'credential-{credential.id}'):
         with ui.row().classes('items-center gap-2 w-full'):
             ui.label('Old API key' if replaced else 'API key').classes('text-xs uppercase text-grey-8')
-            status_chip(credential.status)
+            status_chip('expired' if expired else credential.status)
             if replaced:
                 ui.label(f'Stops working on {credential.expires_at:%Y-%m-%d %H:%M} UTC: switch your clients to the '
                          'new key before then.').classes('text-sm text-deep-orange-10').mark(f'key-ends-{credential.id}')
+            elif expired:
+                ui.label(f'Expired on {credential.expires_at:%Y-%m-%d %H:%M} UTC: calls with it are refused. Renew '
+                         'it to get a new key.').classes('text-sm text-negative').mark(f'key-expired-{credential.id}')
+            elif credential.expires_at is not None:
+                ui.label(f'Expires on {credential.expires_at:%Y-%m-%d %H:%M} UTC').classes('text-sm text-grey-8') \
+                    .mark(f'key-expires-{credential.id}')
         key_label = ui.label(f'{credential.key_prefix}••••••••••••••••').classes('font-mono') \
             .mark(f'key-{credential.id}')
         if credential.status == CredentialStatus.ACTIVE:
@@ -197,7 +206,10 @@ def _credential(credential: Credential, products: list, *, replaced: bool = Fals
                     .mark(f'key-toggle-{credential.id}')
                 ui.button('Copy', icon='content_copy', on_click=copy).props('flat dense no-caps') \
                     .mark(f'key-copy-{credential.id}')
-                if not replaced:
+                if credential.end_reason == credentials.LIFETIME:
+                    ui.button('Renew', icon='update', on_click=lambda: _renew(credential)) \
+                        .props('flat dense no-caps').mark(f'key-renew-{credential.id}')
+                if not replaced and not expired:
                     ui.button('Rotate', icon='autorenew', on_click=lambda: _rotate(credential)) \
                         .props('flat dense no-caps').mark(f'key-rotate-{credential.id}')
                 ui.button('Revoke', icon='block', on_click=lambda: _confirm_key_change(
@@ -211,6 +223,22 @@ def _credential(credential: Credential, products: list, *, replaced: bool = Fals
             for api in product_apis:
                 ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm') \
                     .mark(f'base-url-{api.base_path}')
+
+
+def _renew(credential: Credential) -> None:
+    """One click: a new key with a new lifetime; the old one keeps working until its own end."""
+    try:
+        new = credentials.renew(Credential.get_by_id(credential.id), by=session.current_user())
+    except (DomainError, Credential.DoesNotExist) as error:
+        ui.notify(str(error) if isinstance(error, DomainError) else 'This key was not found.', type='negative')
+        return
+    old = Credential.get_by_id(credential.id)
+    ends = f'{new.expires_at:%Y-%m-%d}' if new.expires_at else 'never'
+    if old.status == CredentialStatus.ACTIVE and old.end_reason == credentials.ROTATED:
+        reload_with(f'A new key is ready (it expires {ends}); the old one works until '
+                    f'{old.expires_at:%Y-%m-%d %H:%M} UTC. Show or copy the new one.')
+    else:
+        reload_with(f'A new key is ready (it expires {ends}). Show or copy it.')
 
 
 def _rotate(credential: Credential) -> None:

@@ -59,7 +59,9 @@ def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_un
         assert status == 200 and 'weather' in body
 
         clock.advance(timedelta(hours=1, minutes=1))
-        assert call(through_nginx, old_key)[0] == 401
+        status, headers, body = call(through_nginx, old_key)  # nginx passes Portico's reason on
+        assert status == 401 and 'replaced and has stopped working' in body, body
+        assert headers['Content-Type'] == 'application/json'
         assert call(through_nginx, new_key)[0] == 200
         screen.open(f'/apps/{request.app_id}')
         b.sees(f'{new.key_prefix}')

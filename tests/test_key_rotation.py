@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from db import clock
-from db.models import AuditEvent, Credential, OutboxMessage, WebhookEvent
+from db.models import AuditEvent, Credential, OutboxMessage, Plan, WebhookEvent
 from domain.errors import DomainError, NotFound
 from gateway import limits
 from tests.test_gateway import ask
-from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, in_parallel, opens_as, settle
-from workflows import access, credentials, maintenance, usage, webhook_endpoints
+from tests.utils import a_catalog_world, a_user, admin_opens, an_admin, an_org_with, in_parallel, opens_as, settle
+from workflows import access, catalog, credentials, maintenance, usage, webhook_endpoints
 
 HOUR = 3600
 
@@ -175,3 +175,122 @@ async def test_the_admin_api_rotates_with_an_overlap_and_never_answers_with_a_ke
     assert shown['status'] == 'active' and shown['expires_at'].startswith(f'{clock.now() + timedelta(hours=1):%Y-%m-%dT%H}')
     again = await user.http_client.post(url, json={'old_key_stops_in': 0}, headers={'Authorization': f'Bearer {token}'})
     assert again.status_code == 422 and 'Only the current key' in again.text
+
+
+# --- expiry per plan (issue 26, item 2) -----------------------------------------------------------------------
+
+@pytest.fixture
+def expiring(user):
+    limits.reset()
+    usage.reset()
+    data = a_catalog_world()
+    admin = an_admin()
+    free = data['Free']
+    catalog.save_plan(free.id, free.name, free.rate_limit, free.rate_period, free.quota, free.quota_period, False,
+                      by=admin, key_lifetime_days=30)
+    data['dev'] = a_user('dev@consumer.test')
+    request = access.request_access(data['dev'], data['Public'].id, free.id, [data['Weather'].id], new_app_name='Bot')
+    data['request'], data['credential'] = request, Credential.get(Credential.access_request == request)
+    data['key'] = credentials.reveal(data['credential'], data['dev'])
+    yield data
+    clock.reset()
+
+
+def reminders() -> list[OutboxMessage]:
+    return list(OutboxMessage.select().where(OutboxMessage.template_key == 'key_expiring').order_by(OutboxMessage.id))
+
+
+def test_keys_of_a_plan_with_a_lifetime_expire_and_their_owners_are_told_14_and_3_days_before(expiring) -> None:
+    key = expiring['credential']
+    assert key.end_reason == 'lifetime' and abs(key.expires_at - clock.now() - timedelta(days=30)) < timedelta(minutes=1)
+    clock.advance(timedelta(days=15))
+    maintenance.run_once()
+    assert reminders() == []
+    clock.advance(timedelta(days=1, hours=1))  # 13 days and 23 hours left
+    assert maintenance.run_once()['key_reminders'] == 1
+    assert maintenance.run_once()['key_reminders'] == 0
+    clock.advance(timedelta(days=10))
+    assert maintenance.run_once()['key_reminders'] == 0  # 3 days and 23 hours left: not yet
+    clock.advance(timedelta(days=1))
+    assert maintenance.run_once()['key_reminders'] == 1
+    assert maintenance.run_once()['key_reminders'] == 0
+    first, second = reminders()
+    assert first.recipient == second.recipient == 'dev@consumer.test'
+    assert first.context['days_left'] == '14 days' and second.context['days_left'] == '3 days'
+
+
+async def test_an_expired_key_gets_401_with_its_reason_and_renewing_is_one_click(user, expiring) -> None:
+    key = expiring['key']
+    assert (await ask(user, key, '/weather/x')).status_code == 200
+    clock.advance(timedelta(days=30, minutes=1))
+    refused = await ask(user, key, '/weather/x')
+    assert refused.status_code == 401 and refused.json()['error'] == 'this API key has expired; renew it in My apps'
+    assert refused.headers['x-portico-reason'] == refused.json()['error']
+    await opens_as(user, 'dev@consumer.test', f'/apps/{expiring["request"].app_id}')
+    credential = expiring['credential']
+    await user.should_see(marker=f'key-expired-{credential.id}')
+    await user.should_not_see(marker=f'key-rotate-{credential.id}')  # renew, not rotate, an expired key
+    user.find(marker=f'key-renew-{credential.id}').click()
+    await user.should_see('A new key is ready')
+    renewed = Credential.get_by_id(credential.id)  # the expired key's row took the new key
+    assert renewed.key_hash != credential.key_hash
+    assert abs(renewed.expires_at - clock.now() - timedelta(days=30)) < timedelta(minutes=1)
+    assert (await ask(user, key, '/weather/x')).status_code == 401
+    assert (await ask(user, credentials.reveal(renewed, expiring['dev']), '/weather/x')).status_code == 200
+
+
+async def test_renewing_before_the_end_keeps_the_old_key_until_then(user, expiring) -> None:
+    dev, old_key = expiring['dev'], expiring['key']
+    clock.advance(timedelta(days=27))
+    new = credentials.renew(expiring['credential'], by=dev)
+    old = Credential.get_by_id(expiring['credential'].id)
+    assert new.id != old.id and old.end_reason == 'rotated'
+    assert abs(old.expires_at - (clock.now() + timedelta(days=3))) < timedelta(minutes=1)  # its own end, kept
+    assert abs(new.expires_at - (clock.now() + timedelta(days=30))) < timedelta(minutes=1)
+    new_key = credentials.reveal(new, dev)
+    assert (await ask(user, old_key, '/weather/x')).status_code == 200
+    assert (await ask(user, new_key, '/weather/x')).status_code == 200
+    clock.advance(timedelta(days=2, hours=1))
+    assert maintenance.run_once()['key_reminders'] == 1  # the replaced key, a day before it stops
+    assert OutboxMessage.get(OutboxMessage.template_key == 'key_ending').context['key_prefix'] == old.key_prefix
+    assert reminders() == []  # no "expires" reminder for a key that was renewed
+    clock.advance(timedelta(days=1))
+    refused = await ask(user, old_key, '/weather/x')
+    assert refused.status_code == 401 and 'replaced' in refused.json()['error']
+    assert (await ask(user, new_key, '/weather/x')).status_code == 200
+    with pytest.raises(DomainError, match='does not expire'):
+        credentials.renew(Credential.get_by_id(expiring['credential'].id), by=dev)
+
+
+async def test_the_admin_sets_a_plans_key_lifetime_with_its_errors_next_to_the_field(user) -> None:
+    a_catalog_world()
+    await admin_opens(user, '/admin/plans')
+    free = Plan.get(Plan.name == 'Free')
+    user.find(marker='plan-edit-Free').click()
+    user.find(marker='plan-key-lifetime').elements.pop().set_value(5000)
+    user.find(marker='plan-save').click()
+    await user.should_see('Keys live at most 3650 days')
+    assert Plan.get_by_id(free.id).key_lifetime_days == 0
+    user.find(marker='plan-key-lifetime').elements.pop().set_value(90)
+    user.find(marker='plan-save').click()
+    await user.should_see('Plan Free saved.')
+    assert Plan.get_by_id(free.id).key_lifetime_days == 90
+    await user.open('/products/weather')
+    await user.should_see('keys expire after 90 days')
+
+
+async def test_the_admin_api_reads_and_changes_a_plans_key_lifetime(user) -> None:
+    from workflows import api_tokens
+    a_catalog_world()
+    _, token = api_tokens.create(an_admin(), 'CRM', read_only=False)
+    free = Plan.get(Plan.name == 'Free')
+    headers = {'Authorization': f'Bearer {token}'}
+    shown = await user.http_client.get(f'/api/v1/plans/{free.id}', headers=headers)
+    assert shown.json()['key_lifetime_days'] == 0
+    changed = await user.http_client.patch(f'/api/v1/plans/{free.id}', json={'key_lifetime_days': 7},
+                                           headers={**headers, 'If-Match': shown.headers['etag']})
+    assert changed.status_code == 200 and changed.json()['key_lifetime_days'] == 7
+    refused = await user.http_client.patch(f'/api/v1/plans/{free.id}', json={'key_lifetime_days': -1},
+                                           headers={**headers, 'If-Match': changed.headers['etag']})
+    assert refused.status_code == 422
+    assert Plan.get_by_id(free.id).key_lifetime_days == 7

@@ -196,12 +196,19 @@ def delete_product(product: Product, by: User) -> None:
 # --- plans ------------------------------------------------------------------------------------------
 
 def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, quota_period: str,
-              requires_approval: bool, by: User) -> Plan:
+              requires_approval: bool, by: User, key_lifetime_days=None) -> Plan:
+    """`key_lifetime_days`: keys issued from now on stop after that many days (0: never; None: unchanged, or
+    never for a new plan); keys issued before keep the end they were given."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
     rate_period = _count(rate_period, 'rate period', 'rate_period', minimum=1)
     quota = _count(quota, 'quota', 'quota', minimum=0)
+    if key_lifetime_days not in (None, ''):
+        key_lifetime_days = _count(key_lifetime_days, 'key lifetime', 'key_lifetime_days', minimum=0)
+        if key_lifetime_days > 3650:
+            raise DomainError('Keys live at most 3650 days (10 years); 0 means they never expire.',
+                              'key_lifetime_days')
     if quota_period not in {'day', 'month'}:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
     with database.atomic():
@@ -209,6 +216,8 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
             raise DomainError(f'A plan named "{name}" exists already.', 'name')
         values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
                       quota_period=quota_period, requires_approval=bool(requires_approval))
+        if key_lifetime_days not in (None, ''):
+            values['key_lifetime_days'] = key_lifetime_days
         if plan_id:
             plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()
