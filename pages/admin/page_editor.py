@@ -121,7 +121,8 @@ def _editor(page: ContentPage, draft: PageRevision) -> None:
                                                                         'publish it.')
 
     def preview() -> None:
-        with dialogs.dialog() as box, ui.card().classes('w-[60rem] max-w-full gap-3').mark('page-preview'):
+        with dialogs.dialog() as box, ui.card().classes('gap-3') \
+                .style('width: 60rem; max-width: 90vw').mark('page-preview'):
             ui.label('Preview: the page as readers will get it').classes('text-xs uppercase text-grey-8')
             ui.label(' '.join((title.value or '').split())).classes('text-2xl font-semibold text-grey-9')
             content.body(text.value or '')
@@ -211,7 +212,8 @@ def _view(page: ContentPage, revision_row: PageRevision) -> None:
     if revision is None:
         ui.notify('This revision was not found.', type='negative')
         return
-    with dialogs.dialog() as box, ui.card().classes('w-[60rem] max-w-full gap-3').mark('revision-dialog'):
+    with dialogs.dialog() as box, ui.card().classes('gap-3') \
+            .style('width: 60rem; max-width: 90vw').mark('revision-dialog'):
         ui.label(f'Saved {revision.created_at:%Y-%m-%d %H:%M:%S}').classes('text-xs uppercase text-grey-8')
         ui.label(revision.title).classes('text-2xl font-semibold text-grey-9')
         content.body(revision.body)
