@@ -14,6 +14,7 @@ from workflows import browse, content_pages, organisations, settings
 
 
 MAX_FEATURED = 12
+GRID = 'grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr))'  # as many columns as fit
 
 
 @dataclass
@@ -62,9 +63,9 @@ async def home_page() -> None:
                 else:
                     ui.button('Go to the Dashboard').props('outline no-caps href="/dashboard"').mark('home-dashboard')
         ui.label('How to get access').classes('text-xl font-semibold pt-2')
-        with ui.row().classes('w-full gap-4 items-stretch').mark('home-steps'):
+        with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-steps'):
             for number, (title, text) in enumerate(_steps(me), start=1):
-                with ui.card().classes('p-5 gap-1 flex-1 min-w-60'):
+                with ui.card().classes('p-5 gap-1'):
                     ui.label(f'{number}. {title}').classes('font-semibold')
                     ui.label(text).classes('text-grey-8')
         ui.label('Featured products').classes('text-xl font-semibold pt-2')
@@ -80,12 +81,11 @@ async def home_page() -> None:
                     ui.label('Every API product you may use is in the catalogs.').classes('text-grey-8')
                     ui.link('Browse Catalogs', '/catalogs')
             return
-        with ui.element('div').classes('w-full grid gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3') \
-                .mark('home-featured'):
+        with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-featured'):
             for product in offer.featured:
                 with ui.link(target=f'/products/{product.slug}').classes('no-underline text-grey-9') \
                         .mark(f'home-featured-{product.slug}'):
-                    with ui.card().classes('w-full h-full p-5 gap-1 hover:shadow-md'):
+                    with ui.card().classes('w-full p-5 gap-1').style('height: 100%'):
                         ui.label(product.name).classes('text-lg font-semibold text-primary')
                         if product.summary:
                             ui.label(product.summary).classes('text-grey-8')
