@@ -337,3 +337,32 @@ async def test_the_home_page_chosen_by_the_admin_replaces_the_default(user) -> N
     await user.should_see('Our')
     await user.should_not_see(marker='home-default')
     assert element(user, 'page-title').text == 'Welcome to Acme APIs'
+
+
+async def test_admin_pages_lists_each_page_with_its_menu_audience_and_state(user) -> None:
+    admin = an_admin()
+    acme = an_org_with('Acme', super_admin='boss@acme.test')
+    terms = a_page(admin, 'Terms', 'Version 1', slug='terms', menu=PageMenu.FOOTER, position=3)
+    content_pages.save(terms.id, PageForm(title='Terms', slug='terms', body='Version 2', menu=PageMenu.FOOTER,
+                                          position=3), admin, based_on=None)
+    a_page(admin, 'Acme notes', slug='acme-notes', audience=PageAudience.CHOSEN, orgs=[acme], publish=False)
+    await opens_as(user, admin.email, '/admin/pages')
+    await user.should_see(marker='pages-row')
+    await user.should_see('Footer menu · 3')
+    await user.should_see('draft changes')  # Terms: published, with a newer draft
+    await user.should_see('Chosen: 1 organization or team')
+    await user.should_see(marker='page-status-acme-notes')
+    assert element(user, 'page-status-acme-notes').text == 'Draft'
+
+
+async def test_the_admin_marks_a_product_as_featured_in_its_edit_dialog(user) -> None:
+    a_catalog_world()
+    await admin_opens(user, '/admin/products')
+    user.find(marker='product-edit-weather').click()
+    await user.should_see(marker='product-featured')
+    user.find(marker='product-featured').click()
+    user.find(marker='product-save').click()
+    await user.should_see('Weather saved.')
+    assert Product.get(Product.slug == 'weather').featured
+    assert not Product.get(Product.slug == 'maps').featured
+    await user.should_see(marker='product-featured-weather', retries=50)
