@@ -366,3 +366,11 @@ async def test_the_admin_marks_a_product_as_featured_in_its_edit_dialog(user) ->
     assert Product.get(Product.slug == 'weather').featured
     assert not Product.get(Product.slug == 'maps').featured
     await user.should_see(marker='product-featured-weather', retries=50)
+
+
+async def test_a_portal_admin_previews_a_draft_at_its_address_with_a_warning(user) -> None:
+    admin = an_admin()
+    a_page(admin, 'Unfinished', 'Secret plans.', slug='unfinished', publish=False)
+    await opens_as(user, admin.email, '/pages/unfinished')
+    await user.should_see('Secret plans.')
+    await user.should_see('This page is a draft: only portal administrators see it.')
