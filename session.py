@@ -42,10 +42,10 @@ PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz',
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
                 SECOND_FACTOR_PATH, '/llms.txt'}
 # the product page, its API reference and its Markdown (with /llms.txt) check who may see the product themselves
-# (Public catalogs: anyone)
+# (Public catalogs: anyone), as the admin's pages do (workflows/content_pages.py: pages for everyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi',
-                 '/products/{slug}.md']
+                 '/products/{slug}.md', '/pages/{slug}', '/pages/{slug}.md']
 PUBLIC_PREFIXES = ('/_nicegui/', '/_nicegui_ws/', '/static/', '/products/_assets/')
 # the admin REST API authenticates every request by its bearer token (api/v1/auth.py), never by the cookie
 TOKEN_PREFIXES = ('/api/v1/',)

@@ -28,12 +28,13 @@ HEADERS = {'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-ca
 
 
 def install(app) -> None:
-    """Registered by main.py at each start. The Markdown route goes before the product page's
-    `/products/{slug}`, which would otherwise take `weather.md` for a slug."""
+    """Registered by main.py at each start. The Markdown routes go before the product page's
+    `/products/{slug}` and the content page's `/pages/{slug}`, which would otherwise take `weather.md` for a slug."""
     app.add_api_route('/llms.txt', llms_txt, methods=['GET'])
     app.add_api_route('/products/{slug}.md', product_markdown, methods=['GET'])
+    app.add_api_route('/pages/{slug}.md', page_markdown, methods=['GET'])
     routes = app.router.routes
-    mine = [route for route in routes if getattr(route, 'path', '') == '/products/{slug}.md']
+    mine = [route for route in routes if getattr(route, 'path', '') in ('/products/{slug}.md', '/pages/{slug}.md')]
     routes[:] = mine + [route for route in routes if route not in mine]
 
 
@@ -58,7 +59,31 @@ def llms_txt() -> Response:
         lines.append(f'{entry}: {inline(product.summary)}' if product.summary.strip() else entry)
     if not products:
         lines.append('No products are published here yet.')
+    pages = machine_docs.pages_for(me)
+    if pages:  # the admin's pages (Admin -> Pages) this reader may read
+        lines += ['', '## Pages', '']
+        lines += [f'- [{inline(page.live.title)}]({base}{page_markdown_url(page.slug)})' for page in pages]
     lines += ['', '## Optional', '', f'- [Catalogs]({base}/catalogs): the same products as web pages', '']
+    return _markdown('\n'.join(lines))
+
+
+PAGE_NOT_FOUND = 'This page was not found, or you cannot see it.'
+
+
+def page_markdown_url(slug: str) -> str:
+    return f'/pages/{quote(slug)}.md'
+
+
+def page_markdown(slug: str) -> Response:
+    """A page of Admin -> Pages as Markdown: its published title and text, kept as the product description's
+    Markdown is (no HTML, no script links, headings under the title)."""
+    page = machine_docs.page_for(session.current_user(), slug)
+    if page is None:
+        return PlainTextResponse(PAGE_NOT_FOUND, status_code=404, headers=HEADERS)
+    lines = [f'# {inline(page.live.title)}', '']
+    if page.live.body.strip():
+        lines += [description(page.live.body), '']
+    lines += [f'Web page: {settings.base_url()}/pages/{page.slug}', '']
     return _markdown('\n'.join(lines))
 
 

@@ -47,6 +47,7 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Products', '/admin/products', 'inventory_2', 0),
         ('Plans', '/admin/plans', 'speed', 0),
         ('Catalogs', '/admin/catalogs', 'menu_book', 0),
+        ('Pages', '/admin/pages', 'article', 0),
         ('Settings', '/admin/settings', 'tune', 0),
         ('Sign-in', '/admin/sign-in', 'login', 0),
         ('Email templates', '/admin/email-templates', 'drafts', 0),

@@ -204,6 +204,13 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v12_content_pages(migrator: SchemaMigrator) -> None:
+    # issue 25, item 2: Admin -> Pages, and the products featured on the default home page
+    if 'featured' not in {column.name for column in database.get_columns('product')}:
+        apply(migrator.add_column('product', 'featured', models.Product.featured))
+    database.create_tables([models.ContentPage, models.PageRevision, models.PageAudienceGrant])
+
+
 def _v15_key_ends(migrator: SchemaMigrator) -> None:
     # issue 26: when a key stops (a rotation's overlap, its plan's key lifetime) and when its owners were reminded
     present = {column.name for column in database.get_columns('credential')}
@@ -227,6 +234,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]

@@ -224,6 +224,7 @@ class Product(BaseModel):
     description = pw.TextField(default='')  # Markdown, sanitised when rendered
     tags = pw.CharField(max_length=300, default='')  # comma-separated, lower-cased
     created_at = pw.DateTimeField(default=clock.now)
+    featured = pw.BooleanField(default=False)  # listed on the default home page (migration 12)
 
     class Meta:
         indexes = ((('name',), False),)  # migration 5: lists in name order
@@ -639,6 +640,69 @@ class Passkey(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
 
 
+# --- issue 25: content pages
+
+class PageMenu:
+    HEADER, FOOTER, NONE = 'header', 'footer', 'none'
+    ALL = (HEADER, FOOTER, NONE)
+    LABELS = {HEADER: 'Header menu', FOOTER: 'Footer menu', NONE: 'No menu'}
+    column = 'menu'
+
+
+class PageAudience:
+    """Who sees a page: the catalogs' rule (Public, Private, Custom) in the words of a page."""
+    EVERYONE, SIGNED_IN, CHOSEN = 'everyone', 'signed_in', 'chosen'
+    ALL = (EVERYONE, SIGNED_IN, CHOSEN)
+    LABELS = {EVERYONE: 'Everyone', SIGNED_IN: 'Signed-in developers', CHOSEN: 'Chosen organizations and teams'}
+    column = 'audience'
+
+
+class PageStatus:
+    DRAFT, PUBLISHED = 'draft', 'published'
+    ALL = (DRAFT, PUBLISHED)
+    LABELS = {DRAFT: 'Draft', PUBLISHED: 'Published'}
+    column = 'status'
+
+
+class ContentPage(BaseModel):
+    """A Markdown page of Admin -> Pages at /pages/{slug}; its text lives in its revisions: the latest is the
+    draft, the one marked live is what visitors read (migration 12)."""
+    slug = pw.CharField(max_length=100, unique=True)
+    menu = pw.CharField(max_length=20, default=PageMenu.NONE, constraints=[one_of(PageMenu)])
+    position = pw.IntegerField(default=0)  # order within its menu, then the title
+    audience = pw.CharField(max_length=20, default=PageAudience.EVERYONE, constraints=[one_of(PageAudience)])
+    status = pw.CharField(max_length=20, default=PageStatus.DRAFT, index=True, constraints=[one_of(PageStatus)])
+    is_home = pw.BooleanField(default=False)  # at most one: shown at / instead of the default home page
+    created_at = pw.DateTimeField(default=clock.now)
+    updated_at = pw.DateTimeField(default=clock.now)
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+
+
+class PageRevision(BaseModel):
+    """One saved text of a page. `is_live`: the published one (one per published page); `published_at`: when
+    it was last made live, so the history shows which texts visitors read."""
+    page = pw.ForeignKeyField(ContentPage, backref='revisions', on_delete='CASCADE')
+    title = pw.CharField(max_length=100)
+    body = pw.TextField(default='')  # Markdown, sanitised when rendered
+    author = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+    is_live = pw.BooleanField(default=False)
+    published_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('page', 'is_live'), False),)
+
+
+class PageAudienceGrant(BaseModel):
+    """A chosen audience row of a page: an organisation (all its teams, also later ones) or one team."""
+    page = pw.ForeignKeyField(ContentPage, backref='grants', on_delete='CASCADE')
+    organisation = pw.ForeignKeyField(Organisation, null=True, on_delete='CASCADE')
+    team = pw.ForeignKeyField(Team, null=True, on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('page', 'organisation', 'team'), True),)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -648,4 +712,5 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, SchemaVersion]
+              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey,
+              ContentPage, PageRevision, PageAudienceGrant, SchemaVersion]

@@ -32,3 +32,6 @@ from pages.admin import publish as admin_publish
 from pages import dashboard_apis
 from pages.admin import webhooks
 from pages import sso_link
+from pages import content
+from pages.admin import pages as admin_pages
+from pages.admin import page_editor

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tools import demo
-from db.models import App, Product
+from db.models import App, ContentPage, Product
 
 pytestmark = pytest.mark.browser
 AXE = (resources.files('axe_playwright_python') / 'axe.min.js').read_text()
@@ -20,13 +20,13 @@ axe.run(document, {resultTypes: ['violations']}).then(result => done(result.viol
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160) + ' ' + n.failureSummary.split('\\n')[1].slice(0, 90))}))));
 '''
-VISITOR = ['/', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
+VISITOR = ['/', '/pages/getting-started', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
 DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps', '/apps/{app}', '/profile',
              '/profile/password', '/organization/new']
 SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']
 ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/invite-codes',
          '/admin/access-requests', '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs',
-         '/admin/publish',
+         '/admin/publish', '/admin/pages', '/admin/pages/{page}', '/pages/getting-started',
          '/admin/settings', '/admin/email-templates', '/admin/outbox', '/admin/audit', '/admin/webhooks']
 
 
@@ -49,7 +49,9 @@ def check(screen, browser, paths: list[str], email: str | None = None) -> None:
     found = []
     for path in paths:
         app = App.select().order_by(App.id).first()
-        found += serious_violations(screen, browser, path.format(product=product, app=app.id if app else 0))
+        page = ContentPage.select().order_by(ContentPage.id).first()
+        found += serious_violations(screen, browser, path.format(product=product, app=app.id if app else 0,
+                                                                 page=page.id if page else 0))
     assert not found, 'axe found serious or critical violations:\n' + '\n'.join(found)
 
 

@@ -149,7 +149,10 @@ def slugify(name: str) -> str:
 
 
 def save_product(product_id: int | None, name: str, slug: str, summary: str, description: str,
-                 api_ids: list[int], tags: str, catalog_ids: list[int], by: User) -> Product:
+                 api_ids: list[int], tags: str, catalog_ids: list[int], by: User, *,
+                 featured: bool | None = None) -> Product:
+    """Add or edit a product. `featured`: listed on the default home page (None keeps what it was; a new product
+    is not featured)."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     slug = (slug or '').strip().lower() or slugify(name)
@@ -169,6 +172,8 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
             raise DomainError('Choose published APIs only.', 'apis')
         catalogs = list(Catalog.select().where(Catalog.id.in_(catalog_ids or [])))
         values = dict(name=name, slug=slug, summary=summary, description=description, tags=','.join(tag_list))
+        if featured is not None:
+            values['featured'] = bool(featured)
         if product_id:
             product = find(Product, product_id, 'This product')
             retire(AccessRequest.id.in_(_requests_with_product(product.id)))  # its APIs or catalogs may change
