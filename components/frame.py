@@ -14,7 +14,7 @@ from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
 from db.models import User
 from workflows import content_pages, settings
 
-HEADER_BUTTON = 'flat no-caps'  # a header button: no colour of its own, the header's text colour (the brand's)
+HEADER_BUTTON = 'flat no-caps color=header-text'  # a header button: in the header's text colour (the brand's)
 POSITIVE = '#1b7a36'  # Quasar's greens and reds fail WCAG AA contrast as text on white
 NEGATIVE = '#b00020'
 
@@ -81,11 +81,12 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     look = Look.of(values)
     portal_name = look.portal_name
     ui.page_title(f'{title} · {portal_name}')
-    ui.colors(primary=look.primary, accent=look.accent, positive=POSITIVE, negative=NEGATIVE)
+    ui.colors(primary=look.primary, accent=look.accent, positive=POSITIVE, negative=NEGATIVE,
+              header_text=look.header_text)
     ui.add_head_html(f'<link rel="icon" href="{html.escape(look.favicon_url)}">')  # after NiceGUI's: this one wins
     ui.query('body').classes('bg-grey-1')
-    # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons, flat and
-    # without a colour of their own, take the header's text colour
+    # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons are in the
+    # header's text colour (the custom colour `header-text`)
     with ui.header().classes('items-center justify-between px-6 py-2 shadow-sm portico-header') \
             .style(f'background-color: {look.header}; color: {look.header_text}').mark('header'):
         with ui.row().classes('items-center gap-6 no-wrap'):
@@ -138,7 +139,7 @@ def _account_area(user: User | None, values: dict) -> None:
     _cart_button(user)
     if organisations.may_request(user):
         ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
-            .props('outline no-caps').mark('nav-create-org')
+            .props('outline no-caps color=header-text').mark('nav-create-org')
     with ui.button(icon='account_circle').props(HEADER_BUTTON).mark('account-menu') as button:
         button.text = user.first_name
         with ui.menu():
@@ -155,7 +156,7 @@ def _cart_button(user: User) -> None:
     def build(who: User | None) -> None:
         area.clear()
         items = cart.count(who) if who is not None else 0
-        with area, ui.button(icon='shopping_cart').props('flat round href="/cart"') \
+        with area, ui.button(icon='shopping_cart').props('flat round color=header-text href="/cart"') \
                 .mark('nav-cart') as button:
             button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
             if items:

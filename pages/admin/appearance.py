@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import events, ui
 
 import session
-from components.forms import Feedback
+from components.forms import Feedback, reload_with
 from components.frame import admin_frame, admin_page
 from domain.brand import Look, text_on
 from domain.errors import DomainError
@@ -30,12 +30,8 @@ def appearance_page() -> None:
                 ui.label('Name and colours').classes('text-lg font-semibold')
                 name = ui.input('Portal name', value=look.portal_name).props('outlined dense maxlength=101') \
                     .classes('w-full').mark('brand-name')
-                colours: dict[str, ui.color_input] = {}
-                for field, label, hint in COLOUR_FIELDS:
-                    colours[field] = ui.color_input(label, value=getattr(look, field), preview=True,
-                                                    on_change=lambda: preview()) \
-                        .props(f'outlined dense hint="{hint}" maxlength=7').classes('w-full').mark(f'brand-{field}')
-                    colours[field].button.props['aria-label'] = f'Pick the {label.lower()}'
+                colours = {field: _colour_field(field, label, hint, getattr(look, field), lambda: preview())
+                           for field, label, hint in COLOUR_FIELDS}
             preview = _preview_card(name, colours)
 
         with ui.card().classes('w-full p-5 gap-3'):
@@ -66,13 +62,36 @@ def appearance_page() -> None:
             if not changes:
                 ui.notify('Nothing changed.')
                 return
-            ui.notify('Appearance saved: every page shows it from the next page you open.', type='positive')
-            ui.navigate.reload()  # this page's own header and colours too
+            reload_with('Appearance saved: every page shows it from the next page you open.')  # this one's too
 
         ui.button('Save', icon='save', on_click=save).props('unelevated no-caps').mark('brand-save')
 
 
-def _preview_card(name: ui.input, colours: dict[str, ui.color_input]):
+def _colour_field(field: str, label: str, hint: str, value: str, changed) -> ui.input:
+    """A #rrggbb text field with a colour picker and a swatch (an input of its own, so that a refusal shows under
+    it as under any field)."""
+    colour = ui.input(label, value=value).props('outlined dense maxlength=7').classes('w-full') \
+        .mark(f'brand-{field}')
+    colour.props['hint'] = hint
+    with colour.add_slot('append'):
+        swatch = ui.element('div').classes('w-6 h-6 rounded border').mark(f'brand-{field}-swatch')
+        picker = ui.color_picker(on_pick=lambda event: colour.set_value(event.color))
+        ui.button(icon='colorize', on_click=lambda: (picker.set_color(colour.value), picker.open())) \
+            .props(f'flat round dense color=grey-8 aria-label="Pick the {label.lower()}"')
+
+    def show() -> None:
+        try:
+            swatch.style(f'background-color: {brand.clean_colour(colour.value, field)}')
+        except DomainError:
+            swatch.style('background-color: transparent')
+        changed()
+
+    colour.on_value_change(show)
+    swatch.style(f'background-color: {value}')
+    return colour
+
+
+def _preview_card(name: ui.input, colours: dict[str, ui.input]):
     """A mini header, a button, a link and a badge in the colours being chosen, with the contrast of each text."""
     with ui.card().classes('flex-1 min-w-[22rem] p-5 gap-3').mark('brand-preview'):
         ui.label('Preview').classes('text-lg font-semibold')
@@ -138,13 +157,11 @@ def _image_field(kind: str, saved: dict) -> None:
             except DomainError as error:
                 feedback.show(error)
                 return
-            ui.notify(f'{kind.capitalize()} saved.', type='positive')
-            ui.navigate.reload()
+            reload_with(f'{kind.capitalize()} saved.')
 
         def remove() -> None:
             if brand.remove(kind, by=session.current_user()):
-                ui.notify(f'{kind.capitalize()} removed: the default is back.', type='positive')
-                ui.navigate.reload()
+                reload_with(f'{kind.capitalize()} removed: the default is back.')
 
         upload = ui.upload(auto_upload=True, max_file_size=brand_images.LIMITS[kind], on_upload=uploaded,
                            on_rejected=lambda: feedback.show(DomainError(
@@ -176,7 +193,8 @@ class _FooterLinks:
             number = len(self.rows) + 1
             name = ui.input('Label', value=label).props('outlined dense maxlength=41').classes('w-48') \
                 .mark(f'footer-label-{number}')
-            address = ui.input('Address', value=url).props('outlined dense maxlength=501').classes('flex-1') \
+            address = ui.input('Address', value=url).props('outlined dense maxlength=501') \
+                .style('flex: 1 1 auto; min-width: 18rem') \
                 .mark(f'footer-url-{number}')
             pair = (name, address)
             ui.button(icon='delete', on_click=lambda: self.remove(row, pair)) \
