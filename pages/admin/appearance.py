@@ -11,8 +11,7 @@ from domain.brand import Look, text_on
 from domain.errors import DomainError
 from workflows import brand, brand_images, settings
 
-COLOUR_FIELDS = [('header', 'Header colour', 'The header behind the name and the menu; its text is black or white, '
-                  'whichever reads better.'),
+COLOUR_FIELDS = [('header', 'Header colour', 'Behind the name and the menu; its text is black or white.'),
                  ('primary', 'Primary colour', 'Buttons and links.'),
                  ('accent', 'Accent colour', 'Badges and highlights.')]
 IMAGE_HINTS = {'logo': 'PNG, JPEG, WebP or SVG, up to 512 kB and 4096 pixels a side; shown 32 pixels high.',
