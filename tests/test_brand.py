@@ -317,3 +317,14 @@ def test_an_email_escapes_the_text_keeps_links_and_leaves_an_svg_logo_out(db, sm
     assert 'Acme &lt;b&gt;&amp;&lt;/b&gt; Co' in page and 'cid:' not in page
     assert '<a href="https://portal.test/auth/reset/code?token=abc&amp;x=1"' in page
     assert not [item for item in message.walk() if item.get_content_maintype() == 'image']
+
+
+async def test_every_page_points_to_the_brands_favicon_and_names_the_portal(user) -> None:
+    admin = an_admin()
+    async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as client:
+        assert '<link rel="icon" href="/static/favicon.svg">' in (await client.get('/')).text
+        row = brand.upload('favicon', png(32, 32), by=admin)
+        brand.save(**DARK, by=admin)
+        page = (await client.get('/catalogs')).text
+        assert f'<link rel="icon" href="/brand/favicon?v={row.sha256}">' in page and 'Night Portal' in page
+        assert 'http://' not in page.replace('http://test', '').split('<body')[0]  # nothing from another host

@@ -67,6 +67,10 @@ def test_admin_changes_the_brand_and_sees_it_everywhere(screen, browser, mailbox
     b.until(lambda: settings.get('portal_name') == 'Night Portal', 'the brand was not saved')
     # the logo, through the file input (a PNG under an .svg name: the bytes decide)
     b.sees('The default logo')
+    (tmp_path / 'logo.png').write_bytes(b'<script>alert(1)</script>')  # a script renamed .png
+    b.driver.find_elements(By.CSS_SELECTOR, 'input[type=file]')[0].send_keys(str(tmp_path / 'logo.png'))
+    b.sees('This file is not a PNG, JPEG, WebP or SVG image.')
+    assert BrandAsset.select().count() == 0
     (tmp_path / 'logo.svg').write_bytes(png(96, 32))
     b.driver.find_elements(By.CSS_SELECTOR, 'input[type=file]')[0].send_keys(str(tmp_path / 'logo.svg'))
     b.notified('Logo saved.')
