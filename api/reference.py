@@ -23,7 +23,9 @@ from swagger_ui_bundle import swagger_ui_path
 
 import config
 import session
+from db import settings as stored_settings
 from db.models import Api, ApiReference, App, Product, ProductApi
+from domain.brand import Look
 from workflows import access, browse, openapi, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
@@ -90,8 +92,15 @@ def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
 def swagger_page(*, title: str, api: str, product: str, product_url: str, download: str, settings: dict,
                  connect: str = '') -> HTMLResponse:
     """The reference page around Swagger UI: `settings` for static/reference.js, `product_url` for the way back,
-    `connect` the one origin besides the portal the page may call (the gateway, for Try it)."""
+    `connect` the one origin besides the portal the page may call (the gateway, for Try it). The bar wears the
+    brand: its name and logo, its header colours (custom properties in a style attribute, which the policy allows)."""
+    look = Look.of(stored_settings.load())
+    portal = html.escape(look.portal_name)
+    logo = f'<img class="portico-logo" src="{look.logo_url}" alt="{portal}">' if look.logo else ''
     page = REFERENCE_HTML.format(
+        portal=portal, logo=logo, favicon=html.escape(look.favicon_url),
+        brand=f'--portico-bar-bg: {look.header}; --portico-bar-text: {look.header_text}; '
+              f'--portico-primary: {look.primary}',
         title=html.escape(title), api=html.escape(api), product=html.escape(product),
         product_url=html.escape(product_url), download=html.escape(download), assets=ASSETS,
         settings=json.dumps(settings).replace('<', '\\u003c'))
@@ -156,11 +165,12 @@ def download_document(slug: str, api_id: int) -> Response:
 
 REFERENCE_HTML = '''<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · API reference</title>
+<title>{title} · API reference · {portal}</title>
 <link rel="stylesheet" href="{assets}/swagger-ui.css"><link rel="stylesheet" href="/static/reference.css">
-<link rel="icon" href="/static/favicon.svg">
+<link rel="icon" href="{favicon}">
 </head><body>
-<header class="portico-bar">
+<header class="portico-bar" style="{brand}">
+  <a class="portico-brand" href="/">{logo}<span>{portal}</span></a>
   <a class="portico-back" href="{product_url}">&larr; {product}</a>
   <span class="portico-title">{api}</span>
   <input id="portico-search" type="search" placeholder="Search path, summary, operationId, description"

@@ -204,6 +204,10 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v11_brand_assets(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.BrandAsset])  # issue 25: the brand's logo and favicon
+
+
 def _v12_content_pages(migrator: SchemaMigrator) -> None:
     # issue 25, item 2: Admin -> Pages, and the products featured on the default home page
     if 'featured' not in {column.name for column in database.get_columns('product')}:
@@ -234,6 +238,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (11, 'brand_asset table (issue 25)', _v11_brand_assets),
     (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
 ]

@@ -640,6 +640,19 @@ class Passkey(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
 
 
+# --- issue 25: brand
+class BrandAsset(BaseModel):
+    """The portal's logo or favicon as uploaded and checked (an SVG as sanitised); served at /brand/<kind>
+    (migration 11)."""
+    kind = pw.CharField(max_length=20, unique=True)  # 'logo' or 'favicon'
+    content_type = pw.CharField(max_length=40)
+    data = pw.BlobField()
+    sha256 = pw.CharField(max_length=64)
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    updated_at = pw.DateTimeField(default=clock.now)
+
+
 # --- issue 25: content pages
 
 class PageMenu:
@@ -712,5 +725,5 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey,
+              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
               ContentPage, PageRevision, PageAudienceGrant, SchemaVersion]

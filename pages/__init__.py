@@ -20,6 +20,7 @@ from pages.admin import organisations
 from pages.admin import outbox
 from pages.admin import overview
 from pages.admin import settings
+from pages.admin import appearance
 from pages.admin import sign_in
 from pages.admin import teams
 from pages.admin import invite_codes as admin_invite_codes

@@ -100,6 +100,8 @@ RULES: dict[str, dict[str, str]] = {
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
     '/products/_assets/{path:path}': PUBLIC,  # Swagger UI's files
+    '/brand/logo': everyone(NOT_FOUND),  # the brand's logo and favicon (issue 25): public; no logo is set here
+    '/brand/favicon': PUBLIC,  # without one of the brand's: the default favicon
     '/dashboard': SIGNED_IN,
     '/profile': SIGNED_IN,
     '/profile/password': SIGNED_IN,
