@@ -194,6 +194,10 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v13_guides(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.Guide])  # issue 25, item 3: guides per product
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -206,6 +210,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (13, 'guide table: guides per product (issue 25)', _v13_guides),
 ]
 LATEST = STEPS[-1][0]
 

@@ -32,3 +32,4 @@ from pages.admin import publish as admin_publish
 from pages import dashboard_apis
 from pages.admin import webhooks
 from pages import sso_link
+from pages.admin import guides as admin_guides
