@@ -60,7 +60,9 @@ def clean(html: str) -> str:
     highlighting and the image rule above."""
     html = _REMOTE_IMAGE.sub('', html)
     html = nh3.clean(html, allowed_classes=ALLOWED_CLASSES, attribute_filter=_attribute,
-                     url_schemes=nh3.ALLOWED_URL_SCHEMES | {'data'})
+                     url_schemes=nh3.ALLOWED_URL_SCHEMES | {'data'},
+                     # a code block scrolls sideways: the keyboard reaches it too (WCAG 2.1.1)
+                     set_tag_attribute_values={'pre': {'tabindex': '0'}})
     return _IMAGE_WITHOUT_SOURCE.sub('', html)
 
 

@@ -108,11 +108,12 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
     opened = f'guide-{parts.guide.slug}' if parts.guide is not None else REFERENCE_TAB
     with ui.tabs(value=opened).props('no-caps align=left dense inline-label active-color=primary '
                                      'indicator-color=primary') \
-            .classes('w-full text-grey-8 border-b border-grey-4').mark('documentation-tabs') as tabs:
+            .classes('w-full text-grey-9').mark('documentation-tabs') as tabs:
         ui.tab(REFERENCE_TAB, label='API reference', icon='api').mark('tab-reference')
         for tab in parts.tabs:
-            ui.tab(f'guide-{tab.slug}', label=tab.title if tab.published else f'{tab.title} (draft)') \
-                .mark(f'tab-guide-{tab.slug}')
+            ui.tab(f'guide-{tab.slug}', label=tab.title if tab.published else f'{tab.title} (draft)',
+                   icon='article').mark(f'tab-guide-{tab.slug}')
+    ui.separator().classes('-mt-4')
     holders: dict[str, ui.column] = {}
     with ui.tab_panels(tabs, value=opened).props('animated=false').classes('w-full bg-transparent') \
             .mark('documentation-panels'):

@@ -109,7 +109,7 @@ def edit_dialog(product: Product, guide_id: int | None, table: PagedTable) -> No
                 ui.label('Suggested:').classes('text-sm text-grey-8')
                 for name in suggestions:
                     ui.button(name, on_click=lambda n=name: title.set_value(n)) \
-                        .props('flat dense no-caps size=sm color=primary').mark(f'guide-suggest-{catalog.slugify(name)}')
+                        .props('flat dense no-caps color=primary').mark(f'guide-suggest-{catalog.slugify(name)}')
         with ui.tabs(value='write').props('no-caps dense align=left').classes('w-full') as tabs:
             ui.tab('write', label='Write').mark('guide-write')
             ui.tab('preview', label='Preview').mark('guide-preview')
