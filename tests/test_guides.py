@@ -204,6 +204,16 @@ def test_a_value_is_escaped_outside_code_and_written_as_it_is_in_code(db) -> Non
     assert guides.fill(body, values, guides.for_markdown).split('\n')[0] == r'Key ptc\_a\_b\*\<c at /a\_b/'
 
 
+def test_a_value_in_a_link_is_the_address_itself(db) -> None:
+    from components import docs
+    import markdown2
+    values = guides.Values('https://gw.example.com/a_b', (('A', '/x_y/'),), None)
+    filled = guides.fill('[Open]({{gateway_url}}{{base_path}}) or <{{gateway_url}}>', values)
+    html = docs.clean(markdown2.markdown(filled))
+    assert '<a href="https://gw.example.com/a_b/x_y/" rel="noopener noreferrer">Open</a>' in html
+    assert '<a href="https://gw.example.com/a_b" rel="noopener noreferrer">https://gw.example.com/a_b</a>' in html
+
+
 # --- the pages --------------------------------------------------------------------------------------
 
 def rendered(user, marker: str) -> str:
@@ -341,3 +351,45 @@ async def test_the_api_reference_bar_links_to_the_products_guides(user) -> None:
     assert re.search(r'<nav class="portico-guides" aria-label="Guides"><a href="/products/weather/guides/'
                      r'getting-started">Getting started</a></nav>', page.text)
     assert 'Changelog' not in page.text
+
+
+async def test_an_admin_sees_drafts_as_tabs_and_manages_the_guides_of_a_product(user) -> None:
+    world = a_world()
+    published(world, 'Weather')
+    guides.save_guide(world['Weather'].id, None, 'Changelog', '', '## 1.1\n\nNew field.', by=world['admin'])
+    await log_in(user, 'admin@provider.test')
+    await user.open('/products/weather')
+    await user.should_see('Changelog (draft)')
+    await user.open('/products/weather/guides/changelog')
+    await user.should_see('New field.')
+    await user.open(f'/admin/products/{world["Weather"].id}/guides')
+    await user.should_see('/products/weather/guides/changelog')
+    user.find(marker='guide-up-changelog').click()
+    await settle()
+    await user.should_see('Changelog moved up.')
+    assert [g.slug for g in Guide.select().order_by(Guide.position)] == ['changelog', 'getting-started']
+    user.find(marker='guide-unpublish-getting-started').click()
+    await settle()
+    await user.should_see('Getting started is a draft again.')
+    assert not Guide.get(Guide.slug == 'getting-started').published
+    user.find(marker='guide-edit-changelog').click()
+    await user.should_see('Edit Changelog')
+    user.find(marker='guide-slug').clear().type('Change log')
+    user.find(marker='guide-save').click()
+    await settle()
+    await user.should_see('lower-case letters, digits and single hyphens')
+    assert Guide.get(Guide.title == 'Changelog').slug == 'changelog'
+    user.find(marker='guide-slug').clear().type('release-notes')
+    user.find(marker='guide-save').click()
+    await settle()
+    await user.should_see('Changelog saved (a draft: publish it when it is ready).')
+    assert Guide.get(Guide.title == 'Changelog').slug == 'release-notes'
+    user.find(marker='guide-delete-release-notes').click()
+    await user.should_see('Delete Changelog?')
+    user.find(marker='guide-delete-confirm').click()
+    await settle()
+    await user.should_see('Changelog deleted.')
+    assert [g.slug for g in Guide.select()] == ['getting-started']
+    for crafted in ('999999', 'abc', '1' * 40, '-1'):
+        answer = await user.http_client.get(f'/admin/products/{crafted}/guides')
+        assert answer.status_code == 404 and 'This product was not found.' in answer.text, crafted
