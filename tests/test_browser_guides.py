@@ -97,6 +97,12 @@ def test_an_admin_publishes_a_getting_started_guide_and_a_developer_with_a_key_s
     b.until(lambda: screen.current_path == '/products/weather/guides/getting-started', 'the address stayed')
     shot(b, 'guide-developer')
     assert serious_violations(screen, b, '/products/weather/guides/getting-started') == []
+    screen.open(f'/products/weather/reference/{world["Weather API"].id}')  # the reference's bar links the guide
+    b.sees('Forecast for a city')
+    shot(b, 'guide-reference-bar')
+    b.click('Getting started')
+    b.at('/products/weather/guides/getting-started')
+    b.sees(f'X-API-Key: {key[:10]}...')
 
     screen.open('/logout')
     screen.open('/products/weather/guides/getting-started')  # the guide's own address, as a visitor
