@@ -115,7 +115,7 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
                    icon='article').mark(f'tab-guide-{tab.slug}')
     ui.separator().classes('-mt-4')
     holders: dict[str, ui.column] = {}
-    with ui.tab_panels(tabs, value=opened).props('animated=false').classes('w-full bg-transparent') \
+    with ui.tab_panels(tabs, value=opened).classes('w-full bg-transparent') \
             .mark('documentation-panels'):
         with ui.tab_panel(REFERENCE_TAB).classes('p-0 pt-2 gap-4'):
             for api in apis:

@@ -210,7 +210,8 @@ def visible_guides(user: User | None):
     """For searching guides (the site search): a query over the published guides of the products `user` may
     see, drafts never. Each row is a Guide with `title`, `slug`, `body` (as written, placeholders unfilled) and
     `guide.product.slug` / `guide.product.name` selected in the same query; the guide's page is
-    `/products/{guide.product.slug}/guides/{guide.slug}`. Add your own `.where(...)` and `.limit(...)`."""
+    `/products/{guide.product.slug}/guides/{guide.slug}`. Add your own `.where(...)` and `.limit(...)`; a list
+    that shows no body selects fewer columns with `.select(...)` (the join to Product stays)."""
     products = browse.products_visible_to(user).select(Product.id).order_by()
     return (Guide.select(Guide.id, Guide.title, Guide.slug, Guide.body, Guide.position, Guide.updated_at,
                          Product.id, Product.slug, Product.name)

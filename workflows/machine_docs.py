@@ -94,7 +94,8 @@ class GuideDocs:
 
 def guides_for(user: User | None) -> list[Guide]:
     """The published guides of the products `user` may see (each with `guide.product.slug` and `.name`)."""
-    return list(guides.visible_guides(user).limit(MAX_GUIDES))
+    return list(guides.visible_guides(user).select(Guide.id, Guide.title, Guide.slug, Product.id, Product.slug,
+                                                   Product.name).limit(MAX_GUIDES))  # titles: no body
 
 
 def guide_for(user: User | None, slug: str, guide_slug: str) -> GuideDocs | None:

@@ -93,7 +93,7 @@ def edit_dialog(product: Product, guide_id: int | None, table: PagedTable) -> No
     if guide_id and guide is None:
         return
     used = {title for (title,) in Guide.select(Guide.title).where(Guide.product == product.id).tuples()}
-    with dialogs.dialog().props('maximized=false') as dialog, ui.card().classes('w-[60rem] max-w-full'):
+    with dialogs.dialog() as dialog, ui.card().classes('w-[60rem] max-w-full'):
         ui.label(f'Add a guide to {product.name}' if guide is None else f'Edit {guide.title}') \
             .classes('text-lg font-semibold')
         with ui.row().classes('w-full no-wrap gap-3'):
@@ -113,7 +113,7 @@ def edit_dialog(product: Product, guide_id: int | None, table: PagedTable) -> No
         with ui.tabs(value='write').props('no-caps dense align=left').classes('w-full') as tabs:
             ui.tab('write', label='Write').mark('guide-write')
             ui.tab('preview', label='Preview').mark('guide-preview')
-        with ui.tab_panels(tabs, value='write').props('animated=false').classes('w-full'):
+        with ui.tab_panels(tabs, value='write').classes('w-full'):
             with ui.tab_panel('write').classes('p-0 gap-2'):
                 body = bounded(ui.textarea('Guide (Markdown)', value=guide.body if guide else '')
                                .props('outlined rows=14').classes('w-full font-mono').mark('guide-body'),
