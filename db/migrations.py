@@ -215,6 +215,10 @@ def _v12_content_pages(migrator: SchemaMigrator) -> None:
     database.create_tables([models.ContentPage, models.PageRevision, models.PageAudienceGrant])
 
 
+def _v13_guides(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.Guide])  # issue 25, item 3: guides per product
+
+
 def _v15_key_ends(migrator: SchemaMigrator) -> None:
     # issue 26: when a key stops (a rotation's overlap, its plan's key lifetime) and when its owners were reminded
     present = {column.name for column in database.get_columns('credential')}
@@ -240,6 +244,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
      _v10_sign_in_factors),
     (11, 'brand_asset table (issue 25)', _v11_brand_assets),
     (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
+    (13, 'guide table: guides per product (issue 25)', _v13_guides),
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]

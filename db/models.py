@@ -716,6 +716,26 @@ class PageAudienceGrant(BaseModel):
         indexes = ((('page', 'organisation', 'team'), True),)
 
 
+# --- issue 25: guides per product
+
+class Guide(BaseModel):
+    """A Markdown page attached to a product (issue 25, item 3), shown as a tab beside the API reference: its
+    `position` orders the tabs; a draft (`published` false) is seen by portal admins only; the body may hold
+    placeholders (`{{gateway_url}}`, ...) filled in for each reader (workflows/guides.py). Migration 13."""
+    product = pw.ForeignKeyField(Product, backref='guides', on_delete='CASCADE')
+    title = pw.CharField(max_length=100)
+    slug = pw.CharField(max_length=100)
+    body = pw.TextField(default='')
+    position = pw.IntegerField(default=0)
+    published = pw.BooleanField(default=False)
+    updated_at = pw.DateTimeField(default=clock.now)
+    updated_by = pw.ForeignKeyField(User, null=True, backref='+', on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('product', 'slug'), True), (('product', 'position'), False))
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -726,4 +746,4 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
               WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
-              ContentPage, PageRevision, PageAudienceGrant, SchemaVersion]
+              ContentPage, PageRevision, PageAudienceGrant, Guide, SchemaVersion]

@@ -36,3 +36,4 @@ from pages import sso_link
 from pages import content
 from pages.admin import pages as admin_pages
 from pages.admin import page_editor
+from pages.admin import guides as admin_guides

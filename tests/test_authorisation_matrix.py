@@ -14,7 +14,7 @@ from nicegui import app as nicegui_app
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from db.models import Api, App, AppStatus, ContentPage, Throttle, User
+from db.models import Api, App, AppStatus, ContentPage, Guide, Product, Throttle, User
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
 from workflows import api_tokens, content_pages, sessions
 
@@ -95,6 +95,9 @@ RULES: dict[str, dict[str, str]] = {
     # a page of Admin -> Pages for organisation A only (its slug is the product's, 'weather'), and its Markdown
     '/pages/{slug}': {**everyone(NOT_FOUND), 'member_a': OK, 'super_a': OK, 'admin': OK},
     '/pages/{slug}.md': {**everyone(NOT_FOUND), 'member_a': OK, 'super_a': OK, 'admin': OK},
+    # a published guide of the Public Weather product, its page and its Markdown (issue 25)
+    '/products/{slug}/guides/{guide_slug}': PUBLIC,
+    '/products/{slug}/guides/{guide_slug}.md': PUBLIC,
     '/healthz': PUBLIC,
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
@@ -164,7 +167,8 @@ def world() -> dict[str, User | None]:
     an_org_with('Beta', super_admin='boss@beta.test')
     member = User.get(User.email == 'member1@acme.test')
     App.create(name='Shipping bot', name_key='shipping bot', organisation=acme, owner=member, status=AppStatus.ACTIVE)
-    a_catalog_world()  # the Weather product in the Public catalog
+    weather = a_catalog_world()['Weather']  # the Weather product in the Public catalog, with a published guide
+    Guide.create(product=weather, title='Getting started', slug='getting-started', body='Hello', published=True)
     admin = an_admin('admin@provider.test')
     page = content_pages.create('Acme handbook', 'weather', by=admin)
     content_pages.save(page.id, content_pages.PageForm(title='Acme handbook', slug='weather', audience='chosen',
@@ -195,6 +199,7 @@ async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
     app_id = App.get().id
     api_id = Api.get(Api.name == 'Weather API').id
     page_id = ContentPage.get().id
+    product_id = Product.get(Product.slug == 'weather').id
     found: dict[tuple[str, str], str] = {}
     for actor, person in actors.items():
         async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
@@ -203,6 +208,7 @@ async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
             for path in RULES:  # in order: /logout last
                 url = path.replace('{app_id}', str(app_id)).replace('{api_id}', str(api_id)).replace('{slug}', 'weather') \
                     .replace('{page_id}', str(page_id)) \
+                    .replace('{guide_slug}', 'getting-started').replace('{product_id}', str(product_id)) \
                     .replace('_assets/{path:path}', '_assets/index.css').replace('{path:path}', 'favicon.svg')
                 if path in POST_ONLY:
                     response = await browser.post(url, follow_redirects=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from db.models import Api, ApiReference, Catalog, ContentPage, PageRevision, Plan, Product, ProductApi, User
-from workflows import browse, content_pages
+from db.models import Api, ApiReference, Catalog, ContentPage, Guide, PageRevision, Plan, Product, ProductApi, User
+from workflows import browse, content_pages, guides
 from workflows.openapi_prepare import METHODS
 
 MAX_PRODUCTS = 1000  # llms.txt is an index, not an export: the first thousand by name
@@ -92,3 +92,31 @@ def operations_of(prepared: str) -> list[Operation]:
                     found.append(Operation('WEBHOOK' if group == 'webhooks' else method.upper(), str(path),
                                            str(summary)))
     return found
+
+
+# --- guides (issue 25, item 3) ----------------------------------------------------------------------
+
+MAX_GUIDES = 2000  # listed in llms.txt
+
+
+@dataclass
+class GuideDocs:
+    product: Product
+    guide: Guide
+    values: guides.Values  # the placeholders as this reader's copy fills them
+
+
+def guides_for(user: User | None) -> list[Guide]:
+    """The published guides of the products `user` may see (each with `guide.product.slug` and `.name`)."""
+    return list(guides.visible_guides(user).select(Guide.id, Guide.title, Guide.slug, Product.id, Product.slug,
+                                                   Product.name).limit(MAX_GUIDES))  # titles: no body
+
+
+def guide_for(user: User | None, slug: str, guide_slug: str) -> GuideDocs | None:
+    """A published guide `user` may read, with the values of its placeholders for them; None otherwise (a
+    draft too, even for an admin: what machines read is what developers read)."""
+    found = guides.guide_for(user, slug, guide_slug)
+    if found is None or not found[1].published:
+        return None
+    product, guide = found
+    return GuideDocs(product, guide, guides.values_for(user, product))

@@ -66,6 +66,8 @@ def products_page() -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button('Edit', on_click=lambda p=product: edit_dialog(p.id, table)) \
                     .props('flat dense no-caps').mark(f'product-edit-{product.slug}')
+                guides = ui.button('Guides').props('flat dense no-caps').mark(f'product-guides-{product.slug}')
+                guides.props['href'] = f'/admin/products/{product.id}/guides'  # issue 25: the product's guides
                 ui.button('Delete', on_click=lambda p=product: delete_dialog(p, table)) \
                     .props('flat dense no-caps color=negative').mark(f'product-delete-{product.slug}')
 
@@ -75,7 +77,7 @@ def products_page() -> None:
             Column('Tags', tags_cell, '1fr'),
             Column('APIs', lambda p: names_cell(p.api_names, 'no APIs'), '1fr'),
             Column('Catalogs', lambda p: names_cell(p.catalog_names, 'in no catalog'), '1fr'),
-            Column('', actions, '9rem'),
+            Column('', actions, '13rem'),
         ], fetch, empty='No products yet. Add one to bundle published APIs and offer it in a catalog.',
             search_label='Search by name, slug or tag', marker='products')
 
