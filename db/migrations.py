@@ -227,6 +227,8 @@ def _v15_key_ends(migrator: SchemaMigrator) -> None:
             if field.column_name not in present])
     if 'key_lifetime_days' not in {column.name for column in database.get_columns('plan')}:
         apply(migrator.add_column('plan', 'key_lifetime_days', models.Plan.key_lifetime_days))
+    if 'changes_id' not in {column.name for column in database.get_columns('access_request')}:  # plan changes
+        apply(migrator.add_column('access_request', 'changes_id', models.AccessRequest.changes))
     database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
 
 
@@ -245,7 +247,8 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (11, 'brand_asset table (issue 25)', _v11_brand_assets),
     (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
     (13, 'guide table: guides per product (issue 25)', _v13_guides),
-    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
+    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days; plan changes (issue 26)',
+     _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]
 
