@@ -13,6 +13,7 @@ import threading
 
 import background
 import config
+import logs
 from db import bootstrap, migrations
 from db.connection import connect, redact
 
@@ -129,7 +130,8 @@ def serve(cfg: config.Config) -> None:
     if cfg.gateway_port:
         start_gateway_child(cfg.gateway_port)
     ui.run(host=cfg.host, port=cfg.port, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
-           show_welcome_message=True, server_header=False, **run_options(cfg))
+           show_welcome_message=True, server_header=False, log_config=logs.uvicorn_config(cfg.log_format),
+           **run_options(cfg))
 
 
 # How long a page stays on the server after its browser lost the connection (NiceGUI's default is 3 s). A phone
@@ -218,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config.load()
         config.use(cfg)
+        logs.setup(cfg.log_format)
         # NiceGUI reads its storage folder when it is imported, which happens below
         os.environ.setdefault('NICEGUI_STORAGE_PATH', str(cfg.data_dir / 'nicegui'))
         if args.gateway_only:

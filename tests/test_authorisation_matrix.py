@@ -99,6 +99,7 @@ RULES: dict[str, dict[str, str]] = {
     '/products/{slug}/guides/{guide_slug}': PUBLIC,
     '/products/{slug}/guides/{guide_slug}.md': PUBLIC,
     '/healthz': PUBLIC,
+    '/readyz': PUBLIC,
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
