@@ -10,11 +10,12 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
 import background
 import config
 import logs
-from db import bootstrap, migrations
+from db import backup as db_backup, bootstrap, migrations
 from db.connection import connect, redact
 
 log = logging.getLogger('portico')
@@ -212,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser('serve', help='serve the portal (the default)')
     admin = commands.add_parser('create-admin', help='create a portal admin (password prompted or PORTICO_ADMIN_PASSWORD)')
     admin.add_argument('--email', required=True)
-    commands.add_parser('migrate', help='create or upgrade the database schema, then exit')
+    migrate = commands.add_parser('migrate', help='create or upgrade the database schema, then exit')
+    migrate.add_argument('--check', action='store_true', help='say what would change, change nothing')
+    backup = commands.add_parser('backup', help='copy the database to FILE, consistent while the portal runs')
+    backup.add_argument('file', type=Path)
+    restore = commands.add_parser('restore', help='put the backup FILE in place of the database (stop the portal '
+                                                  'first); a file of a newer schema is refused')
+    restore.add_argument('file', type=Path)
     commands.add_parser('demo', help='fill in demo data, then exit')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -232,6 +239,16 @@ def main(argv: list[str] | None = None) -> int:
             parser.error('--port goes with --gateway-only (the portal reads PORTICO_PORT)')
         if args.command == 'create-admin':
             return create_admin(cfg, args.email)
+        if args.command == 'backup':
+            print(f'portico: {db_backup.backup(cfg.database_url, args.file)}')
+            return 0
+        if args.command == 'restore':
+            print(f'portico: {db_backup.restore(cfg.database_url, args.file, migrations.LATEST)}')
+            return 0
+        if args.command == 'migrate' and args.check:
+            connect(cfg.database_url, pool_size=cfg.pool_size)
+            print(f'portico: {migrations.check()}')
+            return 0
         if args.command == 'migrate':
             connect(cfg.database_url, pool_size=cfg.pool_size)
             print(f'portico: {migrations.migrate()}')

@@ -259,6 +259,20 @@ def current_version() -> int | None:
     return models.SchemaVersion.select(pw.fn.MAX(models.SchemaVersion.version)).scalar()
 
 
+def check() -> str:
+    """What `migrate` would do, changing nothing (`python main.py migrate --check`)."""
+    version = current_version()
+    if version is None:
+        return f'no schema yet: migrate would create it at schema version {LATEST}'
+    if version > LATEST:
+        return f'the database has schema version {version}, newer than this code knows ({LATEST}): upgrade Portico'
+    pending = [(number, description) for number, description, _ in STEPS if number > version]
+    if not pending:
+        return f'schema version {version} is current: nothing to do'
+    steps = '; '.join(f'{number}: {description}' for number, description in pending)
+    return f'schema version {version} -> {LATEST}, {len(pending)} step{"s" if len(pending) != 1 else ""}: {steps}'
+
+
 def migrate() -> str:
     """Create or upgrade the schema; returns a one-line summary for the console."""
     if is_postgres():
