@@ -100,6 +100,7 @@ RULES: dict[str, dict[str, str]] = {
     '/products/{slug}/guides/{guide_slug}.md': PUBLIC,
     '/healthz': PUBLIC,
     '/readyz': PUBLIC,
+    '/metrics': everyone(UNAVAILABLE),  # off until PORTICO_METRICS_TOKEN is set (tests/test_metrics.py)
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
