@@ -509,3 +509,18 @@ async def test_wrong_tokens_through_one_proxy_address_never_lock_out_a_valid_tok
         assert (await right.get('/users')).status_code == 200
         assert (await wrong.get('/users')).status_code == 429
         assert (await right.get('/users')).status_code == 200
+
+
+async def test_the_audit_filter_takes_any_rfc_3339_time_and_says_what_it_wants_otherwise(user) -> None:
+    """Issue 27: the description says date-time; every RFC 3339 form is taken, and a non-time gets 422 naming it."""
+    good, _ = tokens()
+    async with client(user, good) as api:
+        for moment in ('2026-01-31T12:00:00Z', '2026-01-31T12:00:00.123456+02:00', '2026-01-31t12:00:00z'):
+            assert (await api.get('/audit-events', params={'since': moment})).status_code == 200, moment
+        for wrong in ('0000-00-00T00:00:00Z', '2026-01-31T12:00:00', 'yesterday'):
+            answer = await api.get('/audit-events', params={'since': wrong})
+            assert answer.status_code == 422 and answer.json()['field'] == 'since', wrong
+        blank = await api.post('/plans', json={'name': '   '})
+        assert blank.status_code == 422 and blank.json()['field'] == 'name'
+        control = await api.post('/plans', json={'name': 'Gold\x07'})
+        assert control.status_code == 422 and 'not allowed' in control.json()['detail']

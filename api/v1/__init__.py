@@ -8,6 +8,7 @@ import re
 from fastapi import FastAPI
 
 from api.v1 import problems
+from api.v1.common import NAMED
 
 PREFIX = '/api/v1'
 DESCRIPTION = '''The admin API of this Portico portal. Authenticate with a personal API token from your
@@ -66,7 +67,68 @@ def build() -> FastAPI:
     for module in (users, organisations, invite_codes, apps, access, credentials, apis, catalog, settings, templates,
                    audit_events, identity_providers):
         api.include_router(module.router)
+    described = api.openapi
+
+    def openapi() -> dict:
+        if api.openapi_schema is None:
+            api.openapi_schema = says_what_is_accepted(described())
+        return api.openapi_schema
+
+    api.openapi = openapi
     return api
+
+
+# Issue 27: the description says what the server accepts, so that a client (or schemathesis) that keeps to it is
+# never refused for a reason the description hid. Every text a client sends is free of control characters other
+# than tab and line breaks (workflows.is_clean_text); a name is not blank.
+BAD = r'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f'  # control characters (is_clean_text)
+CLEAN_TEXT = rf'^[^{BAD}]*$'
+NOT_BLANK = rf'^[^{BAD}]*[^\s{BAD}][^{BAD}]*$'  # and at least one character that is not a space
+ONE_LINE = rf'^[^{BAD}\u000a]*$'  # a filter in the query: one line (api.v1.common.clean_filter)
+
+
+def says_what_is_accepted(document: dict) -> dict:
+    """Patterns on the strings of every request (bodies and query parameters) that have no format of their own."""
+    schemas = document.get('components', {}).get('schemas', {})
+    sent: set[str] = set()
+    for path in document.get('paths', {}).values():
+        for operation in path.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get('parameters', []):
+                if parameter.get('in') == 'query':
+                    _constrain(parameter.get('schema', {}), parameter.get('name', ''), ONE_LINE)
+            body = operation.get('requestBody', {}).get('content', {}).get('application/json', {}).get('schema', {})
+            sent |= _refs(body)
+    for name in sent:
+        for field, schema in schemas.get(name, {}).get('properties', {}).items():
+            _constrain(schema, field)
+    return document
+
+
+def _refs(schema) -> set[str]:
+    found = set()
+    if isinstance(schema, dict):
+        ref = schema.get('$ref', '')
+        if ref.startswith('#/components/schemas/'):
+            found.add(ref.rsplit('/', 1)[1])
+        for value in schema.values():
+            found |= _refs(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _refs(value)
+    return found
+
+
+def _constrain(schema: dict, field: str, text: str = CLEAN_TEXT) -> None:
+    """`text`: CLEAN_TEXT for a body's strings (a name also not blank), ONE_LINE for a query's filters (which may
+    be empty: no filter)."""
+    for option in schema.get('anyOf', [schema]):
+        if option.get('type') == 'string' and not ({'pattern', 'format', 'enum', 'const'} & option.keys()):
+            named = field in NAMED and text is CLEAN_TEXT
+            option['pattern'] = NOT_BLANK if named else text
+        elif option.get('type') == 'array' and isinstance(option.get('items'), dict):
+            _constrain(option['items'], '', text)
 
 
 def install(app) -> None:

@@ -179,7 +179,7 @@ class CatalogOut(BaseModel):
     visibility: str
     product_ids: list[int]
     plan_ids: list[int]
-    team_ids: list[int] = Field(description='the teams that see a Custom catalog')
+    team_ids: list[BodyId] = Field(description='the teams that see a Custom catalog', max_length=1000)
     created_at: datetime
 
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Header, Path, Query, Response
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from api.v1 import problems
 from api.v1.problems import Problem, documented
@@ -122,12 +122,27 @@ def clean_filter(value: str | None, field: str) -> str | None:
     if not is_clean_text(value) or '\n' in value:
         raise Problem(422, 'This filter contains characters that are not allowed.', field=field)
     return value.strip()
-BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]  # 7.0 is the integer 7 in JSON Schema too
+
+
+NAMED = {'name', 'first_name', 'last_name', 'title', 'subject', 'issuer', 'client_id', 'email', 'url'}
 
 
 class Input(BaseModel):
-    """A request body: types as written (no "1" for 1, no 0 for false) and no unknown fields."""
+    """A request body: types as written (no "1" for 1, no 0 for false) and no unknown fields. Its texts are free
+    of control characters and its names are not blank, checked here, before any other step (an If-Match): what
+    api/v1/__init__.py's patterns tell clients (issue 27)."""
     model_config = ConfigDict(strict=True, extra='forbid')
+
+    @field_validator('*')
+    @classmethod
+    def _clean_texts(cls, value, info: ValidationInfo):
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not is_clean_text(text):
+                raise ValueError('contains characters that are not allowed (control characters)')
+        if info.field_name in NAMED and isinstance(value, str) and not value.strip():
+            raise ValueError('must not be blank')
+        return value
 
 
 def releasing(function):

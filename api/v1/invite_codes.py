@@ -22,7 +22,7 @@ from workflows import invite_codes
 
 router = APIRouter(prefix='/invite-codes', tags=['invite codes'], route_class=ReleasingRoute)
 State = Annotated[str, Field(pattern='^(active|inactive)$')]
-Day = Annotated[str, Field(pattern=r'^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description='the last day the code works (UTC)')]
+Day = Annotated[date, Field(description='the last day the code works (UTC)', strict=False)]  # JSON: a string
 
 
 class InviteCodeOut(BaseModel):
