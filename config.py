@@ -42,6 +42,11 @@ class Config:
     limits_sync_seconds: float = 0.2
     outbox_retention_days: int = 30
     gateway_port: int = 0  # PORTICO_GATEWAY_PORT: a gateway-only child process serves the gateway paths there
+    # issue 26, OAuth clients: access tokens' lifetime, their `aud` (empty: the gateway URL), and after how many
+    # days the authorisation server's signing key is replaced (0: only by `python main.py rotate-signing-key`)
+    oauth_token_seconds: int = 600
+    oauth_audience: str = ''
+    oauth_signing_key_days: int = 90
 
     @property
     def mail_transport(self) -> str:
@@ -102,7 +107,17 @@ def load(env: dict[str, str] | None = None) -> Config:
         limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
         outbox_retention_days=_days(get('OUTBOX_RETENTION_DAYS', '30') or '30'),
         gateway_port=_gateway_port(get('GATEWAY_PORT'), port),
+        oauth_token_seconds=_whole(get('OAUTH_TOKEN_SECONDS', '600') or '600', 'PORTICO_OAUTH_TOKEN_SECONDS', 60, 3600),
+        oauth_audience=get('OAUTH_AUDIENCE'),
+        oauth_signing_key_days=_whole(get('OAUTH_SIGNING_KEY_DAYS', '90') or '90', 'PORTICO_OAUTH_SIGNING_KEY_DAYS',
+                                      0, 3650),
     )
+
+
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ConfigError(f'{name} must be a whole number from {low} to {high}, not {text!r}')
+    return int(text)
 
 
 def is_port(text: str) -> bool:
