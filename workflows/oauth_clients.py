@@ -296,3 +296,23 @@ def _by_assertion(assertion: str, form_client_id: str | None) -> OAuthClient:
     except pw.IntegrityError:
         raise OAuthError('invalid_client', 'This client assertion was used already (its jti).', 401) from None
     return client
+
+
+def clients_for_product(user: User | None, product: Product, limit: int = 20) -> list[tuple[str, str, str]]:
+    """(app name, client ID, secret) of the active OAuth clients of the apps `user` may see whose access covers
+    `product`: the API reference's Try it gets a token for one of them (as keys_for_product gives keys)."""
+    if user is None:
+        return []
+    rows = (OAuthClient.select(OAuthClient, App).join(App, on=(OAuthClient.app == App.id))
+            .join_from(OAuthClient, AccessRequest).join(AccessRequestProduct)
+            .where((OAuthClient.status == OAuthClientStatus.ACTIVE) & (AccessRequest.status == AccessStatus.APPROVED)
+                   & (AccessRequestProduct.product == product.id) & (App.status == AppStatus.ACTIVE)
+                   & App.id.in_(visibility.apps_visible_to(user).select(App.id)))
+            .order_by(App.name, OAuthClient.id).limit(limit))
+    found = []
+    for client in rows:
+        try:
+            found.append((client.app.name, client.client_id, SEAL.open(client.secret_encrypted)))
+        except InvalidToken:
+            continue
+    return found
