@@ -97,3 +97,53 @@ def test_a_developer_on_an_oauth_plan_gets_a_token_for_the_client_my_apps_shows(
     finally:
         apache.stop()
         upstream.stop()
+
+
+def test_try_it_in_the_api_reference_gets_a_token_for_the_developers_client(db, tmp_path, nicegui_driver) -> None:
+    """The reference's Try it, for an app with an OAuth client: the page gets a token at /oauth/token and sends
+    it as Bearer; Apache verifies it and the upstream answers."""
+    from urllib.parse import urlsplit
+
+    from tests.browser import Browser
+    from tests.servers import Portal
+    from tests.test_first_call import _Screen
+    from tests.utils import set_settings
+    world = a_catalog_world()
+    Plan.update(credential_kind='oauth_client').where(Plan.id == world['Free'].id).execute()
+    dev = a_user('dev@consumer.test')
+    access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id], new_app_name='Bot')
+    portal_port, upstream_port, gateway_port, tls_port = free_port(), free_port(), free_port(), free_port()
+    portal_url, gateway_url = f'http://127.0.0.1:{portal_port}', f'http://127.0.0.1:{gateway_port}'
+    set_settings(base_url=portal_url)
+    upstream = Upstream(upstream_port)
+    apache = Apache('apache-jwt.conf', tmp_path / 'apache', {
+        'aud:http://127.0.0.1:8080': 'aud:' + gateway_url, '127.0.0.1:8080': f'127.0.0.1:{portal_port}',
+        '127.0.0.1:9000': f'127.0.0.1:{upstream_port}', '127.0.0.1:8000': f'127.0.0.1:{gateway_port}',
+        '127.0.0.1:8443': f'127.0.0.1:{tls_port}'}, gateway_port)
+    portal = Portal(portal_port, tmp_path / 'portal.log', PORTICO_GATEWAY_URL=gateway_url, PORTICO_BASE_URL=portal_url)
+    driver = nicegui_driver
+    driver.implicitly_wait(0)
+    b = Browser(_Screen(driver, portal_url))
+    try:
+        driver.get(portal_url + '/login')
+        b.log_in('dev@consumer.test')
+        driver.get(portal_url + f'/products/weather/reference/{world["Weather API"].id}')
+        choice = b.until(lambda: driver.find_elements(By.ID, 'portico-app'), 'no Try it choice', 20)[0]
+        assert 'Bot (OAuth client pcl_' in choice.text
+        b.until(lambda: driver.find_elements(By.CSS_SELECTOR, '.opblock-get .opblock-summary-control'),
+                'no operation', 20)[0].click()
+        field = b.until(lambda: [f for f in driver.find_elements(By.CSS_SELECTOR, 'input[placeholder="city"]')
+                                 if f.is_displayed()], 'the operation did not open', 20)[0]
+        field.send_keys('paris')
+        b.click('Execute')
+        status = b.until(lambda: driver.find_elements(
+            By.CSS_SELECTOR, '.live-responses-table tr.response .response-col_status'), 'no response shown', 20)[0].text
+        body = driver.find_element(By.CSS_SELECTOR, '.live-responses-table .microlight').text
+        assert status.strip().startswith('200'), (status, body, apache.error_log())
+        assert upstream.calls[-1]['path'] == '/weather/forecast/paris' and upstream.calls[-1]['app'] == 'Bot'
+        assert upstream.calls[-1]['headers']['x-portico-client_id'].startswith('pcl_')
+        assert urlsplit(driver.current_url).netloc == f'127.0.0.1:{portal_port}'
+    finally:
+        portal.stop()
+        apache.stop()
+        upstream.stop()
