@@ -133,3 +133,29 @@ def test_a_revoked_client_gets_no_new_token(gateway) -> None:
         a_token(world)
     # a gateway that verifies tokens itself accepts the ones issued before until they expire (minutes)
     assert call(url + '/weather/x', token, bearer=True)[0] == 200
+
+
+def test_a_gateway_that_introspects_refuses_a_revoked_clients_tokens_at_once(db, tmp_path) -> None:
+    """deploy/apache-introspection.conf (mod_auth_openidc asking Portico's RFC 7662 endpoint for every call) with
+    Portico's JWT access tokens: they pass while the client is active and stop as soon as it is revoked."""
+    from tests.peers import SECRET
+    world = OAuthWorld(tmp_path)
+    upstream_port, gateway_port, tls_port = free_port(), free_port(), free_port()
+    upstream = Upstream(upstream_port)
+    apache = Apache('apache-introspection.conf', tmp_path / 'apache', {
+        '127.0.0.1:8080': f'127.0.0.1:{world.port}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
+        '127.0.0.1:8000': f'127.0.0.1:{gateway_port}', '127.0.0.1:8443': f'127.0.0.1:{tls_port}',
+        'change-me-to-PORTICO_GATEWAY_SECRET': SECRET}, gateway_port)
+    try:
+        url = f'http://127.0.0.1:{gateway_port}'
+        token = a_token(world, scope='weather')
+        status, _, body = call(url + '/weather/x', token, bearer=True)
+        assert status == 200, (body, apache.error_log())
+        assert upstream.calls[-1]['headers']['x-portico-client_id'] == world.client_id
+        assert call(url + '/payments/x', token, bearer=True)[0] == 403
+        oauth_clients.revoke(oauth_clients.OAuthClient.get_by_id(world.client.id), by=world.dev)
+        assert call(url + '/weather/x', token, bearer=True)[0] == 401
+    finally:
+        apache.stop()
+        upstream.stop()
+        world.stop()
