@@ -148,9 +148,10 @@ def test_a_gateway_that_introspects_refuses_a_revoked_clients_tokens_at_once(db,
         'change-me-to-PORTICO_GATEWAY_SECRET': SECRET}, gateway_port)
     try:
         url = f'http://127.0.0.1:{gateway_port}'
-        token = a_token(world, scope='weather')
+        token = a_token(world)  # scope "maps weather": each product's rule finds its slug in the list
         status, _, body = call(url + '/weather/x', token, bearer=True)
         assert status == 200, (body, apache.error_log())
+        assert call(url + '/maps/x', token, bearer=True)[0] == 200
         assert upstream.calls[-1]['headers']['x-portico-client_id'] == world.client_id
         assert call(url + '/payments/x', token, bearer=True)[0] == 403
         oauth_clients.revoke(oauth_clients.OAuthClient.get_by_id(world.client.id), by=world.dev)
