@@ -45,6 +45,11 @@ class Config:
     metrics_token: str = ''  # PORTICO_METRICS_TOKEN: Prometheus's bearer token for /metrics (the gateway secret works too)
     log_format: str = 'text'  # PORTICO_LOG_FORMAT: 'text', or 'json' (one JSON object a line, for log collectors)
     ready_mail_age_seconds: int = 900  # /readyz fails when an email has waited longer than this to go out
+    # issue 26, OAuth clients: access tokens' lifetime, their `aud` (empty: the gateway URL), and after how many
+    # days the authorisation server's signing key is replaced (0: only by `python main.py rotate-signing-key`)
+    oauth_token_seconds: int = 600
+    oauth_audience: str = ''
+    oauth_signing_key_days: int = 90
 
     @property
     def mail_transport(self) -> str:
@@ -108,6 +113,10 @@ def load(env: dict[str, str] | None = None) -> Config:
         metrics_token=get('METRICS_TOKEN'),
         log_format=_log_format(get('LOG_FORMAT', 'text')),
         ready_mail_age_seconds=_seconds('READY_MAIL_AGE_SECONDS', get('READY_MAIL_AGE_SECONDS', '900') or '900'),
+        oauth_token_seconds=_whole(get('OAUTH_TOKEN_SECONDS', '600') or '600', 'PORTICO_OAUTH_TOKEN_SECONDS', 60, 3600),
+        oauth_audience=get('OAUTH_AUDIENCE'),
+        oauth_signing_key_days=_whole(get('OAUTH_SIGNING_KEY_DAYS', '90') or '90', 'PORTICO_OAUTH_SIGNING_KEY_DAYS',
+                                      0, 3650),
     )
 
 
@@ -120,6 +129,12 @@ def _log_format(text: str) -> str:
 def _seconds(name: str, text: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 86400 * 7:
         raise ConfigError(f'PORTICO_{name} must be a whole number of seconds from 1 to 604800, not {text!r}')
+    return int(text)
+
+
+def _whole(text: str, name: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ConfigError(f'{name} must be a whole number from {low} to {high}, not {text!r}')
     return int(text)
 
 

@@ -61,8 +61,8 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import brand as brand_routes, health, machine_docs, metrics as metrics_routes, reference, sso as sso_routes, \
-        v1 as api_v1, webhooks as webhooks_worker
+    from api import brand as brand_routes, health, machine_docs, metrics as metrics_routes, oauth as oauth_routes, \
+        reference, sso as sso_routes, v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits, standalone
     from mail import transports, worker
@@ -74,6 +74,7 @@ def build_app(cfg: config.Config) -> None:
     metrics_routes.install(app)
     api_v1.install(app)
     reference.install(app)
+    oauth_routes.install(app)  # issue 26: the authorisation server
     brand_routes.install(app)
     machine_docs.install(app)
     sso_routes.install(app)
@@ -223,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   'first); a file of a newer schema is refused')
     restore.add_argument('file', type=Path)
     commands.add_parser('demo', help='fill in demo data, then exit')
+    commands.add_parser('rotate-signing-key', help='make a new key for signing OAuth access tokens; the old one '
+                        'stays published until its tokens have expired')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     os.umask(0o077)  # the database, the secret key and NiceGUI's storage (session tokens) are for this user only
@@ -255,6 +258,11 @@ def main(argv: list[str] | None = None) -> int:
             connect(cfg.database_url, pool_size=cfg.pool_size)
             print(f'portico: {migrations.migrate()}')
             bootstrap.run()
+            return 0
+        if args.command == 'rotate-signing-key':  # issue 26
+            from workflows import signing_keys
+            open_database(cfg)
+            print(f'portico: tokens are now signed with key {signing_keys.rotate(None).kid}')
             return 0
         if args.command == 'demo' or args.demo:
             from tools import demo

@@ -39,6 +39,7 @@ SECOND_FACTOR_PATH = '/login/second-factor'
 PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/readyz', '/metrics', '/setup', '/auth/forgot',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
+                '/oauth/token', '/oauth/jwks', '/.well-known/oauth-authorization-server',  # issue 26
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
                 SECOND_FACTOR_PATH, '/llms.txt', '/brand/logo', '/brand/favicon'}
 # the product page, its API reference and its Markdown (with /llms.txt) check who may see the product themselves

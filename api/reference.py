@@ -26,7 +26,7 @@ import session
 from db import settings as stored_settings
 from db.models import Api, ApiReference, App, Product, ProductApi
 from domain.brand import Look
-from workflows import access, browse, guides, openapi, visibility
+from workflows import access, browse, guides, oauth_clients, openapi, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 NOT_FOUND = 'This API was not found, or you cannot see it.'
@@ -70,6 +70,10 @@ def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
     me = session.current_user()
     operations = ApiReference.select(ApiReference.operations).where(ApiReference.api == api.id).scalar() or 0
     keys = [{'app': name, 'key': key} for name, key in access.keys_for_product(me, product)]
+    # issue 26: an app with an OAuth client tries with a token the page gets for it at /oauth/token
+    keys += [{'app': name, 'key': client_id, 'oauth': {'clientId': client_id, 'secret': secret,
+                                                       'tokenUrl': '/oauth/token'}}
+             for name, client_id, secret in oauth_clients.clients_for_product(me, product)]
     ready_app = None
     if ready and me is not None and 0 < ready < 2 ** 63:
         ready_app = (visibility.apps_visible_to(me).select(App.name).where(App.id == ready).scalar())

@@ -232,6 +232,13 @@ def _v15_key_ends(migrator: SchemaMigrator) -> None:
     database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
 
 
+def _v16_oauth_clients(migrator: SchemaMigrator) -> None:
+    # issue 26, item 4: plans issuing OAuth clients, the clients, the authorisation server's signing keys
+    if 'credential_kind' not in {column.name for column in database.get_columns('plan')}:
+        apply(migrator.add_column('plan', 'credential_kind', models.Plan.credential_kind))
+    database.create_tables([models.OAuthClient, models.SigningKey, models.ClientAssertion])
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -249,6 +256,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (13, 'guide table: guides per product (issue 25)', _v13_guides),
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days; plan changes (issue 26)',
      _v15_key_ends),
+    (16, 'plan.credential_kind, oauth_client, signing_key, client_assertion tables (issue 26)', _v16_oauth_clients),
 ]
 LATEST = STEPS[-1][0]
 

@@ -293,6 +293,8 @@ class Plan(BaseModel):
     requires_approval = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=clock.now)
     key_lifetime_days = pw.IntegerField(default=0)  # issue 26: keys issued under the plan stop after; 0 = never
+    # issue 26: what an approved request gets: an API key, or an OAuth client (migration 16)
+    credential_kind = pw.CharField(max_length=20, default='api_key')  # 'api_key' | 'oauth_client'
 
 
 class CatalogPlan(BaseModel):
@@ -739,6 +741,51 @@ class Guide(BaseModel):
         indexes = ((('product', 'slug'), True), (('product', 'position'), False))
 
 
+# --- issue 26: OAuth clients
+
+class OAuthClientStatus:
+    ACTIVE, REVOKED = 'active', 'revoked'
+    ALL = (ACTIVE, REVOKED)
+    column = 'status'
+
+
+class OAuthClient(BaseModel):
+    """The OAuth 2.0 client of an approved request on a plan issuing clients (issue 26): a public client ID, its
+    secret as a SHA-256 for checking and sealed for display (as API keys), and optionally the public JWK Set of
+    the client's own keys for private_key_jwt (migration 16)."""
+    access_request = pw.ForeignKeyField(AccessRequest, backref='oauth_clients', on_delete='CASCADE')
+    app = pw.ForeignKeyField(App, backref='oauth_clients', on_delete='CASCADE')
+    client_id = pw.CharField(max_length=64, unique=True)
+    secret_prefix = pw.CharField(max_length=24)
+    secret_hash = pw.CharField(max_length=64)
+    secret_encrypted = pw.TextField()
+    jwks = JSONField(null=True)  # {"keys": [public JWKs]} for private_key_jwt; None: client_secret_basic only
+    status = pw.CharField(max_length=20, default=OAuthClientStatus.ACTIVE, index=True,
+                          constraints=[one_of(OAuthClientStatus)])
+    created_at = pw.DateTimeField(default=clock.now)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class SigningKey(BaseModel):
+    """A key the authorisation server signs access tokens with: the private key sealed (domain/at_rest), the
+    public JWK for /oauth/jwks; a retired key stays published until every token it signed has expired."""
+    kid = pw.CharField(max_length=64, unique=True)
+    private_key = pw.TextField()
+    public_jwk = JSONField()
+    created_at = pw.DateTimeField(default=clock.now)
+    retired_at = pw.DateTimeField(null=True, index=True)
+
+
+class ClientAssertion(BaseModel):
+    """A private_key_jwt assertion's `jti`, kept until the assertion expires: each is accepted once."""
+    client_id = pw.CharField(max_length=64)
+    jti = pw.CharField(max_length=200)
+    expires_at = pw.DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((('client_id', 'jti'), True),)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -749,4 +796,5 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
               WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
-              ContentPage, PageRevision, PageAudienceGrant, Guide, SchemaVersion]
+              ContentPage, PageRevision, PageAudienceGrant, Guide, OAuthClient, SigningKey, ClientAssertion,
+              SchemaVersion]

@@ -13,6 +13,7 @@ section 2.1 asks for client authentication).
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import json
@@ -23,7 +24,7 @@ from urllib.parse import parse_qs
 import config
 from db import clock
 from domain import metrics
-from gateway import keys, limits, usage
+from gateway import access_tokens, keys, limits, usage
 from gateway.decision import Decision, Facts, decide, facts_from_headers, facts_from_prefix
 
 AUTH = '/api/gateway/auth'
@@ -176,6 +177,8 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
         return _deny(401, 'invalid_client', {'www-authenticate': 'Basic realm="portico"'})
     form = parse_qs(body.decode('latin-1'), max_num_fields=10)
     token = (form.get('token') or [''])[0].strip()
+    if not keys.plausible(token) and access_tokens.looks_like_jwt(token):  # issue 26: an OAuth access token
+        return await _introspect_access_token(token)
     try:
         info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
     except keys.LookupFailed:
@@ -186,6 +189,16 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
     usage.count(info.credential_id, False, now)
     limits.add(info, now)
     return _bytes_answer(200, info.introspection)  # built once per key, at its load
+
+
+async def _introspect_access_token(token: str) -> Answer:
+    """Issue 26: a JWT access token of the portal's authorisation server is active while its signature and expiry
+    are good and its client is still active (a revoked client's tokens stop here at once)."""
+    try:
+        answer = await asyncio.to_thread(access_tokens.introspect, token)
+    except Exception:  # the database cannot be reached: as for keys
+        return _deny(503, 'temporarily_unavailable')
+    return _json(200, answer or {'active': False})
 
 
 # --- the adapter ------------------------------------------------------------------------------------

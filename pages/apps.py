@@ -1,6 +1,8 @@
 """My apps: every app the user may see, its access requests, and the credentials of approved ones."""
 from __future__ import annotations
 
+import json
+
 import peewee as pw
 from nicegui import ui
 
@@ -15,9 +17,9 @@ from db import clock
 from db.paging import page_of
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
-                       Credential, CredentialStatus, Plan, Product, ProductApi, User)
+                       Credential, CredentialStatus, OAuthClient, OAuthClientStatus, Plan, Product, ProductApi, User)
 from domain.errors import DomainError
-from workflows import apps, credentials, plan_changes, usage, visibility
+from workflows import apps, credentials, oauth_clients, plan_changes, usage, visibility
 
 
 @ui.page('/apps')
@@ -172,6 +174,7 @@ def _request_card(request: AccessRequest, products: list, keys: list[Credential]
         if request.status == AccessStatus.APPROVED:
             for credential in keys:
                 _credential(credential, products)
+            _oauth_clients(request, products)  # issue 26: OAuth clients (see the end of this file)
 
 
 def _credential(credential: Credential, products: list) -> None:
@@ -322,3 +325,115 @@ def _confirm_delete(app: App) -> None:
 
     dialogs.confirm(f'Delete {app.name}?', 'Its keys stop working at once. This cannot be undone.', 'Delete',
                     'app-delete', act, then=lambda text: go('/apps', text))
+
+
+# --- issue 26: OAuth clients (the oauth branch's part of this page) -----------------------------------------
+
+def _oauth_clients(request: AccessRequest, products: list) -> None:
+    for client in OAuthClient.select().where(OAuthClient.access_request == request).order_by(OAuthClient.id):
+        _oauth_client(client, products)
+
+
+def _oauth_client(client: OAuthClient, products: list) -> None:
+    """One OAuth client: its ID, its secret (Show/Copy), the token endpoint, its public key for private_key_jwt."""
+    active = client.status == OAuthClientStatus.ACTIVE
+    masked = f'{client.secret_prefix}••••••••••••••••'
+    with ui.column().classes('w-full gap-1 bg-grey-2 rounded p-3').mark(f'oauth-client-{client.id}'):
+        with ui.row().classes('items-center gap-2 w-full'):
+            ui.label('OAuth client').classes('text-xs uppercase text-grey-8')
+            status_chip(client.status)
+        with ui.row().classes('items-center gap-2'):
+            ui.label('Client ID').classes('text-sm text-grey-8')
+            ui.label(client.client_id).classes('font-mono').mark(f'oauth-client-id-{client.id}')
+
+            def copy_id() -> None:
+                ui.clipboard.write(client.client_id)
+                ui.notify('Client ID copied.', type='positive')
+
+            ui.button('Copy', icon='content_copy', on_click=copy_id).props('flat dense no-caps') \
+                .mark(f'oauth-client-id-copy-{client.id}')
+        if not active:
+            ui.label('Revoked: it gets no tokens any more.').classes('text-sm text-negative')
+            return
+        with ui.row().classes('items-center gap-2'):
+            ui.label('Client secret').classes('text-sm text-grey-8')
+            secret_label = ui.label(masked).classes('font-mono').mark(f'oauth-secret-{client.id}')
+        shown = {'value': False}
+
+        def secret() -> str | None:
+            try:
+                return oauth_clients.reveal_secret(client, session.current_user())
+            except DomainError as error:
+                ui.notify(str(error), type='negative')
+                return None
+
+        def toggle() -> None:
+            plain = secret()
+            if plain is not None:
+                shown['value'] = not shown['value']
+                secret_label.set_text(plain if shown['value'] else masked)
+
+        def copy_secret() -> None:
+            plain = secret()
+            if plain is not None:
+                ui.clipboard.write(plain)
+                ui.notify('Client secret copied.', type='positive')
+
+        with ui.row().classes('gap-1'):
+            ui.button('Show / hide', icon='visibility', on_click=toggle).props('flat dense no-caps') \
+                .mark(f'oauth-secret-toggle-{client.id}')
+            ui.button('Copy', icon='content_copy', on_click=copy_secret).props('flat dense no-caps') \
+                .mark(f'oauth-secret-copy-{client.id}')
+            ui.button('Revoke', icon='block', on_click=lambda: _confirm_client_revoke(client)) \
+                .props('flat dense no-caps color=negative').mark(f'oauth-revoke-{client.id}')
+        endpoint = oauth_clients.token_endpoint()
+        ui.label('Get an access token (client credentials grant, HTTP Basic with the client ID and secret) at:') \
+            .classes('text-xs text-grey-8 pt-1')
+        ui.label(endpoint).classes('font-mono text-sm').mark(f'oauth-token-endpoint-{client.id}')
+        ui.label(f'curl -u {client.client_id}:<secret> -d grant_type=client_credentials {endpoint}') \
+            .classes('font-mono text-xs text-grey-8')
+        ui.label('Tokens last a few minutes; call with Authorization: Bearer <token> at:') \
+            .classes('text-xs text-grey-8 pt-1')
+        gateway = config.current().gateway_url
+        for product, product_apis in products:
+            for api in product_apis:
+                ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm')
+        _client_key_field(client)
+
+
+def _client_key_field(client: OAuthClient) -> None:
+    """private_key_jwt: the client's public key (a JWK or JWK Set), pasted here; its private key never leaves it."""
+    with ui.expansion('Sign in with a private key (private_key_jwt)', icon='key',
+                      value=bool(client.jwks)).classes('w-full').mark(f'oauth-jwks-panel-{client.id}'):
+        ui.label('Paste the public key of your client as a JWK or a JWK Set. Your client then authenticates with a '
+                 'signed assertion (RFC 7523: iss and sub your client ID, aud the token endpoint, exp within 5 '
+                 'minutes, a new jti each time) instead of the secret. Leave empty to remove it.') \
+            .classes('text-xs text-grey-8')
+        text = ui.textarea('Public JWK', value=json.dumps(client.jwks, indent=2) if client.jwks else '') \
+            .props('outlined autogrow').classes('w-full font-mono text-xs').mark(f'oauth-jwks-{client.id}')
+        feedback = Feedback({'jwks': text}, marker=f'oauth-jwks-error-{client.id}')
+
+        def save() -> None:
+            feedback.clear()
+            try:
+                saved = oauth_clients.set_jwks(client, text.value or '', by=session.current_user())
+            except DomainError as error:
+                feedback.show(error)
+                return
+            ui.notify('The public key was saved.' if saved.jwks else 'The public key was removed.', type='positive')
+
+        ui.button('Save public key', icon='save', on_click=save).props('outline no-caps') \
+            .mark(f'oauth-jwks-save-{client.id}')
+
+
+def _confirm_client_revoke(client: OAuthClient) -> None:
+    def act() -> str:
+        found = OAuthClient.get_or_none(OAuthClient.id == client.id)
+        if found is None:
+            raise DomainError('This OAuth client was not found.')
+        oauth_clients.revoke(found, by=session.current_user())
+        return 'The OAuth client was revoked: it gets no new tokens.'
+
+    dialogs.confirm('Revoke this OAuth client?', 'It gets no new tokens from now on, and gateways that introspect '
+                    'refuse its tokens at once; gateways that verify tokens themselves accept them until they '
+                    'expire (minutes). This cannot be undone.', 'Revoke', 'oauth-revoke', act, then=reload_with)

@@ -4,6 +4,32 @@
 (function () {
   'use strict';
   const settings = JSON.parse(document.getElementById('portico-settings').textContent);
+  // Issue 26: an app with an OAuth client tries with an access token this page gets for it (client credentials
+  // at the portal's /oauth/token), kept until shortly before it expires, sent as Authorization: Bearer.
+  let chosen = settings.keys[0] || null;
+  const tokens = {};
+  function tokenFor(entry) {
+    const held = tokens[entry.oauth.clientId];
+    if (held && held.until > Date.now()) return Promise.resolve(held.token);
+    return fetch(entry.oauth.tokenUrl, {
+      method: 'POST', credentials: 'omit',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded',
+                 'Authorization': 'Basic ' + btoa(entry.oauth.clientId + ':' + entry.oauth.secret) },
+      body: 'grant_type=client_credentials',
+    }).then(function (answer) { return answer.json(); }).then(function (body) {
+      if (!body.access_token) throw new Error(body.error_description || 'no access token');
+      tokens[entry.oauth.clientId] = { token: body.access_token, until: Date.now() + (body.expires_in - 30) * 1000 };
+      return body.access_token;
+    });
+  }
+  function withToken(request) {
+    if (!chosen || !chosen.oauth) return request;
+    return tokenFor(chosen).then(function (token) {
+      delete request.headers[settings.header];
+      request.headers.Authorization = 'Bearer ' + token;
+      return request;
+    });
+  }
   const LIST_LIMIT = 50;  // operations listed open at once; past this the tag groups start closed
 
   // Search: Swagger UI's own filter matches tags only; this one matches what developers look for.
@@ -196,7 +222,12 @@
     url = serverOf(spec, path, method).replace(/\/$/, '') + url + (query.length ? '?' + query.join('&') : '');
     const auth = system.authSelectors.authorized();
     const key = auth && auth.getIn([settings.scheme, 'value']);
-    headers[settings.header] = key || '<your API key>';
+    if (chosen && chosen.oauth) {  // issue 26: an OAuth client's calls carry an access token
+      const held = tokens[chosen.oauth.clientId];
+      headers.Authorization = 'Bearer ' + (held ? held.token : '<access token from /oauth/token>');
+    } else {
+      headers[settings.header] = key || '<your API key>';
+    }
     let body = null;
     const content = operation.getIn(['requestBody', 'content']);
     if (content && content.size) {
@@ -382,6 +413,7 @@
     filter: true,
     validatorUrl: null,
     tryItOutEnabled: settings.keys.length > 0,
+    requestInterceptor: withToken,
     persistAuthorization: false,
     withCredentials: false,
     requestSnippetsEnabled: true,
@@ -473,11 +505,13 @@
     settings.keys.forEach(function (entry, index) {
       const option = document.createElement('option');
       option.value = String(index);
-      option.textContent = entry.app + ' (' + entry.key.slice(0, 10) + '…)';
+      option.textContent = entry.app + (entry.oauth ? ' (OAuth client ' + entry.key.slice(0, 10) + '…)'
+        : ' (' + entry.key.slice(0, 10) + '…)');
       select.appendChild(option);
     });
     select.addEventListener('change', function () {
-      ui.preauthorizeApiKey(settings.scheme, settings.keys[Number(select.value)].key);
+      chosen = settings.keys[Number(select.value)];
+      ui.preauthorizeApiKey(settings.scheme, chosen.key);
     });
     label.appendChild(select);
     place.appendChild(label);

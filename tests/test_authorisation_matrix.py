@@ -126,9 +126,14 @@ RULES: dict[str, dict[str, str]] = {
     **dict.fromkeys(ADMIN_ROUTES, ADMIN),  # every registered /admin page, for portal admins only
     '/admin/audit.csv': ADMIN,  # the audit log's CSV export (an HTTP route, not a page)
     '/admin/api-reference': ADMIN,  # the admin REST API's reference (its document itself is public)
+    # issue 26, the authorisation server: public; a token request proves its client itself (none here: 400,
+    # whatever session the caller holds)
+    '/oauth/jwks': PUBLIC,
+    '/.well-known/oauth-authorization-server': PUBLIC,
+    '/oauth/token': everyone('400'),
     '/logout': everyone(LOGIN),  # asked last: it ends the session
 }
-POST_ONLY: set[str] = {'/auth/sso/backchannel-logout'}  # the gateway's paths are answered in front of the app
+POST_ONLY: set[str] = {'/auth/sso/backchannel-logout', '/oauth/token'}  # the gateway's paths are answered in front of the app
 
 # The admin REST API (issue 16) ignores the browser session: a personal API token of an active portal
 # admin opens it; READ routes take any such token, WRITE routes a read-write one (a read-only token: 403).
@@ -148,6 +153,7 @@ _API = {
     'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
                         'POST /{request_id}/revoke', 'POST /{request_id}/change-plan'],
     'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke', 'POST /{credential_id}/rotate'],
+    'oauth-clients': ['GET ', 'GET /{client_id}', 'POST /{client_id}/revoke'],  # issue 26
     'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
              'POST /{api_id}/reject', 'DELETE /{api_id}'],
     'products': ['GET ', 'POST ', 'GET /{product_id}', 'PATCH /{product_id}', 'DELETE /{product_id}'],
@@ -272,7 +278,7 @@ async def test_every_api_route_answers_by_token_only_as_its_rule_says(user) -> N
         for (method, path), rule in sorted(API_RULES.items()):
             url = path.replace('{key}', 'created')
             for name in ('user_id', 'organisation_id', 'team_id', 'app_id', 'request_id', 'credential_id', 'api_id',
-                         'product_id', 'plan_id', 'catalog_id', 'code_id', 'provider_id'):
+                         'product_id', 'plan_id', 'catalog_id', 'code_id', 'provider_id', 'client_id'):
                 url = url.replace('{' + name + '}', '999999')  # nothing there: changes nothing, whoever asks
             for who, token, expected in (('no token', None, {401}), ('stale token', stale, {401}),
                                          ('read-only', read_only, {200, 404} if rule == READ else {403}),

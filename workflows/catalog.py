@@ -201,9 +201,10 @@ def delete_product(product: Product, by: User) -> None:
 # --- plans ------------------------------------------------------------------------------------------
 
 def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, quota_period: str,
-              requires_approval: bool, by: User, key_lifetime_days=None) -> Plan:
+              requires_approval: bool, by: User, key_lifetime_days=None, credential_kind=None) -> Plan:
     """`key_lifetime_days`: keys issued from now on stop after that many days (0: never; None: unchanged, or
-    never for a new plan); keys issued before keep the end they were given."""
+    never for a new plan); keys issued before keep the end they were given. `credential_kind` (issue 26):
+    'api_key' or 'oauth_client', what requests approved from now on get (None: unchanged, or keys)."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
@@ -216,6 +217,8 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
                               'key_lifetime_days')
     if quota_period not in {'day', 'month'}:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
+    if credential_kind not in (None, 'api_key', 'oauth_client'):  # issue 26
+        raise DomainError('Access gives API keys or OAuth clients.', 'credential_kind')
     with database.atomic():
         if Plan.select().where((Plan.name == name) & (Plan.id != (plan_id or 0))).exists():
             raise DomainError(f'A plan named "{name}" exists already.', 'name')
@@ -223,6 +226,8 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
                       quota_period=quota_period, requires_approval=bool(requires_approval))
         if key_lifetime_days not in (None, ''):
             values['key_lifetime_days'] = key_lifetime_days
+        if credential_kind is not None:
+            values['credential_kind'] = credential_kind
         if plan_id:
             plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()

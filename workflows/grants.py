@@ -10,7 +10,7 @@ from db.models import AccessRequest, AccessRequestProduct, AccessStatus, App, Pl
 from domain import events
 from domain.errors import AlreadyDecided
 from mail import outbox
-from workflows import credentials, settings
+from workflows import credentials, oauth_clients, settings
 
 
 def grant(request: AccessRequest, by: User | None, auto: bool) -> None:
@@ -20,7 +20,11 @@ def grant(request: AccessRequest, by: User | None, auto: bool) -> None:
            .where((AccessRequest.id == request.id) & (AccessRequest.status == AccessStatus.PENDING)).execute())
     if not won:
         raise AlreadyDecided('This access request')
-    credentials.issue(request)
+    # issue 26 (OAuth clients): a plan issuing clients gets a client instead of a key
+    if Plan.get_by_id(request.plan_id).credential_kind == 'oauth_client':
+        oauth_clients.issue(request, by)
+    else:
+        credentials.issue(request)
     requester = User.get_or_none(User.id == request.requested_by_id)
     if requester is not None:
         outbox.queue('access_approved', requester.email, first_name=requester.first_name,

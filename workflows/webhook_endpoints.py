@@ -43,6 +43,8 @@ EVENTS = {
     'credential.rotated': 'A key was rotated',
     'credential.revoked': 'A key was revoked',
     'invite_code.used': 'Someone registered with an invite code',
+    'oauth_client.created': 'An OAuth client was issued',  # issue 26
+    'oauth_client.revoked': 'An OAuth client was revoked',
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'

@@ -10,7 +10,7 @@ import json
 import secrets
 
 from db import clock
-from db.models import (AccessRequest, App, Credential, InviteCode, Organisation, User, WebhookDelivery,
+from db.models import (AccessRequest, App, Credential, InviteCode, OAuthClient, Organisation, User, WebhookDelivery,
                        WebhookEndpoint, WebhookEvent)
 from domain import events
 from workflows.grants import products_of
@@ -38,6 +38,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'credential.rotate': ('credential.rotated',),
     'credential.revoke': ('credential.revoked',),
     'invite_code.redeem': ('invite_code.used',),
+    'oauth_client.create': ('oauth_client.created',),  # issue 26
+    'oauth_client.revoke': ('oauth_client.revoked',),
 }
 
 
@@ -110,4 +112,9 @@ def describe(event_type: str, target) -> dict:
         code = InviteCode.get_by_id(target.id)
         return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,
                                 'organisation_id': code.team.organisation_id, 'used': code.used, 'quota': code.quota}}
+    if isinstance(target, OAuthClient):  # issue 26: never the secret
+        client = OAuthClient.get_by_id(target.id)
+        return {'oauth_client': {'id': client.id, 'client_id': client.client_id, 'app_id': client.app_id,
+                                 'access_request_id': client.access_request_id, 'status': client.status,
+                                 'private_key_jwt': bool(client.jwks)}}
     return {}

@@ -60,12 +60,12 @@ class BodyLimit:
 
 def build() -> FastAPI:
     from api.v1 import (access, apis, apps, audit_events, catalog, credentials, identity_providers, invite_codes,
-                        organisations, settings, templates, users)
+                        oauth_clients, organisations, settings, templates, users)
     api = FastAPI(title='Portico admin API', version='1.0.0', description=DESCRIPTION, openapi_url='/openapi.json',
                   docs_url=None, redoc_url=None, servers=[{'url': PREFIX}])
     problems.install(api)
     for module in (users, organisations, invite_codes, apps, access, credentials, apis, catalog, settings, templates,
-                   audit_events, identity_providers):
+                   audit_events, identity_providers, oauth_clients):
         api.include_router(module.router)
     described = api.openapi
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
@@ -113,6 +114,7 @@ class PlanOut(BaseModel):
     quota_period: str
     requires_approval: bool
     key_lifetime_days: int
+    credential_kind: Literal['api_key', 'oauth_client']  # issue 26: what approved access gets
     created_at: datetime
 
 
@@ -124,6 +126,8 @@ class PlanIn(Input):
     quota_period: str = Field('month', description='day or month')
     requires_approval: bool = False
     key_lifetime_days: int = Field(0, description='keys issued from now on stop after this many days; 0: never')
+    credential_kind: Literal['api_key', 'oauth_client'] = Field(
+        'api_key', description='what access approved from now on gets: an API key, or an OAuth client (issue 26)')
 
 
 class PlanChange(Input):
@@ -134,17 +138,20 @@ class PlanChange(Input):
     quota_period: str | None = None
     requires_approval: bool | None = None
     key_lifetime_days: int | None = None
+    credential_kind: Literal['api_key', 'oauth_client'] | None = None
 
 
 def show_plan(plan: Plan) -> PlanOut:
     return PlanOut(id=plan.id, name=plan.name, rate_limit=plan.rate_limit, rate_period=plan.rate_period,
                    quota=plan.quota, quota_period=plan.quota_period, requires_approval=plan.requires_approval,
-                   key_lifetime_days=plan.key_lifetime_days, created_at=utc(plan.created_at))
+                   key_lifetime_days=plan.key_lifetime_days, credential_kind=plan.credential_kind,
+                   created_at=utc(plan.created_at))
 
 
 def _save_plan(plan_id: int | None, body: PlanIn, principal: Principal) -> Plan:
     return catalog.save_plan(plan_id, body.name, body.rate_limit, body.rate_period, body.quota, body.quota_period,
-                             body.requires_approval, by=principal.user, key_lifetime_days=body.key_lifetime_days)
+                             body.requires_approval, by=principal.user, key_lifetime_days=body.key_lifetime_days,
+                             credential_kind=body.credential_kind)
 
 
 @router.get('/plans', response_model=Page[PlanOut], responses=READ_ERRORS, summary='List plans')

@@ -9,7 +9,7 @@ from components.forms import Feedback
 from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, intro, toolbar
 from db.models import Plan
-from workflows import catalog
+from workflows import catalog, oauth_clients
 
 QUOTA_PERIODS = {'day': 'per day', 'month': 'per month'}
 
@@ -47,6 +47,8 @@ def plans_page() -> None:
             Column('Rate limit', lambda p: ui.label(rate_text(p)), '1fr'),
             Column('Quota', lambda p: ui.label(quota_text(p)), '1fr'),
             Column('Requires approval', approval_cell, '9rem'),
+            Column('Access gives', lambda p: ui.label('OAuth clients' if p.credential_kind == 'oauth_client'
+                                                      else 'API keys').mark(f'plan-kind-{p.name}'), '8rem'),
             Column('', lambda p: ui.button('Edit', on_click=lambda p=p: edit_dialog(p.id, table))
                    .props('flat dense no-caps').mark(f'plan-edit-{p.name}'), '5rem'),
         ], fetch, empty='No plans yet. Add one (for example "Free": 60 requests / 60 s), then offer it in a catalog.',
@@ -76,15 +78,18 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
                              precision=0, format='%d').props('outlined').classes('w-full').mark('plan-key-lifetime')
         ui.label('New keys get this lifetime; keys issued before keep theirs. Owners are emailed 14 and 3 days '
                  'before a key expires, and renew it in one click.').classes('text-xs text-grey-8')
+        kind = _kind_field(plan)
         feedback = Feedback({'name': name, 'rate_limit': rate_limit, 'rate_period': rate_period, 'quota': quota,
-                             'quota_period': quota_period, 'key_lifetime_days': lifetime}, marker='plan-error')
+                             'quota_period': quota_period, 'key_lifetime_days': lifetime, 'credential_kind': kind},
+                            marker='plan-error')
 
         def save() -> None:
             def act() -> str:
                 saved = catalog.save_plan(plan.id if plan else None, name.value, rate_limit.value, rate_period.value,
                                           quota.value, quota_period.value, requires_approval.value,
                                           by=session.current_user(),
-                                          key_lifetime_days=0 if lifetime.value is None else lifetime.value)
+                                          key_lifetime_days=0 if lifetime.value is None else lifetime.value,
+                                          credential_kind=kind.value)
                 table.show_new(saved.id)
                 return f'Plan {saved.name} saved.'
 
@@ -92,3 +97,12 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
 
         dialogs.actions(dialog, 'Save', save, 'plan-save')
     dialog.open()
+
+
+def _kind_field(plan: Plan | None) -> ui.select:
+    """Issue 26: whether approved access gets an API key or an OAuth client (the client credentials grant)."""
+    field = ui.select(oauth_clients.KINDS, value=plan.credential_kind if plan else oauth_clients.API_KEY,
+                      label='Access gives').props('outlined').classes('w-full').mark('plan-credential-kind')
+    ui.label('OAuth clients get short-lived access tokens from /oauth/token, which gateways verify against the '
+             'portal\'s public keys. Access approved before keeps what it was given.').classes('text-xs text-grey-8')
+    return field
