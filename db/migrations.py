@@ -194,6 +194,20 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v14_operations_index(migrator: SchemaMigrator) -> None:
+    """Issue 25, item 5: the operations of every API's document, for the portal's search; filled from the documents
+    already stored (one API at a time: a document may be megabytes). The search structures come with the final
+    `search.install()` of `_migrate`."""
+    database.create_tables([models.ApiOperation])
+    Api = models.Api
+    documented = models.ApiReference.select(models.ApiReference.api)
+    for (api_id,) in Api.select(Api.id).where(Api.id.in_(documented)).order_by(Api.id).tuples():
+        document = Api.select(Api.openapi).where(Api.id == api_id).scalar()
+        rows = search.operation_rows(api_id, document)
+        for start in range(0, len(rows), 500):
+            models.ApiOperation.insert_many(rows[start:start + 500]).execute()
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -206,6 +220,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (14, 'api_operation table: the operations index of the search (issue 25)', _v14_operations_index),
 ]
 LATEST = STEPS[-1][0]
 

@@ -633,6 +633,24 @@ class Passkey(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
 
 
+# --- issue 25: search
+
+class ApiOperation(BaseModel):
+    """One operation of an API's OpenAPI document, for the portal's search (issue 25, item 5): written with the
+    API's prepared reference (workflows/openapi.index_operations, in the same transaction); `tag` is the first
+    tag, which Swagger UI's deep link names; `operation_key` the operationId lower-cased, for an exact match."""
+    api = pw.ForeignKeyField(Api, backref='operation_rows', on_delete='CASCADE')
+    method = pw.CharField(max_length=10)
+    path = pw.CharField(max_length=500)
+    summary = pw.CharField(max_length=300, default='')
+    operation_id = pw.CharField(max_length=200, default='')
+    operation_key = pw.CharField(max_length=200, default='', index=True)
+    tag = pw.CharField(max_length=200, default='')
+
+    class Meta:
+        indexes = ((('path',), False),)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -642,4 +660,5 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, SchemaVersion]
+              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, ApiOperation,
+              SchemaVersion]

@@ -32,10 +32,13 @@ SEARCHED: dict[str, tuple[str, ...]] = {
     'organisation': ('name',),
     'app': ('name',),
     'product': ('name', 'slug', 'summary', 'tags'),
+    # issue 25: the operations of every API's document (db/models.ApiOperation), for the portal's search
+    'api_operation': ('operation_id', 'path', 'method', 'summary'),
 }
 MAX_WORDS = 8
 PREFIXES = '1 2 3 4'  # FTS5 prefix indexes: words this long or shorter read one list, not one per word started
 _WORD = re.compile(r'[^\W_]+')
+_METHODS = ('get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace')  # workflows/openapi_prepare's
 
 
 def words(text: str) -> list[str]:
@@ -168,6 +171,70 @@ def matching_ids(model: type[pw.Model], text: str) -> pw.Node:
     return pw.SQL(f'(SELECT rowid FROM "{table}_search" WHERE "{table}_search" MATCH ?)', (query,))
 
 
+def matching_in(model: type[pw.Model], text: str, columns: tuple[str, ...] | None = None, *,
+                limit: int | None = None) -> pw.Node:
+    """Like `matching_ids`, with every word in one of `columns` (a subset of the table's SEARCHED columns; all of
+    them when None), and at most `limit` ids: the first ones of the index (in id order), so that a word found in
+    a million rows gives a bounded set of candidates (issue 25's search ranks them, workflows/search.py)."""
+    table = model._meta.table_name
+    found = words(text)
+    if not found:
+        return pw.SQL('(SELECT 0 WHERE 1 = 0)')
+    columns = tuple(column for column in (columns or SEARCHED[table]) if column in SEARCHED[table])
+    bound = f' LIMIT {int(limit)}' if limit else ''
+    if is_postgres():
+        query = ' & '.join(f'{word}:*' for word in found)
+        where = f'{_pg_document(table)} @@ to_tsquery(\'simple\', %s)'
+        params: tuple = (query,)
+        if columns != SEARCHED[table]:  # the GIN index finds the rows; the columns asked for are checked on them
+            joined = " || ' ' || ".join(f'coalesce("{column}", \'\')' for column in columns)
+            where += (f" AND to_tsvector('simple'::regconfig, regexp_replace(lower({joined}), '[^[:alnum:]]+', ' ', "
+                      f"'g')) @@ to_tsquery('simple', %s)")
+            params += (query,)
+        return pw.SQL(f'(SELECT "id" FROM "{table}" WHERE {where}{bound})', params)
+    query = ' '.join(f'"{word}"*' for word in found)
+    if columns != SEARCHED[table]:
+        query = '{' + ' '.join(columns) + '} : (' + query + ')'
+    return pw.SQL(f'(SELECT rowid FROM "{table}_search" WHERE "{table}_search" MATCH ?{bound})', (query,))
+
+
 def matches(model: type[pw.Model], text: str) -> pw.Expression:
     """`WHERE` condition: the row's searched columns hold every word of `text` as a word prefix."""
     return within(model.id, model, text)
+
+
+MAX_PATH, MAX_SUMMARY, MAX_NAME = 500, 300, 200  # the search index's columns (db/models.ApiOperation)
+
+
+def operation_rows(api_id: int, document: dict | None) -> list[dict]:
+    """The rows of the operations index (db/models.ApiOperation) for an API's OpenAPI document (issue 25, item 5):
+    method, path, summary (or the description's first line), operationId (and lower-cased, for the exact match)
+    and first tag of each operation of its paths, cut to their columns' lengths. Here, below the workflows,
+    because migration 14 fills the index from the documents already stored."""
+    found: list[dict] = []
+    paths = (document or {}).get('paths')
+    if not isinstance(paths, dict):
+        return found
+    for path, item in paths.items():
+        if not isinstance(item, dict):
+            continue
+        for method in _METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            tags = operation.get('tags')
+            tag = tags[0] if isinstance(tags, list) and tags and isinstance(tags[0], str) else ''
+            summary = operation.get('summary') if isinstance(operation.get('summary'), str) else ''
+            if not summary.strip() and isinstance(operation.get('description'), str):
+                summary = operation['description'].strip().split('\n', 1)[0]
+            operation_id = operation.get('operationId') if isinstance(operation.get('operationId'), str) else ''
+            # operationId and tag as written (Swagger UI's deep link names them so), cut to the column
+            found.append({'api': api_id, 'method': method, 'path': _one_line(str(path), MAX_PATH),
+                          'summary': _one_line(summary, MAX_SUMMARY), 'operation_id': operation_id[:MAX_NAME],
+                          'operation_key': operation_id[:MAX_NAME].lower(), 'tag': tag[:MAX_NAME]})
+    return found
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = ' '.join(''.join(ch if ch.isprintable() else ' ' for ch in text).split())
+    return text if len(text) <= limit else text[:limit - 1] + '…'

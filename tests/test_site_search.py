@@ -1,0 +1,157 @@
+"""Issue 25, item 5: search across every API. Products, operations (path, summary, operationId), guides and
+pages that this visitor may see, ranked, with the operation's deep link into the API reference."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api.reference import reference_url
+from db import search as index
+from db.models import ApiOperation, Visibility
+from tests.utils import a_user, an_admin, an_org_with
+from workflows import catalog, search
+
+
+def document(title: str, operations: list[tuple[str, str, str, str, str]]) -> str:
+    """An OpenAPI 3 document with (method, path, operationId, summary, tag) operations ('' leaves one out)."""
+    paths: dict = {}
+    for method, path, operation_id, summary, tag in operations:
+        operation: dict = {'responses': {'200': {'description': 'OK'}}}
+        if operation_id:
+            operation['operationId'] = operation_id
+        if summary:
+            operation['summary'] = summary
+        if tag:
+            operation['tags'] = [tag]
+        paths.setdefault(path, {})[method] = operation
+    return json.dumps({'openapi': '3.0.3', 'info': {'title': title, 'version': '1'}, 'paths': paths})
+
+
+WEATHER = document('Weather API', [
+    ('get', '/v1/forecast', 'getForecast', 'The weather forecast for a city', 'Forecasts'),
+    ('get', '/v1/forecast/history', 'getForecastHistory', 'Past forecasts', 'Forecasts'),
+    ('post', '/v1/alerts', '', 'Subscribe to storm alerts', ''),
+    ('delete', '/v1/alerts/all', 'cancel alert', '', 'Storm alerts'),
+])
+LEDGER = document('Ledger API', [
+    ('get', '/ledger/entries', 'listLedgerEntries', 'Entries of the ledger', 'Ledger'),
+    ('post', '/ledger/forecast', 'forecastLedger', 'A forecast of the balance', 'Ledger'),
+])
+
+
+@pytest.fixture
+def portal(db):
+    """Weather in a Public catalog; Ledger in a Custom catalog granted to Acme's teams; Hidden Ledger (same API
+    words) in a Private one. A developer of Acme, one of Globex, and a developer of the default organisation."""
+    admin = an_admin()
+    weather_api = catalog.save_api(None, 'Weather API', '/weather/', '', WEATHER, by=admin)
+    ledger_api = catalog.save_api(None, 'Ledger API', '/ledger/', '', LEDGER, by=admin)
+    public = catalog.save_catalog(None, 'Public', Visibility.PUBLIC, [], [], by=admin)
+    custom = catalog.save_catalog(None, 'Acme only', Visibility.CUSTOM, [], [], by=admin)
+    weather = catalog.save_product(None, 'Weather', 'weather', 'Forecasts for your apps', '', [weather_api.id],
+                                   'climate', [public.id], by=admin)
+    ledger = catalog.save_product(None, 'Ledger', 'ledger', 'Bookkeeping', '', [ledger_api.id], '', [custom.id],
+                                  by=admin)
+    acme, globex = an_org_with('Acme', members=1), an_org_with('Globex', super_admin='boss@globex.test', members=1)
+    catalog.grant_organisation(custom, acme, by=admin)
+    return {'admin': admin, 'weather_api': weather_api, 'ledger_api': ledger_api, 'weather': weather,
+            'ledger': ledger, 'public': public, 'custom': custom,
+            'acme_member': _user('member1@acme.test'), 'globex_member': _user('member1@globex.test'),
+            'developer': a_user('dev@consumer.test')}
+
+
+def _user(email: str):
+    from db.models import User
+    return User.get(User.email == email)
+
+
+def titles(results) -> list[str]:
+    return [result.title for result in results]
+
+
+def test_an_operation_of_a_custom_catalog_is_found_by_the_granted_team_only(portal) -> None:
+    acme, globex, visitor = portal['acme_member'], portal['globex_member'], None
+    # the control: the same search finds the public operation for everyone
+    for who in (acme, globex, visitor, portal['developer']):
+        found = titles(search.search(who, 'forecast', 20))
+        assert 'getForecast' in found
+    assert 'forecastLedger' in titles(search.search(acme, 'forecast', 20))
+    for who in (globex, visitor, portal['developer']):
+        found = titles(search.search(who, 'forecast', 20))
+        assert 'getForecast' in found and 'forecastLedger' not in found
+        assert 'listLedgerEntries' not in titles(search.search(who, 'listLedgerEntries', 20))
+        assert 'Ledger' not in titles(search.search(who, 'ledger', 20))
+    exact = search.search(acme, 'listLedgerEntries', 5)[0]
+    assert (exact.kind, exact.title) == ('operation', 'listLedgerEntries')
+    assert exact.url == f'{reference_url("ledger", portal["ledger_api"].id)}#/Ledger/listLedgerEntries'
+
+
+def test_ranking_exact_then_title_prefix_then_summary(portal) -> None:
+    results = search.search(None, 'getForecast', 10)
+    assert titles(results)[:2] == ['getForecast', 'getForecastHistory']  # exact, then the operationId's prefix
+    assert results[0].rank == 0 and results[1].rank == 1
+    # 'weath' starts the product's name (a title) and the API's summary; the product comes first
+    results = search.search(None, 'weath', 10)
+    assert results[0].kind == 'product' and results[0].title == 'Weather' and results[0].url == '/products/weather'
+    assert [r.title for r in results if r.kind == 'operation'] == ['getForecast']  # 'weather' in its summary
+    # the exact path first, then paths that start so, then summaries
+    results = search.search(None, '/v1/forecast', 10)
+    assert titles(results)[:2] == ['getForecast', 'getForecastHistory'] and results[0].rank == 0
+    # a word found in titles and in summaries: title matches first
+    results = search.search(None, 'alerts', 10)
+    assert [r.rank for r in results] == sorted(r.rank for r in results)
+    storm = search.search(None, 'storm', 10)  # only in a summary ('Subscribe to storm alerts')
+    assert titles(storm) == ['Subscribe to storm alerts'] and storm[0].rank == 2
+    # the exact product name before operations whose titles start with it
+    assert search.search(None, 'weather', 10)[0].title == 'Weather'
+
+
+def test_deep_links_name_the_tag_and_the_operation_as_swagger_ui_does(portal) -> None:
+    api = portal['weather_api'].id
+    base = reference_url('weather', api)
+    by_title = {r.title: r for r in search.search(None, 'v1', 20)}
+    assert by_title['getForecast'].url == f'{base}#/Forecasts/getForecast'
+    # no operationId: Swagger UI's own id, method and path with _; no tag: "default"
+    assert by_title['Subscribe to storm alerts'].url == f'{base}#/default/post_v1_alerts'
+    # spaces in the tag and the operationId, encoded (the page decodes the hash)
+    assert by_title['cancel alert'].url == f'{base}#/Storm%20alerts/cancel%20alert'
+    assert by_title['getForecast'].subtitle.startswith('GET /v1/forecast · Weather API · Weather')
+
+
+def test_updating_an_apis_document_updates_the_index(portal) -> None:
+    admin, api = portal['admin'], portal['weather_api']
+    assert 'getForecastHistory' in titles(search.search(None, 'getForecast', 10))
+    changed = document('Weather API', [('get', '/v2/forecast', 'getForecast', 'The forecast, version 2', 'Forecasts'),
+                                       ('get', '/v2/radar', 'getRadar', 'Radar images', 'Radar')])
+    catalog.save_api(api.id, 'Weather API', '/weather/', '', changed, by=admin)
+    assert titles(search.search(None, 'getForecast', 10)) == ['getForecast']  # the removed operation is gone
+    assert search.search(None, 'getForecast', 10)[0].subtitle.startswith('GET /v2/forecast')
+    assert titles(search.search(None, 'radar', 10)) == ['getRadar']
+    assert ApiOperation.select().where(ApiOperation.api == api.id).count() == 2
+    catalog.save_api(api.id, 'Weather API', '/weather/', '', '', by=admin)  # the document removed
+    assert ApiOperation.select().where(ApiOperation.api == api.id).count() == 0
+    assert not [r for r in search.search(None, 'radar', 10) if r.kind == 'operation']
+
+
+@pytest.mark.parametrize('text', ['', '   ', '\n\t', '"', '*', '-', ':', '""', 'NEAR(', 'NEAR(forecast',
+                                  'forecast NOT', 'forecast OR "', '{path}: forecast', "'; DROP TABLE product; --",
+                                  '^forecast', 'forecast*', '-forecast', 'a:b', '(', ')', '\x00', '%', '_',
+                                  'ß 中文 ü', 'x' * 5000, 'forecast ' * 500])
+def test_syntax_characters_and_huge_input_do_not_error(portal, text) -> None:
+    results = search.search(portal['acme_member'], text, 10)
+    assert isinstance(results, list)
+    if not text.strip() or not any(ch.isalnum() for ch in text):
+        assert results == []
+    if text.strip() and set(index.words(text)) == {'forecast'}:  # '^forecast', '-forecast', 'forecast*', ...
+        assert 'getForecast' in titles(search.search(None, text, 20))  # the words are searched, the syntax is not
+
+
+def test_input_is_capped_in_length_and_words(portal) -> None:
+    assert search.clean('x' * 1000) == 'x' * search.MAX_TEXT
+    nine_words = 'forecast ' * 8 + 'nothinglikethis'
+    assert 'getForecast' in titles(search.search(None, nine_words, 10))  # the ninth word is not read
+
+
+def test_the_reference_url_is_the_reference_pages(portal) -> None:
+    assert search.reference_url('weather', 7) == reference_url('weather', 7)
