@@ -40,7 +40,7 @@ PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
-                SECOND_FACTOR_PATH, '/llms.txt'}
+                SECOND_FACTOR_PATH, '/llms.txt', '/search'}
 # the product page, its API reference and its Markdown (with /llms.txt) check who may see the product themselves
 # (Public catalogs: anyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',

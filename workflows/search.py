@@ -34,7 +34,7 @@ from db.models import Api, ApiOperation, Catalog, CatalogProduct, Product, Produ
 from workflows import browse
 
 MAX_TEXT = 200  # characters of a search; words: db/search.MAX_WORDS
-CANDIDATES = 5_000  # matches of the index read per rank of a big source (see the module)
+CANDIDATES = 1_000  # matches of the index read per rank of a big source (see the module)
 MAX_RESULTS = 200  # what the full results page pages through
 KINDS = ('product', 'operation', 'guide', 'page')
 LABELS = {'product': 'Product', 'operation': 'Operation', 'guide': 'Guide', 'page': 'Page'}
@@ -54,6 +54,11 @@ class Result:
 def clean(text: str | None) -> str:
     """The search as it is run: at most MAX_TEXT characters, surrounding spaces dropped."""
     return (text or '')[:MAX_TEXT].strip()
+
+
+def has_words(text: str | None) -> bool:
+    """Whether the text has a word to search for (spaces and punctuation alone find nothing)."""
+    return bool(index.words(clean(text)))
 
 
 def search(user: User | None, text: str | None, limit: int = 10, kinds: tuple[str, ...] | None = None) -> list[Result]:
