@@ -59,7 +59,7 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import health, machine_docs, reference, sso as sso_routes, v1 as api_v1, webhooks as webhooks_worker
+    from api import brand as brand_routes, health, machine_docs, reference, sso as sso_routes, v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits, standalone
     from mail import transports, worker
@@ -70,6 +70,7 @@ def build_app(cfg: config.Config) -> None:
     app.include_router(health.router)
     api_v1.install(app)
     reference.install(app)
+    brand_routes.install(app)
     machine_docs.install(app)
     sso_routes.install(app)
     api_reference.install(app)

@@ -117,6 +117,7 @@ RULES: dict[str, Callable[[User | None, object], bool]] = {
     'view_outbox': _admin,
     'manage_organisations': _admin,
     'manage_catalog': _admin,
+    'manage_pages': _admin,
     'decide_registration': lambda user, registrant: decider_scope(user, REGISTRATIONS).includes(
         registrant.organisation_id),
     'decide_app': lambda user, app: decider_scope(user, APPS).includes(app.organisation_id),

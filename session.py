@@ -40,12 +40,15 @@ PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
-                SECOND_FACTOR_PATH, '/llms.txt', '/search'}
+                SECOND_FACTOR_PATH, '/llms.txt', '/brand/logo', '/brand/favicon',
+                '/search'}
 # the product page, its API reference and its Markdown (with /llms.txt) check who may see the product themselves
-# (Public catalogs: anyone)
+# (Public catalogs: anyone), as the admin's pages do (workflows/content_pages.py: pages for everyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',
                  '/products/{slug}/apis/{api_id}/reference.json', '/products/{slug}/apis/{api_id}/openapi',
-                 '/products/{slug}.md']
+                 '/products/{slug}.md', '/pages/{slug}', '/pages/{slug}.md',
+                 '/products/{slug}/guides/{guide_slug}',
+                 '/products/{slug}/guides/{guide_slug}.md']  # a product's guides (issue 25): the product's rule
 PUBLIC_PREFIXES = ('/_nicegui/', '/_nicegui_ws/', '/static/', '/products/_assets/')
 # the admin REST API authenticates every request by its bearer token (api/v1/auth.py), never by the cookie
 TOKEN_PREFIXES = ('/api/v1/',)

@@ -20,7 +20,7 @@ from fastapi.responses import PlainTextResponse, Response
 import config
 import session
 from api.reference import NOT_FOUND, document_url, reference_url
-from workflows import machine_docs, openapi, settings
+from workflows import guides, machine_docs, openapi, settings
 from workflows.browse import plan_summary
 
 HEADERS = {'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-cache', 'Vary': 'Cookie',
@@ -28,12 +28,15 @@ HEADERS = {'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'private, no-ca
 
 
 def install(app) -> None:
-    """Registered by main.py at each start. The Markdown route goes before the product page's
-    `/products/{slug}`, which would otherwise take `weather.md` for a slug."""
+    """Registered by main.py at each start. The Markdown routes go before the product page's
+    `/products/{slug}` and the content page's `/pages/{slug}`, which would otherwise take `weather.md` for a slug."""
     app.add_api_route('/llms.txt', llms_txt, methods=['GET'])
     app.add_api_route('/products/{slug}.md', product_markdown, methods=['GET'])
+    app.add_api_route('/pages/{slug}.md', page_markdown, methods=['GET'])
+    app.add_api_route(GUIDE_ROUTE, guide_markdown, methods=['GET'])  # issue 25: a guide, before its page's route
     routes = app.router.routes
-    mine = [route for route in routes if getattr(route, 'path', '') == '/products/{slug}.md']
+    mine = [route for route in routes
+            if getattr(route, 'path', '') in ('/products/{slug}.md', '/pages/{slug}.md', GUIDE_ROUTE)]
     routes[:] = mine + [route for route in routes if route not in mine]
 
 
@@ -58,7 +61,32 @@ def llms_txt() -> Response:
         lines.append(f'{entry}: {inline(product.summary)}' if product.summary.strip() else entry)
     if not products:
         lines.append('No products are published here yet.')
+    lines += guide_index(me, base)
+    pages = machine_docs.pages_for(me)
+    if pages:  # the admin's pages (Admin -> Pages) this reader may read
+        lines += ['', '## Pages', '']
+        lines += [f'- [{inline(page.live.title)}]({base}{page_markdown_url(page.slug)})' for page in pages]
     lines += ['', '## Optional', '', f'- [Catalogs]({base}/catalogs): the same products as web pages', '']
+    return _markdown('\n'.join(lines))
+
+
+PAGE_NOT_FOUND = 'This page was not found, or you cannot see it.'
+
+
+def page_markdown_url(slug: str) -> str:
+    return f'/pages/{quote(slug)}.md'
+
+
+def page_markdown(slug: str) -> Response:
+    """A page of Admin -> Pages as Markdown: its published title and text, kept as the product description's
+    Markdown is (no HTML, no script links, headings under the title)."""
+    page = machine_docs.page_for(session.current_user(), slug)
+    if page is None:
+        return PlainTextResponse(PAGE_NOT_FOUND, status_code=404, headers=HEADERS)
+    lines = [f'# {inline(page.live.title)}', '']
+    if page.live.body.strip():
+        lines += [description(page.live.body), '']
+    lines += [f'Web page: {settings.base_url()}/pages/{page.slug}', '']
     return _markdown('\n'.join(lines))
 
 
@@ -94,6 +122,7 @@ def product_markdown(slug: str) -> Response:
         if docs.more:
             lines.append(f'- … and {docs.more:,} more: see the OpenAPI document')
         lines.append('')
+    lines += product_guides(found.product, base)
     lines += ['## Plans', '']
     plans = [(catalog, plan) for catalog, offered in found.offers for plan in offered]
     for catalog, plan in plans:
@@ -102,6 +131,53 @@ def product_markdown(slug: str) -> Response:
         lines.append('No plans are offered for this product yet.')
     lines += ['', f'To get a key, sign in and choose a plan with Get access on {base}/products/{product.slug}', '']
     return _markdown('\n'.join(lines))
+
+
+# --- guides (issue 25, item 3): listed in llms.txt and in their product's Markdown, each served as Markdown ------
+
+GUIDE_ROUTE = '/products/{slug}/guides/{guide_slug}.md'
+
+
+def guide_markdown_url(slug: str, guide_slug: str) -> str:
+    return f'/products/{quote(slug)}/guides/{quote(guide_slug)}.md'
+
+
+def guide_index(me, base: str) -> list[str]:
+    """The `## Guides` section of llms.txt: the published guides of the products `me` may see."""
+    found = machine_docs.guides_for(me)
+    if not found:
+        return []
+    lines = ['', '## Guides', '']
+    for guide in found:
+        lines.append(f'- [{inline(guide.product.name)}: {inline(guide.title)}]'
+                     f'({base}{guide_markdown_url(guide.product.slug, guide.slug)})')
+    return lines
+
+
+def product_guides(product, base: str) -> list[str]:
+    """The `## Guides` section of a product's Markdown (the reader may see the product: its published guides)."""
+    found = [guide for guide in guides.guides_visible_to(session.current_user(), product) if guide.published]
+    if not found:
+        return []
+    return ['## Guides', ''] + [f'- [{inline(guide.title)}]({base}{guide_markdown_url(product.slug, guide.slug)})'
+                                for guide in found] + ['']
+
+
+def guide_markdown(slug: str, guide_slug: str) -> Response:
+    """A published guide as Markdown, its placeholders filled for this reader (the whole key never: its prefix
+    for a developer with a key), under the product's rule. The body keeps its Markdown but no HTML (`description`)."""
+    found = machine_docs.guide_for(session.current_user(), slug, guide_slug)
+    if found is None:
+        return PlainTextResponse('This guide was not found, or you cannot see it.', status_code=404, headers=HEADERS)
+    product, guide, base = found.product, found.guide, settings.base_url()
+    lines = [f'# {inline(guide.title)}: {inline(product.name)}', '',
+             f'Guide page: {base}{guides.url(product.slug, guide.slug)}', '',
+             f'Product: {base}{markdown_url(product.slug)}', '']
+    if guides.uses_key(guide.body) and not found.values.key_prefix:
+        lines += [f'{guides.KEY_HINT} stands for your API key: sign in and choose a plan with Get access on '
+                  f'{base}/products/{product.slug}', '']
+    body = description(guides.fill(guide.body, found.values, guides.for_markdown))
+    return _markdown('\n'.join(lines + [body, '']))
 
 
 def _markdown(text: str) -> Response:

@@ -23,8 +23,10 @@ from swagger_ui_bundle import swagger_ui_path
 
 import config
 import session
+from db import settings as stored_settings
 from db.models import Api, ApiReference, App, Product, ProductApi
-from workflows import access, browse, openapi, visibility
+from domain.brand import Look
+from workflows import access, browse, guides, openapi, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 NOT_FOUND = 'This API was not found, or you cannot see it.'
@@ -82,24 +84,42 @@ def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
         'ready': ready_app,
     }
     gateway = urlsplit(config.current().gateway_url)
+    # issue 25 (guides): the product's guides, linked from the bar
+    guide_links = [(guide.title, guides.url(product.slug, guide.slug)) for guide in guides.guides_visible_to(me, product)]
     return swagger_page(title=f'{api.name} · {product.name}', api=api.name, product=product.name,
                         product_url=settings['productUrl'], download=document_url(product.slug, api.id),
-                        settings=settings, connect=f'{gateway.scheme}://{gateway.netloc}')
+                        settings=settings, connect=f'{gateway.scheme}://{gateway.netloc}', guide_links=guide_links)
 
 
 def swagger_page(*, title: str, api: str, product: str, product_url: str, download: str, settings: dict,
-                 connect: str = '') -> HTMLResponse:
+                 connect: str = '', guide_links: list[tuple[str, str]] = ()) -> HTMLResponse:
     """The reference page around Swagger UI: `settings` for static/reference.js, `product_url` for the way back,
-    `connect` the one origin besides the portal the page may call (the gateway, for Try it)."""
+    `connect` the one origin besides the portal the page may call (the gateway, for Try it), `guide_links`
+    the product's guides (title, address) for the bar. The bar wears the brand: its name and logo, its header
+    colours (custom properties in a style attribute, which the policy allows)."""
+    look = Look.of(stored_settings.load())
+    portal = html.escape(look.portal_name)
+    logo = f'<img class="portico-logo" src="{look.logo_url}" alt="{portal}">' if look.logo else ''
     page = REFERENCE_HTML.format(
+        portal=portal, logo=logo, favicon=html.escape(look.favicon_url),
+        brand=f'--portico-bar-bg: {look.header}; --portico-bar-text: {look.header_text}; '
+              f'--portico-primary: {look.primary}',
         title=html.escape(title), api=html.escape(api), product=html.escape(product),
         product_url=html.escape(product_url), download=html.escape(download), assets=ASSETS,
-        settings=json.dumps(settings).replace('<', '\\u003c'))
+        settings=json.dumps(settings).replace('<', '\\u003c'), guides=_guide_links(guide_links))
     csp = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            f"font-src 'self' data:; connect-src 'self'{' ' + connect if connect else ''}; "
            "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
     return HTMLResponse(page, headers={'Content-Security-Policy': csp, 'Cache-Control': 'no-store',
                                        'Referrer-Policy': 'no-referrer', 'X-Content-Type-Options': 'nosniff'})
+
+
+def _guide_links(guide_links: list[tuple[str, str]]) -> str:
+    """issue 25 (guides): the bar's links to the product's guides."""
+    if not guide_links:
+        return ''
+    links = ' '.join(f'<a href="{html.escape(address)}">{html.escape(title)}</a>' for title, address in guide_links)
+    return f'<nav class="portico-guides" aria-label="Guides">{links}</nav>'
 
 
 _served: OrderedDict[tuple, tuple[bytes, bytes, str]] = OrderedDict()  # a few recent documents, gzipped once
@@ -156,13 +176,15 @@ def download_document(slug: str, api_id: int) -> Response:
 
 REFERENCE_HTML = '''<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · API reference</title>
+<title>{title} · API reference · {portal}</title>
 <link rel="stylesheet" href="{assets}/swagger-ui.css"><link rel="stylesheet" href="/static/reference.css">
-<link rel="icon" href="/static/favicon.svg">
+<link rel="icon" href="{favicon}">
 </head><body>
-<header class="portico-bar">
+<header class="portico-bar" style="{brand}">
+  <a class="portico-brand" href="/">{logo}<span>{portal}</span></a>
   <a class="portico-back" href="{product_url}">&larr; {product}</a>
   <span class="portico-title">{api}</span>
+  {guides}<!-- issue 25: the product's guides -->
   <input id="portico-search" type="search" placeholder="Search path, summary, operationId, description"
          aria-label="Search operations" autocomplete="off">
   <span id="portico-try" class="portico-try"></span>

@@ -34,7 +34,7 @@ from bench.page_timing import (Counter, StallWatch, dialog, found, last_page, lo
 ADMIN_PAGES = ['/admin', '/admin/users', '/admin/users?status=pending_approval', '/admin/organizations',
                '/admin/teams', '/admin/invite-codes', '/admin/access-requests', '/admin/apps', '/admin/apis',
                '/admin/products', '/admin/plans', '/admin/catalogs', '/admin/outbox', '/admin/audit',
-               '/admin/webhooks']
+               '/admin/webhooks', '/admin/pages']
 DEVELOPER_PAGES = ['/dashboard', '/catalogs', '/products/product-{middle}', '/cart', '/apps', '/apps/1',
                    '/dashboard/users']
 

@@ -1,18 +1,20 @@
 """The shared frame: header, navigation by role, the admin side menu. Every page builds inside it."""
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from contextlib import contextmanager
 
 from nicegui import app, context, ui
 
 import session
+from domain.brand import Look
 from components import search_box
 from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
 from db.models import User
 from workflows import content_pages, settings
 
-PRIMARY = '#3949ab'
+HEADER_BUTTON = 'flat no-caps color=header-text'  # a header button: in the header's text colour (the brand's)
 POSITIVE = '#1b7a36'  # Quasar's greens and reds fail WCAG AA contrast as text on white
 NEGATIVE = '#b00020'
 
@@ -47,7 +49,9 @@ def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
         ('Products', '/admin/products', 'inventory_2', 0),
         ('Plans', '/admin/plans', 'speed', 0),
         ('Catalogs', '/admin/catalogs', 'menu_book', 0),
+        ('Pages', '/admin/pages', 'article', 0),
         ('Settings', '/admin/settings', 'tune', 0),
+        ('Appearance', '/admin/appearance', 'palette', 0),
         ('Sign-in', '/admin/sign-in', 'login', 0),
         ('Email templates', '/admin/email-templates', 'drafts', 0),
         ('Outbox', '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
@@ -75,20 +79,31 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     """Header and navigation around a page's content; `admin` adds the admin side menu. `values`: the
     settings, when the page already read them in a worker thread (else they are read here)."""
     values = settings.load() if values is None else values
-    portal_name = values['portal_name']
+    look = Look.of(values)
+    portal_name = look.portal_name
     ui.page_title(f'{title} · {portal_name}')
-    ui.colors(primary=PRIMARY, positive=POSITIVE, negative=NEGATIVE)
+    ui.colors(primary=look.primary, accent=look.accent, positive=POSITIVE, negative=NEGATIVE,
+              header_text=look.header_text)
+    ui.add_head_html(f'<link rel="icon" href="{html.escape(look.favicon_url)}">')  # after NiceGUI's: this one wins
     ui.query('body').classes('bg-grey-1')
-    with ui.header().classes('items-center justify-between px-6 py-2 bg-white text-grey-9 shadow-sm'):
+    # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons are in the
+    # header's text colour (the custom colour `header-text`)
+    with ui.header().classes('items-center justify-between px-6 py-2 shadow-sm portico-header') \
+            .style(f'background-color: {look.header}; color: {look.header_text}').mark('header'):
         with ui.row().classes('items-center gap-6 no-wrap'):
-            with ui.link(target='/').classes('no-underline text-grey-9 row items-center gap-2').mark('brand'):
-                ui.icon('hub', color='primary').classes('text-2xl')
+            with ui.link(target='/').classes('no-underline row items-center gap-2 portico-brand') \
+                    .style('color: inherit').mark('brand'):
+                if look.logo:
+                    logo = ui.element('img').classes('portico-logo').mark('brand-logo')
+                    logo.props['src'], logo.props['alt'] = look.logo_url, portal_name
+                else:
+                    ui.icon('hub').classes('text-2xl')
                 ui.label(portal_name).classes('text-lg font-semibold')
             for label, path, icon in nav_entries(user):
-                ui.button(label, icon=icon).props(f'flat no-caps color=grey-9 href="{path}"') \
+                ui.button(label, icon=icon).props(f'{HEADER_BUTTON} href="{path}"') \
                     .mark(f'nav-{path.strip("/") or "home"}')
             for label, path in content_pages.menu(user, 'header'):  # the admin's pages of the header menu
-                ui.button(label).props(f'flat no-caps color=grey-9 href="{path}"').mark(f'nav-page-{path}')
+                ui.button(label).props(f'{HEADER_BUTTON} href="{path}"').mark(f'nav-page-{path}')
         with ui.row().classes('items-center gap-2 no-wrap'):
             search_box.header(user)
             _account_area(user, values)
@@ -118,15 +133,15 @@ def _footer(user: User | None, values: dict) -> None:
 
 def _account_area(user: User | None, values: dict) -> None:
     if user is None:
-        ui.button('Log in').props('flat no-caps href="/login"').mark('nav-login')
+        ui.button('Log in').props(f'{HEADER_BUTTON} href="/login"').mark('nav-login')
         ui.button('Register').props('unelevated no-caps href="/register"').mark('nav-register')
         return
     from workflows import organisations
     _cart_button(user)
     if organisations.may_request(user):
         ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
-            .props('outline no-caps').mark('nav-create-org')
-    with ui.button(icon='account_circle').props('flat no-caps color=grey-9').mark('account-menu') as button:
+            .props('outline no-caps color=header-text').mark('nav-create-org')
+    with ui.button(icon='account_circle').props(HEADER_BUTTON).mark('account-menu') as button:
         button.text = user.first_name
         with ui.menu():
             ui.menu_item(f'{user.full_name} · {user.email}').props('disable')
@@ -142,11 +157,11 @@ def _cart_button(user: User) -> None:
     def build(who: User | None) -> None:
         area.clear()
         items = cart.count(who) if who is not None else 0
-        with area, ui.button(icon='shopping_cart').props('flat round color=grey-9 href="/cart"') \
+        with area, ui.button(icon='shopping_cart').props('flat round color=header-text href="/cart"') \
                 .mark('nav-cart') as button:
             button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
             if items:
-                ui.badge(str(items), color='deep-orange-10').props('floating').mark('cart-count')
+                ui.badge(str(items), color='accent').props('floating').mark('cart-count')
 
     build(user)
     app.storage.client[REFRESH_CART] = lambda: build(session.current_user())
@@ -179,7 +194,7 @@ def _admin_drawer() -> None:
                         .style('box-sizing: border-box')
                     ui.label(label).classes(f'{SECTION} q-item__section--main')
                     if count:
-                        ui.badge(str(count), color='deep-orange-10').mark(f'badge-{label.lower()}') \
+                        ui.badge(str(count), color='accent').mark(f'badge-{label.lower()}') \
                             .classes('self-center q-ml-md').props(f'aria-label="{count} waiting"')
 
     build()

@@ -58,7 +58,17 @@ def _v4_rules_in_the_database(migrator: SchemaMigrator) -> None:
                                      f'{models.one_of(named).sql}')
         _add_deferred_keys()
     for model in {model for model, _values in CHECKED} | {models.Team, models.AuditEvent}:
-        model._schema.create_indexes(safe=True)
+        _create_indexes_of_present_columns(model)
+
+
+def _create_indexes_of_present_columns(model: type[models.BaseModel]) -> None:
+    """The model's indexes over columns the table has now: a later step adds its own columns with their indexes
+    (the model is the newest one, also when an old database takes this step)."""
+    present = {column.name for column in database.get_columns(model._meta.table_name)}
+    for index in model._meta.fields_to_index():
+        columns = [getattr(part, 'column_name', None) for part in getattr(index, '_expressions', [])]
+        if all(column is None or column in present for column in columns):
+            database.execute(model._schema._create_index(index, safe=True))
 
 
 def _deduplicate() -> None:
@@ -194,6 +204,21 @@ def _v10_sign_in_factors(migrator: SchemaMigrator) -> None:
     database.create_tables([models.TotpFactor, models.RecoveryCode, models.Passkey])
 
 
+def _v11_brand_assets(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.BrandAsset])  # issue 25: the brand's logo and favicon
+
+
+def _v12_content_pages(migrator: SchemaMigrator) -> None:
+    # issue 25, item 2: Admin -> Pages, and the products featured on the default home page
+    if 'featured' not in {column.name for column in database.get_columns('product')}:
+        apply(migrator.add_column('product', 'featured', models.Product.featured))
+    database.create_tables([models.ContentPage, models.PageRevision, models.PageAudienceGrant])
+
+
+def _v13_guides(migrator: SchemaMigrator) -> None:
+    database.create_tables([models.Guide])  # issue 25, item 3: guides per product
+
+
 def _v14_operations_index(migrator: SchemaMigrator) -> None:
     """Issue 25, item 5: the operations of every API's document, for the portal's search; filled from the documents
     already stored (one API at a time: a document may be megabytes). The search structures come with the final
@@ -208,6 +233,17 @@ def _v14_operations_index(migrator: SchemaMigrator) -> None:
             models.ApiOperation.insert_many(rows[start:start + 500]).execute()
 
 
+def _v15_key_ends(migrator: SchemaMigrator) -> None:
+    # issue 26: when a key stops (a rotation's overlap, its plan's key lifetime) and when its owners were reminded
+    present = {column.name for column in database.get_columns('credential')}
+    apply(*[migrator.add_column('credential', field.column_name, field)
+            for field in (models.Credential.expires_at, models.Credential.end_reason, models.Credential.reminded_at)
+            if field.column_name not in present])
+    if 'key_lifetime_days' not in {column.name for column in database.get_columns('plan')}:
+        apply(migrator.add_column('plan', 'key_lifetime_days', models.Plan.key_lifetime_days))
+    database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -220,7 +256,11 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (9, 'identity_provider and external_identity tables (issue 24)', _v9_identity_providers),
     (10, 'session method and device, provider team mapping, TOTP, recovery codes, passkeys (issue 24)',
      _v10_sign_in_factors),
+    (11, 'brand_asset table (issue 25)', _v11_brand_assets),
+    (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
+    (13, 'guide table: guides per product (issue 25)', _v13_guides),
     (14, 'api_operation table: the operations index of the search (issue 25)', _v14_operations_index),
+    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]
 

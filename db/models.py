@@ -224,6 +224,7 @@ class Product(BaseModel):
     description = pw.TextField(default='')  # Markdown, sanitised when rendered
     tags = pw.CharField(max_length=300, default='')  # comma-separated, lower-cased
     created_at = pw.DateTimeField(default=clock.now)
+    featured = pw.BooleanField(default=False)  # listed on the default home page (migration 12)
 
     class Meta:
         indexes = ((('name',), False),)  # migration 5: lists in name order
@@ -291,6 +292,7 @@ class Plan(BaseModel):
     quota_period = pw.CharField(max_length=10, default='month')  # day | month
     requires_approval = pw.BooleanField(default=False)
     created_at = pw.DateTimeField(default=clock.now)
+    key_lifetime_days = pw.IntegerField(default=0)  # issue 26: keys issued under the plan stop after; 0 = never
 
 
 class CatalogPlan(BaseModel):
@@ -363,6 +365,11 @@ class Credential(BaseModel):
                           constraints=[one_of(CredentialStatus)])
     created_at = pw.DateTimeField(default=clock.now)
     revoked_at = pw.DateTimeField(null=True)
+    # issue 26: when the key stops (None: never), and why: 'rotated' (it has a successor and works beside it
+    # until then) or 'lifetime' (its plan's key lifetime; renewing gives it a successor)
+    expires_at = pw.DateTimeField(null=True, index=True)
+    end_reason = pw.CharField(max_length=10, null=True)
+    reminded_at = pw.DateTimeField(null=True)  # when its owners were last told it stops soon
 
 
 class UsageDaily(BaseModel):
@@ -633,6 +640,102 @@ class Passkey(BaseModel):
     last_used_at = pw.DateTimeField(null=True)
 
 
+# --- issue 25: brand
+class BrandAsset(BaseModel):
+    """The portal's logo or favicon as uploaded and checked (an SVG as sanitised); served at /brand/<kind>
+    (migration 11)."""
+    kind = pw.CharField(max_length=20, unique=True)  # 'logo' or 'favicon'
+    content_type = pw.CharField(max_length=40)
+    data = pw.BlobField()
+    sha256 = pw.CharField(max_length=64)
+    width = pw.IntegerField()
+    height = pw.IntegerField()
+    updated_at = pw.DateTimeField(default=clock.now)
+
+
+# --- issue 25: content pages
+
+class PageMenu:
+    HEADER, FOOTER, NONE = 'header', 'footer', 'none'
+    ALL = (HEADER, FOOTER, NONE)
+    LABELS = {HEADER: 'Header menu', FOOTER: 'Footer menu', NONE: 'No menu'}
+    column = 'menu'
+
+
+class PageAudience:
+    """Who sees a page: the catalogs' rule (Public, Private, Custom) in the words of a page."""
+    EVERYONE, SIGNED_IN, CHOSEN = 'everyone', 'signed_in', 'chosen'
+    ALL = (EVERYONE, SIGNED_IN, CHOSEN)
+    LABELS = {EVERYONE: 'Everyone', SIGNED_IN: 'Signed-in developers', CHOSEN: 'Chosen organizations and teams'}
+    column = 'audience'
+
+
+class PageStatus:
+    DRAFT, PUBLISHED = 'draft', 'published'
+    ALL = (DRAFT, PUBLISHED)
+    LABELS = {DRAFT: 'Draft', PUBLISHED: 'Published'}
+    column = 'status'
+
+
+class ContentPage(BaseModel):
+    """A Markdown page of Admin -> Pages at /pages/{slug}; its text lives in its revisions: the latest is the
+    draft, the one marked live is what visitors read (migration 12)."""
+    slug = pw.CharField(max_length=100, unique=True)
+    menu = pw.CharField(max_length=20, default=PageMenu.NONE, constraints=[one_of(PageMenu)])
+    position = pw.IntegerField(default=0)  # order within its menu, then the title
+    audience = pw.CharField(max_length=20, default=PageAudience.EVERYONE, constraints=[one_of(PageAudience)])
+    status = pw.CharField(max_length=20, default=PageStatus.DRAFT, index=True, constraints=[one_of(PageStatus)])
+    is_home = pw.BooleanField(default=False)  # at most one: shown at / instead of the default home page
+    created_at = pw.DateTimeField(default=clock.now)
+    updated_at = pw.DateTimeField(default=clock.now)
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+
+
+class PageRevision(BaseModel):
+    """One saved text of a page. `is_live`: the published one (one per published page); `published_at`: when
+    it was last made live, so the history shows which texts visitors read."""
+    page = pw.ForeignKeyField(ContentPage, backref='revisions', on_delete='CASCADE')
+    title = pw.CharField(max_length=100)
+    body = pw.TextField(default='')  # Markdown, sanitised when rendered
+    author = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+    is_live = pw.BooleanField(default=False)
+    published_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((('page', 'is_live'), False),)
+
+
+class PageAudienceGrant(BaseModel):
+    """A chosen audience row of a page: an organisation (all its teams, also later ones) or one team."""
+    page = pw.ForeignKeyField(ContentPage, backref='grants', on_delete='CASCADE')
+    organisation = pw.ForeignKeyField(Organisation, null=True, on_delete='CASCADE')
+    team = pw.ForeignKeyField(Team, null=True, on_delete='CASCADE')
+
+    class Meta:
+        indexes = ((('page', 'organisation', 'team'), True),)
+
+
+# --- issue 25: guides per product
+
+class Guide(BaseModel):
+    """A Markdown page attached to a product (issue 25, item 3), shown as a tab beside the API reference: its
+    `position` orders the tabs; a draft (`published` false) is seen by portal admins only; the body may hold
+    placeholders (`{{gateway_url}}`, ...) filled in for each reader (workflows/guides.py). Migration 13."""
+    product = pw.ForeignKeyField(Product, backref='guides', on_delete='CASCADE')
+    title = pw.CharField(max_length=100)
+    slug = pw.CharField(max_length=100)
+    body = pw.TextField(default='')
+    position = pw.IntegerField(default=0)
+    published = pw.BooleanField(default=False)
+    updated_at = pw.DateTimeField(default=clock.now)
+    updated_by = pw.ForeignKeyField(User, null=True, backref='+', on_delete='SET NULL')
+    created_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('product', 'slug'), True), (('product', 'position'), False))
+
+
 # --- issue 25: search
 
 class ApiOperation(BaseModel):
@@ -660,5 +763,6 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               CatalogProduct, CatalogTeam, Plan, CatalogPlan, CartItem, AccessRequest, AccessRequestProduct,
               Credential, UsageDaily, KeyChange, Setting, EmailTemplate, Token, ApiReference, InviteCode,
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
-              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, ApiOperation,
-              SchemaVersion]
+              WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
+              ContentPage, PageRevision, PageAudienceGrant, Guide,
+              ApiOperation, SchemaVersion]

@@ -28,6 +28,12 @@ OTHER_DEFAULTS: dict[str, Any] = {
     'webhooks_allow_private_addresses': False,
     'webhooks_disable_after_hours': 72,
     'brand_footer_links': [],  # Admin -> Appearance: [{'label': 'Terms', 'url': 'https://...'}]
+    'brand_header_color': '#ffffff',  # Admin -> Appearance (workflows/brand.py; domain/brand.py reads them)
+    'brand_primary_color': '#3949ab',
+    'brand_accent_color': '#8e24aa',
+    'brand_logo': '',  # the logo's sha256 ('' = none): its URL, read with the settings (no query per page)
+    'brand_logo_type': '',
+    'brand_favicon': '',
 }
 
 

@@ -95,7 +95,8 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
         return respond(decide(facts, None, now), None, for_nginx=for_nginx)
     counters = limits.counters
     rate, quota = limits.keys_of(info, now, limits.shared())
-    decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0))
+    decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0),
+                      clock.monotonic() if info.expires is not None else 0.0)
     if decision.status == 200:
         counters.count(info, now, rate, quota)
         usage.count(info.credential_id, False, now)
@@ -119,9 +120,9 @@ def _deny(status: int, reason: str, headers: dict | None = None) -> Answer:
     if headers is None:  # the fixed refusals are built once
         known = _denials.get((status, reason))
         if known is None:
-            known = _denials[(status, reason)] = _json(status, {'error': reason})
+            known = _denials[(status, reason)] = _json(status, {'error': reason}, {'x-portico-reason': reason})
         return known
-    return _json(status, {'error': reason}, headers)
+    return _json(status, {'error': reason}, {**headers, 'x-portico-reason': reason})
 
 
 _denials: dict[tuple[int, str], Answer] = {}
@@ -172,7 +173,7 @@ async def introspect(headers: dict[str, str], body: bytes) -> Answer:
         info = await keys.lookup(keys.digest(token)) if keys.plausible(token) else None
     except keys.LookupFailed:
         return _deny(503, 'temporarily_unavailable')
-    if info is None:
+    if info is None or (info.expires is not None and clock.monotonic() >= info.expires):
         return _json(200, {'active': False})
     now = time.time()
     usage.count(info.credential_id, False, now)

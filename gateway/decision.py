@@ -46,6 +46,9 @@ class Decision(NamedTuple):
 MISSING_KEY = Decision(401, 'missing API key')
 UNKNOWN_KEY = Decision(401, 'unknown or revoked API key')
 NOT_COVERED = Decision(403, 'this key does not cover this path')
+# a key past its end (issue 26): the reason reaches the client (deploy/nginx-gateway.conf passes it on)
+ENDED_KEY = Decision(401, 'this API key was replaced and has stopped working; use the new key shown in My apps')
+EXPIRED_KEY = Decision(401, 'this API key has expired; renew it in My apps')
 
 
 def key_from(headers: dict[str, str]) -> str:
@@ -80,13 +83,16 @@ def facts_from_prefix(original_path: str, headers: dict[str, str]) -> Facts:
     return Facts(key=key_from(headers), path=clean_path(original_path), method=headers.get(':method', 'GET'))
 
 
-def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0)) -> Decision:
-    """The answer for one call, from its facts, what its key may do (None: no access), the time (Unix) and
-    the calls already counted in the key's rate window and quota period. No I/O, no state."""
+def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0), moment: float = 0.0) -> Decision:
+    """The answer for one call, from its facts, what its key may do (None: no access), the time (Unix), the
+    calls already counted in the key's rate window and quota period, and `moment` (clock.monotonic()) for a key
+    that stops at a moment of its own (a rotation's overlap). No I/O, no state."""
     if not facts.key:
         return MISSING_KEY
     if info is None:
         return UNKNOWN_KEY
+    if info.expires is not None and moment >= info.expires:
+        return info.ended
     path = facts.path
     if path is None:
         return NOT_COVERED

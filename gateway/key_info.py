@@ -3,6 +3,7 @@ every answer a call needs computed once, at load (gateway/keys.py caches these).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -11,7 +12,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, A
                        CatalogPlan, CatalogProduct, Credential, CredentialStatus, Organisation, Plan,
                        Product, ProductApi, User, UserStatus)
 from gateway import usage
-from gateway.decision import Decision
+from gateway.decision import ENDED_KEY, EXPIRED_KEY, Decision
 
 
 class PlanLimits(NamedTuple):
@@ -44,6 +45,10 @@ class KeyInfo:
     allowed: dict[str, tuple[int, tuple[tuple[bytes, bytes], ...], bytes]] = field(default_factory=dict)
     granted: dict[str, Decision] = field(default_factory=dict)  # product -> the decision that allows a call
     introspection: bytes = b''  # the RFC 7662 answer body
+    seconds_left: float | None = None  # a rotated key's overlap: how long it still works when loaded (issue 26)
+    expires: float | None = None  # ... and the moment it stops, in clock.monotonic() seconds
+    ended: Decision = ENDED_KEY  # the refusal once it has stopped (replaced, or expired)
+
 
     def __post_init__(self) -> None:
         if isinstance(self.plan, Plan):
@@ -54,7 +59,11 @@ class KeyInfo:
         self.allowed = {slug: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
                                      (b'content-length', b'0')), b'') for _, slug in self.routes}
         self.granted = {slug: Decision(200, '', slug) for _, slug in self.routes}
-        self.introspection = json.dumps({
+        ends = {}
+        if self.seconds_left is not None:
+            self.expires = self.loaded_at + self.seconds_left
+            ends = {'exp': int(time.time() + self.seconds_left)}  # RFC 7662's member for a token that ends
+        self.introspection = json.dumps({**ends,
             'active': True, 'token_type': 'api_key', 'client_id': str(self.app_id), 'username': self.app_name,
             'scope': ' '.join(sorted({slug for _, slug in self.routes})),
             'plan': self.plan.name, 'organisation': self.organisation,
@@ -105,6 +114,7 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
     inactive = {user_id for (user_id,) in User.select(User.id).where(
         User.id.in_(usage.id_list(owners - {None})) & (User.status != UserStatus.ACTIVE)).tuples()} if owners else set()
     found = {}
+    now = clock.now()
     for row in rows:
         request, app = row.access_request, row.app
         if (request.catalog_id, request.plan_id) not in offered:
@@ -112,7 +122,8 @@ def load_many(key_hashes: list[str]) -> dict[str, KeyInfo]:
         if app.organisation.is_default and (app.owner_id is None or app.owner_id in inactive):
             continue
         plan = request.plan
-        found[row.key_hash] = KeyInfo(
+        left = None if row.expires_at is None else (row.expires_at - now).total_seconds()
+        found[row.key_hash] = KeyInfo(seconds_left=left, ended=EXPIRED_KEY if row.end_reason == 'lifetime' else ENDED_KEY,
             credential_id=row.id, app_id=app.id, app_name=app.name, organisation=app.organisation.name, plan=plan,
             routes=sorted(routes.get(request.id, []), key=lambda route: len(route[0]), reverse=True),
             quota_used=stored.get((row.id, plan.quota_period), 0) if plan.quota else 0)

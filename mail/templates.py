@@ -41,6 +41,8 @@ DESCRIPTIONS = {
     'api_rejected': 'Submitted API rejected',
     'invite_code_joined': 'To the super admins: someone joined the organization with an invite code',
     'webhook_disabled': 'To the admins: a failing webhook endpoint was disabled',
+    'key_ending': 'To the app owners: a rotated key stops within a day',
+    'key_expiring': 'To the app owners: a key reaches the end of its lifetime in 14 or 3 days',
 }
 
 SAMPLE_CONTEXT = {
@@ -57,6 +59,7 @@ SAMPLE_CONTEXT = {
     'team_name': 'Partners', 'members_link': 'https://portal.example.com/dashboard/users',
     'webhook_url': 'https://crm.example.com/hooks/portico', 'failing_since': 'failing since 2026-01-31 12:00 UTC',
     'webhooks_link': 'https://portal.example.com/admin/webhooks', 'provider_name': 'Acme Okta',
+    'key_prefix': 'ptc_3f9aK2', 'ends_at': '2026-01-31 12:00 UTC', 'days_left': '14 days',
 }
 
 

@@ -37,7 +37,7 @@ class ConsoleTransport:
     def session(self):
         stream = self.stream or sys.stdout
 
-        def send(recipient: str, subject: str, body: str, message_id: str | None = None) -> None:
+        def send(recipient: str, subject: str, body: str, message_id: str | None = None, html=None) -> None:
             stream.write(f'\n----- email -----\nFrom: {self.mail_from}\nTo: {recipient}\n'
                          f'Subject: {subject}\n\n{body}\n----- end of email -----\n')
             stream.flush()
@@ -82,18 +82,19 @@ class SmtpTransport:
     @contextmanager
     def session(self):
         """One connection for a batch (yagmail connects: TLS, login); yields
-        `send(recipient, subject, body, message_id=None)` (`message_id`: the part before the @, stable per message).
-        The message is a plain text MIME message built here, because yagmail would turn the text into
-        unescaped HTML. Raises ConnectionLost when the server cannot be reached or goes away."""
+        `send(recipient, subject, body, message_id=None, html=None)` (`message_id`: the part before the @, stable
+        per message; `html`: the branded HTML alternative, mail/branded.py). The MIME message is built here, because
+        yagmail would turn the text into unescaped HTML. Raises ConnectionLost when the server cannot be reached or
+        goes away."""
         client = self._client()
         try:
             client.login()
         except (OSError, smtplib.SMTPException) as error:
             raise ConnectionLost(f'cannot reach the SMTP server: {error}') from None
 
-        def send(recipient: str, subject: str, body: str, message_id: str | None = None) -> None:
+        def send(recipient: str, subject: str, body: str, message_id: str | None = None, html=None) -> None:
             try:
-                client.smtp.send_message(self._message(recipient, subject, body, message_id))
+                client.smtp.send_message(self._message(recipient, subject, body, message_id, html))
             except (smtplib.SMTPServerDisconnected, OSError) as error:
                 raise ConnectionLost(f'the SMTP server went away: {error}') from None
             except smtplib.SMTPException as error:  # e.g. a refused recipient: this message only
@@ -104,7 +105,10 @@ class SmtpTransport:
         finally:
             client.close()
 
-    def _message(self, recipient: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
+    def _message(self, recipient: str, subject: str, body: str, message_id: str | None = None,
+                 html=None) -> EmailMessage:
+        """The plain text; with `html` (a mail.branded.HtmlPart) also an HTML alternative, its images inline
+        (multipart/related, referred to as cid:)."""
         message = EmailMessage()
         message['From'] = self.mail_from
         message['To'] = recipient
@@ -114,6 +118,13 @@ class SmtpTransport:
         # the same outbox row sent again (after a crash) keeps its Message-ID, so a mail system can drop the copy
         message['Message-ID'] = f'<{message_id}@{domain}>' if message_id else make_msgid(domain=domain)
         message.set_content(body)
+        if html is not None:
+            message.add_alternative(html.html, subtype='html')
+            alternative = message.get_payload()[-1]
+            for image in html.images:
+                maintype, _, subtype = image.content_type.partition('/')
+                alternative.add_related(image.data, maintype=maintype, subtype=subtype, cid=f'<{image.cid}>',
+                                        disposition='inline')
         return message
 
     def reachable(self) -> str | None:

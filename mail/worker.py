@@ -20,8 +20,9 @@ from datetime import timedelta
 import config
 from db import claims, clock, settings
 from db.connection import SQLITE_PRAGMAS, database, is_postgres
-from db.models import OutboxMessage, OutboxStatus
-from mail import outbox, templates, transports
+from db.models import BrandAsset, OutboxMessage, OutboxStatus
+from domain.brand import Look
+from mail import branded, outbox, templates, transports
 
 log = logging.getLogger('portico.mail')
 
@@ -53,14 +54,28 @@ def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
 
 @dataclass(frozen=True)
 class Looks:
-    """What the messages of a batch share, read once per batch (not once per message): the portal name,
-    which can change at any time, and the admin's versions of the batch's templates."""
+    """What the messages of a batch share, read once per batch (not once per message): the portal name and its
+    brand (colours, footer links, a raster logo), which can change at any time, and the admin's versions of the
+    batch's templates."""
     portal_name: str
     templates: dict[str, tuple[str, str]]
+    brand: Look | None = None
+    logo: tuple[str, bytes] | None = None  # content type and bytes of a raster logo (no SVG: mail clients hide it)
 
     @classmethod
     def read(cls, template_keys) -> Looks:
-        return cls(settings.get('portal_name'), templates.overrides(template_keys))
+        look = Look.of(settings.load())
+        logo = None
+        if look.logo and look.logo_type in branded.RASTER:
+            row = BrandAsset.get_or_none(BrandAsset.kind == 'logo')
+            logo = (row.content_type, bytes(row.data)) if row is not None else None
+        return cls(look.portal_name, templates.overrides(template_keys), look, logo)
+
+    def html(self, body: str) -> branded.HtmlPart:
+        return branded.html_part(body, self.brand or Look.of({'portal_name': self.portal_name}), self.logo)
+
+    def text(self, body: str) -> str:
+        return branded.plain_text(body, self.brand) if self.brand is not None else body
 
 
 def render(message: OutboxMessage, *, reveal_secrets: bool = True, looks: Looks | None = None) -> tuple[str, str]:
@@ -100,7 +115,7 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH,
                 in_flight = True
                 try:
                     subject, body = render(message, looks=looks)
-                    send(message.recipient, subject, body, message_id(message))
+                    send(message.recipient, subject, looks.text(body), message_id(message), html=looks.html(body))
                 except transports.ConnectionLost:
                     raise
                 except Exception as error:  # noqa: BLE001 - a broken template or a refused recipient fails one

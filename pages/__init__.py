@@ -21,6 +21,7 @@ from pages.admin import organisations
 from pages.admin import outbox
 from pages.admin import overview
 from pages.admin import settings
+from pages.admin import appearance
 from pages.admin import sign_in
 from pages.admin import teams
 from pages.admin import invite_codes as admin_invite_codes
@@ -33,3 +34,7 @@ from pages.admin import publish as admin_publish
 from pages import dashboard_apis
 from pages.admin import webhooks
 from pages import sso_link
+from pages import content
+from pages.admin import pages as admin_pages
+from pages.admin import page_editor
+from pages.admin import guides as admin_guides

@@ -11,6 +11,7 @@ from components.chips import status_chip
 from components.forms import Feedback, bounded, go, reload_with
 from components.frame import frame
 from components.tables import Column, PagedTable
+from db import clock
 from db.paging import page_of
 from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
@@ -110,9 +111,11 @@ def app_page(app_id: int) -> None:
             ui.label('No access requests yet: add products to your cart and request access for this app.') \
                 .classes('text-grey-8').mark('app-no-requests')
         products = _products_by_request([r.id for r in requests])
-        keys = {c.access_request_id: c for c in Credential.select().where(Credential.app == app)}
+        keys: dict[int, list[Credential]] = {}
+        for credential in Credential.select().where(Credential.app == app):
+            keys.setdefault(credential.access_request_id, []).append(credential)
         for request in requests:
-            _request_card(request, products.get(request.id, []), keys.get(request.id))
+            _request_card(request, products.get(request.id, []), credentials.shown(keys.get(request.id, [])))
 
 
 def _usage_chart(app: App) -> None:
@@ -143,7 +146,7 @@ def _products_by_request(request_ids: list[int]) -> dict[int, list[tuple[Product
     return result
 
 
-def _request_card(request: AccessRequest, products: list, credential: Credential | None) -> None:
+def _request_card(request: AccessRequest, products: list, keys: list[Credential]) -> None:
     with ui.card().classes('w-full p-4 gap-2').mark(f'request-{request.id}'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(', '.join(product.name for product, _ in products)).classes('text-lg font-semibold')
@@ -152,16 +155,29 @@ def _request_card(request: AccessRequest, products: list, credential: Credential
             .classes('text-sm text-grey-8')
         if request.reason and request.status in {AccessStatus.REJECTED, AccessStatus.REVOKED}:
             ui.label(f'Reason: {request.reason}').classes('text-sm text-negative').mark(f'request-reason-{request.id}')
-        if request.status == AccessStatus.APPROVED and credential is not None:
-            _credential(credential, products)
+        if request.status == AccessStatus.APPROVED:
+            for credential in keys:
+                _credential(credential, products)
 
 
 def _credential(credential: Credential, products: list) -> None:
+    """One key: the current one, or the old key of a rotation, working until its end beside the new one."""
     gateway = config.current().gateway_url
+    replaced = credential.end_reason == credentials.ROTATED
+    expired = credential.expires_at is not None and credential.expires_at <= clock.now()
     with ui.column().classes('w-full gap-1 bg-grey-2 rounded p-3').mark(f'credential-{credential.id}'):
         with ui.row().classes('items-center gap-2 w-full'):
-            ui.label('API key').classes('text-xs uppercase text-grey-8')
-            status_chip(credential.status)
+            ui.label('Old API key' if replaced else 'API key').classes('text-xs uppercase text-grey-8')
+            status_chip('expired' if expired else credential.status)
+            if replaced:
+                ui.label(f'Stops working on {credential.expires_at:%Y-%m-%d %H:%M} UTC: switch your clients to the '
+                         'new key before then.').classes('text-sm text-deep-orange-10').mark(f'key-ends-{credential.id}')
+            elif expired:
+                ui.label(f'Expired on {credential.expires_at:%Y-%m-%d %H:%M} UTC: calls with it are refused. Renew '
+                         'it to get a new key.').classes('text-sm text-negative').mark(f'key-expired-{credential.id}')
+            elif credential.expires_at is not None:
+                ui.label(f'Expires on {credential.expires_at:%Y-%m-%d %H:%M} UTC').classes('text-sm text-grey-8') \
+                    .mark(f'key-expires-{credential.id}')
         key_label = ui.label(f'{credential.key_prefix}••••••••••••••••').classes('font-mono') \
             .mark(f'key-{credential.id}')
         if credential.status == CredentialStatus.ACTIVE:
@@ -190,12 +206,12 @@ def _credential(credential: Credential, products: list) -> None:
                     .mark(f'key-toggle-{credential.id}')
                 ui.button('Copy', icon='content_copy', on_click=copy).props('flat dense no-caps') \
                     .mark(f'key-copy-{credential.id}')
-                ui.button('Rotate', icon='autorenew', on_click=lambda: _confirm_key_change(
-                    credentials.rotate, credential, 'Rotate this key?',
-                    'A new key replaces it. The old key stops working at once: every client that uses it gets '
-                    '401 until it switches to the new one.', 'Rotate',
-                    'The key was rotated; the old one no longer works. Show or copy the new one.')) \
-                    .props('flat dense no-caps').mark(f'key-rotate-{credential.id}')
+                if credential.end_reason == credentials.LIFETIME:
+                    ui.button('Renew', icon='update', on_click=lambda: _renew(credential)) \
+                        .props('flat dense no-caps').mark(f'key-renew-{credential.id}')
+                if not replaced and not expired:
+                    ui.button('Rotate', icon='autorenew', on_click=lambda: _rotate(credential)) \
+                        .props('flat dense no-caps').mark(f'key-rotate-{credential.id}')
                 ui.button('Revoke', icon='block', on_click=lambda: _confirm_key_change(
                     credentials.revoke, credential, 'Revoke this key?',
                     'It stops working at once and cannot be used again. To call the API afterwards, request '
@@ -207,6 +223,48 @@ def _credential(credential: Credential, products: list) -> None:
             for api in product_apis:
                 ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm') \
                     .mark(f'base-url-{api.base_path}')
+
+
+def _renew(credential: Credential) -> None:
+    """One click: a new key with a new lifetime; the old one keeps working until its own end."""
+    try:
+        new = credentials.renew(Credential.get_by_id(credential.id), by=session.current_user())
+    except (DomainError, Credential.DoesNotExist) as error:
+        ui.notify(str(error) if isinstance(error, DomainError) else 'This key was not found.', type='negative')
+        return
+    old = Credential.get_by_id(credential.id)
+    ends = f'{new.expires_at:%Y-%m-%d}' if new.expires_at else 'never'
+    if old.status == CredentialStatus.ACTIVE and old.end_reason == credentials.ROTATED:
+        reload_with(f'A new key is ready (it expires {ends}); the old one works until '
+                    f'{old.expires_at:%Y-%m-%d %H:%M} UTC. Show or copy the new one.')
+    else:
+        reload_with(f'A new key is ready (it expires {ends}). Show or copy it.')
+
+
+def _rotate(credential: Credential) -> None:
+    """Rotate with a choice of when the old key stops (issue 26): both keys work until then."""
+    with dialogs.dialog() as box, ui.card().classes('w-[30rem] max-w-full'):
+        ui.label('Rotate this key?').classes('font-semibold')
+        ui.label('A new key is made at once. Until the old key stops, both work, so that you can move your '
+                 'clients to the new one without an outage.').classes('text-grey-8')
+        ui.label('The old key stops').classes('text-sm font-medium pt-2')
+        when = ui.radio({seconds: words for seconds, words in credentials.OVERLAPS.items()}, value=86400) \
+            .props('inline').mark('key-rotate-when')
+        feedback = Feedback({'old_key_stops_in': when}, marker='key-rotate-error')
+
+        def act() -> str:
+            found = Credential.get_or_none(Credential.id == credential.id)
+            if found is None:
+                raise DomainError('This key was not found.')
+            credentials.rotate(found, by=session.current_user(), old_key_stops_in=int(when.value))
+            if not when.value:
+                return 'The key was rotated; the old one no longer works. Show or copy the new one.'
+            return (f'The key was rotated. The old key works {credentials.OVERLAPS[int(when.value)]} more; '
+                    'show or copy the new one.').replace('works in ', 'works for ')
+
+        dialogs.actions(box, 'Rotate', lambda: dialogs.submit(box, feedback, act, then=reload_with),
+                        'key-rotate-confirm')
+    box.open()
 
 
 def _confirm_key_change(action, credential: Credential, question: str, consequence: str, verb: str,

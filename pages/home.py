@@ -1,28 +1,107 @@
-"""The landing page and the consumer Dashboard."""
+"""The home page (the page the admin chose in Admin -> Pages, or the default: what the portal offers, how to get
+access, the featured products) and the consumer Dashboard."""
 from __future__ import annotations
 
-from nicegui import ui
+from dataclasses import dataclass
+
+from nicegui import run, ui
 
 import session
 from components.frame import frame
-from db.models import Role
-from workflows import organisations
+from db.models import Api, ApiStatus, Product, ProductApi, Role
+from pages import content
+from workflows import browse, content_pages, organisations, settings
+
+
+MAX_FEATURED = 12
+GRID = 'grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr))'  # as many columns as fit
+
+
+@dataclass
+class Offer:
+    """What the default home page says: how much the visitor may use, and the featured products they may see."""
+    products: int
+    apis: int
+    featured: list[Product]
+
+
+def _offer(me) -> Offer:
+    visible = browse.products_visible_to(me).select(Product.id).order_by()
+    apis = (Api.select(Api.id).where((Api.status == ApiStatus.PUBLISHED)
+                                     & Api.id.in_(ProductApi.select(ProductApi.api)
+                                                  .where(ProductApi.product.in_(visible)))))
+    featured = list(browse.products_visible_to(me).where(Product.featured).limit(MAX_FEATURED))
+    return Offer(visible.count(), apis.count(), featured)
+
+
+def _read(me):
+    """Everything the home page shows, in a worker thread: the admin's home page, or the default's numbers."""
+    chosen = content_pages.home_page(me)
+    return chosen, (_offer(me) if chosen is None else None), settings.load()
 
 
 @ui.page('/')
-def home_page() -> None:
+async def home_page() -> None:
     me = session.current_user()
-    with frame('Welcome', me):
-        with ui.card().classes('w-full p-8 gap-3 bg-indigo-1'):
-            ui.label('APIs for your next integration').classes('text-3xl font-semibold text-grey-9')
-            ui.label('Browse the catalog, request access with a plan that fits, and get credentials '
-                     'for your apps in minutes.').classes('text-lg text-grey-8')
+    chosen, offer, values = await run.io_bound(_read, me)
+    if chosen is not None:  # the page the admin chose in Admin -> Pages
+        with frame(chosen.revision.title, me, values=values):
+            content.body(chosen.revision.body)
+        return
+    portal = values['portal_name']
+    with frame('Welcome', me, values=values):
+        with ui.card().classes('w-full p-8 gap-3 bg-indigo-1').mark('home-default'):
+            ui.label(f'APIs for your next integration, on {portal}').classes('text-3xl font-semibold text-grey-9')
+            ui.label(f'{_count(offer.apis, "API")} in {_count(offer.products, "product")} '
+                     f'{"are" if offer.apis != 1 else "is"} ready for you: browse the catalogs, choose a plan that '
+                     'fits and get credentials for your apps in minutes.') \
+                .classes('text-lg text-grey-8').mark('home-offer')
             with ui.row().classes('gap-3 pt-2'):
                 ui.button('Browse Catalogs', icon='apps').props('unelevated no-caps href="/catalogs"').mark('home-catalogs')
                 if me is None:
                     ui.button('Create an Account').props('outline no-caps href="/register"').mark('home-register')
                 else:
                     ui.button('Go to the Dashboard').props('outline no-caps href="/dashboard"').mark('home-dashboard')
+        ui.label('How to get access').classes('text-xl font-semibold pt-2')
+        with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-steps'):
+            for number, (title, text) in enumerate(_steps(me), start=1):
+                with ui.card().classes('p-5 gap-1'):
+                    ui.label(f'{number}. {title}').classes('font-semibold')
+                    ui.label(text).classes('text-grey-8')
+        ui.label('Featured products').classes('text-xl font-semibold pt-2')
+        if not offer.featured:
+            with ui.card().classes('w-full p-6 gap-1').mark('home-featured-empty'):
+                if me is not None and me.is_portal_admin:
+                    ui.label('No featured products yet.').classes('font-medium')
+                    ui.label('Mark products as featured in Admin -> Products (Edit, "Featured on the home page"): '
+                             'they are listed here for everyone who may see them.').classes('text-grey-8')
+                    ui.link('Open Admin -> Products', '/admin/products').mark('home-featured-admin-link')
+                else:
+                    ui.label('Nothing is featured right now.').classes('font-medium')
+                    ui.label('Every API product you may use is in the catalogs.').classes('text-grey-8')
+                    ui.link('Browse Catalogs', '/catalogs')
+            return
+        with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-featured'):
+            for product in offer.featured:
+                with ui.link(target=f'/products/{product.slug}').classes('no-underline text-grey-9') \
+                        .mark(f'home-featured-{product.slug}'):
+                    with ui.card().classes('w-full p-5 gap-1').style('height: 100%'):
+                        ui.label(product.name).classes('text-lg font-semibold text-primary')
+                        if product.summary:
+                            ui.label(product.summary).classes('text-grey-8')
+                        ui.label('More info').classes('text-sm text-primary pt-1')
+
+
+def _count(number: int, word: str) -> str:
+    return f'{number:,} {word}{"" if number == 1 else "s"}'
+
+
+def _steps(me) -> list[tuple[str, str]]:
+    first = ('Create an Account', 'Register with your work email, or log in if you have an account.') if me is None \
+        else ('You are signed in', f'Welcome, {me.first_name}: your organization and teams decide what you see.')
+    return [first,
+            ('Choose a product and a plan', 'Browse the Catalogs, open a product with More info and use Get access.'),
+            ('Get your key', 'Once access is granted, your credentials are in My apps, ready for your first call.')]
 
 
 @ui.page('/dashboard')

@@ -1,6 +1,10 @@
-"""The product page ("More info"): the product, its catalogs with their plans, Get access, and its APIs with a
-link to each one's reference (the reference itself: api/reference.py)."""
+"""The product page ("More info"): the product, its catalogs with their plans, Get access, and its documentation
+as tabs: the API reference (its APIs with a link to each one's reference; the reference itself: api/reference.py),
+then the product's guides (issue 25; workflows/guides.py), each also at its own address."""
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
 
 import peewee as pw
 from nicegui import run, ui
@@ -11,37 +15,78 @@ from api.reference import document_url, reference_url
 from components import dialogs, docs
 from components.forms import Feedback, refresh_header, reload_with
 from components.frame import frame
-from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Plan, Product, ProductApi
+from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Guide, Plan, Product, ProductApi
 from domain.errors import DomainError
-from workflows import access, browse, cart, settings, visibility
+from workflows import access, browse, cart, guides, settings, visibility
 
 
-def _product_and_parts(me, slug: str) -> tuple[Product | None, list, list, dict]:
-    """What the product page shows, read in a worker thread (the page is built on the event loop, which
-    also answers the gateway: it only lays out what was read here, the frame's settings included)."""
-    values = settings.load()
+@dataclass
+class _Parts:
+    """What the product page shows, read in a worker thread (the page is built on the event loop, which also
+    answers the gateway: it only lays out what was read here, the frame's settings included)."""
+    values: dict
+    product: Product | None = None
+    offers: list = field(default_factory=list)
+    apis: list = field(default_factory=list)
+    tabs: list[Guide] = field(default_factory=list)  # the guides the reader may see, without their bodies
+    guide: Guide | None = None  # the guide whose tab is open (its own address), with its body
+    filled: guides.Values | None = None
+
+
+def _product_and_parts(me, slug: str, guide_slug: str | None = None) -> _Parts:
+    parts = _Parts(settings.load())
     product = browse.products_visible_to(me).where(Product.slug == slug[:100]).first()
     if product is None:
-        return None, [], [], values
-    offers = browse.catalogs_of_product(me, product)
-    apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
-                           ApiReference.size)
-                .join(ProductApi).switch(Api)
-                .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER, attr='reference')
-                .where(ProductApi.product == product).order_by(Api.name))
-    return product, offers, apis, values
+        return parts
+    parts.product = product
+    parts.offers = browse.catalogs_of_product(me, product)
+    parts.apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
+                                 ApiReference.size)
+                      .join(ProductApi).switch(Api)
+                      .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER,
+                            attr='reference')
+                      .where(ProductApi.product == product).order_by(Api.name))
+    parts.tabs = guides.guides_visible_to(me, product)
+    if guide_slug is not None:
+        found = guides.guide_for(me, slug, guide_slug)
+        if found is not None:
+            parts.guide, parts.filled = found[1], guides.values_for(me, product)
+    return parts
+
+
+def _guide_and_values(me, product: Product, guide_id: int) -> tuple[Guide | None, guides.Values]:
+    return guides.body_of(me, product, guide_id), guides.values_for(me, product)
 
 
 @ui.page('/products/{slug}')
 async def product_page(slug: str) -> None:
+    await _show(slug)
+
+
+@ui.page('/products/{slug}/guides/{guide_slug}')
+async def guide_page(slug: str, guide_slug: str) -> None:
+    """A guide's own address (issue 25): the product page with the guide's tab open, for links and search."""
+    await _show(slug, guide_slug[:100])
+
+
+async def _show(slug: str, guide_slug: str | None = None) -> None:
     me = session.current_user()
-    product, offers, apis, values = await run.io_bound(_product_and_parts, me, slug)
-    with frame(product.name if product else 'Not found', me, values=values):
-        if product is None:
+    parts = await run.io_bound(_product_and_parts, me, slug, guide_slug)
+    product, offers, apis = parts.product, parts.offers, parts.apis
+    missing = product is None or (guide_slug is not None and parts.guide is None)
+    title = 'Not found' if missing else product.name
+    with frame(title, me, values=parts.values):
+        if missing:
             ui.status_code(404)
-            ui.label('This product was not found, or you cannot see it.').mark('product-not-found')
-            ui.link('Back to the Catalogs', '/catalogs')
+            if product is None:
+                ui.label('This product was not found, or you cannot see it.').mark('product-not-found')
+                ui.link('Back to the Catalogs', '/catalogs')
+            else:
+                ui.label('This guide was not found, or you cannot see it.').mark('guide-not-found')
+                ui.link(f'Back to {product.name}', f'/products/{product.slug}')
             return
+        if parts.guide is not None:
+            ui.page_title(f'{parts.guide.title} · {product.name} · {parts.values["portal_name"]}')
         ui.label(product.summary).classes('text-lg text-grey-8')
         docs.markdown(product.description)
         if any(plans for _, plans in offers):
@@ -52,9 +97,59 @@ async def product_page(slug: str) -> None:
         with ui.row().classes('w-full gap-4 items-stretch'):
             for catalog, plans in offers:
                 _offer(me, product, catalog, plans)
-        ui.label('Documentation').classes('text-xl font-semibold pt-2')
-        for api in apis:
-            _api_card(product, api)
+        ui.label('Documentation').classes('text-xl font-semibold pt-2 portico-documentation') \
+            .style('scroll-margin-top: 5rem')
+        _documentation(product, apis, parts)
+
+
+def _documentation(product: Product, apis: list, parts: _Parts) -> None:
+    """Tabs: the API reference (the product's APIs with their reference), then one tab per guide (issue 25). A
+    guide's tab shows its own address, so it can be shared; its body is read when the tab is first opened."""
+    opened = f'guide-{parts.guide.slug}' if parts.guide is not None else REFERENCE_TAB
+    with ui.tabs(value=opened).props('no-caps align=left dense inline-label active-color=primary '
+                                     'indicator-color=primary') \
+            .classes('w-full text-grey-9').mark('documentation-tabs') as tabs:
+        ui.tab(REFERENCE_TAB, label='API reference', icon='api').mark('tab-reference')
+        for tab in parts.tabs:
+            ui.tab(f'guide-{tab.slug}', label=tab.title if tab.published else f'{tab.title} (draft)',
+                   icon='article').mark(f'tab-guide-{tab.slug}')
+    ui.separator().classes('-mt-4')
+    holders: dict[str, ui.column] = {}
+    with ui.tab_panels(tabs, value=opened).classes('w-full bg-transparent') \
+            .mark('documentation-panels'):
+        with ui.tab_panel(REFERENCE_TAB).classes('p-0 pt-2 gap-4'):
+            for api in apis:
+                _api_card(product, api)
+            if not apis:
+                ui.label('This product has no API yet.').classes('text-grey-8')
+        for tab in parts.tabs:
+            with ui.tab_panel(f'guide-{tab.slug}').classes('p-0 pt-2'):
+                holders[tab.slug] = ui.column().classes('w-full gap-2 max-w-4xl').mark(f'guide-{tab.slug}')
+    if parts.guide is not None:
+        with holders[parts.guide.slug]:
+            docs.guide(parts.guide.body, parts.filled, login_next=guides.url(product.slug, parts.guide.slug))
+        holders.pop(parts.guide.slug)
+        ui.run_javascript("document.querySelector('.portico-documentation')?.scrollIntoView()")
+    by_name = {f'guide-{tab.slug}': tab for tab in parts.tabs}
+
+    async def opened_tab(event) -> None:
+        tab = by_name.get(event.value)
+        address = f'/products/{product.slug}' if tab is None else guides.url(product.slug, tab.slug)
+        ui.run_javascript(f'history.replaceState(null, "", {json.dumps(address)})')
+        holder = holders.pop(tab.slug, None) if tab is not None else None
+        if holder is None:
+            return
+        guide, values = await run.io_bound(_guide_and_values, session.current_user(), product, tab.id)
+        with holder:
+            if guide is None:
+                ui.label('This guide was not found, or you cannot see it.').mark('guide-not-found')
+            else:
+                docs.guide(guide.body, values, login_next=guides.url(product.slug, guide.slug))
+
+    tabs.on_value_change(opened_tab)
+
+
+REFERENCE_TAB = 'reference'
 
 
 def _api_card(product: Product, api: Api) -> None:

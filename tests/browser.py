@@ -294,9 +294,10 @@ class Browser:
         self.until(lambda: not self._visible(self.driver, "//div[contains(@class, 'q-menu')]"),
                    f'the options of {label!r} stayed open')
 
-    def tick(self, label: str) -> None:
+    def tick(self, label: str, *, roles: tuple[str, ...] = ('checkbox', 'switch')) -> None:
         """Click a checkbox or switch by its label."""
-        xpath = (f".//*[(@role='checkbox' or @role='switch') and (@aria-label={_literal(label)}"
+        role = ' or '.join(f"@role='{role}'" for role in roles)
+        xpath = (f".//*[({role}) and (@aria-label={_literal(label)}"
                  f" or normalize-space(.)={_literal(label)})]")
 
         def clicked() -> bool:
@@ -305,6 +306,10 @@ class Browser:
             element.click()
             return True
         self.until(clicked, f'no checkbox {label!r}')
+
+    def pick(self, option: str) -> None:
+        """Choose the radio button `option`."""
+        self.tick(option, roles=('radio',))
 
     def dialog_closed(self) -> None:
         self.until(lambda: self.dialog() is None, 'the dialog stayed open')

@@ -172,7 +172,8 @@ async def test_rotate_revoke_and_delete_from_my_apps(user) -> None:
     old_hash = key.key_hash
     await opens_as(user, 'dev@consumer.test', f'/apps/{request.app_id}')
     user.find(marker=f'key-rotate-{key.id}').click()
-    await user.should_see('The old key stops working at once')
+    await user.should_see('Until the old key stops, both work')
+    user.find(marker='key-rotate-when').elements.pop().set_value(0)  # the old key stops: now
     user.find(marker='key-rotate-confirm').click()
     await user.should_see('the old one no longer works')
     await settle()

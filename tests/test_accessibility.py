@@ -10,7 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tools import demo
-from db.models import App, Product
+from db.models import App, ContentPage, Product, User
+from workflows import brand
 
 pytestmark = pytest.mark.browser
 AXE = (resources.files('axe_playwright_python') / 'axe.min.js').read_text()
@@ -20,14 +21,15 @@ axe.run(document, {resultTypes: ['violations']}).then(result => done(result.viol
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160) + ' ' + n.failureSummary.split('\\n')[1].slice(0, 90))}))));
 '''
-VISITOR = ['/', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
+VISITOR = ['/', '/pages/getting-started', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
 DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps', '/apps/{app}', '/profile',
              '/profile/password', '/organization/new']
 SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']
 ADMIN = ['/admin', '/admin/users', '/admin/organizations', '/admin/teams', '/admin/invite-codes',
          '/admin/access-requests', '/admin/apps', '/admin/apis', '/admin/products', '/admin/plans', '/admin/catalogs',
-         '/admin/publish',
-         '/admin/settings', '/admin/email-templates', '/admin/outbox', '/admin/audit', '/admin/webhooks']
+         '/admin/publish', '/admin/pages', '/admin/pages/{page}', '/pages/getting-started',
+         '/admin/settings', '/admin/appearance', '/admin/email-templates', '/admin/outbox', '/admin/audit',
+         '/admin/webhooks']
 
 
 def serious_violations(screen, browser, path: str) -> list[str]:
@@ -49,7 +51,9 @@ def check(screen, browser, paths: list[str], email: str | None = None) -> None:
     found = []
     for path in paths:
         app = App.select().order_by(App.id).first()
-        found += serious_violations(screen, browser, path.format(product=product, app=app.id if app else 0))
+        page = ContentPage.select().order_by(ContentPage.id).first()
+        found += serious_violations(screen, browser, path.format(product=product, app=app.id if app else 0,
+                                                                 page=page.id if page else 0))
     assert not found, 'axe found serious or critical violations:\n' + '\n'.join(found)
 
 
@@ -102,3 +106,33 @@ def test_a_dialog_is_used_by_keyboard_alone(screen, browser, demo_portal) -> Non
             'Tab left the open dialog for ' + b.driver.execute_script('return document.activeElement.outerHTML')[:200]
     b.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
     b.dialog_closed()
+
+
+# issue 25: the brand's colours are the admin's; a dark and a light brand keep every text readable
+BRANDS = {
+    'dark': {'portal_name': 'Night Portal', 'header': '#111827', 'primary': '#1d4ed8', 'accent': '#9d174d',
+             'footer_links': [{'label': 'Terms', 'url': 'https://night.example/terms'}]},
+    'light': {'portal_name': 'Meadow APIs', 'header': '#fde68a', 'primary': '#166534', 'accent': '#7c2d12',
+              'footer_links': [{'label': 'Privacy', 'url': 'https://meadow.example/privacy'}]},
+}
+BRANDED = ['/', '/catalogs', '/products/{product}', '/dashboard', '/apps', '/cart', '/admin', '/admin/appearance']
+LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" rx="8" '
+        'fill="#60a5fa"/></svg>')
+
+
+@pytest.mark.parametrize('name', BRANDS)
+def test_pages_are_accessible_in_a_dark_and_a_light_brand(screen, browser, demo_portal, name) -> None:
+    look = BRANDS[name]
+    admin = User.get(User.email == demo.ADMIN_EMAIL)
+    brand.save(**look, by=admin)
+    brand.upload('logo', LOGO.encode(), by=admin)
+    browser.log_in(demo.ADMIN_EMAIL, demo.DEMO_PASSWORD)
+    check(screen, browser, BRANDED)
+    screen.open('/')
+    browser.sees(look['portal_name'])
+    red, green, blue = (int(look['header'][i:i + 2], 16) for i in (1, 3, 5))
+    assert browser.driver.execute_script(
+        'return getComputedStyle(document.querySelector("header.portico-header")).backgroundColor') == \
+        f'rgb({red}, {green}, {blue})'
+    assert browser.driver.execute_script('return document.querySelector("header img.portico-logo").alt') == \
+        look['portal_name']

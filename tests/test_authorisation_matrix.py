@@ -14,9 +14,9 @@ from nicegui import app as nicegui_app
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from db.models import Api, App, AppStatus, Throttle, User
+from db.models import Api, App, AppStatus, ContentPage, Guide, Product, Throttle, User
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with
-from workflows import api_tokens, sessions
+from workflows import api_tokens, content_pages, sessions
 
 ACTORS = ['visitor', 'developer', 'member_a', 'super_a', 'super_b', 'admin']
 
@@ -93,11 +93,19 @@ RULES: dict[str, dict[str, str]] = {
     # docs for machines: the index of the products each may see, and a Public product's Markdown
     '/llms.txt': PUBLIC,
     '/products/{slug}.md': PUBLIC,
+    # a page of Admin -> Pages for organisation A only (its slug is the product's, 'weather'), and its Markdown
+    '/pages/{slug}': {**everyone(NOT_FOUND), 'member_a': OK, 'super_a': OK, 'admin': OK},
+    '/pages/{slug}.md': {**everyone(NOT_FOUND), 'member_a': OK, 'super_a': OK, 'admin': OK},
+    # a published guide of the Public Weather product, its page and its Markdown (issue 25)
+    '/products/{slug}/guides/{guide_slug}': PUBLIC,
+    '/products/{slug}/guides/{guide_slug}.md': PUBLIC,
     '/healthz': PUBLIC,
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
     '/products/_assets/{path:path}': PUBLIC,  # Swagger UI's files
+    '/brand/logo': everyone(NOT_FOUND),  # the brand's logo and favicon (issue 25): public; no logo is set here
+    '/brand/favicon': PUBLIC,  # without one of the brand's: the default favicon
     '/dashboard': SIGNED_IN,
     '/profile': SIGNED_IN,
     '/profile/password': SIGNED_IN,
@@ -138,7 +146,7 @@ _API = {
     'apps': ['GET ', 'GET /{app_id}', 'POST /{app_id}/approve', 'POST /{app_id}/reject'],
     'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
                         'POST /{request_id}/revoke'],
-    'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke'],
+    'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke', 'POST /{credential_id}/rotate'],
     'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
              'POST /{api_id}/reject', 'DELETE /{api_id}'],
     'products': ['GET ', 'POST ', 'GET /{product_id}', 'PATCH /{product_id}', 'DELETE /{product_id}'],
@@ -160,10 +168,15 @@ def world() -> dict[str, User | None]:
     an_org_with('Beta', super_admin='boss@beta.test')
     member = User.get(User.email == 'member1@acme.test')
     App.create(name='Shipping bot', name_key='shipping bot', organisation=acme, owner=member, status=AppStatus.ACTIVE)
-    a_catalog_world()  # the Weather product in the Public catalog
+    weather = a_catalog_world()['Weather']  # the Weather product in the Public catalog, with a published guide
+    Guide.create(product=weather, title='Getting started', slug='getting-started', body='Hello', published=True)
+    admin = an_admin('admin@provider.test')
+    page = content_pages.create('Acme handbook', 'weather', by=admin)
+    content_pages.save(page.id, content_pages.PageForm(title='Acme handbook', slug='weather', audience='chosen',
+                                                       organisation_ids=[acme.id]), admin, based_on=None, publish=True)
     return {'visitor': None, 'developer': a_user('dev@consumer.test'), 'member_a': member,
             'super_a': User.get(User.email == 'boss@acme.test'), 'super_b': User.get(User.email == 'boss@beta.test'),
-            'admin': an_admin('admin@provider.test')}
+            'admin': admin}
 
 
 def outcome_of(response: httpx.Response) -> str:
@@ -186,6 +199,8 @@ async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
     actors = world()
     app_id = App.get().id
     api_id = Api.get(Api.name == 'Weather API').id
+    page_id = ContentPage.get().id
+    product_id = Product.get(Product.slug == 'weather').id
     found: dict[tuple[str, str], str] = {}
     for actor, person in actors.items():
         async with httpx.AsyncClient(transport=user.http_client._transport, base_url='http://test') as browser:
@@ -193,6 +208,8 @@ async def test_every_route_answers_every_actor_as_its_rule_says(user) -> None:
                 await browser.get(f'/auth/session?ticket={sessions.issue_ticket(person)}')
             for path in RULES:  # in order: /logout last
                 url = path.replace('{app_id}', str(app_id)).replace('{api_id}', str(api_id)).replace('{slug}', 'weather') \
+                    .replace('{page_id}', str(page_id)) \
+                    .replace('{guide_slug}', 'getting-started').replace('{product_id}', str(product_id)) \
                     .replace('_assets/{path:path}', '_assets/index.css').replace('{path:path}', 'favicon.svg')
                 if path in POST_ONLY:
                     response = await browser.post(url, follow_redirects=True)

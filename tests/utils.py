@@ -36,6 +36,7 @@ class Email:
     subject: str
     body: str
     message_id: str = ''
+    message: object = None  # the whole email.message.EmailMessage (its HTML part, its inline images)
 
     def link(self, path_part: str = '') -> str:
         """The first URL in the body containing `path_part`."""
@@ -66,7 +67,7 @@ class _Handler:
         body = part.get_content() if part is not None else ''
         for recipient in envelope.rcpt_tos:
             self.box.messages.append(Email(recipient.lower(), str(message['subject']), body,
-                                           str(message['message-id'] or '')))
+                                           str(message['message-id'] or ''), message))
         return '250 OK'
 
 

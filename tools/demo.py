@@ -12,7 +12,7 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import (AccessRequest, App, InviteCode, Membership, Organisation, OrgStatus, Product, Role, Team, User,
                        UserStatus)
-from workflows import access, apps, catalog, invite_codes, passwords
+from workflows import access, apps, catalog, content_pages, invite_codes, passwords
 
 DEMO_PASSWORD = 'portico-demo-2024'
 ADMIN_EMAIL = 'admin@portico.example'
@@ -45,6 +45,7 @@ def fill() -> str:
                             contact_email='priya@globex.example', requested_by=priya)
     _catalog()
     _invite_codes(maria)
+    _pages()
     return f'demo data created; log in as {ADMIN_EMAIL} (admin) or dev@portico.example, password {DEMO_PASSWORD}'
 
 
@@ -123,7 +124,7 @@ def _catalog() -> None:
             ('Payments', 'Take card payments in 40 currencies.', payments, 'money, cards', [partners])):
         catalog.save_product(None, name, '', summary,
                              f'## {name}\n\n{summary}\n\n* JSON over HTTPS\n* API key in the `X-API-Key` header',
-                             [api.id], tags, [c.id for c in catalogs], by=admin)
+                             [api.id], tags, [c.id for c in catalogs], by=admin, featured=name != 'Payments')
     products = {p.name: p for p in Product.select()}
     dev = User.get(User.email == 'dev@portico.example')
     access.request_access(dev, public.id, free.id, [products['Weather'].id, products['Maps'].id],
@@ -135,3 +136,20 @@ def _catalog() -> None:
                           new_app_description='Shared by everyone at Acme')
     access.approve(AccessRequest.get(AccessRequest.app == App.get(App.name == 'Fleet tracker')), by=admin)
     apps.create_app('Route optimiser', 'Draft app of Tom', by=User.get(User.email == 'tom@acme.example'))
+
+
+def _pages() -> None:
+    """Admin -> Pages: a guide in the header for everyone, terms in the footer, notes for Acme only."""
+    admin = User.get(User.email == ADMIN_EMAIL)
+    acme = Organisation.get(Organisation.name == 'Acme Logistics')
+    for title, menu, audience, body in (
+            ('Getting started', 'header', 'everyone', '## Your first call\n\n1. Create an account.\n2. Open a '
+             'product in the Catalogs and use **Get access**.\n3. Send your key in the `X-API-Key` header.'),
+            ('Terms of use', 'footer', 'everyone', 'Use the APIs fairly; the plans set the limits.'),
+            ('Acme partner notes', 'header', 'chosen', 'The Acme logistics catalog has the Gold plan for your '
+             'fleet; ask Maria for access.')):
+        page = content_pages.create(title, '', by=admin)
+        content_pages.save(page.id, content_pages.PageForm(title=title, slug=page.slug, body=body, menu=menu,
+                                                           audience=audience,
+                                                           organisation_ids=[acme.id] if audience == 'chosen' else []),
+                           admin, based_on=None, publish=True)

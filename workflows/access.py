@@ -140,18 +140,23 @@ def keys_for_product(user: User | None, product: Product, limit: int = 20) -> li
     (issue 13): only apps the user may see, and only keys that would pass the gateway now."""
     if user is None:
         return []
-    credentials_ = (Credential.select(Credential, App)
-                    .join(App, on=(Credential.app == App.id))
-                    .join_from(Credential, AccessRequest)
-                    .join(AccessRequestProduct)
-                    .where((Credential.status == CredentialStatus.ACTIVE) & (AccessRequest.status == AccessStatus.APPROVED)
-                           & (AccessRequestProduct.product == product.id) & (App.status == AppStatus.ACTIVE)
-                           & App.id.in_(visibility.apps_visible_to(user).select(App.id)))
-                    .order_by(App.name, Credential.id).limit(limit))
     keys = []
-    for credential in credentials_:
+    for credential in usable_credentials(user, product).limit(limit):
         try:
             keys.append((credential.app.name, credentials.reveal(credential, user)))
         except DomainError:
             continue  # a key encrypted with another secret cannot be shown; My apps says how to rotate it
     return keys
+
+
+def usable_credentials(user: User, product: Product):
+    """The active credentials (with their app) of the apps `user` may see that cover `product` and would pass the
+    gateway now, by app name: the keys of the reference's Try it, and the key prefix a guide shows (issue 25)."""
+    return (Credential.select(Credential, App)
+            .join(App, on=(Credential.app == App.id))
+            .join_from(Credential, AccessRequest)
+            .join(AccessRequestProduct)
+            .where((Credential.status == CredentialStatus.ACTIVE) & (AccessRequest.status == AccessStatus.APPROVED)
+                   & (AccessRequestProduct.product == product.id) & (App.status == AppStatus.ACTIVE)
+                   & App.id.in_(visibility.apps_visible_to(user).select(App.id)))
+            .order_by(App.name, Credential.id))

@@ -52,7 +52,8 @@ def plan_summary(plan: Plan) -> str:
     """A plan in one line: rate limit, quota, approval (the product page and the Markdown for machines)."""
     quota = 'no quota' if not plan.quota else f'{plan.quota:,} requests / {plan.quota_period}'
     approval = 'needs approval' if plan.requires_approval else 'instant access'
-    return f'{plan.rate_limit:,} requests / {plan.rate_period} s · {quota} · {approval}'
+    lifetime = f' · keys expire after {plan.key_lifetime_days:,} days' if plan.key_lifetime_days else ''
+    return f'{plan.rate_limit:,} requests / {plan.rate_period} s · {quota} · {approval}{lifetime}'
 
 
 def plans_of(catalog: Catalog) -> list[Plan]:

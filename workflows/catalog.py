@@ -150,7 +150,10 @@ def slugify(name: str) -> str:
 
 
 def save_product(product_id: int | None, name: str, slug: str, summary: str, description: str,
-                 api_ids: list[int], tags: str, catalog_ids: list[int], by: User) -> Product:
+                 api_ids: list[int], tags: str, catalog_ids: list[int], by: User, *,
+                 featured: bool | None = None) -> Product:
+    """Add or edit a product. `featured`: listed on the default home page (None keeps what it was; a new product
+    is not featured)."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     slug = (slug or '').strip().lower() or slugify(name)
@@ -170,6 +173,8 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
             raise DomainError('Choose published APIs only.', 'apis')
         catalogs = list(Catalog.select().where(Catalog.id.in_(catalog_ids or [])))
         values = dict(name=name, slug=slug, summary=summary, description=description, tags=','.join(tag_list))
+        if featured is not None:
+            values['featured'] = bool(featured)
         if product_id:
             product = find(Product, product_id, 'This product')
             retire(AccessRequest.id.in_(_requests_with_product(product.id)))  # its APIs or catalogs may change
@@ -197,12 +202,19 @@ def delete_product(product: Product, by: User) -> None:
 # --- plans ------------------------------------------------------------------------------------------
 
 def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, quota_period: str,
-              requires_approval: bool, by: User) -> Plan:
+              requires_approval: bool, by: User, key_lifetime_days=None) -> Plan:
+    """`key_lifetime_days`: keys issued from now on stop after that many days (0: never; None: unchanged, or
+    never for a new plan); keys issued before keep the end they were given."""
     ensure(by, 'manage_catalog')
     name = _text(name, 'name', 'name', 100)
     rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
     rate_period = _count(rate_period, 'rate period', 'rate_period', minimum=1)
     quota = _count(quota, 'quota', 'quota', minimum=0)
+    if key_lifetime_days not in (None, ''):
+        key_lifetime_days = _count(key_lifetime_days, 'key lifetime', 'key_lifetime_days', minimum=0)
+        if key_lifetime_days > 3650:
+            raise DomainError('Keys live at most 3650 days (10 years); 0 means they never expire.',
+                              'key_lifetime_days')
     if quota_period not in {'day', 'month'}:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
     with database.atomic():
@@ -210,6 +222,8 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
             raise DomainError(f'A plan named "{name}" exists already.', 'name')
         values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
                       quota_period=quota_period, requires_approval=bool(requires_approval))
+        if key_lifetime_days not in (None, ''):
+            values['key_lifetime_days'] = key_lifetime_days
         if plan_id:
             plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()

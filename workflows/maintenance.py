@@ -15,7 +15,7 @@ from db.connection import database, is_postgres
 from db.models import Token, UserSession
 from gateway import key_feed
 from mail.outbox import prune_outbox
-from workflows import throttle, unverified
+from workflows import credentials, throttle, unverified
 
 LOCK_KEY = 7_270_400_002
 KEEP_USED_TOKENS = timedelta(days=7)
@@ -36,6 +36,7 @@ def run_once() -> dict[str, int] | None:
             'key_changes': key_feed.prune_changes(),
             'sessions': UserSession.delete().where(UserSession.last_seen_at < now - timedelta(days=30)).execute(),
             'outbox': prune_outbox(now),
+            'key_reminders': credentials.remind_ending(),
         }
     finally:
         if is_postgres():

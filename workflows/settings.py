@@ -10,7 +10,7 @@ from db.models import User
 from domain import events
 from domain.errors import DomainError
 from permissions import ensure
-from workflows import second_factor
+from workflows import brand, second_factor
 
 LABELS = {
     'portal_name': 'Portal name',
@@ -48,8 +48,8 @@ def update(changes: dict[str, Any], by: User) -> None:
                 raise DomainError('The base URL must start with http:// or https://.', key)
             if key == 'outbox_retention_days' and value and not (value.isdigit() and 1 <= int(value) <= 3650):
                 raise DomainError('Enter a whole number of days from 1 to 3650, or leave it empty.', key)
-            if key == 'portal_name' and not value:
-                raise DomainError('The portal needs a name.', key)
+            if key == 'portal_name':
+                value = brand.clean_portal_name(value)  # the one rule of a name (Admin -> Appearance too)
             changes[key] = value
     if changes.get('require_admin_second_factor') and not second_factor.has_any(by):
         raise DomainError('Set up a second factor for yourself first (Profile -> Security): otherwise this '

@@ -60,6 +60,8 @@ def emit(event: events.Event) -> None:
             data['api_token'] = detail['api_token']
         if detail.get('reason'):
             data['reason'] = detail['reason']
+        if 'old_key_stops_at' in detail:  # a rotation: which key it replaced, and when that one stops
+            data['replaces'] = {'credential_id': detail['old_credential_id'], 'stops_at': detail['old_key_stops_at']}
         message_id = 'msg_' + secrets.token_urlsafe(18)
         now = clock.now()
         payload = json.dumps({'type': event_type, 'timestamp': now.isoformat(timespec='seconds') + 'Z', 'data': data},
@@ -97,7 +99,9 @@ def describe(event_type: str, target) -> dict:
         credential = Credential.get_by_id(target.id)
         return {'credential': {'id': credential.id, 'app_id': credential.app_id,
                                'access_request_id': credential.access_request_id, 'key_prefix': credential.key_prefix,
-                               'status': credential.status}}
+                               'status': credential.status,
+                               'expires_at': credential.expires_at.isoformat(timespec='seconds') + 'Z'
+                               if credential.expires_at else None}}
     if isinstance(target, InviteCode):  # never the code itself; the registering user is the event's actor
         code = InviteCode.get_by_id(target.id)
         return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,

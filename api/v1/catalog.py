@@ -112,6 +112,7 @@ class PlanOut(BaseModel):
     quota: int
     quota_period: str
     requires_approval: bool
+    key_lifetime_days: int
     created_at: datetime
 
 
@@ -122,6 +123,7 @@ class PlanIn(Input):
     quota: int = Field(0, description='requests per quota period; 0: unlimited')
     quota_period: str = Field('month', description='day or month')
     requires_approval: bool = False
+    key_lifetime_days: int = Field(0, description='keys issued from now on stop after this many days; 0: never')
 
 
 class PlanChange(Input):
@@ -131,17 +133,18 @@ class PlanChange(Input):
     quota: int | None = None
     quota_period: str | None = None
     requires_approval: bool | None = None
+    key_lifetime_days: int | None = None
 
 
 def show_plan(plan: Plan) -> PlanOut:
     return PlanOut(id=plan.id, name=plan.name, rate_limit=plan.rate_limit, rate_period=plan.rate_period,
                    quota=plan.quota, quota_period=plan.quota_period, requires_approval=plan.requires_approval,
-                   created_at=utc(plan.created_at))
+                   key_lifetime_days=plan.key_lifetime_days, created_at=utc(plan.created_at))
 
 
 def _save_plan(plan_id: int | None, body: PlanIn, principal: Principal) -> Plan:
     return catalog.save_plan(plan_id, body.name, body.rate_limit, body.rate_period, body.quota, body.quota_period,
-                             body.requires_approval, by=principal.user)
+                             body.requires_approval, by=principal.user, key_lifetime_days=body.key_lifetime_days)
 
 
 @router.get('/plans', response_model=Page[PlanOut], responses=READ_ERRORS, summary='List plans')

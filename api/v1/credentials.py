@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
@@ -23,12 +24,18 @@ class CredentialOut(BaseModel):
     status: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None  # a rotated key: when it stops working beside its successor
+
+
+class RotateIn(BaseModel):
+    old_key_stops_in: Literal[0, 3600, 86400, 604800] = 0  # seconds: now, 1 hour, 24 hours, 7 days
 
 
 def show(credential: Credential) -> CredentialOut:
     return CredentialOut(id=credential.id, app_id=credential.app_id, access_request_id=credential.access_request_id,
                          key_prefix=credential.key_prefix, status=credential.status,
-                         created_at=utc(credential.created_at), revoked_at=utc(credential.revoked_at))
+                         created_at=utc(credential.created_at), revoked_at=utc(credential.revoked_at),
+                         expires_at=utc(credential.expires_at))
 
 
 @router.get('', response_model=Page[CredentialOut], responses=READ_ERRORS, summary='List credentials (never the keys)')
@@ -48,3 +55,13 @@ def get_credential(credential_id: Id, response: Response, _: Principal = Depends
 def revoke(credential_id: Id, response: Response, principal: Principal = Depends(writer)):
     credentials.revoke_by_admin(found(Credential, credential_id, 'This credential'), by=principal.user)
     return with_etag(response, show(found(Credential, credential_id, 'This credential')))
+
+
+@router.post('/{credential_id}/rotate', response_model=CredentialOut, responses=WRITE_ERRORS,
+             summary='Rotate a key: a new key at once; the old one stops now or after an overlap')
+def rotate(credential_id: Id, body: RotateIn, response: Response, principal: Principal = Depends(writer)):
+    """Answers with the new key's credential (never the key itself: the app's members see it in My apps). With
+    `old_key_stops_in` above 0 both keys work until the old one's `expires_at`."""
+    new = credentials.rotate_by_admin(found(Credential, credential_id, 'This credential'), by=principal.user,
+                                      old_key_stops_in=body.old_key_stops_in)
+    return with_etag(response, show(found(Credential, new.id, 'This credential')))

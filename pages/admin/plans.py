@@ -72,14 +72,19 @@ def edit_dialog(plan_id: int | None, table: PagedTable) -> None:
                 .props('outlined').classes('w-40').mark('plan-quota-period')
         requires_approval = ui.switch('Requires approval (manual)', value=plan.requires_approval if plan else False) \
             .mark('plan-requires-approval')
+        lifetime = ui.number('Keys expire after (days, 0 = never)', value=plan.key_lifetime_days if plan else 0, min=0,
+                             precision=0, format='%d').props('outlined').classes('w-full').mark('plan-key-lifetime')
+        ui.label('New keys get this lifetime; keys issued before keep theirs. Owners are emailed 14 and 3 days '
+                 'before a key expires, and renew it in one click.').classes('text-xs text-grey-8')
         feedback = Feedback({'name': name, 'rate_limit': rate_limit, 'rate_period': rate_period, 'quota': quota,
-                             'quota_period': quota_period}, marker='plan-error')
+                             'quota_period': quota_period, 'key_lifetime_days': lifetime}, marker='plan-error')
 
         def save() -> None:
             def act() -> str:
                 saved = catalog.save_plan(plan.id if plan else None, name.value, rate_limit.value, rate_period.value,
                                           quota.value, quota_period.value, requires_approval.value,
-                                          by=session.current_user())
+                                          by=session.current_user(),
+                                          key_lifetime_days=0 if lifetime.value is None else lifetime.value)
                 table.show_new(saved.id)
                 return f'Plan {saved.name} saved.'
 

@@ -22,7 +22,8 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
     if search:
         query = query.where(matches(Product, search))
     rows, total = page_of(query, [(Product.name, False), (Product.id, False)],
-                          Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags),
+                          Product.select(Product.id, Product.name, Product.slug, Product.summary, Product.tags,
+                                         Product.featured),
                           offset, limit, searched=bool(search))
     ids = [product.id for product in rows]
     apis, catalogs = defaultdict(list), defaultdict(list)
@@ -45,7 +46,11 @@ def products_page() -> None:
             intro('A product bundles published APIs; developers find it in the catalogs it is in.')
 
         def name_cell(product: Product) -> None:
-            ui.label(product.name).classes('font-medium')
+            with ui.row().classes('items-center gap-1 no-wrap'):
+                ui.label(product.name).classes('font-medium')
+                if product.featured:
+                    ui.icon('star', color='amber-9').props('aria-label="Featured on the home page"') \
+                        .mark(f'product-featured-{product.slug}')
             if product.summary:
                 ui.label(product.summary).classes('text-xs text-grey-8')
 
@@ -61,6 +66,8 @@ def products_page() -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button('Edit', on_click=lambda p=product: edit_dialog(p.id, table)) \
                     .props('flat dense no-caps').mark(f'product-edit-{product.slug}')
+                guides = ui.button('Guides').props('flat dense no-caps').mark(f'product-guides-{product.slug}')
+                guides.props['href'] = f'/admin/products/{product.id}/guides'  # issue 25: the product's guides
                 ui.button('Delete', on_click=lambda p=product: delete_dialog(p, table)) \
                     .props('flat dense no-caps color=negative').mark(f'product-delete-{product.slug}')
 
@@ -70,7 +77,7 @@ def products_page() -> None:
             Column('Tags', tags_cell, '1fr'),
             Column('APIs', lambda p: names_cell(p.api_names, 'no APIs'), '1fr'),
             Column('Catalogs', lambda p: names_cell(p.catalog_names, 'in no catalog'), '1fr'),
-            Column('', actions, '9rem'),
+            Column('', actions, '13rem'),
         ], fetch, empty='No products yet. Add one to bundle published APIs and offer it in a catalog.',
             search_label='Search by name, slug or tag', marker='products')
 
@@ -107,6 +114,8 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
             .props('outlined').classes('w-full').mark('product-tags')
         catalogs = ui.select(catalog_options, multiple=True, label='Catalogs', value=catalog_ids) \
             .props('outlined use-chips').classes('w-full').mark('product-catalogs')
+        featured = ui.checkbox('Featured on the home page', value=product.featured if product else False) \
+            .mark('product-featured')
         if not api_options:
             ui.label('No published APIs yet: add one under APIs first.').classes('text-sm text-grey-8')
         feedback = Feedback({'name': name, 'slug': slug, 'summary': summary, 'description': description,
@@ -116,7 +125,8 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
             def act() -> str:
                 saved = catalog.save_product(product.id if product else None, name.value, slug.value, summary.value,
                                              description.value, list(apis.value or []), tags.value,
-                                             list(catalogs.value or []), by=session.current_user())
+                                             list(catalogs.value or []), by=session.current_user(),
+                                             featured=bool(featured.value))
                 table.show_new(saved.id)
                 return f'{saved.name} saved.'
 

@@ -24,7 +24,8 @@ HINTS = {
     'require_admin_second_factor': 'A portal admin without an authenticator app or a passkey is sent to Profile -> '
                                    'Security to set one up, and reaches no other page until they did (one who signed '
                                    'in through an identity provider follows its own multi-factor policy).',
-    'portal_name': 'Shown in the header, the browser tab and the emails.',
+    'portal_name': 'Shown in the header, the browser tab and the emails. Admin -> Appearance sets the rest of the '
+                   'brand: colours, logo, favicon and footer links.',
     'admin_email': 'Where approval notices go. Empty: the PORTICO_ADMIN_EMAIL variable is used.',
     'base_url': 'The address in email links, e.g. https://portal.example.com. Empty: PORTICO_BASE_URL is used.',
     'outbox_retention_days': 'Delivered emails older than this are deleted; queued and failed ones stay. '

@@ -1,0 +1,72 @@
+"""Rotation with an overlap in a real browser, through the shipped nginx example (issue 26, item 1): a developer
+rotates a key with "the old key stops in 1 hour", both keys pass nginx, My apps shows both with the old key's end,
+and once the clock passes that end nginx refuses the old key and lets the new one through."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from nicegui.testing.screen import Screen
+from selenium.webdriver.common.by import By
+
+from db import clock
+from db.models import Credential
+from tests.peers import call
+from tests.servers import NGINX, Nginx, Upstream
+from tests.utils import a_catalog_world, a_user, free_port
+from workflows import access, credentials
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(NGINX is None, reason='nginx is not installed (apt-get install nginx-light)')]
+
+
+def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_until_it_ends(screen, browser,
+                                                                                          tmp_path) -> None:
+    b = browser
+    screen.open('/login')  # the portal starts (and opens its database)
+    world = a_catalog_world()
+    dev = a_user('dev@consumer.test')
+    request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')
+    old = Credential.get(Credential.access_request == request)
+    old_key = credentials.reveal(old, dev)
+    upstream_port, nginx_port = free_port(), free_port()
+    upstream = Upstream(upstream_port)
+    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {  # asking this test's own portal (its clock moves)
+        '127.0.0.1:8080': f'127.0.0.1:{Screen.PORT}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
+        '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
+    through_nginx = f'http://127.0.0.1:{nginx_port}/weather/forecast'
+    try:
+        b.opens_as('dev@consumer.test', f'/apps/{request.app_id}')
+        assert call(through_nginx, old_key)[0] == 200
+        b.click('Rotate')
+        dialog = b.open_dialog()
+        b.sees('Until the old key stops, both work', within=dialog)
+        b.pick('in 1 hour')
+        b.click('Rotate', within=dialog)
+        b.notified('The old key works for 1 hour more')
+        b.sees('switch your clients to the new key before then')
+        new = Credential.select().where(Credential.access_request == request).order_by(Credential.id.desc()).get()
+        assert new.id != old.id and Credential.get_by_id(old.id).expires_at is not None
+        new_block = screen.selenium.find_element(  # the new key's block, as the developer reads and copies it
+            By.XPATH, f"//div[contains(@class, 'bg-grey-2')][.//*[starts-with(normalize-space(text()), "
+                      f"'{new.key_prefix}')]]")
+        b.click('Show / hide', within=new_block)
+        new_key = credentials.reveal(new, dev)
+        b.sees(new_key)
+        assert call(through_nginx, old_key)[0] == 200  # both keys work during the overlap
+        status, _, body = call(through_nginx, new_key)
+        assert status == 200 and 'weather' in body
+
+        clock.advance(timedelta(hours=1, minutes=1))
+        status, headers, body = call(through_nginx, old_key)  # nginx passes Portico's reason on
+        assert status == 401 and 'replaced and has stopped working' in body, body
+        assert headers['Content-Type'] == 'application/json'
+        assert call(through_nginx, new_key)[0] == 200
+        screen.open(f'/apps/{request.app_id}')
+        b.sees(f'{new.key_prefix}')
+        b.does_not_see('switch your clients to the new key before then')
+    finally:
+        clock.reset()
+        nginx.stop()
+        upstream.stop()
