@@ -35,6 +35,8 @@ SEARCHED: dict[str, tuple[str, ...]] = {
     'product': ('name', 'slug', 'summary', 'tags'),
     # issue 25: the operations of every API's document (db/models.ApiOperation), for the portal's search
     'api_operation': ('operation_id', 'path', 'method', 'summary'),
+    'guide': ('title', 'body'),  # guides per product (workflows/guides.py)
+    'page_revision': ('title', 'body'),  # the admin's pages: every revision; the search keeps the live ones
 }
 MAX_WORDS = 8
 PREFIXES = '1 2 3 4'  # FTS5 prefix indexes: words this long or shorter read one list, not one per word started

@@ -155,3 +155,71 @@ def test_input_is_capped_in_length_and_words(portal) -> None:
 
 def test_the_reference_url_is_the_reference_pages(portal) -> None:
     assert search.reference_url('weather', 7) == reference_url('weather', 7)
+
+
+# --- guides and pages (issue 25, items 3 and 2) ------------------------------------------------------------
+
+def a_guide(product, title: str, body: str, by, *, published: bool = True):
+    from workflows import guides
+    guide = guides.save_guide(product.id, None, title, '', body, by=by)
+    return guides.set_published(guide, True, by=by) if published else guide
+
+
+def a_page(title: str, body: str, by, *, audience: str = 'everyone', organisation_ids=(), publish: bool = True):
+    from workflows import content_pages
+    page = content_pages.create(title, '', by=by)
+    latest = content_pages.latest_revision(page.id)
+    content_pages.save(page.id, content_pages.PageForm(title=title, slug=page.slug, body=body, audience=audience,
+                                                       organisation_ids=list(organisation_ids)),
+                       by=by, based_on=latest.id, publish=publish)
+    return page
+
+
+def test_guides_of_visible_products_are_found_and_drafts_and_hidden_products_are_not(portal) -> None:
+    admin = portal['admin']
+    a_guide(portal['weather'], 'Getting started', 'Send **{{gateway_url}}** your key: the forecast comes back.',
+            admin)
+    a_guide(portal['weather'], 'Storm webhooks', 'Not ready yet: storms.', admin, published=False)
+    a_guide(portal['ledger'], 'Closing the books', 'Monthly closing of the ledger, with forecasts.', admin)
+    found = [r for r in search.search(None, 'getting', 10) if r.kind == 'guide']
+    assert [(r.title, r.url) for r in found] == [('Getting started', '/products/weather/guides/getting-started')]
+    assert found[0].subtitle == 'Guide · Weather'
+    body = [r for r in search.search(None, 'forecast', 20) if r.kind == 'guide']
+    assert [r.title for r in body] == ['Getting started'] and body[0].rank == 2  # in its body only
+    assert '{{' not in body[0].snippet and 'forecast comes back' in body[0].snippet
+    assert not [r for r in search.search(portal['acme_member'], 'storms', 10) if r.kind == 'guide']  # a draft
+    assert not [r for r in search.search(admin, 'storms', 10) if r.kind == 'guide']  # not even for an admin
+    # the guide of the Custom catalog's product: Acme's members only
+    assert 'Closing the books' in titles(search.search(portal['acme_member'], 'closing', 10))
+    assert 'Closing the books' not in titles(search.search(portal['globex_member'], 'closing', 10))
+    assert 'Closing the books' not in titles(search.search(None, 'closing', 10))
+    exact = search.search(None, 'getting started', 10)[0]
+    assert (exact.kind, exact.rank) == ('guide', 0)
+
+
+def test_published_pages_are_found_by_their_audience_with_the_published_text(portal) -> None:
+    admin, acme = portal['admin'], portal['acme_member']
+    a_page('Rate limits', 'How many calls a plan allows per minute.', admin)
+    a_page('Partner terms', 'Terms for partners: quarterly invoices.', admin, audience='chosen',
+           organisation_ids=[acme.organisation_id])
+    a_page('Roadmap', 'Upcoming quarterly plans.', admin, publish=False)
+    assert [(r.title, r.url) for r in search.search(None, 'rate', 10) if r.kind == 'page'] \
+        == [('Rate limits', '/pages/rate-limits')]
+    assert [r.title for r in search.search(acme, 'quarterly', 10) if r.kind == 'page'] == ['Partner terms']
+    assert not [r for r in search.search(portal['globex_member'], 'quarterly', 10) if r.kind == 'page']
+    assert not [r for r in search.search(None, 'roadmap', 10) if r.kind == 'page']  # a draft
+    # a new draft of a published page: the search keeps the published text
+    from workflows import content_pages
+    page = content_pages.visible_to(None).where(content_pages.ContentPage.slug == 'rate-limits').first()
+    latest = content_pages.latest_revision(page.id)
+    content_pages.save(page.id, content_pages.PageForm(title='Rate limits', slug='rate-limits',
+                                                       body='Throttling explained.'), by=admin, based_on=latest.id)
+    assert [r.title for r in search.search(None, 'minute', 10) if r.kind == 'page'] == ['Rate limits']
+    assert not [r for r in search.search(None, 'throttling', 10) if r.kind == 'page']
+
+
+def test_the_kinds_filter_keeps_one_kind(portal) -> None:
+    a_guide(portal['weather'], 'Forecast recipes', 'Recipes.', portal['admin'])
+    everything = search.search(None, 'forecast', 50)
+    assert {r.kind for r in everything} >= {'product', 'operation', 'guide'}
+    assert {r.kind for r in search.search(None, 'forecast', 50, ('guide',))} == {'guide'}

@@ -30,8 +30,9 @@ from urllib.parse import quote
 import peewee as pw
 
 from db import search as index
-from db.models import Api, ApiOperation, Catalog, CatalogProduct, Product, ProductApi, User
-from workflows import browse
+from db.models import (Api, ApiOperation, Catalog, CatalogProduct, ContentPage, Guide, PageRevision, Product,
+                       ProductApi, User)
+from workflows import browse, content_pages, guides
 
 MAX_TEXT = 200  # characters of a search; words: db/search.MAX_WORDS
 CANDIDATES = 1_000  # matches of the index read per rank of a big source (see the module)
@@ -163,7 +164,52 @@ def operation_url(slug: str, api_id: int, tag: str, operation_id: str, method: s
     return f'{reference_url(slug, api_id)}#/{quote(tag or "default", safe="")}/{quote(key, safe="")}'
 
 
+# --- guides and pages -------------------------------------------------------------------------------------
+
+SNIPPET = 160  # characters of a body shown under its title
+_MARKUP = re.compile(r'\{\{[^}]*\}\}|[#*_`>|\[\]()!~]+|<[^>]*>')
+
+
+def snippet(body: str, text: str) -> str:
+    """A line of a Markdown body around the first word searched (its start when the word is not in it), without
+    the Markdown's marks or placeholders."""
+    plain = ' '.join(_MARKUP.sub(' ', body or '').split())
+    first = (index.words(text) or [''])[0]
+    at = plain.lower().find(first) if first else -1
+    start = max(0, at - SNIPPET // 3) if at > SNIPPET // 2 else 0
+    cut = plain[start:start + SNIPPET]
+    return ('…' if start else '') + cut + ('…' if start + SNIPPET < len(plain) else '')
+
+
+def _guides(user: User | None, text: str, limit: int) -> list[Result]:
+    exact = pw.fn.LOWER(Guide.title) == text.lower()
+    rank = pw.Case(None, [(exact, 0), (Guide.id.in_(index.matching_in(Guide, text, ('title',))), 1)], 2)
+    rows = (guides.visible_guides(user)
+            .select(Guide.id, Guide.title, Guide.slug, pw.fn.SUBSTR(Guide.body, 1, 4000).alias('excerpt'),
+                    Product.slug.alias('product_slug'), Product.name.alias('product_name'), rank.alias('rank'))
+            .where(exact | Guide.id.in_(index.matching_ids(Guide, text)))
+            .order_by(pw.SQL('rank'), Product.name, Guide.position, Guide.id).limit(limit).dicts())
+    return [Result('guide', row['title'], f'Guide · {row["product_name"]}', snippet(row['excerpt'], text),
+                   f'/products/{row["product_slug"]}/guides/{row["slug"]}', row['rank'],
+                   (row['product_name'].lower(), row['id'])) for row in rows]
+
+
+def _pages(user: User | None, text: str, limit: int) -> list[Result]:
+    exact = (pw.fn.LOWER(PageRevision.title) == text.lower()) | (ContentPage.slug == text.lower())
+    rank = pw.Case(None, [(exact, 0), (PageRevision.id.in_(index.matching_in(PageRevision, text, ('title',))), 1)],
+                   2)
+    rows = (content_pages.visible_to(user)
+            .select(ContentPage.id, ContentPage.slug, PageRevision.title,
+                    pw.fn.SUBSTR(PageRevision.body, 1, 4000).alias('excerpt'), rank.alias('rank'))
+            .where(exact | PageRevision.id.in_(index.matching_ids(PageRevision, text)))
+            .order_by(pw.SQL('rank'), PageRevision.title, ContentPage.id).limit(limit).dicts())
+    return [Result('page', row['title'], 'Page', snippet(row['excerpt'], text), f'/pages/{row["slug"]}',
+                   row['rank'], (row['title'].lower(), row['id'])) for row in rows]
+
+
 SOURCES: dict[str, Callable[[User | None, str, int], list[Result]]] = {
     'product': _products,
     'operation': _operations,
+    'guide': _guides,
+    'page': _pages,
 }
