@@ -8,6 +8,8 @@ exact operationId, a path, two words, a product's name, and a word nobody may se
 took, then p50 / p95 / max in ms per query and role. The budget (DESIGN.md): every search under 150 ms.
 
     .venv/bin/python bench/search.py      (sizes: BENCH_PRODUCTS, BENCH_OPERATIONS, BENCH_ROUNDS)
+
+`BENCH_FOLDER=<a folder a run left>` times the searches again on its database without filling one.
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))
          for name, default in (('products', 10_000), ('operations', 300), ('rounds', 20))}
-FOLDER = tempfile.mkdtemp(prefix='portico-bench-search-')
+FOLDER = os.environ.get('BENCH_FOLDER') or tempfile.mkdtemp(prefix='portico-bench-search-')
+REUSE = bool(os.environ.get('BENCH_FOLDER'))
 os.environ.update({'PORTICO_DATA_DIR': FOLDER, 'PORTICO_DATABASE_URL': f'sqlite:///{FOLDER}/portico.db'})
 
 NOUNS = ('invoice account customer forecast payment order shipment refund subscription coupon product price '
@@ -75,8 +78,8 @@ def fill() -> float:
         Membership.create(user=developer, team=team)
         CatalogTeam.create(catalog=catalogs['Custom A'], team=team)
         cursor = database.cursor()
-        cursor.executemany('INSERT INTO product (id, name, slug, summary, description, tags, created_at) '
-                           "VALUES (?, ?, ?, ?, '', ?, '2026-12-01')",
+        cursor.executemany('INSERT INTO product (id, name, slug, summary, description, tags, featured, created_at) '
+                           "VALUES (?, ?, ?, ?, '', ?, 0, '2026-12-01')",
                            ((i + 1, f'{NOUNS[i % len(NOUNS)].title()} API {i}', f'product-{i}',
                              f'The {NOUNS[i % len(NOUNS)]} service number {i}', 'bench')
                             for i in range(products)))
@@ -143,5 +146,12 @@ def measure() -> None:
 
 
 if __name__ == '__main__':
-    fill()
+    if REUSE:
+        import config
+        from db.connection import connect
+        config.use(config.load())
+        connect(config.current().database_url)
+    else:
+        fill()
+    print(f'database in {FOLDER}')
     measure()

@@ -16,7 +16,7 @@ from db.models import User
 from workflows import search
 
 DEBOUNCE = 0.25  # seconds without a keystroke before searching
-SHOWN = 8  # results in the dropdown
+SHOWN, PER_KIND = 8, 4  # results in the dropdown, and of one kind
 RESULT = 'portico-search-result'  # the class of a result's link (the keys move between them)
 
 # Up and Down between the results, Escape back to the field (in the browser: no round trip per key)
@@ -51,7 +51,7 @@ def header(user: User | None) -> None:
             .classes('w-72').mark('search-field')
         with field.add_slot('prepend'):
             ui.icon('search', color='grey-8')
-        dropdown = ui.element('div').classes('absolute right-0 bg-white shadow-lg rounded-borders py-2') \
+        dropdown = ui.element('div').classes('absolute right-0 bg-white shadow-lg border rounded-borders py-2') \
             .style('top: 100%; margin-top: 4px; width: 30rem; max-width: 90vw; z-index: 3000; '
                    'max-height: 70vh; overflow-y: auto') \
             .props('role=region aria-label="Search results"').mark('search-dropdown')
@@ -81,7 +81,7 @@ def header(user: User | None) -> None:
         await asyncio.sleep(DEBOUNCE)
         if mine != state['typed']:
             return  # more was typed: that keystroke searches
-        results = await run.io_bound(search.search, user, text, SHOWN)
+        results = await run.io_bound(lambda: search.search(user, text, SHOWN, per_kind=PER_KIND))
         if mine != state['typed'] or field.is_deleted:
             return  # an answer for an older text
         show(text, results)

@@ -78,5 +78,5 @@ def _result(result: search.Result) -> None:
                     .style('min-width: 4.5rem; text-align: center')
                 ui.label(result.title).classes('text-base font-medium text-primary')
             ui.label(result.subtitle).classes('text-sm text-grey-8')
-            if result.snippet and result.snippet != result.title:
+            if result.snippet and result.snippet not in (result.title, result.subtitle):
                 ui.label(result.snippet).classes('text-sm text-grey-9')

@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from db.models import Visibility
-from tests.test_site_search import WEATHER, document
+from tests.test_site_search import WEATHER, a_guide, a_page, document
 from tests.utils import an_admin
 from workflows import catalog
 
@@ -26,8 +26,10 @@ def a_public_weather_product() -> tuple:
     api = catalog.save_api(None, 'Weather API', '/weather/', '', WEATHER, by=admin)
     radar = catalog.save_api(None, 'Radar API', '/radar/', '', MANY, by=admin)
     public = catalog.save_catalog(None, 'Public', Visibility.PUBLIC, [], [], by=admin)
-    catalog.save_product(None, 'Weather', 'weather', 'Forecasts for your apps', '', [api.id, radar.id], 'climate',
-                         [public.id], by=admin)
+    weather = catalog.save_product(None, 'Weather', 'weather', 'Forecasts for your apps', '', [api.id, radar.id],
+                                   'climate', [public.id], by=admin)
+    a_guide(weather, 'Radar quickstart', 'Fetch a **radar** frame with your key.', admin)
+    a_page('Radar coverage', 'Where the radar sees storms.', admin)
     return api, radar
 
 
@@ -77,6 +79,12 @@ def test_keys_move_through_the_dropdown_and_enter_opens_the_full_results(screen,
     field.click()
     field.send_keys('radar')
     browser.until(lambda: len(driver.find_elements(By.CSS_SELECTOR, '.portico-search-result')) > 3, 'no results')
+    box = driver.find_element(By.CSS_SELECTOR, '[role=region][aria-label="Search results"]')
+    # forty operations match, and the dropdown keeps room for the guide and the page (each labelled)
+    browser.until(lambda: 'Radar quickstart' in box.text and 'Radar coverage' in box.text, 'no guide or page')
+    assert box.text.count('Operation\n') == 4 and 'Guide\nRadar quickstart' in box.text \
+        and 'Page\nRadar coverage' in box.text, box.text
+    driver.save_screenshot(f'{SHOTS}/search-dropdown-kinds.png')
     field.send_keys(Keys.ARROW_DOWN)
     first = driver.switch_to.active_element
     assert 'portico-search-result' in first.get_attribute('class')

@@ -53,7 +53,8 @@ def portal(db):
                                    'climate', [public.id], by=admin)
     ledger = catalog.save_product(None, 'Ledger', 'ledger', 'Bookkeeping', '', [ledger_api.id], '', [custom.id],
                                   by=admin)
-    acme, globex = an_org_with('Acme', members=1), an_org_with('Globex', super_admin='boss@globex.test', members=1)
+    acme = an_org_with('Acme', members=1)
+    an_org_with('Globex', super_admin='boss@globex.test', members=1)
     catalog.grant_organisation(custom, acme, by=admin)
     return {'admin': admin, 'weather_api': weather_api, 'ledger_api': ledger_api, 'weather': weather,
             'ledger': ledger, 'public': public, 'custom': custom,
@@ -223,3 +224,13 @@ def test_the_kinds_filter_keeps_one_kind(portal) -> None:
     everything = search.search(None, 'forecast', 50)
     assert {r.kind for r in everything} >= {'product', 'operation', 'guide'}
     assert {r.kind for r in search.search(None, 'forecast', 50, ('guide',))} == {'guide'}
+
+
+def test_the_dropdown_keeps_room_for_each_kind(portal) -> None:
+    a_guide(portal['weather'], 'Forecast recipes', 'Recipes.', portal['admin'])
+    ranked = search.search(None, 'forecast', 8)
+    mixed = search.search(None, 'forecast', 8, per_kind=1)
+    # one of each kind, in the ranking's order: the operationId and the guide's title start with the word (titles),
+    # the product has it in its summary only
+    assert [(r.kind, r.rank) for r in mixed] == [('operation', 1), ('guide', 1), ('product', 2)]
+    assert mixed[0] == next(r for r in ranked if r.kind == 'operation')  # the best of each kind

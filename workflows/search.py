@@ -11,14 +11,17 @@ A word matches the start of a word (db/search.py: 'weath' finds "Weather", 'getf
 2. elsewhere: summaries, tags, bodies.
 
 Within a rank, products come before operations, then guides, then pages; products by name, operations with the
-shorter path first. Sources are pluggable (`SOURCES`, one function per kind), each a bounded number of
-statements whatever the number of rows: a word found in a million operations reads the first `CANDIDATES`
+shorter path first. Sources are pluggable (`SOURCES`: per kind a function of (Visible, text, limit) that returns its
+best `limit` results, ranked), each a bounded number of statements whatever the number of rows: a word found in a million operations reads the first `CANDIDATES`
 matches of the index (in id order) for each rank, and keeps those of APIs the visitor may see (the exact rank is
 read along its own indexes, in full). So on a portal where almost none of a very common word's operations are
 visible to someone, a rank may show fewer of them than exist; the exact rank and every rare word are complete.
 
 Visible means what the catalogs show (workflows/browse.py): products in catalogs this visitor sees, the
-operations of those products' APIs, the guides of those products, published pages they may read.
+operations of those products' APIs (as the product page lists them), the published guides of those products
+(workflows/guides.visible_guides), the published pages they may read, with their published text
+(workflows/content_pages.visible_to). The catalogs are read once per search; products and APIs are then tested
+row by row against them (EXISTS along the indexes), not listed (thousands of ids, made again for each statement).
 """
 from __future__ import annotations
 
@@ -42,6 +45,13 @@ LABELS = {'product': 'Product', 'operation': 'Operation', 'guide': 'Guide', 'pag
 
 
 @dataclass(frozen=True)
+class Visible:
+    """Who searches: the user (None: a visitor) and the catalogs they see, what every source filters by."""
+    user: User | None
+    catalogs: list[int]
+
+
+@dataclass(frozen=True)
 class Result:
     kind: str  # one of KINDS
     title: str
@@ -62,40 +72,53 @@ def has_words(text: str | None) -> bool:
     return bool(index.words(clean(text)))
 
 
-def search(user: User | None, text: str | None, limit: int = 10, kinds: tuple[str, ...] | None = None) -> list[Result]:
-    """The `limit` best results for `text` that `user` (None: a visitor) may see, optionally of some kinds only.
+def search(user: User | None, text: str | None, limit: int = 10, kinds: tuple[str, ...] | None = None, *,
+           per_kind: int | None = None) -> list[Result]:
+    """The `limit` best results for `text` that `user` (None: a visitor) may see, optionally of some kinds only,
+    and at most `per_kind` of each kind (the header's dropdown: forty operations leave room for a guide).
     Empty or word-less text finds nothing. Synchronous and database-bound: run it off the event loop."""
     text = clean(text)
     limit = max(1, min(int(limit), MAX_RESULTS + 1))
     if not index.words(text):
         return []
     found: list[Result] = []
+    seen = Visible(user, _visible_catalogs(user))
     for kind, source in SOURCES.items():
         if kinds is None or kind in kinds:
-            found += source(user, text, limit)
+            found += source(seen, text, min(limit, per_kind or limit))
     found.sort(key=lambda result: (result.rank, KINDS.index(result.kind), result.order))
     return found[:limit]
 
 
 # --- who sees what --------------------------------------------------------------------------------------
 
-def _visible_products(user: User | None) -> pw.Select:
-    catalogs = browse.catalogs_visible_to(user).select(Catalog.id)
-    return CatalogProduct.select(CatalogProduct.product).where(CatalogProduct.catalog.in_(catalogs))
+def _visible_catalogs(user: User | None) -> list[int]:
+    """The ids of the catalogs `user` sees (a handful), read once per search."""
+    return [catalog_id for (catalog_id,) in browse.catalogs_visible_to(user).select(Catalog.id).tuples()]
 
 
-def _visible_apis(user: User | None) -> pw.Select:
-    return ProductApi.select(ProductApi.api).where(ProductApi.product.in_(_visible_products(user)))
+def _shown_product(product: pw.Node, catalogs: list[int]) -> pw.Node:
+    """`product` is in one of the catalogs: tested row by row along the index (a list of every visible product,
+    thousands, made for each statement, cost more than the search itself)."""
+    return pw.fn.EXISTS(CatalogProduct.select(pw.SQL('1')).where(
+        (CatalogProduct.product == product) & CatalogProduct.catalog.in_(catalogs)))
+
+
+def _shown_api(api: pw.Node, catalogs: list[int]) -> pw.Node:
+    """An API of a product in one of the catalogs (the product page's rule: it lists the product's APIs)."""
+    return pw.fn.EXISTS(ProductApi.select(pw.SQL('1'))
+                        .join(CatalogProduct, on=(CatalogProduct.product == ProductApi.product))
+                        .where((ProductApi.api == api) & CatalogProduct.catalog.in_(catalogs)))
 
 
 # --- products ---------------------------------------------------------------------------------------------
 
-def _products(user: User | None, text: str, limit: int) -> list[Result]:
+def _products(seen: Visible, text: str, limit: int) -> list[Result]:
     lowered = text.lower()
     exact = (pw.fn.LOWER(Product.name) == lowered) | (Product.slug == lowered)
     rank = pw.Case(None, [(exact, 0), (Product.id.in_(index.matching_in(Product, text, ('name', 'slug'))), 1)], 2)
     rows = (Product.select(Product.name, Product.slug, Product.summary, Product.tags, rank.alias('rank'))
-            .where(Product.id.in_(_visible_products(user)) & (exact | index.matches(Product, text)))
+            .where((exact | index.matches(Product, text)) & _shown_product(Product.id, seen.catalogs))
             .order_by(pw.SQL('rank'), Product.name, Product.id).limit(limit))
     return [Result('product', row.name, 'Product' + (f' · {row.tags.replace(",", ", ")}' if row.tags else ''),
                    row.summary, f'/products/{row.slug}', row.rank, (row.name.lower(),)) for row in rows]
@@ -106,16 +129,16 @@ def _products(user: User | None, text: str, limit: int) -> list[Result]:
 TITLE_COLUMNS = ('operation_id', 'path', 'method')
 
 
-def _operations(user: User | None, text: str, limit: int) -> list[Result]:
-    visible = ApiOperation.api.in_(_visible_apis(user))
+def _operations(seen: Visible, text: str, limit: int) -> list[Result]:
+    visible = _shown_api(ApiOperation.api, seen.catalogs)
     columns = (ApiOperation.id, ApiOperation.api, ApiOperation.method, ApiOperation.path, ApiOperation.summary,
                ApiOperation.operation_id, ApiOperation.tag, Api.name.alias('api_name'))
     exact = (ApiOperation.operation_key == text.lower()[:index.MAX_NAME]) | (ApiOperation.path == text)
-    ranks = [(0, exact, None),
-             (1, ApiOperation.id.in_(index.matching_in(ApiOperation, text, TITLE_COLUMNS, limit=CANDIDATES)), None),
-             (2, ApiOperation.id.in_(index.matching_in(ApiOperation, text, limit=CANDIDATES)), None)]
+    ranks = [(0, exact),
+             (1, ApiOperation.id.in_(index.matching_in(ApiOperation, text, TITLE_COLUMNS, limit=CANDIDATES))),
+             (2, ApiOperation.id.in_(index.matching_in(ApiOperation, text, limit=CANDIDATES)))]
     rows: dict[int, tuple[int, dict]] = {}
-    for rank, condition, _ in ranks:
+    for rank, condition in ranks:  # each rank a statement; the next only while the page is not full
         query = (ApiOperation.select(*columns).join(Api, on=(Api.id == ApiOperation.api))
                  .where(condition & visible)
                  .order_by(pw.fn.LENGTH(ApiOperation.path), ApiOperation.id).limit(limit).dicts())
@@ -125,7 +148,7 @@ def _operations(user: User | None, text: str, limit: int) -> list[Result]:
             break
     if not rows:
         return []
-    products = _product_of_apis(user, {row['api'] for _, row in rows.values()})
+    products = _product_of_apis(seen, {row['api'] for _, row in rows.values()})
     found = []
     for rank, row in rows.values():
         if row['api'] not in products:
@@ -139,12 +162,12 @@ def _operations(user: User | None, text: str, limit: int) -> list[Result]:
     return found
 
 
-def _product_of_apis(user: User | None, api_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """Per API, the (slug, name) of the first product by name that shows it to `user` (one statement)."""
+def _product_of_apis(seen: Visible, api_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Per API, the (slug, name) of the first product by name that shows it (one statement)."""
     chosen: dict[int, tuple[str, str]] = {}
     for api_id, slug, name in (ProductApi.select(ProductApi.api, Product.slug, Product.name).join(Product)
                                .where(ProductApi.api.in_(list(api_ids))
-                                      & ProductApi.product.in_(_visible_products(user)))
+                                      & _shown_product(ProductApi.product, seen.catalogs))
                                .order_by(Product.name, Product.id).tuples()):
         chosen.setdefault(api_id, (slug, name))
     return chosen
@@ -181,10 +204,10 @@ def snippet(body: str, text: str) -> str:
     return ('…' if start else '') + cut + ('…' if start + SNIPPET < len(plain) else '')
 
 
-def _guides(user: User | None, text: str, limit: int) -> list[Result]:
+def _guides(seen: Visible, text: str, limit: int) -> list[Result]:
     exact = pw.fn.LOWER(Guide.title) == text.lower()
     rank = pw.Case(None, [(exact, 0), (Guide.id.in_(index.matching_in(Guide, text, ('title',))), 1)], 2)
-    rows = (guides.visible_guides(user)
+    rows = (guides.visible_guides(seen.user)
             .select(Guide.id, Guide.title, Guide.slug, pw.fn.SUBSTR(Guide.body, 1, 4000).alias('excerpt'),
                     Product.slug.alias('product_slug'), Product.name.alias('product_name'), rank.alias('rank'))
             .where(exact | Guide.id.in_(index.matching_ids(Guide, text)))
@@ -194,20 +217,24 @@ def _guides(user: User | None, text: str, limit: int) -> list[Result]:
                    (row['product_name'].lower(), row['id'])) for row in rows]
 
 
-def _pages(user: User | None, text: str, limit: int) -> list[Result]:
+def _pages(seen: Visible, text: str, limit: int) -> list[Result]:
     exact = (pw.fn.LOWER(PageRevision.title) == text.lower()) | (ContentPage.slug == text.lower())
     rank = pw.Case(None, [(exact, 0), (PageRevision.id.in_(index.matching_in(PageRevision, text, ('title',))), 1)],
                    2)
-    rows = (content_pages.visible_to(user)
+    rows = (content_pages.visible_to(seen.user)
             .select(ContentPage.id, ContentPage.slug, PageRevision.title,
                     pw.fn.SUBSTR(PageRevision.body, 1, 4000).alias('excerpt'), rank.alias('rank'))
             .where(exact | PageRevision.id.in_(index.matching_ids(PageRevision, text)))
             .order_by(pw.SQL('rank'), PageRevision.title, ContentPage.id).limit(limit).dicts())
-    return [Result('page', row['title'], 'Page', snippet(row['excerpt'], text), f'/pages/{row["slug"]}',
-                   row['rank'], (row['title'].lower(), row['id'])) for row in rows]
+    found = []
+    for row in rows:
+        shown = snippet(row['excerpt'], text)
+        found.append(Result('page', row['title'], shown or 'Page', shown, f'/pages/{row["slug"]}', row['rank'],
+                            (row['title'].lower(), row['id'])))
+    return found
 
 
-SOURCES: dict[str, Callable[[User | None, str, int], list[Result]]] = {
+SOURCES: dict[str, Callable[[Visible, str, int], list[Result]]] = {
     'product': _products,
     'operation': _operations,
     'guide': _guides,
