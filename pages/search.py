@@ -71,7 +71,9 @@ async def search_page(q: str = '', kind: str = '', page: int = 1) -> None:
 
 
 def _result(result: search.Result) -> None:
-    with ui.item().props(f'clickable href="{result.url}"').classes('py-3').mark('search-page-result'):
+    item = ui.item().props('clickable').classes('py-3').mark('search-page-result')
+    item.props['href'] = result.url  # set, not parsed from a props string
+    with item:
         with ui.column().classes('gap-1 min-w-0'):
             with ui.row().classes('items-center gap-2 no-wrap'):
                 ui.label(search.LABELS[result.kind]).classes('text-xs text-grey-8 rounded-borders px-1 border') \

@@ -42,6 +42,10 @@ LEDGER = document('Ledger API', [
 
 @pytest.fixture
 def portal(db):
+    return a_portal()
+
+
+def a_portal() -> dict:
     """Weather in a Public catalog; Ledger in a Custom catalog granted to Acme's teams; Hidden Ledger (same API
     words) in a Private one. A developer of Acme, one of Globex, and a developer of the default organisation."""
     admin = an_admin()
@@ -234,3 +238,22 @@ def test_the_dropdown_keeps_room_for_each_kind(portal) -> None:
     # the product has it in its summary only
     assert [(r.kind, r.rank) for r in mixed] == [('operation', 1), ('guide', 1), ('product', 2)]
     assert mixed[0] == next(r for r in ranked if r.kind == 'operation')  # the best of each kind
+
+
+async def test_the_results_page_for_a_visitor_with_kinds_pages_and_an_empty_state(user) -> None:
+    world = a_portal()
+    await user.open('/search?q=forecast')
+    await user.should_see('Search: forecast')
+    await user.should_see('getForecast')
+    await user.should_see('Weather')  # the product
+    await user.should_not_see('forecastLedger')  # the Custom catalog's operation
+    await user.open('/search?q=forecast&kind=product')
+    await user.should_see('Forecasts for your apps')
+    await user.should_not_see('getForecastHistory')
+    await user.open('/search?q=zzzqqq')
+    await user.should_see('No results for “zzzqqq” — try fewer words or browse the Catalogs.')
+    await user.open('/search?q=' + 'x' * 5000 + '&kind=<script>&page=-7')  # capped, an unknown kind ignored
+    await user.should_see('No results for')
+    await user.open('/search?q=%22*%20-%20:%20(')  # no word in it
+    await user.should_see('Type a few words')
+    assert ApiOperation.select().where(ApiOperation.api == world['weather_api'].id).count() == 4
