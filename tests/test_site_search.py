@@ -139,6 +139,17 @@ def test_updating_an_apis_document_updates_the_index(portal) -> None:
     assert not [r for r in search.search(None, 'radar', 10) if r.kind == 'operation']
 
 
+def test_a_deleted_api_and_a_product_taken_out_of_its_catalog_leave_the_search(portal) -> None:
+    admin = portal['admin']
+    assert 'getForecast' in titles(search.search(None, 'getForecast', 10))
+    catalog.save_catalog(portal['public'].id, 'Public', Visibility.PUBLIC, [], [], by=admin)  # Weather taken out
+    assert not search.search(None, 'getForecast', 10) and not search.search(None, 'weather', 10)
+    assert 'forecastLedger' in titles(search.search(portal['acme_member'], 'forecast', 10))  # the control
+    catalog.delete_api(portal['ledger_api'], by=admin)
+    assert 'forecastLedger' not in titles(search.search(portal['acme_member'], 'forecast', 10))
+    assert ApiOperation.select().where(ApiOperation.api == portal['ledger_api'].id).count() == 0
+
+
 @pytest.mark.parametrize('text', ['', '   ', '\n\t', '"', '*', '-', ':', '""', 'NEAR(', 'NEAR(forecast',
                                   'forecast NOT', 'forecast OR "', '{path}: forecast', "'; DROP TABLE product; --",
                                   '^forecast', 'forecast*', '-forecast', 'a:b', '(', ')', '\x00', '%', '_',
@@ -257,3 +268,19 @@ async def test_the_results_page_for_a_visitor_with_kinds_pages_and_an_empty_stat
     await user.open('/search?q=%22*%20-%20:%20(')  # no word in it
     await user.should_see('Type a few words')
     assert ApiOperation.select().where(ApiOperation.api == world['weather_api'].id).count() == 4
+
+
+def test_migration_14_indexes_the_documents_already_stored(portal) -> None:
+    from db import migrations
+    from db.connection import database, is_postgres
+    from db.models import SchemaVersion
+    if not is_postgres():
+        database.execute_sql('DROP TABLE "api_operation_search"')
+    database.execute_sql('DROP TABLE "api_operation"')  # as before migration 14 (its triggers go with it)
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=13)
+    assert migrations.migrate() == f'database upgraded from schema version 13 to {migrations.LATEST}'
+    assert ApiOperation.select().count() == 6  # the two documents' operations
+    found = search.search(None, 'getForecast', 10)
+    assert titles(found) == ['getForecast', 'getForecastHistory']
+    assert found[0].url.endswith('#/Forecasts/getForecast')
