@@ -35,6 +35,24 @@ _KEYS = f'''(e) => {{
 _FIRST = f'(e) => {{ e.preventDefault(); const first = e.target.closest(".portico-search").querySelector(".{RESULT}"); ' \
          'if (first) first.focus(); }'
 _LEFT = '(e) => { if (!e.currentTarget.contains(e.relatedTarget)) emit(); }'
+# The header has no room to spare (a super admin's six entries fill a 1280 px window): below 1440 px the field is
+# its magnifier alone, and widens over the entries to its left while it has the focus (or its results do), without
+# moving them; from 1440 px it shows its placeholder at rest (17rem). Its text stays dark on its white field whatever the
+# brand's header colours.
+_CSS = '''
+.portico-search { position: relative; width: 2.75rem; height: 40px; cursor: text; }
+.portico-search .portico-search-field { position: absolute; right: 0; top: 0; width: 2.75rem; z-index: 1;
+  transition: width .15s ease-out; }
+.portico-search:focus-within .portico-search-field { width: min(22rem, 80vw); }
+.portico-search:not(:focus-within) .q-field__native::placeholder { color: transparent; }
+@media (min-width: 1440px) {
+  .portico-search, .portico-search .portico-search-field { width: 17rem; }
+  .portico-search:not(:focus-within) .q-field__native::placeholder { color: #424242; }
+}
+.portico-search .q-field__native, .portico-search .q-field__native::placeholder { color: #424242; opacity: 1; }
+'''
+_FOCUS = '(e) => { const input = e.currentTarget.querySelector("input"); ' \
+         'if (e.target.closest(".portico-search-field") && e.target !== input) setTimeout(() => input.focus(), 0); }'
 
 
 def results_url(text: str, **more) -> str:
@@ -45,10 +63,11 @@ def results_url(text: str, **more) -> str:
 def header(user: User | None) -> None:
     """The search field of the header, with its dropdown of results."""
     state = {'typed': 0}
-    with ui.element('div').classes('relative portico-search').mark('search-box') as box:
+    ui.add_css(_CSS)
+    with ui.element('div').classes('portico-search').mark('search-box') as box:
         field = ui.input(placeholder='Search APIs, operations, guides') \
             .props('dense outlined type=search aria-label=Search autocomplete=off maxlength=200 bg-color=white') \
-            .classes('w-72').mark('search-field')
+            .classes('portico-search-field').mark('search-field')
         with field.add_slot('prepend'):
             ui.icon('search', color='grey-8')
         dropdown = ui.element('div').classes('absolute right-0 bg-white shadow-lg border rounded-borders py-2') \
@@ -97,6 +116,7 @@ def header(user: User | None) -> None:
     field.on('focus', focused)
     box.on('keydown', hide, js_handler=_KEYS)
     box.on('focusout', hide, js_handler=_LEFT)
+    box.on('click', js_handler=_FOCUS)  # the magnifier alone at rest: a click on it goes to the input
 
 
 def _result_link(result: search.Result) -> None:

@@ -37,15 +37,25 @@ def header_field(driver):
     return driver.find_element(By.CSS_SELECTOR, 'header input[aria-label="Search"]')
 
 
+def open_header_search(driver, browser):
+    """Click the header's search (below 1440 px its magnifier alone) and wait for it to widen; the field."""
+    browser.until(lambda: header_field(driver), 'no search field in the header')
+    driver.find_element(By.CSS_SELECTOR, 'header .portico-search').click()
+    browser.until(lambda: driver.execute_script(
+        'const input = document.activeElement; return input && input.getAttribute("aria-label") === "Search" '
+        '&& input.closest(".portico-search-field").getBoundingClientRect().width > 300;'),
+        'the search field did not take the focus and widen')
+    return header_field(driver)
+
+
 def test_a_visitor_finds_an_operation_from_the_header_and_lands_on_its_heading(screen, browser) -> None:
     screen.open('/catalogs')
     api, _ = a_public_weather_product()
     driver = screen.selenium
     driver.set_window_size(1280, 900)
     screen.open('/catalogs')
-    field = browser.until(lambda: header_field(driver), 'no search field in the header')
+    field = open_header_search(driver, browser)
     assert field.get_attribute('placeholder') == 'Search APIs, operations, guides'
-    field.click()
     field.send_keys('getForecastH')  # a fragment of an operationId
     dropdown = browser.until(lambda: [e for e in driver.find_elements(By.CSS_SELECTOR, '.portico-search-result')
                                       if 'getForecastHistory' in e.text], 'the operation is not in the dropdown')
@@ -75,8 +85,7 @@ def test_keys_move_through_the_dropdown_and_enter_opens_the_full_results(screen,
     driver = screen.selenium
     driver.set_window_size(1280, 900)
     screen.open('/')
-    field = browser.until(lambda: header_field(driver), 'no search field in the header')
-    field.click()
+    field = open_header_search(driver, browser)
     field.send_keys('radar')
     browser.until(lambda: len(driver.find_elements(By.CSS_SELECTOR, '.portico-search-result')) > 3, 'no results')
     box = driver.find_element(By.CSS_SELECTOR, '[role=region][aria-label="Search results"]')
