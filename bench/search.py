@@ -10,6 +10,7 @@ took, then p50 / p95 / max in ms per query and role. The budget (DESIGN.md): eve
     .venv/bin/python bench/search.py      (sizes: BENCH_PRODUCTS, BENCH_OPERATIONS, BENCH_ROUNDS)
 
 `BENCH_FOLDER=<a folder a run left>` times the searches again on its database without filling one.
+`BENCH_DATABASE_URL=postgresql://...` does the same on PostgreSQL (**its public schema is dropped first**).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ SIZES = {name: int(os.environ.get(f'BENCH_{name.upper()}', default))
          for name, default in (('products', 10_000), ('operations', 300), ('rounds', 20))}
 FOLDER = os.environ.get('BENCH_FOLDER') or tempfile.mkdtemp(prefix='portico-bench-search-')
 REUSE = bool(os.environ.get('BENCH_FOLDER'))
-os.environ.update({'PORTICO_DATA_DIR': FOLDER, 'PORTICO_DATABASE_URL': f'sqlite:///{FOLDER}/portico.db'})
+POSTGRES = os.environ.get('BENCH_DATABASE_URL', '')
+os.environ.update({'PORTICO_DATA_DIR': FOLDER, 'PORTICO_DATABASE_URL': POSTGRES or f'sqlite:///{FOLDER}/portico.db'})
 
 NOUNS = ('invoice account customer forecast payment order shipment refund subscription coupon product price '
          'report alert device sensor reading station message channel thread ticket agent queue webhook event '
@@ -63,11 +65,17 @@ def fill() -> float:
     cfg = config.load()
     config.use(cfg)
     connect(cfg.database_url)
+    if POSTGRES:
+        database.execute_sql('DROP SCHEMA public CASCADE')
+        database.execute_sql('CREATE SCHEMA public')
     migrations.migrate()
     bootstrap.run()
     started = time.monotonic()
     products, count = SIZES['products'], SIZES['operations']
-    for suffix in ('insert', 'delete', 'update'):  # the index is built once, after the rows (search.install)
+    mark = '%s' if POSTGRES else '?'
+    if POSTGRES:  # the index is built once, after the rows (search.install)
+        database.execute_sql('DROP INDEX "api_operation_search"')
+    for suffix in ('insert', 'delete', 'update') if not POSTGRES else ():
         database.execute_sql(f'DROP TRIGGER "api_operation_search_{suffix}"')
     with database.atomic():
         catalogs = {name: Catalog.create(name=name, visibility=name.split()[0].lower()).id for name in set(AUDIENCE)}
@@ -79,33 +87,49 @@ def fill() -> float:
         CatalogTeam.create(catalog=catalogs['Custom A'], team=team)
         cursor = database.cursor()
         cursor.executemany('INSERT INTO product (id, name, slug, summary, description, tags, featured, created_at) '
-                           "VALUES (?, ?, ?, ?, '', ?, 0, '2026-12-01')",
+                           f"VALUES ({mark}, {mark}, {mark}, {mark}, '', {mark}, false, '2026-12-01')",
                            ((i + 1, f'{NOUNS[i % len(NOUNS)].title()} API {i}', f'product-{i}',
                              f'The {NOUNS[i % len(NOUNS)]} service number {i}', 'bench')
                             for i in range(products)))
         cursor.executemany("INSERT INTO api (id, name, base_path, upstream, openapi_text, status, created_at) "
-                           "VALUES (?, ?, ?, '', '', 'published', '2026-12-01')",
+                           f"VALUES ({mark}, {mark}, {mark}, '', '', 'published', '2026-12-01')",
                            ((i + 1, f'Bench API {i}', f'/bench/{i}/') for i in range(products)))
-        cursor.executemany('INSERT INTO product_api (product_id, api_id) VALUES (?, ?)',
+        cursor.executemany(f'INSERT INTO product_api (product_id, api_id) VALUES ({mark}, {mark})',
                            ((i + 1, i + 1) for i in range(products)))
-        cursor.executemany('INSERT INTO catalog_product (catalog_id, product_id) VALUES (?, ?)',
+        cursor.executemany(f'INSERT INTO catalog_product (catalog_id, product_id) VALUES ({mark}, {mark})',
                            ((catalogs[AUDIENCE[i % 10]], i + 1) for i in range(products)))
     for first in range(0, products, 1000):  # a transaction per 300,000 operations
+        rows = (row for i in range(first, min(products, first + 1000)) for row in operations_of(i, i + 1, count))
         with database.atomic():
-            database.cursor().executemany(
-                'INSERT INTO api_operation (api_id, method, path, summary, operation_id, operation_key, tag) '
-                'VALUES (?, ?, ?, ?, ?, ?, ?)',
-                (row for i in range(first, min(products, first + 1000)) for row in operations_of(i, i + 1, count)))
+            if POSTGRES:  # COPY: executemany sends one statement per row
+                copy(database.cursor(), rows)
+            else:
+                database.cursor().executemany(
+                    'INSERT INTO api_operation (api_id, method, path, summary, operation_id, operation_key, tag) '
+                    'VALUES (?, ?, ?, ?, ?, ?, ?)', rows)
+    if POSTGRES:
+        for table in ('product', 'api'):  # the ids were given: the sequences move past them
+            database.execute_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     inserted = time.monotonic() - started
     with database.atomic():
         search.install()  # the triggers again, and every search index rebuilt once
     database.execute_sql('ANALYZE')
     total = time.monotonic() - started
     rows = database.execute_sql('SELECT COUNT(*) FROM api_operation').fetchone()[0]
+    size = (database.execute_sql('SELECT pg_database_size(current_database())').fetchone()[0] if POSTGRES
+            else os.path.getsize(f'{FOLDER}/portico.db'))
     print(f'generated {products:,} products, {rows:,} operations in {total:.0f} s '
-          f'(rows {inserted:.0f} s, search index {total - inserted:.0f} s); '
-          f'{os.path.getsize(f"{FOLDER}/portico.db") / 1e9:.2f} GB')
+          f'(rows {inserted:.0f} s, search index {total - inserted:.0f} s); {size / 1e9:.2f} GB '
+          f'({"PostgreSQL" if POSTGRES else "SQLite"})')
     return total
+
+
+def copy(cursor, rows) -> None:
+    """PostgreSQL's COPY of operation rows, from a text buffer (tabs and newlines never occur in them)."""
+    import io
+    buffer = io.StringIO(''.join('\t'.join(str(value) for value in row) + '\n' for row in rows))
+    cursor.copy_expert('COPY api_operation (api_id, method, path, summary, operation_id, operation_key, tag) '
+                       'FROM STDIN', buffer)
 
 
 QUERIES = [
@@ -146,7 +170,7 @@ def measure() -> None:
 
 
 if __name__ == '__main__':
-    if REUSE:
+    if REUSE or os.environ.get('BENCH_MEASURE_ONLY'):
         import config
         from db.connection import connect
         config.use(config.load())
