@@ -42,6 +42,9 @@ class Config:
     limits_sync_seconds: float = 0.2
     outbox_retention_days: int = 30
     gateway_port: int = 0  # PORTICO_GATEWAY_PORT: a gateway-only child process serves the gateway paths there
+    metrics_token: str = ''  # PORTICO_METRICS_TOKEN: Prometheus's bearer token for /metrics (the gateway secret works too)
+    log_format: str = 'text'  # PORTICO_LOG_FORMAT: 'text', or 'json' (one JSON object a line, for log collectors)
+    ready_mail_age_seconds: int = 900  # /readyz fails when an email has waited longer than this to go out
 
     @property
     def mail_transport(self) -> str:
@@ -102,7 +105,22 @@ def load(env: dict[str, str] | None = None) -> Config:
         limits_sync_seconds=float(get('LIMITS_SYNC_SECONDS', '0.2') or 0.2),
         outbox_retention_days=_days(get('OUTBOX_RETENTION_DAYS', '30') or '30'),
         gateway_port=_gateway_port(get('GATEWAY_PORT'), port),
+        metrics_token=get('METRICS_TOKEN'),
+        log_format=_log_format(get('LOG_FORMAT', 'text')),
+        ready_mail_age_seconds=_seconds('READY_MAIL_AGE_SECONDS', get('READY_MAIL_AGE_SECONDS', '900') or '900'),
     )
+
+
+def _log_format(text: str) -> str:
+    if text.lower() not in {'text', 'json'}:
+        raise ConfigError(f'PORTICO_LOG_FORMAT is text or json, not {text!r}')
+    return text.lower()
+
+
+def _seconds(name: str, text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 86400 * 7:
+        raise ConfigError(f'PORTICO_{name} must be a whole number of seconds from 1 to 604800, not {text!r}')
+    return int(text)
 
 
 def is_port(text: str) -> bool:

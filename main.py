@@ -10,10 +10,12 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
 import background
 import config
-from db import bootstrap, migrations
+import logs
+from db import backup as db_backup, bootstrap, migrations
 from db.connection import connect, redact
 
 log = logging.getLogger('portico')
@@ -59,7 +61,8 @@ def build_app(cfg: config.Config) -> None:
     import pages  # noqa: F401 - registers every page
     import session
     import hardening
-    from api import brand as brand_routes, health, machine_docs, reference, sso as sso_routes, v1 as api_v1, webhooks as webhooks_worker
+    from api import brand as brand_routes, health, machine_docs, metrics as metrics_routes, reference, sso as sso_routes, \
+        v1 as api_v1, webhooks as webhooks_worker
     from pages.admin import api_reference
     from gateway import asgi as gateway_asgi, keys as gateway_keys, limits as gateway_limits, standalone
     from mail import transports, worker
@@ -68,6 +71,7 @@ def build_app(cfg: config.Config) -> None:
     from components import speedups
     speedups.install()
     app.include_router(health.router)
+    metrics_routes.install(app)
     api_v1.install(app)
     reference.install(app)
     brand_routes.install(app)
@@ -129,7 +133,8 @@ def serve(cfg: config.Config) -> None:
     if cfg.gateway_port:
         start_gateway_child(cfg.gateway_port)
     ui.run(host=cfg.host, port=cfg.port, favicon=os.path.join(os.path.dirname(__file__), 'static', 'favicon.svg'),
-           show_welcome_message=True, server_header=False, **run_options(cfg))
+           show_welcome_message=True, server_header=False, log_config=logs.uvicorn_config(cfg.log_format),
+           **run_options(cfg))
 
 
 # How long a page stays on the server after its browser lost the connection (NiceGUI's default is 3 s). A phone
@@ -210,7 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser('serve', help='serve the portal (the default)')
     admin = commands.add_parser('create-admin', help='create a portal admin (password prompted or PORTICO_ADMIN_PASSWORD)')
     admin.add_argument('--email', required=True)
-    commands.add_parser('migrate', help='create or upgrade the database schema, then exit')
+    migrate = commands.add_parser('migrate', help='create or upgrade the database schema, then exit')
+    migrate.add_argument('--check', action='store_true', help='say what would change, change nothing')
+    backup = commands.add_parser('backup', help='copy the database to FILE, consistent while the portal runs')
+    backup.add_argument('file', type=Path)
+    restore = commands.add_parser('restore', help='put the backup FILE in place of the database (stop the portal '
+                                                  'first); a file of a newer schema is refused')
+    restore.add_argument('file', type=Path)
     commands.add_parser('demo', help='fill in demo data, then exit')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
@@ -218,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = config.load()
         config.use(cfg)
+        logs.setup(cfg.log_format)
         # NiceGUI reads its storage folder when it is imported, which happens below
         os.environ.setdefault('NICEGUI_STORAGE_PATH', str(cfg.data_dir / 'nicegui'))
         if args.gateway_only:
@@ -229,6 +241,16 @@ def main(argv: list[str] | None = None) -> int:
             parser.error('--port goes with --gateway-only (the portal reads PORTICO_PORT)')
         if args.command == 'create-admin':
             return create_admin(cfg, args.email)
+        if args.command == 'backup':
+            print(f'portico: {db_backup.backup(cfg.database_url, args.file)}')
+            return 0
+        if args.command == 'restore':
+            print(f'portico: {db_backup.restore(cfg.database_url, args.file, migrations.LATEST)}')
+            return 0
+        if args.command == 'migrate' and args.check:
+            connect(cfg.database_url, pool_size=cfg.pool_size)
+            print(f'portico: {migrations.check()}')
+            return 0
         if args.command == 'migrate':
             connect(cfg.database_url, pool_size=cfg.pool_size)
             print(f'portico: {migrations.migrate()}')

@@ -36,7 +36,7 @@ SECOND_FACTOR_PATH = '/login/second-factor'
 
 # the middleware lets these through without a signed-in user: exact paths, and templates of exact
 # routes; a new route is private until it is named here (tests/test_authorisation_matrix.py checks)
-PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/setup', '/auth/forgot',
+PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz', '/readyz', '/metrics', '/setup', '/auth/forgot',
                 '/auth/reset/code', '/auth/verify', '/auth/invite', '/catalogs', SIGN_IN_PATH,
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',

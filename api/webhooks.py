@@ -22,6 +22,7 @@ import config
 from db import claims, clock
 from db.connection import database
 from db.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from domain import metrics
 from domain.errors import DomainError
 from workflows import webhook_endpoints
 
@@ -168,6 +169,8 @@ def record(delivery: WebhookDelivery, code: int | None, excerpt: str, error: str
         else:
             status = DeliveryStatus.FAILED if attempts >= MAX_ATTEMPTS else DeliveryStatus.QUEUED
             next_at = now + backoff(attempts)
+        metrics.WEBHOOK_DELIVERIES.labels('delivered' if ok else 'failed' if status == DeliveryStatus.FAILED
+                                          else 'retrying').inc()
         (WebhookDelivery.update(status=status, attempts=attempts, next_attempt_at=next_at, claimed_by=None,
                                 claimed_at=None, response_code=code, response_excerpt=excerpt, last_error=error,
                                 last_attempt_at=now, delivered_at=now if ok else None)

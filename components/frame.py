@@ -4,10 +4,12 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from contextlib import contextmanager
+from time import perf_counter
 
 from nicegui import app, context, ui
 
 import session
+from domain import metrics
 from domain.brand import Look
 from components import search_box
 from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
@@ -78,6 +80,7 @@ def admin_frame(title: str, *, intro: str = ''):
 def frame(title: str, user: User | None = None, *, admin: bool = False, values: dict | None = None, intro: str = ''):
     """Header and navigation around a page's content; `admin` adds the admin side menu. `values`: the
     settings, when the page already read them in a worker thread (else they are read here)."""
+    started = perf_counter()
     values = settings.load() if values is None else values
     look = Look.of(values)
     portal_name = look.portal_name
@@ -118,6 +121,8 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     _footer(user, values)
     if user is not None:
         _watch_for_changes(user)
+    page = getattr(getattr(context.client, 'page', None), 'path', '') or '-'  # the route, never the address typed
+    metrics.PAGE_SECONDS.labels(page).observe(perf_counter() - started)
 
 
 def _footer(user: User | None, values: dict) -> None:

@@ -1,13 +1,21 @@
 """What a fresh install needs: the default organisation with its default team, and the settings rows."""
 from __future__ import annotations
 
-from db.connection import database
+from db.connection import database, is_postgres
 from db.models import Organisation, OrgStatus, Setting, Team, User
 from db.settings import DEFAULTS
 
 
+BOOTSTRAP_LOCK_KEY = 7_270_400_003
+
+
 def run() -> Organisation:
+    """The default organisation and team and a row per setting, once: instances that start together take turns
+    (on PostgreSQL a transaction's advisory lock; SQLite's write lock does the same), so the second finds what the
+    first made instead of making it twice."""
     with database.atomic():
+        if is_postgres():
+            database.execute_sql('SELECT pg_advisory_xact_lock(%s)', (BOOTSTRAP_LOCK_KEY,))
         org = default_organisation()
         if org is None:
             org = Organisation.create(name='Default organization', name_key='default organization',

@@ -241,6 +241,8 @@ def _v15_key_ends(migrator: SchemaMigrator) -> None:
             if field.column_name not in present])
     if 'key_lifetime_days' not in {column.name for column in database.get_columns('plan')}:
         apply(migrator.add_column('plan', 'key_lifetime_days', models.Plan.key_lifetime_days))
+    if 'changes_id' not in {column.name for column in database.get_columns('access_request')}:  # plan changes
+        apply(migrator.add_column('access_request', 'changes_id', models.AccessRequest.changes))
     database.execute_sql('CREATE INDEX IF NOT EXISTS "credential_expires_at" ON "credential" ("expires_at")')
 
 
@@ -260,7 +262,8 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
     (13, 'guide table: guides per product (issue 25)', _v13_guides),
     (14, 'api_operation table: the operations index of the search (issue 25)', _v14_operations_index),
-    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days (issue 26)', _v15_key_ends),
+    (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days; plan changes (issue 26)',
+     _v15_key_ends),
 ]
 LATEST = STEPS[-1][0]
 
@@ -269,6 +272,20 @@ def current_version() -> int | None:
     if not models.SchemaVersion.table_exists():
         return None
     return models.SchemaVersion.select(pw.fn.MAX(models.SchemaVersion.version)).scalar()
+
+
+def check() -> str:
+    """What `migrate` would do, changing nothing (`python main.py migrate --check`)."""
+    version = current_version()
+    if version is None:
+        return f'no schema yet: migrate would create it at schema version {LATEST}'
+    if version > LATEST:
+        return f'the database has schema version {version}, newer than this code knows ({LATEST}): upgrade Portico'
+    pending = [(number, description) for number, description, _ in STEPS if number > version]
+    if not pending:
+        return f'schema version {version} is current: nothing to do'
+    steps = '; '.join(f'{number}: {description}' for number, description in pending)
+    return f'schema version {version} -> {LATEST}, {len(pending)} step{"s" if len(pending) != 1 else ""}: {steps}'
 
 
 def migrate() -> str:

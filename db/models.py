@@ -336,6 +336,9 @@ class AccessRequest(BaseModel):
     decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=clock.now, index=True)
+    # issue 26: a request to move that approved request to this request's plan (its key stays; approved, the
+    # plan of that request changes, and this one keeps the decision's record)
+    changes = pw.ForeignKeyField('self', null=True, backref='plan_changes', on_delete='CASCADE')
 
 
 class AccessRequestProduct(BaseModel):

@@ -17,10 +17,12 @@ import base64
 import hmac
 import json
 import time
+from time import perf_counter
 from urllib.parse import parse_qs
 
 import config
 from db import clock
+from domain import metrics
 from gateway import keys, limits, usage
 from gateway.decision import Decision, Facts, decide, facts_from_headers, facts_from_prefix
 
@@ -70,6 +72,7 @@ def answer_now(facts: Facts, for_nginx: bool) -> Answer | None:
             keys.memo(key, key_hash)
     if info is keys.MISS:
         return None
+    metrics.key_cache(True)
     return settle(facts, info, for_nginx=for_nginx)
 
 
@@ -81,6 +84,7 @@ async def answer_call(facts: Facts, *, for_nginx: bool) -> Answer:
         key_hash = keys.digest(key)
         info = keys.cached(key_hash, clock.monotonic(), True)
         if info is keys.MISS:
+            metrics.key_cache(False)
             try:
                 info = await keys.lookup(key_hash)
             except keys.LookupFailed:
@@ -92,11 +96,14 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
     """Decide on a looked-up key, count the call, and build the answer."""
     now = time.time()
     if info is None:
-        return respond(decide(facts, None, now), None, for_nginx=for_nginx)
+        decision = decide(facts, None, now)
+        metrics.decided(decision.status, '')
+        return respond(decision, None, for_nginx=for_nginx)
     counters = limits.counters
     rate, quota = limits.keys_of(info, now, limits.shared())
     decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0),
                       clock.monotonic() if info.expires is not None else 0.0)
+    metrics.decided(decision.status, decision.product)
     if decision.status == 200:
         counters.count(info, now, rate, quota)
         usage.count(info.credential_id, False, now)
@@ -202,6 +209,7 @@ class GatewayAdapter:
             return
         path = scope['path']
         if path == AUTH or path == NGINX:
+            started = perf_counter()
             cfg = config.current()
             headers = read_headers(scope['headers'])
             if cfg.gateway_secret and not gateway_allowed(headers, cfg.gateway_secret):
@@ -211,6 +219,7 @@ class GatewayAdapter:
                 answer = answer_now(facts, path == NGINX)  # a cached key: no coroutine, no await
                 if answer is None:
                     answer = await answer_call(facts, for_nginx=path == NGINX)
+            metrics.observe_decision(perf_counter() - started)
         elif path == PING:
             answer = 204, [], b''
         elif path == INTROSPECT or path.startswith(ENVOY_PREFIX):

@@ -17,7 +17,7 @@ from db.search import matches
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, App, AppStatus, Catalog,
                        Credential, CredentialStatus, Plan, Product, ProductApi, User)
 from domain.errors import DomainError
-from workflows import apps, credentials, usage, visibility
+from workflows import apps, credentials, plan_changes, usage, visibility
 
 
 @ui.page('/apps')
@@ -105,8 +105,11 @@ def app_page(app_id: int) -> None:
             ui.button('Delete app', icon='delete', on_click=lambda: _confirm_delete(app)) \
                 .props('flat no-caps color=negative').mark('app-delete')
         _usage_chart(app)
-        requests = list(AccessRequest.select(AccessRequest, Catalog, Plan).join(Catalog).switch(AccessRequest)
-                        .join(Plan).where(AccessRequest.app == app).order_by(AccessRequest.created_at.desc()))
+        every = list(AccessRequest.select(AccessRequest, Catalog, Plan).join(Catalog).switch(AccessRequest)
+                     .join(Plan).where(AccessRequest.app == app).order_by(AccessRequest.created_at.desc()))
+        requests = [request for request in every if request.changes_id is None]  # plan changes: on their request
+        changes = {request.changes_id: request for request in every
+                   if request.changes_id is not None and request.status == AccessStatus.PENDING}
         if not requests:
             ui.label('No access requests yet: add products to your cart and request access for this app.') \
                 .classes('text-grey-8').mark('app-no-requests')
@@ -115,7 +118,8 @@ def app_page(app_id: int) -> None:
         for credential in Credential.select().where(Credential.app == app):
             keys.setdefault(credential.access_request_id, []).append(credential)
         for request in requests:
-            _request_card(request, products.get(request.id, []), credentials.shown(keys.get(request.id, [])))
+            _request_card(request, products.get(request.id, []), credentials.shown(keys.get(request.id, [])),
+                          changes.get(request.id))
 
 
 def _usage_chart(app: App) -> None:
@@ -146,7 +150,8 @@ def _products_by_request(request_ids: list[int]) -> dict[int, list[tuple[Product
     return result
 
 
-def _request_card(request: AccessRequest, products: list, keys: list[Credential]) -> None:
+def _request_card(request: AccessRequest, products: list, keys: list[Credential],
+                  change: AccessRequest | None = None) -> None:
     with ui.card().classes('w-full p-4 gap-2').mark(f'request-{request.id}'):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(', '.join(product.name for product, _ in products)).classes('text-lg font-semibold')
@@ -155,6 +160,15 @@ def _request_card(request: AccessRequest, products: list, keys: list[Credential]
             .classes('text-sm text-grey-8')
         if request.reason and request.status in {AccessStatus.REJECTED, AccessStatus.REVOKED}:
             ui.label(f'Reason: {request.reason}').classes('text-sm text-negative').mark(f'request-reason-{request.id}')
+        if change is not None:
+            ui.label(f'A change to the plan {change.plan.name} waits for approval; {request.plan.name} stays in force '
+                     'until then, with the same key.').classes('text-sm text-deep-orange-10') \
+                .mark(f'plan-change-pending-{request.id}')
+        elif request.status == AccessStatus.APPROVED:
+            others = plan_changes.offered_plans(request)
+            if others:
+                ui.button('Change plan', icon='swap_vert', on_click=lambda: _change_plan(request, others)) \
+                    .props('flat dense no-caps').classes('self-start').mark(f'plan-change-{request.id}')
         if request.status == AccessStatus.APPROVED:
             for credential in keys:
                 _credential(credential, products)
@@ -223,6 +237,27 @@ def _credential(credential: Credential, products: list) -> None:
             for api in product_apis:
                 ui.label(f'{product.name} · {api.name}: {gateway}{api.base_path}').classes('font-mono text-sm') \
                     .mark(f'base-url-{api.base_path}')
+
+
+def _change_plan(request: AccessRequest, plans: list[Plan]) -> None:
+    """Move the access to another plan of its catalog, keeping the key (issue 26)."""
+    with dialogs.dialog() as box, ui.card().classes('w-[32rem] max-w-full'):
+        ui.label(f'Change the plan of {request.app.name}').classes('font-semibold')
+        ui.label(f'Now: {request.plan.name} ({docs.plan_summary(request.plan)}). The key stays the same; the new '
+                 'limits apply at once, or after approval when the plan needs it.').classes('text-grey-8')
+        choice = ui.radio({plan.id: f'{plan.name}: {docs.plan_summary(plan)}' for plan in plans},
+                          value=plans[0].id).mark('plan-change-choice')
+        feedback = Feedback({'plan': choice}, marker='plan-change-error')
+
+        def act() -> str:
+            result = plan_changes.change_plan(request, choice.value, by=session.current_user())
+            if result.id == request.id:
+                return f'{request.app.name} is on {result.plan.name} now, with the same key.'
+            return f'The change to {result.plan.name} waits for approval; {request.plan.name} stays in force until then.'
+
+        dialogs.actions(box, 'Change plan', lambda: dialogs.submit(box, feedback, act, then=reload_with),
+                        'plan-change-confirm')
+    box.open()
 
 
 def _renew(credential: Credential) -> None:

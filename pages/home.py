@@ -50,7 +50,9 @@ async def home_page() -> None:
         return
     portal = values['portal_name']
     with frame('Welcome', me, values=values):
-        with ui.card().classes('w-full p-8 gap-3 bg-indigo-1').mark('home-default'):
+        # tinted with the brand's primary colour (the text stays dark: the tint is 8% of it on white)
+        with ui.card().classes('w-full p-8 gap-3').mark('home-default') \
+                .style('background: color-mix(in srgb, var(--q-primary) 8%, white)'):
             ui.label(f'APIs for your next integration, on {portal}').classes('text-3xl font-semibold text-grey-9')
             ui.label(f'{_count(offer.apis, "API")} in {_count(offer.products, "product")} '
                      f'{"are" if offer.apis != 1 else "is"} ready for you: browse the catalogs, choose a plan that '

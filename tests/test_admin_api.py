@@ -493,3 +493,19 @@ async def test_invite_code_attacks_parallel_edits_and_crafted_input(user) -> Non
     assert all(a.headers['content-type'] == PROBLEM for a in crafted[:6])
     assert InviteCode.select().count() == 1
     assert AuditEvent.select().where(AuditEvent.action == 'invite_code.deactivate').count() == 1
+
+
+async def test_wrong_tokens_through_one_proxy_address_never_lock_out_a_valid_token(user) -> None:
+    """Issue 27: schemathesis's authentication checks (and anyone behind the same reverse proxy) send wrong tokens
+    from the address a provider's automation uses; past the limit they get 429, the valid token 200 throughout."""
+    from tests.utils import at_the_start_of_a_window
+    from workflows import throttle
+    good, _ = tokens()
+    limit = throttle.limit_of('api-token-client:x').attempts
+    at_the_start_of_a_window('api-token-client:x')
+    async with client(user, 'ptk_' + 'W' * 43) as wrong, client(user, good) as right:
+        answers = [(await wrong.get('/users')).status_code for _ in range(limit + 3)]
+        assert answers[:limit] == [401] * limit and answers[limit:] == [429] * 3
+        assert (await right.get('/users')).status_code == 200
+        assert (await wrong.get('/users')).status_code == 429
+        assert (await right.get('/users')).status_code == 200

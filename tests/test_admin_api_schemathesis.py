@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from db.models import Throttle
 from tests.servers import Portal
 from tests.utils import a_catalog_world, a_user, an_admin, an_org_with, free_port
 from workflows import access, api_tokens
@@ -37,17 +35,9 @@ def a_world_to_explore() -> str:
 
 def test_every_operation_conforms_to_the_description(db, tmp_path) -> None:
     token = a_world_to_explore()
+    # the fuzzer sends wrong and missing tokens on purpose, thousands of them, from the address of the good one:
+    # wrong tokens are throttled, the good one always works (issue 27), so nothing is forgiven behind its back
     portal = Portal(free_port(), tmp_path / 'portal.log')
-    done = threading.Event()
-
-    def forgive() -> None:
-        # the fuzzer sends wrong and missing tokens on purpose, thousands of them: forgiven as they come, so
-        # that the lock (tested in tests/test_api_tokens.py) does not hide the operations behind a 429
-        while not done.wait(0.2):
-            Throttle.delete().execute()
-
-    forgiver = threading.Thread(target=forgive, daemon=True)
-    forgiver.start()
     config = tmp_path / 'schemathesis.toml'
     # a PATCH/PUT without its required If-Match is refused with 428 Precondition Required (RFC 6585), as the
     # description documents; the check for a missing required header knows only the generic refusals
@@ -58,17 +48,17 @@ def test_every_operation_conforms_to_the_description(db, tmp_path) -> None:
             [str(ST), '--config-file', str(config), 'run', f'{portal.url}/api/v1/openapi.json', '--header', f'Authorization: Bearer {token}',
              '--checks', 'all',
              # a name that is taken or a reason that is too long is valid for the schema and refused by the rules
-             # (422 naming the field): that check cannot know the rules, every other one runs
+             # (422 naming the field): that check cannot know the rules, every other one runs (issue 27 asks for
+             # the schema to say what the server accepts; until then it stays out)
              '--exclude-checks', 'positive_data_acceptance',
              '--max-examples', str(EXAMPLES), '--workers', '1', '--seed', '16', '--no-color',
              '--report', 'junit', '--report-dir', str(tmp_path / 'report')],
             capture_output=True, text=True, timeout=900, cwd=tmp_path)
     finally:
-        done.set()
-        forgiver.join()
         portal.stop()
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
+    assert 'Rate limited' not in output, output[-3000:]  # wrong tokens never lock out the valid one (issue 27)
     selected = re.search(r'Selected: (\d+)/(\d+)', output)
     tested = re.search(r'Tested: (\d+)', output)
     assert selected and tested and int(tested.group(1)) == int(selected.group(2)) >= 60, output[-3000:]

@@ -100,6 +100,8 @@ RULES: dict[str, dict[str, str]] = {
     '/products/{slug}/guides/{guide_slug}': PUBLIC,
     '/products/{slug}/guides/{guide_slug}.md': PUBLIC,
     '/healthz': PUBLIC,
+    '/readyz': PUBLIC,
+    '/metrics': everyone(UNAVAILABLE),  # off until PORTICO_METRICS_TOKEN is set (tests/test_metrics.py)
     '/api/v1/openapi.json': PUBLIC,  # the admin API's description, like any API's documentation
     '/favicon.ico': PUBLIC,
     '/static/{path:path}': PUBLIC,
@@ -145,7 +147,7 @@ _API = {
     'teams': ['GET /{team_id}', 'PATCH /{team_id}', 'DELETE /{team_id}'],
     'apps': ['GET ', 'GET /{app_id}', 'POST /{app_id}/approve', 'POST /{app_id}/reject'],
     'access-requests': ['GET ', 'GET /{request_id}', 'POST /{request_id}/approve', 'POST /{request_id}/reject',
-                        'POST /{request_id}/revoke'],
+                        'POST /{request_id}/revoke', 'POST /{request_id}/change-plan'],
     'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke', 'POST /{credential_id}/rotate'],
     'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
              'POST /{api_id}/reject', 'DELETE /{api_id}'],

@@ -15,7 +15,7 @@ from db.models import Api, AuditEvent, BrandAsset, User
 from tests.test_brand import png
 from tests.utils import a_catalog_world
 from tools import demo
-from workflows import brand
+from workflows import brand, content_pages
 
 pytestmark = pytest.mark.browser
 NIGHT = 'rgb(17, 24, 39)'  # #111827
@@ -88,11 +88,19 @@ def test_admin_changes_the_brand_and_sees_it_everywhere(screen, browser, mailbox
     assert 'Night Portal' in b.driver.title
     assert b.driver.execute_script('return [...document.querySelectorAll("link[rel=icon]")].pop().getAttribute("href")') \
         == '/static/favicon.svg'
-    # another page
+    # another page, and a page of Admin -> Pages
     screen.open('/catalogs')
     b.sees('Weather')
     assert header_colours(b)[0] == NIGHT
     logo_shown(b, 'header img.portico-logo')
+    page = content_pages.create('Support', 'support', by=admin)
+    content_pages.save(page.id, content_pages.PageForm(title='Support', slug='support', body='Write to us.'), admin,
+                       based_on=None, publish=True)
+    screen.open('/pages/support')
+    b.sees('Write to us.')
+    assert header_colours(b)[0] == NIGHT
+    logo_shown(b, 'header img.portico-logo')
+    b.sees('Terms')
     # the API reference of a product
     api = Api.get(Api.name == 'Weather API')
     screen.open(f'/products/weather/reference/{api.id}')

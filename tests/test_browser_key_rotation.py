@@ -1,8 +1,10 @@
-"""Rotation with an overlap in a real browser, through the shipped nginx example (issue 26, item 1): a developer
-rotates a key with "the old key stops in 1 hour", both keys pass nginx, My apps shows both with the old key's end,
-and once the clock passes that end nginx refuses the old key and lets the new one through."""
+"""Keys over time in a real browser, through the shipped nginx example (issue 26). Rotation with an overlap: a
+developer rotates a key with "the old key stops in 1 hour", both keys pass nginx, My apps shows both with the old
+key's end, and once the clock passes that end nginx refuses the old key (with its reason) and lets the new one
+through. A plan change: the same key gets the new plan's limit at nginx at once."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -10,7 +12,8 @@ from nicegui.testing.screen import Screen
 from selenium.webdriver.common.by import By
 
 from db import clock
-from db.models import Credential
+from components import docs
+from db.models import AccessRequest, CatalogPlan, Credential, Plan
 from tests.peers import call
 from tests.servers import NGINX, Nginx, Upstream
 from tests.utils import a_catalog_world, a_user, free_port
@@ -68,5 +71,42 @@ def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_un
         b.does_not_see('switch your clients to the new key before then')
     finally:
         clock.reset()
+        nginx.stop()
+        upstream.stop()
+
+
+def test_a_developer_changes_the_plan_and_nginx_applies_the_new_limit_to_the_same_key(screen, browser,
+                                                                                       tmp_path) -> None:
+    b = browser
+    screen.open('/login')
+    world = a_catalog_world()  # Free: 5 calls a minute
+    plus = Plan.create(name='Plus', rate_limit=50, rate_period=60, quota=0, requires_approval=False)
+    CatalogPlan.create(catalog=world['Public'], plan=plus)
+    dev = a_user('dev@consumer.test')
+    request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
+                                    new_app_name='Bot')
+    key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
+    upstream_port, nginx_port = free_port(), free_port()
+    upstream = Upstream(upstream_port)
+    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {
+        '127.0.0.1:8080': f'127.0.0.1:{Screen.PORT}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
+        '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
+    through_nginx = f'http://127.0.0.1:{nginx_port}/weather/forecast'
+    try:
+        assert [call(through_nginx, key)[0] for _ in range(6)] == [200] * 5 + [429]
+        b.opens_as('dev@consumer.test', f'/apps/{request.app_id}')
+        b.sees('plan Free')
+        b.click('Change plan')
+        dialog = b.open_dialog()
+        b.sees('The key stays the same', within=dialog)
+        b.pick(f'Plus: {docs.plan_summary(plus)}')
+        b.click('Change plan', within=dialog)
+        b.notified('Bot is on Plus now, with the same key.')
+        b.sees('plan Plus')
+        assert AccessRequest.get_by_id(request.id).plan_id == plus.id and Credential.select().count() == 1
+        status, _, body = call(through_nginx, key)  # the same key, counted on in the same minute: 7 of 50
+        assert status == 200 and json.loads(body)['plan'] == 'Plus'
+        assert [call(through_nginx, key)[0] for _ in range(5)] == [200] * 5
+    finally:
         nginx.stop()
         upstream.stop()

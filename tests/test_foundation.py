@@ -88,10 +88,34 @@ def test_a_database_that_cannot_be_opened_gives_a_clear_message(tmp_path) -> Non
         connect(f'sqlite:///{blocker}/sub/portico.db')
 
 
-async def test_healthz_reports_the_database(user) -> None:
-    response = await user.http_client.get('/healthz')
-    assert response.status_code == 200
-    assert response.json() == {'status': 'ok', 'database': 'reachable'}
+async def test_healthz_says_alive_and_readyz_checks_the_database_the_mail_queue_and_redis(user, monkeypatch) -> None:
+    """Issue 27: liveness and readiness for orchestrators, with the status codes they act on."""
+    from datetime import timedelta
+
+    from db import clock
+    from db.models import OutboxMessage
+    from mail import outbox
+    alive = await user.http_client.get('/healthz')
+    assert alive.status_code == 200 and alive.json() == {'status': 'alive'}
+    ready = await user.http_client.get('/readyz')
+    assert ready.status_code == 200 and ready.json()['status'] == 'ready'
+    assert ready.json()['checks']['database'] == {'ok': True}
+    assert ready.json()['checks']['mail_queue'] == {'ok': True, 'oldest_due_seconds': 0, 'limit_seconds': 900}
+    outbox.queue('test', 'someone@example.test', portal_name='Portico')
+    OutboxMessage.update(created_at=clock.now() - timedelta(minutes=20),  # retrying for 20 minutes, next in an hour
+                         next_attempt_at=clock.now() + timedelta(hours=1)).execute()
+    stuck = await user.http_client.get('/readyz')
+    assert stuck.status_code == 503 and stuck.json()['status'] == 'not ready'
+    assert stuck.json()['checks']['mail_queue']['ok'] is False
+    assert stuck.json()['checks']['mail_queue']['oldest_due_seconds'] >= 1200
+    assert (await user.http_client.get('/healthz')).status_code == 200  # alive all the same
+    OutboxMessage.delete().execute()
+    import dataclasses
+
+    import config
+    monkeypatch.setattr(config, '_current', dataclasses.replace(config.current(), redis_url='redis://127.0.0.1:1/0'))
+    no_redis = await user.http_client.get('/readyz')
+    assert no_redis.status_code == 503 and no_redis.json()['checks']['redis'] == {'ok': False}
 
 
 def _cli(*args: str, env: dict | None = None, tmp_path: Path) -> subprocess.CompletedProcess:
@@ -205,3 +229,27 @@ async def test_an_unreachable_smtp_server_at_start_is_one_line_and_mail_stays_qu
         outbox.queue('test', 'ops@example.com', sender_name='Ada')
     await until(lambda: OutboxMessage.get().attempts >= 1)
     assert OutboxMessage.get().status == 'queued'
+
+
+def test_the_log_is_one_json_object_a_line_with_portico_log_format_json(tmp_path) -> None:
+    """Issue 27: structured logs for collectors (what the portal prints for people, such as the setup link, stays
+    plain text on standard output); a wrong format is said plainly at start."""
+    import json as json_module
+
+    from tests.servers import Portal
+    from tests.utils import free_port
+    portal = Portal(free_port(), tmp_path / 'portal.log', PORTICO_DATA_DIR=str(tmp_path / 'json'),
+                    PORTICO_LOG_FORMAT='json', PORTICO_DATABASE_URL=f'sqlite:///{tmp_path / "json.db"}')
+    try:
+        log = portal.log_text()
+    finally:
+        portal.stop()
+    entries = [json_module.loads(line) for line in log.splitlines() if line.startswith('{')]
+    assert any(entry['logger'] == 'portico' and entry['message'].startswith('database created') for entry in entries)
+    assert all({'time', 'level', 'logger', 'message'} <= entry.keys() for entry in entries)
+    assert ' INFO portico: ' not in log  # no text-format line beside them
+    environment = {name: value for name, value in os.environ.items() if not name.startswith('PORTICO_')}
+    wrong = subprocess.run([sys.executable, str(ROOT / 'main.py'), 'migrate'], capture_output=True, text=True,
+                           env={**environment, 'PORTICO_DATA_DIR': str(tmp_path / 'wrong'), 'PORTICO_LOG_FORMAT': 'yaml'},
+                           timeout=60)
+    assert wrong.returncode == 2 and 'PORTICO_LOG_FORMAT is text or json' in wrong.stderr

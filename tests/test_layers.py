@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ['config', 'db', 'domain', 'permissions', 'mail', 'gateway', 'workflows', 'api', 'components', 'pages',
           'main']
 # the modules at the top of the tree that are no package of their own, and where they stand
-PLACES = {'config': 'config', 'background': 'config', 'permissions': 'permissions', 'hardening': 'api',
+PLACES = {'config': 'config', 'logs': 'config', 'background': 'config', 'permissions': 'permissions', 'hardening': 'api',
           'session': 'api', 'listeners': 'main', 'main': 'main'}
 OUTSIDE = {'tests', 'tools', 'bench'}
 

@@ -14,7 +14,7 @@ from mail import outbox
 from permissions import ACCESS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from workflows import approvers, apps, browse, clean_reason, credentials, grants, settings, visibility
+from workflows import approvers, apps, browse, clean_reason, credentials, grants, plan_changes, settings, visibility
 
 
 def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids: list[int], *,
@@ -72,7 +72,10 @@ def approve(request: AccessRequest, by: User) -> None:
     if App.get_by_id(request.app_id).status != AppStatus.ACTIVE:
         raise DomainError('Approve the app first: it is not approved yet.')
     with database.atomic():
-        grants.grant(request, by=by, auto=False)
+        if request.changes_id is not None:  # a plan change: the access it changes moves to the new plan
+            plan_changes.grant_change(request, by=by)
+        else:
+            grants.grant(request, by=by, auto=False)
 
 
 def reject(request: AccessRequest, by: User, reason: str = '') -> None:

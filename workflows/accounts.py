@@ -7,7 +7,7 @@ from db import bootstrap, clock
 from db.connection import database
 from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
-from domain import events
+from domain import events, metrics
 from domain.errors import AlreadyDecided, DomainError, NotFound
 from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
@@ -140,9 +140,22 @@ def sign_in_keys(email: str, client: str) -> list[str]:
 
 
 def authenticate(email: str, password: str, client: str = '') -> User:
-    """Check the credentials of an active account (the caller then starts the session).
+    """Check the credentials of an active account (the caller then starts the session), counted by result for
+    /metrics."""
+    try:
+        user = _authenticate(email, password, client)
+    except throttle.TooManyAttempts:
+        metrics.SIGN_INS.labels('throttled').inc()
+        raise
+    except SignInError:
+        metrics.SIGN_INS.labels('refused').inc()
+        raise
+    metrics.SIGN_INS.labels('succeeded').inc()
+    return user
 
-    The attempt is counted before the password is checked, so parallel guesses are bounded like
+
+def _authenticate(email: str, password: str, client: str) -> User:
+    """The attempt is counted before the password is checked, so parallel guesses are bounded like
     sequential ones; an unknown address costs the same argon2 work. Blocking: run it off the event loop."""
     email = (email or '').strip().lower()
     if not email or not password:

@@ -38,6 +38,7 @@ EVENTS = {
     'access_request.approved': 'An access request was approved',
     'access_request.rejected': 'An access request was rejected',
     'access_request.revoked': 'Granted access was revoked',
+    'access_request.plan_changed': 'Granted access moved to another plan (the key stays)',
     'credential.created': 'A key was issued',
     'credential.rotated': 'A key was rotated',
     'credential.revoked': 'A key was revoked',

@@ -34,6 +34,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'access.approve': ('access_request.approved', 'credential.created'),
     'access.reject': ('access_request.rejected',),
     'access.revoke': ('access_request.revoked',),
+    'access.change_plan': ('access_request.plan_changed',),
     'credential.rotate': ('credential.rotated',),
     'credential.revoke': ('credential.revoked',),
     'invite_code.redeem': ('invite_code.used',),
@@ -60,6 +61,8 @@ def emit(event: events.Event) -> None:
             data['api_token'] = detail['api_token']
         if detail.get('reason'):
             data['reason'] = detail['reason']
+        if 'old_plan' in detail:  # a plan change: the plan it left
+            data['previous_plan_name'] = detail['old_plan']
         if 'old_key_stops_at' in detail:  # a rotation: which key it replaced, and when that one stops
             data['replaces'] = {'credential_id': detail['old_credential_id'], 'stops_at': detail['old_key_stops_at']}
         message_id = 'msg_' + secrets.token_urlsafe(18)
@@ -94,7 +97,8 @@ def describe(event_type: str, target) -> dict:
                                    'app_name': request.app.name, 'catalog_id': request.catalog_id,
                                    'plan_id': request.plan_id, 'plan_name': request.plan.name,
                                    'products': [{'id': p.id, 'name': p.name} for p in products_of(request)],
-                                   'requested_by_id': request.requested_by_id, 'reason': request.reason}}
+                                   'requested_by_id': request.requested_by_id, 'reason': request.reason,
+                                   'changes_access_request_id': request.changes_id}}
     if isinstance(target, Credential):
         credential = Credential.get_by_id(target.id)
         return {'credential': {'id': credential.id, 'app_id': credential.app_id,

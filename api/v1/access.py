@@ -1,4 +1,4 @@
-"""Access requests: list (pending by filter), get, approve, reject with a reason, revoke."""
+"""Access requests: list (pending by filter), get, approve, reject with a reason, revoke, change plan."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +11,7 @@ from api.v1.common import READ_ERRORS, WRITE_ERRORS, Id, QueryId, ReleasingRoute
 from api.v1.paging import Page, Paging, filtered, page
 from api.v1.users import Reason
 from db.models import AccessRequest, AccessRequestProduct
-from workflows import access
+from workflows import access, plan_changes
 
 router = APIRouter(prefix='/access-requests', tags=['access requests'], route_class=ReleasingRoute)
 
@@ -28,6 +28,11 @@ class AccessRequestOut(BaseModel):
     created_at: datetime
     decided_by_id: int | None
     decided_at: datetime | None
+    changes_id: int | None  # a plan change: the approved request whose plan it changes (its key stays)
+
+
+class PlanChangeIn(BaseModel):
+    plan_id: int
 
 
 def show(request: AccessRequest, product_ids: list[int] | None = None) -> AccessRequestOut:
@@ -37,7 +42,8 @@ def show(request: AccessRequest, product_ids: list[int] | None = None) -> Access
     return AccessRequestOut(id=request.id, app_id=request.app_id, catalog_id=request.catalog_id,
                             plan_id=request.plan_id, product_ids=product_ids, requested_by_id=request.requested_by_id,
                             status=request.status, reason=request.reason, created_at=utc(request.created_at),
-                            decided_by_id=request.decided_by_id, decided_at=utc(request.decided_at))
+                            decided_by_id=request.decided_by_id, decided_at=utc(request.decided_at),
+                            changes_id=request.changes_id)
 
 
 @router.get('', response_model=Page[AccessRequestOut], responses=READ_ERRORS, summary='List access requests')
@@ -75,4 +81,12 @@ def reject(request_id: Id, body: Reason, response: Response, principal: Principa
              summary='Revoke granted access: its key stops working')
 def revoke(request_id: Id, body: Reason, response: Response, principal: Principal = Depends(writer)):
     access.revoke(access.find_decidable(request_id, principal.user), by=principal.user, reason=body.reason)
+    return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))
+
+
+@router.post('/{request_id}/change-plan', response_model=AccessRequestOut, responses=WRITE_ERRORS,
+             summary="Move approved access to another plan of its catalog, at once; the key stays")
+def change_plan(request_id: Id, body: PlanChangeIn, response: Response, principal: Principal = Depends(writer)):
+    plan_changes.change_plan_by_admin(access.find_decidable(request_id, principal.user), body.plan_id,
+                                      by=principal.user)
     return with_etag(response, show(found(AccessRequest, request_id, 'This access request')))

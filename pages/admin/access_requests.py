@@ -78,7 +78,7 @@ def access_requests_page(status: str = AccessStatus.PENDING) -> None:
             Column('Organization', lambda r: ui.label(r.app.organisation.name), '1fr'),
             Column('App', app_cell, '1.2fr'),
             Column('Catalog', lambda r: ui.label(r.catalog.name), '0.7fr'),
-            Column('Plan', lambda r: ui.label(r.plan.name), '0.6fr'),
+            Column('Plan', lambda r: ui.label(f'{r.plan.name} (plan change)' if r.changes_id else r.plan.name), '0.6fr'),
             Column('Products', lambda r: ui.label(', '.join(r.product_names)), '1fr'),
             Column('Status', status_cell, '1fr'),
             Column('', actions, '9rem'),
