@@ -118,7 +118,7 @@ def _products(seen: Visible, text: str, limit: int) -> list[Result]:
     exact = (pw.fn.LOWER(Product.name) == lowered) | (Product.slug == lowered)
     rank = pw.Case(None, [(exact, 0), (Product.id.in_(index.matching_in(Product, text, ('name', 'slug'))), 1)], 2)
     rows = (Product.select(Product.name, Product.slug, Product.summary, Product.tags, rank.alias('rank'))
-            .where((exact | index.matches(Product, text)) & _shown_product(Product.id, seen.catalogs))
+            .where((exact | Product.id.in_(index.matching_in(Product, text))) & _shown_product(Product.id, seen.catalogs))
             .order_by(pw.SQL('rank'), Product.name, Product.id).limit(limit))
     return [Result('product', row.name, 'Product' + (f' · {row.tags.replace(",", ", ")}' if row.tags else ''),
                    row.summary, f'/products/{row.slug}', row.rank, (row.name.lower(),)) for row in rows]
