@@ -41,7 +41,8 @@ PUBLIC_PATHS = {'/', '/login', '/logout', '/register', '/forbidden', '/healthz',
                 '/api/gateway/ping', '/api/gateway/auth', '/api/gateway/nginx-auth', '/oauth/introspect',
                 '/oauth/token', '/oauth/jwks', '/.well-known/oauth-authorization-server',  # issue 26
                 '/favicon.ico', '/auth/sso/callback', '/auth/sso/link', '/auth/sso/backchannel-logout',
-                SECOND_FACTOR_PATH, '/llms.txt', '/brand/logo', '/brand/favicon'}
+                SECOND_FACTOR_PATH, '/llms.txt', '/brand/logo', '/brand/favicon',
+                '/search'}
 # the product page, its API reference and its Markdown (with /llms.txt) check who may see the product themselves
 # (Public catalogs: anyone), as the admin's pages do (workflows/content_pages.py: pages for everyone)
 PUBLIC_ROUTES = ['/auth/sso/{provider_id}', '/products/{slug}', '/products/{slug}/reference/{api_id}',

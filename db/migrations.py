@@ -219,6 +219,20 @@ def _v13_guides(migrator: SchemaMigrator) -> None:
     database.create_tables([models.Guide])  # issue 25, item 3: guides per product
 
 
+def _v14_operations_index(migrator: SchemaMigrator) -> None:
+    """Issue 25, item 5: the operations of every API's document, for the portal's search; filled from the documents
+    already stored (one API at a time: a document may be megabytes). The search structures come with the final
+    `search.install()` of `_migrate`."""
+    database.create_tables([models.ApiOperation])
+    Api = models.Api
+    documented = models.ApiReference.select(models.ApiReference.api)
+    for (api_id,) in Api.select(Api.id).where(Api.id.in_(documented)).order_by(Api.id).tuples():
+        document = Api.select(Api.openapi).where(Api.id == api_id).scalar()
+        rows = search.operation_rows(api_id, document)
+        for start in range(0, len(rows), 500):
+            models.ApiOperation.insert_many(rows[start:start + 500]).execute()
+
+
 def _v15_key_ends(migrator: SchemaMigrator) -> None:
     # issue 26: when a key stops (a rotation's overlap, its plan's key lifetime) and when its owners were reminded
     present = {column.name for column in database.get_columns('credential')}
@@ -254,6 +268,7 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (11, 'brand_asset table (issue 25)', _v11_brand_assets),
     (12, 'content pages with revisions and audiences, featured products (issue 25)', _v12_content_pages),
     (13, 'guide table: guides per product (issue 25)', _v13_guides),
+    (14, 'api_operation table: the operations index of the search (issue 25)', _v14_operations_index),
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days; plan changes (issue 26)',
      _v15_key_ends),
     (16, 'plan.credential_kind, oauth_client, signing_key, client_assertion tables (issue 26)', _v16_oauth_clients),

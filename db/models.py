@@ -786,6 +786,24 @@ class ClientAssertion(BaseModel):
         indexes = ((('client_id', 'jti'), True),)
 
 
+# --- issue 25: search
+
+class ApiOperation(BaseModel):
+    """One operation of an API's OpenAPI document, for the portal's search (issue 25, item 5): written with the
+    API's prepared reference (workflows/openapi.index_operations, in the same transaction); `tag` is the first
+    tag, which Swagger UI's deep link names; `operation_key` the operationId lower-cased, for an exact match."""
+    api = pw.ForeignKeyField(Api, backref='operation_rows', on_delete='CASCADE')
+    method = pw.CharField(max_length=10)
+    path = pw.CharField(max_length=500)
+    summary = pw.CharField(max_length=300, default='')
+    operation_id = pw.CharField(max_length=200, default='')
+    operation_key = pw.CharField(max_length=200, default='', index=True)
+    tag = pw.CharField(max_length=200, default='')
+
+    class Meta:
+        indexes = ((('path',), False),)
+
+
 class SchemaVersion(BaseModel):
     version = pw.IntegerField()
     applied_at = pw.DateTimeField(default=clock.now)
@@ -797,4 +815,4 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
               WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
               ContentPage, PageRevision, PageAudienceGrant, Guide, OAuthClient, SigningKey, ClientAssertion,
-              SchemaVersion]
+              ApiOperation, SchemaVersion]

@@ -5,6 +5,7 @@ from pages import auth
 from pages import cart
 from pages import catalog
 from pages import product
+from pages import search
 from pages import dashboard_requests
 from pages import home
 from pages import organisation

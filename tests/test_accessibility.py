@@ -21,7 +21,8 @@ axe.run(document, {resultTypes: ['violations']}).then(result => done(result.viol
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160) + ' ' + n.failureSummary.split('\\n')[1].slice(0, 90))}))));
 '''
-VISITOR = ['/', '/pages/getting-started', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot']
+VISITOR = ['/', '/pages/getting-started', '/catalogs', '/products/{product}', '/login', '/register', '/auth/forgot',
+           '/search?q=weather']
 DEVELOPER = ['/dashboard', '/catalogs', '/products/{product}', '/cart', '/apps', '/apps/{app}', '/profile',
              '/profile/password', '/organization/new']
 SUPER_ADMIN = ['/dashboard/users', '/dashboard/requests', '/dashboard/apis', '/apps']

@@ -84,6 +84,7 @@ RULES: dict[str, dict[str, str]] = {
     # the provider's server posts logout tokens here (no browser session): without a valid one, 400
     '/auth/sso/backchannel-logout': everyone('400'),
     '/catalogs': PUBLIC,
+    '/search': PUBLIC,  # issue 25: each finds only what they may see (tests/test_site_search.py)
     '/products/{slug}': PUBLIC,
     # the API reference of a product in the Public catalog, its prepared document and its download
     '/products/{slug}/reference/{api_id}': PUBLIC,

@@ -16,7 +16,7 @@ def test_developer_signs_in_and_sees_the_dashboard(screen) -> None:
     screen.open('/login')
     a_user('dev@consumer.test', first='Dana')
     screen.should_contain('Forgot Password?')
-    inputs = screen.selenium.find_elements(By.CSS_SELECTOR, 'input')
+    inputs = screen.selenium.find_elements(By.CSS_SELECTOR, '.nicegui-content input')
     inputs[0].send_keys('dev@consumer.test')
     inputs[1].send_keys(PASSWORD + Keys.ENTER)
     screen.should_contain('Welcome, Dana!')

@@ -99,7 +99,7 @@ def page_text(driver, url: str, expect: str, timeout: float = 10) -> str:
 
 def log_in(driver, base: str, email: str) -> None:
     page_text(driver, f'{base}/login', 'Forgot Password?')
-    fields = driver.find_elements(By.CSS_SELECTOR, 'input')
+    fields = driver.find_elements(By.CSS_SELECTOR, '.nicegui-content input')
     fields[0].send_keys(email)
     fields[1].send_keys(PASSWORD + Keys.ENTER)
     # the page itself goes on to the Dashboard (through the one-time sign-in ticket): wait for it there

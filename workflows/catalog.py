@@ -94,6 +94,7 @@ def store_reference(api: Api, reference: openapi.Reference | None, text: str) ->
     if reference is not None:
         ApiReference.create(api=api.id, prepared=reference.prepared, version=reference.version,
                             operations=reference.operations, size=len(text.encode('utf-8', 'surrogatepass')))
+    openapi.index_operations(api.id, reference.document if reference is not None else None)  # the search's rows
 
 
 def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:

@@ -77,6 +77,18 @@ def parse(text: str | None) -> dict | None:
     return reference.document if reference else None
 
 
+def index_operations(api_id: int, document: dict | None) -> int:
+    """The search index's rows of an API's operations (issue 25, item 5), replaced by those of `document` (none
+    without one). Called where the prepared reference is stored, in its transaction; returns how many."""
+    from db.models import ApiOperation  # here: the child process that reads big documents needs no database
+    from db.search import operation_rows
+    ApiOperation.delete().where(ApiOperation.api == api_id).execute()
+    rows = operation_rows(api_id, document)
+    for start in range(0, len(rows), 500):
+        ApiOperation.insert_many(rows[start:start + 500]).execute()
+    return len(rows)
+
+
 # --- reading within bounds --------------------------------------------------------------------------
 
 class _BoundedLoader(yaml.SafeLoader):
