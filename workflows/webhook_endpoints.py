@@ -42,6 +42,9 @@ EVENTS = {
     'credential.rotated': 'A key was rotated',
     'credential.revoked': 'A key was revoked',
     'invite_code.used': 'Someone registered with an invite code',
+    'api.version_added': 'A new version of an API was added',
+    'api.deprecated': 'An API version was deprecated, or its sunset is 30 or 7 days away',
+    'api.deprecation_withdrawn': "An API version's deprecation was undone",
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'

@@ -10,7 +10,7 @@ import json
 import secrets
 
 from db import clock
-from db.models import (AccessRequest, App, Credential, InviteCode, Organisation, User, WebhookDelivery,
+from db.models import (AccessRequest, Api, App, Credential, InviteCode, Organisation, User, WebhookDelivery,
                        WebhookEndpoint, WebhookEvent)
 from domain import events
 from workflows.grants import products_of
@@ -37,6 +37,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'credential.rotate': ('credential.rotated',),
     'credential.revoke': ('credential.revoked',),
     'invite_code.redeem': ('invite_code.used',),
+    # issue 26, item 5: API versions and deprecation
+    'api.add_version': ('api.version_added',),
+    'api.deprecate': ('api.deprecated',),
+    'api.sunset_reminder': ('api.deprecated',),
+    'api.undeprecate': ('api.deprecation_withdrawn',),
 }
 
 
@@ -60,6 +65,9 @@ def emit(event: events.Event) -> None:
             data['api_token'] = detail['api_token']
         if detail.get('reason'):
             data['reason'] = detail['reason']
+        for name in ('app_ids', 'days_left'):  # issue 26, item 5: the apps a deprecation concerns; days to its sunset
+            if name in detail:
+                data[name] = detail[name]
         if 'old_key_stops_at' in detail:  # a rotation: which key it replaced, and when that one stops
             data['replaces'] = {'credential_id': detail['old_credential_id'], 'stops_at': detail['old_key_stops_at']}
         message_id = 'msg_' + secrets.token_urlsafe(18)
@@ -102,8 +110,20 @@ def describe(event_type: str, target) -> dict:
                                'status': credential.status,
                                'expires_at': credential.expires_at.isoformat(timespec='seconds') + 'Z'
                                if credential.expires_at else None}}
+    if isinstance(target, Api):  # issue 26, item 5
+        api = Api.get_or_none(Api.id == target.id) or target
+        successor = Api.get_or_none(Api.id == api.successor_id) if api.successor_id else None
+        return {'api': {'id': api.id, 'name': api.name, 'version': api.version, 'base_path': api.base_path,
+                        'version_of': api.version_of_id, 'deprecated_at': _iso(api.deprecated_at),
+                        'sunset_at': _iso(api.sunset_at),
+                        'successor': {'id': successor.id, 'version': successor.version,
+                                      'base_path': successor.base_path} if successor else None}}
     if isinstance(target, InviteCode):  # never the code itself; the registering user is the event's actor
         code = InviteCode.get_by_id(target.id)
         return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,
                                 'organisation_id': code.team.organisation_id, 'used': code.used, 'quota': code.quota}}
     return {}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat(timespec='seconds') + 'Z' if moment else None
