@@ -147,7 +147,8 @@ _API = {
                         'POST /{request_id}/revoke'],
     'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke', 'POST /{credential_id}/rotate'],
     'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
-             'POST /{api_id}/reject', 'DELETE /{api_id}'],
+             'POST /{api_id}/reject', 'DELETE /{api_id}',
+             'POST /{api_id}/versions', 'POST /{api_id}/deprecate', 'POST /{api_id}/undo-deprecation'],  # issue 26
     'products': ['GET ', 'POST ', 'GET /{product_id}', 'PATCH /{product_id}', 'DELETE /{product_id}'],
     'plans': ['GET ', 'POST ', 'GET /{plan_id}', 'PATCH /{plan_id}'],
     'catalogs': ['GET ', 'POST ', 'GET /{catalog_id}', 'PATCH /{catalog_id}', 'PUT /{catalog_id}/teams',
