@@ -20,6 +20,17 @@ from workflows import access, api_tokens, api_versions, credentials, maintenance
 
 @pytest.fixture
 def world(db):
+    yield from _world()
+
+
+@pytest.fixture
+def served(user):
+    """The same world for the tests that call the gateway through the web app (the `user` fixture opens the
+    database itself)."""
+    yield from _world()
+
+
+def _world():
     limits.reset()
     usage.reset()
     keys.clear()
@@ -178,11 +189,11 @@ def test_a_sunset_under_30_days_away_sends_no_30_day_notice_after_the_marking_on
 
 # --- the gateway ------------------------------------------------------------------------------------
 
-async def test_the_gateway_adds_the_headers_then_answers_410_after_the_sunset(user, world) -> None:
-    key, v2 = world['key'], a_v2(world)
+async def test_the_gateway_adds_the_headers_then_answers_410_after_the_sunset(user, served) -> None:
+    key, v2 = served['key'], a_v2(served)
     assert 'deprecation' not in (await ask(user, key, '/weather/x')).headers
     sunset = (clock.now() + timedelta(days=20)).replace(microsecond=0)
-    v1 = api_versions.deprecate(world['v1'].id, sunset, v2.id, by=world['admin'])
+    v1 = api_versions.deprecate(served['v1'].id, sunset, v2.id, by=served['admin'])
     answer = await ask(user, key, '/weather/forecast')  # the key was retired: reloaded with the deprecation
     assert answer.status_code == 200
     assert answer.headers['deprecation'] == f'@{api_versions.unix(v1.deprecated_at)}'
@@ -202,21 +213,30 @@ async def test_the_gateway_adds_the_headers_then_answers_410_after_the_sunset(us
     assert (await ask(user, key, '/weather/forecast')).status_code == 410
 
 
-async def test_undoing_the_deprecation_drops_the_headers(user, world) -> None:
-    key, v2 = world['key'], a_v2(world)
-    api_versions.deprecate(world['v1'].id, clock.now() + timedelta(days=20), v2.id, by=world['admin'])
+async def test_moving_the_successor_to_another_path_changes_the_link(user, served) -> None:
+    from workflows import catalog
+    key, v2 = served['key'], a_v2(served)
+    api_versions.deprecate(served['v1'].id, clock.now() + timedelta(days=20), v2.id, by=served['admin'])
+    assert (await ask(user, key, '/weather/x')).headers['link'].endswith('/weather/v2/>; rel="successor-version"')
+    catalog.save_api(v2.id, v2.name, '/weather/two/', v2.upstream, catalog.KEEP_DOCUMENT, by=served['admin'])
+    assert (await ask(user, key, '/weather/x')).headers['link'].endswith('/weather/two/>; rel="successor-version"')
+
+
+async def test_undoing_the_deprecation_drops_the_headers(user, served) -> None:
+    key, v2 = served['key'], a_v2(served)
+    api_versions.deprecate(served['v1'].id, clock.now() + timedelta(days=20), v2.id, by=served['admin'])
     assert 'sunset' in (await ask(user, key, '/weather/x')).headers
-    api_versions.undo_deprecation(world['v1'].id, by=world['admin'])
+    api_versions.undo_deprecation(served['v1'].id, by=served['admin'])
     answer = await ask(user, key, '/weather/x')
     assert answer.status_code == 200 and 'sunset' not in answer.headers and 'deprecation' not in answer.headers
 
 
-async def test_without_a_successor_the_headers_have_no_link_and_the_410_names_none(user, world) -> None:
-    api_versions.deprecate(world['v1'].id, clock.now() + timedelta(days=2), None, by=world['admin'])
-    answer = await ask(user, world['key'], '/weather/x')
+async def test_without_a_successor_the_headers_have_no_link_and_the_410_names_none(user, served) -> None:
+    api_versions.deprecate(served['v1'].id, clock.now() + timedelta(days=2), None, by=served['admin'])
+    answer = await ask(user, served['key'], '/weather/x')
     assert 'sunset' in answer.headers and 'link' not in answer.headers
     clock.advance(timedelta(days=3))
-    gone = await ask(user, world['key'], '/weather/x')
+    gone = await ask(user, served['key'], '/weather/x')
     assert gone.status_code == 410 and 'successor' not in gone.json() and 'link' not in gone.headers
 
 
@@ -227,10 +247,10 @@ def client(user, token: str) -> httpx.AsyncClient:
                              headers={'Authorization': f'Bearer {token}'})
 
 
-async def test_the_rest_api_adds_a_version_deprecates_and_lists_the_fields(user, world) -> None:
-    admin = world['admin']
+async def test_the_rest_api_adds_a_version_deprecates_and_lists_the_fields(user, served) -> None:
+    admin = served['admin']
     writer, reader = api_tokens.create(admin, 'CRM', read_only=False)[1], api_tokens.create(admin, 'Reports')[1]
-    v1 = world['v1'].id
+    v1 = served['v1'].id
     async with client(user, reader) as api:
         assert (await api.post(f'/apis/{v1}/versions', json={'version': 'v2', 'base_path': '/weather/v2/'})
                 ).status_code == 403
@@ -242,7 +262,7 @@ async def test_the_rest_api_adds_a_version_deprecates_and_lists_the_fields(user,
         past = await api.post(f'/apis/{v1}/deprecate', json={'sunset_at': '2001-01-01', 'successor_id': v2['id']})
         assert past.status_code == 422 and 'future' in past.text
         other = await api.post(f'/apis/{v1}/deprecate', json={'sunset_at': '2029-06-01',
-                                                              'successor_id': world['Maps API'].id})
+                                                              'successor_id': served['Maps API'].id})
         assert other.status_code == 422 and 'same API' in other.text
         assert (await api.post('/apis/999999/deprecate', json={'sunset_at': '2029-06-01'})).status_code == 404
         done = await api.post(f'/apis/{v1}/deprecate', json={'sunset_at': '2029-06-01', 'successor_id': v2['id']})
@@ -255,4 +275,4 @@ async def test_the_rest_api_adds_a_version_deprecates_and_lists_the_fields(user,
         assert undone.status_code == 200 and undone.json()['sunset_at'] is None
     audit = AuditEvent.get(AuditEvent.action == 'api.deprecate')
     assert audit.detail.get('api_token')  # the token is named in the audit row
-    assert AccessRequest.get_by_id(world['request'].id).status == 'approved'
+    assert AccessRequest.get_by_id(served['request'].id).status == 'approved'

@@ -77,6 +77,8 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
             api = find(Api, api_id, 'This API')
             if api.base_path != path:  # the keys of its products now cover another path
                 retire(AccessRequest.id.in_(_requests_with_api(api.id)))
+                for succeeded in Api.select(Api.id).where(Api.successor == api.id):  # issue 26: their Link names it
+                    retire(AccessRequest.id.in_(_requests_with_api(succeeded.id)))
             Api.update(**values).where(Api.id == api.id).execute()
             if not keep:
                 store_reference(api, reference, values['openapi_text'])
