@@ -276,3 +276,25 @@ async def test_the_rest_api_adds_a_version_deprecates_and_lists_the_fields(user,
     audit = AuditEvent.get(AuditEvent.action == 'api.deprecate')
     assert audit.detail.get('api_token')  # the token is named in the audit row
     assert AccessRequest.get_by_id(served['request'].id).status == 'approved'
+
+
+# --- Admin -> APIs (the simulated user; tests/test_browser_deprecation.py drives the dialogs in Chromium) ------------
+
+async def test_the_admin_undoes_a_deprecation_and_a_bad_label_stays_next_to_its_field(user, served) -> None:
+    from tests.utils import fill, field_error, opens_as, press
+    v2 = a_v2(served)
+    api_versions.deprecate(served['v1'].id, clock.now() + timedelta(days=20), v2.id, by=served['admin'])
+    await opens_as(user, served['admin'].email, '/admin/apis')
+    await user.should_see(f'Deprecated: stops on {api_versions.shown_date(Api.get_by_id(served["v1"].id).sunset_at)}',
+                          retries=50)  # the table reads its rows in a worker thread
+    await press(user, 'api-add-version-Weather API v2')
+    fill(user, {'version-label': 'v1', 'version-base-path': '/weather/v3/'})
+    await press(user, 'version-save')
+    assert 'has a version v1 already' in field_error(user, 'version-label')
+    assert not Api.select().where(Api.base_path == '/weather/v3/').exists()
+    await press(user, 'api-undeprecate-Weather API v1')
+    await user.should_see('Undo the deprecation of Weather API v1?')
+    await press(user, 'undeprecate-confirm')
+    await user.should_see('Weather API v1 is no longer deprecated.')
+    assert Api.get_by_id(served['v1'].id).deprecated_at is None
+    assert AuditEvent.get(AuditEvent.action == 'api.undeprecate').actor_id is not None
