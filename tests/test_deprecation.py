@@ -72,6 +72,18 @@ def test_a_new_version_has_its_own_path_the_same_name_and_joins_the_products(wor
     assert not ProductApi.select().where(ProductApi.api == v3.id).exists()
 
 
+def test_deleting_the_first_version_keeps_the_others_together(world) -> None:
+    from workflows import catalog
+    v2 = a_v2(world)
+    v3 = api_versions.add_version(v2.id, 'v3', '/weather/v3/', '', by=world['admin'])
+    api_versions.deprecate(v2.id, clock.now() + timedelta(days=9), v3.id, by=world['admin'])
+    catalog.delete_api(Api.get_by_id(world['v1'].id), by=world['admin'])
+    assert [(api.version, api.version_of_id) for api in api_versions.versions_of(Api.get_by_id(v3.id))] == [
+        ('v2', v2.id), ('v3', v2.id)]
+    catalog.delete_api(Api.get_by_id(v3.id), by=world['admin'])  # the successor goes: v2 has none now
+    assert Api.get_by_id(v2.id).successor_id is None
+
+
 def test_a_version_label_is_unique_in_its_api_and_well_formed_and_the_path_is_free(world) -> None:
     a_v2(world)
     for label, path, field in (('v2', '/weather/x/', 'version'), ('V1', '/weather/x/', 'version'),
