@@ -70,10 +70,11 @@ class KeyInfo:
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name))]
         self.allowed = {base: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
                                      *_deprecation_headers(self.deprecations.get(base)),
-                                     (b'content-length', b'0')), b'') for base, slug in self.routes}
-        self.granted = {base: Decision(200, '', slug, 0, base) for base, slug in self.routes}
+                                     (b'content-length', b'0')), b'') for base, slug in reversed(self.routes)}
+        # (reversed: an API in two of the key's products answers as the first route decide() matches)
+        self.granted = {base: Decision(200, '', slug, 0, base) for base, slug in reversed(self.routes)}
         now = clock.now()
-        for base, slug in self.routes:  # issue 26, item 5: a deprecated API's route ends at its sunset
+        for base, slug in reversed(self.routes):  # issue 26, item 5: a deprecated API's route ends at its sunset
             deprecation = self.deprecations.get(base)
             if deprecation is not None:
                 _, sunset, successor = deprecation
