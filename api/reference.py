@@ -26,7 +26,7 @@ import session
 from db import settings as stored_settings
 from db.models import Api, ApiReference, App, Product, ProductApi
 from domain.brand import Look
-from workflows import access, browse, guides, oauth_clients, openapi, visibility
+from workflows import access, api_versions, browse, guides, oauth_clients, openapi, visibility
 
 ASSETS = '/products/_assets'  # under /products/ so that the default-deny middleware lets visitors read them
 NOT_FOUND = 'This API was not found, or you cannot see it.'
@@ -55,7 +55,8 @@ def _visible_api(slug: str, api_id: int) -> tuple[Product, Api] | None:
     product = browse.products_visible_to(session.current_user()).where(Product.slug == slug[:100]).first()
     if product is None:
         return None
-    api = (Api.select(Api.id, Api.name, Api.base_path).join(ProductApi)
+    api = (Api.select(Api.id, Api.name, Api.base_path, Api.version, Api.deprecated_at, Api.sunset_at, Api.successor)
+           .join(ProductApi)
            .where((ProductApi.product == product) & (Api.id == api_id)).first())
     return (product, api) if api is not None else None
 
@@ -92,11 +93,30 @@ def reference_page(slug: str, api_id: int, ready: int = 0) -> Response:
     guide_links = [(guide.title, guides.url(product.slug, guide.slug)) for guide in guides.guides_visible_to(me, product)]
     return swagger_page(title=f'{api.name} · {product.name}', api=api.name, product=product.name,
                         product_url=settings['productUrl'], download=document_url(product.slug, api.id),
-                        settings=settings, connect=f'{gateway.scheme}://{gateway.netloc}', guide_links=guide_links)
+                        settings=settings, connect=f'{gateway.scheme}://{gateway.netloc}', guide_links=guide_links,
+                        deprecation=_deprecation(product, api))  # issue 26, item 5
+
+
+def _deprecation(product: Product, api: Api) -> str:
+    """issue 26, item 5: the bar's note on a deprecated version, with a link to its successor's reference."""
+    if api.deprecated_at is None:
+        return ''
+    text = f'Version {api.version or api.name} is deprecated: it stops on {api_versions.shown_date(api.sunset_at)}.'
+    successor = Api.select(Api.id, Api.version, Api.base_path).where(Api.id == api.successor_id).first() \
+        if api.successor_id else None
+    link = ''
+    if successor is not None and ProductApi.select().where((ProductApi.product == product)
+                                                           & (ProductApi.api == successor.id)).exists():
+        link = (f' <a href="{html.escape(reference_url(product.slug, successor.id))}" style="color: inherit">'
+                f'Move to {html.escape(successor.version or "its successor")}.</a>')
+    elif successor is not None:
+        link = html.escape(f' Move to {successor.version or "its successor"}: {api_versions.gateway_url(successor)}')
+    return (f'<span class="portico-deprecated" role="status" style="background: #fdecea; color: #b71c1c; '
+            f'padding: 2px 8px; border-radius: 4px">{html.escape(text)}{link}</span>')
 
 
 def swagger_page(*, title: str, api: str, product: str, product_url: str, download: str, settings: dict,
-                 connect: str = '', guide_links: list[tuple[str, str]] = ()) -> HTMLResponse:
+                 connect: str = '', guide_links: list[tuple[str, str]] = (), deprecation: str = '') -> HTMLResponse:
     """The reference page around Swagger UI: `settings` for static/reference.js, `product_url` for the way back,
     `connect` the one origin besides the portal the page may call (the gateway, for Try it), `guide_links`
     the product's guides (title, address) for the bar. The bar wears the brand: its name and logo, its header
@@ -110,7 +130,8 @@ def swagger_page(*, title: str, api: str, product: str, product_url: str, downlo
               f'--portico-primary: {look.primary}',
         title=html.escape(title), api=html.escape(api), product=html.escape(product),
         product_url=html.escape(product_url), download=html.escape(download), assets=ASSETS,
-        settings=json.dumps(settings).replace('<', '\\u003c'), guides=_guide_links(guide_links))
+        settings=json.dumps(settings).replace('<', '\\u003c'), guides=_guide_links(guide_links),
+        deprecation=deprecation)
     csp = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
            f"font-src 'self' data:; connect-src 'self'{' ' + connect if connect else ''}; "
            "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
@@ -188,6 +209,7 @@ REFERENCE_HTML = '''<!doctype html>
   <a class="portico-brand" href="/">{logo}<span>{portal}</span></a>
   <a class="portico-back" href="{product_url}">&larr; {product}</a>
   <span class="portico-title">{api}</span>
+  {deprecation}<!-- issue 26, item 5: a deprecated version's sunset and successor -->
   {guides}<!-- issue 25: the product's guides -->
   <input id="portico-search" type="search" placeholder="Search path, summary, operationId, description"
          aria-label="Search operations" autocomplete="off">

@@ -61,10 +61,29 @@ def gateway_child(portal, port: int) -> tuple[str, int]:
     raise RuntimeError('the portal started no gateway-only process')
 
 
+def deprecate_the_bench_api() -> None:
+    """Make the stored keys' API version v1 of two, deprecated with a sunset in a year and v2 as successor."""
+    from datetime import timedelta
+
+    import config
+    from db import clock
+    from db.connection import connect, database
+    from db.models import Api
+    connect(config.current().database_url)
+    v1 = Api.get(Api.base_path == '/bench/')
+    v2 = Api.create(name=v1.name, base_path='/bench/v2/', status='published', version_of=v1.id, version='v2')
+    Api.update(version_of=v1.id, version='v1', deprecated_at=clock.now(), sunset_at=clock.now() + timedelta(days=365),
+               successor=v2.id).where(Api.id == v1.id).execute()
+    database.close()
+
+
 def main() -> int:
     parser = arguments()
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--redis', default='', help='count limits in this Redis (e.g. redis://127.0.0.1:6379/14)')
+    parser.add_argument('--deprecated', action='store_true',
+                        help='the keys\' API is a deprecated version with a sunset and a successor: every allowed '
+                             'answer carries Deprecation, Sunset and Link (issue 26)')
     parser.add_argument('--gateway-process', action='store_true',
                         help='measure the gateway-only process the portal starts with PORTICO_GATEWAY_PORT')
     args = parser.parse_args()
@@ -73,6 +92,8 @@ def main() -> int:
     from tests.servers import Portal
     from tests.utils import free_port
     with stored_keys(args.keys) as (root, sample):
+        if args.deprecated:
+            deprecate_the_bench_api()
         scripts = {name: keys_script(root / f'{name}.lua', sample, path, {**FORWARDED, 'X-Forwarded-Method': 'GET'})
                    for name, path in (('empty', '/api/gateway/ping'), ('auth', '/api/gateway/auth'))}
         port = free_port()
@@ -100,6 +121,8 @@ def main() -> int:
             portal.stop()
     counters = f'limits in Redis ({args.redis})' if args.redis else 'limits counted in the process'
     server = 'the gateway-only process' if args.gateway_process else 'the portal process'
+    if args.deprecated:
+        server += ', a deprecated API version (Deprecation, Sunset, Link on every answer)'
     print(f'\n{args.keys:,} keys stored (SQLite), {counters}, {server}, {args.connections} connections, '
           f'{args.seconds} s per run, wrk -t2, {args.rounds} rounds')
     print('| round (load average) | empty (/api/gateway/ping) | decision (/api/gateway/auth) | ratio | '

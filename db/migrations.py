@@ -253,6 +253,15 @@ def _v16_oauth_clients(migrator: SchemaMigrator) -> None:
     database.create_tables([models.OAuthClient, models.SigningKey, models.ClientAssertion])
 
 
+def _v17_api_versions(migrator: SchemaMigrator) -> None:
+    # issue 26, item 5: API versions and deprecation
+    present = {column.name for column in database.get_columns('api')}
+    apply(*[migrator.add_column('api', field.column_name, field)
+            for field in (models.Api.version_of, models.Api.version, models.Api.deprecated_at, models.Api.sunset_at,
+                          models.Api.successor, models.Api.deprecation_notices_sent)
+            if field.column_name not in present])
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -272,6 +281,8 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (15, 'key ends: credential.expires_at, end_reason, reminded_at; plan.key_lifetime_days; plan changes (issue 26)',
      _v15_key_ends),
     (16, 'plan.credential_kind, oauth_client, signing_key, client_assertion tables (issue 26)', _v16_oauth_clients),
+    (17, 'api versions and deprecation: api.version_of, version, deprecated_at, sunset_at, successor (issue 26)',
+     _v17_api_versions),
 ]
 LATEST = STEPS[-1][0]
 

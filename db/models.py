@@ -215,6 +215,16 @@ class Api(BaseModel):
     decided_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     decided_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=clock.now)
+    # issue 26, item 5 (migration 17): versions and deprecation. Each version is an API of its own (its own base
+    # path, document and reference); `version_of` groups them (the first version's id; null: a stand-alone API),
+    # `version` is its label ('v1'). Deprecated: `deprecated_at` and the `sunset_at` when calls stop (410), the
+    # `successor` version to move to, and the notices already sent ('marked', '30d', '7d').
+    version_of = pw.ForeignKeyField('self', null=True, backref='+', on_delete='SET NULL')
+    version = pw.CharField(max_length=20, default='')
+    deprecated_at = pw.DateTimeField(null=True)
+    sunset_at = pw.DateTimeField(null=True)
+    successor = pw.ForeignKeyField('self', null=True, backref='+', on_delete='SET NULL')
+    deprecation_notices_sent = pw.CharField(max_length=50, default='')  # comma-separated
 
 
 class Product(BaseModel):

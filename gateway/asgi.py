@@ -3,7 +3,7 @@ browser state, and every microsecond counts. Installed by wrapping the app once,
 
     GET  /api/gateway/auth            nginx auth_request, Caddy forward_auth, Traefik forwardAuth, Kong...
     GET  /api/gateway/auth/<path>     Envoy ext_authz (HTTP service, path_prefix: /api/gateway/auth)
-    GET  /api/gateway/nginx-auth      nginx auth_request: a 429 is sent as a 403 marked X-Portico-Status: 429
+    GET  /api/gateway/nginx-auth      nginx auth_request: a 429 (or 410) is sent as a 403 marked X-Portico-Status
     POST /oauth/introspect            RFC 7662 token introspection
     GET  /api/gateway/ping            an empty answer, for benchmarks and health checks of the gateway
 
@@ -103,12 +103,12 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
     counters = limits.counters
     rate, quota = limits.keys_of(info, now, limits.shared())
     decision = decide(facts, info, now, (counters.seen(rate), counters.seen(quota, info.quota_used) if quota else 0),
-                      clock.monotonic() if info.expires is not None else 0.0)
+                      clock.monotonic() if info.timed else 0.0)
     metrics.decided(decision.status, decision.product)
     if decision.status == 200:
         counters.count(info, now, rate, quota)
         usage.count(info.credential_id, False, now)
-        return info.allowed[decision.product]  # built at the key's load, immutable
+        return info.allowed[decision.route]  # built at the key's load, immutable
     if decision.status != 401:  # a known key refused (403, 429) counts as refused
         usage.count(info.credential_id, True, now)
     return respond(decision, info, for_nginx=for_nginx)
@@ -116,7 +116,9 @@ def settle(facts: Facts, info, *, for_nginx: bool) -> Answer:
 
 def respond(decision: Decision, info, *, for_nginx: bool) -> Answer:
     if decision.status == 200:
-        return info.allowed[decision.product]
+        return info.allowed[decision.route]
+    if decision.status == 410:  # issue 26, item 5: past the sunset; nginx gets it as a 403 marked 410
+        return info.gone[decision.route][for_nginx]
     if decision.status == 429:
         # nginx auth_request passes only 2xx, 401 and 403 on; its config maps this 403 back to 429
         return _deny(403 if for_nginx else 429, decision.reason,

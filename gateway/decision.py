@@ -32,15 +32,16 @@ class Facts(NamedTuple):
 
 
 class Decision(NamedTuple):
-    status: int  # 200, 401, 403 or 429
+    status: int  # 200, 401, 403, 410 (a deprecated API past its sunset, issue 26) or 429
     reason: str = ''
     product: str = ''
     retry_after: int = 0
+    route: str = ''  # the base path matched: the key of its answer (KeyInfo.allowed, .gone)
 
     @property
     def counts_as(self) -> str | None:
         """How the call is counted in usage: 'call', 'refused', or not at all (no valid key)."""
-        return 'call' if self.status == 200 else 'refused' if self.status in (403, 429) else None
+        return 'call' if self.status == 200 else 'refused' if self.status in (403, 410, 429) else None
 
 
 MISSING_KEY = Decision(401, 'missing API key')
@@ -102,6 +103,10 @@ def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0), momen
             break
     else:
         return NOT_COVERED
+    if info.sunsets:  # issue 26, item 5: a deprecated API's route, refused (410) from its sunset on
+        sunset = info.sunsets.get(base)
+        if sunset is not None and moment >= sunset[0]:
+            return sunset[1]
     plan = info.plan
     rate_used, quota_used = used
     if rate_used >= plan.rate_limit:
@@ -110,5 +115,5 @@ def decide(facts: Facts, info, now: float, used: tuple[int, int] = (0, 0), momen
     if plan.quota and quota_used >= plan.quota:
         return Decision(429, f'quota of {plan.quota} requests per {plan.quota_period} used up', product,
                         max(1, int(period_end(plan.quota_period, now) - now + 0.999)))
-    granted = info.granted.get(product)  # built once per key and product, at its load
-    return granted if granted is not None else Decision(200, '', product)
+    granted = info.granted.get(base)  # built once per key and route, at its load
+    return granted if granted is not None else Decision(200, '', product, 0, base)

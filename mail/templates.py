@@ -43,6 +43,8 @@ DESCRIPTIONS = {
     'webhook_disabled': 'To the admins: a failing webhook endpoint was disabled',
     'key_ending': 'To the app owners: a rotated key stops within a day',
     'key_expiring': 'To the app owners: a key reaches the end of its lifetime in 14 or 3 days',
+    'api_deprecated': 'To the app owners: an API version their app uses is deprecated, with its sunset',
+    'api_sunset_soon': 'To the app owners: a deprecated API version stops in 30 or 7 days',
 }
 
 SAMPLE_CONTEXT = {
@@ -60,6 +62,7 @@ SAMPLE_CONTEXT = {
     'webhook_url': 'https://crm.example.com/hooks/portico', 'failing_since': 'failing since 2026-01-31 12:00 UTC',
     'webhooks_link': 'https://portal.example.com/admin/webhooks', 'provider_name': 'Acme Okta',
     'key_prefix': 'ptc_3f9aK2', 'ends_at': '2026-01-31 12:00 UTC', 'days_left': '14 days',
+    'sunset_date': '2027-03-31', 'successor_part': 'Move to Weather API v2: https://api.example.com/weather/v2/',
 }
 
 

@@ -18,6 +18,7 @@ from components.frame import frame
 from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Guide, Plan, Product, ProductApi
 from domain.errors import DomainError
 from workflows import access, browse, cart, guides, settings, visibility
+from workflows.api_versions import shown_date  # issue 26, item 5
 
 
 @dataclass
@@ -40,12 +41,15 @@ def _product_and_parts(me, slug: str, guide_slug: str | None = None) -> _Parts:
         return parts
     parts.product = product
     parts.offers = browse.catalogs_of_product(me, product)
+    successor = Api.alias()  # issue 26, item 5: versions, and the version that replaces a deprecated one
     parts.apis = list(Api.select(Api.id, Api.name, Api.base_path, ApiReference.version, ApiReference.operations,
-                                 ApiReference.size)
+                                 ApiReference.size, Api.version, Api.deprecated_at, Api.sunset_at,
+                                 successor.id, successor.version, successor.base_path)
                       .join(ProductApi).switch(Api)
                       .join(ApiReference, on=(ApiReference.api == Api.id), join_type=pw.JOIN.LEFT_OUTER,
-                            attr='reference')
-                      .where(ProductApi.product == product).order_by(Api.name))
+                            attr='reference').switch(Api)
+                      .join(successor, pw.JOIN.LEFT_OUTER, on=(successor.id == Api.successor), attr='next_version')
+                      .where(ProductApi.product == product).order_by(Api.name, Api.version))
     parts.tabs = guides.guides_visible_to(me, product)
     if guide_slug is not None:
         found = guides.guide_for(me, slug, guide_slug)
@@ -119,7 +123,7 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
             .mark('documentation-panels'):
         with ui.tab_panel(REFERENCE_TAB).classes('p-0 pt-2 gap-4'):
             for api in apis:
-                _api_card(product, api)
+                _api_card(product, api, {other.id for other in apis})
             if not apis:
                 ui.label('This product has no API yet.').classes('text-grey-8')
         for tab in parts.tabs:
@@ -152,12 +156,15 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
 REFERENCE_TAB = 'reference'
 
 
-def _api_card(product: Product, api: Api) -> None:
+def _api_card(product: Product, api: Api, in_product: set[int] = frozenset()) -> None:
     reference = getattr(api, 'reference', None)
     with ui.card().classes('w-full p-4 gap-2').mark(f'api-doc-{api.base_path}'):
         with ui.row().classes('items-center gap-3'):
             ui.icon('api', color='primary').classes('text-2xl')
             ui.label(api.name).classes('text-lg font-semibold')
+            if api.version:  # issue 26, item 5
+                ui.chip(api.version).props('dense square').classes('text-xs')
+        _deprecation_banner(product, api, in_product)  # issue 26, item 5
         ui.label(f'Base URL: {config.current().gateway_url.rstrip("/")}{api.base_path}') \
             .classes('font-mono text-sm').mark('api-base-url')
         if reference is None or reference.version is None:
@@ -173,6 +180,24 @@ def _api_card(product: Product, api: Api) -> None:
             reference.props['href'] = reference_url(product.slug, api.id)  # set, not parsed from a props string
             ui.link('Download the OpenAPI document', document_url(product.slug, api.id)) \
                 .props('download').classes('self-center').mark(f'api-download-{api.base_path}')
+
+
+def _deprecation_banner(product: Product, api: Api, in_product: set[int]) -> None:
+    """issue 26, item 5: "Version v1 is deprecated: it stops on <date>. Move to v2." with a link."""
+    if getattr(api, 'deprecated_at', None) is None:
+        return
+    successor = getattr(api, 'next_version', None)
+    successor = successor if successor is not None and successor.id else None
+    with ui.row().classes('w-full items-center gap-2 rounded bg-red-1 text-negative px-3 py-2') \
+            .props('role=status').mark(f'api-deprecated-{api.base_path}'):
+        ui.icon('warning')
+        ui.label(f'Version {api.version or api.name} is deprecated: it stops on {shown_date(api.sunset_at)}.')
+        if successor is not None and successor.id in in_product:  # its reference is the product's too
+            ui.link(f'Move to {successor.version or "its successor"}.', reference_url(product.slug, successor.id)) \
+                .classes('text-negative font-medium').mark('api-successor-link')
+        elif successor is not None:
+            ui.label(f'Move to {successor.version or "its successor"}: '
+                     f'{config.current().gateway_url.rstrip("/")}{successor.base_path}').classes('font-medium')
 
 
 def _get_access(product: Product, offers: list) -> None:

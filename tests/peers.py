@@ -131,3 +131,44 @@ def retired_keys_and_limits(url: str, world: World) -> None:
     assert [call(weather, keys['weather'])[0] for _ in range(5)] == [200] * 5  # Free: 5 calls per 60 s
     status, headers, _ = call(weather, keys['weather'])
     assert status == 429 and 1 <= int(headers['Retry-After']) <= 60
+
+
+def deprecated_version_headers_then_gone(url: str, world: World) -> None:
+    """Issue 26, item 5, through a real gateway: Weather API gets a v2 (in the same product) and v1 is deprecated
+    with v2 as its successor; calls to v1 pass with Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers,
+    calls to v2 without them; once the sunset has passed (set in the database, since the portal is another
+    process, and the keys retired), v1 answers 410 with the successor's address, and v2 still works."""
+    from datetime import timedelta
+
+    from db import clock
+    from db.models import AccessRequest, Api
+    from workflows import api_versions
+    Plan.update(rate_limit=10_000).execute()  # many calls below
+    v1 = Api.get(Api.base_path == '/weather/')
+    v2 = api_versions.add_version(v1.id, 'v2', '/weather/v2/', '', by=world.admin)
+    sunset = (clock.now() + timedelta(days=40)).replace(microsecond=0)
+    api_versions.deprecate(v1.id, sunset, v2.id, by=world.admin)
+    v1 = Api.get_by_id(v1.id)
+    key = world.keys['weather']
+    assert eventually(lambda: 'Deprecation' in call(url + '/weather/forecast', key)[1], 5)
+    status, headers, _ = call(url + '/weather/forecast', key)
+    assert status == 200
+    assert headers['Deprecation'] == f'@{api_versions.unix(v1.deprecated_at)}'
+    assert headers['Sunset'] == api_versions.http_date(sunset)
+    assert headers['Link'].endswith('/weather/v2/>; rel="successor-version"'), headers['Link']
+    status, headers, _ = call(url + '/weather/v2/forecast', key)
+    assert status == 200 and 'Deprecation' not in headers and 'Sunset' not in headers, headers
+    # a client cannot make the gateway claim a deprecation
+    status, headers, _ = call(url + '/weather/v2/x', key, headers={'Deprecation': '@1', 'Sunset': 'x', 'Link': '<x>'})
+    assert status == 200 and 'Deprecation' not in headers and 'Sunset' not in headers and 'Link' not in headers
+
+    Api.update(sunset_at=clock.now() - timedelta(minutes=1)).where(Api.id == v1.id).execute()
+    credentials.retire(AccessRequest.id == world.weather.id)
+    assert eventually(lambda: call(url + '/weather/forecast', key)[0] == 410, 5)
+    before = len(world.upstream.calls)
+    status, headers, body = call(url + '/weather/forecast', key)
+    assert status == 410 and headers['Link'].endswith('/weather/v2/>; rel="successor-version"')
+    answer = __import__('json').loads(body)
+    assert answer['successor'].endswith('/weather/v2/') and 'sunset' in answer['error']
+    assert len(world.upstream.calls) == before  # never reached the upstream
+    assert call(url + '/weather/v2/forecast', key)[0] == 200

@@ -156,7 +156,8 @@ _API = {
     'credentials': ['GET ', 'GET /{credential_id}', 'POST /{credential_id}/revoke', 'POST /{credential_id}/rotate'],
     'oauth-clients': ['GET ', 'GET /{client_id}', 'POST /{client_id}/revoke'],  # issue 26
     'apis': ['GET ', 'POST ', 'GET /{api_id}', 'GET /{api_id}/openapi', 'PATCH /{api_id}', 'POST /{api_id}/publish',
-             'POST /{api_id}/reject', 'DELETE /{api_id}'],
+             'POST /{api_id}/reject', 'DELETE /{api_id}',
+             'POST /{api_id}/versions', 'POST /{api_id}/deprecate', 'POST /{api_id}/undo-deprecation'],  # issue 26
     'products': ['GET ', 'POST ', 'GET /{product_id}', 'PATCH /{product_id}', 'DELETE /{product_id}'],
     'plans': ['GET ', 'POST ', 'GET /{plan_id}', 'PATCH /{plan_id}'],
     'catalogs': ['GET ', 'POST ', 'GET /{catalog_id}', 'PATCH /{catalog_id}', 'PUT /{catalog_id}/teams',

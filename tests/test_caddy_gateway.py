@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.peers import SECRET, World, call, calls_and_refusals, retired_keys_and_limits
+from tests.peers import SECRET, World, call, calls_and_refusals, deprecated_version_headers_then_gone, \
+    retired_keys_and_limits
 from tests.servers import CADDY, Caddy
 
 pytestmark = pytest.mark.skipif(CADDY is None, reason='caddy is not installed (apt-get install caddy)')
@@ -43,3 +44,7 @@ def test_caddy_forward_auth_as_it_comes_lets_no_client_choose_the_checked_path(d
     finally:
         caddy.stop()
         world.stop()
+
+
+def test_a_deprecated_version_carries_its_headers_then_answers_410_through_caddy(gateway) -> None:
+    deprecated_version_headers_then_gone(*gateway)  # issue 26, item 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.peers import SECRET, World, calls_and_refusals, decision_endpoints_answer_gateways_only, \
+    deprecated_version_headers_then_gone, \
     retired_keys_and_limits
 from tests.servers import NGINX, Nginx
 
@@ -28,3 +29,7 @@ def test_keys_reach_the_upstream_and_refusals_hold_through_nginx(gateway) -> Non
 
 def test_retired_keys_and_the_rate_limit_through_nginx(gateway) -> None:
     retired_keys_and_limits(*gateway)
+
+
+def test_a_deprecated_version_carries_its_headers_then_answers_410_through_nginx(gateway) -> None:
+    deprecated_version_headers_then_gone(*gateway)  # issue 26, item 5

@@ -77,6 +77,8 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
             api = find(Api, api_id, 'This API')
             if api.base_path != path:  # the keys of its products now cover another path
                 retire(AccessRequest.id.in_(_requests_with_api(api.id)))
+                for succeeded in Api.select(Api.id).where(Api.successor == api.id):  # issue 26: their Link names it
+                    retire(AccessRequest.id.in_(_requests_with_api(succeeded.id)))
             Api.update(**values).where(Api.id == api.id).execute()
             if not keep:
                 store_reference(api, reference, values['openapi_text'])
@@ -139,6 +141,14 @@ def delete_api(api: Api, by: User) -> None:
     ensure(by, 'manage_catalog')
     with database.atomic():
         retire(AccessRequest.id.in_(_requests_with_api(api.id)))
+        # issue 26, item 5: the versions it succeeds lose their successor (and their Link header); when the first
+        # version of an API goes, the next one heads the group
+        for succeeded in Api.select(Api.id).where(Api.successor == api.id):
+            retire(AccessRequest.id.in_(_requests_with_api(succeeded.id)))
+        others = Api.select(Api.id).where((Api.version_of == api.id) & (Api.id != api.id)).order_by(Api.id)
+        head = others.first()
+        if head is not None:
+            Api.update(version_of=head.id).where((Api.version_of == api.id) & (Api.id != api.id)).execute()
         api.delete_instance(recursive=True)
         events.announce(by, 'api.delete', api, name=api.name)
 

@@ -15,7 +15,7 @@ from db.connection import database, is_postgres
 from db.models import Token, UserSession
 from gateway import key_feed
 from mail.outbox import prune_outbox
-from workflows import credentials, throttle, unverified
+from workflows import api_versions, credentials, throttle, unverified
 
 LOCK_KEY = 7_270_400_002
 KEEP_USED_TOKENS = timedelta(days=7)
@@ -37,6 +37,7 @@ def run_once() -> dict[str, int] | None:
             'sessions': UserSession.delete().where(UserSession.last_seen_at < now - timedelta(days=30)).execute(),
             'outbox': prune_outbox(now),
             'key_reminders': credentials.remind_ending(),
+            'sunset_notices': api_versions.remind_sunsets(),  # issue 26, item 5
         }
     finally:
         if is_postgres():

@@ -45,6 +45,9 @@ EVENTS = {
     'invite_code.used': 'Someone registered with an invite code',
     'oauth_client.created': 'An OAuth client was issued',  # issue 26
     'oauth_client.revoked': 'An OAuth client was revoked',
+    'api.version_added': 'A new version of an API was added',
+    'api.deprecated': 'An API version was deprecated, or its sunset is 30 or 7 days away',
+    'api.deprecation_withdrawn': "An API version's deprecation was undone",
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'

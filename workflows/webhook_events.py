@@ -10,8 +10,8 @@ import json
 import secrets
 
 from db import clock
-from db.models import (AccessRequest, App, Credential, InviteCode, OAuthClient, Organisation, User, WebhookDelivery,
-                       WebhookEndpoint, WebhookEvent)
+from db.models import (AccessRequest, Api, App, Credential, InviteCode, OAuthClient, Organisation, User,
+                       WebhookDelivery, WebhookEndpoint, WebhookEvent)
 from domain import events
 from workflows.grants import products_of
 
@@ -40,6 +40,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'invite_code.redeem': ('invite_code.used',),
     'oauth_client.create': ('oauth_client.created',),  # issue 26
     'oauth_client.revoke': ('oauth_client.revoked',),
+    # issue 26, item 5: API versions and deprecation
+    'api.add_version': ('api.version_added',),
+    'api.deprecate': ('api.deprecated',),
+    'api.sunset_reminder': ('api.deprecated',),
+    'api.undeprecate': ('api.deprecation_withdrawn',),
 }
 
 
@@ -65,6 +70,9 @@ def emit(event: events.Event) -> None:
             data['reason'] = detail['reason']
         if 'old_plan' in detail:  # a plan change: the plan it left
             data['previous_plan_name'] = detail['old_plan']
+        for name in ('app_ids', 'days_left'):  # issue 26, item 5: the apps a deprecation concerns; days to its sunset
+            if name in detail:
+                data[name] = detail[name]
         if 'old_key_stops_at' in detail:  # a rotation: which key it replaced, and when that one stops
             data['replaces'] = {'credential_id': detail['old_credential_id'], 'stops_at': detail['old_key_stops_at']}
         message_id = 'msg_' + secrets.token_urlsafe(18)
@@ -108,6 +116,14 @@ def describe(event_type: str, target) -> dict:
                                'status': credential.status,
                                'expires_at': credential.expires_at.isoformat(timespec='seconds') + 'Z'
                                if credential.expires_at else None}}
+    if isinstance(target, Api):  # issue 26, item 5
+        api = Api.get_or_none(Api.id == target.id) or target
+        successor = Api.get_or_none(Api.id == api.successor_id) if api.successor_id else None
+        return {'api': {'id': api.id, 'name': api.name, 'version': api.version, 'base_path': api.base_path,
+                        'version_of': api.version_of_id, 'deprecated_at': _iso(api.deprecated_at),
+                        'sunset_at': _iso(api.sunset_at),
+                        'successor': {'id': successor.id, 'version': successor.version,
+                                      'base_path': successor.base_path} if successor else None}}
     if isinstance(target, InviteCode):  # never the code itself; the registering user is the event's actor
         code = InviteCode.get_by_id(target.id)
         return {'invite_code': {'id': code.id, 'code_prefix': code.code_prefix, 'team_id': code.team_id,
@@ -118,3 +134,7 @@ def describe(event_type: str, target) -> dict:
                                  'access_request_id': client.access_request_id, 'status': client.status,
                                  'private_key_jwt': bool(client.jwks)}}
     return {}
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat(timespec='seconds') + 'Z' if moment else None

@@ -1,4 +1,5 @@
-"""API Provider -> APIs: add or edit an API with its OpenAPI document, publish or reject submitted ones, delete."""
+"""API Provider -> APIs: add or edit an API with its OpenAPI document, publish or reject submitted ones, delete;
+add a version of an API, deprecate a version with a sunset and a successor, undo that (issue 26, item 5)."""
 from __future__ import annotations
 
 import peewee as pw
@@ -15,10 +16,11 @@ from components.tables import Column, PagedTable, status_filter, toolbar
 from db import paging
 from db.models import Api, ApiReference, ApiStatus, User
 from domain.errors import DomainError
-from workflows import catalog
+from workflows import api_versions, catalog
 
 FILTERS = {'': 'All', ApiStatus.PENDING: 'Pending', ApiStatus.PUBLISHED: 'Published', ApiStatus.REJECTED: 'Rejected'}
-LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, ApiReference.operations)
+LISTED = (Api.id, Api.name, Api.base_path, Api.upstream, Api.status, Api.submitted_by, ApiReference.operations,
+          Api.version_of, Api.version, Api.deprecated_at, Api.sunset_at, Api.successor)
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api], int]:
@@ -29,7 +31,8 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[Api],
     if search:
         needle = search.lower()
         query = query.where(pw.fn.LOWER(Api.name).contains(needle) | Api.base_path.contains(needle))
-    rows = list(query.order_by(Api.status != ApiStatus.PENDING, Api.name, Api.id).offset(offset).limit(limit))
+    rows = list(query.order_by(Api.status != ApiStatus.PENDING, Api.name, Api.version, Api.id).offset(offset)
+                .limit(limit))
     return rows, paging.count(query)
 
 
@@ -47,13 +50,33 @@ def apis_page(status: str = '') -> None:
                                      rejected=f'{api.name} rejected.', question=f'Reject publishing {api.name}?',
                                      marker='api-reject', buttons=(f'api-approve-{api.name}', f'api-reject-{api.name}'),
                                      done=lambda: table.refresh())
+                named = api_versions.label(api)
                 ui.button('Edit', on_click=lambda a=api: edit_dialog(a.id, table)) \
-                    .props('flat dense no-caps').mark(f'api-edit-{api.name}')
+                    .props('flat dense no-caps').mark(f'api-edit-{named}')
+                if api.status == ApiStatus.PUBLISHED:  # issue 26, item 5: versions and deprecation
+                    with ui.button(icon='more_vert').props('flat dense round aria-label=Versions') \
+                            .mark(f'api-more-{named}') \
+                            .tooltip('Versions'):
+                        with ui.menu():
+                            ui.menu_item('Add a version', lambda a=api: version_dialog(a.id, table)) \
+                                .mark(f'api-add-version-{named}')
+                            if api.deprecated_at is None:
+                                ui.menu_item('Deprecate', lambda a=api: deprecate_dialog(a.id, table)) \
+                                    .mark(f'api-deprecate-{named}')
+                            else:
+                                ui.menu_item('Undo deprecation', lambda a=api: undo_dialog(a, table)) \
+                                    .mark(f'api-undeprecate-{named}')
                 ui.button('Delete', on_click=lambda a=api: delete_dialog(a, table)) \
-                    .props('flat dense no-caps color=negative').mark(f'api-delete-{api.name}')
+                    .props('flat dense no-caps color=negative').mark(f'api-delete-{named}')
 
         def name_cell(api: Api) -> None:
-            ui.label(api.name).classes('font-medium')
+            with ui.row().classes('items-center gap-2 no-wrap'):
+                ui.label(api.name).classes('font-medium')
+                if api.version:
+                    ui.chip(api.version).props('dense square').classes('text-xs').mark(f'api-version-{api.id}')
+            if api.deprecated_at is not None:
+                ui.label(f'Deprecated: stops on {api_versions.shown_date(api.sunset_at)}') \
+                    .classes('text-xs text-negative').mark(f'api-deprecated-{api.id}')
             if api.upstream:
                 ui.label(api.upstream).classes('text-xs text-grey-8 truncate')
 
@@ -63,7 +86,7 @@ def apis_page(status: str = '') -> None:
             Column('Status', lambda a: status_chip(a.status), '7rem'),
             Column('Submitted by', lambda a: ui.label(a.submitted_by.full_name if a.submitted_by else '—'), '1fr'),
             Column('Operations', lambda a: ui.label(str(getattr(a.reference, 'operations', None) or 0)), '6rem'),
-            Column('', actions, '15rem'),
+            Column('', actions, '17rem'),
         ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
             empty='No APIs here. Add one with its OpenAPI document to document it in the catalog.',
             search_label='Search by name or base path', marker='apis')
@@ -129,3 +152,95 @@ def delete_dialog(api: Api, table: PagedTable) -> None:
                            'disappears from the catalog.', 'api-delete',
                            lambda: catalog.delete_api(catalog.find(Api, api.id, 'This API'), by=session.current_user()),
                            table.refresh)
+
+
+# --- issue 26, item 5: versions and deprecation -------------------------------------------------------
+
+def version_dialog(api_id: int, table: PagedTable) -> None:
+    """A new version of an API: its label, its own base path and document, in the same products by default."""
+    api = table.row_again(Api, api_id, 'This API')
+    if api is None:
+        return
+    labels = [version.version for version in api_versions.versions_of(api) if version.version]
+    with dialogs.dialog() as dialog, ui.card().classes('w-[44rem] max-w-full'):
+        ui.label(f'Add a version of {api.name}').classes('text-lg font-semibold')
+        ui.label(f'Versions so far: {", ".join(labels)}.' if labels else
+                 'This API has no version label yet: name the current one too.').classes('text-sm text-grey-8')
+        with ui.row().classes('w-full no-wrap gap-3'):
+            current = ui.input('Label of the current version', value='v1').props('outlined').classes('w-48') \
+                .mark('version-current')
+            current.set_visibility(api.version_of_id is None)
+            version = ui.input('Label of the new version', placeholder='v2').props('outlined').classes('w-48') \
+                .mark('version-label')
+            base_path = ui.input('Base path (listen path)', placeholder=f'{api.base_path}v2/').props('outlined') \
+                .classes('grow').mark('version-base-path')
+        upstream = ui.input('Upstream (where the gateway forwards to)', value=api.upstream).props('outlined') \
+            .classes('w-full').mark('version-upstream')
+        feedback: Feedback | None = None
+        document = OpenApiInput('version-openapi', 'version-upload', 'openapi', lambda error: feedback.show(error))
+        document.upload_button('version-upload-button')
+        same = ui.checkbox('Add it to the products of this API (their keys then cover it too)', value=True) \
+            .mark('version-in-products')
+        feedback = Feedback({'version': version, 'current_version': current, 'base_path': base_path,
+                             'upstream': upstream, 'openapi': document.document}, marker='version-error')
+
+        async def save() -> None:
+            feedback.clear()
+            try:
+                text = document.text()
+            except DomainError as error:
+                feedback.show(error)
+                return
+            try:
+                saved = await run.io_bound(api_versions.add_version, api.id, version.value, base_path.value, text,
+                                           session.current_user(), upstream=upstream.value,
+                                           current_version=current.value, in_same_products=same.value)
+            except DomainError as error:
+                feedback.show(error)
+                return
+            dialog.close()
+            ui.notify(f'{api_versions.label(saved)} added.', type='positive')
+            table.show_new(saved.id)
+            table.refresh()
+
+        dialogs.actions(dialog, 'Add the version', save, 'version-save')
+    dialog.open()
+
+
+def deprecate_dialog(api_id: int, table: PagedTable) -> None:
+    """Deprecate a version: the sunset (calls stop then, 410) and the version to move to."""
+    api = table.row_again(Api, api_id, 'This API')
+    if api is None:
+        return
+    others = [other for other in api_versions.versions_of(api)
+              if other.id != api.id and other.deprecated_at is None and other.status == ApiStatus.PUBLISHED]
+    choices = {0: 'No successor', **{other.id: api_versions.label(other) for other in others}}
+    with dialogs.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
+        ui.label(f'Deprecate {api_versions.label(api)}').classes('text-lg font-semibold')
+        ui.label('Calls keep working until the sunset, with Deprecation and Sunset headers; then they are refused '
+                 '(410 Gone) with a link to the successor. The owners of every app that uses it are emailed now, '
+                 'and 30 and 7 days before the sunset.').classes('text-sm text-grey-8')
+        sunset = ui.input('Sunset date (UTC)', placeholder='2027-03-31').props('outlined').classes('w-full') \
+            .mark('deprecate-sunset')
+        successor = ui.select(choices, value=others[-1].id if others else 0, label='Successor version') \
+            .props('outlined').classes('w-full').mark('deprecate-successor')
+        feedback = Feedback({'sunset': sunset, 'successor': successor}, marker='deprecate-error')
+
+        def act() -> str:
+            done = api_versions.deprecate(api.id, sunset.value, successor.value or None, by=session.current_user())
+            return f'{api_versions.label(done)} is deprecated: it stops on {api_versions.shown_date(done.sunset_at)}.'
+
+        dialogs.actions(dialog, 'Deprecate', lambda: dialogs.submit(dialog, feedback, act, table.refresh),
+                        'deprecate-confirm', negative=True)
+    dialog.open()
+
+
+def undo_dialog(api: Api, table: PagedTable) -> None:
+    named = api_versions.label(api)
+
+    def act() -> str:
+        api_versions.undo_deprecation(api.id, by=session.current_user())
+        return f'{named} is no longer deprecated.'
+
+    dialogs.confirm(f'Undo the deprecation of {named}?', 'Its calls go on without Deprecation and Sunset headers, '
+                    'and no sunset stops them.', 'Undo deprecation', 'undeprecate', act, table.refresh)
