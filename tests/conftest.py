@@ -242,3 +242,26 @@ def browser(screen):
     screen.selenium.implicitly_wait(0)
     yield Browser(screen)
     screen.selenium.implicitly_wait(screen.IMPLICIT_WAIT)
+
+
+@pytest.fixture
+def nginx_gateway(tmp_path):
+    """The shipped deploy/nginx-gateway.conf in front of an upstream, asking this test's own portal (the browser
+    tests' server, whose clock the test may move): yields the gateway's address."""
+    from nicegui.testing.screen import Screen
+
+    from tests.servers import NGINX, Nginx, Upstream
+    if NGINX is None:
+        pytest.skip('nginx is not installed (apt-get install nginx-light)')
+    upstream_port, nginx_port = free_port(), free_port()
+    upstream = Upstream(upstream_port)
+    try:
+        nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {
+            '127.0.0.1:8080': f'127.0.0.1:{Screen.PORT}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
+            '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
+    except BaseException:
+        upstream.stop()
+        raise
+    yield f'http://127.0.0.1:{nginx_port}'
+    nginx.stop()
+    upstream.stop()

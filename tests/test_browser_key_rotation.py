@@ -8,15 +8,14 @@ import json
 from datetime import timedelta
 
 import pytest
-from nicegui.testing.screen import Screen
 from selenium.webdriver.common.by import By
 
 from db import clock
 from components import docs
 from db.models import AccessRequest, CatalogPlan, Credential, Plan
 from tests.peers import call
-from tests.servers import NGINX, Nginx, Upstream
-from tests.utils import a_catalog_world, a_user, free_port
+from tests.servers import NGINX
+from tests.utils import a_catalog_world, a_user
 from workflows import access, credentials
 
 pytestmark = [pytest.mark.browser,
@@ -24,7 +23,7 @@ pytestmark = [pytest.mark.browser,
 
 
 def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_until_it_ends(screen, browser,
-                                                                                          tmp_path) -> None:
+                                                                                          nginx_gateway) -> None:
     b = browser
     screen.open('/login')  # the portal starts (and opens its database)
     world = a_catalog_world()
@@ -33,12 +32,7 @@ def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_un
                                     new_app_name='Bot')
     old = Credential.get(Credential.access_request == request)
     old_key = credentials.reveal(old, dev)
-    upstream_port, nginx_port = free_port(), free_port()
-    upstream = Upstream(upstream_port)
-    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {  # asking this test's own portal (its clock moves)
-        '127.0.0.1:8080': f'127.0.0.1:{Screen.PORT}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
-        '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
-    through_nginx = f'http://127.0.0.1:{nginx_port}/weather/forecast'
+    through_nginx = f'{nginx_gateway}/weather/forecast'
     try:
         b.opens_as('dev@consumer.test', f'/apps/{request.app_id}')
         assert call(through_nginx, old_key)[0] == 200
@@ -71,12 +65,10 @@ def test_a_developer_rotates_with_an_hour_of_overlap_and_both_keys_pass_nginx_un
         b.does_not_see('switch your clients to the new key before then')
     finally:
         clock.reset()
-        nginx.stop()
-        upstream.stop()
 
 
 def test_a_developer_changes_the_plan_and_nginx_applies_the_new_limit_to_the_same_key(screen, browser,
-                                                                                       tmp_path) -> None:
+                                                                                       nginx_gateway) -> None:
     b = browser
     screen.open('/login')
     world = a_catalog_world()  # Free: 5 calls a minute
@@ -86,27 +78,18 @@ def test_a_developer_changes_the_plan_and_nginx_applies_the_new_limit_to_the_sam
     request = access.request_access(dev, world['Public'].id, world['Free'].id, [world['Weather'].id],
                                     new_app_name='Bot')
     key = credentials.reveal(Credential.get(Credential.access_request == request), dev)
-    upstream_port, nginx_port = free_port(), free_port()
-    upstream = Upstream(upstream_port)
-    nginx = Nginx('nginx-gateway.conf', tmp_path / 'nginx', {
-        '127.0.0.1:8080': f'127.0.0.1:{Screen.PORT}', '127.0.0.1:9000': f'127.0.0.1:{upstream_port}',
-        '127.0.0.1:8000': f'127.0.0.1:{nginx_port}'})
-    through_nginx = f'http://127.0.0.1:{nginx_port}/weather/forecast'
-    try:
-        assert [call(through_nginx, key)[0] for _ in range(6)] == [200] * 5 + [429]
-        b.opens_as('dev@consumer.test', f'/apps/{request.app_id}')
-        b.sees('plan Free')
-        b.click('Change plan')
-        dialog = b.open_dialog()
-        b.sees('The key stays the same', within=dialog)
-        b.pick(f'Plus: {docs.plan_summary(plus)}')
-        b.click('Change plan', within=dialog)
-        b.notified('Bot is on Plus now, with the same key.')
-        b.sees('plan Plus')
-        assert AccessRequest.get_by_id(request.id).plan_id == plus.id and Credential.select().count() == 1
-        status, _, body = call(through_nginx, key)  # the same key, counted on in the same minute: 7 of 50
-        assert status == 200 and json.loads(body)['plan'] == 'Plus'
-        assert [call(through_nginx, key)[0] for _ in range(5)] == [200] * 5
-    finally:
-        nginx.stop()
-        upstream.stop()
+    through_nginx = f'{nginx_gateway}/weather/forecast'
+    assert [call(through_nginx, key)[0] for _ in range(6)] == [200] * 5 + [429]
+    b.opens_as('dev@consumer.test', f'/apps/{request.app_id}')
+    b.sees('plan Free')
+    b.click('Change plan')
+    dialog = b.open_dialog()
+    b.sees('The key stays the same', within=dialog)
+    b.pick(f'Plus: {docs.plan_summary(plus)}')
+    b.click('Change plan', within=dialog)
+    b.notified('Bot is on Plus now, with the same key.')
+    b.sees('plan Plus')
+    assert AccessRequest.get_by_id(request.id).plan_id == plus.id and Credential.select().count() == 1
+    status, _, body = call(through_nginx, key)  # the same key, counted on in the same minute: 7 of 50
+    assert status == 200 and json.loads(body)['plan'] == 'Plus'
+    assert [call(through_nginx, key)[0] for _ in range(5)] == [200] * 5
