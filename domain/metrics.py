@@ -60,7 +60,10 @@ class OutboxCollector:
         self.read = read
 
     def collect(self):
-        waiting, failed = self.read()
+        try:
+            waiting, failed = self.read()
+        except Exception:  # noqa: BLE001 - the database is away: the other counts are still served (see /readyz)
+            return
         yield GaugeMetricFamily('portico_outbox_queue_length', 'Emails waiting to be sent', value=waiting)
         yield GaugeMetricFamily('portico_outbox_failed', 'Emails given up on (Admin -> Outbox retries them)',
                                 value=failed)

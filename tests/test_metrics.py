@@ -130,7 +130,7 @@ def test_a_real_prometheus_scrapes_a_portal_and_sees_the_calls(db, tmp_path) -> 
         portal.stop()
 
 
-def test_the_grafana_dashboard_asks_for_metrics_the_portal_has() -> None:
+def test_the_grafana_dashboard_asks_for_metrics_the_portal_has(db) -> None:
     """deploy/grafana-dashboard.json: every metric its queries name exists in the registry (no panel stays empty
     after a rename)."""
     import re
