@@ -294,3 +294,26 @@ async def test_the_admin_api_reads_and_changes_a_plans_key_lifetime(user) -> Non
                                            headers={**headers, 'If-Match': changed.headers['etag']})
     assert refused.status_code == 422
     assert Plan.get_by_id(free.id).key_lifetime_days == 7
+
+
+async def test_a_change_of_a_plans_key_lifetime_is_audited_and_sent_as_a_webhook(user) -> None:
+    import json
+    from db.models import AuditEvent, WebhookEvent
+    from workflows import api_tokens, webhook_endpoints
+    a_catalog_world()
+    admin = an_admin()
+    webhook_endpoints.update_settings(True, 72, by=admin)
+    webhook_endpoints.save_endpoint(None, 'http://127.0.0.1:9/hooks', ['plan.updated'], True, by=admin)
+    _, token = api_tokens.create(admin, 'CRM', read_only=False)
+    free = Plan.get(Plan.name == 'Free')
+    headers = {'Authorization': f'Bearer {token}'}
+    shown = await user.http_client.get(f'/api/v1/plans/{free.id}', headers=headers)
+    assert not WebhookEvent.select().exists()
+    changed = await user.http_client.patch(f'/api/v1/plans/{free.id}', json={'key_lifetime_days': 90},
+                                           headers={**headers, 'If-Match': shown.headers['etag']})
+    assert changed.status_code == 200
+    event = WebhookEvent.get(WebhookEvent.type == 'plan.updated')
+    data = json.loads(event.payload)['data']
+    assert data['plan']['id'] == free.id and data['plan']['key_lifetime_days'] == 90
+    assert data['actor']['email'] == admin.email
+    assert AuditEvent.select().where(AuditEvent.action == 'plan.update').count() == 1

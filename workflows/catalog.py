@@ -243,9 +243,10 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
             plan = find(Plan, plan_id, 'This plan')
             Plan.update(**values).where(Plan.id == plan.id).execute()
             retire(AccessRequest.plan == plan.id)  # gateways pick up the new limits
+            events.announce(by, 'plan.update', plan, **values)
         else:
             plan = Plan.create(**values)
-        events.announce(by, 'plan.update' if plan_id else 'plan.create', plan, **values)
+            events.announce(by, 'plan.create', plan, **values)
     return Plan.get_by_id(plan.id)
 
 

@@ -48,6 +48,8 @@ EVENTS = {
     'api.version_added': 'A new version of an API was added',
     'api.deprecated': 'An API version was deprecated, or its sunset is 30 or 7 days away',
     'api.deprecation_withdrawn': "An API version's deprecation was undone",
+    'plan.created': 'A plan was created',
+    'plan.updated': "A plan's limits, approval, key lifetime or credential kind changed",
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'

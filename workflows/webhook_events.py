@@ -10,7 +10,7 @@ import json
 import secrets
 
 from db import clock
-from db.models import (AccessRequest, Api, App, Credential, InviteCode, OAuthClient, Organisation, User,
+from db.models import (AccessRequest, Api, App, Credential, InviteCode, OAuthClient, Organisation, Plan, User,
                        WebhookDelivery, WebhookEndpoint, WebhookEvent)
 from domain import events
 from workflows.grants import products_of
@@ -45,6 +45,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     'api.deprecate': ('api.deprecated',),
     'api.sunset_reminder': ('api.deprecated',),
     'api.undeprecate': ('api.deprecation_withdrawn',),
+    # issue 26, item 6: a plan's key lifetime (and its other terms) changes
+    'plan.create': ('plan.created',),
+    'plan.update': ('plan.updated',),
 }
 
 
@@ -133,6 +136,12 @@ def describe(event_type: str, target) -> dict:
         return {'oauth_client': {'id': client.id, 'client_id': client.client_id, 'app_id': client.app_id,
                                  'access_request_id': client.access_request_id, 'status': client.status,
                                  'private_key_jwt': bool(client.jwks)}}
+    if isinstance(target, Plan):  # issue 26, item 6: keys issued from now on live key_lifetime_days (0: forever)
+        plan = Plan.get_by_id(target.id)
+        return {'plan': {'id': plan.id, 'name': plan.name, 'rate_limit': plan.rate_limit,
+                         'rate_period': plan.rate_period, 'quota': plan.quota, 'quota_period': plan.quota_period,
+                         'requires_approval': plan.requires_approval, 'key_lifetime_days': plan.key_lifetime_days,
+                         'credential_kind': plan.credential_kind}}
     return {}
 
 
