@@ -17,18 +17,20 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import Client, app, run, ui
+from nicegui import Client, app, context, run, ui
 from nicegui.storage import request_contextvar
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from db.models import User
 from permissions import (PermissionDenied, can, ensure, is_portal_admin, is_signed_in,  # noqa: F401 - for pages
                          is_super_admin_of)
+from domain import i18n
 from domain.errors import DomainError
-from workflows import accounts, second_factor, sessions
+from workflows import accounts, languages, second_factor, sessions
 from workflows.accounts import SignInError  # noqa: F401 - for pages
 
 SESSION_KEY = 'portico_session'
+LANGUAGE_KEY = 'portico_language'  # this browser's choice of language (issue 28), kept across sign-in
 SIGN_IN_PATH = '/auth/session'
 CHANGE_PASSWORD_PATH = '/profile/password'
 SECURITY_PATH = '/profile/security'
@@ -141,11 +143,15 @@ async def _renew_storage(request: Request) -> None:
     """A new storage id for this browser; the old storage forgets its session token."""
     old = request.session.get('id')
     storages = app.storage._users  # noqa: SLF001 - NiceGUI keeps no public way to renew the id
+    language = None
     if old in storages:
         storages[old].pop(SESSION_KEY, None)
+        language = storages[old].get(LANGUAGE_KEY)
     new = str(uuid.uuid4())
     request.session['id'] = new
     await app.storage._create_user_storage(new)  # noqa: SLF001
+    if language:
+        storages[new][LANGUAGE_KEY] = language  # the language chosen before signing in stays
 
 
 async def _redeem(request: Request, ticket: str = '', next: str = '') -> RedirectResponse:  # noqa: A002
@@ -306,7 +312,51 @@ class DefaultDenyMiddleware(BaseHTTPMiddleware):
         return await call_next(request)
 
 
+# --- the reader's language (issue 28) ------------------------------------------------------------------------
+
+def reader_language() -> str | None:
+    """The language of the browser tab being served (i18n's resolver): worked out once per page and kept with
+    it; outside a page, from the HTTP request; None where there is neither (a worker thread)."""
+    try:
+        client = context.client
+    except (RuntimeError, AssertionError, IndexError):
+        client = None
+    if client is not None:
+        known = getattr(client, 'portico_language', None)
+        if known:
+            return known
+        request = getattr(client, 'request', None)
+    else:
+        request = request_contextvar.get()
+        if request is None:
+            return None
+    try:
+        choice = app.storage.user.get(LANGUAGE_KEY)
+    except (RuntimeError, AssertionError):
+        choice = None
+    header = request.headers.get('accept-language') if request is not None else None
+    language = languages.reader(current_user(), choice, header)
+    if client is not None:
+        client.portico_language = language
+    return language
+
+
+def choose_language(code: str) -> None:
+    """The reader picked a language in the header or the profile: kept for this browser and, when signed in,
+    for the account (its emails too); the page is shown again in it."""
+    language = languages.valid_choice(code)
+    if language is None:
+        raise DomainError('This language is not offered here.', 'language')
+    app.storage.user[LANGUAGE_KEY] = language
+    user = current_user()
+    if user is not None:
+        languages.choose(user, language)
+    ui.navigate.reload()
+
+
 def install() -> None:
     """Register the sign-in route and the middleware (main.py calls this once)."""
+    i18n.set_resolver(reader_language)
+    i18n.set_default(languages.default_language)
     app.add_api_route(SIGN_IN_PATH, _redeem, methods=['GET'], include_in_schema=False)
     app.add_middleware(DefaultDenyMiddleware)

@@ -9,12 +9,12 @@ from time import perf_counter
 from nicegui import app, context, ui
 
 import session
-from domain import metrics
+from domain import i18n, metrics
 from domain.brand import Look
 from components import search_box
 from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
 from db.models import User
-from workflows import content_pages, settings
+from workflows import content_pages, languages, settings
 
 HEADER_BUTTON = 'flat no-caps color=header-text'  # a header button: in the header's text colour (the brand's)
 POSITIVE = '#1b7a36'  # Quasar's greens and reds fail WCAG AA contrast as text on white
@@ -88,6 +88,8 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     ui.colors(primary=look.primary, accent=look.accent, positive=POSITIVE, negative=NEGATIVE,
               header_text=look.header_text)
     ui.add_head_html(f'<link rel="icon" href="{html.escape(look.favicon_url)}">')  # after NiceGUI's: this one wins
+    # the page's language (issue 28) for screen readers and hyphenation; NiceGUI's lang is one per route
+    ui.add_head_html(f'<script>document.documentElement.lang = {i18n.current()!r};</script>')
     ui.query('body').classes('bg-grey-1')
     # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons are in the
     # header's text colour (the custom colour `header-text`)
@@ -109,6 +111,7 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
                 ui.button(label).props(f'{HEADER_BUTTON} href="{path}"').mark(f'nav-page-{path}')
         with ui.row().classes('items-center gap-2 no-wrap'):
             search_box.header(user)
+            language_menu()
             _account_area(user, values)
     if admin:
         _admin_drawer()
@@ -134,6 +137,22 @@ def _footer(user: User | None, values: dict) -> None:
         ui.label(f'© {values["portal_name"]}')
         for label, url in links:
             ui.link(label, url).classes('text-grey-8').mark(f'footer-link-{label}')
+
+
+def language_menu() -> None:
+    """The header's language choice (issue 28): the offered languages, each by its own name."""
+    offered = languages.offered()
+    if len(offered) < 2:
+        return
+    here = i18n.current()
+    with ui.button(here.upper(), icon='translate').props(f'{HEADER_BUTTON} aria-label="{i18n._("Language")}"') \
+            .mark('language-menu'):
+        with ui.menu():
+            for code in offered:
+                item = ui.menu_item(i18n.language_name(code), on_click=lambda code=code: session.choose_language(code))
+                item.props(f'lang={code}').mark(f'language-{code}')
+                if code == here:
+                    item.classes('text-weight-bold')
 
 
 def _account_area(user: User | None, values: dict) -> None:

@@ -262,6 +262,19 @@ def _v17_api_versions(migrator: SchemaMigrator) -> None:
             if field.column_name not in present])
 
 
+def _v18_languages(migrator: SchemaMigrator) -> None:
+    # issue 28: the user's and the email's language, email templates per language, translations of content
+    for table, field in (('user', models.User.locale), ('outbox_message', models.OutboxMessage.locale)):
+        if field.column_name not in {column.name for column in database.get_columns(table)}:
+            apply(migrator.add_column(table, field.column_name, field))
+    database.create_tables([models.EmailTemplate, models.ContentTranslation])
+    if 'email_template' in database.get_tables():
+        database.execute_sql('INSERT INTO "email_template_text" ("key", "locale", "subject", "body", "updated_by_id", '
+                             '"updated_at") SELECT "key", \'en\', "subject", "body", "updated_by_id", "updated_at" '
+                             'FROM "email_template"')
+        database.execute_sql('DROP TABLE "email_template"')
+
+
 STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (1, 'initial schema', None),
     (2, 'user.last_login_at', _v2_user_last_login),
@@ -283,6 +296,8 @@ STEPS: list[tuple[int, str, Callable[[SchemaMigrator], None] | None]] = [
     (16, 'plan.credential_kind, oauth_client, signing_key, client_assertion tables (issue 26)', _v16_oauth_clients),
     (17, 'api versions and deprecation: api.version_of, version, deprecated_at, sunset_at, successor (issue 26)',
      _v17_api_versions),
+    (18, 'user.locale, outbox_message.locale, email templates per language, content_translation (issue 28)',
+     _v18_languages),
 ]
 LATEST = STEPS[-1][0]
 

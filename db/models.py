@@ -104,6 +104,7 @@ class User(BaseModel):
     decided_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=clock.now, index=True)
     last_login_at = pw.DateTimeField(null=True)  # added by migration 2
+    locale = pw.CharField(max_length=10, null=True)  # issue 28: the language chosen (None: the browser's)
 
     class Meta:
         indexes = ((('status', 'created_at'), False),)  # migration 5: a status's list, newest first
@@ -412,12 +413,33 @@ class Setting(BaseModel):
 
 
 class EmailTemplate(BaseModel):
-    """An admin's override of a default template file in mail/templates."""
-    key = pw.CharField(max_length=64, primary_key=True)
+    """An admin's override of a default template file in mail/templates, per language (issue 28): a language
+    without one falls back to the portal default's override, then to the shipped file."""
+    key = pw.CharField(max_length=64)
+    locale = pw.CharField(max_length=10, default='en')
     subject = pw.CharField(max_length=255)
     body = pw.TextField()
     updated_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
     updated_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        table_name = 'email_template_text'  # migration 18: email_template's rows, each in English
+        indexes = ((('key', 'locale'), True),)
+
+
+class ContentTranslation(BaseModel):
+    """What an admin wrote (a product's name and description, a page, a guide) in another language (issue 28);
+    a field without one is shown as written."""
+    kind = pw.CharField(max_length=20)  # 'product', 'page', 'guide', 'catalog'
+    object_id = pw.IntegerField()
+    locale = pw.CharField(max_length=10)
+    field = pw.CharField(max_length=30)  # 'name', 'description', 'title', 'body', ...
+    text = pw.TextField()
+    updated_by = pw.ForeignKeyField(User, null=True, on_delete='SET NULL')
+    updated_at = pw.DateTimeField(default=clock.now)
+
+    class Meta:
+        indexes = ((('kind', 'object_id', 'locale', 'field'), True),)
 
 
 # --- one-time tokens, mail, audit -----------------------------------------------------------------
@@ -456,6 +478,7 @@ class OutboxMessage(BaseModel):
     claimed_at = pw.DateTimeField(null=True)
     last_error = pw.TextField(default='')
     subject = pw.CharField(max_length=255, default='')  # as rendered when delivered
+    locale = pw.CharField(max_length=10, null=True)  # issue 28: the recipient's language (None: the default)
     created_at = pw.DateTimeField(default=clock.now, index=True)
     sent_at = pw.DateTimeField(null=True)
 
@@ -825,4 +848,4 @@ ALL_MODELS = [Organisation, Team, User, Membership, UserSession, App, Api, Produ
               OutboxMessage, AuditEvent, Throttle, ApiToken, WebhookEndpoint, WebhookEvent, WebhookDelivery,
               WebhookAttempt, IdentityProvider, ExternalIdentity, TotpFactor, RecoveryCode, Passkey, BrandAsset,
               ContentPage, PageRevision, PageAudienceGrant, Guide, OAuthClient, SigningKey, ClientAssertion,
-              ApiOperation, SchemaVersion]
+              ApiOperation, ContentTranslation, SchemaVersion]

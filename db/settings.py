@@ -34,6 +34,8 @@ OTHER_DEFAULTS: dict[str, Any] = {
     'brand_logo': '',  # the logo's sha256 ('' = none): its URL, read with the settings (no query per page)
     'brand_logo_type': '',
     'brand_favicon': '',
+    'default_language': 'en',  # issue 28: Admin -> Settings -> Languages (workflows/languages.py)
+    'offered_languages': ['en', 'de', 'fr', 'es'],
 }
 
 

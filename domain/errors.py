@@ -1,25 +1,40 @@
-"""The refusals of the rules: a DomainError's message is shown to the user, next to its field if it names one."""
+"""The refusals of the rules: a DomainError's message is shown to the user, next to its field if it names one.
+
+The message is translated when it is shown (issue 28): `DomainError('The {label} is too long.', 'name',
+label=lazy('name'))` keeps the English text with its placeholders (the catalogs' key, and the REST API's machine
+message) and `str(error)` is it in the reader's language."""
 from __future__ import annotations
+
+from domain.i18n import Lazy, lazy
 
 
 class DomainError(Exception):
     """Something a user asked for that the rules do not allow; the message is shown to them."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | Lazy, field: str | None = None, /, **params) -> None:
+        self.message = message if isinstance(message, Lazy) else Lazy(str(message), params)
+        super().__init__(self.message.message)
         self.field = field  # the form field the message belongs next to, if any
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+    def english(self) -> str:
+        """The message in English, whatever the reader's language (machine messages, logs)."""
+        return self.message.english()
 
 
 class NotFound(DomainError):
-    def __init__(self, what: str = 'This item') -> None:
-        super().__init__(f'{what} was not found.')
+    def __init__(self, what: str | Lazy = 'This item') -> None:
+        super().__init__('{what} was not found.', what=what if isinstance(what, Lazy) else lazy(what))
 
 
 class AlreadyDecided(DomainError):
-    def __init__(self, what: str = 'This request') -> None:
-        super().__init__(f'{what} was already decided by someone else.')
+    def __init__(self, what: str | Lazy = 'This request') -> None:
+        super().__init__('{what} was already decided by someone else.',
+                         what=what if isinstance(what, Lazy) else lazy(what))
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, message: str = 'You are not allowed to do this.') -> None:
+    def __init__(self, message: str | Lazy = 'You are not allowed to do this.') -> None:
         super().__init__(message)

@@ -86,7 +86,7 @@ def default(key: str) -> tuple[str, str]:
 
 def effective(key: str) -> tuple[str, str, bool]:
     """(subject, body, overridden) as they will be sent."""
-    override = EmailTemplate.get_or_none(EmailTemplate.key == key)
+    override = EmailTemplate.get_or_none((EmailTemplate.key == key) & (EmailTemplate.locale == 'en'))
     if override is not None:
         return override.subject, override.body, True
     return (*default(key), False)
@@ -95,7 +95,8 @@ def effective(key: str) -> tuple[str, str, bool]:
 def overrides(keys: Iterable[str]) -> dict[str, tuple[str, str]]:
     """The admin's (subject, body) of those of these templates that are overridden, in one query."""
     return {row.key: (row.subject, row.body)
-            for row in EmailTemplate.select().where(EmailTemplate.key.in_(sorted(set(keys))))}
+            for row in EmailTemplate.select().where(EmailTemplate.key.in_(sorted(set(keys)))
+                                                    & (EmailTemplate.locale == 'en'))}
 
 
 def render(key: str, context: dict, found: dict[str, tuple[str, str]] | None = None) -> tuple[str, str]:

@@ -53,7 +53,7 @@ def save_template(key: str, subject: str, body: str, by: User) -> None:
         raise DomainError('The body must keep the ${link} placeholder: without it the email is useless.', 'body')
     with database.atomic():
         EmailTemplate.insert(key=key, subject=subject, body=body, updated_by=by, updated_at=clock.now()).on_conflict(
-            conflict_target=[EmailTemplate.key],
+            conflict_target=[EmailTemplate.key, EmailTemplate.locale],
             update={EmailTemplate.subject: subject, EmailTemplate.body: body, EmailTemplate.updated_by: by,
                     EmailTemplate.updated_at: clock.now()}).execute()
         events.announce(by, 'template.save', None, key=key)
@@ -62,5 +62,5 @@ def save_template(key: str, subject: str, body: str, by: User) -> None:
 def reset_template(key: str, by: User) -> None:
     ensure(by, 'manage_templates')
     with database.atomic():
-        EmailTemplate.delete().where(EmailTemplate.key == key).execute()
+        EmailTemplate.delete().where((EmailTemplate.key == key) & (EmailTemplate.locale == 'en')).execute()
         events.announce(by, 'template.reset', None, key=key)

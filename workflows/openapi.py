@@ -310,8 +310,8 @@ def _read_in_child(text: str) -> Reference:
         raise InvalidDocument(f'it could not be read (the reader stopped after {time.monotonic() - started:.0f} s).')
     answer = json.loads(done.stdout)
     if 'error' in answer:
-        error = InvalidDocument('')
-        error.args = (answer['error'],)
+        error = InvalidDocument.__new__(InvalidDocument)  # the child's message says it whole
+        DomainError.__init__(error, answer['error'], 'openapi')
         raise error
     return Reference(**answer)
 
