@@ -59,6 +59,29 @@ def put(key: str, value: Any) -> None:
                                                      update={Setting.value: value}).execute()
 
 
+# issue 28: the languages the shipped catalogs have (domain/i18n.LANGUAGES says their names); the admin offers some
+SHIPPED_LANGUAGES = ('en', 'de', 'fr', 'es')
+
+
+def default_language() -> str:
+    value = get('default_language')
+    return value if value in SHIPPED_LANGUAGES else 'en'
+
+
+def offered_languages() -> list[str]:
+    """The languages readers may choose, the default first; always at least the default."""
+    default = default_language()
+    chosen = [code for code in (get('offered_languages') or []) if code in SHIPPED_LANGUAGES]
+    return [default] + [code for code in SHIPPED_LANGUAGES if code in chosen and code != default]
+
+
+def language_of(address: str) -> str:
+    """The language of an email to `address`: its user's choice if offered, else the portal's default."""
+    user = User.select(User.locale).where(User.email == address.strip().lower()).first()
+    language = user.locale if user is not None else None
+    return language if language and language in offered_languages() else default_language()
+
+
 def admin_email() -> str:
     return get('admin_email') or config.current().admin_email
 

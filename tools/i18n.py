@@ -1,9 +1,9 @@
 """The message catalogs (issue 28): extract the messages of the code, bring every language's catalogs up to date, and
 check that they are complete.
 
-    .venv/bin/python tools/i18n.py update     # after changing messages: new ones are added untranslated
-    .venv/bin/python tools/i18n.py check      # what tests/test_i18n.py asserts: nothing untranslated or fuzzy,
-                                              # the same placeholders as the English message, no f-string messages
+    .venv/bin/python tools/i18n.py update [AREA...]  # after changing messages: new ones are added untranslated
+    .venv/bin/python tools/i18n.py check [AREA...]   # what tests/test_i18n.py asserts: nothing untranslated or
+                                                     # fuzzy, the English placeholders, no f-string messages
 
 Catalogs are `locales/<language>/LC_MESSAGES/<area>.po`, one per area below, so that the people translating one part
 of the portal never edit the file of another. English is the source: its catalogs carry every message as written.
@@ -88,10 +88,10 @@ def write(catalog: Catalog, language: str, area: str) -> None:
                  include_previous=False)
 
 
-def update() -> None:
-    """Every language's catalogs follow the code: new messages added (English: as written; others: untranslated),
-    gone ones removed, translations kept."""
-    for area in AREAS:
+def update(areas: list[str] | None = None) -> None:
+    """Every language's catalogs of these areas (default: all) follow the code: new messages added (English: as
+    written; others: untranslated), gone ones removed, translations kept."""
+    for area in areas or AREAS:
         template = extract(area)
         for language in LANGUAGES:
             catalog = read(language, area) or Catalog(locale=language, project='Portico', fuzzy=False)
@@ -111,10 +111,10 @@ def fields(text: str) -> set[str]:
         return {'<unbalanced braces>'}
 
 
-def problems() -> list[str]:
-    """What is wrong with the catalogs against the code (empty: complete)."""
+def problems(areas: list[str] | None = None) -> list[str]:
+    """What is wrong with the catalogs of these areas (default: all) against the code (empty: complete)."""
     found = []
-    for area in AREAS:
+    for area in areas or AREAS:
         template = extract(area)
         wanted = {message.id: message for message in template if message.id}
         for language in LANGUAGES:
@@ -140,14 +140,14 @@ def problems() -> list[str]:
                     if fields(text) - {'count'} != expected:
                         found.append(f'{language}/{area}: placeholders {sorted(fields(text))} differ from the '
                                      f'English {sorted(expected)}: {shown!r}')
-    found += formatted_messages()
+    found += formatted_messages(areas)
     return found
 
 
-def formatted_messages() -> list[str]:
+def formatted_messages(areas: list[str] | None = None) -> list[str]:
     """Messages built with an f-string or % before translation: their text is not in any catalog."""
     found = []
-    for area in AREAS:
+    for area in areas or AREAS:
         for path in files(area):
             for node in ast.walk(ast.parse(path.read_text(encoding='utf-8'))):
                 if not isinstance(node, ast.Call) or not node.args:
@@ -164,10 +164,15 @@ def formatted_messages() -> list[str]:
 
 def main() -> int:
     command = sys.argv[1] if len(sys.argv) > 1 else 'check'
+    areas = sys.argv[2:] or None  # e.g. `tools/i18n.py update portal`: only that area's catalogs
+    unknown = [area for area in areas or [] if area not in AREAS]
+    if unknown:
+        print(f'unknown area {unknown}; the areas are {", ".join(AREAS)}')
+        return 2
     if command == 'update':
-        update()
+        update(areas)
         return 0
-    found = problems()
+    found = problems(areas)
     for line in found:
         print(line)
     print(f'{len(found)} problems' if found else 'catalogs complete')

@@ -16,15 +16,12 @@ DEFAULT_KEY, OFFERED_KEY = 'default_language', 'offered_languages'
 
 
 def offered() -> list[str]:
-    """The languages readers may choose, the default first; always at least the default."""
-    default = default_language()
-    chosen = [code for code in (settings.get(OFFERED_KEY) or []) if code in i18n.LANGUAGES]
-    return [default] + [code for code in i18n.LANGUAGES if code in chosen and code != default]
+    """The languages readers may choose, the default first (db/settings.py reads them for every layer)."""
+    return settings.offered_languages()
 
 
 def default_language() -> str:
-    value = settings.get(DEFAULT_KEY)
-    return value if value in i18n.LANGUAGES else i18n.DEFAULT
+    return settings.default_language()
 
 
 def save(default: str, offered_codes: list[str] | tuple[str, ...], by: User) -> None:
@@ -61,10 +58,8 @@ def choose(user: User, code: str | None) -> str | None:
 
 
 def of_recipient(address: str) -> str:
-    """The language of an email to `address`: its user's choice if offered, else the portal's default."""
-    user = User.select(User.locale).where(User.email == address.strip().lower()).first()
-    language = user.locale if user is not None else None
-    return language if language and language in offered() else default_language()
+    """The language of an email to `address` (db/settings.py: the mail layer asks it too)."""
+    return settings.language_of(address)
 
 
 def reader(user: User | None, browser_choice: str | None, accept_language: str | None) -> str:
