@@ -42,7 +42,7 @@ REGISTER_LIMIT = 'Too many registrations from here. Please wait an hour and try 
 
 def register(first_name: str, last_name: str, email: str, password: str, confirm: str | None = None,
              organisation_id: int | None = None, *, client: str = '', invite_code: str = '',
-             browser_proof: str = '') -> tuple[str, str]:
+             browser_proof: str = '', locale: str | None = None) -> tuple[str, str]:
     """Create a pending registration; returns the address and what to tell the registrant.
 
     The answer is the same whether or not the address has an account: then no account is created, and
@@ -51,7 +51,8 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     the code's team and organisation without approval; the code's place is taken in the same transaction
     as the account; wrong codes are limited per client, and right ones per client with a higher bound (a
     hackathon's room shares one address). `browser_proof` is a random value the registering browser keeps:
-    only that browser is signed in when the address is confirmed (see verify_email_and_sign_in).
+    only that browser is signed in when the address is confirmed (see verify_email_and_sign_in). `locale`: the
+    language the registrant read the form in (issue 28): the account keeps it, and its emails are written in it.
     Blocking (argon2): run it off the event loop."""
     first_name = clean_name(first_name, 'first name', 'first_name')
     last_name = clean_name(last_name, 'last name', 'last_name')
@@ -66,7 +67,7 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     password_hash = passwords.hash_password(password)  # before the transaction: slow, and done either way
     try:
         answer = _create(first_name, last_name, email, password_hash, organisation,
-                         invite_code if with_code else '', values, browser_proof)
+                         invite_code if with_code else '', values, browser_proof, locale)
     except invite_codes.InvalidCode as error:
         if not error.known:  # a real code that is expired or used up is no guess
             invite_codes.count_guess(client)
@@ -86,8 +87,9 @@ def _client_keys(client: str, with_code: bool) -> list[str]:
 
 
 def _create(first_name: str, last_name: str, email: str, password_hash: str, organisation: Organisation | None,
-            invite_code: str, values: dict, browser_proof: str = '') -> tuple[str, str]:
+            invite_code: str, values: dict, browser_proof: str = '', locale: str | None = None) -> tuple[str, str]:
     code = None
+    locale = locale if locale in settings.offered_languages() else None
     with database.atomic():
         free = unverified.free_address(email)  # first: an expired registration of the address gives its place back
         if invite_code:
@@ -101,7 +103,8 @@ def _create(first_name: str, last_name: str, email: str, password_hash: str, org
             events.announce(None, 'registration.existing_address', None, email=email)
             return email, _first_outcome(values, organisation, by_code=code is not None)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
-                           status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation)
+                           status=UserStatus.PENDING_VERIFICATION, role=Role.TEAM_MEMBER, organisation=organisation,
+                           locale=locale)
         Membership.create(user=user, team=code.team if code is not None else bootstrap.default_team(organisation))
         events.announce(user, 'registration.create', user, organisation=organisation.name)
         if code is not None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from db.connection import database
-from db.settings import DEFAULTS, admin_addresses, admin_email, base_url, get, load, put  # noqa: F401 - read here too
+from db.settings import (DEFAULTS, admin_addresses, admin_email, base_url, get, load, offered_languages,  # noqa: F401
+                         put)  # read here too
 from db.models import User
 from domain import events
 from domain.errors import DomainError
