@@ -46,9 +46,9 @@ def _paragraphs(body: str, link_colour: str) -> str:
     return ''.join(parts)
 
 
-def html_part(body: str, look: Look, logo: tuple[str, bytes] | None = None) -> HtmlPart:
+def html_part(body: str, look: Look, logo: tuple[str, bytes] | None = None, locale: str = 'en') -> HtmlPart:
     """The HTML alternative of `body` (the rendered text, without the footer); `logo`: the raster logo's content
-    type and bytes, or None."""
+    type and bytes, or None; `locale`: the language of the text (screen readers pronounce it so)."""
     name = html.escape(look.portal_name)
     images = []
     mark = ''
@@ -60,7 +60,7 @@ def html_part(body: str, look: Look, logo: tuple[str, bytes] | None = None) -> H
         f'<a href="{html.escape(url)}" style="color:#444444">{html.escape(label)}</a>'
         for label, url in look.footer_links)
     page = (
-        '<!doctype html><html><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{html.escape(locale)}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
         '<body style="margin:0;padding:0;background:#f5f5f5;font-family:Arial,Helvetica,sans-serif;color:#212121">'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" style="background:#f5f5f5">'

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import config
 from db import settings
 from db.models import OutboxMessage, OutboxStatus
+from domain import i18n
 from domain.at_rest import Seal
 from mail import templates
 
@@ -33,11 +34,25 @@ def _open(value: str) -> str:
 
 
 def queue(template_key: str, recipient: str, *, secret: dict | None = None, **context) -> OutboxMessage:
-    """Queue one email. `secret` holds link tokens: stored encrypted, used to render, wiped once delivered."""
+    """Queue one email in its recipient's language (their choice, else the portal's default). `secret` holds link
+    tokens: stored encrypted, used to render, wiped once delivered. A lazy message among the values (a reason, "in
+    14 days") is written in that language now: the row keeps text, not code."""
     if template_key not in templates.DESCRIPTIONS:
         raise KeyError(f'no email template {template_key!r}')
-    return OutboxMessage.create(template_key=template_key, recipient=recipient.strip().lower(),
+    address = recipient.strip().lower()
+    locale = settings.language_of(address)
+    with i18n.use(locale):
+        context = {name: _text(value) for name, value in context.items()}
+    return OutboxMessage.create(template_key=template_key, recipient=address, locale=locale,
                                 context=context, secret_context=seal(secret or {}))
+
+
+def _text(value):
+    if isinstance(value, i18n.Lazy):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_text(item) for item in value]
+    return value
 
 
 RETENTION_SETTING = 'outbox_retention_days'

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +22,9 @@ import config
 from db import claims, clock, settings
 from db.connection import SQLITE_PRAGMAS, database, is_postgres
 from db.models import BrandAsset, OutboxMessage, OutboxStatus
+from domain import i18n
 from domain.brand import Look
+from domain.i18n import _
 from mail import branded, outbox, templates, transports
 
 log = logging.getLogger('portico.mail')
@@ -55,37 +58,52 @@ def claim(instance: str, limit: int = BATCH) -> list[OutboxMessage]:
 @dataclass(frozen=True)
 class Looks:
     """What the messages of a batch share, read once per batch (not once per message): the portal name and its
-    brand (colours, footer links, a raster logo), which can change at any time, and the admin's versions of the
-    batch's templates."""
+    brand (colours, footer links, a raster logo), which can change at any time, the portal's default language
+    (for messages queued without one) and the admin's versions of the batch's templates in their languages."""
     portal_name: str
-    templates: dict[str, tuple[str, str]]
+    templates: dict[tuple[str, str], tuple[str, str]]
     brand: Look | None = None
     logo: tuple[str, bytes] | None = None  # content type and bytes of a raster logo (no SVG: mail clients hide it)
+    default_language: str = i18n.DEFAULT
 
     @classmethod
-    def read(cls, template_keys) -> Looks:
-        look = Look.of(settings.load())
+    def read(cls, messages: Iterable[OutboxMessage]) -> Looks:
+        values = settings.load()
+        look = Look.of(values)
         logo = None
         if look.logo and look.logo_type in branded.RASTER:
             row = BrandAsset.get_or_none(BrandAsset.kind == 'logo')
             logo = (row.content_type, bytes(row.data)) if row is not None else None
-        return cls(look.portal_name, templates.overrides(template_keys), look, logo)
+        default = values.get('default_language')
+        default = default if default in settings.SHIPPED_LANGUAGES else i18n.DEFAULT
+        wanted = {(message.template_key, language_of(message, default)) for message in messages}
+        return cls(look.portal_name, templates.overrides(wanted), look, logo, default)
 
-    def html(self, body: str) -> branded.HtmlPart:
-        return branded.html_part(body, self.brand or Look.of({'portal_name': self.portal_name}), self.logo)
+    def html(self, body: str, locale: str = i18n.DEFAULT) -> branded.HtmlPart:
+        return branded.html_part(body, self.brand or Look.of({'portal_name': self.portal_name}), self.logo, locale)
 
     def text(self, body: str) -> str:
         return branded.plain_text(body, self.brand) if self.brand is not None else body
 
 
+def language_of(message: OutboxMessage, default: str) -> str:
+    """The language a message is written in: the recipient's when it was queued, else (queued by a release before
+    issue 28) the portal's default now."""
+    return message.locale if message.locale in settings.SHIPPED_LANGUAGES else default
+
+
 def render(message: OutboxMessage, *, reveal_secrets: bool = True, looks: Looks | None = None) -> tuple[str, str]:
-    looks = looks or Looks.read([message.template_key])
-    context = {'portal_name': looks.portal_name, **message.context}
-    if reveal_secrets:
-        context.update(outbox.unseal(message.secret_context or {}))
-    else:
-        context.update({key: '(link hidden: only the recipient sees it)' for key in message.secret_context or {}})
-    subject, body = templates.render(message.template_key, context, looks.templates)
+    """The subject and body of a message in its language."""
+    looks = looks or Looks.read([message])
+    locale = language_of(message, looks.default_language)
+    with i18n.use(locale):
+        context = {'portal_name': looks.portal_name, **message.context}
+        if reveal_secrets:
+            context.update(outbox.unseal(message.secret_context or {}))
+        else:
+            hidden = _('(link hidden: only the recipient sees it)')
+            context.update({key: hidden for key in message.secret_context or {}})
+        subject, body = templates.render(message.template_key, context, looks.templates, locale)
     # a line break in a subject (a name stored before CR was refused) must not break the message's headers
     return ' '.join(subject.split()), body
 
@@ -107,7 +125,7 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH,
         return 0
     sent, handled, in_flight = 0, 0, False
     try:
-        looks = Looks.read({message.template_key for message in batch})
+        looks = Looks.read(batch)
         with transport.session() as send:
             for message in batch:
                 if stopping is not None and stopping.is_set():
@@ -115,7 +133,8 @@ def deliver_due(transport=None, instance: str | None = None, limit: int = BATCH,
                 in_flight = True
                 try:
                     subject, body = render(message, looks=looks)
-                    send(message.recipient, subject, looks.text(body), message_id(message), html=looks.html(body))
+                    html = looks.html(body, language_of(message, looks.default_language))
+                    send(message.recipient, subject, looks.text(body), message_id(message), html=html)
                 except transports.ConnectionLost:
                     raise
                 except Exception as error:  # noqa: BLE001 - a broken template or a refused recipient fails one
