@@ -131,6 +131,6 @@ def test_the_mail_worker_reads_the_portal_name_and_the_templates_once_per_batch(
     finally:
         del database.obj.execute_sql
     assert len([sql for sql in statements if '"setting"' in sql]) == 1
-    assert len([sql for sql in statements if '"email_template"' in sql]) == 1
+    assert len([sql for sql in statements if '"email_template_text"' in sql]) == 1  # issue 28: per language
     assert len(smtp_server.to('reader0@consumer.test', 'Ping from Acme APIs')) == 1  # the override, the name
     assert len(smtp_server.to('reader5@consumer.test', 'Reset your Acme APIs password')) == 1  # the default file
