@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 import session
 from db.settings import base_url
 from domain.errors import DomainError
+from domain.i18n import _
 from workflows import sessions, sso, sso_logout
 
 COOKIE = 'portico_sso'
@@ -34,7 +35,7 @@ def start_url(provider_id: int, next_path: str = '') -> str:
 
 async def start(request: Request, provider_id: str, next: str = '') -> RedirectResponse:  # noqa: A002
     if not provider_id.isdigit() or len(provider_id) > 9:
-        return _refused('This identity provider is not available.')
+        return _refused(_('This identity provider is not available.'))
     try:
         url, secret = await run_in_threadpool(sso.begin, int(provider_id), session.safe_next(next or '/dashboard'))
     except DomainError as error:
