@@ -73,7 +73,8 @@ def response(request: Request, status: int, detail: str | Lazy | DomainError, *,
     locale = language(request)
     english = detail.english() if isinstance(detail, DomainError) else i18n.english(detail)
     with i18n.use(locale):
-        shown = str(detail)
+        # an English str is looked up too: a message marked with N_() where it is raised is translated
+        shown = str(detail) if isinstance(detail, (Lazy, DomainError)) else i18n.gettext(str(detail)) if str(detail) else ''
     body = ProblemDetails(title=TITLES.get(status, 'Error'), status=status, detail=shown, message=english,
                           instance=request.url.path, field=field, errors=errors or [])
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
