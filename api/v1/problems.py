@@ -73,12 +73,19 @@ def response(request: Request, status: int, detail: str | Lazy | DomainError, *,
     locale = language(request)
     english = detail.english() if isinstance(detail, DomainError) else i18n.english(detail)
     with i18n.use(locale):
-        # an English str is looked up too: a message marked with N_() where it is raised is translated
-        shown = str(detail) if isinstance(detail, (Lazy, DomainError)) else i18n.gettext(str(detail)) if str(detail) else ''
+        shown = _translated(detail)
     body = ProblemDetails(title=TITLES.get(status, 'Error'), status=status, detail=shown, message=english,
                           instance=request.url.path, field=field, errors=errors or [])
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE,
                         headers={**(headers or {}), 'Content-Language': locale})
+
+
+def _translated(detail: str | Lazy | DomainError) -> str:
+    """The message in the current language; an English str is looked up too (a message marked with N_() where it
+    is raised is translated; any other stays English)."""
+    if isinstance(detail, (Lazy, DomainError)):
+        return str(detail)
+    return i18n.gettext(detail) if detail else ''
 
 
 def _status_of(error: DomainError) -> int:
