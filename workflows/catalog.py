@@ -21,6 +21,7 @@ MAX_TAG, MAX_TAGS = 40, 300  # characters of a product's tag, and of all its tag
 NAME_MAX, SLUG_MAX, SUMMARY_MAX, UPSTREAM_MAX = 100, 100, 300, 2000  # characters
 COUNT_MAX = 1_000_000_000  # a plan's limits and quota
 KEY_LIFETIME_MAX = 3650  # days
+QUOTA_PERIODS = ('day', 'month')
 BASE_PATH_MAX = 200  # characters, with its leading and trailing slash
 BASE_PATH_CHARS = r'A-Za-z0-9._~\-'  # besides the slashes between its parts
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
@@ -231,7 +232,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         if key_lifetime_days > KEY_LIFETIME_MAX:
             raise DomainError(f'Keys live at most {KEY_LIFETIME_MAX} days (10 years); 0 means they never expire.',
                               'key_lifetime_days')
-    if quota_period not in {'day', 'month'}:
+    if quota_period not in QUOTA_PERIODS:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
     if credential_kind not in (None, 'api_key', 'oauth_client'):  # issue 26
         raise DomainError('Access gives API keys or OAuth clients.', 'credential_kind')
