@@ -44,7 +44,7 @@ def _change(request: AccessRequest, plan_id, by: User, approve_now: bool) -> Acc
     if request is None:
         raise NotFound('This access request')
     if request.status != AccessStatus.APPROVED or request.changes_id is not None:
-        raise DomainError('Only approved access can move to another plan.')
+        raise Conflict('Only approved access can move to another plan.')
     try:
         plan_id = int(plan_id)
     except (TypeError, ValueError):

@@ -30,7 +30,7 @@ NAME = says(maxLength=catalog.NAME_MAX, pattern=not_blank())
 SLUG = says(maxLength=catalog.SLUG_MAX, pattern=f'^$|{catalog.SLUG_RE.pattern}')  # empty: made from the name
 SUMMARY = says(maxLength=catalog.SUMMARY_MAX, pattern=clean())
 DESCRIPTION = says(maxLength=catalog.MAX_DESCRIPTION, pattern=clean())
-AT_LEAST_ONE = says(minimum=1, maximum=catalog.COUNT_MAX)
+AT_LEAST_ONE = says(minimum=1, maximum=catalog.COUNT_MAX)  # with strict=False: 60.0 is the integer 60
 COUNT = says(minimum=0, maximum=catalog.COUNT_MAX)
 KEY_LIFETIME = says(minimum=0, maximum=catalog.KEY_LIFETIME_MAX)
 QUOTA_PERIOD = says(enum=list(catalog.QUOTA_PERIODS))
@@ -38,10 +38,9 @@ VISIBILITY = says(enum=list(Visibility.LABELS))
 
 
 def _tags(schema: dict) -> None:
-    """Tags of at most MAX_TAG characters, without commas (they separate tags), and so many that all fit in MAX_TAGS."""
+    """Tags of at most MAX_TAG characters, without commas (they separate tags)."""
     for option in schema.get('anyOf', [schema]):
         if option.get('type') == 'array':
-            option['maxItems'] = (catalog.MAX_TAGS + 1) // (catalog.MAX_TAG + 1)
             option['items'].update(maxLength=catalog.MAX_TAG, pattern=clean(','))
 
 
@@ -142,25 +141,25 @@ class PlanOut(BaseModel):
 
 class PlanIn(Input):
     name: str = Field(max_length=1000, json_schema_extra=NAME)
-    rate_limit: int = Field(60, description='requests per rate_period seconds', json_schema_extra=AT_LEAST_ONE)
-    rate_period: int = Field(60, json_schema_extra=AT_LEAST_ONE)
-    quota: int = Field(0, description='requests per quota period; 0: unlimited', json_schema_extra=COUNT)
+    rate_limit: int = Field(60, description='requests per rate_period seconds', json_schema_extra=AT_LEAST_ONE, strict=False)
+    rate_period: int = Field(60, json_schema_extra=AT_LEAST_ONE, strict=False)
+    quota: int = Field(0, description='requests per quota period; 0: unlimited', json_schema_extra=COUNT, strict=False)
     quota_period: str = Field('month', description='day or month', json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool = False
     key_lifetime_days: int = Field(0, description='keys issued from now on stop after this many days; 0: never',
-                                   json_schema_extra=KEY_LIFETIME)
+                                   json_schema_extra=KEY_LIFETIME, strict=False)
     credential_kind: Literal['api_key', 'oauth_client'] = Field(
         'api_key', description='what access approved from now on gets: an API key, or an OAuth client (issue 26)')
 
 
 class PlanChange(Input):
     name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
-    rate_limit: int | None = Field(None, json_schema_extra=AT_LEAST_ONE)
-    rate_period: int | None = Field(None, json_schema_extra=AT_LEAST_ONE)
-    quota: int | None = Field(None, json_schema_extra=COUNT)
+    rate_limit: int | None = Field(None, json_schema_extra=AT_LEAST_ONE, strict=False)
+    rate_period: int | None = Field(None, json_schema_extra=AT_LEAST_ONE, strict=False)
+    quota: int | None = Field(None, json_schema_extra=COUNT, strict=False)
     quota_period: str | None = Field(None, json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool | None = None
-    key_lifetime_days: int | None = Field(None, json_schema_extra=KEY_LIFETIME)
+    key_lifetime_days: int | None = Field(None, json_schema_extra=KEY_LIFETIME, strict=False)
     credential_kind: Literal['api_key', 'oauth_client'] | None = None
 
 
