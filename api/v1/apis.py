@@ -17,6 +17,8 @@ from workflows import api_versions, catalog
 
 router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
 MAX_DOCUMENT = 10 * 1024 * 1024
+# YAML (the document's reader) refuses the non-printable characters besides the control characters
+DOCUMENT = says(pattern=clean(r'\u0080-\u0084\u0086-\u009f\ufffe\uffff'))
 
 # what workflows/catalog.py and workflows/api_versions.py accept: a base path of letters, digits and - . _ ~ between
 # single slashes (the leading and trailing ones added when missing); a version label; a sunset date or date and time
@@ -53,7 +55,7 @@ class VersionIn(Input):
     """A new version of an API: the same name, its own base path and document."""
     version: str = Field(max_length=100, description='its label, e.g. v2', json_schema_extra=LABEL)
     base_path: str = Field(max_length=1000, json_schema_extra=BASE_PATH)
-    openapi: str = Field('', max_length=MAX_DOCUMENT)
+    openapi: str = Field('', max_length=MAX_DOCUMENT, json_schema_extra=DOCUMENT)
     upstream: str | None = Field(None, max_length=10_000, description="left out: the API's own", json_schema_extra=UPSTREAM)
     current_version: str = Field('', max_length=100, description='the label of a stand-alone API (default v1)',
                                  json_schema_extra=LABEL_OR_NONE)
@@ -71,14 +73,16 @@ class ApiIn(Input):
     base_path: str = Field(max_length=1000, description='the listen path on the gateway, e.g. /weather/',
                            json_schema_extra=BASE_PATH)
     upstream: str = Field('', max_length=10_000, json_schema_extra=UPSTREAM)
-    openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text')
+    openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text',
+                         json_schema_extra=DOCUMENT)
 
 
 class ApiChange(Input):
     name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
     base_path: str | None = Field(None, max_length=1000, json_schema_extra=BASE_PATH)
     upstream: str | None = Field(None, max_length=10_000, json_schema_extra=UPSTREAM)
-    openapi: str | None = Field(None, max_length=MAX_DOCUMENT, description='left out: the document is kept')
+    openapi: str | None = Field(None, max_length=MAX_DOCUMENT, description='left out: the document is kept',
+                                json_schema_extra=DOCUMENT)
 
 
 class Document(BaseModel):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, ReleasingRoute,
+                           WholeNumber,
                            changing, clean, created, found, not_blank, says, utc, with_etag)
 from api.v1.paging import Page, Paging, page
 from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, Product, ProductApi, Visibility
@@ -30,7 +31,7 @@ NAME = says(maxLength=catalog.NAME_MAX, pattern=not_blank())
 SLUG = says(maxLength=catalog.SLUG_MAX, pattern=f'^$|{catalog.SLUG_RE.pattern}')  # empty: made from the name
 SUMMARY = says(maxLength=catalog.SUMMARY_MAX, pattern=clean())
 DESCRIPTION = says(maxLength=catalog.MAX_DESCRIPTION, pattern=clean())
-AT_LEAST_ONE = says(minimum=1, maximum=catalog.COUNT_MAX)  # with strict=False: 60.0 is the integer 60
+AT_LEAST_ONE = says(minimum=1, maximum=catalog.COUNT_MAX)
 COUNT = says(minimum=0, maximum=catalog.COUNT_MAX)
 KEY_LIFETIME = says(minimum=0, maximum=catalog.KEY_LIFETIME_MAX)
 QUOTA_PERIOD = says(enum=list(catalog.QUOTA_PERIODS))
@@ -141,25 +142,25 @@ class PlanOut(BaseModel):
 
 class PlanIn(Input):
     name: str = Field(max_length=1000, json_schema_extra=NAME)
-    rate_limit: int = Field(60, description='requests per rate_period seconds', json_schema_extra=AT_LEAST_ONE, strict=False)
-    rate_period: int = Field(60, json_schema_extra=AT_LEAST_ONE, strict=False)
-    quota: int = Field(0, description='requests per quota period; 0: unlimited', json_schema_extra=COUNT, strict=False)
+    rate_limit: WholeNumber = Field(60, description='requests per rate_period seconds', json_schema_extra=AT_LEAST_ONE)
+    rate_period: WholeNumber = Field(60, json_schema_extra=AT_LEAST_ONE)
+    quota: WholeNumber = Field(0, description='requests per quota period; 0: unlimited', json_schema_extra=COUNT)
     quota_period: str = Field('month', description='day or month', json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool = False
-    key_lifetime_days: int = Field(0, description='keys issued from now on stop after this many days; 0: never',
-                                   json_schema_extra=KEY_LIFETIME, strict=False)
+    key_lifetime_days: WholeNumber = Field(0, description='keys issued from now on stop after this many days; 0: never',
+                                   json_schema_extra=KEY_LIFETIME)
     credential_kind: Literal['api_key', 'oauth_client'] = Field(
         'api_key', description='what access approved from now on gets: an API key, or an OAuth client (issue 26)')
 
 
 class PlanChange(Input):
     name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
-    rate_limit: int | None = Field(None, json_schema_extra=AT_LEAST_ONE, strict=False)
-    rate_period: int | None = Field(None, json_schema_extra=AT_LEAST_ONE, strict=False)
-    quota: int | None = Field(None, json_schema_extra=COUNT, strict=False)
+    rate_limit: WholeNumber | None = Field(None, json_schema_extra=AT_LEAST_ONE)
+    rate_period: WholeNumber | None = Field(None, json_schema_extra=AT_LEAST_ONE)
+    quota: WholeNumber | None = Field(None, json_schema_extra=COUNT)
     quota_period: str | None = Field(None, json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool | None = None
-    key_lifetime_days: int | None = Field(None, json_schema_extra=KEY_LIFETIME, strict=False)
+    key_lifetime_days: WholeNumber | None = Field(None, json_schema_extra=KEY_LIFETIME)
     credential_kind: Literal['api_key', 'oauth_client'] | None = None
 
 

@@ -123,6 +123,9 @@ def clean_filter(value: str | None, field: str) -> str | None:
         raise Problem(422, 'This filter contains characters that are not allowed.', field=field)
     return value.strip()
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]  # 7.0 is the integer 7 in JSON Schema too
+# a number in a body: 60.0 is the integer 60 in JSON Schema, "60" is not a number
+WholeNumber = Annotated[int, BeforeValidator(lambda value: int(value) if isinstance(value, float) and value.is_integer()
+                                             else value)]
 
 
 NAMED = {'name', 'first_name', 'last_name', 'title', 'subject', 'issuer', 'client_id', 'email', 'url'}
