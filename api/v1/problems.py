@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from permissions import PermissionDenied
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows.throttle import TooManyAttempts
 
 MEDIA_TYPE = 'application/problem+json'
@@ -54,7 +54,7 @@ def _status_of(error: DomainError) -> int:
         return 404
     if isinstance(error, PermissionDenied):
         return 404  # what the token may not see or touch does not exist for it
-    if isinstance(error, AlreadyDecided):
+    if isinstance(error, (AlreadyDecided, Conflict)):  # refused by the state of things, not by the input's form
         return 409
     if isinstance(error, TooManyAttempts):
         return 429
