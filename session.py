@@ -354,9 +354,33 @@ def choose_language(code: str) -> None:
     ui.navigate.reload()
 
 
+# NiceGUI's language (the html lang attribute, Quasar's own texts such as a table's "Rows per page", the
+# reconnecting banner) is one per route; the reader's is one per tab
+QUASAR_LANGUAGES = {'en': 'en-US', 'de': 'de', 'fr': 'fr', 'es': 'es'}
+
+
+def _answer_in_the_readers_language(build_response: Callable) -> Callable:
+    @functools.wraps(build_response)
+    def wrapper(client: Client, request: Request, status_code: int = 200):
+        language = getattr(client, 'portico_language', None)
+        page = getattr(client, 'page', None)
+        if language not in QUASAR_LANGUAGES or page is None:
+            return build_response(client, request, status_code)
+        shared = page.language  # the route's Page is shared by its tabs: set and put back without awaiting between
+        page.language = QUASAR_LANGUAGES[language]
+        try:
+            return build_response(client, request, status_code)
+        finally:
+            page.language = shared
+    return wrapper
+
+
 def install() -> None:
     """Register the sign-in route and the middleware (main.py calls this once)."""
     i18n.set_resolver(reader_language)
     i18n.set_default(languages.default_language)
+    if not getattr(Client.build_response, 'portico_language', False):
+        Client.build_response = _answer_in_the_readers_language(Client.build_response)
+        Client.build_response.portico_language = True
     app.add_api_route(SIGN_IN_PATH, _redeem, methods=['GET'], include_in_schema=False)
     app.add_middleware(DefaultDenyMiddleware)

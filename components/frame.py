@@ -88,8 +88,6 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     ui.colors(primary=look.primary, accent=look.accent, positive=POSITIVE, negative=NEGATIVE,
               header_text=look.header_text)
     ui.add_head_html(f'<link rel="icon" href="{html.escape(look.favicon_url)}">')  # after NiceGUI's: this one wins
-    # the page's language (issue 28) for screen readers and hyphenation; NiceGUI's lang is one per route
-    ui.add_head_html(f'<script>document.documentElement.lang = {i18n.current()!r};</script>')
     ui.query('body').classes('bg-grey-1')
     # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons are in the
     # header's text colour (the custom colour `header-text`)

@@ -38,3 +38,8 @@ class AlreadyDecided(DomainError):
 class PermissionDenied(DomainError):
     def __init__(self, message: str | Lazy = 'You are not allowed to do this.') -> None:
         super().__init__(message)
+
+
+class Conflict(DomainError):
+    """Refused by the state of things rather than by the input's form: a name taken, the last super admin, an
+    item in another state (the API answers 409 Conflict)."""

@@ -11,6 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 from db.models import User
+from domain import i18n
 from tests.utils import PASSWORD, an_admin
 
 WAIT = 30.0  # seconds, only spent when the outcome never comes: a loaded 2-core machine (four workers, other
@@ -325,9 +326,13 @@ class Browser:
     def log_in(self, email: str, password: str = PASSWORD, *, lands_on: str | None = None) -> None:
         if self.screen.current_path != '/login':  # a test that started the server on it needs no second load
             self.screen.open('/login')
-        self.fill('Email', email)
-        self.fill('Password', password)
-        self.click('Log in')
+        # the labels in the page's language (issue 28): a test in German signs in as a German reader does
+        self.until(lambda: self.driver.execute_script('return document.readyState') == 'complete', 'no Log in page')
+        with i18n.use(self.driver.execute_script('return document.documentElement.lang') or 'en'):
+            labels = i18n._('Email'), i18n._('Password'), i18n._('Log in')
+        self.fill(labels[0], email)
+        self.fill(labels[1], password)
+        self.click(labels[2])
         if lands_on:
             self.at(lands_on)
         else:

@@ -137,3 +137,21 @@ def test_pages_are_accessible_in_a_dark_and_a_light_brand(screen, browser, demo_
         f'rgb({red}, {green}, {blue})'
     assert browser.driver.execute_script('return document.querySelector("header img.portico-logo").alt') == \
         look['portal_name']
+
+
+@pytest.mark.parametrize('language', ['de', 'fr', 'es'])
+def test_every_page_is_accessible_in_every_language(screen, browser, demo_portal, language) -> None:
+    """Issue 28: longer words, other quotes and the page's lang attribute: axe stays clean in every language."""
+    from db import settings as stored
+    from domain import i18n
+    stored.put('default_language', language)  # the visitor's pages follow the portal's default
+    User.update(locale=language).execute()  # and every demo user reads the portal in it
+    screen.open('/login')
+    assert browser.driver.execute_script('return document.documentElement.lang') == language
+    with i18n.use(language):
+        assert browser.text() and i18n._('Log in') != 'Log in'  # the catalog has the language
+        browser.sees(i18n._('Log in'))
+    check(screen, browser, VISITOR)
+    check(screen, browser, DEVELOPER, 'dev@portico.example')
+    browser.driver.delete_all_cookies()
+    check(screen, browser, ADMIN, demo.ADMIN_EMAIL)

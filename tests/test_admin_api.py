@@ -116,7 +116,7 @@ async def test_bad_input_is_refused_naming_the_field_and_changes_nothing(user) -
         missing = await api.post('/users', json={'first_name': 'Ann'})
         created = await api.post('/users', json={'first_name': 'Ann', 'last_name': 'Other', 'email': 'ann@dev.test',
                                                   'send_invite': True})
-    assert taken.status_code == 422 and taken.json()['field'] == 'email'
+    assert taken.status_code == 409 and taken.json()['field'] == 'email'  # refused by the state of things
     assert both.status_code == 422 and both.json()['field'] == 'password'
     assert missing.status_code == 422 and {e['field'] for e in missing.json()['errors']} == {'last_name', 'email'}
     assert created.status_code == 201 and created.headers['location'] == f'/api/v1/users/{created.json()["id"]}'
@@ -365,7 +365,7 @@ async def test_invite_codes_are_managed_by_token_and_the_code_is_shown_once(user
         refused = await api.post('/invite-codes', json={'team_id': team.id, 'quota': 3, 'expires_on': in_days(7)})
     assert edited.status_code == 200 and edited.json()['quota'] == 5 and edited.json()['note'] == 'Hackathon 2'
     assert stale.status_code == 412 and InviteCode.get_by_id(code_id).quota == 5
-    assert deactivated.json()['state'] == 'inactive' and again.status_code == 422
+    assert deactivated.json()['state'] == 'inactive' and again.status_code == 409
     assert [item['id'] for item in inactive.json()['items']] == [code_id]
     assert activated.json()['state'] == 'active'
     assert bad_team.status_code == 422 and bad_team.json()['field'] == 'team_id'
@@ -450,8 +450,8 @@ async def test_deleting_a_user_retires_their_keys_and_keeps_what_others_need(use
     event = AuditEvent.get(AuditEvent.action == 'user.delete')
     assert event.detail['email'] == 'dev@consumer.test' and event.detail['api_token'].startswith('CRM')
     assert event.target_type == 'user' and event.target_id == developer.id and event.actor_id == admin.id
-    assert last_boss.status_code == 422 and 'last super admin of Acme' in last_boss.json()['detail']
-    assert myself.status_code == 422 and 'your own account' in myself.json()['detail']
+    assert last_boss.status_code == 409 and 'last super admin of Acme' in last_boss.json()['detail']
+    assert myself.status_code == 409 and 'your own account' in myself.json()['detail']
     assert User.select().where(User.id.in_([boss.id, admin.id])).count() == 2
     assert AuditEvent.select().where(AuditEvent.action == 'user.delete').count() == 1
 
@@ -464,7 +464,7 @@ async def test_two_admins_deleting_each_other_at_once_leave_one(user) -> None:
     async with client(user, first_token) as a, client(user, second_token) as b:
         answers = await asyncio.gather(a.delete(f'/users/{second.id}'), b.delete(f'/users/{first.id}'))
     codes = sorted(answer.status_code for answer in answers)
-    assert codes[0] == 204 and codes[1] in (401, 422), codes  # the loser was deleted, or its target is the last
+    assert codes[0] == 204 and codes[1] in (401, 409), codes  # the loser was deleted, or its target is the last
     assert User.select().where(User.is_portal_admin).count() == 1
 
 
@@ -488,7 +488,7 @@ async def test_invite_code_attacks_parallel_edits_and_crafted_input(user) -> Non
                                                          'code': 'inv_mine'}),
                    await api.get(f'/invite-codes/{code.id}', params={'code': raw})]
     assert sorted(a.status_code for a in answers) == [200] + [412] * 4
-    assert sorted(a.status_code for a in toggles) == [200] + [422] * 4
+    assert sorted(a.status_code for a in toggles) == [200] + [409] * 4
     assert [a.status_code for a in crafted] == [422] * 6 + [200] and raw not in crafted[-1].text
     assert all(a.headers['content-type'] == PROBLEM for a in crafted[:6])
     assert InviteCode.select().count() == 1

@@ -13,7 +13,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
 from mail import outbox
 from permissions import ACCESS, can, decider_scope, ensure
 from domain import events
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows import approvers, apps, browse, clean_reason, credentials, grants, plan_changes, settings, visibility
 
 
@@ -36,7 +36,7 @@ def request_access(user: User, catalog_id: int, plan_id: int | None, product_ids
     plan = (Plan.select().join(CatalogPlan)
             .where((CatalogPlan.catalog == catalog) & (Plan.id == plan_id)).first())
     if plan is None:
-        raise DomainError('This plan is not offered in this catalog.', 'plan')
+        raise Conflict('This plan is not offered in this catalog.', 'plan')
     values = settings.load()
     with database.atomic():
         if app_id:

@@ -8,18 +8,20 @@ from db.connection import database
 from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events, metrics
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
 NAME_MAX = 100
+EMAIL_MAX = 254
+NOT_IN_NAMES = '\n\r\ufffd'  # names go into email headers: one line, and no undecodable text
 
 
 def clean_email(email: str | None) -> str:
     email = (email or '').strip().lower()
     if not email:
         raise DomainError('Enter an email address.', 'email')
-    if len(email) > 254 or not EMAIL_RE.match(email) or not is_clean_text(email):
+    if len(email) > EMAIL_MAX or not EMAIL_RE.match(email) or not is_clean_text(email):
         raise DomainError('Enter a valid email address.', 'email')
     return email
 
@@ -31,7 +33,7 @@ def clean_name(value: str | None, label: str, field: str) -> str:
     if len(value) > NAME_MAX:
         raise DomainError(f'The {label} is too long ({NAME_MAX} characters at most).', field)
     # no line breaks at all (CR as well as LF): names go into email headers
-    if not is_clean_text(value) or '\n' in value or '\r' in value or '\ufffd' in value:
+    if not is_clean_text(value) or any(ch in value for ch in NOT_IN_NAMES):
         raise DomainError(f'The {label} contains characters that are not allowed.', field)
     return value
 
@@ -59,8 +61,8 @@ def _create_admin(email: str, password_hash: str, first_name: str, last_name: st
         existing = User.get_or_none(User.email == email)
         if existing is not None:
             if existing.is_portal_admin:
-                raise DomainError(f'{email} is already a portal admin.', 'email')
-            raise DomainError(f'{email} already has an account; make it an admin from the Users page.', 'email')
+                raise Conflict(f'{email} is already a portal admin.', 'email')
+            raise Conflict(f'{email} already has an account; make it an admin from the Users page.', 'email')
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.ACTIVE, role=Role.TEAM_MEMBER, is_portal_admin=True, organisation=org)
         Membership.create(user=user, team=bootstrap.default_team(org))
@@ -76,7 +78,7 @@ def complete_setup(raw_token: str, email: str, password: str, first_name: str, l
     with database.atomic():
         tokens.consume(tokens.SETUP, raw_token)
         if bootstrap.admin_exists():
-            raise DomainError('A portal admin exists already; log in instead.')
+            raise Conflict('A portal admin exists already; log in instead.')
         return _create_admin(email, password_hash, first_name, last_name)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from db.connection import database
 from db.models import AccessRequest, App, User, UserStatus
 from domain import events
-from domain.errors import DomainError
+from domain.errors import Conflict
 from permissions import ensure
 from workflows import api_tokens, credentials, organisations, registration, sessions
 from workflows.accounts import set_status
@@ -32,7 +32,7 @@ def deactivate(target: User, by: User) -> None:
     """Deactivate: the account can no longer sign in; open sessions end at once."""
     ensure(by, 'manage_users')
     if target.id == by.id:
-        raise DomainError('You cannot deactivate your own account.')
+        raise Conflict('You cannot deactivate your own account.')
     with database.atomic():
         org = organisations.lock(target.organisation_id)
         current = User.get_or_none(User.id == target.id)

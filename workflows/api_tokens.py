@@ -19,7 +19,7 @@ from db.models import ApiToken, User
 from domain.at_rest import digest, new_secret
 from permissions import ensure, is_portal_admin
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from workflows import is_clean_text, throttle
 
 PREFIX = 'ptk_'
@@ -73,7 +73,7 @@ def revoke(token_id: int, by: User) -> ApiToken:
         won = (ApiToken.update(revoked_at=clock.now())
                .where((ApiToken.id == token.id) & ApiToken.revoked_at.is_null()).execute())
         if not won:
-            raise DomainError('This token is revoked already.')
+            raise Conflict('This token is revoked already.')
         events.announce(by, 'api_token.revoke', token, name=token.name)
     return token
 

@@ -19,7 +19,7 @@ from db.connection import database
 from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, ApiStatus, App, AppStatus,
                        ProductApi, User)
 from domain import events
-from domain.errors import DomainError
+from domain.errors import Conflict, DomainError
 from mail import outbox
 from permissions import ensure
 from workflows import catalog, openapi, settings
@@ -109,7 +109,7 @@ def add_version(api_id: int, version: str, base_path: str, openapi_text: str, by
         taken = {api.version.lower() for api in Api.select(Api.version).where(Api.version_of == group)}
         taken.add(current.lower())
         if version.lower() in taken:
-            raise DomainError(f'{base.name} has a version {version} already.', 'version')
+            raise Conflict(f'{base.name} has a version {version} already.', 'version')
         api = catalog.save_api(None, base.name, base_path, base.upstream if upstream is None else upstream,
                                openapi_text, by, read=reference)
         if base.version_of_id is None:
@@ -174,7 +174,7 @@ def deprecate(api_id: int, sunset, successor_id: int | None, by: User) -> Api:
                     or successor.version_of_id != api.version_of_id):
                 raise DomainError('The successor must be another version of the same API.', 'successor')
             if successor.deprecated_at is not None or successor.status != ApiStatus.PUBLISHED:
-                raise DomainError('The successor must be a published version that is not deprecated itself.',
+                raise Conflict('The successor must be a published version that is not deprecated itself.',
                                   'successor')
         sent = [MARKED] + [name for name, before in REMINDERS if moment - before <= now]  # no reminder due already
         Api.update(deprecated_at=api.deprecated_at or now, sunset_at=moment, successor=successor,
@@ -193,7 +193,7 @@ def undo_deprecation(api_id: int, by: User) -> Api:
     with database.atomic():
         api = catalog.find(Api, api_id, 'This API')
         if api.deprecated_at is None:
-            raise DomainError('This version is not deprecated.')
+            raise Conflict('This version is not deprecated.')
         Api.update(deprecated_at=None, sunset_at=None, successor=None, deprecation_notices_sent='') \
             .where(Api.id == api.id).execute()
         retire(AccessRequest.id.in_(_requests_with_api(api.id)))

@@ -9,7 +9,7 @@ from db.models import (INDIVIDUAL_APP_NAME, SHARED_APP_NAME, AccessRequest, Acce
 from mail import outbox
 from permissions import APPS, can, decider_scope, ensure
 from domain import events
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows import approvers, clean_reason, credentials, grants, is_clean_text, settings, taken, visibility
 
 MAX_DESCRIPTION = 1000
@@ -30,7 +30,7 @@ def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
 
 
 def name_taken(name: str) -> DomainError:
-    return DomainError(f'An app named "{name}" exists already.', 'app_name')
+    return Conflict(f'An app named "{name}" exists already.', 'app_name')
 
 
 def create_app(name: str, description: str, by: User) -> App:

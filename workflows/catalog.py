@@ -12,14 +12,20 @@ from db.models import (AccessRequest, AccessRequestProduct, Api, ApiReference, A
 from mail import outbox
 from permissions import ensure
 from domain import events
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows import clean_reason, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
 MAX_DESCRIPTION = 50_000
 MAX_TAG, MAX_TAGS = 40, 300  # characters of a product's tag, and of all its tags
+NAME_MAX, SLUG_MAX, SUMMARY_MAX, UPSTREAM_MAX = 100, 100, 300, 2000  # characters
+COUNT_MAX = 1_000_000_000  # a plan's limits and quota
+KEY_LIFETIME_MAX = 3650  # days
+QUOTA_PERIODS = ('day', 'month')
+BASE_PATH_MAX = 200  # characters, with its leading and trailing slash
+BASE_PATH_CHARS = r'A-Za-z0-9._~\-'  # besides the slashes between its parts
 SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
-BASE_PATH_RE = re.compile(r'^/[A-Za-z0-9._~\-/]*$')
+BASE_PATH_RE = re.compile(rf'^/[{BASE_PATH_CHARS}/]*$')
 
 
 def _text(value: str | None, label: str, field: str, max_length: int, required: bool = True) -> str:
@@ -41,14 +47,14 @@ def _base_path(value: str | None, exclude_id: int | None) -> str:
         path = '/' + path
     if not path.endswith('/'):
         path += '/'
-    if len(path) > 200 or not BASE_PATH_RE.match(path) or '//' in path:
+    if len(path) > BASE_PATH_MAX or not BASE_PATH_RE.match(path) or '//' in path:
         raise DomainError('The base path may contain letters, digits and - . _ ~ / only, like /weather/v1/.',
                           'base_path')
     query = Api.select().where(Api.base_path == path)
     if exclude_id:
         query = query.where(Api.id != exclude_id)
     if query.exists():
-        raise DomainError(f'Another API listens on {path} already.', 'base_path')
+        raise Conflict(f'Another API listens on {path} already.', 'base_path')
     return path
 
 
@@ -64,8 +70,8 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
     caller that read it before opening its own transaction (workflows/publish.py: SQLite's BEGIN IMMEDIATE
     would hold the write lock while a big document is read)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', 100)
-    upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
+    name = _text(name, 'name', 'name', NAME_MAX)
+    upstream = _text(upstream, 'upstream description', 'upstream', UPSTREAM_MAX, required=False)
     keep = openapi_text is KEEP_DOCUMENT and api_id is not None
     reference = None if keep else read if read is not None else openapi.read(openapi_text)
     with database.atomic():
@@ -102,8 +108,8 @@ def store_reference(api: Api, reference: openapi.Reference | None, text: str) ->
 def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
     """An organisation's super admin submits an API; it waits for a portal admin (000's note)."""
     ensure(by, 'submit_api', message='Only the super admins of an organization can submit APIs.')
-    name = _text(name, 'name', 'name', 100)
-    upstream = _text(upstream, 'upstream description', 'upstream', 2000, required=False)
+    name = _text(name, 'name', 'name', NAME_MAX)
+    upstream = _text(upstream, 'upstream description', 'upstream', UPSTREAM_MAX, required=False)
     reference = openapi.read(openapi_text)
     with database.atomic():
         api = Api.create(name=name, base_path=_base_path(base_path, None), upstream=upstream,
@@ -165,19 +171,19 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
     """Add or edit a product. `featured`: listed on the default home page (None keeps what it was; a new product
     is not featured)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', 100)
+    name = _text(name, 'name', 'name', NAME_MAX)
     slug = (slug or '').strip().lower() or slugify(name)
-    if not SLUG_RE.match(slug) or len(slug) > 100:
+    if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX:
         raise DomainError('The slug may contain lower-case letters, digits and single dashes, like weather-api.',
                           'slug')
-    summary = _text(summary, 'summary', 'summary', 300, required=False)
+    summary = _text(summary, 'summary', 'summary', SUMMARY_MAX, required=False)
     description = _text(description, 'description', 'description', MAX_DESCRIPTION, required=False)
     tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
     if any(len(tag) > MAX_TAG or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > MAX_TAGS:
         raise DomainError('Tags are short words separated by commas.', 'tags')
     with database.atomic():
         if Product.select().where((Product.slug == slug) & (Product.id != (product_id or 0))).exists():
-            raise DomainError(f'Another product uses the slug "{slug}" already.', 'slug')
+            raise Conflict(f'Another product uses the slug "{slug}" already.', 'slug')
         apis = list(Api.select().where(Api.id.in_(api_ids or []) & (Api.status == ApiStatus.PUBLISHED)))
         if len(apis) != len(set(api_ids or [])):
             raise DomainError('Choose published APIs only.', 'apis')
@@ -217,22 +223,22 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
     never for a new plan); keys issued before keep the end they were given. `credential_kind` (issue 26):
     'api_key' or 'oauth_client', what requests approved from now on get (None: unchanged, or keys)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', 100)
+    name = _text(name, 'name', 'name', NAME_MAX)
     rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
     rate_period = _count(rate_period, 'rate period', 'rate_period', minimum=1)
     quota = _count(quota, 'quota', 'quota', minimum=0)
     if key_lifetime_days not in (None, ''):
         key_lifetime_days = _count(key_lifetime_days, 'key lifetime', 'key_lifetime_days', minimum=0)
-        if key_lifetime_days > 3650:
-            raise DomainError('Keys live at most 3650 days (10 years); 0 means they never expire.',
+        if key_lifetime_days > KEY_LIFETIME_MAX:
+            raise DomainError(f'Keys live at most {KEY_LIFETIME_MAX} days (10 years); 0 means they never expire.',
                               'key_lifetime_days')
-    if quota_period not in {'day', 'month'}:
+    if quota_period not in QUOTA_PERIODS:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
     if credential_kind not in (None, 'api_key', 'oauth_client'):  # issue 26
         raise DomainError('Access gives API keys or OAuth clients.', 'credential_kind')
     with database.atomic():
         if Plan.select().where((Plan.name == name) & (Plan.id != (plan_id or 0))).exists():
-            raise DomainError(f'A plan named "{name}" exists already.', 'name')
+            raise Conflict(f'A plan named "{name}" exists already.', 'name')
         values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
                       quota_period=quota_period, requires_approval=bool(requires_approval))
         if key_lifetime_days not in (None, ''):
@@ -255,8 +261,8 @@ def _count(value, label: str, field: str, minimum: int) -> int:
         number = int(value)
     except (TypeError, ValueError):
         raise DomainError(f'The {label} must be a whole number.', field) from None
-    if number < minimum or number > 1_000_000_000:
-        raise DomainError(f'The {label} must be between {minimum} and 1,000,000,000.', field)
+    if number < minimum or number > COUNT_MAX:
+        raise DomainError(f'The {label} must be between {minimum} and {COUNT_MAX:,}.', field)
     return number
 
 
@@ -265,12 +271,12 @@ def _count(value, label: str, field: str, minimum: int) -> int:
 def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids: list[int], plan_ids: list[int],
                  by: User) -> Catalog:
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', 100)
+    name = _text(name, 'name', 'name', NAME_MAX)
     if visibility not in Visibility.LABELS:
         raise DomainError('Choose Public, Private or Custom.', 'visibility')
     with database.atomic():
         if Catalog.select().where((Catalog.name == name) & (Catalog.id != (catalog_id or 0))).exists():
-            raise DomainError(f'A catalog named "{name}" exists already.', 'name')
+            raise Conflict(f'A catalog named "{name}" exists already.', 'name')
         if catalog_id:
             catalog = find(Catalog, catalog_id, 'This catalog')
             retire(AccessRequest.catalog == catalog.id)  # a product or plan it no longer offers stops working
@@ -321,7 +327,7 @@ def grant_organisation(catalog: Catalog, organisation: Organisation, by: User) -
 def delete_catalog(catalog: Catalog, by: User) -> None:
     ensure(by, 'manage_catalog')
     if AccessRequest.select().where(AccessRequest.catalog == catalog).exists():
-        raise DomainError('This catalog has access requests; remove its products instead of deleting it.')
+        raise Conflict('This catalog has access requests; remove its products instead of deleting it.')
     with database.atomic():
         catalog.delete_instance(recursive=True)
         events.announce(by, 'catalog.delete', catalog, name=catalog.name)

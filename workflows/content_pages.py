@@ -19,7 +19,7 @@ from db.connection import database
 from db.models import (ContentPage, Membership, Organisation, PageAudience, PageAudienceGrant, PageMenu,
                        PageRevision, PageStatus, Team, User, UserStatus)
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from permissions import ensure
 from workflows import is_clean_text
 
@@ -164,7 +164,7 @@ def _slug(value: str | None, page_id: int | None) -> str:
     if slug in RESERVED_SLUGS:
         raise DomainError(f'"{slug}" is reserved for the portal itself: choose another slug.', 'slug')
     if ContentPage.select().where((ContentPage.slug == slug) & (ContentPage.id != (page_id or 0))).exists():
-        raise DomainError(f'Another page uses the slug "{slug}" already.', 'slug')
+        raise Conflict(f'Another page uses the slug "{slug}" already.', 'slug')
     return slug
 
 

@@ -16,7 +16,7 @@ from permissions import ensure
 from gateway.keys import PREFIX
 from domain import events
 from domain.at_rest import InvalidToken, Seal, new_secret
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from workflows import visibility
 
 
@@ -101,7 +101,7 @@ def _rotate(credential: Credential, by: User, old_key_stops_in: int, old_key_end
         raise DomainError('Choose when the old key stops: ' + ', '.join(OVERLAPS.values()) + '.',
                           field='old_key_stops_in')
     if not is_current(credential):
-        raise DomainError('Only the current key can be rotated: this one is revoked or being replaced already.')
+        raise Conflict('Only the current key can be rotated: this one is revoked or being replaced already.')
     with database.atomic():
         now = clock.now()
         if old_key_ends is None and old_key_stops_in:
@@ -201,7 +201,7 @@ def _revoke(credential: Credential, by: User) -> None:
         won = (Credential.update(status=CredentialStatus.REVOKED, revoked_at=clock.now())
                .where((Credential.id == credential.id) & (Credential.status == CredentialStatus.ACTIVE)).execute())
         if not won:
-            raise DomainError('This key is revoked already.')
+            raise Conflict('This key is revoked already.')
         retire(Credential.id == credential.id)
         events.announce(by, 'credential.revoke', credential)
 

@@ -25,7 +25,7 @@ from db import clock
 from db.connection import database
 from db.models import Api, Guide, Product, ProductApi, User
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from permissions import can, ensure
 from workflows import access, browse, is_clean_text
 from workflows.catalog import SLUG_RE, slugify
@@ -89,7 +89,7 @@ def save_guide(product_id: int, guide_id: int | None, title: str, slug: str, bod
         taken = Guide.select().where((Guide.product == product) & (Guide.slug == slug)
                                      & (Guide.id != (guide.id if guide else 0)))
         if taken.exists():
-            raise DomainError(f'Another guide of {product.name} uses the slug "{slug}" already.', 'slug')
+            raise Conflict(f'Another guide of {product.name} uses the slug "{slug}" already.', 'slug')
         values = dict(title=title, slug=slug, body=body, updated_at=clock.now(), updated_by=by)
         if guide is None:
             if Guide.select().where(Guide.product == product).count() >= MAX_GUIDES:

@@ -21,7 +21,7 @@ from db.models import InviteCode, InviteCodeState, Organisation, OrgStatus, Team
 from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from permissions import PermissionDenied, can, invite_code_scope
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from workflows import is_clean_text, settings, throttle
 
 PREFIX = 'inv_'
@@ -115,7 +115,7 @@ def clean_quota(quota, used: int = 0) -> int:
     if value < 1 or value > QUOTA_MAX:
         raise DomainError(f'The quota must be between 1 and {QUOTA_MAX:,}.', 'quota')
     if value < used:
-        raise DomainError(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
+        raise Conflict(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
     return value
 
 
@@ -187,7 +187,7 @@ def edit(code_id: int, quota, expires_on, state: str, note: str, by: User) -> In
                .where((InviteCode.id == code.id) & (InviteCode.used <= quota)).execute())
         if not won:
             used = InviteCode.get_by_id(code.id).used
-            raise DomainError(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
+            raise Conflict(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
         events.announce(by, 'invite_code.edit', code, quota=quota, expires_on=str((expires_at - timedelta(days=1)).date()),
                      state=state, note=note)
     return InviteCode.get_by_id(code.id)
@@ -208,7 +208,7 @@ def _set_state(code_id: int, expected: str, new: str, by: User) -> InviteCode:
         won = (InviteCode.update(state=new)
                .where((InviteCode.id == code.id) & (InviteCode.state == expected)).execute())
         if not won:
-            raise DomainError(f'This code is {InviteCodeState.LABELS[new].lower()} already.')
+            raise Conflict(f'This code is {InviteCodeState.LABELS[new].lower()} already.')
         events.announce(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
     code.state = new
     return code

@@ -11,6 +11,7 @@ from domain.errors import DomainError
 from workflows.accounts import clean_email
 
 MAX_BODY = 20_000
+SUBJECT_MAX = 255
 
 
 def send_test(recipient: str, by: User) -> None:
@@ -61,8 +62,9 @@ def save_template(key: str, subject: str, body: str, by: User, locale: str | Non
     subject, body = (subject or '').strip(), (body or '').strip()
     if not subject:
         raise DomainError('The subject cannot be empty.', 'subject')
-    if len(subject) > 255 or '\n' in subject:
-        raise DomainError('The subject must be one line of at most 255 characters.', 'subject')
+    if len(subject) > SUBJECT_MAX or '\n' in subject:
+        raise DomainError('The subject must be one line of at most {limit} characters.', 'subject',
+                          limit=SUBJECT_MAX)
     if not body:
         raise DomainError('The body cannot be empty.', 'body')
     if len(body) > MAX_BODY:

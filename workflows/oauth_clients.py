@@ -30,7 +30,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
                        OAuthClient, OAuthClientStatus, Organisation, Plan, Product, User)
 from domain import events
 from domain.at_rest import InvalidToken, Seal, digest, new_secret
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from gateway import access_tokens
 from permissions import ensure
 from workflows import signing_keys, throttle, visibility
@@ -105,7 +105,7 @@ def _revoke(client: OAuthClient, by: User) -> None:
         won = (OAuthClient.update(status=OAuthClientStatus.REVOKED, revoked_at=clock.now())
                .where((OAuthClient.id == client.id) & (OAuthClient.status == OAuthClientStatus.ACTIVE)).execute())
         if not won:
-            raise DomainError('This OAuth client is revoked already.')
+            raise Conflict('This OAuth client is revoked already.')
         events.announce(by, 'oauth_client.revoke', client, client_id=client.client_id)
 
 

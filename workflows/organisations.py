@@ -9,7 +9,7 @@ from db.models import (DEFAULT_TEAM, LIVE_ORG_NAME, TEAM_NAME, AccessRequest, Ap
 from mail import outbox
 from permissions import PermissionDenied, ensure
 from domain import events
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from workflows import clean_reason, is_clean_text, settings, taken
 from workflows.accounts import clean_email
 from workflows.credentials import retire
@@ -41,13 +41,13 @@ def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: st
 
 
 def name_taken(name: str) -> DomainError:
-    return DomainError(f'An organization named "{name}" exists already.', 'name')
+    return Conflict(f'An organization named "{name}" exists already.', 'name')
 
 
 def _org_rules(name: str) -> tuple:
     """What the database refuses when two requests for one name passed the checks at the same moment."""
     return ((LIVE_ORG_NAME, name_taken(name)),
-            (DEFAULT_TEAM, DomainError('This organization has a default team already.', 'name')))
+            (DEFAULT_TEAM, Conflict('This organization has a default team already.', 'name')))
 
 
 def may_request(user: User) -> bool:
@@ -68,11 +68,11 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
     if by.status != UserStatus.ACTIVE:
         raise PermissionDenied()
     if not by.organisation.is_default:
-        raise DomainError(f'You belong to {by.organisation.name} already.')
+        raise Conflict(f'You belong to {by.organisation.name} already.')
     name = clean_org_name(name)
     with taken(*_org_rules(name)), database.atomic():
         if pending_request_of(by) is not None:
-            raise DomainError('You have a pending organization request already; wait for the decision.')
+            raise Conflict('You have a pending organization request already; wait for the decision.')
         org = Organisation.create(name=name, name_key=name.lower(), status=OrgStatus.PENDING,
                                   contact_email=by.email, requested_by=by)
         events.announce(by, 'organisation.request', org, name=name)
@@ -162,7 +162,7 @@ def delete_organisation(org: Organisation, by: User) -> int:
     """Delete an organisation; its users go back to the default organisation. Returns how many moved."""
     ensure(by, 'manage_organisations')
     if org.is_default:
-        raise DomainError('The default organization cannot be deleted.')
+        raise Conflict('The default organization cannot be deleted.')
     with database.atomic():
         default = bootstrap.default_organisation()
         team = bootstrap.default_team(default)
@@ -209,7 +209,7 @@ def delete_team(team: Team, by: User) -> None:
     """A team other than the default one; its members stay in the default team."""
     ensure(by, 'manage_organisations')
     if team.is_default:
-        raise DomainError('The default team of an organization cannot be deleted.')
+        raise Conflict('The default team of an organization cannot be deleted.')
     with database.atomic():
         default_team = bootstrap.default_team(team.organisation)
         for membership in Membership.select().where(Membership.team == team):
@@ -252,7 +252,7 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
 
 
 def team_taken(org: Organisation, name: str) -> DomainError:
-    return DomainError(f'{org.name} has a team named "{name}" already.', 'name')
+    return Conflict(f'{org.name} has a team named "{name}" already.', 'name')
 
 
 def keep_in_a_team(user: User) -> None:
@@ -291,5 +291,5 @@ def keep_a_super_admin(org: Organisation, member: User, verb: str, hint: str = '
     others = User.select().where((User.organisation == org) & (User.role == Role.SUPER_ADMIN)
                                  & (User.status == UserStatus.ACTIVE) & (User.id != member.id)).count()
     if others == 0:
-        raise DomainError(f'{member.full_name} is the last super admin of {org.name} and cannot be {verb}. '
+        raise Conflict(f'{member.full_name} is the last super admin of {org.name} and cannot be {verb}. '
                           + (hint or 'Make someone else a super admin first.'))

@@ -8,7 +8,7 @@ from db import clock
 from db.connection import database
 from db.models import AccessRequest, AccessRequestProduct, AccessStatus, App, CatalogPlan, Plan, User, UserStatus
 from domain import events
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from mail import outbox
 from permissions import ensure
 from workflows import approvers, credentials, grants, settings, visibility
@@ -44,7 +44,7 @@ def _change(request: AccessRequest, plan_id, by: User, approve_now: bool) -> Acc
     if request is None:
         raise NotFound('This access request')
     if request.status != AccessStatus.APPROVED or request.changes_id is not None:
-        raise DomainError('Only approved access can move to another plan.')
+        raise Conflict('Only approved access can move to another plan.')
     try:
         plan_id = int(plan_id)
     except (TypeError, ValueError):
@@ -52,13 +52,13 @@ def _change(request: AccessRequest, plan_id, by: User, approve_now: bool) -> Acc
     plan = Plan.select().join(CatalogPlan).where((CatalogPlan.catalog == request.catalog_id)
                                                  & (Plan.id == plan_id)).first()
     if plan is None:
-        raise DomainError('This plan is not offered in this catalog.', 'plan')
+        raise Conflict('This plan is not offered in this catalog.', 'plan')
     if plan.id == request.plan_id:
-        raise DomainError(f'This access is on {plan.name} already.', 'plan')
+        raise Conflict(f'This access is on {plan.name} already.', 'plan')
     with database.atomic():
         waiting = pending_change(request)
         if waiting is not None:
-            raise DomainError(f'A change to {waiting.plan.name} waits for approval already.', 'plan')
+            raise Conflict(f'A change to {waiting.plan.name} waits for approval already.', 'plan')
         if approve_now or not plan.requires_approval:
             old = request.plan.name
             _move(request, plan)

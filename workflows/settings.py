@@ -29,6 +29,8 @@ LABELS = {
     'outbox_retention_days': 'Keep delivered emails (days)',
 }
 
+VALUE_MAX = 200  # characters of a text setting
+
 
 def update(changes: dict[str, Any], by: User) -> None:
     """Save changed settings (portal admins only)."""
@@ -41,8 +43,8 @@ def update(changes: dict[str, Any], by: User) -> None:
             changes[key] = bool(value)
         else:
             value = str(value or '').strip()
-            if len(value) > 200:
-                raise DomainError(f'{LABELS[key]} is too long (200 characters at most).', key)
+            if len(value) > VALUE_MAX:
+                raise DomainError(f'{LABELS[key]} is too long ({VALUE_MAX} characters at most).', key)
             if key == 'admin_email' and value and '@' not in value:
                 raise DomainError('Enter a valid email address.', key)
             if key == 'base_url' and value and not value.startswith(('http://', 'https://')):

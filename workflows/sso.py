@@ -37,7 +37,7 @@ from db.connection import database
 from db.models import ExternalIdentity, IdentityProvider, Membership, Organisation, Role, Team, User, UserStatus
 from domain import events
 from domain.at_rest import Seal, digest
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from mail import outbox
 from permissions import ensure
 from workflows import accounts, approvers, sso_groups, tokens
@@ -46,6 +46,8 @@ SEAL = Seal(b'portico-identity-providers', b'client-secret')
 CALLBACK_PATH = '/auth/sso/callback'
 TIMEOUT = 10  # seconds for each call to a provider
 ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA']  # never "none", never HS256 with the client secret
+NAME_MAX, CLIENT_ID_MAX, CLIENT_SECRET_MAX, SCOPES_MAX = 100, 300, 500, 300  # characters
+GROUPS_CLAIM_MAX, ADMIN_GROUP_MAX = 100, 200
 DOMAIN_RE = re.compile(r'^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$')
 
 
@@ -120,11 +122,11 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     `discovered`: the caller read the issuer's discovery document already, before its transaction (the REST API's
     locked If-Match update)."""
     ensure(by, 'manage_settings')
-    name = _text(name, 'name', 'name', 100)
+    name = _text(name, 'name', 'name', NAME_MAX)
     issuer = _clean_issuer(issuer)
-    client_id = _text(client_id, 'client ID', 'client_id', 300)
-    client_secret = _text(client_secret, 'client secret', 'client_secret', 500, required=provider_id is None)
-    scopes = ' '.join(dict.fromkeys(['openid', *_text(scopes, 'scopes', 'scopes', 300, required=False).split()]))
+    client_id = _text(client_id, 'client ID', 'client_id', CLIENT_ID_MAX)
+    client_secret = _text(client_secret, 'client secret', 'client_secret', CLIENT_SECRET_MAX, required=provider_id is None)
+    scopes = ' '.join(dict.fromkeys(['openid', *_text(scopes, 'scopes', 'scopes', SCOPES_MAX, required=False).split()]))
     domains = _clean_domains(email_domains)
     if organisation_id is not None and Organisation.get_or_none(Organisation.id == organisation_id) is None:
         raise DomainError('Choose an organization.', 'organisation')
@@ -145,8 +147,8 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     fields = dict(team_groups=team_groups, super_admin_group=super_admin_group, required=bool(required),
                   name=name, issuer=issuer, client_id=client_id, scopes=scopes, organisation=organisation_id,
                   email_domains=domains, for_admins=bool(for_admins),
-                  groups_claim=_text(groups_claim, 'groups claim', 'groups_claim', 100, required=False) or 'groups',
-                  admin_group=_text(admin_group, 'admin group', 'admin_group', 200, required=False),
+                  groups_claim=_text(groups_claim, 'groups claim', 'groups_claim', GROUPS_CLAIM_MAX, required=False) or 'groups',
+                  admin_group=_text(admin_group, 'admin group', 'admin_group', ADMIN_GROUP_MAX, required=False),
                   enabled=bool(enabled))
     if client_secret:
         fields['client_secret_sealed'] = SEAL.close(client_secret)
@@ -159,7 +161,7 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
         others = [other for other in IdentityProvider.select() if other.id != provider_id]
         for domain in domains:
             if any(domain in other.email_domains for other in others):
-                raise DomainError(f'{domain} already belongs to another provider.', 'email_domains')
+                raise Conflict(f'{domain} already belongs to another provider.', 'email_domains')
         if provider_id is None:
             provider = IdentityProvider.create(**fields)
             events.announce(by, 'identity_provider.create', provider, name=name, issuer=issuer)

@@ -13,7 +13,7 @@ from db.search import matches
 from mail import outbox
 from permissions import can, ensure
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from workflows import settings, tokens
 from workflows.accounts import clean_email, clean_name
 from workflows.organisations import keep_a_super_admin, lock, remove_from_organisation
@@ -61,7 +61,7 @@ def invite(org: Organisation, first_name: str, last_name: str, email: str, role:
             if existing.organisation_id == org.id:
                 what = 'has a pending invitation' if existing.status == UserStatus.INVITED else 'is a member already'
                 raise DomainError(f'{email} {what}.', 'email')
-            raise DomainError(f'{email} already has an account in another organization; '
+            raise Conflict(f'{email} already has an account in another organization; '
                               'it cannot be invited here.', 'email')
         member = User.create(email=email, first_name=first_name, last_name=last_name, organisation=org,
                              role=role, status=UserStatus.INVITED)
@@ -119,7 +119,7 @@ def remove(org: Organisation, member_id: int, by: User) -> None:
 def _invitation(org: Organisation, member_id: int) -> User:
     member = find_member(org, member_id)
     if member.status != UserStatus.INVITED:
-        raise DomainError('This person has accepted the invitation already.')
+        raise Conflict('This person has accepted the invitation already.')
     return member
 
 

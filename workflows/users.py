@@ -7,7 +7,7 @@ from db.models import AccessRequest, App, Membership, Organisation, OrgStatus, R
 from mail import outbox
 from permissions import ensure
 from domain import events
-from domain.errors import DomainError, NotFound
+from domain.errors import Conflict, DomainError, NotFound
 from workflows import organisations, passwords, sessions, settings, tokens
 from workflows.credentials import retire
 from workflows.accounts import clean_email, clean_name
@@ -31,7 +31,7 @@ def create_user(first_name: str, last_name: str, email: str, organisation_id: in
     with database.atomic():
         org = _organisation(organisation_id)
         if User.select().where(User.email == email).exists():
-            raise DomainError('A user with this email address exists already.', 'email')
+            raise Conflict('A user with this email address exists already.', 'email')
         user = User.create(email=email, first_name=first_name, last_name=last_name, organisation=org,
                            role=Role.TEAM_MEMBER, password_hash=password_hash,
                            status=UserStatus.ACTIVE if password_hash else UserStatus.INVITED,
@@ -51,7 +51,7 @@ def send_invite(user: User, by: User) -> None:
         if user is None:
             raise NotFound('This user')
         if user.status != UserStatus.INVITED or user.password_hash:
-            raise DomainError('This user has a password already; an invite is only for users without one.')
+            raise Conflict('This user has a password already; an invite is only for users without one.')
         _queue_invite(user, by)
 
 
@@ -123,7 +123,7 @@ def delete_user(target: User, by: User) -> None:
     emptied, as the foreign keys declare (SET NULL). The deletion's audit event names them."""
     ensure(by, 'manage_users')
     if target.id == by.id:
-        raise DomainError('You cannot delete your own account.')
+        raise Conflict('You cannot delete your own account.')
     with database.atomic():
         # every deletion of a user takes this lock first (PostgreSQL; SQLite serialises writers anyway), so
         # two admins deleting each other at once cannot leave the portal without one
@@ -134,7 +134,7 @@ def delete_user(target: User, by: User) -> None:
             raise NotFound('This user')
         if current.is_portal_admin and current.status == UserStatus.ACTIVE and not User.select().where(
                 User.is_portal_admin & (User.status == UserStatus.ACTIVE) & (User.id != current.id)).exists():
-            raise DomainError(f'{current.full_name} is the last portal admin and cannot be deleted. '
+            raise Conflict(f'{current.full_name} is the last portal admin and cannot be deleted. '
                               'Make someone else a portal admin first.')
         if current.organisation_id == org.id:
             organisations.keep_a_super_admin(

@@ -8,7 +8,7 @@ import re
 from fastapi import FastAPI
 
 from api.v1 import problems
-from api.v1.common import NAMED
+from api.v1.common import BAD, NAMED
 
 PREFIX = '/api/v1'
 DESCRIPTION = '''The admin API of this Portico portal. Authenticate with a personal API token from your
@@ -17,7 +17,8 @@ Profile page: `Authorization: Bearer ptk_...`. Read-only tokens may only read.
 Every change goes through the same rules as the admin pages: the same checks, emails and audit events
 (the audit names the token). Lists are paged with `limit` and `cursor` (the `next_cursor` of the previous
 page). Errors are RFC 9457 problem details (`application/problem+json`) naming the field at fault. What
-does not exist, or what the token may not see, is 404. Single items carry an `ETag`; every PATCH and PUT
+does not exist, or what the token may not see, is 404; what the state of things refuses (a name taken, the last
+super admin, a key revoked already) is 409. Single items carry an `ETag`; every PATCH and PUT
 must send it back in `If-Match` (428 without it; `*` for whatever the version), and the update fails with
 412 when someone changed the item in between.'''
 
@@ -81,7 +82,6 @@ def build() -> FastAPI:
 # Issue 27: the description says what the server accepts, so that a client (or schemathesis) that keeps to it is
 # never refused for a reason the description hid. Every text a client sends is free of control characters other
 # than tab and line breaks (workflows.is_clean_text); a name is not blank.
-BAD = r'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f'  # control characters (is_clean_text)
 CLEAN_TEXT = rf'^[^{BAD}]*$'
 NOT_BLANK = rf'^[^{BAD}]*[^\s{BAD}][^{BAD}]*$'  # and at least one character that is not a space
 ONE_LINE = rf'^[^{BAD}\u000a]*$'  # a filter in the query: one line (api.v1.common.clean_filter)
@@ -100,6 +100,11 @@ def says_what_is_accepted(document: dict) -> dict:
                     _constrain(parameter.get('schema', {}), parameter.get('name', ''), ONE_LINE)
             body = operation.get('requestBody', {}).get('content', {}).get('application/json', {}).get('schema', {})
             sent |= _refs(body)
+    unread = set(sent)
+    while unread:  # and the models inside them (an identity provider's team_groups)
+        found = _refs(schemas.get(unread.pop(), {})) - sent
+        sent |= found
+        unread |= found
     for name in sent:
         for field, schema in schemas.get(name, {}).get('properties', {}).items():
             _constrain(schema, field)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Id, IfMatch, Input, ReleasingRoute, changing,
-                           created, found, utc, with_etag)
+                           clean, created, found, not_blank, says, utc, with_etag)
 from api.v1.paging import Page, Paging, filtered, page
 from api.v1.users import Reason
 from db.models import Api
@@ -17,6 +17,18 @@ from workflows import api_versions, catalog
 
 router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
 MAX_DOCUMENT = 10 * 1024 * 1024
+# YAML (the document's reader) refuses the non-printable characters besides the control characters
+DOCUMENT = says(pattern=clean(r'\u0080-\u0084\u0086-\u009f\ufffe\uffff'))
+
+# what workflows/catalog.py and workflows/api_versions.py accept: a base path of letters, digits and - . _ ~ between
+# single slashes (the leading and trailing ones added when missing); a version label; a sunset date or date and time
+NAME = says(maxLength=catalog.NAME_MAX, pattern=not_blank())
+UPSTREAM = says(maxLength=catalog.UPSTREAM_MAX, pattern=clean())
+BASE_PATH = says(minLength=1, maxLength=catalog.BASE_PATH_MAX - 2,
+                 pattern=rf'^/?([{catalog.BASE_PATH_CHARS}]+/)*[{catalog.BASE_PATH_CHARS}]*$')
+LABEL = says(pattern=api_versions.LABEL_RE.pattern)
+LABEL_OR_NONE = says(pattern=f'^$|{api_versions.LABEL_RE.pattern}')
+SUNSET = says(pattern=r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?)?$')
 
 
 # --- APIs -------------------------------------------------------------------------------------------
@@ -41,32 +53,36 @@ class ApiOut(BaseModel):
 
 class VersionIn(Input):
     """A new version of an API: the same name, its own base path and document."""
-    version: str = Field(max_length=100, description='its label, e.g. v2')
-    base_path: str = Field(max_length=1000)
-    openapi: str = Field('', max_length=MAX_DOCUMENT)
-    upstream: str | None = Field(None, max_length=10_000, description="left out: the API's own")
-    current_version: str = Field('', max_length=100, description='the label of a stand-alone API (default v1)')
+    version: str = Field(max_length=100, description='its label, e.g. v2', json_schema_extra=LABEL)
+    base_path: str = Field(max_length=1000, json_schema_extra=BASE_PATH)
+    openapi: str = Field('', max_length=MAX_DOCUMENT, json_schema_extra=DOCUMENT)
+    upstream: str | None = Field(None, max_length=10_000, description="left out: the API's own", json_schema_extra=UPSTREAM)
+    current_version: str = Field('', max_length=100, description='the label of a stand-alone API (default v1)',
+                                 json_schema_extra=LABEL_OR_NONE)
     in_same_products: bool = Field(True, description="the new version joins every product of the API")
 
 
 class DeprecationIn(Input):
     sunset_at: str = Field(max_length=40, description='a date (2027-03-31, the start of that day, UTC) or a date '
-                                                      'and time (UTC); in the future')
+                                                      'and time (UTC); in the future', json_schema_extra=SUNSET)
     successor_id: int | None = Field(None, ge=1, le=2 ** 63 - 1, description='another version of the same API')
 
 
 class ApiIn(Input):
-    name: str = Field(max_length=1000)
-    base_path: str = Field(max_length=1000, description='the listen path on the gateway, e.g. /weather/')
-    upstream: str = Field('', max_length=10_000)
-    openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text')
+    name: str = Field(max_length=1000, json_schema_extra=NAME)
+    base_path: str = Field(max_length=1000, description='the listen path on the gateway, e.g. /weather/',
+                           json_schema_extra=BASE_PATH)
+    upstream: str = Field('', max_length=10_000, json_schema_extra=UPSTREAM)
+    openapi: str = Field('', max_length=MAX_DOCUMENT, description='the OpenAPI document, JSON or YAML text',
+                         json_schema_extra=DOCUMENT)
 
 
 class ApiChange(Input):
-    name: str | None = Field(None, max_length=1000)
-    base_path: str | None = Field(None, max_length=1000)
-    upstream: str | None = Field(None, max_length=10_000)
-    openapi: str | None = Field(None, max_length=MAX_DOCUMENT, description='left out: the document is kept')
+    name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
+    base_path: str | None = Field(None, max_length=1000, json_schema_extra=BASE_PATH)
+    upstream: str | None = Field(None, max_length=10_000, json_schema_extra=UPSTREAM)
+    openapi: str | None = Field(None, max_length=MAX_DOCUMENT, description='left out: the document is kept',
+                                json_schema_extra=DOCUMENT)
 
 
 class Document(BaseModel):

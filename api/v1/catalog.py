@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, ReleasingRoute,
-                           changing, created, found, utc, with_etag)
+                           WholeNumber,
+                           changing, clean, created, found, not_blank, says, utc, with_etag)
 from api.v1.paging import Page, Paging, page
-from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, Product, ProductApi
+from db.models import Catalog, CatalogPlan, CatalogProduct, CatalogTeam, Plan, Product, ProductApi, Visibility
 from workflows import catalog
 
 router = APIRouter(tags=['catalog'], route_class=ReleasingRoute)
@@ -24,6 +25,27 @@ def _merged(model, current: BaseModel, change: BaseModel):
 
 
 # --- products ---------------------------------------------------------------------------------------
+
+# what workflows/catalog.py accepts of products, plans and catalogs
+NAME = says(maxLength=catalog.NAME_MAX, pattern=not_blank())
+SLUG = says(maxLength=catalog.SLUG_MAX, pattern=f'^$|{catalog.SLUG_RE.pattern}')  # empty: made from the name
+SUMMARY = says(maxLength=catalog.SUMMARY_MAX, pattern=clean())
+DESCRIPTION = says(maxLength=catalog.MAX_DESCRIPTION, pattern=clean())
+AT_LEAST_ONE = says(minimum=1, maximum=catalog.COUNT_MAX)
+COUNT = says(minimum=0, maximum=catalog.COUNT_MAX)
+KEY_LIFETIME = says(minimum=0, maximum=catalog.KEY_LIFETIME_MAX)
+QUOTA_PERIOD = says(enum=list(catalog.QUOTA_PERIODS))
+VISIBILITY = says(enum=list(Visibility.LABELS))
+
+
+def _tags(schema: dict) -> None:
+    """Tags of at most MAX_TAG characters, without commas (they separate tags)."""
+    for option in schema.get('anyOf', [schema]):
+        if option.get('type') == 'array':
+            option['items'].update(maxLength=catalog.MAX_TAG, pattern=clean(','))
+
+
+TAGS = _tags
 
 class ProductOut(BaseModel):
     id: int
@@ -38,21 +60,21 @@ class ProductOut(BaseModel):
 
 
 class ProductIn(Input):
-    name: str = Field(max_length=1000)
-    slug: str = Field('', max_length=1000, description='made from the name when left empty')
-    summary: str = Field('', max_length=10_000)
-    description: str = Field('', max_length=1_000_000, description='Markdown')
-    tags: list[str] = Field([], max_length=100)
+    name: str = Field(max_length=1000, json_schema_extra=NAME)
+    slug: str = Field('', max_length=1000, description='made from the name when left empty', json_schema_extra=SLUG)
+    summary: str = Field('', max_length=10_000, json_schema_extra=SUMMARY)
+    description: str = Field('', max_length=1_000_000, description='Markdown', json_schema_extra=DESCRIPTION)
+    tags: list[str] = Field([], max_length=100, json_schema_extra=TAGS)
     api_ids: list[BodyId] = Field([], max_length=1000)
     catalog_ids: list[BodyId] = Field([], max_length=1000)
 
 
 class ProductChange(Input):
-    name: str | None = Field(None, max_length=1000)
-    slug: str | None = Field(None, max_length=1000)
-    summary: str | None = Field(None, max_length=10_000)
-    description: str | None = Field(None, max_length=1_000_000)
-    tags: list[str] | None = Field(None, max_length=100)
+    name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
+    slug: str | None = Field(None, max_length=1000, json_schema_extra=SLUG)
+    summary: str | None = Field(None, max_length=10_000, json_schema_extra=SUMMARY)
+    description: str | None = Field(None, max_length=1_000_000, json_schema_extra=DESCRIPTION)
+    tags: list[str] | None = Field(None, max_length=100, json_schema_extra=TAGS)
     api_ids: list[BodyId] | None = Field(None, max_length=1000)
     catalog_ids: list[BodyId] | None = Field(None, max_length=1000)
 
@@ -119,25 +141,26 @@ class PlanOut(BaseModel):
 
 
 class PlanIn(Input):
-    name: str = Field(max_length=1000)
-    rate_limit: int = Field(60, description='requests per rate_period seconds')
-    rate_period: int = 60
-    quota: int = Field(0, description='requests per quota period; 0: unlimited')
-    quota_period: str = Field('month', description='day or month')
+    name: str = Field(max_length=1000, json_schema_extra=NAME)
+    rate_limit: WholeNumber = Field(60, description='requests per rate_period seconds', json_schema_extra=AT_LEAST_ONE)
+    rate_period: WholeNumber = Field(60, json_schema_extra=AT_LEAST_ONE)
+    quota: WholeNumber = Field(0, description='requests per quota period; 0: unlimited', json_schema_extra=COUNT)
+    quota_period: str = Field('month', description='day or month', json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool = False
-    key_lifetime_days: int = Field(0, description='keys issued from now on stop after this many days; 0: never')
+    key_lifetime_days: WholeNumber = Field(0, description='keys issued from now on stop after this many days; 0: never',
+                                   json_schema_extra=KEY_LIFETIME)
     credential_kind: Literal['api_key', 'oauth_client'] = Field(
         'api_key', description='what access approved from now on gets: an API key, or an OAuth client (issue 26)')
 
 
 class PlanChange(Input):
-    name: str | None = Field(None, max_length=1000)
-    rate_limit: int | None = None
-    rate_period: int | None = None
-    quota: int | None = None
-    quota_period: str | None = None
+    name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
+    rate_limit: WholeNumber | None = Field(None, json_schema_extra=AT_LEAST_ONE)
+    rate_period: WholeNumber | None = Field(None, json_schema_extra=AT_LEAST_ONE)
+    quota: WholeNumber | None = Field(None, json_schema_extra=COUNT)
+    quota_period: str | None = Field(None, json_schema_extra=QUOTA_PERIOD)
     requires_approval: bool | None = None
-    key_lifetime_days: int | None = None
+    key_lifetime_days: WholeNumber | None = Field(None, json_schema_extra=KEY_LIFETIME)
     credential_kind: Literal['api_key', 'oauth_client'] | None = None
 
 
@@ -191,15 +214,15 @@ class CatalogOut(BaseModel):
 
 
 class CatalogIn(Input):
-    name: str = Field(max_length=1000)
-    visibility: str = Field('public', description='public, private or custom')
+    name: str = Field(max_length=1000, json_schema_extra=NAME)
+    visibility: str = Field('public', description='public, private or custom', json_schema_extra=VISIBILITY)
     product_ids: list[BodyId] = Field([], max_length=1000)
     plan_ids: list[BodyId] = Field([], max_length=1000)
 
 
 class CatalogChange(Input):
-    name: str | None = Field(None, max_length=1000)
-    visibility: str | None = None
+    name: str | None = Field(None, max_length=1000, json_schema_extra=NAME)
+    visibility: str | None = Field(None, json_schema_extra=VISIBILITY)
     product_ids: list[BodyId] | None = Field(None, max_length=1000)
     plan_ids: list[BodyId] | None = Field(None, max_length=1000)
 

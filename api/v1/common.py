@@ -19,7 +19,7 @@ from api.v1 import problems
 from api.v1.problems import Problem, documented
 from db.connection import database, is_postgres
 from domain.errors import NotFound
-from workflows import is_clean_text
+from workflows import accounts, is_clean_text
 
 READ_ERRORS = documented(401, 404, 422, 429)
 WRITE_ERRORS = documented(400, 401, 403, 404, 409, 412, 413, 422, 429)
@@ -123,9 +123,48 @@ def clean_filter(value: str | None, field: str) -> str | None:
         raise Problem(422, 'This filter contains characters that are not allowed.', field=field)
     return value.strip()
 BodyId = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]  # 7.0 is the integer 7 in JSON Schema too
+# a number in a body: 60.0 is the integer 60 in JSON Schema, "60" is not a number
+WholeNumber = Annotated[int, BeforeValidator(lambda value: int(value) if isinstance(value, float) and value.is_integer()
+                                             else value)]
 
 
 NAMED = {'name', 'first_name', 'last_name', 'title', 'subject', 'issuer', 'client_id', 'email', 'url'}
+
+# Issue 27: the description says what the rules in workflows/ accept, so that a client (or schemathesis) that keeps
+# to it is refused only by the state of things (409) or by what JSON Schema cannot say. The patterns are built from
+# the workflows' own constants and expressions; the rules themselves answer, with their own messages.
+BAD = r'\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f'  # control characters (workflows.is_clean_text)
+
+
+EMAIL_PATTERN = accounts.EMAIL_RE.pattern.replace(r'\s', r'\s' + BAD)  # and clean text (accounts.clean_email)
+
+
+def clean(refused: str = '') -> str:
+    """Text free of control characters and of `refused` (characters, as in a regex class)."""
+    return rf'^[^{BAD}{refused}]*$'
+
+
+def not_blank(refused: str = '') -> str:
+    """Like clean(), with at least one character that is not a space (a name)."""
+    return rf'^[^{BAD}{refused}]*[^\s{BAD}{refused}][^{BAD}{refused}]*$'
+
+
+def escaped(characters: str) -> str:
+    """Characters as a regex class's members, in JSON Schema's notation."""
+    return ''.join(f'\\u{ord(ch):04x}' for ch in characters)
+
+
+def says(**keywords) -> Callable[[dict], None]:
+    """`json_schema_extra` for a field (or a list's items): `keywords` (maxLength, pattern, maximum) in the
+    description only, for a rule that lives in workflows/ and answers with its own message. The field's own
+    max_length stays the hard cap the API checks before any rule runs."""
+    def extra(schema: dict) -> None:
+        for option in schema.get('anyOf', [schema]):
+            if option.get('type') == 'array' and isinstance(option.get('items'), dict):
+                option['items'].update(keywords)
+            elif option.get('type') not in (None, 'null', 'array'):
+                option.update(keywords)
+    return extra
 
 
 class Input(BaseModel):

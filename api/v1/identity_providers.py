@@ -14,14 +14,31 @@ from pydantic import BaseModel, Field
 from api import sso as sso_routes
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, QueryId,
-                           ReleasingRoute, changing, created, utc, with_etag)
+                           ReleasingRoute, changing, clean, created, escaped, not_blank, says, utc, with_etag)
 from api.v1.paging import Page, Paging, filtered, page
 from db.models import IdentityProvider
 from domain.errors import DomainError
-from workflows import sso, sso_logout
+from workflows import sso, sso_groups, sso_logout
 
 router = APIRouter(prefix='/identity-providers', tags=['identity providers'], route_class=ReleasingRoute)
 Text = Annotated[str, Field(max_length=1000)]
+
+
+def _one_line(most: int, *, required: bool = False):
+    """workflows/sso.py's text: one line of at most `most` characters (stripped), not blank when required."""
+    return says(maxLength=most, pattern=(not_blank if required else clean)(escaped('\r\n')))
+
+
+NAME = _one_line(sso.NAME_MAX, required=True)
+CLIENT_ID = _one_line(sso.CLIENT_ID_MAX, required=True)
+SECRET = _one_line(sso.CLIENT_SECRET_MAX, required=True)
+SCOPES = _one_line(sso.SCOPES_MAX)
+GROUPS_CLAIM = _one_line(sso.GROUPS_CLAIM_MAX)
+ADMIN_GROUP = _one_line(sso.ADMIN_GROUP_MAX)
+GROUP = _one_line(sso_groups.GROUP_MAX, required=True)  # a row of the mapping
+SUPER_ADMIN_GROUP = _one_line(sso_groups.GROUP_MAX)
+ISSUER = says(pattern=r'^\s*https?://[^/?#\s@:]+(:\d{1,5})?(/[^?#\s]*)?\s*$')  # sso._clean_issuer, no query or fragment
+DOMAIN = says(pattern=sso.DOMAIN_RE.pattern)
 
 
 class TeamGroupOut(BaseModel):
@@ -30,7 +47,7 @@ class TeamGroupOut(BaseModel):
 
 
 class TeamGroup(Input):
-    group: Text = Field(description='the group exactly as the provider names it in the groups claim')
+    group: Text = Field(description='the group exactly as the provider names it in the groups claim', json_schema_extra=GROUP)
     team_id: BodyId = Field(description="a team of the provider's organisation")
 
 
@@ -56,36 +73,37 @@ class IdentityProviderOut(BaseModel):
 
 
 class NewIdentityProvider(Input):
-    name: Text
-    issuer: Text
-    client_id: Text
-    client_secret: Text = Field(description='write-only: never in an answer')
-    scopes: Text = 'openid email profile'
+    name: Text = Field(json_schema_extra=NAME)
+    issuer: Text = Field(json_schema_extra=ISSUER)
+    client_id: Text = Field(json_schema_extra=CLIENT_ID)
+    client_secret: Text = Field(description='write-only: never in an answer', json_schema_extra=SECRET)
+    scopes: Text = Field('openid email profile', json_schema_extra=SCOPES)
     enabled: bool = True
     organisation_id: BodyId | None = None
-    email_domains: list[Text] = Field([], max_length=100)
+    email_domains: list[Text] = Field([], max_length=100, json_schema_extra=DOMAIN)
     for_admins: bool = False
-    admin_group: Text = ''
-    groups_claim: Text = 'groups'
+    admin_group: Text = Field('', json_schema_extra=ADMIN_GROUP)
+    groups_claim: Text = Field('groups', json_schema_extra=GROUPS_CLAIM)
     team_groups: list[TeamGroup] = Field([], max_length=500)
-    super_admin_group: Text = ''
+    super_admin_group: Text = Field('', json_schema_extra=SUPER_ADMIN_GROUP)
     required: bool = False
 
 
 class IdentityProviderChange(Input):
-    name: Text | None = None
-    issuer: Text | None = None
-    client_id: Text | None = None
-    client_secret: Text | None = Field(None, description='write-only; left out: the stored one is kept')
-    scopes: Text | None = None
+    name: Text | None = Field(None, json_schema_extra=NAME)
+    issuer: Text | None = Field(None, json_schema_extra=ISSUER)
+    client_id: Text | None = Field(None, json_schema_extra=CLIENT_ID)
+    client_secret: Text | None = Field(None, description='write-only; left out: the stored one is kept',
+                                       json_schema_extra=_one_line(sso.CLIENT_SECRET_MAX))
+    scopes: Text | None = Field(None, json_schema_extra=SCOPES)
     enabled: bool | None = None
     organisation_id: BodyId | None = Field(None, description='left out or null: unchanged')
-    email_domains: list[Text] | None = Field(None, max_length=100)
+    email_domains: list[Text] | None = Field(None, max_length=100, json_schema_extra=DOMAIN)
     for_admins: bool | None = None
-    admin_group: Text | None = None
-    groups_claim: Text | None = None
+    admin_group: Text | None = Field(None, json_schema_extra=ADMIN_GROUP)
+    groups_claim: Text | None = Field(None, json_schema_extra=GROUPS_CLAIM)
     team_groups: list[TeamGroup] | None = Field(None, max_length=500)
-    super_admin_group: Text | None = None
+    super_admin_group: Text | None = Field(None, json_schema_extra=SUPER_ADMIN_GROUP)
     required: bool | None = None
 
 

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Id, IfMatch, Input, ReleasingRoute, changing,
-                           clean_filter, created, found, utc, with_etag)
+from api.v1.common import (EMAIL_PATTERN, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, Id, IfMatch, Input, ReleasingRoute,
+                           changing, clean_filter, created, found, not_blank, says, utc, with_etag)
 from api.v1.paging import Page, Paging, filtered, page
 from api.v1.users import Reason, UserOut
 from api.v1.users import show as show_user
 from db.models import Organisation, Team, User
-from workflows import organisations
+from workflows import accounts, organisations
 
 router = APIRouter(tags=['organisations and teams'], route_class=ReleasingRoute)
 
@@ -29,14 +29,19 @@ class OrganisationOut(BaseModel):
     decided_at: datetime | None
 
 
+# workflows/organisations.py: a name of at most NAME_MAX characters (an organisation's, a team's); a contact address
+# as accounts.clean_email checks it, or none
+ORG_NAME = says(maxLength=organisations.NAME_MAX, pattern=not_blank())
+CONTACT = says(maxLength=accounts.EMAIL_MAX, pattern='^$|' + EMAIL_PATTERN)
+
 class NewOrganisation(Input):
-    name: str = Field(max_length=1000)
-    contact_email: str = Field('', max_length=300)
+    name: str = Field(max_length=1000, json_schema_extra=ORG_NAME)
+    contact_email: str = Field('', max_length=300, json_schema_extra=CONTACT)
 
 
 class OrganisationChange(Input):
-    name: str | None = Field(None, max_length=1000)
-    contact_email: str | None = Field(None, max_length=300)
+    name: str | None = Field(None, max_length=1000, json_schema_extra=ORG_NAME)
+    contact_email: str | None = Field(None, max_length=300, json_schema_extra=CONTACT)
 
 
 class TeamOut(BaseModel):
@@ -52,7 +57,7 @@ class TeamList(BaseModel):
 
 
 class TeamName(Input):
-    name: str = Field(max_length=1000)
+    name: str = Field(max_length=1000, json_schema_extra=ORG_NAME)
 
 
 def show(org: Organisation) -> OrganisationOut:

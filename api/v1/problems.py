@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from db import settings
 from permissions import PermissionDenied
 from domain import i18n
-from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
 from domain.i18n import Lazy, lazy
 from workflows.throttle import TooManyAttempts
 
@@ -93,7 +93,7 @@ def _status_of(error: DomainError) -> int:
         return 404
     if isinstance(error, PermissionDenied):
         return 404  # what the token may not see or touch does not exist for it
-    if isinstance(error, AlreadyDecided):
+    if isinstance(error, (AlreadyDecided, Conflict)):  # refused by the state of things, not by the input's form
         return 409
     if isinstance(error, TooManyAttempts):
         return 429

@@ -5,10 +5,17 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import READ_ERRORS, UPDATE_ERRORS, IfMatch, Input, ReleasingRoute, atomic, check_if_match, with_etag
+from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, IfMatch, Input, ReleasingRoute, atomic, check_if_match, clean,
+                           not_blank, says, with_etag)
 from db.connection import is_postgres
 from db.models import Setting
-from workflows import settings
+from workflows import brand, settings
+
+# what workflows/settings.py accepts: texts of at most VALUE_MAX characters; an address with an @, a URL of http(s);
+# the portal's name as workflows/brand.py checks it
+PORTAL_NAME = says(maxLength=brand.NAME_MAX, pattern=not_blank())
+ADMIN_EMAIL = says(maxLength=settings.VALUE_MAX, pattern=f'^$|^{clean()[1:-1]}@{clean()[1:-1]}$')
+BASE_URL = says(maxLength=settings.VALUE_MAX, pattern=f'^$|^https?://{clean()[1:-1]}$')
 
 router = APIRouter(prefix='/settings', tags=['settings'], route_class=ReleasingRoute)
 
@@ -27,7 +34,7 @@ class SettingsOut(BaseModel):
 
 
 class SettingsChange(Input):
-    portal_name: str | None = Field(None, max_length=1000)
+    portal_name: str | None = Field(None, max_length=1000, json_schema_extra=PORTAL_NAME)
     auto_approve_users: bool | None = None
     delegate_user_management: bool | None = None
     require_email_verification: bool | None = None
@@ -35,8 +42,8 @@ class SettingsChange(Input):
     auto_approve_orgs: bool | None = None
     auto_approve_apps: bool | None = None
     delegate_app_management: bool | None = None
-    admin_email: str | None = Field(None, max_length=1000)
-    base_url: str | None = Field(None, max_length=1000)
+    admin_email: str | None = Field(None, max_length=1000, json_schema_extra=ADMIN_EMAIL)
+    base_url: str | None = Field(None, max_length=1000, json_schema_extra=BASE_URL)
 
 
 def show() -> SettingsOut:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
 from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, IfMatch, Input, ReleasingRoute, atomic,
-                           check_if_match, with_etag)
+                           check_if_match, escaped, not_blank, says, with_etag)
 from mail import templates
 from domain.errors import NotFound
 from workflows import mail_admin
@@ -40,8 +40,10 @@ class TemplateList(BaseModel):
 
 
 class TemplateIn(Input):
-    subject: str = Field(max_length=10_000)
-    body: str = Field(max_length=100_000)
+    # workflows/mail_admin.py: a subject of one line, a body of at most MAX_BODY characters
+    subject: str = Field(max_length=10_000, json_schema_extra=says(maxLength=mail_admin.SUBJECT_MAX,
+                                                                   pattern=not_blank(escaped('\n'))))
+    body: str = Field(max_length=100_000, json_schema_extra=says(maxLength=mail_admin.MAX_BODY, pattern=not_blank()))
 
 
 def show(key: str, locale: str | None) -> TemplateOut:

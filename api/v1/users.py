@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from api.v1.auth import Principal, reader, writer
-from api.v1.common import (READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, QueryId,
-                           ReleasingRoute, changing, clean_filter, created, found, grouped, utc, with_etag)
+from api.v1.common import (EMAIL_PATTERN, READ_ERRORS, UPDATE_ERRORS, WRITE_ERRORS, BodyId, Id, IfMatch, Input, QueryId,
+                           ReleasingRoute, changing, clean, clean_filter, created, escaped, found, grouped, not_blank,
+                           says, utc, with_etag)
 from api.v1.paging import Page, Paging, filtered, page
 from db.models import Membership, User
-from workflows import REASON_MAX, activation, organisations, registration, users
+from workflows import REASON_MAX, accounts, activation, organisations, passwords, registration, users
 
 router = APIRouter(prefix='/users', tags=['users'], route_class=ReleasingRoute)
 Status = Annotated[str, Field(pattern='^(pending_verification|pending_approval|invited|active|inactive|rejected)$')]
@@ -35,19 +36,24 @@ class UserOut(BaseModel):
     decided_at: datetime | None
 
 
+# workflows/accounts.py: a name is one line of at most NAME_MAX characters; an email address matches EMAIL_RE
+PERSON_NAME = says(maxLength=accounts.NAME_MAX, pattern=not_blank(escaped(accounts.NOT_IN_NAMES)))
+EMAIL = says(maxLength=accounts.EMAIL_MAX, pattern=EMAIL_PATTERN)
+PASSWORD = says(minLength=passwords.MIN_LENGTH, maxLength=passwords.MAX_LENGTH, pattern=clean())
+
 class NewUser(Input):
-    first_name: str = Field(max_length=200)
-    last_name: str = Field(max_length=200)
-    email: str = Field(max_length=300)
+    first_name: str = Field(max_length=200, json_schema_extra=PERSON_NAME)
+    last_name: str = Field(max_length=200, json_schema_extra=PERSON_NAME)
+    email: str = Field(max_length=300, json_schema_extra=EMAIL)
     organisation_id: BodyId | None = Field(None, description='the default organisation when left out')
-    password: str | None = Field(None, max_length=1000, description='set a password: the account is active at once')
+    password: str | None = Field(None, max_length=1000, json_schema_extra=PASSWORD, description='set a password: the account is active at once')
     must_change_password: bool = False
     send_invite: bool = Field(False, description='email an invite instead of setting a password')
 
 
 class UserChange(Input):
-    first_name: str | None = Field(None, max_length=200)
-    last_name: str | None = Field(None, max_length=200)
+    first_name: str | None = Field(None, max_length=200, json_schema_extra=PERSON_NAME)
+    last_name: str | None = Field(None, max_length=200, json_schema_extra=PERSON_NAME)
 
 
 class Reason(Input):

@@ -1,0 +1,47 @@
+"""Translations of what admins write (issue 28, item 4): per language and field, falling back to the text as
+written, saved in one transaction and audited."""
+from __future__ import annotations
+
+import pytest
+
+from db.models import AuditEvent, ContentTranslation, Product
+from domain.errors import DomainError, PermissionDenied
+from tests.utils import a_catalog_world, a_user, an_admin
+from workflows import content_translations
+
+
+def test_a_product_translated_into_german_is_read_in_german_and_as_written_elsewhere(db) -> None:
+    world = a_catalog_world()
+    admin, weather = an_admin(), world['Weather']
+    saved = content_translations.save('product', weather.id, 'de', {'summary': 'Wetter für Ihre Apps',
+                                                                    'description': '# Wetter\n\nDas Produkt.'},
+                                      by=admin)
+    assert saved == {'summary': 'Wetter für Ihre Apps', 'description': '# Wetter\n\nDas Produkt.'}
+    german = content_translations.texts('product', [weather.id, world['Maps'].id], 'de')
+    assert content_translations.shown(german, weather, 'summary') == 'Wetter für Ihre Apps'
+    assert content_translations.shown(german, weather, 'name') == 'Weather'  # not translated: as written
+    assert content_translations.shown(german, world['Maps'], 'summary') == 'Maps for your apps'
+    french = content_translations.texts('product', [weather.id], 'fr')
+    assert content_translations.shown(french, weather, 'summary') == 'Weather for your apps'
+    assert Product.get_by_id(weather.id).summary == 'Weather for your apps'  # the text as written is unchanged
+    assert AuditEvent.select().where(AuditEvent.action == 'content.translate').count() == 1
+
+
+def test_an_emptied_field_falls_back_and_bad_input_changes_nothing(db) -> None:
+    world = a_catalog_world()
+    admin, weather = an_admin(), world['Weather']
+    content_translations.save('product', weather.id, 'es', {'summary': 'El tiempo'}, by=admin)
+    content_translations.save('product', weather.id, 'es', {'summary': '  '}, by=admin)
+    assert ContentTranslation.select().count() == 0
+    content_translations.save('product', weather.id, 'es', {'summary': 'El tiempo'}, by=admin)
+    for values, field in (({'summary': 'x' * 301}, 'summary'), ({'name': 'Dos\nlíneas'}, 'name'),
+                          ({'price': '1'}, 'field')):
+        with pytest.raises(DomainError) as refused:
+            content_translations.save('product', weather.id, 'es', values, by=admin)
+        assert refused.value.field == field
+    with pytest.raises(DomainError) as refused:
+        content_translations.save('product', weather.id, 'xx', {'summary': 'x'}, by=admin)
+    assert refused.value.field == 'locale'
+    with pytest.raises(PermissionDenied):
+        content_translations.save('product', weather.id, 'es', {'summary': 'Robado'}, by=a_user('dev@consumer.test'))
+    assert [row.text for row in ContentTranslation.select()] == ['El tiempo']
