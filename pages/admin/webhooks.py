@@ -16,6 +16,12 @@ from domain.i18n import N_, _
 from workflows import webhook_endpoints
 
 
+def _named(button: ui.button, name: str) -> ui.button:
+    """A button's name for screen readers (a translated text may hold any character: not through props())."""
+    button.props['aria-label'] = name
+    return button
+
+
 def _when(value) -> str:
     return i18n.moment(value) if value else ''
 
@@ -55,18 +61,18 @@ def webhooks_page() -> None:
                     if endpoint.failing_since:
                         ui.label(_('Failing since {when}', when=_when(endpoint.failing_since))).classes('text-negative text-sm')
                     if not endpoint.enabled and endpoint.disabled_reason:
-                        ui.label(_('Disabled automatically: {reason}', reason=endpoint.disabled_reason)).classes('text-negative text-sm')
+                        ui.label(_('Disabled automatically: {reason}', reason=endpoint.disabled_reason)) \
+                            .classes('text-negative text-sm')
                     with ui.row().classes('gap-1'):
-                        named = {'url': endpoint.url}
-                        ui.button(_('Edit'), on_click=lambda e=endpoint: edit(e)).props('flat dense no-caps') \
-                            .props['aria-label'] = _('Edit {url}', **named)
-                        ui.button(_('Show secret'), on_click=lambda e=endpoint: show_secret(e.id)) \
-                            .props('flat dense no-caps').props['aria-label'] = _('Show the secret of {url}', **named)
-                        ui.button(_('Rotate secret'), on_click=lambda e=endpoint: rotate(e)) \
-                            .props('flat dense no-caps').props['aria-label'] = _('Rotate the secret of {url}', **named)
-                        ui.button(_('Delete'), on_click=lambda e=endpoint: delete(e)) \
-                            .props('flat dense no-caps color=negative').props['aria-label'] = \
-                            _('Delete {url}', **named)
+                        url = endpoint.url
+                        _named(ui.button(_('Edit'), on_click=lambda e=endpoint: edit(e)).props('flat dense no-caps'),
+                               _('Edit {url}', url=url))
+                        _named(ui.button(_('Show secret'), on_click=lambda e=endpoint: show_secret(e.id))
+                               .props('flat dense no-caps'), _('Show the secret of {url}', url=url))
+                        _named(ui.button(_('Rotate secret'), on_click=lambda e=endpoint: rotate(e))
+                               .props('flat dense no-caps'), _('Rotate the secret of {url}', url=url))
+                        _named(ui.button(_('Delete'), on_click=lambda e=endpoint: delete(e))
+                               .props('flat dense no-caps color=negative'), _('Delete {url}', url=url))
 
         def show_secret(endpoint_id: int, *, new: bool = False, secret: str | None = None) -> None:
             if not session.still_allowed():
@@ -166,8 +172,8 @@ def webhooks_page() -> None:
 
         def actions(delivery: WebhookDelivery) -> None:
             if delivery.status != DeliveryStatus.SENDING:
-                ui.button(_('Redeliver'), on_click=lambda d=delivery: redeliver(d)).props('flat dense no-caps') \
-                    .props['aria-label'] = _('Redeliver {message}', message=delivery.event.message_id)
+                _named(ui.button(_('Redeliver'), on_click=lambda d=delivery: redeliver(d)).props('flat dense no-caps'),
+                       _('Redeliver {message}', message=delivery.event.message_id))
 
         deliveries = PagedTable([
             Column(_('Event'), lambda d: ui.label(d.event.type), '1.2fr'),
