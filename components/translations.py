@@ -20,14 +20,19 @@ def labels() -> dict[str, str]:
             'title': _('Title'), 'body': _('Text (Markdown)')}
 
 
-def button(kind: str, target, written: dict[str, str], by: User, *, marker: str) -> ui.button:
-    """A Translations button opening the dialog for `target`; `written`: {field: the text as written}."""
+def button(kind: str, target, by: User, *, marker: str) -> ui.button:
+    """A Translations button opening the dialog for `target` (a product, page or guide)."""
     return ui.button(_('Translations'), icon='translate',
-                     on_click=lambda: open_dialog(kind, target.id, written, by, marker=marker)) \
+                     on_click=lambda: open_dialog(kind, target.id, by, marker=marker)) \
         .props('flat no-caps').mark(f'{marker}-translations')
 
 
-def open_dialog(kind: str, object_id: int, written: dict[str, str], by: User, *, marker: str) -> None:
+def open_dialog(kind: str, object_id: int, by: User, *, marker: str) -> None:
+    try:
+        written = content_translations.written(kind, object_id)
+    except DomainError as error:
+        notify(str(error), 'negative')
+        return
     stored = content_translations.of(kind, object_id)
     choices = [code for code in content_translations.languages_to_translate() if code != languages.default_language()]
     names = {code: i18n.language_name(code) for code in choices}

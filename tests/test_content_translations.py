@@ -45,3 +45,27 @@ def test_an_emptied_field_falls_back_and_bad_input_changes_nothing(db) -> None:
     with pytest.raises(PermissionDenied):
         content_translations.save('product', weather.id, 'es', {'summary': 'Robado'}, by=a_user('dev@consumer.test'))
     assert [row.text for row in ContentTranslation.select()] == ['El tiempo']
+
+
+async def test_an_admin_translates_a_product_in_its_dialog_with_errors_next_to_the_field(user) -> None:
+    from tests.utils import admin_opens, element, until
+    world = a_catalog_world()
+    await admin_opens(user, '/admin/products')
+    user.find(marker='product-weather-translations').click()
+    await user.should_see(marker='product-weather-translation-language')
+    await user.should_see('As written: Weather for your apps')
+    assert element(user, 'product-weather-translation-language').value == 'de'
+    user.find(marker='product-weather-translation-summary').type('x' * 301)
+    user.find(marker='product-weather-translation-save').click()
+    await until(lambda: (element(user, 'product-weather-translation-summary').error or '').startswith('The summary'))
+    assert ContentTranslation.select().count() == 0
+    element(user, 'product-weather-translation-summary').value = 'Wetter für Ihre Apps'
+    user.find(marker='product-weather-translation-save').click()
+    await user.should_see('The Deutsch translation was saved.')
+    row = ContentTranslation.get()
+    assert (row.kind, row.object_id, row.locale, row.field, row.text) == ('product', world['Weather'].id, 'de',
+                                                                          'summary', 'Wetter für Ihre Apps')
+    element(user, 'product-weather-translation-language').value = 'fr'  # another language: its own, empty, fields
+    await until(lambda: element(user, 'product-weather-translation-summary').value == '')
+    element(user, 'product-weather-translation-language').value = 'de'
+    await until(lambda: element(user, 'product-weather-translation-summary').value == 'Wetter für Ihre Apps')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nicegui import ui
 
 import session
-from components import dialogs, docs
+from components import dialogs, docs, translations
 from components.chips import status_chip
 from components.forms import Feedback, attempt, bounded
 from components.frame import admin_frame, admin_page
@@ -60,6 +60,7 @@ def guides_page(product_id: str) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button(_('Edit'), on_click=lambda g=guide: edit_dialog(product, g.id, table)) \
                     .props('flat dense no-caps').mark(f'guide-edit-{guide.slug}')
+                translations.button('guide', guide, me(), marker=f'guide-{guide.slug}').props('dense')
                 if guide.published:
                     ui.button(_('Unpublish'), on_click=lambda g=guide: change(
                         lambda: guides.set_published(g, False, by=me()), _('{title} is a draft again.', title=g.title))) \
