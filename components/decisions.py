@@ -10,6 +10,7 @@ from nicegui import ui
 import session
 from components.dialogs import REASON_LABEL, reason_dialog
 from components.forms import attempt, notify
+from domain.i18n import _
 from db.models import Api, User
 from workflows import access, apps, catalog, organisations, registration
 
@@ -42,16 +43,16 @@ def decision_buttons(queue: Queue, item_id: int, *, approved: str, rejected: str
     def approve() -> str:
         actor = session.current_user()
         queue.approve(queue.find(item_id, actor), by=actor)
-        return approved
+        return str(approved)
 
     def reject(reason: str) -> str:
         actor = session.current_user()
         queue.reject(queue.find(item_id, actor), by=actor, reason=reason)
-        return rejected
+        return str(rejected)
 
     approve_marker, reject_marker = buttons
-    ui.button('Approve', on_click=lambda: attempt(approve, done, then=then)) \
+    ui.button(_('Approve'), on_click=lambda: attempt(approve, done, then=then)) \
         .props('flat dense no-caps color=positive').mark(approve_marker)
-    ui.button('Reject', on_click=lambda: reason_dialog(question, 'Reject', REASON_LABEL, marker, reject, done,
-                                                       note=note, then=then)) \
+    ui.button(_('Reject'), on_click=lambda: reason_dialog(question, _('Reject'), _(REASON_LABEL), marker, reject, done,
+                                                          note=note, then=then)) \
         .props('flat dense no-caps color=negative').mark(reject_marker)
