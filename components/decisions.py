@@ -10,7 +10,7 @@ from nicegui import ui
 import session
 from components.dialogs import REASON_LABEL, reason_dialog
 from components.forms import attempt, notify
-from domain.i18n import _
+from domain.i18n import _, lazy
 from db.models import Api, User
 from workflows import access, apps, catalog, organisations, registration
 
@@ -29,7 +29,7 @@ APPS = Queue(apps.find_decidable, apps.approve_app, apps.reject_app)
 REGISTRATIONS = Queue(lambda user_id, actor: registration.find_registrant(user_id, by=actor),
                       registration.approve, registration.reject)
 ORGANISATIONS = Queue(lambda org_id, _actor: organisations.find(org_id), organisations.approve, organisations.reject)
-APIS = Queue(lambda api_id, _actor: catalog.find(Api, api_id, 'This API'),  # 000: publishing a submitted API
+APIS = Queue(lambda api_id, _actor: catalog.find(Api, api_id, lazy('This API')),  # 000: publishing a submitted API
              lambda api, by: catalog.decide_api(api, True, by=by),
              lambda api, by, reason: catalog.decide_api(api, False, by=by, reason=reason))
 
