@@ -91,6 +91,9 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
     ui.add_head_html(f'<link rel="icon" href="{html.escape(look.favicon_url)}">')  # after NiceGUI's: this one wins
     # the page's language (issue 28) for screen readers and hyphenation; NiceGUI's lang is one per route
     ui.add_head_html(f'<script>document.documentElement.lang = {i18n.current()!r};</script>')
+    # Quasar's language pack sets the attribute again when the app mounts (NiceGUI's language, en-US): once the
+    # page is connected, it is the reader's again
+    ui.run_javascript(f'document.documentElement.lang = {i18n.current()!r}')
     ui.query('body').classes('bg-grey-1')
     # the header's colours come from the brand (workflows/brand.py keeps its text readable); its buttons are in the
     # header's text colour (the custom colour `header-text`)
@@ -140,6 +143,17 @@ def _footer(user: User | None, values: dict) -> None:
             ui.link(label, url).classes('text-grey-8').mark(f'footer-link-{label}')
 
 
+_MENU_KEYS = '''(e) => {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const items = Array.from(e.currentTarget.querySelectorAll('.q-item'));
+  if (!items.length) return;
+  e.preventDefault();
+  const at = items.indexOf(document.activeElement);
+  const next = e.key === 'ArrowDown' ? (at + 1) % items.length : (at - 1 + items.length) % items.length;
+  items[next].focus();
+}'''
+
+
 def language_menu() -> None:
     """The header's language choice (issue 28): the offered languages, each by its own name."""
     offered = languages.offered()
@@ -148,7 +162,8 @@ def language_menu() -> None:
     here = i18n.current()
     with ui.button(here.upper(), icon='translate').props(f'{HEADER_BUTTON} aria-label="{_("Language")}"') \
             .mark('language-menu'):
-        with ui.menu():
+        # Tab and Shift+Tab move between the languages (Quasar's items), Up and Down too, Escape closes the menu
+        with ui.menu().on('keydown', js_handler=_MENU_KEYS):
             for code in offered:
                 item = ui.menu_item(i18n.language_name(code), on_click=lambda code=code: session.choose_language(code))
                 item.props(f'lang={code}').mark(f'language-{code}')
