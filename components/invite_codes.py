@@ -51,7 +51,8 @@ def code_table(marker: str = 'codes') -> PagedTable:
         Column(_('Used'), lambda c: ui.label(_('{used} of {quota}', used=i18n.number(c.used),
                                                  quota=i18n.number(c.quota))).mark(f'code-used-{c.id}'), '5.5rem'),
         Column(_('Remaining'), lambda c: ui.label(i18n.number(c.remaining)).mark(f'code-remaining-{c.id}'), '5.5rem'),
-        Column(_('Expires'), lambda c: ui.label(i18n.day(invite_codes.expiry_day(c))), '6.5rem'),
+        # as the expiry field takes it (YYYY-MM-DD), in every language
+        Column(_('Expires'), lambda c: ui.label(f'{invite_codes.expiry_day(c):%Y-%m-%d}'), '6.5rem'),
         Column(_('State'), _state_cell, '6.5rem'),
         Column('', actions, '17rem'),
     ], lambda search, offset, limit: invite_codes.listing(User.get_by_id(viewer_id), search, offset, limit),
