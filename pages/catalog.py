@@ -8,7 +8,7 @@ from components.frame import frame
 from db.paging import page_of
 from db.models import Catalog, CatalogProduct, Product
 from domain.i18n import _, ngettext
-from workflows import browse
+from workflows import browse, content_translations
 
 PAGE_SIZE = 24
 
@@ -48,8 +48,9 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
                     return
                 with ui.element('div').classes('w-full grid gap-4').style(
                         'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
+                    words = content_translations.texts('product', [product.id for product in products])
                     for product in products:
-                        _card(product, names.get(product.id, []))
+                        _card(product, names.get(product.id, []), words)
                 pages = -(-total // PAGE_SIZE)
                 with ui.row().classes('w-full items-center justify-between'):
                     ui.label(ngettext('{count} product', '{count} products', total)).classes('text-grey-8').mark('catalog-count')
@@ -83,10 +84,10 @@ def _catalog_names(user, product_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def _card(product: Product, catalog_names: list[str]) -> None:
+def _card(product: Product, catalog_names: list[str], words: dict) -> None:
     with ui.card().classes('p-5 gap-2').mark(f'product-{product.slug}'):
-        ui.label(product.name).classes('text-lg font-semibold')
-        ui.label(product.summary).classes('text-grey-8 text-sm')
+        ui.label(content_translations.shown(words, product, 'name')).classes('text-lg font-semibold')
+        ui.label(content_translations.shown(words, product, 'summary')).classes('text-grey-8 text-sm')
         with ui.row().classes('gap-1'):
             for tag in product.tag_list:
                 ui.chip(tag, color='indigo-1').props('dense square').classes('text-xs text-indigo-9')

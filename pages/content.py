@@ -9,7 +9,7 @@ from components import docs
 from components.frame import frame
 from db.models import PageStatus
 from domain.i18n import N_, _
-from workflows import content_pages, settings
+from workflows import content_pages, content_translations, settings
 
 NOT_FOUND_TEXT = N_('This page was not found, or you cannot see it.')  # shown translated
 
@@ -28,7 +28,9 @@ def _read(me, slug: str):
 async def content_page(slug: str) -> None:
     me = session.current_user()
     found, values = await run.io_bound(_read, me, slug)
-    with frame(found.revision.title if found else _('Not found'), me, values=values):
+    words = content_translations.texts('page', [found.page.id]) if found else {}  # issue 28, item 4
+    title = content_translations.shown(words, found.page, 'title', found.revision.title) if found else _('Not found')
+    with frame(title, me, values=values):
         if found is None:
             ui.status_code(404)
             ui.label(_(NOT_FOUND_TEXT)).mark('content-page-not-found')
@@ -39,4 +41,4 @@ async def content_page(slug: str) -> None:
                 ui.icon('edit_note', color='amber-10')
                 ui.label(_('This page is a draft: only portal administrators see it. Publish it in Admin -> Pages.'))
                 ui.link(_('Edit'), f'/admin/pages/{found.page.id}')
-        body(found.revision.body)
+        body(content_translations.shown(words, found.page, 'body', found.revision.body))

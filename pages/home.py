@@ -12,7 +12,7 @@ from components.frame import frame
 from db.models import Api, ApiStatus, Product, ProductApi, Role
 from domain.i18n import _, ngettext
 from pages import content
-from workflows import browse, content_pages, organisations, settings
+from workflows import browse, content_pages, content_translations, organisations, settings
 
 
 MAX_FEATURED = 12
@@ -47,8 +47,9 @@ async def home_page() -> None:
     me = session.current_user()
     chosen, offer, values = await run.io_bound(_read, me)
     if chosen is not None:  # the page the admin chose in Admin -> Pages
-        with frame(chosen.revision.title, me, values=values):
-            content.body(chosen.revision.body)
+        words = content_translations.texts('page', [chosen.page.id])  # issue 28, item 4
+        with frame(content_translations.shown(words, chosen.page, 'title', chosen.revision.title), me, values=values):
+            content.body(content_translations.shown(words, chosen.page, 'body', chosen.revision.body))
         return
     portal = values['portal_name']
     with frame(_('Welcome'), me, values=values):
@@ -91,13 +92,15 @@ async def home_page() -> None:
                     ui.link(_('Browse Catalogs'), '/catalogs')
             return
         with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-featured'):
+            words = content_translations.texts('product', [product.id for product in offer.featured])
             for product in offer.featured:
                 with ui.link(target=f'/products/{product.slug}').classes('no-underline text-grey-9') \
                         .mark(f'home-featured-{product.slug}'):
                     with ui.card().classes('w-full p-5 gap-1').style('height: 100%'):
-                        ui.label(product.name).classes('text-lg font-semibold text-primary')
+                        ui.label(content_translations.shown(words, product, 'name')) \
+                            .classes('text-lg font-semibold text-primary')
                         if product.summary:
-                            ui.label(product.summary).classes('text-grey-8')
+                            ui.label(content_translations.shown(words, product, 'summary')).classes('text-grey-8')
                         ui.label(_('More info')).classes('text-sm text-primary pt-1')
 
 

@@ -21,7 +21,7 @@ from babel.numbers import format_decimal
 from domain import i18n
 from domain.errors import DomainError
 from domain.i18n import _, ngettext
-from workflows import access, browse, cart, guides, settings, visibility
+from workflows import access, browse, cart, content_translations, guides, settings, visibility
 from workflows.api_versions import shown_date  # issue 26, item 5
 
 
@@ -82,7 +82,10 @@ async def _show(slug: str, guide_slug: str | None = None) -> None:
     parts = await run.io_bound(_product_and_parts, me, slug, guide_slug)
     product, offers, apis = parts.product, parts.offers, parts.apis
     missing = product is None or (guide_slug is not None and parts.guide is None)
-    title = _('Not found') if missing else product.name
+    # what the admin wrote, in the reader's language where translated (issue 28, item 4)
+    words = {} if product is None else content_translations.texts('product', [product.id])
+    guide_words = content_translations.texts('guide', [tab.id for tab in parts.tabs])
+    title = _('Not found') if missing else content_translations.shown(words, product, 'name')
     with frame(title, me, values=parts.values):
         if missing:
             ui.status_code(404)
@@ -94,9 +97,10 @@ async def _show(slug: str, guide_slug: str | None = None) -> None:
                 ui.link(_('Back to {name}', name=product.name), f'/products/{product.slug}')
             return
         if parts.guide is not None:
-            ui.page_title(f'{parts.guide.title} · {product.name} · {parts.values["portal_name"]}')
-        ui.label(product.summary).classes('text-lg text-grey-8')
-        docs.markdown(product.description)
+            ui.page_title(f'{content_translations.shown(guide_words, parts.guide, "title")} · {title} · '
+                          f'{parts.values["portal_name"]}')
+        ui.label(content_translations.shown(words, product, 'summary')).classes('text-lg text-grey-8')
+        docs.markdown(content_translations.shown(words, product, 'description'))
         if any(plans for _, plans in offers):
             ui.button(_('Get access'), icon='key', on_click=lambda: _get_access(product, offers)) \
                 .props('unelevated no-caps color=primary').mark('get-access')
@@ -108,19 +112,21 @@ async def _show(slug: str, guide_slug: str | None = None) -> None:
                 _offer(me, product, catalog, plans)
         ui.label(_('Documentation')).classes('text-xl font-semibold pt-2 portico-documentation') \
             .style('scroll-margin-top: 5rem')
-        _documentation(product, apis, parts)
+        _documentation(product, apis, parts, guide_words)
 
 
-def _documentation(product: Product, apis: list, parts: _Parts) -> None:
+def _documentation(product: Product, apis: list, parts: _Parts, words: dict | None = None) -> None:
     """Tabs: the API reference (the product's APIs with their reference), then one tab per guide (issue 25). A
     guide's tab shows its own address, so it can be shared; its body is read when the tab is first opened."""
+    words = words or {}
     opened = f'guide-{parts.guide.slug}' if parts.guide is not None else REFERENCE_TAB
     with ui.tabs(value=opened).props('no-caps align=left dense inline-label active-color=primary '
                                      'indicator-color=primary') \
             .classes('w-full text-grey-9').mark('documentation-tabs') as tabs:
         ui.tab(REFERENCE_TAB, label=_('API reference'), icon='api').mark('tab-reference')
         for tab in parts.tabs:
-            ui.tab(f'guide-{tab.slug}', label=tab.title if tab.published else _('{title} (draft)', title=tab.title),
+            shown = content_translations.shown(words, tab, 'title')
+            ui.tab(f'guide-{tab.slug}', label=shown if tab.published else _('{title} (draft)', title=shown),
                    icon='article').mark(f'tab-guide-{tab.slug}')
     ui.separator().classes('-mt-4')
     holders: dict[str, ui.column] = {}
@@ -136,7 +142,8 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
                 holders[tab.slug] = ui.column().classes('w-full gap-2 max-w-4xl').mark(f'guide-{tab.slug}')
     if parts.guide is not None:
         with holders[parts.guide.slug]:
-            docs.guide(parts.guide.body, parts.filled, login_next=guides.url(product.slug, parts.guide.slug))
+            docs.guide(content_translations.shown(words, parts.guide, 'body'), parts.filled,
+                       login_next=guides.url(product.slug, parts.guide.slug))
         holders.pop(parts.guide.slug)
         ui.run_javascript("document.querySelector('.portico-documentation')?.scrollIntoView()")
     by_name = {f'guide-{tab.slug}': tab for tab in parts.tabs}
@@ -153,7 +160,8 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
             if guide is None:
                 ui.label(_('This guide was not found, or you cannot see it.')).mark('guide-not-found')
             else:
-                docs.guide(guide.body, values, login_next=guides.url(product.slug, guide.slug))
+                body = content_translations.shown(content_translations.texts('guide', [guide.id]), guide, 'body')
+                docs.guide(body, values, login_next=guides.url(product.slug, guide.slug))
 
     tabs.on_value_change(opened_tab)
 

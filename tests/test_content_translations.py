@@ -69,3 +69,31 @@ async def test_an_admin_translates_a_product_in_its_dialog_with_errors_next_to_t
     await until(lambda: element(user, 'product-weather-translation-summary').value == '')
     element(user, 'product-weather-translation-language').value = 'de'
     await until(lambda: element(user, 'product-weather-translation-summary').value == 'Wetter für Ihre Apps')
+
+
+async def test_a_german_reader_sees_the_translated_product_page_and_guide_and_others_see_them_as_written(user) -> None:
+    from db.models import Guide
+    from tests.utils import opens_as
+    world = a_catalog_world()
+    admin, weather = an_admin(), world['Weather']
+    guide = Guide.create(product=weather, title='Getting started', slug='getting-started', body='Call the API.',
+                         published=True)
+    content_translations.save('product', weather.id, 'de', {'name': 'Wetter', 'summary': 'Wetter für Ihre Apps',
+                                                            'description': 'Das **Wetter**-Produkt.'}, by=admin)
+    content_translations.save('guide', guide.id, 'de', {'title': 'Erste Schritte', 'body': 'Rufen Sie die API auf.'},
+                              by=admin)
+    reader = a_user('leser@consumer.test')
+    from db.models import User
+    User.update(locale='de').where(User.id == reader.id).execute()
+    await opens_as(user, 'leser@consumer.test', '/products/weather/guides/getting-started')
+    await user.should_see('Wetter für Ihre Apps')
+    await user.should_see('Erste Schritte')
+    await user.should_see('Rufen Sie die API auf.')
+    await user.should_not_see('Weather for your apps')
+    await user.should_not_see('Call the API.')
+    await user.open('/catalogs')
+    await user.should_see('Wetter für Ihre Apps')
+    User.update(locale='fr').where(User.id == reader.id).execute()
+    await user.open('/products/weather')
+    await user.should_see('Weather for your apps')  # no French translation: as written
+    await user.should_not_see('Wetter für Ihre Apps')
