@@ -26,6 +26,7 @@ from permissions import (PermissionDenied, can, ensure, is_portal_admin, is_sign
                          is_super_admin_of)
 from domain import i18n
 from domain.errors import DomainError
+from domain.i18n import _
 from workflows import accounts, languages, second_factor, sessions
 from workflows.accounts import SignInError  # noqa: F401 - for pages
 
@@ -265,12 +266,12 @@ def still_allowed() -> bool:
         return True  # a public page
     user = current_user()
     if user is not None and client.request.url.path != SECURITY_PATH and must_add_second_factor(user):
-        ui.notify('Set up a second factor first.', type='warning')
+        ui.notify(_('Set up a second factor first.'), type='warning')
         ui.navigate.to(SECURITY_PATH)
         return False
     if user is not None and test(user):
         return True
-    ui.notify('You no longer have access to this page.', type='warning')
+    ui.notify(_('You no longer have access to this page.'), type='warning')
     ui.navigate.to('/login' if user is None else '/dashboard')
     return False
 
@@ -373,6 +374,16 @@ def _answer_in_the_readers_language(build_response: Callable) -> Callable:
         finally:
             page.language = shared
     return wrapper
+
+
+def follow_browser_language() -> None:
+    """The reader chose "Follow my browser" (Profile): no language kept for this browser nor, when signed in, for
+    the account; the page is shown again in the browser's language (Accept-Language), or the portal's default."""
+    app.storage.user.pop(LANGUAGE_KEY, None)
+    user = current_user()
+    if user is not None:
+        languages.choose(user, None)
+    ui.navigate.reload()
 
 
 def install() -> None:

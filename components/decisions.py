@@ -10,6 +10,7 @@ from nicegui import ui
 import session
 from components.dialogs import REASON_LABEL, reason_dialog
 from components.forms import attempt, notify
+from domain.i18n import _, lazy
 from db.models import Api, User
 from workflows import access, apps, catalog, organisations, registration
 
@@ -28,7 +29,7 @@ APPS = Queue(apps.find_decidable, apps.approve_app, apps.reject_app)
 REGISTRATIONS = Queue(lambda user_id, actor: registration.find_registrant(user_id, by=actor),
                       registration.approve, registration.reject)
 ORGANISATIONS = Queue(lambda org_id, _actor: organisations.find(org_id), organisations.approve, organisations.reject)
-APIS = Queue(lambda api_id, _actor: catalog.find(Api, api_id, 'This API'),  # 000: publishing a submitted API
+APIS = Queue(lambda api_id, _actor: catalog.find(Api, api_id, lazy('This API')),  # 000: publishing a submitted API
              lambda api, by: catalog.decide_api(api, True, by=by),
              lambda api, by, reason: catalog.decide_api(api, False, by=by, reason=reason))
 
@@ -42,16 +43,16 @@ def decision_buttons(queue: Queue, item_id: int, *, approved: str, rejected: str
     def approve() -> str:
         actor = session.current_user()
         queue.approve(queue.find(item_id, actor), by=actor)
-        return approved
+        return str(approved)
 
     def reject(reason: str) -> str:
         actor = session.current_user()
         queue.reject(queue.find(item_id, actor), by=actor, reason=reason)
-        return rejected
+        return str(rejected)
 
     approve_marker, reject_marker = buttons
-    ui.button('Approve', on_click=lambda: attempt(approve, done, then=then)) \
+    ui.button(_('Approve'), on_click=lambda: attempt(approve, done, then=then)) \
         .props('flat dense no-caps color=positive').mark(approve_marker)
-    ui.button('Reject', on_click=lambda: reason_dialog(question, 'Reject', REASON_LABEL, marker, reject, done,
-                                                       note=note, then=then)) \
+    ui.button(_('Reject'), on_click=lambda: reason_dialog(question, _('Reject'), _(REASON_LABEL), marker, reject, done,
+                                                          note=note, then=then)) \
         .props('flat dense no-caps color=negative').mark(reject_marker)

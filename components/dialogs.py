@@ -8,6 +8,7 @@ from nicegui import background_tasks, context, ui
 
 from components.forms import Feedback, notify, refresh_header
 from domain.errors import DomainError
+from domain.i18n import N_, _
 from workflows import REASON_MAX
 
 
@@ -39,7 +40,7 @@ def dialog() -> ui.dialog:
     return box
 
 
-REASON_LABEL = 'Reason (optional, sent in the email)'
+REASON_LABEL = N_('Reason (optional, sent in the email)')  # shown translated: `_(REASON_LABEL)`
 
 
 def reason_dialog(question: str, action: str, reason_label: str, marker: str, decide: Callable[[str], str],
@@ -49,17 +50,17 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
     applies). `decide(reason)` returns the success message; a DomainError about the reason keeps the dialog
     open, any other closes it with the message. `then(message, kind)` replaces the notification."""
     with dialog() as box, ui.card().classes('w-[28rem]'):
-        ui.label(question).classes('font-semibold')
+        ui.label(str(question)).classes('font-semibold')
         if note:
-            ui.label(note).classes('text-grey-8')
-        reason = ui.textarea(reason_label).props(f'outlined maxlength={REASON_MAX} counter').classes('w-full') \
+            ui.label(str(note)).classes('text-grey-8')
+        reason = ui.textarea(_(str(reason_label))).props(f'outlined maxlength={REASON_MAX} counter').classes('w-full') \
             .mark(f'{marker}-reason')
         feedback = Feedback({'reason': reason}, marker=f'{marker}-error')
 
         def confirm() -> None:
             feedback.clear()
             try:
-                message, kind = decide(reason.value or ''), 'positive'
+                message, kind = str(decide(reason.value or '')), 'positive'
             except DomainError as error:
                 if error.field == 'reason':
                     feedback.show(error)
@@ -72,8 +73,8 @@ def reason_dialog(question: str, action: str, reason_label: str, marker: str, de
             refresh_header()
 
         with ui.row().classes('w-full justify-end'):
-            ui.button('Cancel', on_click=box.close).props('flat no-caps').mark(f'{marker}-cancel')
-            ui.button(action, on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
+            ui.button(_('Cancel'), on_click=box.close).props('flat no-caps').mark(f'{marker}-cancel')
+            ui.button(str(action), on_click=confirm).props('unelevated no-caps color=negative').mark(f'{marker}-confirm')
     box.open()
 
 
@@ -83,8 +84,8 @@ def confirm(title: str, text: str, action: str, marker: str, act: Callable[[], s
     in the dialog, and nothing is done. `then(message)` replaces the notification, e.g. to say it on the page
     a navigation opens."""
     with dialog() as box, ui.card().classes('w-96'):
-        ui.label(title).classes('font-semibold')
-        ui.label(text).classes('text-grey-8')
+        ui.label(str(title)).classes('font-semibold')
+        ui.label(str(text)).classes('text-grey-8')
         feedback = Feedback(marker=f'{marker}-error')
         actions(box, action, lambda: submit(box, feedback, act, done, then=then), f'{marker}-confirm', negative=True)
     box.open()
@@ -96,16 +97,16 @@ def confirm_delete(name: str, consequence: str, marker: str, delete: Callable[[]
     "{name} deleted."."""
     def act() -> str:
         delete()
-        return f'{name} deleted.'
+        return _('{name} deleted.', name=name)
 
-    confirm(f'Delete {name}?', consequence, 'Delete', marker, act, done)
+    confirm(_('Delete {name}?', name=name), consequence, _('Delete'), marker, act, done)
 
 
 def actions(box: ui.dialog, label: str, on_click: Callable, marker: str, *, negative: bool = False) -> None:
     """The dialog's button row: Cancel, and the action."""
     with ui.row().classes('w-full justify-end'):
-        ui.button('Cancel', on_click=box.close).props('flat no-caps')
-        ui.button(label, on_click=on_click).props('unelevated no-caps' + (' color=negative' if negative else '')) \
+        ui.button(_('Cancel'), on_click=box.close).props('flat no-caps')
+        ui.button(str(label), on_click=on_click).props('unelevated no-caps' + (' color=negative' if negative else '')) \
             .mark(marker)
 
 
@@ -115,7 +116,7 @@ def submit(box: ui.dialog, feedback: Feedback, act: Callable[[], str], done: Cal
     the dialog closes, the message `act()` returned is shown, and `done()` refreshes what changed."""
     feedback.clear()
     try:
-        message = act()
+        message = str(act())
     except DomainError as error:
         feedback.show(error)
         return

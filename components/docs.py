@@ -17,6 +17,7 @@ import nh3
 from nicegui import ui
 from pygments.token import STANDARD_TYPES
 
+from domain.i18n import _
 from workflows import guides
 from workflows.browse import plan_summary  # noqa: F401 - the one-line plan, read as docs.plan_summary
 
@@ -80,18 +81,20 @@ def guide(body: str, values: guides.Values, *, login_next: str) -> None:
                 .mark('guide-key-note'):
             ui.icon('key', color='primary').classes('text-xl')
             if values.sample:
-                ui.label(f'Preview: {guides.SAMPLE_KEY_PREFIX} stands for the first characters of the reader\'s key; '
-                         f'visitors and developers without a key see {guides.KEY_HINT}.').classes('text-sm')
+                ui.label(_('Preview: {prefix} stands for the first characters of the reader\'s key; visitors and '
+                           'developers without a key see {hint}.', prefix=guides.SAMPLE_KEY_PREFIX,
+                           hint=guides.KEY_HINT)).classes('text-sm')
             elif values.key_prefix:
                 with ui.row().classes('gap-1 items-center text-sm'):
-                    ui.label(f'The examples show the start of your key for {values.key_app}, '
-                             f'{values.key_prefix}…; copy the whole key from')
-                    ui.link('My apps', '/apps')
+                    ui.label(_('The examples show the start of your key for {app}, {prefix}…; copy the whole key from',
+                               app=values.key_app, prefix=values.key_prefix))
+                    ui.link(_('My apps'), '/apps')
             elif values.signed_in:
-                ui.label(f'Get access to fill in your key: the examples show {guides.KEY_HINT} until you have one.') \
-                    .classes('text-sm')
+                ui.label(_('Get access to fill in your key: the examples show {hint} until you have one.',
+                           hint=guides.KEY_HINT)).classes('text-sm')
             else:
                 with ui.row().classes('gap-1 items-center text-sm'):
-                    ui.link('Log in', f'/login?next={login_next}')
-                    ui.label(f'and get access to fill in your key: the examples show {guides.KEY_HINT} until then.')
+                    ui.link(_('Log in'), f'/login?next={login_next}')
+                    ui.label(_('and get access to fill in your key: the examples show {hint} until then.',
+                               hint=guides.KEY_HINT))
     markdown(guides.fill(body, values))

@@ -5,7 +5,9 @@ from collections.abc import Callable
 
 from nicegui import app, ui
 
+from domain import i18n
 from domain.errors import DomainError
+
 from session import FLASH_KEY, flash  # noqa: F401 - pages flash through forms
 
 
@@ -34,7 +36,7 @@ class Feedback:
 
 
 def notify(message: str, kind: str = 'positive') -> None:
-    ui.notify(message, type=kind)
+    ui.notify(str(message), type=kind)
 
 
 def attempt(act: Callable[[], str], done: Callable[[], None] | None = None, *,
@@ -44,7 +46,7 @@ def attempt(act: Callable[[], str], done: Callable[[], None] | None = None, *,
     replaces the notification, e.g. `reload_with` to say it on the page shown again."""
     page_storage = app.storage.client  # the row of the clicked button may be gone after done()
     try:
-        message, kind = act(), 'positive'
+        message, kind = str(act()), 'positive'
     except DomainError as error:
         message, kind = str(error), 'negative'
     then(message, kind)
@@ -75,13 +77,13 @@ def show_flashed() -> None:
 
 def go(path: str, message: str, kind: str = 'positive') -> None:
     """Open `path` and say `message` there."""
-    flash(message, kind)
+    flash(str(message), kind)
     ui.navigate.to(path)
 
 
 def reload_with(message: str, kind: str = 'positive') -> None:
     """Show the page again with the new state, and say `message`."""
-    flash(message, kind)
+    flash(str(message), kind)
     ui.navigate.reload()
 
 
@@ -101,4 +103,5 @@ def refuse_cut_paste(text: str | None, field: str, advice: str) -> None:
     """A text of exactly the field's bound was cut by the browser while pasting (a longer one can only have
     come from the server, e.g. an uploaded file): refuse it rather than save the truncated text."""
     if text is not None and len(text) == PASTE_LIMIT + 1:
-        raise DomainError(f'A pasted text is limited to {PASTE_LIMIT:,} characters: {advice}.', field)
+        raise DomainError('A pasted text is limited to {limit} characters: {advice}.', field,
+                          limit=i18n.number(PASTE_LIMIT), advice=advice)

@@ -10,6 +10,7 @@ from nicegui import app, context, ui
 
 import session
 from domain import i18n, metrics
+from domain.i18n import N_, _, ngettext
 from domain.brand import Look
 from components import search_box
 from components.forms import REFRESH_BADGES, REFRESH_CART, show_flashed
@@ -23,42 +24,42 @@ NEGATIVE = '#b00020'
 
 def nav_entries(user: User | None) -> list[tuple[str, str, str]]:
     """(label, path, icon) of the header, decided by the role in this one place."""
-    entries = [('Catalogs', '/catalogs', 'apps')]
+    entries = [(N_('Catalogs'), '/catalogs', 'apps')]
     if user is None:
         return entries
-    entries += [('Dashboard', '/dashboard', 'dashboard'), ('My apps', '/apps', 'vpn_key')]
+    entries += [(N_('Dashboard'), '/dashboard', 'dashboard'), (N_('My apps'), '/apps', 'vpn_key')]
     if not user.organisation.is_default:
-        entries.append(('Users', '/dashboard/users', 'group'))
+        entries.append((N_('Users'), '/dashboard/users', 'group'))
         if session.is_super_admin_of(user, user.organisation_id):
-            entries += [('Approvals', '/dashboard/requests', 'fact_check'), ('APIs', '/dashboard/apis', 'api')]
+            entries += [(N_('Approvals'), '/dashboard/requests', 'fact_check'), (N_('APIs'), '/dashboard/apis', 'api')]
     if session.is_portal_admin(user):
-        entries.append(('Admin', '/admin', 'admin_panel_settings'))
+        entries.append((N_('Admin'), '/admin', 'admin_panel_settings'))
     return entries
 
 
 def admin_entries(pending: dict[str, int]) -> list[tuple[str, str, str, int]]:
-    """(label, path, icon, badge count) of the admin side menu."""
+    """(label, path, icon, badge count) of the admin side menu; the labels in English (shown with `_(label)`)."""
     return [
-        ('Overview', '/admin', 'space_dashboard', 0),
-        ('Users', '/admin/users', 'people', pending.get('users', 0)),
-        ('Organizations', '/admin/organizations', 'domain', pending.get('organisations', 0)),
-        ('Teams', '/admin/teams', 'groups', 0),
-        ('Invite codes', '/admin/invite-codes', 'confirmation_number', 0),
-        ('Access requests', '/admin/access-requests', 'how_to_reg', pending.get('access', 0)),
-        ('Apps', '/admin/apps', 'widgets', pending.get('apps', 0)),
-        ('Publish an API', '/admin/publish', 'rocket_launch', 0),
-        ('APIs', '/admin/apis', 'api', pending.get('apis', 0)),
-        ('Products', '/admin/products', 'inventory_2', 0),
-        ('Plans', '/admin/plans', 'speed', 0),
-        ('Catalogs', '/admin/catalogs', 'menu_book', 0),
-        ('Pages', '/admin/pages', 'article', 0),
-        ('Settings', '/admin/settings', 'tune', 0),
-        ('Appearance', '/admin/appearance', 'palette', 0),
-        ('Sign-in', '/admin/sign-in', 'login', 0),
-        ('Email templates', '/admin/email-templates', 'drafts', 0),
-        ('Outbox', '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
-        ('Webhooks', '/admin/webhooks', 'webhook', 0),
-        ('Audit log', '/admin/audit', 'history', 0),
+        (N_('Overview'), '/admin', 'space_dashboard', 0),
+        (N_('Users'), '/admin/users', 'people', pending.get('users', 0)),
+        (N_('Organizations'), '/admin/organizations', 'domain', pending.get('organisations', 0)),
+        (N_('Teams'), '/admin/teams', 'groups', 0),
+        (N_('Invite codes'), '/admin/invite-codes', 'confirmation_number', 0),
+        (N_('Access requests'), '/admin/access-requests', 'how_to_reg', pending.get('access', 0)),
+        (N_('Apps'), '/admin/apps', 'widgets', pending.get('apps', 0)),
+        (N_('Publish an API'), '/admin/publish', 'rocket_launch', 0),
+        (N_('APIs'), '/admin/apis', 'api', pending.get('apis', 0)),
+        (N_('Products'), '/admin/products', 'inventory_2', 0),
+        (N_('Plans'), '/admin/plans', 'speed', 0),
+        (N_('Catalogs'), '/admin/catalogs', 'menu_book', 0),
+        (N_('Pages'), '/admin/pages', 'article', 0),
+        (N_('Settings'), '/admin/settings', 'tune', 0),
+        (N_('Appearance'), '/admin/appearance', 'palette', 0),
+        (N_('Sign-in'), '/admin/sign-in', 'login', 0),
+        (N_('Email templates'), '/admin/email-templates', 'drafts', 0),
+        (N_('Outbox'), '/admin/outbox', 'outbox', pending.get('outbox_failed', 0)),
+        (N_('Webhooks'), '/admin/webhooks', 'webhook', 0),
+        (N_('Audit log'), '/admin/audit', 'history', 0),
     ]
 
 
@@ -103,7 +104,7 @@ def frame(title: str, user: User | None = None, *, admin: bool = False, values: 
                     ui.icon('hub').classes('text-2xl')
                 ui.label(portal_name).classes('text-lg font-semibold')
             for label, path, icon in nav_entries(user):
-                ui.button(label, icon=icon).props(f'{HEADER_BUTTON} href="{path}"') \
+                ui.button(_(label), icon=icon).props(f'{HEADER_BUTTON} href="{path}"') \
                     .mark(f'nav-{path.strip("/") or "home"}')
             for label, path in content_pages.menu(user, 'header'):  # the admin's pages of the header menu
                 ui.button(label).props(f'{HEADER_BUTTON} href="{path}"').mark(f'nav-page-{path}')
@@ -137,15 +138,27 @@ def _footer(user: User | None, values: dict) -> None:
             ui.link(label, url).classes('text-grey-8').mark(f'footer-link-{label}')
 
 
+_MENU_KEYS = '''(e) => {
+  if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+  const items = Array.from(e.currentTarget.querySelectorAll('.q-item'));
+  if (!items.length) return;
+  e.preventDefault();
+  const at = items.indexOf(document.activeElement);
+  const next = e.key === 'ArrowDown' ? (at + 1) % items.length : (at - 1 + items.length) % items.length;
+  items[next].focus();
+}'''
+
+
 def language_menu() -> None:
     """The header's language choice (issue 28): the offered languages, each by its own name."""
     offered = languages.offered()
     if len(offered) < 2:
         return
     here = i18n.current()
-    with ui.button(here.upper(), icon='translate').props(f'{HEADER_BUTTON} aria-label="{i18n._("Language")}"') \
+    with ui.button(here.upper(), icon='translate').props(f'{HEADER_BUTTON} aria-label="{_("Language")}"') \
             .mark('language-menu'):
-        with ui.menu():
+        # Tab and Shift+Tab move between the languages (Quasar's items), Up and Down too, Escape closes the menu
+        with ui.menu().on('keydown', js_handler=_MENU_KEYS):
             for code in offered:
                 item = ui.menu_item(i18n.language_name(code), on_click=lambda code=code: session.choose_language(code))
                 item.props(f'lang={code}').mark(f'language-{code}')
@@ -155,20 +168,20 @@ def language_menu() -> None:
 
 def _account_area(user: User | None, values: dict) -> None:
     if user is None:
-        ui.button('Log in').props(f'{HEADER_BUTTON} href="/login"').mark('nav-login')
-        ui.button('Register').props('unelevated no-caps href="/register"').mark('nav-register')
+        ui.button(_('Log in')).props(f'{HEADER_BUTTON} href="/login"').mark('nav-login')
+        ui.button(_('Register')).props('unelevated no-caps href="/register"').mark('nav-register')
         return
     from workflows import organisations
     _cart_button(user)
     if organisations.may_request(user):
-        ui.button('Create an organization', icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
+        ui.button(_('Create an organization'), icon='domain_add', on_click=lambda: ui.navigate.to('/organization/new')) \
             .props('outline no-caps color=header-text').mark('nav-create-org')
     with ui.button(icon='account_circle').props(HEADER_BUTTON).mark('account-menu') as button:
         button.text = user.first_name
         with ui.menu():
             ui.menu_item(f'{user.full_name} · {user.email}').props('disable')
-            ui.menu_item('Profile', on_click=lambda: ui.navigate.to('/profile')).mark('menu-profile')
-            ui.menu_item('Log out', on_click=lambda: ui.navigate.to('/logout')).mark('menu-logout')
+            ui.menu_item(_('Profile'), on_click=lambda: ui.navigate.to('/profile')).mark('menu-profile')
+            ui.menu_item(_('Log out'), on_click=lambda: ui.navigate.to('/logout')).mark('menu-logout')
 
 
 def _cart_button(user: User) -> None:
@@ -181,7 +194,8 @@ def _cart_button(user: User) -> None:
         items = cart.count(who) if who is not None else 0
         with area, ui.button(icon='shopping_cart').props('flat round color=header-text href="/cart"') \
                 .mark('nav-cart') as button:
-            button.props['aria-label'] = f'Cart ({items} item{"s" if items != 1 else ""})' if items else 'Cart'
+            button.props['aria-label'] = ngettext('Cart ({count} item)', 'Cart ({count} items)', items) if items \
+                else _('Cart')
             if items:
                 ui.badge(str(items), color='accent').props('floating').mark('cart-count')
 
@@ -198,8 +212,9 @@ def _admin_drawer() -> None:
     here = request.url.path if request is not None else ''
     with ui.left_drawer(value=True, fixed=True).classes('bg-white border-r pt-4 overflow-x-hidden') \
             .props('width=250 bordered'):
-        ui.label('ADMIN').classes('text-xs text-grey-8 px-4 pb-2 tracking-wider')
-        menu = ui.element('nav').props('aria-label="Admin"')
+        ui.label(_('ADMIN')).classes('text-xs text-grey-8 px-4 pb-2 tracking-wider')
+        menu = ui.element('nav')
+        menu.props['aria-label'] = _('Admin')
 
     def build() -> None:
         menu.clear()
@@ -214,10 +229,11 @@ def _admin_drawer() -> None:
                     ui.icon(icon, color='grey-8', size='24px') \
                         .classes(f'{SECTION} q-item__section--avatar q-item__section--side self-center') \
                         .style('box-sizing: border-box')
-                    ui.label(label).classes(f'{SECTION} q-item__section--main')
+                    ui.label(_(label)).classes(f'{SECTION} q-item__section--main')
                     if count:
-                        ui.badge(str(count), color='accent').mark(f'badge-{label.lower()}') \
-                            .classes('self-center q-ml-md').props(f'aria-label="{count} waiting"')
+                        badge = ui.badge(str(count), color='accent').mark(f'badge-{label.lower()}') \
+                            .classes('self-center q-ml-md')
+                        badge.props['aria-label'] = ngettext('{count} waiting', '{count} waiting', count)
 
     build()
     app.storage.client[REFRESH_BADGES] = build
@@ -241,6 +257,6 @@ def _watch_for_changes(user: User) -> None:
 def forbidden_content() -> None:
     with ui.card().classes('p-6 items-start gap-2').mark('forbidden'):
         ui.icon('block', color='negative').classes('text-4xl')
-        ui.label('You do not have access to this page.').classes('text-lg')
-        ui.label('If you think you should, ask your portal administrator.').classes('text-grey-8')
-        ui.button('Go to the Dashboard').props('flat no-caps href="/dashboard"')
+        ui.label(_('You do not have access to this page.')).classes('text-lg')
+        ui.label(_('If you think you should, ask your portal administrator.')).classes('text-grey-8')
+        ui.button(_('Go to the Dashboard')).props('flat no-caps href="/dashboard"')

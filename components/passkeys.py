@@ -12,6 +12,7 @@ from nicegui import run, ui
 import session
 from components.forms import Feedback
 from domain.errors import DomainError
+from domain.i18n import _
 from workflows import passkeys
 
 _STATIC = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'static', 'passkeys.js')
@@ -55,5 +56,5 @@ def sign_in_button(next_path: str, feedback: Feedback) -> ui.button:
             return
         session.start(user, next_path, method='passkey')
 
-    return ui.button('Sign in with a passkey', icon='key', on_click=sign_in) \
+    return ui.button(_('Sign in with a passkey'), icon='key', on_click=sign_in) \
         .props('outline no-caps').classes('w-full').mark('passkey-sign-in')

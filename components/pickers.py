@@ -14,6 +14,8 @@ from nicegui import run, ui
 
 from db.models import Catalog, Organisation, OrgStatus, Plan, Product, Team, Visibility
 from db.search import matches
+from domain import i18n
+from domain.i18n import _, ngettext
 
 SHOWN = 20  # options shown at a time: the first chosen ones, then what the search found
 Search = Callable[[str, int], dict[int, str]]  # (typed text, limit) -> {id: label}, best first
@@ -70,7 +72,8 @@ def plans() -> dict[int, str]:
 
 def catalogs() -> dict[int, str]:
     """'Name (visibility)' of every catalog."""
-    return {catalog_id: f'{name} ({Visibility.LABELS.get(visibility, visibility)})' for catalog_id, name, visibility
+    return {catalog_id: f'{name} ({_(str(Visibility.LABELS.get(visibility, visibility)))})'
+            for catalog_id, name, visibility
             in Catalog.select(Catalog.id, Catalog.name, Catalog.visibility).order_by(Catalog.name).tuples()}
 
 
@@ -137,8 +140,11 @@ class ManyPicker:
         self._count()
 
     def _count(self) -> None:
-        more = f' (the first {SHOWN} are shown; type to find the others)' if len(self.chosen) > SHOWN else ''
-        self.count.text = f'{len(self.chosen)} chosen{more}'
+        if len(self.chosen) > SHOWN:
+            self.count.text = _('{count} chosen (the first {shown} are shown; type to find the others)',
+                                count=i18n.number(len(self.chosen)), shown=SHOWN)
+        else:
+            self.count.text = ngettext('{count} chosen', '{count} chosen', len(self.chosen))
 
     async def _found(self, text: str) -> None:
         result = await run.io_bound(self.search, text, SHOWN)

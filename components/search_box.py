@@ -13,11 +13,13 @@ from urllib.parse import urlencode
 from nicegui import run, ui
 
 from db.models import User
+from domain.i18n import N_, _
 from workflows import search
 
 DEBOUNCE = 0.25  # seconds without a keystroke before searching
 SHOWN, PER_KIND = 8, 4  # results in the dropdown, and of one kind
 RESULT = 'portico-search-result'  # the class of a result's link (the keys move between them)
+KINDS = (N_('Product'), N_('Operation'), N_('Guide'), N_('Page'))  # search.LABELS, shown translated
 
 # Up and Down between the results, Escape back to the field (in the browser: no round trip per key)
 _KEYS = f'''(e) => {{
@@ -65,15 +67,17 @@ def header(user: User | None) -> None:
     state = {'typed': 0}
     ui.add_css(_CSS)
     with ui.element('div').classes('portico-search').mark('search-box') as box:
-        field = ui.input(placeholder='Search APIs, operations, guides') \
-            .props('dense outlined type=search aria-label=Search autocomplete=off maxlength=200 bg-color=white') \
+        field = ui.input(placeholder=_('Search APIs, operations, guides')) \
+            .props('dense outlined type=search autocomplete=off maxlength=200 bg-color=white') \
             .classes('portico-search-field').mark('search-field')
+        field.props['aria-label'] = _('Search')
         with field.add_slot('prepend'):
             ui.icon('search', color='grey-8')
         dropdown = ui.element('div').classes('absolute right-0 bg-white shadow-lg border rounded-borders py-2') \
             .style('top: 100%; margin-top: 4px; width: 30rem; max-width: 90vw; z-index: 3000; '
                    'max-height: 70vh; overflow-y: auto') \
-            .props('role=region aria-label="Search results"').mark('search-dropdown')
+            .props('role=region').mark('search-dropdown')
+        dropdown.props['aria-label'] = _('Search results')
         dropdown.set_visibility(False)
 
     def hide() -> None:
@@ -83,10 +87,11 @@ def header(user: User | None) -> None:
         dropdown.clear()
         with dropdown:
             if not results:
-                ui.label(f'No results for “{text}”').classes('px-4 py-2 text-grey-8').mark('search-nothing')
+                ui.label(_('No results for “{text}”', text=text)).classes('px-4 py-2 text-grey-8') \
+                    .mark('search-nothing')
             for result in results:
                 _result_link(result)
-            ui.link(f'All results for “{text}”', results_url(text)) \
+            ui.link(_('All results for “{text}”', text=text), results_url(text)) \
                 .classes(f'{RESULT} block px-4 pt-2 text-primary').mark('search-all')
         dropdown.set_visibility(True)
 
@@ -123,7 +128,7 @@ def _result_link(result: search.Result) -> None:
     with ui.link(target=result.url).classes(f'{RESULT} block px-4 py-2 no-underline text-grey-9 hover:bg-grey-2') \
             .mark('search-result'):
         with ui.row().classes('items-center gap-2 no-wrap'):
-            ui.label(search.LABELS[result.kind]).classes('text-xs text-grey-8 rounded-borders px-1 border') \
+            ui.label(_(str(search.LABELS[result.kind]))).classes('text-xs text-grey-8 rounded-borders px-1 border') \
                 .style('min-width: 4.5rem; text-align: center')
             ui.label(result.title).classes('font-medium truncate')
         ui.label(result.subtitle).classes('text-sm text-grey-8 truncate')

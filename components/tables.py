@@ -12,6 +12,8 @@ from nicegui import background_tasks, run, ui
 
 import session
 from db.paging import MoreThan
+from domain import i18n
+from domain.i18n import N_, _
 
 
 @dataclass
@@ -29,7 +31,7 @@ class PagedTable:
     the footer then says "of more than N" and offers one page past the counted ones, so paging on works."""
 
     def __init__(self, columns: list[Column], fetch: Callable[[str, int, int], tuple[list, int]], *,
-                 page_size: int = 20, empty: str = 'Nothing here yet.', search_label: str | None = 'Search',
+                 page_size: int = 20, empty: str = N_('Nothing here yet.'), search_label: str | None = N_('Search'),
                  marker: str = 'table') -> None:
         self.columns = columns
         self.fetch = fetch
@@ -41,7 +43,7 @@ class PagedTable:
         self.new_id = None
         self.generation = 0  # the latest refresh; an older one finishing later must not show its rows
         if search_label:
-            ui.input(search_label, on_change=self._on_search).props('outlined dense clearable debounce=300') \
+            ui.input(_(str(search_label)), on_change=self._on_search).props('outlined dense clearable debounce=300') \
                 .classes('w-80').mark(f'{marker}-search')
         with ui.card().classes('w-full p-0 overflow-hidden'):
             self.body = ui.column().classes('w-full gap-0')
@@ -68,7 +70,7 @@ class PagedTable:
         and a refresh, when someone deleted it meanwhile."""
         found = model.get_or_none(model.id == row_id)
         if found is None:
-            ui.notify(f'{what} was not found.', type='negative')
+            ui.notify(_('{what} was not found.', what=_(str(what))), type='negative')
             self.refresh()
         return found
 
@@ -106,9 +108,9 @@ class PagedTable:
             with ui.element('div').classes('w-full grid gap-3 px-4 py-2 bg-grey-2 text-xs text-grey-8 uppercase') \
                     .style(f'grid-template-columns: {template}'):
                 for column in self.columns:
-                    ui.label(column.label)
+                    ui.label(str(column.label))
             if not rows:
-                ui.label(self.empty if not self.search else f'Nothing matches “{self.search}”.') \
+                ui.label(_(str(self.empty)) if not self.search else _('Nothing matches “{search}”.', search=self.search)) \
                     .classes('p-6 text-grey-8').mark(f'{self.marker}-empty')
             new_id, self.new_id = self.new_id, None
             for row in rows:
@@ -122,9 +124,11 @@ class PagedTable:
         with self.footer:
             first = 0 if total == 0 else (self.page - 1) * self.page_size + 1
             if isinstance(total, MoreThan):
-                shown = f'{first:,}–{(self.page - 1) * self.page_size + len(rows):,} of more than {total:,}'
-            else:
-                shown = f'{first}–{min(total, self.page * self.page_size)} of {total}'
+                shown = _('{first}–{last} of more than {total}', first=i18n.number(first),
+                          last=i18n.number((self.page - 1) * self.page_size + len(rows)), total=i18n.number(total))
+            else:  # plain digits, as ever
+                shown = _('{first}–{last} of {total}', first=first, last=min(total, self.page * self.page_size),
+                          total=total)
             ui.label(shown).classes('text-sm text-grey-8').mark(f'{self.marker}-count')
             if pages > 1:
                 ui.pagination(1, pages, value=self.page, direction_links=True, on_change=self._on_page) \
@@ -159,7 +163,7 @@ def status_filter(options: dict[str, str], state: dict, refresh: Callable[[], No
 
 def intro(text: str) -> ui.label:
     """The sentence under a page's title that says what the page is for."""
-    return ui.label(text).classes('text-grey-8')
+    return ui.label(str(text)).classes('text-grey-8')
 
 
 @contextmanager
@@ -168,4 +172,4 @@ def toolbar(add: str, on_add: Callable[[], None], marker: str, *, icon: str = 'a
     right, marked `marker`."""
     with ui.row().classes('w-full items-center justify-between'):
         yield
-        ui.button(add, icon=icon, on_click=on_add).props('unelevated no-caps').mark(marker)
+        ui.button(str(add), icon=icon, on_click=on_add).props('unelevated no-caps').mark(marker)

@@ -9,6 +9,7 @@ from components.forms import Feedback, bounded, refresh_header, reload_with
 from components.frame import frame
 from db.models import AccessStatus, AppStatus
 from domain.errors import DomainError
+from domain.i18n import _, ngettext
 from workflows import access, cart, visibility
 from workflows.apps import MAX_DESCRIPTION
 
@@ -19,7 +20,7 @@ NEW_APP = 0
 @session.login_required
 def cart_page() -> None:
     me = session.current_user()
-    with frame('Cart', me):
+    with frame(_('Cart'), me):
         contents = cart.contents(me)
         groups = contents.groups
         if contents.unavailable:
@@ -27,16 +28,18 @@ def cart_page() -> None:
         if not groups and not contents.unavailable:
             with ui.card().classes('w-full p-8 items-center').mark('cart-empty'):
                 ui.icon('shopping_cart', color='grey-5').classes('text-5xl')
-                ui.label('Your cart is empty.').classes('text-lg')
-                ui.label('Browse the Catalogs, open a product with "More info" and use "Add to cart".') \
+                ui.label(_('Your cart is empty.')).classes('text-lg')
+                ui.label(_('Browse the Catalogs, open a product with "More info" and use "Add to cart".')) \
                     .classes('text-grey-8')
-                ui.button('Browse Catalogs').props('unelevated no-caps href="/catalogs"')
+                ui.button(_('Browse Catalogs')).props('unelevated no-caps href="/catalogs"')
             return
         if not groups:
             return
         if len(groups) > 1:
-            ui.label(f'Your cart holds products of {len(groups)} catalogs. Each catalog is a separate request '
-                     'and gets its own credentials.').classes('text-grey-8').mark('cart-separate-note')
+            ui.label(ngettext('Your cart holds products of {count} catalogs. Each catalog is a separate request '
+                              'and gets its own credentials.',
+                              'Your cart holds products of {count} catalogs. Each catalog is a separate request '
+                              'and gets its own credentials.', len(groups))).classes('text-grey-8').mark('cart-separate-note')
         app_selects: list[ui.select] = []
         apps = _app_options(me)
         for group in groups:
@@ -46,23 +49,25 @@ def cart_page() -> None:
 def _unavailable(items: list) -> None:
     """Items the user can no longer get: shown, and removed only when the user says so (a GET deletes nothing)."""
     with ui.card().classes('w-full p-5 gap-2').mark('cart-unavailable'):
-        ui.label('No longer available').classes('text-lg font-semibold')
-        ui.label('The provider no longer offers these products to you in these catalogs; they cannot be requested.') \
+        ui.label(_('No longer available')).classes('text-lg font-semibold')
+        ui.label(_('The provider no longer offers these products to you in these catalogs; they cannot be '
+                   'requested.')) \
             .classes('text-grey-8')
         for item in items:
             with ui.row().classes('w-full items-center justify-between border-t pt-2') \
                     .mark(f'cart-unavailable-{item.catalog.name}-{item.product.slug}'):
-                ui.label(f'{item.product.name} (catalog {item.catalog.name})').classes('text-grey-8')
+                ui.label(_('{product} (catalog {catalog})', product=item.product.name, catalog=item.catalog.name)) \
+                    .classes('text-grey-8')
                 remove = ui.button(icon='delete', on_click=lambda i=item: _remove(i.id, i.product.name)) \
-                    .props('flat round dense').tooltip('Remove from cart') \
+                    .props('flat round dense').tooltip(_('Remove from cart')) \
                     .mark(f'cart-remove-{item.catalog.name}-{item.product.slug}')
-                remove.props['aria-label'] = f'Remove {item.product.name} from the cart'
-        ui.button('Remove unavailable items', icon='delete_sweep', on_click=_remove_unavailable) \
+                remove.props['aria-label'] = _('Remove {name} from the cart', name=item.product.name)
+        ui.button(_('Remove unavailable items'), icon='delete_sweep', on_click=_remove_unavailable) \
             .props('outline no-caps').mark('cart-remove-unavailable')
 
 
 def _app_options(user) -> dict[int, str]:
-    return {app.id: app.name + (' (waiting for approval)' if app.status == AppStatus.PENDING else '')
+    return {app.id: app.name + (_(' (waiting for approval)') if app.status == AppStatus.PENDING else '')
             for app in visibility.apps_visible_to(user).where(visibility.App.status != AppStatus.REJECTED)
             .order_by(visibility.App.name)}
 
@@ -71,30 +76,30 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
     catalog = group.catalog
     with ui.card().classes('w-full p-5 gap-3').mark(f'cart-group-{catalog.name}') as card:
         with ui.row().classes('w-full items-center justify-between'):
-            ui.label(f'Catalog: {catalog.name}').classes('text-lg font-semibold')
-            ui.label('one request, one set of credentials').classes('text-xs text-grey-8')
+            ui.label(_('Catalog: {name}', name=catalog.name)).classes('text-lg font-semibold')
+            ui.label(_('one request, one set of credentials')).classes('text-xs text-grey-8')
         for item in group.items:
             with ui.row().classes('w-full items-center justify-between border-t pt-2'):
                 with ui.column().classes('gap-0'):
                     ui.label(item.product.name).classes('font-medium')
                     ui.label(item.product.summary).classes('text-xs text-grey-8')
                 remove = ui.button(icon='delete', on_click=lambda i=item: _remove(i.id, i.product.name)) \
-                    .props('flat round dense').tooltip('Remove from cart') \
+                    .props('flat round dense').tooltip(_('Remove from cart')) \
                     .mark(f'cart-remove-{catalog.name}-{item.product.slug}')
-                remove.props['aria-label'] = f'Remove {item.product.name} from the cart'
+                remove.props['aria-label'] = _('Remove {name} from the cart', name=item.product.name)
         if not group.plans:
-            ui.label('This catalog offers no plan yet; the provider must add one before you can request access.') \
+            ui.label(_('This catalog offers no plan yet; the provider must add one before you can request access.')) \
                 .classes('text-deep-orange-10')
             return
         plan = ui.select({p.id: f'{p.name} — {docs.plan_summary(p)}' for p in group.plans},
-                         value=group.plans[0].id if len(group.plans) == 1 else None, label='Plan') \
+                         value=group.plans[0].id if len(group.plans) == 1 else None, label=_('Plan')) \
             .props('outlined').classes('w-full').mark(f'cart-plan-{catalog.name}')
-        app = ui.select({NEW_APP: 'Create a new app', **apps}, value=NEW_APP if not apps else None, label='App') \
+        app = ui.select({NEW_APP: _('Create a new app'), **apps}, value=NEW_APP if not apps else None, label=_('App')) \
             .props('outlined').classes('w-full').mark(f'cart-app-{catalog.name}')
         app_selects.append(app)
         with ui.column().classes('w-full gap-2').bind_visibility_from(app, 'value', lambda v: v == NEW_APP):
-            name = ui.input('App name').props('outlined').classes('w-full').mark(f'cart-app-name-{catalog.name}')
-            description = bounded(ui.textarea('Description (optional)').props('outlined autogrow')
+            name = ui.input(_('App name')).props('outlined').classes('w-full').mark(f'cart-app-name-{catalog.name}')
+            description = bounded(ui.textarea(_('Description (optional)')).props('outlined autogrow')
                                   .classes('w-full').mark(f'cart-app-description-{catalog.name}'), MAX_DESCRIPTION)
         feedback = Feedback({'plan': plan, 'app': app, 'app_name': name, 'app_description': description},
                             marker=f'cart-error-{catalog.name}')
@@ -117,11 +122,11 @@ def _group(group: cart.Group, apps: dict[int, str], app_selects: list[ui.select]
             with card:
                 _outcome(created)
             if not app.value:  # a new app: the other groups may use it too
-                options = {NEW_APP: 'Create a new app', **_app_options(session.current_user())}
+                options = {NEW_APP: _('Create a new app'), **_app_options(session.current_user())}
                 for other in app_selects:
                     other.set_options(options, value=other.value)
 
-        ui.button('Request access', icon='key', on_click=request).props('unelevated no-caps') \
+        ui.button(_('Request access'), icon='key', on_click=request).props('unelevated no-caps') \
             .mark(f'cart-request-{catalog.name}')
 
 
@@ -132,11 +137,11 @@ def _outcome(request) -> None:
         ui.icon('check_circle' if approved else 'hourglass_top', color='positive' if approved else 'orange') \
             .classes('text-3xl')
         with ui.column().classes('gap-0'):
-            ui.label(f'{request.catalog.name}: access ' + ('granted' if approved else 'requested')) \
-                .classes('font-semibold')
-            ui.label('Your credentials are ready in My apps.' if approved else
-                     'The request waits for approval; we will email you the decision.').classes('text-grey-8')
-    ui.button('Open My apps').props(f'flat no-caps href="/apps/{request.app_id}"') \
+            ui.label(_('{catalog}: access granted', catalog=request.catalog.name) if approved else
+                     _('{catalog}: access requested', catalog=request.catalog.name)).classes('font-semibold')
+            ui.label(_('Your credentials are ready in My apps.') if approved else
+                     _('The request waits for approval; we will email you the decision.')).classes('text-grey-8')
+    ui.button(_('Open My apps')).props(f'flat no-caps href="/apps/{request.app_id}"') \
         .mark('cart-open-app')
 
 
@@ -146,9 +151,10 @@ def _remove(item_id: int, name: str) -> None:
     except DomainError as error:
         reload_with(str(error), 'negative')
         return
-    reload_with(f'{name} was removed from your cart.')
+    reload_with(_('{name} was removed from your cart.', name=name))
 
 
 def _remove_unavailable() -> None:
     removed = cart.remove_unavailable(session.current_user())
-    reload_with(f'{removed} unavailable item{"s" if removed != 1 else ""} removed from your cart.')
+    reload_with(ngettext('{count} unavailable item removed from your cart.',
+                         '{count} unavailable items removed from your cart.', removed))

@@ -7,7 +7,8 @@ import session
 from components.frame import frame
 from db.paging import page_of
 from db.models import Catalog, CatalogProduct, Product
-from workflows import browse
+from domain.i18n import _, ngettext
+from workflows import browse, content_translations
 
 PAGE_SIZE = 24
 
@@ -15,18 +16,18 @@ PAGE_SIZE = 24
 @ui.page('/catalogs')
 def catalogs_page(catalog: int = 0, q: str = '') -> None:
     me = session.current_user()
-    with frame('Catalogs', me):
+    with frame(_('Catalogs'), me):
         catalogs = {c.id: c.name for c in browse.catalogs_visible_to(me).order_by(Catalog.name)}
         state = {'catalog': catalog if catalog in catalogs else 0, 'search': q.strip()[:100], 'page': 1, 'generation': 0}
         with ui.row().classes('w-full items-center gap-3'):
-            ui.select({0: 'All catalogs', **catalogs}, value=state['catalog'], label='Catalog',
+            ui.select({0: _('All catalogs'), **catalogs}, value=state['catalog'], label=_('Catalog'),
                       on_change=lambda e: (state.update(catalog=e.value or 0, page=1), update())) \
                 .props('outlined dense').classes('w-64').mark('catalog-filter')
-            ui.input('Search by name or tag', value=state['search'],
+            ui.input(_('Search by name or tag'), value=state['search'],
                      on_change=lambda e: (state.update(search=(e.value or '').strip()[:100], page=1), update())) \
                 .props('outlined dense clearable debounce=300').classes('w-80').mark('catalog-search')
             if me is None:
-                ui.label('Log in to see the catalogs for registered developers.').classes('text-grey-8 text-sm')
+                ui.label(_('Log in to see the catalogs for registered developers.')).classes('text-grey-8 text-sm')
 
         def read() -> tuple[list[Product], int, dict[int, list[str]]]:
             """One page of products: the ids along the name index, then the rows and their catalogs."""
@@ -41,17 +42,18 @@ def catalogs_page(catalog: int = 0, q: str = '') -> None:
                 if not products:
                     with ui.card().classes('w-full p-8 items-center').mark('catalog-empty'):
                         ui.icon('inventory_2', color='grey-5').classes('text-5xl')
-                        ui.label('No API products match.' if state['search'] or state['catalog'] else
-                                 'No API products are published for you yet.').classes('text-lg')
-                        ui.label('Try another catalog or search, or ask the provider for access.').classes('text-grey-8')
+                        ui.label(_('No API products match.') if state['search'] or state['catalog'] else
+                                 _('No API products are published for you yet.')).classes('text-lg')
+                        ui.label(_('Try another catalog or search, or ask the provider for access.')).classes('text-grey-8')
                     return
                 with ui.element('div').classes('w-full grid gap-4').style(
                         'grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr))'):
+                    words = content_translations.texts('product', [product.id for product in products])
                     for product in products:
-                        _card(product, names.get(product.id, []))
+                        _card(product, names.get(product.id, []), words)
                 pages = -(-total // PAGE_SIZE)
                 with ui.row().classes('w-full items-center justify-between'):
-                    ui.label(f'{total} product{"s" if total != 1 else ""}').classes('text-grey-8').mark('catalog-count')
+                    ui.label(ngettext('{count} product', '{count} products', total)).classes('text-grey-8').mark('catalog-count')
                     if pages > 1:
                         ui.pagination(1, pages, value=state['page'], direction_links=True,
                                       on_change=lambda e: (state.update(page=e.value), update())) \
@@ -82,13 +84,13 @@ def _catalog_names(user, product_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
-def _card(product: Product, catalog_names: list[str]) -> None:
+def _card(product: Product, catalog_names: list[str], words: dict) -> None:
     with ui.card().classes('p-5 gap-2').mark(f'product-{product.slug}'):
-        ui.label(product.name).classes('text-lg font-semibold')
-        ui.label(product.summary).classes('text-grey-8 text-sm')
+        ui.label(content_translations.shown(words, product, 'name')).classes('text-lg font-semibold')
+        ui.label(content_translations.shown(words, product, 'summary')).classes('text-grey-8 text-sm')
         with ui.row().classes('gap-1'):
             for tag in product.tag_list:
                 ui.chip(tag, color='indigo-1').props('dense square').classes('text-xs text-indigo-9')
-        ui.label('In: ' + ', '.join(catalog_names)).classes('text-xs text-grey-8')
-        ui.button('More info').props(f'href="/products/{product.slug}"') \
+        ui.label(_('In: {catalogs}', catalogs=', '.join(catalog_names))).classes('text-xs text-grey-8')
+        ui.button(_('More info')).props(f'href="/products/{product.slug}"') \
             .props('flat no-caps').classes('self-end').mark(f'more-info-{product.slug}')

@@ -8,9 +8,10 @@ import session
 from components import docs
 from components.frame import frame
 from db.models import PageStatus
-from workflows import content_pages, settings
+from domain.i18n import N_, _
+from workflows import content_pages, content_translations, settings
 
-NOT_FOUND_TEXT = 'This page was not found, or you cannot see it.'
+NOT_FOUND_TEXT = N_('This page was not found, or you cannot see it.')  # shown translated
 
 
 def body(text: str) -> None:
@@ -27,15 +28,17 @@ def _read(me, slug: str):
 async def content_page(slug: str) -> None:
     me = session.current_user()
     found, values = await run.io_bound(_read, me, slug)
-    with frame(found.revision.title if found else 'Not found', me, values=values):
+    words = content_translations.texts('page', [found.page.id]) if found else {}  # issue 28, item 4
+    title = content_translations.shown(words, found.page, 'title', found.revision.title) if found else _('Not found')
+    with frame(title, me, values=values):
         if found is None:
             ui.status_code(404)
-            ui.label(NOT_FOUND_TEXT).mark('content-page-not-found')
-            ui.link('Back to the home page', '/')
+            ui.label(_(NOT_FOUND_TEXT)).mark('content-page-not-found')
+            ui.link(_('Back to the home page'), '/')
             return
         if found.page.status != PageStatus.PUBLISHED or not found.revision.is_live:
             with ui.row().classes('w-full items-center gap-2 p-3 rounded bg-amber-1').mark('content-page-draft'):
                 ui.icon('edit_note', color='amber-10')
-                ui.label('This page is a draft: only portal administrators see it. Publish it in Admin -> Pages.')
-                ui.link('Edit', f'/admin/pages/{found.page.id}')
-        body(found.revision.body)
+                ui.label(_('This page is a draft: only portal administrators see it. Publish it in Admin -> Pages.'))
+                ui.link(_('Edit'), f'/admin/pages/{found.page.id}')
+        body(content_translations.shown(words, found.page, 'body', found.revision.body))

@@ -11,6 +11,8 @@ import session
 from components.decisions import ACCESS, APPS, decision_buttons
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, App, AppStatus, User
+from domain import i18n
+from domain.i18n import _
 from workflows import access, apps, settings
 
 SHOWN = 50  # the oldest requests first; the rest follow as these are decided
@@ -20,16 +22,16 @@ SHOWN = 50  # the oldest requests first; the rest follow as these are decided
 @session.login_required
 def approvals_page() -> None:
     me = session.current_user()
-    with frame('Approvals', me):
+    with frame(_('Approvals'), me):
         if me.is_portal_admin:
             with ui.row().classes('items-center gap-2').mark('approvals-admin'):
-                ui.label('As a portal administrator you decide in the admin area:')
-                ui.link('Apps', f'/admin/apps?status={AppStatus.PENDING}')
-                ui.link('Access requests', f'/admin/access-requests?status={AccessStatus.PENDING}')
+                ui.label(_('As a portal administrator you decide in the admin area:'))
+                ui.link(_('Apps'), f'/admin/apps?status={AppStatus.PENDING}')
+                ui.link(_('Access requests'), f'/admin/access-requests?status={AccessStatus.PENDING}')
             return
         if not settings.get('delegate_app_management'):
-            ui.label('The portal administrators approve new apps and access requests; '
-                     'you get an email with their decision.').classes('text-grey-8').mark('approvals-not-delegated')
+            ui.label(_('The portal administrators approve new apps and access requests; '
+                       'you get an email with their decision.')).classes('text-grey-8').mark('approvals-not-delegated')
             return
 
         @ui.refreshable
@@ -41,9 +43,9 @@ def approvals_page() -> None:
                             .join(User, pw.JOIN.LEFT_OUTER, on=AccessRequest.requested_by).select_extend(User)
                             .limit(SHOWN))
             if not pending_apps and not requests:
-                ui.label('Nothing waits for your approval.').classes('text-grey-8').mark('approvals-empty')
+                ui.label(_('Nothing waits for your approval.')).classes('text-grey-8').mark('approvals-empty')
                 if not session.is_super_admin_of(actor, actor.organisation_id):
-                    ui.label('The super admins of your organization approve its new apps and access requests.') \
+                    ui.label(_('The super admins of your organization approve its new apps and access requests.')) \
                         .classes('text-grey-8 text-sm')
                 return
             if pending_apps:
@@ -57,7 +59,7 @@ def approvals_page() -> None:
 def app_list(pending: list[App], done: Callable[[], None]) -> None:
     owners = {user.id: user for user in User.select().where(User.id.in_({app.owner_id for app in pending}))}
     with ui.card().classes('w-full p-0 gap-0').mark('approvals-apps'):
-        ui.label('Apps waiting for approval').classes('text-lg font-semibold px-4 py-3')
+        ui.label(_('Apps waiting for approval')).classes('text-lg font-semibold px-4 py-3')
         for app in pending:
             owner = owners.get(app.owner_id)
             with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t no-wrap') \
@@ -66,18 +68,20 @@ def app_list(pending: list[App], done: Callable[[], None]) -> None:
                     ui.label(app.name).classes('font-medium')
                     if app.description:
                         ui.label(app.description).classes('text-sm text-grey-8')
-                    ui.label(f'by {owner.full_name} <{owner.email}> · {app.created_at:%Y-%m-%d}' if owner
-                             else f'{app.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
+                    ui.label(_('by {name} <{email}> · {day}', name=owner.full_name, email=owner.email,
+                               day=i18n.day(app.created_at)) if owner
+                             else i18n.day(app.created_at)).classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
-                    decision_buttons(APPS, app.id, approved=f'{app.name} approved.', rejected=f'{app.name} rejected.',
-                                     question=f'Reject the app {app.name}?', marker='app-reject',
+                    decision_buttons(APPS, app.id, approved=_('{name} approved.', name=app.name),
+                                     rejected=_('{name} rejected.', name=app.name),
+                                     question=_('Reject the app {name}?', name=app.name), marker='app-reject',
                                      buttons=(f'app-approve-{app.id}', f'app-reject-{app.id}'), done=done)
 
 
 def request_list(requests: list[AccessRequest], total: int, done: Callable[[], None]) -> None:
     names = access.product_names_by_request(request.id for request in requests)
     with ui.card().classes('w-full p-0 gap-0').mark('approvals-access'):
-        ui.label('Access requests waiting for approval').classes('text-lg font-semibold px-4 py-3')
+        ui.label(_('Access requests waiting for approval')).classes('text-lg font-semibold px-4 py-3')
         for request in requests:
             requester = request.requested_by if request.requested_by_id else None
             with ui.row().classes('w-full items-center justify-between px-4 py-2 border-t no-wrap') \
@@ -87,17 +91,21 @@ def request_list(requests: list[AccessRequest], total: int, done: Callable[[], N
                         ui.label(f'{request.app.name}: {", ".join(names.get(request.id, []))}') \
                             .classes('font-medium')
                         if request.app.status == AppStatus.PENDING:
-                            ui.label('pending app').classes('text-xs text-deep-orange-10') \
-                                .tooltip('Approve the app first.')
-                    ui.label(f'{request.catalog.name} · plan {request.plan.name}').classes('text-sm text-grey-8')
-                    ui.label((f'by {requester.full_name} <{requester.email}> · ' if requester else '')
-                             + f'{request.created_at:%Y-%m-%d}').classes('text-xs text-grey-8')
+                            ui.label(_('pending app')).classes('text-xs text-deep-orange-10') \
+                                .tooltip(_('Approve the app first.'))
+                    ui.label(_('{catalog} · plan {plan}', catalog=request.catalog.name, plan=request.plan.name)) \
+                        .classes('text-sm text-grey-8')
+                    ui.label(_('by {name} <{email}> · {day}', name=requester.full_name, email=requester.email,
+                               day=i18n.day(request.created_at)) if requester else i18n.day(request.created_at)) \
+                        .classes('text-xs text-grey-8')
                 with ui.row().classes('gap-1 no-wrap'):
-                    decision_buttons(ACCESS, request.id, approved=f'Access for {request.app.name} approved.',
-                                     rejected=f'Access for {request.app.name} rejected.',
-                                     question=f'Reject the access request of {request.app.name}?',
+                    decision_buttons(ACCESS, request.id,
+                                     approved=_('Access for {name} approved.', name=request.app.name),
+                                     rejected=_('Access for {name} rejected.', name=request.app.name),
+                                     question=_('Reject the access request of {name}?', name=request.app.name),
                                      marker='access-reject',
                                      buttons=(f'access-approve-{request.id}', f'access-reject-{request.id}'), done=done)
         if total > len(requests):
-            ui.label(f'The oldest {len(requests)} of {total} are shown; the rest follow as you decide these.') \
+            ui.label(_('The oldest {shown} of {total} are shown; the rest follow as you decide these.',
+                       shown=i18n.number(len(requests)), total=i18n.number(total))) \
                 .classes('text-sm text-grey-8 px-4 py-2 border-t')

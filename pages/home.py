@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from nicegui import run, ui
 
 import session
+from domain import i18n
 from components.frame import frame
 from db.models import Api, ApiStatus, Product, ProductApi, Role
+from domain.i18n import _, ngettext
 from pages import content
-from workflows import browse, content_pages, organisations, settings
+from workflows import browse, content_pages, content_translations, organisations, settings
 
 
 MAX_FEATURED = 12
@@ -45,88 +47,96 @@ async def home_page() -> None:
     me = session.current_user()
     chosen, offer, values = await run.io_bound(_read, me)
     if chosen is not None:  # the page the admin chose in Admin -> Pages
-        with frame(chosen.revision.title, me, values=values):
-            content.body(chosen.revision.body)
+        words = content_translations.texts('page', [chosen.page.id])  # issue 28, item 4
+        with frame(content_translations.shown(words, chosen.page, 'title', chosen.revision.title), me, values=values):
+            content.body(content_translations.shown(words, chosen.page, 'body', chosen.revision.body))
         return
     portal = values['portal_name']
-    with frame('Welcome', me, values=values):
+    with frame(_('Welcome'), me, values=values):
         # tinted with the brand's primary colour (the text stays dark: the tint is 8% of it on white)
         with ui.card().classes('w-full p-8 gap-3').mark('home-default') \
                 .style('background: color-mix(in srgb, var(--q-primary) 8%, white)'):
-            ui.label(f'APIs for your next integration, on {portal}').classes('text-3xl font-semibold text-grey-9')
-            ui.label(f'{_count(offer.apis, "API")} in {_count(offer.products, "product")} '
-                     f'{"are" if offer.apis != 1 else "is"} ready for you: browse the catalogs, choose a plan that '
-                     'fits and get credentials for your apps in minutes.') \
+            ui.label(_('APIs for your next integration, on {portal}', portal=portal)) \
+                .classes('text-3xl font-semibold text-grey-9')
+            ui.label(ngettext('{apis} in {products} is ready for you: browse the catalogs, choose a plan that fits and '
+                              'get credentials for your apps in minutes.',
+                              '{apis} in {products} are ready for you: browse the catalogs, choose a plan that fits '
+                              'and get credentials for your apps in minutes.', offer.apis,
+                              apis=ngettext('{count} API', '{count} APIs', offer.apis),
+                              products=ngettext('{count} product', '{count} products', offer.products))) \
                 .classes('text-lg text-grey-8').mark('home-offer')
             with ui.row().classes('gap-3 pt-2'):
-                ui.button('Browse Catalogs', icon='apps').props('unelevated no-caps href="/catalogs"').mark('home-catalogs')
+                ui.button(_('Browse Catalogs'), icon='apps').props('unelevated no-caps href="/catalogs"') \
+                    .mark('home-catalogs')
                 if me is None:
-                    ui.button('Create an Account').props('outline no-caps href="/register"').mark('home-register')
+                    ui.button(_('Create an Account')).props('outline no-caps href="/register"').mark('home-register')
                 else:
-                    ui.button('Go to the Dashboard').props('outline no-caps href="/dashboard"').mark('home-dashboard')
-        ui.label('How to get access').classes('text-xl font-semibold pt-2')
+                    ui.button(_('Go to the Dashboard')).props('outline no-caps href="/dashboard"').mark('home-dashboard')
+        ui.label(_('How to get access')).classes('text-xl font-semibold pt-2')
         with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-steps'):
             for number, (title, text) in enumerate(_steps(me), start=1):
                 with ui.card().classes('p-5 gap-1'):
-                    ui.label(f'{number}. {title}').classes('font-semibold')
+                    ui.label(f'{i18n.number(number)}. {title}').classes('font-semibold')
                     ui.label(text).classes('text-grey-8')
-        ui.label('Featured products').classes('text-xl font-semibold pt-2')
+        ui.label(_('Featured products')).classes('text-xl font-semibold pt-2')
         if not offer.featured:
             with ui.card().classes('w-full p-6 gap-1').mark('home-featured-empty'):
                 if me is not None and me.is_portal_admin:
-                    ui.label('No featured products yet.').classes('font-medium')
-                    ui.label('Mark products as featured in Admin -> Products (Edit, "Featured on the home page"): '
-                             'they are listed here for everyone who may see them.').classes('text-grey-8')
-                    ui.link('Open Admin -> Products', '/admin/products').mark('home-featured-admin-link')
+                    ui.label(_('No featured products yet.')).classes('font-medium')
+                    ui.label(_('Mark products as featured in Admin -> Products (Edit, "Featured on the home page"): '
+                               'they are listed here for everyone who may see them.')).classes('text-grey-8')
+                    ui.link(_('Open Admin -> Products'), '/admin/products').mark('home-featured-admin-link')
                 else:
-                    ui.label('Nothing is featured right now.').classes('font-medium')
-                    ui.label('Every API product you may use is in the catalogs.').classes('text-grey-8')
-                    ui.link('Browse Catalogs', '/catalogs')
+                    ui.label(_('Nothing is featured right now.')).classes('font-medium')
+                    ui.label(_('Every API product you may use is in the catalogs.')).classes('text-grey-8')
+                    ui.link(_('Browse Catalogs'), '/catalogs')
             return
         with ui.element('div').classes('w-full grid gap-4').style(GRID).mark('home-featured'):
+            words = content_translations.texts('product', [product.id for product in offer.featured])
             for product in offer.featured:
                 with ui.link(target=f'/products/{product.slug}').classes('no-underline text-grey-9') \
                         .mark(f'home-featured-{product.slug}'):
                     with ui.card().classes('w-full p-5 gap-1').style('height: 100%'):
-                        ui.label(product.name).classes('text-lg font-semibold text-primary')
+                        ui.label(content_translations.shown(words, product, 'name')) \
+                            .classes('text-lg font-semibold text-primary')
                         if product.summary:
-                            ui.label(product.summary).classes('text-grey-8')
-                        ui.label('More info').classes('text-sm text-primary pt-1')
-
-
-def _count(number: int, word: str) -> str:
-    return f'{number:,} {word}{"" if number == 1 else "s"}'
+                            ui.label(content_translations.shown(words, product, 'summary')).classes('text-grey-8')
+                        ui.label(_('More info')).classes('text-sm text-primary pt-1')
 
 
 def _steps(me) -> list[tuple[str, str]]:
-    first = ('Create an Account', 'Register with your work email, or log in if you have an account.') if me is None \
-        else ('You are signed in', f'Welcome, {me.first_name}: your organization and teams decide what you see.')
+    first = (_('Create an Account'), _('Register with your work email, or log in if you have an account.')) \
+        if me is None else (_('You are signed in'), _('Welcome, {name}: your organization and teams decide what you '
+                                                      'see.', name=me.first_name))
     return [first,
-            ('Choose a product and a plan', 'Browse the Catalogs, open a product with More info and use Get access.'),
-            ('Get your key', 'Once access is granted, your credentials are in My apps, ready for your first call.')]
+            (_('Choose a product and a plan'), _('Browse the Catalogs, open a product with More info and use Get '
+                                                 'access.')),
+            (_('Get your key'), _('Once access is granted, your credentials are in My apps, ready for your first '
+                                  'call.'))]
 
 
 @ui.page('/dashboard')
 @session.login_required
 def dashboard_page() -> None:
     me = session.current_user()
-    with frame('Dashboard', me):
-        ui.label(f'Welcome, {me.first_name}!').classes('text-xl').mark('dashboard-welcome')
+    with frame(_('Dashboard'), me):
+        ui.label(_('Welcome, {name}!', name=me.first_name)).classes('text-xl').mark('dashboard-welcome')
         org = me.organisation
         with ui.row().classes('w-full gap-4'):
             with ui.card().classes('p-5 min-w-72 gap-1'):
-                ui.label('Organization').classes('text-xs uppercase text-grey-8')
+                ui.label(_('Organization')).classes('text-xs uppercase text-grey-8')
                 ui.label(org.name).classes('text-lg').mark('dashboard-org')
-                ui.label(Role.LABELS[me.role] if not org.is_default else 'Individual developer') \
+                ui.label(_(Role.LABELS[me.role]) if not org.is_default else _('Individual developer')) \
                     .classes('text-grey-8').mark('dashboard-role')
             with ui.card().classes('p-5 min-w-72 gap-1'):
-                ui.label('Next steps').classes('text-xs uppercase text-grey-8')
-                ui.link('Browse the Catalogs to find an API', '/catalogs')
-                ui.link('See your apps and credentials in My apps', '/apps')
+                ui.label(_('Next steps')).classes('text-xs uppercase text-grey-8')
+                ui.link(_('Browse the Catalogs to find an API'), '/catalogs')
+                ui.link(_('See your apps and credentials in My apps'), '/apps')
                 if me.is_portal_admin:
-                    ui.link('Open the admin area', '/admin').mark('dashboard-admin-link')
+                    ui.link(_('Open the admin area'), '/admin').mark('dashboard-admin-link')
         pending = organisations.pending_request_of(me)
         if pending is not None:
             with ui.card().classes('p-5 gap-1 bg-orange-1').mark('dashboard-org-pending'):
-                ui.label(f'Your organization {pending.name} is waiting for approval.').classes('font-medium')
-                ui.label('You can invite teammates once an administrator approved it.').classes('text-grey-8')
+                ui.label(_('Your organization {name} is waiting for approval.', name=pending.name)) \
+                    .classes('font-medium')
+                ui.label(_('You can invite teammates once an administrator approved it.')).classes('text-grey-8')

@@ -16,8 +16,12 @@ from components import dialogs, docs
 from components.forms import Feedback, refresh_header, reload_with
 from components.frame import frame
 from db.models import AccessRequest, AccessStatus, Api, ApiReference, App, Guide, Plan, Product, ProductApi
+from babel.numbers import format_decimal
+
+from domain import i18n
 from domain.errors import DomainError
-from workflows import access, browse, cart, guides, settings, visibility
+from domain.i18n import _, ngettext
+from workflows import access, browse, cart, content_translations, guides, settings, visibility
 from workflows.api_versions import shown_date  # issue 26, item 5
 
 
@@ -78,44 +82,51 @@ async def _show(slug: str, guide_slug: str | None = None) -> None:
     parts = await run.io_bound(_product_and_parts, me, slug, guide_slug)
     product, offers, apis = parts.product, parts.offers, parts.apis
     missing = product is None or (guide_slug is not None and parts.guide is None)
-    title = 'Not found' if missing else product.name
+    # what the admin wrote, in the reader's language where translated (issue 28, item 4)
+    words = {} if product is None else content_translations.texts('product', [product.id])
+    guide_words = content_translations.texts('guide', [tab.id for tab in parts.tabs])
+    title = _('Not found') if missing else content_translations.shown(words, product, 'name')
     with frame(title, me, values=parts.values):
         if missing:
             ui.status_code(404)
             if product is None:
-                ui.label('This product was not found, or you cannot see it.').mark('product-not-found')
-                ui.link('Back to the Catalogs', '/catalogs')
+                ui.label(_('This product was not found, or you cannot see it.')).mark('product-not-found')
+                ui.link(_('Back to the Catalogs'), '/catalogs')
             else:
-                ui.label('This guide was not found, or you cannot see it.').mark('guide-not-found')
-                ui.link(f'Back to {product.name}', f'/products/{product.slug}')
+                ui.label(_('This guide was not found, or you cannot see it.')).mark('guide-not-found')
+                ui.link(_('Back to {name}', name=product.name), f'/products/{product.slug}')
             return
         if parts.guide is not None:
-            ui.page_title(f'{parts.guide.title} · {product.name} · {parts.values["portal_name"]}')
-        ui.label(product.summary).classes('text-lg text-grey-8')
-        docs.markdown(product.description)
+            ui.page_title(f'{content_translations.shown(guide_words, parts.guide, "title")} · {title} · '
+                          f'{parts.values["portal_name"]}')
+        ui.label(content_translations.shown(words, product, 'summary')).classes('text-lg text-grey-8')
+        docs.markdown(content_translations.shown(words, product, 'description'))
         if any(plans for _, plans in offers):
-            ui.button('Get access', icon='key', on_click=lambda: _get_access(product, offers)) \
+            ui.button(_('Get access'), icon='key', on_click=lambda: _get_access(product, offers)) \
                 .props('unelevated no-caps color=primary').mark('get-access')
-        ui.label('Catalogs and plans').classes('text-xl font-semibold pt-2')
-        ui.label('Each catalog offers its own plans; choose the catalog whose plan you want.').classes('text-grey-8')
+        ui.label(_('Catalogs and plans')).classes('text-xl font-semibold pt-2')
+        ui.label(_('Each catalog offers its own plans; choose the catalog whose plan you want.')) \
+            .classes('text-grey-8')
         with ui.row().classes('w-full gap-4 items-stretch'):
             for catalog, plans in offers:
                 _offer(me, product, catalog, plans)
-        ui.label('Documentation').classes('text-xl font-semibold pt-2 portico-documentation') \
+        ui.label(_('Documentation')).classes('text-xl font-semibold pt-2 portico-documentation') \
             .style('scroll-margin-top: 5rem')
-        _documentation(product, apis, parts)
+        _documentation(product, apis, parts, guide_words)
 
 
-def _documentation(product: Product, apis: list, parts: _Parts) -> None:
+def _documentation(product: Product, apis: list, parts: _Parts, words: dict | None = None) -> None:
     """Tabs: the API reference (the product's APIs with their reference), then one tab per guide (issue 25). A
     guide's tab shows its own address, so it can be shared; its body is read when the tab is first opened."""
+    words = words or {}
     opened = f'guide-{parts.guide.slug}' if parts.guide is not None else REFERENCE_TAB
     with ui.tabs(value=opened).props('no-caps align=left dense inline-label active-color=primary '
                                      'indicator-color=primary') \
             .classes('w-full text-grey-9').mark('documentation-tabs') as tabs:
-        ui.tab(REFERENCE_TAB, label='API reference', icon='api').mark('tab-reference')
+        ui.tab(REFERENCE_TAB, label=_('API reference'), icon='api').mark('tab-reference')
         for tab in parts.tabs:
-            ui.tab(f'guide-{tab.slug}', label=tab.title if tab.published else f'{tab.title} (draft)',
+            shown = content_translations.shown(words, tab, 'title')
+            ui.tab(f'guide-{tab.slug}', label=shown if tab.published else _('{title} (draft)', title=shown),
                    icon='article').mark(f'tab-guide-{tab.slug}')
     ui.separator().classes('-mt-4')
     holders: dict[str, ui.column] = {}
@@ -125,13 +136,14 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
             for api in apis:
                 _api_card(product, api, {other.id for other in apis})
             if not apis:
-                ui.label('This product has no API yet.').classes('text-grey-8')
+                ui.label(_('This product has no API yet.')).classes('text-grey-8')
         for tab in parts.tabs:
             with ui.tab_panel(f'guide-{tab.slug}').classes('p-0 pt-2'):
                 holders[tab.slug] = ui.column().classes('w-full gap-2 max-w-4xl').mark(f'guide-{tab.slug}')
     if parts.guide is not None:
         with holders[parts.guide.slug]:
-            docs.guide(parts.guide.body, parts.filled, login_next=guides.url(product.slug, parts.guide.slug))
+            docs.guide(content_translations.shown(words, parts.guide, 'body'), parts.filled,
+                       login_next=guides.url(product.slug, parts.guide.slug))
         holders.pop(parts.guide.slug)
         ui.run_javascript("document.querySelector('.portico-documentation')?.scrollIntoView()")
     by_name = {f'guide-{tab.slug}': tab for tab in parts.tabs}
@@ -146,9 +158,10 @@ def _documentation(product: Product, apis: list, parts: _Parts) -> None:
         guide, values = await run.io_bound(_guide_and_values, session.current_user(), product, tab.id)
         with holder:
             if guide is None:
-                ui.label('This guide was not found, or you cannot see it.').mark('guide-not-found')
+                ui.label(_('This guide was not found, or you cannot see it.')).mark('guide-not-found')
             else:
-                docs.guide(guide.body, values, login_next=guides.url(product.slug, guide.slug))
+                body = content_translations.shown(content_translations.texts('guide', [guide.id]), guide, 'body')
+                docs.guide(body, values, login_next=guides.url(product.slug, guide.slug))
 
     tabs.on_value_change(opened_tab)
 
@@ -165,20 +178,21 @@ def _api_card(product: Product, api: Api, in_product: set[int] = frozenset()) ->
             if api.version:  # issue 26, item 5
                 ui.chip(api.version).props('dense square').classes('text-xs')
         _deprecation_banner(product, api, in_product)  # issue 26, item 5
-        ui.label(f'Base URL: {config.current().gateway_url.rstrip("/")}{api.base_path}') \
+        ui.label(_('Base URL: {url}', url=f'{config.current().gateway_url.rstrip("/")}{api.base_path}')) \
             .classes('font-mono text-sm').mark('api-base-url')
         if reference is None or reference.version is None:
-            ui.label('No OpenAPI document was published for this API yet.').classes('text-grey-8')
+            ui.label(_('No OpenAPI document was published for this API yet.')).classes('text-grey-8')
             return
         version = f'Swagger {reference.version}' if reference.version == '2.0' else f'OpenAPI {reference.version}'
-        ui.label(f'{version} · {reference.operations} operation{"" if reference.operations == 1 else "s"} · '
-                 f'{reference.size / 1e3:,.0f} kB') \
+        operations = ngettext('{count} operation', '{count} operations', reference.operations)
+        size = format_decimal(round(reference.size / 1e3), '#,##0', locale=i18n.current())
+        ui.label(_('{version} · {operations} · {size} kB', version=version, operations=operations, size=size)) \
             .classes('text-sm text-grey-8').mark('api-doc-summary')
         with ui.row().classes('gap-2'):
-            reference = ui.button('Open the API reference', icon='menu_book').props('unelevated no-caps') \
+            reference = ui.button(_('Open the API reference'), icon='menu_book').props('unelevated no-caps') \
                 .mark(f'api-reference-{api.base_path}')
             reference.props['href'] = reference_url(product.slug, api.id)  # set, not parsed from a props string
-            ui.link('Download the OpenAPI document', document_url(product.slug, api.id)) \
+            ui.link(_('Download the OpenAPI document'), document_url(product.slug, api.id)) \
                 .props('download').classes('self-center').mark(f'api-download-{api.base_path}')
 
 
@@ -191,13 +205,15 @@ def _deprecation_banner(product: Product, api: Api, in_product: set[int]) -> Non
     with ui.row().classes('w-full items-center gap-2 rounded bg-red-1 text-negative px-3 py-2') \
             .props('role=status').mark(f'api-deprecated-{api.base_path}'):
         ui.icon('warning')
-        ui.label(f'Version {api.version or api.name} is deprecated: it stops on {shown_date(api.sunset_at)}.')
+        ui.label(_('Version {version} is deprecated: it stops on {day}.', version=api.version or api.name,
+                   day=shown_date(api.sunset_at)))
+        next_name = successor.version or _('its successor') if successor is not None else ''
         if successor is not None and successor.id in in_product:  # its reference is the product's too
-            ui.link(f'Move to {successor.version or "its successor"}.', reference_url(product.slug, successor.id)) \
+            ui.link(_('Move to {version}.', version=next_name), reference_url(product.slug, successor.id)) \
                 .classes('text-negative font-medium').mark('api-successor-link')
         elif successor is not None:
-            ui.label(f'Move to {successor.version or "its successor"}: '
-                     f'{config.current().gateway_url.rstrip("/")}{successor.base_path}').classes('font-medium')
+            ui.label(_('Move to {version}: {url}', version=next_name,
+                       url=f'{config.current().gateway_url.rstrip("/")}{successor.base_path}')).classes('font-medium')
 
 
 def _get_access(product: Product, offers: list) -> None:
@@ -206,16 +222,17 @@ def _get_access(product: Product, offers: list) -> None:
     if me is None:
         ui.navigate.to(f'/login?next=/products/{product.slug}')
         return
-    choices = {f'{catalog.id}:{plan.id}': f'{plan.name} ({catalog.name}) — {docs.plan_summary(plan)}'
+    choices = {f'{catalog.id}:{plan.id}': f'{plan.name} ({catalog.name}) — {str(docs.plan_summary(plan))}'
                for catalog, plans in offers for plan in plans}
     my_apps = {app.id: app.name for app in visibility.apps_visible_to(me).order_by(App.name).limit(100)}
     with dialogs.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full'):
-        ui.label(f'Get access to {product.name}').classes('text-lg font-semibold')
-        plan = ui.select(choices, value=next(iter(choices)), label='Plan').props('outlined') \
+        ui.label(_('Get access to {name}', name=product.name)).classes('text-lg font-semibold')
+        plan = ui.select(choices, value=next(iter(choices)), label=_('Plan')).props('outlined') \
             .classes('w-full').mark('get-access-plan')
-        app_choice = ui.select({0: 'A new app', **my_apps}, value=0, label='App').props('outlined') \
+        app_choice = ui.select({0: _('A new app'), **my_apps}, value=0, label=_('App')).props('outlined') \
             .classes('w-full').mark('get-access-app')
-        new_name = ui.input('Name of the new app', value=f'{me.first_name}\'s {product.name} app'[:100]) \
+        new_name = ui.input(_('Name of the new app'),
+                            value=_('{name}\'s {product} app', name=me.first_name, product=product.name)[:100]) \
             .props('outlined').classes('w-full').mark('get-access-app-name')
         new_name.bind_visibility_from(app_choice, 'value', backward=lambda value: not value)
         feedback = Feedback({'plan': plan, 'app': app_choice, 'name': new_name}, marker='get-access-error')
@@ -229,8 +246,8 @@ def _get_access(product: Product, offers: list) -> None:
                                                 app_id=app_choice.value or None, new_app_name=new_name.value)
                 if AccessRequest.get_by_id(request.id).status == AccessStatus.APPROVED:
                     ready.append(request.app_id)
-                    return 'Your key is ready: open the API reference to try it, or see it under My apps.'
-                return 'Your request is sent; we email you when it is approved.'
+                    return _('Your key is ready: open the API reference to try it, or see it under My apps.')
+                return _('Your request is sent; we email you when it is approved.')
 
             def then(message: str) -> None:
                 # a key at once, and one API to try it on: straight to its reference, the key chosen for Try it
@@ -242,7 +259,7 @@ def _get_access(product: Product, offers: list) -> None:
 
             dialogs.submit(dialog, feedback, act, then=then)
 
-        dialogs.actions(dialog, 'Get access', confirm, 'get-access-confirm')
+        dialogs.actions(dialog, _('Get access'), confirm, 'get-access-confirm')
     dialog.open()
 
 
@@ -259,9 +276,9 @@ def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
         for plan in plans:
             with ui.column().classes('gap-0'):
                 ui.label(plan.name).classes('font-medium')
-                ui.label(docs.plan_summary(plan)).classes('text-xs text-grey-8')
+                ui.label(str(docs.plan_summary(plan))).classes('text-xs text-grey-8')
         if not plans:
-            ui.label('No plans are offered in this catalog yet.').classes('text-grey-8 text-sm')
+            ui.label(_('No plans are offered in this catalog yet.')).classes('text-grey-8 text-sm')
 
         def add() -> None:
             user = session.current_user()
@@ -273,8 +290,9 @@ def _offer(me, product: Product, catalog, plans: list[Plan]) -> None:
             except DomainError as error:
                 ui.notify(str(error), type='negative')
                 return
-            ui.notify(f'{product.name} ({catalog.name}) is in your cart.', type='positive')
+            ui.notify(_('{product} ({catalog}) is in your cart.', product=product.name, catalog=catalog.name),
+                      type='positive')
             refresh_header()
 
-        ui.button('Add to cart', icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
+        ui.button(_('Add to cart'), icon='add_shopping_cart', on_click=add).props('unelevated no-caps') \
             .mark(f'add-to-cart-{catalog.name}')

@@ -8,7 +8,9 @@ from nicegui import app, run, ui
 import session
 from components.forms import Feedback
 from components.frame import frame
+from domain import i18n
 from domain.errors import DomainError
+from domain.i18n import _
 from pages.auth import provider_buttons
 from workflows import passwords, password_reset, registration, settings, sso, tokens, users
 
@@ -19,10 +21,10 @@ def _client_key() -> str:
 
 
 def _password_inputs(prefix: str) -> tuple[ui.input, ui.input]:
-    password = ui.input('Password', password=True, password_toggle_button=True) \
-        .props(f'outlined autocomplete=new-password hint="At least {passwords.MIN_LENGTH} characters"') \
-        .classes('w-full').mark(f'{prefix}-password')
-    confirm = ui.input('Confirm password', password=True).props('outlined autocomplete=new-password') \
+    password = ui.input(_('Password'), password=True, password_toggle_button=True) \
+        .props('outlined autocomplete=new-password').classes('w-full').mark(f'{prefix}-password')
+    password.props['hint'] = _('At least {count} characters', count=passwords.MIN_LENGTH)
+    confirm = ui.input(_('Confirm password'), password=True).props('outlined autocomplete=new-password') \
         .classes('w-full').mark(f'{prefix}-confirm')
     return password, confirm
 
@@ -31,55 +33,56 @@ def _outcome_card(outcome: str, email: str) -> None:
     with ui.card().classes('w-[32rem] p-6 gap-3').mark(f'outcome-{outcome}'):
         if outcome == registration.Outcome.VERIFY_EMAIL:
             ui.icon('mark_email_unread', color='primary').classes('text-4xl')
-            ui.label('Check your inbox').classes('text-lg font-semibold')
-            ui.label(f'We sent a link to {email}. Open it to confirm your address and finish the registration.')
+            ui.label(_('Check your inbox')).classes('text-lg font-semibold')
+            ui.label(_('We sent a link to {email}. Open it to confirm your address and finish the registration.',
+                       email=email))
         elif outcome == registration.Outcome.ACTIVE:
             ui.icon('check_circle', color='positive').classes('text-4xl')
-            ui.label('Your account is active').classes('text-lg font-semibold')
-            ui.label('You can log in straight away.')
-            ui.button('Log in').props('unelevated no-caps href="/login"') \
+            ui.label(_('Your account is active')).classes('text-lg font-semibold')
+            ui.label(_('You can log in straight away.'))
+            ui.button(_('Log in')).props('unelevated no-caps href="/login"') \
                 .mark('outcome-login')
         elif outcome == registration.Outcome.CODE_WITHDRAWN:
             ui.icon('hourglass_top', color='orange').classes('text-4xl')
-            ui.label('Waiting for approval').classes('text-lg font-semibold')
-            ui.label('Your email address is confirmed. The invite code you registered with has been withdrawn '
-                     'since, so an administrator must approve your registration; we will email you as soon as '
-                     'that happens.')
+            ui.label(_('Waiting for approval')).classes('text-lg font-semibold')
+            ui.label(_('Your email address is confirmed. The invite code you registered with has been withdrawn '
+                       'since, so an administrator must approve your registration; we will email you as soon as '
+                       'that happens.'))
         else:
             ui.icon('hourglass_top', color='orange').classes('text-4xl')
-            ui.label('Waiting for approval').classes('text-lg font-semibold')
-            ui.label('Your email address is confirmed. An administrator must approve your registration; '
-                     'we will email you as soon as that happens.')
+            ui.label(_('Waiting for approval')).classes('text-lg font-semibold')
+            ui.label(_('Your email address is confirmed. An administrator must approve your registration; '
+                       'we will email you as soon as that happens.'))
 
 
 @ui.page('/register')
 async def register_page(code: str = '') -> None:
     me = session.current_user()
     providers = await run.io_bound(sso.enabled_providers)
-    with frame('Create an Account', me):
+    with frame(_('Create an Account'), me):
         area = ui.column().classes('w-full items-start')
         with area, ui.card().classes('w-[32rem] p-6 gap-3').mark('register-card'):
             with ui.row().classes('w-full no-wrap gap-3'):
-                first = ui.input('First name').props('outlined autocomplete=given-name').classes('grow') \
+                first = ui.input(_('First name')).props('outlined autocomplete=given-name').classes('grow') \
                     .mark('register-first')
-                last = ui.input('Last name').props('outlined autocomplete=family-name').classes('grow') \
+                last = ui.input(_('Last name')).props('outlined autocomplete=family-name').classes('grow') \
                     .mark('register-last')
-            email = ui.input('Email').props('outlined autocomplete=email').classes('w-full').mark('register-email')
+            email = ui.input(_('Email')).props('outlined autocomplete=email').classes('w-full').mark('register-email')
             password, confirm = _password_inputs('register')
             fields = {'first_name': first, 'last_name': last, 'email': email, 'password': password,
                       'confirm': confirm}
             # issue 15: filled from the link /register?code=...; checked (and throttled) only on submit
-            invite = ui.input('Invite code', value=code[:200]) \
-                .props('outlined autocomplete=off hint="Optional: from an invitation link"') \
-                .classes('w-full').mark('register-invite-code')
+            invite = ui.input(_('Invite code'), value=code[:200]) \
+                .props('outlined autocomplete=off').classes('w-full').mark('register-invite-code')
+            invite.props['hint'] = _('Optional: from an invitation link')
             fields['invite_code'] = invite
             organisations = [] if code else registration.organisations_to_join()
             if organisations:
-                choice = ui.select({0: 'None: I am an individual developer',
+                choice = ui.select({0: _('None: I am an individual developer'),
                                     **{org.id: org.name for org in organisations}}, value=0,
-                                   label='Organization to join (optional)').props('outlined') \
+                                   label=_('Organization to join (optional)')).props('outlined') \
                     .classes('w-full').mark('register-organisation')
-                ui.label('Joining an organization needs the approval of its administrators.') \
+                ui.label(_('Joining an organization needs the approval of its administrators.')) \
                     .classes('text-xs text-grey-8')
                 fields['organisation'] = choice
             else:
@@ -90,11 +93,12 @@ async def register_page(code: str = '') -> None:
                 feedback.clear()
                 # this browser keeps a random proof; only it is signed in when the address is confirmed
                 proof = app.storage.user.setdefault(REGISTRATION_PROOF, secrets.token_urlsafe(32))
+                locale = i18n.current()  # the account and its emails in the language the form was read in
                 try:
                     address, outcome = await run.io_bound(
                         registration.register, first.value, last.value, email.value, password.value or '',
                         confirm.value or '', choice.value if choice else None, client=_client_key(),
-                        invite_code=invite.value or '', browser_proof=proof)
+                        invite_code=invite.value or '', browser_proof=proof, locale=locale)
                 except DomainError as error:
                     feedback.show(error)
                     return
@@ -102,12 +106,12 @@ async def register_page(code: str = '') -> None:
                 with area:
                     _outcome_card(outcome, address)
 
-            ui.button('Register to developer portal', on_click=submit).props('unelevated no-caps') \
+            ui.button(_('Register to developer portal'), on_click=submit).props('unelevated no-caps') \
                 .classes('w-full').mark('register-submit')
             provider_buttons(providers)  # an account made by the company's identity provider needs no form
             with ui.row().classes('text-sm gap-1'):
-                ui.label('Have an account?')
-                ui.link('Log in', '/login')
+                ui.label(_('Have an account?'))
+                ui.link(_('Log in'), '/login')
 
 
 AFTER_VERIFICATION = '/catalogs'  # a new developer's next step: find an API
@@ -117,14 +121,14 @@ REGISTRATION_PROOF = 'registration_proof'  # in this browser's server-side stora
 @ui.page('/auth/verify')
 def verify_page(token: str = '') -> None:
     # a button, not the GET itself, uses the link: mail scanners that prefetch links must not verify
-    with frame('Confirm your email', session.current_user()):
+    with frame(_('Confirm your email'), session.current_user()):
         area = ui.column().classes('w-full items-start')
         try:
             address = tokens.peek(tokens.VERIFY, token).user.email
         except DomainError as error:
             with area:
                 ui.label(str(error)).classes('text-negative').mark('verify-invalid')
-                ui.link('Register', '/register')
+                ui.link(_('Register'), '/register')
             return
 
         def confirm() -> None:
@@ -144,25 +148,25 @@ def verify_page(token: str = '') -> None:
                     ui.label(str(error)).classes('text-negative').mark('verify-invalid')
                     return
                 if ticket is not None:
-                    ui.label('Your email address is confirmed; signing you in…').mark('verify-signing-in')
+                    ui.label(_('Your email address is confirmed; signing you in…')).mark('verify-signing-in')
                     ui.navigate.to(session.ticket_url(ticket, AFTER_VERIFICATION))
                     return
                 _outcome_card(outcome, user.email)
 
         with area, ui.card().classes('w-[32rem] p-6 gap-3'):
-            ui.label('One more step: confirm that this email address is yours.')
+            ui.label(_('One more step: confirm that this email address is yours.'))
             ui.label(address).classes('font-semibold').mark('verify-address')
-            ui.button('Confirm my email address', on_click=confirm).props('unelevated no-caps') \
+            ui.button(_('Confirm my email address'), on_click=confirm).props('unelevated no-caps') \
                 .mark('verify-confirm')
 
 
 @ui.page('/auth/forgot')
 def forgot_page() -> None:
-    with frame('Forgot Password?', session.current_user()):
+    with frame(_('Forgot Password?'), session.current_user()):
         with ui.card().classes('w-96 p-6 gap-3') as card:
-            ui.label('Enter the email address of your account and we will send you a link to choose a new '
-                     'password.').classes('text-grey-8')
-            email = ui.input('Email').props('outlined autocomplete=email').classes('w-full').mark('forgot-email')
+            ui.label(_('Enter the email address of your account and we will send you a link to choose a new '
+                       'password.')).classes('text-grey-8')
+            email = ui.input(_('Email')).props('outlined autocomplete=email').classes('w-full').mark('forgot-email')
             feedback = Feedback({'email': email})
 
             def submit() -> None:
@@ -175,20 +179,20 @@ def forgot_page() -> None:
                 card.clear()
                 with card:
                     ui.icon('mark_email_read', color='primary').classes('text-4xl')
-                    ui.label(answer).mark('forgot-answer')
-                    ui.link('Back to Log in', '/login')
+                    ui.label(str(answer)).mark('forgot-answer')
+                    ui.link(_('Back to Log in'), '/login')
 
-            ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('forgot-submit')
+            ui.button(_('Reset'), on_click=submit).props('unelevated no-caps').classes('w-full').mark('forgot-submit')
 
 
 @ui.page('/auth/reset/code')
 def reset_page(token: str = '') -> None:
-    with frame('Reset your password', session.current_user()):
+    with frame(_('Reset your password'), session.current_user()):
         try:
             tokens.peek(tokens.RESET, token)
         except DomainError as error:
             ui.label(str(error)).classes('text-negative').mark('reset-invalid')
-            ui.link('Ask for a new link', '/auth/forgot')
+            ui.link(_('Ask for a new link'), '/auth/forgot')
             return
         with ui.card().classes('w-96 p-6 gap-3') as card:
             password, confirm = _password_inputs('reset')
@@ -205,15 +209,15 @@ def reset_page(token: str = '') -> None:
                 card.clear()
                 with card:
                     ui.icon('check_circle', color='positive').classes('text-4xl')
-                    ui.label('Your password was reset.').mark('reset-done')
-                    ui.button('Login again').props('unelevated no-caps href="/login"').mark('reset-login-again')
+                    ui.label(_('Your password was reset.')).mark('reset-done')
+                    ui.button(_('Login again')).props('unelevated no-caps href="/login"').mark('reset-login-again')
 
-            ui.button('Reset', on_click=submit).props('unelevated no-caps').classes('w-full').mark('reset-submit')
+            ui.button(_('Reset'), on_click=submit).props('unelevated no-caps').classes('w-full').mark('reset-submit')
 
 
 @ui.page('/auth/invite')
 def invite_page(token: str = '') -> None:
-    with frame('Accept your invitation', session.current_user()):
+    with frame(_('Accept your invitation'), session.current_user()):
         try:
             invited = users.invitation(token)
         except DomainError as error:
@@ -221,14 +225,15 @@ def invite_page(token: str = '') -> None:
             return
         org = invited.organisation
         if not org.is_default:
-            ui.label(f'You are invited to join {org.name} on {settings.get("portal_name")}.') \
+            ui.label(_('You are invited to join {organization} on {portal}.', organization=org.name,
+                       portal=settings.get('portal_name'))) \
                 .classes('text-grey-8').mark('invite-organisation')
         with ui.card().classes('w-[32rem] p-6 gap-3'):
-            ui.input('Email', value=invited.email).props('outlined readonly').classes('w-full').mark('invite-email')
+            ui.input(_('Email'), value=invited.email).props('outlined readonly').classes('w-full').mark('invite-email')
             with ui.row().classes('w-full no-wrap gap-3'):
-                first = ui.input('First name', value=invited.first_name).props('outlined').classes('grow') \
+                first = ui.input(_('First name'), value=invited.first_name).props('outlined').classes('grow') \
                     .mark('invite-first')
-                last = ui.input('Last name', value=invited.last_name).props('outlined').classes('grow') \
+                last = ui.input(_('Last name'), value=invited.last_name).props('outlined').classes('grow') \
                     .mark('invite-last')
             password, confirm = _password_inputs('invite')
             feedback = Feedback({'first_name': first, 'last_name': last, 'password': password, 'confirm': confirm})
@@ -243,5 +248,5 @@ def invite_page(token: str = '') -> None:
                     return
                 session.start(user, '/dashboard')
 
-            ui.button('Create my account', on_click=submit).props('unelevated no-caps').classes('w-full') \
+            ui.button(_('Create my account'), on_click=submit).props('unelevated no-caps').classes('w-full') \
                 .mark('invite-submit')

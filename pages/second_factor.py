@@ -9,6 +9,7 @@ from components import passkeys as passkey_ui
 from components.forms import Feedback, go
 from components.frame import frame
 from domain.errors import DomainError
+from domain.i18n import _
 from workflows import passkeys, second_factor, tokens
 
 
@@ -23,17 +24,17 @@ def second_factor_page() -> RedirectResponse | None:
     has_app = second_factor.totp_of(user) is not None
     has_passkey = bool(passkeys.of(user))
     passkey_ui.load_script()
-    with frame('Two-step verification'):
+    with frame(_('Two-step verification')):
         with ui.card().classes('w-96 p-6 gap-3').mark('second-factor-card'):
-            ui.label('Your password was right. Now confirm it is you with your second factor.') \
+            ui.label(_('Your password was right. Now confirm it is you with your second factor.')) \
                 .classes('text-grey-8')
-            label = 'Code from your authenticator app' if has_app else 'Recovery code'
+            label = _('Code from your authenticator app') if has_app else _('Recovery code')
             code = ui.input(label).props('outlined autocomplete=one-time-code autofocus maxlength=64') \
                 .classes('w-full').mark('second-factor-code')
             feedback = Feedback({'code': code}, marker='second-factor-error')
 
             def expired() -> None:
-                go('/login', 'This sign-in took too long or was finished elsewhere. Please log in again.', 'warning')
+                go('/login', _('This sign-in took too long or was finished elsewhere. Please log in again.'), 'warning')
 
             async def attempt(step) -> None:
                 """Run one way of proving the second factor; right: signed in, wrong: said next to the field."""
@@ -56,14 +57,14 @@ def second_factor_page() -> RedirectResponse | None:
                 await attempt(with_code)
 
             code.on('keydown.enter', verify)
-            ui.button('Verify', on_click=verify).props('unelevated no-caps').classes('w-full') \
+            ui.button(_('Verify'), on_click=verify).props('unelevated no-caps').classes('w-full') \
                 .mark('second-factor-submit')
             if has_app:
-                ui.label('Lost your phone? Type one of your recovery codes instead.').classes('text-grey-8 text-sm')
+                ui.label(_('Lost your phone? Type one of your recovery codes instead.')).classes('text-grey-8 text-sm')
 
             async def with_passkey():
                 pending = session.pending_second_factor()
-                pending_user, _ = await run.io_bound(second_factor.pending, pending)
+                pending_user, _target = await run.io_bound(second_factor.pending, pending)
                 raw, options = await run.io_bound(passkeys.begin_second_step, pending_user)
                 credential = await passkey_ui.ask_browser('get', options)
                 return await run.io_bound(passkeys.second_step, pending, raw, credential)
@@ -74,9 +75,9 @@ def second_factor_page() -> RedirectResponse | None:
             if has_passkey:
                 with ui.row().classes('w-full items-center gap-2 no-wrap text-grey-7 text-sm'):
                     ui.separator().classes('col')
-                    ui.label('or')
+                    ui.label(_('or'))
                     ui.separator().classes('col')
-                ui.button('Use a passkey', icon='key', on_click=use_passkey).props('outline no-caps') \
+                ui.button(_('Use a passkey'), icon='key', on_click=use_passkey).props('outline no-caps') \
                     .classes('w-full').mark('second-factor-passkey')
-            ui.link('Log in as someone else', '/login').classes('text-sm').mark('second-factor-restart')
+            ui.link(_('Log in as someone else'), '/login').classes('text-sm').mark('second-factor-restart')
     return None

@@ -9,22 +9,24 @@ import session
 from components.dialogs import confirm
 from components.frame import frame
 from db.models import UserSession
+from domain import i18n
+from domain.i18n import _, ngettext
 from workflows import sessions
 
 PATH = '/profile/sessions'
 
 
 def _when(value) -> str:
-    return value.strftime('%Y-%m-%d %H:%M UTC') if value else ''
+    return i18n.moment(value, style='short') if value else ''
 
 
 @ui.page(PATH)
 @session.login_required
 def sessions_page() -> None:
     me = session.current_user()
-    with frame('Sessions', me):
-        ui.label('Where you are signed in. Signing out a session ends it at once on that device; sign out everywhere '
-                 'when a device is lost or you signed in on a computer that is not yours.') \
+    with frame(_('Sessions'), me):
+        ui.label(_('Where you are signed in. Signing out a session ends it at once on that device; sign out '
+                   'everywhere when a device is lost or you signed in on a computer that is not yours.')) \
             .classes('text-grey-8 max-w-3xl').mark('sessions-intro')
 
         @ui.refreshable
@@ -39,12 +41,12 @@ def sessions_page() -> None:
                 for row in sorted(rows, key=lambda r: not sessions.is_current(r, token)):
                     _session_row(row, sessions.is_current(row, token))
                 if not others:
-                    ui.label('You are signed in in this browser only.').classes('text-grey-8 p-4') \
+                    ui.label(_('You are signed in in this browser only.')).classes('text-grey-8 p-4') \
                         .mark('sessions-only-this')
             with ui.row().classes('gap-2 mt-2'):
-                ui.button('Sign out everywhere else', icon='devices_other', on_click=session.guarded(ask_others)) \
+                ui.button(_('Sign out everywhere else'), icon='devices_other', on_click=session.guarded(ask_others)) \
                     .props('outline no-caps' + ('' if others else ' disable')).mark('sessions-end-others')
-                ui.button('Sign out everywhere', icon='logout', on_click=session.guarded(ask_all)) \
+                ui.button(_('Sign out everywhere'), icon='logout', on_click=session.guarded(ask_all)) \
                     .props('outline no-caps color=negative').mark('sessions-end-all')
 
         def _session_row(row: UserSession, current: bool) -> None:
@@ -58,16 +60,19 @@ def sessions_page() -> None:
                         with ui.row().classes('items-center gap-2'):
                             ui.label(device).classes('font-medium')
                             if current:
-                                ui.badge('This browser', color='green-8').mark('session-current')
-                        detail = f'{sessions.method_label(row.method)} · signed in {_when(row.created_at)}' \
-                                 f' · last active {_when(row.last_seen_at)}' + (f' · from {row.ip}' if row.ip else '')
+                                ui.badge(_('This browser'), color='green-8').mark('session-current')
+                        detail = _('{method} · signed in {signed_in} · last active {active}',
+                                   method=_(str(sessions.method_label(row.method))), signed_in=_when(row.created_at),
+                                   active=_when(row.last_seen_at)) \
+                            + (_(' · from {ip}', ip=row.ip) if row.ip else '')
                         ui.label(detail).classes('text-grey-8 text-sm')
                         if row.user_agent:
                             ui.label(row.user_agent).classes('text-grey-6 text-xs break-all')
-                label = 'Sign out' if not current else 'Sign out here'
-                ui.button(label, on_click=session.guarded(lambda r=row, c=current: ask_one(r, c))) \
-                    .props(f'flat no-caps color=negative aria-label="{label}: {device}"').classes('shrink-0 whitespace-nowrap') \
+                label = _('Sign out') if not current else _('Sign out here')
+                end = ui.button(label, on_click=session.guarded(lambda r=row, c=current: ask_one(r, c))) \
+                    .props('flat no-caps color=negative').classes('shrink-0 whitespace-nowrap') \
                     .mark(f'session-end-{row.id}')
+                end.props['aria-label'] = f'{label}: {device}'
 
         def ask_one(row: UserSession, current: bool) -> None:
             if current:
@@ -77,33 +82,37 @@ def sessions_page() -> None:
             def act() -> str:
                 actor = session.current_user()
                 if actor is None or not sessions.end_one(actor, row.id):
-                    return 'That session had already ended.'
-                return f'Signed out: {sessions.device_of(row.user_agent)}.'
-            confirm('Sign out this session?', f'{sessions.device_of(row.user_agent)}, last active '
-                    f'{_when(row.last_seen_at)}, is signed out at once.', 'Sign out', 'end-session',
+                    return _('That session had already ended.')
+                return _('Signed out: {device}.', device=sessions.device_of(row.user_agent))
+            confirm(_('Sign out this session?'), _('{device}, last active {active}, is signed out at once.',
+                                                   device=sessions.device_of(row.user_agent),
+                                                   active=_when(row.last_seen_at)), _('Sign out'), 'end-session',
                     session.guarded(act), listing.refresh)
 
         def ask_others() -> None:
             def act() -> str:
                 ended = sessions.sign_out_everywhere(session.current_user(), keep=session.current_token())
-                return f'{ended} other session(s) signed out. You stay signed in here.'
-            confirm('Sign out everywhere else?', 'Every other device and browser is signed out at once; this one '
-                    'stays signed in.', 'Sign out others', 'end-others', session.guarded(act), listing.refresh)
+                return ngettext('{count} other session(s) signed out. You stay signed in here.',
+                                '{count} other session(s) signed out. You stay signed in here.', ended)
+            confirm(_('Sign out everywhere else?'), _('Every other device and browser is signed out at once; this '
+                                                      'one stays signed in.'), _('Sign out others'), 'end-others',
+                    session.guarded(act), listing.refresh)
 
         def ask_all() -> None:
             def act() -> str:
                 ended = sessions.sign_out_everywhere(session.current_user())
-                session.flash(f'Signed out everywhere ({ended} session(s)).', 'positive')
+                session.flash(ngettext('Signed out everywhere ({count} session(s)).',
+                                       'Signed out everywhere ({count} session(s)).', ended), 'positive')
                 return ''
 
-            confirm('Sign out everywhere?', 'Every session ends, this one too: you will log in again.',
-                    'Sign out everywhere', 'end-all', session.guarded(act), then=lambda _message: _gone())
+            confirm(_('Sign out everywhere?'), _('Every session ends, this one too: you will log in again.'),
+                    _('Sign out everywhere'), 'end-all', session.guarded(act), then=lambda _message: _gone())
 
         def _gone() -> None:
             session.sign_out()
             ui.navigate.to('/login')
 
         listing()
-        ui.link('Back to your profile', '/profile').classes('text-sm mt-2')
+        ui.link(_('Back to your profile'), '/profile').classes('text-sm mt-2')
         # an open tab shows sessions as they are: a session signed out elsewhere goes away here too
         ui.timer(30, session.guarded(listing.refresh))

@@ -24,6 +24,8 @@ REFUSED_BY_WHAT_JSON_SCHEMA_CANNOT_SAY = (
     'POST /apis/{api_id}/deprecate',  # a sunset in the future, and at most five years away
     'POST /users',  # a password strong enough (zxcvbn); a password or an invite, not both
     'POST /identity-providers', 'PATCH /identity-providers/{provider_id}',  # the issuer's discovery document
+    'POST /apis', 'POST /apis/{api_id}/versions',  # a string that must hold an OpenAPI document
+    'POST /products',  # api_ids must name APIs that exist and are published
 )
 BEYOND_JSON_SCHEMA = ('[[operations]]\ninclude-name = "{}"\n'
                       'checks.positive_data_acceptance.expected-statuses = '

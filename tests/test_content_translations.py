@@ -45,3 +45,55 @@ def test_an_emptied_field_falls_back_and_bad_input_changes_nothing(db) -> None:
     with pytest.raises(PermissionDenied):
         content_translations.save('product', weather.id, 'es', {'summary': 'Robado'}, by=a_user('dev@consumer.test'))
     assert [row.text for row in ContentTranslation.select()] == ['El tiempo']
+
+
+async def test_an_admin_translates_a_product_in_its_dialog_with_errors_next_to_the_field(user) -> None:
+    from tests.utils import admin_opens, element, until
+    world = a_catalog_world()
+    await admin_opens(user, '/admin/products')
+    user.find(marker='product-weather-translations').click()
+    await user.should_see(marker='product-weather-translation-language')
+    await user.should_see('As written: Weather for your apps')
+    assert element(user, 'product-weather-translation-language').value == 'de'
+    user.find(marker='product-weather-translation-summary').type('x' * 301)
+    user.find(marker='product-weather-translation-save').click()
+    await until(lambda: (element(user, 'product-weather-translation-summary').error or '').startswith('The summary'))
+    assert ContentTranslation.select().count() == 0
+    element(user, 'product-weather-translation-summary').value = 'Wetter für Ihre Apps'
+    user.find(marker='product-weather-translation-save').click()
+    await user.should_see('The Deutsch translation was saved.')
+    row = ContentTranslation.get()
+    assert (row.kind, row.object_id, row.locale, row.field, row.text) == ('product', world['Weather'].id, 'de',
+                                                                          'summary', 'Wetter für Ihre Apps')
+    element(user, 'product-weather-translation-language').value = 'fr'  # another language: its own, empty, fields
+    await until(lambda: element(user, 'product-weather-translation-summary').value == '')
+    element(user, 'product-weather-translation-language').value = 'de'
+    await until(lambda: element(user, 'product-weather-translation-summary').value == 'Wetter für Ihre Apps')
+
+
+async def test_a_german_reader_sees_the_translated_product_page_and_guide_and_others_see_them_as_written(user) -> None:
+    from db.models import Guide
+    from tests.utils import opens_as
+    world = a_catalog_world()
+    admin, weather = an_admin(), world['Weather']
+    guide = Guide.create(product=weather, title='Getting started', slug='getting-started', body='Call the API.',
+                         published=True)
+    content_translations.save('product', weather.id, 'de', {'name': 'Wetter', 'summary': 'Wetter für Ihre Apps',
+                                                            'description': 'Das **Wetter**-Produkt.'}, by=admin)
+    content_translations.save('guide', guide.id, 'de', {'title': 'Erste Schritte', 'body': 'Rufen Sie die API auf.'},
+                              by=admin)
+    reader = a_user('leser@consumer.test')
+    from db.models import User
+    User.update(locale='de').where(User.id == reader.id).execute()
+    await opens_as(user, 'leser@consumer.test', '/products/weather/guides/getting-started')
+    await user.should_see('Wetter für Ihre Apps')
+    await user.should_see('Erste Schritte')
+    await user.should_see('Rufen Sie die API auf.')
+    await user.should_not_see('Weather for your apps')
+    await user.should_not_see('Call the API.')
+    await user.open('/catalogs')
+    await user.should_see('Wetter für Ihre Apps')
+    User.update(locale='fr').where(User.id == reader.id).execute()
+    await user.open('/products/weather')
+    await user.should_see('Weather for your apps')  # no French translation: as written
+    await user.should_not_see('Wetter für Ihre Apps')

@@ -83,7 +83,7 @@ def test_tokens_from_authlib_pass_apache_which_asks_the_portal_only_for_its_keys
     assert seen['path'] == '/weather/forecast?days=2' and seen['plan'] == 'Free' and seen['app'] == 'Bot'
     headers = seen['headers']
     assert headers['x-portico-client_id'] == world.client_id and headers['x-portico-scope'] == 'maps weather'
-    assert 'authorization' not in headers
+    assert 'authorization' not in headers and 'oidc_access_token' not in headers  # the token stops at the gateway
     assert call(url + '/maps/tiles', token, bearer=True)[0] == 200
     assert call(url + '/payments/charge', token, bearer=True)[0] == 403  # not in its scope
     narrow = a_token(world, scope='maps')

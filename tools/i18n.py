@@ -92,8 +92,8 @@ def update(areas: list[str] | None = None) -> None:
     """Every language's catalogs of these areas (default: all) follow the code: new messages added (English: as
     written; others: untranslated), gone ones removed, translations kept."""
     for area in areas or AREAS:
-        template = extract(area)
         for language in LANGUAGES:
+            template = extract(area)  # per language: Catalog.update shares the template's messages with it
             catalog = read(language, area) or Catalog(locale=language, project='Portico', fuzzy=False)
             catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
             if language == 'en':
@@ -140,6 +140,14 @@ def problems(areas: list[str] | None = None) -> list[str]:
                     if fields(text) - {'count'} != expected:
                         found.append(f'{language}/{area}: placeholders {sorted(fields(text))} differ from the '
                                      f'English {sorted(expected)}: {shown!r}')
+        for language in LANGUAGES:
+            if language == 'en' or read(language, area) is None:
+                continue
+            catalog = read(language, area)
+            same = [key for key in wanted if (message := catalog.get(key, wanted[key].context)) is not None
+                    and message.string == key and len(key) > 12]
+            if len(same) > max(3, len(wanted) // 20):  # names like "Webhooks" stay; sentences do not
+                found.append(f'{language}/{area}: {len(same)} messages are the English text, e.g. {same[:3]!r}')
     found += formatted_messages(areas)
     return found
 

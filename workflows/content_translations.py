@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from db import clock
 from db.connection import database
-from db.models import ContentPage, ContentTranslation, Guide, Product, User
+from db.models import ContentPage, ContentTranslation, Guide, PageRevision, Product, User
 from domain import events, i18n
 from domain.errors import DomainError, NotFound
 from permissions import ensure
@@ -46,6 +46,20 @@ def of(kind: str, object_id: int) -> dict[str, dict[str, str]]:
                                                  & (ContentTranslation.object_id == object_id)):
         found.setdefault(row.locale, {})[row.field] = row.text
     return found
+
+
+def written(kind: str, object_id: int) -> dict[str, str]:
+    """The text as written of each translatable field (a page's: its latest revision, the one being edited)."""
+    model, _permission, fields = _kind(kind)
+    if kind == 'page':
+        revision = PageRevision.select().where(PageRevision.page == object_id).order_by(PageRevision.id.desc()).first()
+        if revision is None:
+            raise NotFound('This page')
+        return {'title': revision.title, 'body': revision.body}
+    target = model.get_or_none(model.id == object_id)
+    if target is None:
+        raise NotFound('This item')
+    return {field: getattr(target, field) or '' for field in fields}
 
 
 def save(kind: str, object_id: int, locale: str, values: dict[str, str | None], by: User) -> dict[str, str]:

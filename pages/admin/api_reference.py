@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 
 import session
 from api.reference import swagger_page
+from domain.i18n import _
 
 PATH = '/admin/api-reference'
 
@@ -20,5 +21,5 @@ def admin_api_reference() -> Response:
         return RedirectResponse('/forbidden', status_code=303)
     settings = {'url': '/api/v1/openapi.json', 'keys': [], 'operations': 0, 'scheme': 'token', 'header': 'Authorization',
                 'signedIn': True, 'productUrl': '/profile', 'loginUrl': f'/login?next={PATH}'}
-    return swagger_page(title='Portico admin API', api='Portico admin API (/api/v1)', product='Profile: API tokens',
+    return swagger_page(title='Portico admin API', api='Portico admin API (/api/v1)', product=_('Profile: API tokens'),
                         product_url='/profile', download='/api/v1/openapi.json', settings=settings)

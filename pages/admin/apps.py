@@ -11,8 +11,11 @@ from components.tables import Column, PagedTable, status_filter
 from db.paging import page_of
 from db.search import matches, within
 from db.models import App, AppStatus, Credential, CredentialStatus, Organisation, User
+from domain import i18n
+from domain.i18n import N_, _
 
-FILTERS = {'': 'All', AppStatus.PENDING: 'Pending', AppStatus.ACTIVE: 'Active', AppStatus.REJECTED: 'Rejected'}
+FILTERS = {'': N_('All'), AppStatus.PENDING: N_('Pending'), AppStatus.ACTIVE: N_('Active'),
+           AppStatus.REJECTED: N_('Rejected')}
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App], int]:
@@ -42,29 +45,30 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list[App],
 def apps_page(status: str = '') -> None:
     status = '' if status == 'all' else status
     state = {'status': status if status in FILTERS else ''}
-    with admin_frame('Apps'):
-        status_filter(FILTERS, state, lambda: table.refresh(), 'apps-filter')
+    with admin_frame(_('Apps')):
+        status_filter({key: _(label) for key, label in FILTERS.items()}, state, lambda: table.refresh(), 'apps-filter')
 
         def actions(app: App) -> None:
             if app.status != AppStatus.PENDING:
                 return
             with ui.row().classes('gap-1 no-wrap'):
-                decision_buttons(APPS, app.id, approved=f'{app.name} approved.',
-                                 rejected=f'{app.name} rejected.', question=f'Reject the app {app.name}?',
+                decision_buttons(APPS, app.id, approved=_('{name} approved.', name=app.name),
+                                 rejected=_('{name} rejected.', name=app.name),
+                                 question=_('Reject the app {name}?', name=app.name),
                                  marker='app-reject', buttons=(f'app-approve-{app.id}', f'app-reject-{app.id}'),
-                                 done=lambda: table.refresh(), note='Its waiting access requests are rejected with it.')
+                                 done=lambda: table.refresh(), note=_('Its waiting access requests are rejected with it.'))
 
         table = PagedTable([
-            Column('App', name_cell, '2fr'),
-            Column('Organization', lambda a: ui.label(a.organisation.name), '1fr'),
-            Column('Owner', owner_cell, '1.4fr'),
-            Column('Status', lambda a: status_chip(a.status), '6rem'),
-            Column('Created', lambda a: ui.label(a.created_at.strftime('%Y-%m-%d')), '6rem'),
-            Column('Credentials', credentials_cell, '6rem'),
+            Column(_('App'), name_cell, '2fr'),
+            Column(_('Organization'), lambda a: ui.label(a.organisation.name), '1fr'),
+            Column(_('Owner'), owner_cell, '1.4fr'),
+            Column(_('Status'), lambda a: status_chip(a.status), '6rem'),
+            Column(_('Created'), lambda a: ui.label(i18n.day(a.created_at)), '7rem'),
+            Column(_('Credentials'), credentials_cell, '6rem'),
             Column('', actions, '9rem'),
         ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
-            empty='No apps here. Apps appear once developers create them.',
-            search_label='Search by app or organization', marker='apps')
+            empty=_('No apps here. Apps appear once developers create them.'),
+            search_label=_('Search by app or organization'), marker='apps')
 
 
 def name_cell(app: App) -> None:
@@ -76,7 +80,7 @@ def name_cell(app: App) -> None:
 def owner_cell(app: App) -> None:
     owner = app.owner if app.owner_id else None
     if owner is None:
-        ui.label('(no owner)').classes('text-grey-8')
+        ui.label(_('(no owner)')).classes('text-grey-8')
         return
     ui.label(owner.full_name)
     ui.label(owner.email).classes('text-xs text-grey-8')
@@ -85,6 +89,6 @@ def owner_cell(app: App) -> None:
 def credentials_cell(app: App) -> None:
     active = app.credential_counts.get(CredentialStatus.ACTIVE, 0)
     revoked = app.credential_counts.get(CredentialStatus.REVOKED, 0)
-    ui.label(str(active)).mark(f'app-credentials-{app.id}')
+    ui.label(i18n.number(active)).mark(f'app-credentials-{app.id}')
     if revoked:
-        ui.label(f'+{revoked} revoked').classes('text-xs text-grey-8')
+        ui.label(_('+{count} revoked', count=i18n.number(revoked))).classes('text-xs text-grey-8')

@@ -16,23 +16,25 @@ from components.tables import Column, PagedTable
 from db.models import AuditEvent
 from permissions import is_portal_admin
 from domain.errors import DomainError
+from domain import i18n
+from domain.i18n import N_, _
 from workflows import audit
 
 DETAIL_LENGTH = 2000
 EXPORT_PATH = '/admin/audit.csv'
-EMPTY = 'Nothing happened yet. Approvals, invitations and changes will be listed here.'
+EMPTY = N_('Nothing happened yet. Approvals, invitations and changes will be listed here.')
 FILTERS = [  # the query parameter and form field, its label and an example
-    ('actor', 'Actor', 'email, or system'),
-    ('action', 'Action', 'e.g. user. or app.approve'),
-    ('object', 'Object', 'e.g. app or app #12'),
-    ('from', 'From', 'YYYY-MM-DD'),
-    ('to', 'To', 'YYYY-MM-DD'),
+    ('actor', N_('Actor'), N_('email, or system')),
+    ('action', N_('Action'), N_('e.g. user. or app.approve')),
+    ('object', N_('Object'), N_('e.g. app or app #12')),
+    ('from', N_('From'), N_('YYYY-MM-DD')),
+    ('to', N_('To'), N_('YYYY-MM-DD')),
 ]
 
 
 def _who(event: AuditEvent) -> None:
     if event.actor_id is None:
-        ui.label('system').classes('text-grey-8 italic')
+        ui.label(_('system')).classes('text-grey-8 italic')
     else:
         ui.label(event.actor.email)
 
@@ -62,7 +64,7 @@ def _parse(values: dict[str, str]) -> audit.Filters:
 @admin_page('/admin/audit')
 def audit_page() -> None:
     state = {'filters': audit.Filters()}
-    with admin_frame('Audit log'):
+    with admin_frame(_('Audit log')):
         inputs: dict[str, ui.input] = {}
 
         def read() -> audit.Filters | None:
@@ -80,7 +82,7 @@ def audit_page() -> None:
             if filters is None or filters == state['filters']:
                 return
             state['filters'] = filters
-            table.empty = 'No event matches these filters.' if filters != audit.Filters() else EMPTY
+            table.empty = _('No event matches these filters.') if filters != audit.Filters() else _(EMPTY)
             table.page = 1
             table.refresh()
 
@@ -89,24 +91,24 @@ def audit_page() -> None:
                 return
             filters = read()
             if filters is None:
-                ui.notify('Correct the filters first.', type='negative')
+                ui.notify(_('Correct the filters first.'), type='negative')
                 return
             ui.download.from_url(f'{EXPORT_PATH}?{urlencode(filters.as_query())}')
 
         with ui.row().classes('w-full items-start gap-2'):
             for key, label, example in FILTERS:
-                inputs[key] = ui.input(label, placeholder=example, on_change=apply).without_auto_validation() \
+                inputs[key] = ui.input(_(label), placeholder=_(example), on_change=apply).without_auto_validation() \
                     .props('outlined dense clearable debounce=500').classes('w-44').mark(f'audit-{key}')
-            ui.button('Export CSV', icon='download', on_click=export) \
+            ui.button(_('Export CSV'), icon='download', on_click=export) \
                 .props('outline no-caps').classes('mt-1').mark('audit-export')
         table = PagedTable([
-            Column('When', lambda e: ui.label(e.at.strftime('%Y-%m-%d %H:%M:%S')).classes('text-sm'), '10rem'),
-            Column('Who', _who, '1.2fr'),
-            Column('Action', lambda e: ui.label(e.action).classes('font-mono text-sm'), '1fr'),
-            Column('Target', _target, '8rem'),
-            Column('Details', _details, '2fr'),
+            Column(_('When'), lambda e: ui.label(i18n.moment(e.at)).classes('text-sm'), '12rem'),
+            Column(_('Who'), _who, '1.2fr'),
+            Column(_('Action'), lambda e: ui.label(e.action).classes('font-mono text-sm'), '1fr'),
+            Column(_('Target'), _target, '8rem'),
+            Column(_('Details'), _details, '2fr'),
         ], lambda _search, offset, limit: audit.events(state['filters'], offset, limit), search_label=None,
-            marker='audit', empty=EMPTY)
+            marker='audit', empty=_(EMPTY))
 
 
 @app.get(EXPORT_PATH)

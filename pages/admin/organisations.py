@@ -13,10 +13,13 @@ from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, status_filter, toolbar
 from db.paging import page_of
 from db.search import matches
-from db.models import Organisation, OrgStatus, User
+from db.models import Organisation, OrgStatus, User, UserStatus
+from domain import i18n
+from domain.i18n import N_, _
 from workflows import organisations, teammates
 
-FILTERS = {'': 'All', OrgStatus.PENDING: 'Pending', OrgStatus.ACTIVE: 'Active', OrgStatus.REJECTED: 'Rejected'}
+FILTERS = {'': N_('All'), OrgStatus.PENDING: N_('Pending'), OrgStatus.ACTIVE: N_('Active'),
+           OrgStatus.REJECTED: N_('Rejected')}
 
 
 def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]:
@@ -35,47 +38,48 @@ def fetch(search: str, status: str, offset: int, limit: int) -> tuple[list, int]
 @admin_page('/admin/organizations')
 def organisations_page(status: str = '') -> None:
     state = {'status': status if status in FILTERS else ''}
-    with admin_frame('Organizations'):
-        with toolbar('Add', lambda: edit_dialog(None, table), 'orgs-add'):
-            status_filter(FILTERS, state, lambda: table.refresh(), 'orgs-filter')
+    with admin_frame(_('Organizations')):
+        with toolbar(_('Add'), lambda: edit_dialog(None, table), 'orgs-add'):
+            status_filter({key: _(label) for key, label in FILTERS.items()}, state, lambda: table.refresh(), 'orgs-filter')
 
         def actions(org: Organisation) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 if org.status == OrgStatus.PENDING:
-                    decision_buttons(ORGANISATIONS, org.id, approved=f'{org.name} approved.',
-                                     rejected=f'{org.name} rejected.', question=f'Reject the organization {org.name}?',
+                    decision_buttons(ORGANISATIONS, org.id, approved=_('{name} approved.', name=org.name),
+                                     rejected=_('{name} rejected.', name=org.name),
+                                     question=_('Reject the organization {name}?', name=org.name),
                                      marker='org-reject', buttons=(f'approve-org-{org.name}', f'reject-org-{org.name}'),
                                      done=lambda: table.refresh())
                 elif org.status == OrgStatus.ACTIVE:
-                    ui.button('Members', on_click=lambda o=org: members_dialog(o)) \
+                    ui.button(_('Members'), on_click=lambda o=org: members_dialog(o)) \
                         .props('flat dense no-caps').mark(f'members-org-{org.name}')
-                    ui.button('Edit', on_click=lambda o=org: edit_dialog(o, table)) \
+                    ui.button(_('Edit'), on_click=lambda o=org: edit_dialog(o, table)) \
                         .props('flat dense no-caps').mark(f'edit-org-{org.name}')
                     if not org.is_default:
-                        ui.button('Delete', on_click=lambda o=org: confirm_delete(o, table)) \
+                        ui.button(_('Delete'), on_click=lambda o=org: confirm_delete(o, table)) \
                             .props('flat dense no-caps color=negative').mark(f'delete-org-{org.name}')
 
         def name_cell(org: Organisation) -> None:
-            ui.label(org.name + (' (default)' if org.is_default else '')).classes('font-medium')
+            ui.label(_('{name} (default)', name=org.name) if org.is_default else org.name).classes('font-medium')
             if org.contact_email:
                 ui.label(org.contact_email).classes('text-xs text-grey-8')
 
         table = PagedTable([
-            Column('Name', name_cell, '1.6fr'),
-            Column('Status', lambda o: status_chip(o.status), '7rem'),
-            Column('Members', lambda o: ui.label(str(o.member_count)), '6rem'),
-            Column('Created', lambda o: ui.label(o.created_at.strftime('%Y-%m-%d')), '6rem'),
+            Column(_('Name'), name_cell, '1.6fr'),
+            Column(_('Status'), lambda o: status_chip(o.status), '7rem'),
+            Column(_('Members'), lambda o: ui.label(i18n.number(o.member_count)), '6rem'),
+            Column(_('Created'), lambda o: ui.label(i18n.day(o.created_at)), '7rem'),
             Column('', actions, '15rem'),
         ], lambda search, offset, limit: fetch(search, state['status'], offset, limit),
-            empty='No organizations here. Use "Add" to create one, or let developers request theirs.',
-            search_label='Search organizations', marker='orgs')
+            empty=_('No organizations here. Use "Add" to create one, or let developers request theirs.'),
+            search_label=_('Search organizations'), marker='orgs')
 
 
 def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label('Add an organization' if org is None else f'Edit {org.name}').classes('font-semibold')
-        name = ui.input('Name', value=org.name if org else '').props('outlined').classes('w-full').mark('org-edit-name')
-        contact = ui.input('Contact email (approval notices)', value=org.contact_email if org else '') \
+        ui.label(_('Add an organization') if org is None else _('Edit {name}', name=org.name)).classes('font-semibold')
+        name = ui.input(_('Name'), value=org.name if org else '').props('outlined').classes('w-full').mark('org-edit-name')
+        contact = ui.input(_('Contact email (approval notices)'), value=org.contact_email if org else '') \
             .props('outlined').classes('w-full').mark('org-edit-contact')
         feedback = Feedback({'name': name, 'email': contact})
 
@@ -88,11 +92,11 @@ def edit_dialog(org: Organisation | None, table: PagedTable) -> None:
                     saved = organisations.update_organisation(organisations.find(org.id), name.value,
                                                               contact.value or '', by=session.current_user())
                 table.show_new(saved.id)
-                return f'{saved.name} saved.'
+                return _('{name} saved.', name=saved.name)
 
             dialogs.submit(dialog, feedback, act, table.refresh)
 
-        dialogs.actions(dialog, 'Save', save, 'org-edit-save')
+        dialogs.actions(dialog, _('Save'), save, 'org-edit-save')
     dialog.open()
 
 
@@ -100,18 +104,19 @@ def members_dialog(org: Organisation) -> None:
     """The organisation's members, 10 at a time with a search (an organisation may have thousands)."""
     me = session.current_user()
     with dialogs.dialog() as dialog, ui.card().classes('w-[36rem] max-w-full').mark('org-members'):
-        ui.label(f'Members of {org.name}').classes('font-semibold')
+        ui.label(_('Members of {name}', name=org.name)).classes('font-semibold')
         PagedTable([
-            Column('Member', lambda m: ui.label(f'{m.full_name} <{m.email}>'), '1fr'),
-            Column('Status', lambda m: ui.label(m.status.replace('_', ' ')).classes('text-grey-8 text-sm'), '9rem'),
+            Column(_('Member'), lambda m: ui.label(f'{m.full_name} <{m.email}>'), '1fr'),
+            Column(_('Status'), lambda m: ui.label(_(str(UserStatus.LABELS.get(m.status, m.status.replace('_', ' ')))))
+               .classes('text-grey-8 text-sm'), '9rem'),
         ], lambda search, offset, limit: teammates.members_page(org, me, search, offset, limit), page_size=10,
-            empty='No members yet.', search_label='Search members', marker='org-members')
-        ui.button('Close', on_click=dialog.close).props('flat no-caps')
+            empty=_('No members yet.'), search_label=_('Search members'), marker='org-members')
+        ui.button(_('Close'), on_click=dialog.close).props('flat no-caps')
     dialog.open()
 
 
 def confirm_delete(org: Organisation, table: PagedTable) -> None:
-    dialogs.confirm_delete(org.name, 'Its members move back to the default organization as individual developers; '
-                           'its teams are deleted.', 'org-delete',
+    dialogs.confirm_delete(org.name, _('Its members move back to the default organization as individual '
+                                     'developers; its teams are deleted.'), 'org-delete',
                            lambda: organisations.delete_organisation(organisations.find(org.id),
                                                                      by=session.current_user()), table.refresh)

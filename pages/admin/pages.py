@@ -13,6 +13,8 @@ from components.forms import Feedback, go
 from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, intro, toolbar
 from db.models import ContentPage, PageAudience, PageAudienceGrant, PageMenu, PageRevision, PageStatus
+from domain import i18n
+from domain.i18n import _, ngettext
 from workflows import content_pages
 
 
@@ -41,56 +43,56 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[ContentPage], int]
 def status_chip(row: ContentPage) -> None:
     published = row.status == PageStatus.PUBLISHED
     with ui.row().classes('items-center gap-1'):
-        ui.chip(PageStatus.LABELS[row.status], icon='public' if published else 'edit_note',
+        ui.chip(_(str(PageStatus.LABELS[row.status])), icon='public' if published else 'edit_note',
                 color='positive' if published else 'grey-8').props('dense outline square').classes('text-xs') \
             .mark(f'page-status-{row.slug}')
         if published and row.live_id != row.draft.id:
-            ui.label('draft changes').classes('text-xs text-deep-orange-10')
+            ui.label(_('draft changes')).classes('text-xs text-deep-orange-10')
         if row.is_home:
-            ui.chip('Home page', icon='home', color='primary').props('dense outline square').classes('text-xs')
+            ui.chip(_('Home page'), icon='home', color='primary').props('dense outline square').classes('text-xs')
 
 
 def audience_text(row: ContentPage) -> str:
     if row.audience == PageAudience.CHOSEN:
-        return f'Chosen: {row.grant_count} organization{"s" if row.grant_count != 1 else ""} or team' \
-               f'{"s" if row.grant_count != 1 else ""}'
-    return PageAudience.LABELS[row.audience]
+        return ngettext('Chosen: {count} organization or team', 'Chosen: {count} organizations or teams',
+                        row.grant_count)
+    return _(str(PageAudience.LABELS[row.audience]))
 
 
 @admin_page('/admin/pages')
 def pages_page() -> None:
-    with admin_frame('Pages'):
-        with toolbar('Add page', create_dialog, 'pages-add'):
-            intro('Markdown pages of your portal: in the header or footer menu, for everyone, signed-in developers or '
-                  'chosen organizations. One of them can replace the home page.')
+    with admin_frame(_('Pages')):
+        with toolbar(_('Add page'), create_dialog, 'pages-add'):
+            intro(_('Markdown pages of your portal: in the header or footer menu, for everyone, signed-in developers or '
+                    'chosen organizations. One of them can replace the home page.'))
 
         def title_cell(row: ContentPage) -> None:
             ui.link(row.draft.title, f'/admin/pages/{row.id}').classes('font-medium').mark(f'page-open-{row.slug}')
 
         def menu_text(row: ContentPage) -> str:
-            return PageMenu.LABELS[row.menu] + (f' · {row.position}' if row.menu != PageMenu.NONE else '')
+            return _(str(PageMenu.LABELS[row.menu])) + (f' · {row.position}' if row.menu != PageMenu.NONE else '')
 
         PagedTable([
-            Column('Title', title_cell, '1.5fr'),
-            Column('Slug', lambda row: ui.label(f'/pages/{row.slug}').classes('font-mono text-sm'), '1.2fr'),
-            Column('Menu', lambda row: ui.label(menu_text(row)).classes('text-sm'), '8rem'),
-            Column('Audience', lambda row: ui.label(audience_text(row)).classes('text-sm'), '1fr'),
-            Column('Status', status_chip, '10rem'),
-            Column('Updated', lambda row: ui.label(f'{row.updated_at:%Y-%m-%d %H:%M}').classes('text-sm'), '9rem'),
-            Column('', lambda row: ui.button('Edit', on_click=lambda r=row: ui.navigate.to(f'/admin/pages/{r.id}'))
+            Column(_('Title'), title_cell, '1.5fr'),
+            Column(_('Slug'), lambda row: ui.label(f'/pages/{row.slug}').classes('font-mono text-sm'), '1.2fr'),
+            Column(_('Menu'), lambda row: ui.label(menu_text(row)).classes('text-sm'), '8rem'),
+            Column(_('Audience'), lambda row: ui.label(audience_text(row)).classes('text-sm'), '1fr'),
+            Column(_('Status'), status_chip, '10rem'),
+            Column(_('Updated'), lambda row: ui.label(i18n.moment(row.updated_at, style='short')).classes('text-sm'),
+                   '10rem'),
+            Column('', lambda row: ui.button(_('Edit'), on_click=lambda r=row: ui.navigate.to(f'/admin/pages/{r.id}'))
                    .props('flat dense no-caps').mark(f'page-edit-{row.slug}'), '5rem'),
-        ], fetch, empty='No pages yet. Add one: a getting-started guide, terms of use, a support page.',
-            search_label='Search by title or slug', marker='pages')
+        ], fetch, empty=_('No pages yet. Add one: a getting-started guide, terms of use, a support page.'),
+            search_label=_('Search by title or slug'), marker='pages')
 
 
 def create_dialog() -> None:
     with dialogs.dialog() as dialog, ui.card().classes('w-[32rem] max-w-full'):
-        ui.label('Add a page').classes('text-lg font-semibold')
-        title = ui.input('Title').props(f'outlined maxlength={content_pages.MAX_TITLE}').classes('w-full') \
+        ui.label(_('Add a page')).classes('text-lg font-semibold')
+        title = ui.input(_('Title')).props(f'outlined maxlength={content_pages.MAX_TITLE}').classes('w-full') \
             .mark('page-new-title')
-        slug = ui.input('Slug (optional)') \
-            .props('outlined hint="The address: /pages/<slug>; derived from the title when empty"') \
-            .classes('w-full').mark('page-new-slug')
+        slug = ui.input(_('Slug (optional)')).props('outlined').classes('w-full').mark('page-new-slug')
+        slug.props['hint'] = _('The address: /pages/<slug>; derived from the title when empty')
         title.on_value_change(lambda e: slug.props.update(placeholder=content_pages.slugify(e.value or '')))
         feedback = Feedback({'title': title, 'slug': slug}, marker='page-new-error')
 
@@ -98,9 +100,9 @@ def create_dialog() -> None:
             def act() -> str:
                 page = content_pages.create(title.value, slug.value, by=session.current_user())
                 act.page_id = page.id
-                return f'Page {page.slug} created: write its text, then publish it.'
+                return _('Page {slug} created: write its text, then publish it.', slug=page.slug)
 
             dialogs.submit(dialog, feedback, act, then=lambda message: go(f'/admin/pages/{act.page_id}', message))
 
-        dialogs.actions(dialog, 'Create', create, 'page-create')
+        dialogs.actions(dialog, _('Create'), create, 'page-create')
     dialog.open()

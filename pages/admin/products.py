@@ -6,13 +6,14 @@ from collections import defaultdict
 from nicegui import ui
 
 import session
-from components import dialogs
+from components import dialogs, translations
 from components.forms import Feedback, bounded
 from components.frame import admin_frame, admin_page
 from components.tables import Column, PagedTable, intro, toolbar
 from db.paging import page_of
 from db.search import matches
 from db.models import Api, ApiStatus, Catalog, CatalogProduct, Product, ProductApi
+from domain.i18n import N_, _
 from workflows import catalog
 
 
@@ -41,16 +42,16 @@ def fetch(search: str, offset: int, limit: int) -> tuple[list[Product], int]:
 
 @admin_page('/admin/products')
 def products_page() -> None:
-    with admin_frame('Products'):
-        with toolbar('Add product', lambda: edit_dialog(None, table), 'products-add'):
-            intro('A product bundles published APIs; developers find it in the catalogs it is in.')
+    with admin_frame(_('Products')):
+        with toolbar(_('Add product'), lambda: edit_dialog(None, table), 'products-add'):
+            intro(_('A product bundles published APIs; developers find it in the catalogs it is in.'))
 
         def name_cell(product: Product) -> None:
             with ui.row().classes('items-center gap-1 no-wrap'):
                 ui.label(product.name).classes('font-medium')
                 if product.featured:
-                    ui.icon('star', color='amber-9').props('aria-label="Featured on the home page"') \
-                        .mark(f'product-featured-{product.slug}')
+                    star = ui.icon('star', color='amber-9').mark(f'product-featured-{product.slug}')
+                    star.props['aria-label'] = _('Featured on the home page')
             if product.summary:
                 ui.label(product.summary).classes('text-xs text-grey-8')
 
@@ -64,26 +65,27 @@ def products_page() -> None:
 
         def actions(product: Product) -> None:
             with ui.row().classes('gap-1 no-wrap'):
-                ui.button('Edit', on_click=lambda p=product: edit_dialog(p.id, table)) \
+                ui.button(_('Edit'), on_click=lambda p=product: edit_dialog(p.id, table)) \
                     .props('flat dense no-caps').mark(f'product-edit-{product.slug}')
-                guides = ui.button('Guides').props('flat dense no-caps').mark(f'product-guides-{product.slug}')
+                guides = ui.button(_('Guides')).props('flat dense no-caps').mark(f'product-guides-{product.slug}')
                 guides.props['href'] = f'/admin/products/{product.id}/guides'  # issue 25: the product's guides
-                ui.button('Delete', on_click=lambda p=product: delete_dialog(p, table)) \
+                translations.button('product', product, session.current_user(), marker=f'product-{product.slug}').props('dense')
+                ui.button(_('Delete'), on_click=lambda p=product: delete_dialog(p, table)) \
                     .props('flat dense no-caps color=negative').mark(f'product-delete-{product.slug}')
 
         table = PagedTable([
-            Column('Product', name_cell, '1.5fr'),
-            Column('Slug', lambda p: ui.label(p.slug).classes('font-mono text-sm'), '1fr'),
-            Column('Tags', tags_cell, '1fr'),
-            Column('APIs', lambda p: names_cell(p.api_names, 'no APIs'), '1fr'),
-            Column('Catalogs', lambda p: names_cell(p.catalog_names, 'in no catalog'), '1fr'),
+            Column(_('Product'), name_cell, '1.5fr'),
+            Column(_('Slug'), lambda p: ui.label(p.slug).classes('font-mono text-sm'), '1fr'),
+            Column(_('Tags'), tags_cell, '1fr'),
+            Column(_('APIs'), lambda p: names_cell(p.api_names, _('no APIs')), '1fr'),
+            Column(_('Catalogs'), lambda p: names_cell(p.catalog_names, _('in no catalog')), '1fr'),
             Column('', actions, '13rem'),
-        ], fetch, empty='No products yet. Add one to bundle published APIs and offer it in a catalog.',
-            search_label='Search by name, slug or tag', marker='products')
+        ], fetch, empty=_('No products yet. Add one to bundle published APIs and offer it in a catalog.'),
+            search_label=_('Search by name, slug or tag'), marker='products')
 
 
 def edit_dialog(product_id: int | None, table: PagedTable) -> None:
-    product = table.row_again(Product, product_id, 'This product') if product_id else None
+    product = table.row_again(Product, product_id, N_('This product')) if product_id else None
     if product_id and product is None:
         return
     api_options = {api.id: f'{api.name} ({api.base_path})' for api in Api.select(Api.id, Api.name, Api.base_path)
@@ -94,30 +96,30 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
     catalog_ids = [link.catalog_id for link in CatalogProduct.select(CatalogProduct.catalog)
                    .where(CatalogProduct.product == product_id)] if product else []
     with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full'):
-        ui.label('Add a product' if product is None else f'Edit {product.name}').classes('text-lg font-semibold')
+        ui.label(_('Add a product') if product is None else _('Edit {name}', name=product.name)).classes('text-lg font-semibold')
         with ui.row().classes('w-full no-wrap gap-3'):
-            name = ui.input('Name', value=product.name if product else '').props('outlined').classes('grow') \
+            name = ui.input(_('Name'), value=product.name if product else '').props('outlined').classes('grow') \
                 .mark('product-name')
-            slug = ui.input('Slug (optional)', value=product.slug if product else '') \
-                .props('outlined hint="Used in the address; derived from the name when empty"').classes('w-64') \
-                .mark('product-slug')
+            slug = ui.input(_('Slug (optional)'), value=product.slug if product else '').props('outlined') \
+                .classes('w-64').mark('product-slug')
+            slug.props['hint'] = _('Used in the address; derived from the name when empty')
         name.on_value_change(lambda e: slug.props.update(placeholder=catalog.slugify(e.value or '')))
-        summary = ui.input('Summary', value=product.summary if product else '').props('outlined counter maxlength=300') \
+        summary = ui.input(_('Summary'), value=product.summary if product else '').props('outlined counter maxlength=300') \
             .classes('w-full').mark('product-summary')
-        description = bounded(ui.textarea('Description (Markdown)', value=product.description if product else '')
+        description = bounded(ui.textarea(_('Description (Markdown)'), value=product.description if product else '')
                               .props('outlined rows=6').classes('w-full').mark('product-description'),
                               catalog.MAX_DESCRIPTION)
-        apis = ui.select(api_options, multiple=True, label='APIs (published)',
+        apis = ui.select(api_options, multiple=True, label=_('APIs (published)'),
                          value=[i for i in api_ids if i in api_options]) \
             .props('outlined use-chips').classes('w-full').mark('product-apis')
-        tags = ui.input('Tags (comma-separated)', value=product.tags.replace(',', ', ') if product else '') \
+        tags = ui.input(_('Tags (comma-separated)'), value=product.tags.replace(',', ', ') if product else '') \
             .props('outlined').classes('w-full').mark('product-tags')
-        catalogs = ui.select(catalog_options, multiple=True, label='Catalogs', value=catalog_ids) \
+        catalogs = ui.select(catalog_options, multiple=True, label=_('Catalogs'), value=catalog_ids) \
             .props('outlined use-chips').classes('w-full').mark('product-catalogs')
-        featured = ui.checkbox('Featured on the home page', value=product.featured if product else False) \
+        featured = ui.checkbox(_('Featured on the home page'), value=product.featured if product else False) \
             .mark('product-featured')
         if not api_options:
-            ui.label('No published APIs yet: add one under APIs first.').classes('text-sm text-grey-8')
+            ui.label(_('No published APIs yet: add one under APIs first.')).classes('text-sm text-grey-8')
         feedback = Feedback({'name': name, 'slug': slug, 'summary': summary, 'description': description,
                              'apis': apis, 'tags': tags, 'catalogs': catalogs}, marker='product-error')
 
@@ -128,16 +130,16 @@ def edit_dialog(product_id: int | None, table: PagedTable) -> None:
                                              list(catalogs.value or []), by=session.current_user(),
                                              featured=bool(featured.value))
                 table.show_new(saved.id)
-                return f'{saved.name} saved.'
+                return _('{name} saved.', name=saved.name)
 
             dialogs.submit(dialog, feedback, act, table.refresh)
 
-        dialogs.actions(dialog, 'Save', save, 'product-save')
+        dialogs.actions(dialog, _('Save'), save, 'product-save')
     dialog.open()
 
 
 def delete_dialog(product: Product, table: PagedTable) -> None:
-    dialogs.confirm_delete(product.name, 'It leaves every catalog, cart and access request that lists it. Its APIs '
-                           'stay.', 'product-delete',
-                           lambda: catalog.delete_product(catalog.find(Product, product.id, 'This product'),
+    dialogs.confirm_delete(product.name, _('It leaves every catalog, cart and access request that lists it. Its '
+                                         'APIs stay.'), 'product-delete',
+                           lambda: catalog.delete_product(catalog.find(Product, product.id, N_('This product')),
                                                           by=session.current_user()), table.refresh)

@@ -11,8 +11,9 @@ from components.frame import admin_frame, admin_page
 from components.openapi_input import OpenApiInput
 from db.models import Visibility
 from domain.errors import DomainError
-from pages.admin.catalogs import VISIBILITY_HINTS
-from pages.admin.plans import QUOTA_PERIODS
+from domain.i18n import _
+from pages.admin.catalogs import visibility_choices
+from pages.admin.plans import quota_periods
 from workflows import catalog, publish
 
 NEW = 0  # the selects' choice of a new plan or catalog
@@ -20,16 +21,17 @@ NEW = 0  # the selects' choice of a new plan or catalog
 
 @admin_page('/admin/publish')
 def publish_page() -> None:
-    with admin_frame('Publish an API', intro='Paste or upload an OpenAPI document: the portal proposes the API, '
-                     'a product, a plan and a catalog; check them and publish, all in one step.'):
+    with admin_frame(_('Publish an API'), intro=_('Paste or upload an OpenAPI document: the portal proposes the '
+                                                  'API, a product, a plan and a catalog; check them and publish, all '
+                                                  'in one step.')):
         feedback: Feedback | None = None
         with ui.card().classes('w-full p-5 gap-3'):
-            ui.label('1. The OpenAPI document').classes('text-lg font-semibold')
+            ui.label(_('1. The OpenAPI document')).classes('text-lg font-semibold')
             document = OpenApiInput('publish-document', 'publish-upload', 'document',
-                                    lambda error: feedback.show(error), rows=10, loaded='now Propose',
-                                    kept='published as it is')
+                                    lambda error: feedback.show(error), rows=10, loaded=_('now Propose'),
+                                    kept=_('published as it is'))
             with ui.row().classes('items-center gap-3'):
-                ui.button('Propose', icon='auto_fix_high', on_click=lambda: propose()) \
+                ui.button(_('Propose'), icon='auto_fix_high', on_click=lambda: propose()) \
                     .props('unelevated no-caps').mark('publish-propose')
                 document.upload_button('publish-upload-button')
                 working = ui.spinner(size='sm').mark('publish-working')
@@ -38,53 +40,51 @@ def publish_page() -> None:
         proposal = ui.card().classes('w-full p-5 gap-3').mark('publish-proposal')
         proposal.set_visibility(False)
         with proposal:
-            ui.label('2. Check what will be created').classes('text-lg font-semibold')
-            ui.label('The API').classes('font-semibold text-grey-9')
+            ui.label(_('2. Check what will be created')).classes('text-lg font-semibold')
+            ui.label(_('The API')).classes('font-semibold text-grey-9')
             with ui.row().classes('w-full no-wrap gap-3'):
-                api_name = ui.input('API name').props('outlined').classes('grow').mark('publish-api-name')
-                base_path = ui.input('Base path (listen path)').props('outlined').classes('w-64') \
+                api_name = ui.input(_('API name')).props('outlined').classes('grow').mark('publish-api-name')
+                base_path = ui.input(_('Base path (listen path)')).props('outlined').classes('w-64') \
                     .mark('publish-base-path')
-            upstream = ui.input('Upstream (where the gateway forwards to)').props('outlined').classes('w-full') \
+            upstream = ui.input(_('Upstream (where the gateway forwards to)')).props('outlined').classes('w-full') \
                 .mark('publish-upstream')
-            ui.label('The product').classes('font-semibold text-grey-9')
-            product_name = ui.input('Product name').props('outlined').classes('w-full').mark('publish-product-name')
-            summary = ui.input('Summary').props('outlined counter maxlength=300').classes('w-full') \
+            ui.label(_('The product')).classes('font-semibold text-grey-9')
+            product_name = ui.input(_('Product name')).props('outlined').classes('w-full').mark('publish-product-name')
+            summary = ui.input(_('Summary')).props('outlined counter maxlength=300').classes('w-full') \
                 .mark('publish-summary')
-            description = bounded(ui.textarea('Description (Markdown)').props('outlined rows=4').classes('w-full')
+            description = bounded(ui.textarea(_('Description (Markdown)')).props('outlined rows=4').classes('w-full')
                                   .mark('publish-description'), catalog.MAX_DESCRIPTION)
-            tags = ui.input('Tags (comma-separated)').props('outlined').classes('w-full').mark('publish-tags')
+            tags = ui.input(_('Tags (comma-separated)')).props('outlined').classes('w-full').mark('publish-tags')
             with ui.row().classes('w-full gap-6 items-start'):
                 with ui.column().classes('grow gap-2'):
-                    ui.label('The plan').classes('font-semibold text-grey-9')
-                    plan = ui.select({NEW: 'A new plan'}, value=NEW, label='Plan').props('outlined') \
+                    ui.label(_('The plan')).classes('font-semibold text-grey-9')
+                    plan = ui.select({NEW: _('A new plan')}, value=NEW, label=_('Plan')).props('outlined') \
                         .classes('w-full').mark('publish-plan')
                     with ui.column().classes('w-full gap-2').bind_visibility_from(plan, 'value', lambda v: v == NEW):
-                        plan_name = ui.input('New plan name').props('outlined').classes('w-full') \
+                        plan_name = ui.input(_('New plan name')).props('outlined').classes('w-full') \
                             .mark('publish-plan-name')
                         with ui.row().classes('w-full no-wrap gap-3 items-start'):
-                            rate_limit = ui.number('Rate limit (requests)', min=1, precision=0, format='%d') \
+                            rate_limit = ui.number(_('Rate limit (requests)'), min=1, precision=0, format='%d') \
                                 .props('outlined').classes('grow').mark('publish-rate-limit')
-                            rate_period = ui.number('per (seconds)', min=1, precision=0, format='%d') \
+                            rate_period = ui.number(_('per (seconds)'), min=1, precision=0, format='%d') \
                                 .props('outlined').classes('grow').mark('publish-rate-period')
                         with ui.row().classes('w-full no-wrap gap-3 items-start'):
-                            quota = ui.number('Quota (requests, 0 = unlimited)', min=0, precision=0, format='%d') \
+                            quota = ui.number(_('Quota (requests, 0 = unlimited)'), min=0, precision=0, format='%d') \
                                 .props('outlined').classes('grow').mark('publish-quota')
-                            quota_period = ui.select(QUOTA_PERIODS, value='month', label='Quota period') \
+                            quota_period = ui.select(quota_periods(), value='month', label=_('Quota period')) \
                                 .props('outlined').classes('w-40').mark('publish-quota-period')
-                        requires_approval = ui.switch('Requires approval (manual)').mark('publish-requires-approval')
+                        requires_approval = ui.switch(_('Requires approval (manual)')).mark('publish-requires-approval')
                 with ui.column().classes('grow gap-2'):
-                    ui.label('The catalog').classes('font-semibold text-grey-9')
-                    shelf = ui.select({NEW: 'A new catalog'}, value=NEW, label='Catalog').props('outlined') \
+                    ui.label(_('The catalog')).classes('font-semibold text-grey-9')
+                    shelf = ui.select({NEW: _('A new catalog')}, value=NEW, label=_('Catalog')).props('outlined') \
                         .classes('w-full').mark('publish-catalog')
                     with ui.column().classes('w-full gap-2').bind_visibility_from(shelf, 'value', lambda v: v == NEW):
-                        catalog_name = ui.input('New catalog name').props('outlined').classes('w-full') \
+                        catalog_name = ui.input(_('New catalog name')).props('outlined').classes('w-full') \
                             .mark('publish-catalog-name')
-                        visibility = ui.select({key: f'{label}: {VISIBILITY_HINTS[key]}'
-                                                for key, label in Visibility.LABELS.items()},
-                                               value=Visibility.PUBLIC, label='Visibility') \
+                        visibility = ui.select(visibility_choices(), value=Visibility.PUBLIC, label=_('Visibility')) \
                             .props('outlined').classes('w-full').mark('publish-catalog-visibility')
             with ui.row().classes('items-center gap-3'):
-                ui.button('Publish', icon='rocket_launch', on_click=lambda: confirm()) \
+                ui.button(_('Publish'), icon='rocket_launch', on_click=lambda: confirm()) \
                     .props('unelevated no-caps').mark('publish-publish')
                 publishing = ui.spinner(size='sm').mark('publish-publishing')
                 publishing.set_visibility(False)
@@ -102,8 +102,8 @@ def publish_page() -> None:
 
         def choices() -> None:
             """The selects' options, read again at each proposal (a plan or catalog may have been added)."""
-            plan.set_options({NEW: 'A new plan', **pickers.plans()})
-            shelf.set_options({NEW: 'A new catalog', **pickers.catalogs()})
+            plan.set_options({NEW: _('A new plan'), **pickers.plans()})
+            shelf.set_options({NEW: _('A new catalog'), **pickers.catalogs()})
 
         async def propose() -> None:
             feedback.clear()
@@ -124,7 +124,7 @@ def publish_page() -> None:
                 if key != 'document':
                     field.value = values[key]
             proposal.set_visibility(True)
-            ui.notify('Proposed from the document: check the fields, then Publish.', type='positive')
+            ui.notify(_('Proposed from the document: check the fields, then Publish.'), type='positive')
 
         async def confirm() -> None:
             feedback.clear()
@@ -148,12 +148,12 @@ def publish_page() -> None:
             document.clear()
             done.clear()
             with done:
-                ui.label(f'{product.name} is published.').classes('text-lg font-semibold text-positive')
-                ui.label('Developers find it in the catalog and can request access now.').classes('text-grey-8')
+                ui.label(_('{name} is published.', name=product.name)).classes('text-lg font-semibold text-positive')
+                ui.label(_('Developers find it in the catalog and can request access now.')).classes('text-grey-8')
                 with ui.row().classes('gap-4'):
-                    ui.link('Open the product page', f'/products/{product.slug}').mark('publish-product-link')
-                    ui.link('Edit it under Products', '/admin/products')
-                    ui.link('APIs', '/admin/apis')
+                    ui.link(_('Open the product page'), f'/products/{product.slug}').mark('publish-product-link')
+                    ui.link(_('Edit it under Products'), '/admin/products')
+                    ui.link(_('APIs'), '/admin/apis')
             done.set_visibility(True)
-            ui.notify(f'{product.name} is published.', type='positive')
+            ui.notify(_('{name} is published.', name=product.name), type='positive')
             refresh_header()

@@ -13,6 +13,8 @@ from db.paging import page_of
 from db.search import matches, within
 from db.models import Membership, Organisation, OrgStatus, Team, User
 from domain.errors import DomainError
+from domain import i18n
+from domain.i18n import _
 from workflows import organisations
 
 
@@ -36,9 +38,9 @@ def teams_page(organisation: int = 0) -> None:
         if 0 < organisation < 2 ** 63 else None
     chosen = {found.id: found.name} if found else {}
     state = {'org': found.id if found else 0}
-    with admin_frame('Teams'):
-        with toolbar('Add team', lambda: team_dialog(None, state['org'], table), 'teams-add', icon='group_add'):
-            pickers.one_of('Organization', pickers.organisations, chosen, 'teams-org', clearable=True,
+    with admin_frame(_('Teams')):
+        with toolbar(_('Add team'), lambda: team_dialog(None, state['org'], table), 'teams-add', icon='group_add'):
+            pickers.one_of(_('Organization'), pickers.organisations, chosen, 'teams-org', clearable=True,
                            on_change=lambda e: (state.update(org=e.value or 0), table.refresh())) \
                 .props('dense').classes('w-72')
 
@@ -48,42 +50,43 @@ def teams_page(organisation: int = 0) -> None:
                 if found is None:
                     raise DomainError('This team was not found.')
                 organisations.delete_team(found, by=session.current_user())
-                return f'Team {team.name} deleted.'
+                return _('Team {name} deleted.', name=team.name)
 
-            dialogs.confirm(f'Delete the team {team.name}?', 'Its members stay in the organization (in its default team '
-                            'if this was their only one) and lose the Custom catalogs granted to this team.',
-                            'Delete', 'team-delete', act, table.refresh)
+            dialogs.confirm(_('Delete the team {name}?', name=team.name),
+                            _('Its members stay in the organization (in its default team if this was their only one) '
+                              'and lose the Custom catalogs granted to this team.'),
+                            _('Delete'), 'team-delete', act, table.refresh)
 
         def actions(team: Team) -> None:
             with ui.row().classes('gap-1 no-wrap'):
-                ui.button('Members', on_click=lambda t=team: members_dialog(t, table)).props('flat dense no-caps') \
+                ui.button(_('Members'), on_click=lambda t=team: members_dialog(t, table)).props('flat dense no-caps') \
                     .mark(f'team-members-{team.organisation.name}-{team.name}')
-                ui.button('Rename', on_click=lambda t=team: team_dialog(t, t.organisation_id, table)) \
+                ui.button(_('Rename'), on_click=lambda t=team: team_dialog(t, t.organisation_id, table)) \
                     .props('flat dense no-caps').mark(f'team-rename-{team.organisation.name}-{team.name}')
                 if not team.is_default:
-                    ui.button('Delete', on_click=lambda t=team: delete(t)).props('flat dense no-caps color=negative') \
+                    ui.button(_('Delete'), on_click=lambda t=team: delete(t)).props('flat dense no-caps color=negative') \
                         .mark(f'team-delete-{team.organisation.name}-{team.name}')
 
         table = PagedTable([
-            Column('Team', lambda t: ui.label(t.name + (' (default)' if t.is_default else '')), '1.3fr'),
-            Column('Organization', lambda t: ui.label(t.organisation.name), '1.3fr'),
-            Column('Members', lambda t: ui.label(str(t.member_count)), '6rem'),
+            Column(_('Team'), lambda t: ui.label(_('{name} (default)', name=t.name) if t.is_default else t.name), '1.3fr'),
+            Column(_('Organization'), lambda t: ui.label(t.organisation.name), '1.3fr'),
+            Column(_('Members'), lambda t: ui.label(i18n.number(t.member_count)), '6rem'),
             Column('', actions, '15rem'),
         ], lambda search, offset, limit: fetch(search, state['org'], offset, limit),
-            empty='No teams here. Every organization gets a default team; use "Add team" for more.',
-            search_label='Search teams', marker='teams')
+            empty=_('No teams here. Every organization gets a default team; use "Add team" for more.'),
+            search_label=_('Search teams'), marker='teams')
 
 
 def team_dialog(team: Team | None, org_id: int, table: PagedTable) -> None:
     current = Organisation.get_or_none(Organisation.id == org_id) if org_id else None
     with dialogs.dialog() as dialog, ui.card().classes('w-96'):
-        ui.label('Add a team' if team is None else f'Rename {team.name}').classes('font-semibold')
-        org = pickers.one_of('Organization', pickers.organisations,
+        ui.label(_('Add a team') if team is None else _('Rename {name}', name=team.name)).classes('font-semibold')
+        org = pickers.one_of(_('Organization'), pickers.organisations,
                              {current.id: current.name} if current else pickers.organisations('', 1), 'team-org') \
             .classes('w-full')
         if team is not None:
             org.disable()
-        name = ui.input('Name', value=team.name if team else '').props('outlined').classes('w-full').mark('team-name')
+        name = ui.input(_('Name'), value=team.name if team else '').props('outlined').classes('w-full').mark('team-name')
         feedback = Feedback({'name': name})
 
         def save() -> None:
@@ -94,11 +97,11 @@ def team_dialog(team: Team | None, org_id: int, table: PagedTable) -> None:
                 else:
                     saved = organisations.rename_team(Team.get_by_id(team.id), name.value, by=session.current_user())
                 table.show_new(saved.id)
-                return f'Team {saved.name} saved.'
+                return _('Team {name} saved.', name=saved.name)
 
             dialogs.submit(dialog, feedback, act, table.refresh)
 
-        dialogs.actions(dialog, 'Save', save, 'team-save')
+        dialogs.actions(dialog, _('Save'), save, 'team-save')
     dialog.open()
 
 
@@ -129,7 +132,7 @@ def members_dialog(team: Team, table: PagedTable) -> None:
             event.sender.value = person.team_ids
             return
         person.team_ids = list(event.value)
-        ui.notify(f'Teams of {person.email} saved.', type='positive')
+        ui.notify(_('Teams of {email} saved.', email=person.email), type='positive')
         table.refresh()
 
     def member_row(person: User) -> None:
@@ -139,8 +142,9 @@ def members_dialog(team: Team, table: PagedTable) -> None:
                 .props('outlined dense use-chips').classes('w-60').mark(f'teams-of-{person.email}')
 
     with dialogs.dialog() as dialog, ui.card().classes('w-[40rem] max-w-full').mark('team-members'):
-        ui.label(f'Teams of the members of {team.organisation.name}').classes('font-semibold')
-        PagedTable([Column('Member and teams', member_row, '1fr')], fetch, page_size=10, empty='This organization has no members yet.', search_label='Search members',
-            marker='team-members')
-        ui.button('Close', on_click=dialog.close).props('flat no-caps')
+        ui.label(_('Teams of the members of {name}', name=team.organisation.name)).classes('font-semibold')
+        PagedTable([Column(_('Member and teams'), member_row, '1fr')], fetch, page_size=10,
+                   empty=_('This organization has no members yet.'), search_label=_('Search members'),
+                   marker='team-members')
+        ui.button(_('Close'), on_click=dialog.close).props('flat no-caps')
     dialog.open()
