@@ -9,6 +9,7 @@ from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events, metrics
 from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.i18n import Lazy, lazy
 from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
@@ -24,15 +25,16 @@ def clean_email(email: str | None) -> str:
     return email
 
 
-def clean_name(value: str | None, label: str, field: str) -> str:
+def clean_name(value: str | None, label: str | Lazy, field: str) -> str:
+    label = label if isinstance(label, Lazy) else lazy(label)
     value = (value or '').strip()
     if not value:
-        raise DomainError(f'Enter the {label}.', field)
+        raise DomainError('Enter the {label}.', field, label=label)
     if len(value) > NAME_MAX:
-        raise DomainError(f'The {label} is too long ({NAME_MAX} characters at most).', field)
+        raise DomainError('The {label} is too long ({limit} characters at most).', field, label=label, limit=NAME_MAX)
     # no line breaks at all (CR as well as LF): names go into email headers
     if not is_clean_text(value) or '\n' in value or '\r' in value or '\ufffd' in value:
-        raise DomainError(f'The {label} contains characters that are not allowed.', field)
+        raise DomainError('The {label} contains characters that are not allowed.', field, label=label)
     return value
 
 
@@ -47,8 +49,8 @@ def create_admin(email: str, password: str, first_name: str = 'Portal', last_nam
 def _admin_fields(email: str, password: str, first_name: str, last_name: str,
                   confirm: str | None) -> tuple[str, str, str, str]:
     email = clean_email(email)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     password_hash = passwords.new_hash(password, confirm, email=email, first_name=first_name, last_name=last_name)
     return email, password_hash, first_name, last_name
 
@@ -59,8 +61,9 @@ def _create_admin(email: str, password_hash: str, first_name: str, last_name: st
         existing = User.get_or_none(User.email == email)
         if existing is not None:
             if existing.is_portal_admin:
-                raise DomainError(f'{email} is already a portal admin.', 'email')
-            raise DomainError(f'{email} already has an account; make it an admin from the Users page.', 'email')
+                raise DomainError('{email} is already a portal admin.', 'email', email=email)
+            raise DomainError('{email} already has an account; make it an admin from the Users page.', 'email',
+                              email=email)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.ACTIVE, role=Role.TEAM_MEMBER, is_portal_admin=True, organisation=org)
         Membership.create(user=user, team=bootstrap.default_team(org))
@@ -92,8 +95,8 @@ def issue_setup_link(base_url: str) -> str | None:
 
 def update_profile(user: User, first_name: str, last_name: str, by: User) -> None:
     ensure(by, 'edit_profile', user)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     with database.atomic():
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
         events.announce(by, 'profile.update', user)
@@ -190,5 +193,5 @@ def set_status(user: User, expected: str, new: str, by: User | None) -> None:
         if current is None:
             raise NotFound('This account')
         waiting = expected in (UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL)
-        raise AlreadyDecided('This registration' if waiting else 'This account')
+        raise AlreadyDecided(lazy('This registration') if waiting else lazy('This account'))
     user.status = new

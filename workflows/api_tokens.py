@@ -50,7 +50,7 @@ def create(user: User, name: str, *, read_only: bool = True, expires_in_days: in
         except (TypeError, ValueError):
             raise DomainError('Give the expiry as a whole number of days.', 'expires') from None
         if not 1 <= days <= MAX_DAYS:
-            raise DomainError(f'The expiry must be between 1 and {MAX_DAYS} days.', 'expires')
+            raise DomainError('The expiry must be between 1 and {limit} days.', 'expires', limit=MAX_DAYS)
         expires_at = clock.now() + timedelta(days=days)
     raw, shown, token_hash, _ = new_secret(PREFIX)
     with database.atomic():

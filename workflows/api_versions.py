@@ -109,7 +109,7 @@ def add_version(api_id: int, version: str, base_path: str, openapi_text: str, by
         taken = {api.version.lower() for api in Api.select(Api.version).where(Api.version_of == group)}
         taken.add(current.lower())
         if version.lower() in taken:
-            raise DomainError(f'{base.name} has a version {version} already.', 'version')
+            raise DomainError('{name} has a version {version} already.', 'version', name=base.name, version=version)
         api = catalog.save_api(None, base.name, base_path, base.upstream if upstream is None else upstream,
                                openapi_text, by, read=reference)
         if base.version_of_id is None:

@@ -30,7 +30,7 @@ def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
 
 
 def name_taken(name: str) -> DomainError:
-    return DomainError(f'An app named "{name}" exists already.', 'app_name')
+    return DomainError('An app named "{name}" exists already.', 'app_name', name=name)
 
 
 def create_app(name: str, description: str, by: User) -> App:

@@ -31,6 +31,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
 from domain import events
 from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from domain.errors import DomainError, NotFound
+from domain.i18n import lazy_number
 from gateway import access_tokens
 from permissions import ensure
 from workflows import signing_keys, throttle, visibility
@@ -115,7 +116,7 @@ def parse_jwks(text: str) -> dict | None:
     if not text:
         return None
     if len(text) > MAX_JWKS:
-        raise DomainError(f'Too long: a public key is far shorter than {MAX_JWKS:,} characters.', 'jwks')
+        raise DomainError('Too long: a public key is far shorter than {limit} characters.', 'jwks', limit=lazy_number(MAX_JWKS))
     try:
         value = json.loads(text)
     except ValueError:
@@ -123,7 +124,7 @@ def parse_jwks(text: str) -> dict | None:
                           '"e": "AQAB"}.', 'jwks') from None
     keys = value.get('keys') if isinstance(value, dict) and 'keys' in value else [value]
     if not isinstance(keys, list) or not keys or len(keys) > MAX_KEYS:
-        raise DomainError(f'Paste one public JWK, or a JWK Set of 1 to {MAX_KEYS} keys.', 'jwks')
+        raise DomainError('Paste one public JWK, or a JWK Set of 1 to {limit} keys.', 'jwks', limit=MAX_KEYS)
     for key in keys:
         if not isinstance(key, dict) or key.get('kty') not in {'RSA', 'EC', 'OKP'}:
             raise DomainError('Each key must be an RSA, EC or OKP (Ed25519) public JWK.', 'jwks')

@@ -22,13 +22,13 @@ class Outcome:
     PENDING = 'pending'
 
 
-def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: str = 'organization') -> str:
+def clean_org_name(name: str | None, *, exclude_id: int | None = None) -> str:
     """A name that is not empty, not too long, and unique (case-insensitive) among active and pending ones."""
     name = ' '.join((name or '').split())
     if not name:
-        raise DomainError(f'Enter the name of the {label}.', 'name')
+        raise DomainError('Enter the name of the organization.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     query = Organisation.select().where((Organisation.name_key == name.lower())
@@ -41,7 +41,7 @@ def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: st
 
 
 def name_taken(name: str) -> DomainError:
-    return DomainError(f'An organization named "{name}" exists already.', 'name')
+    return DomainError('An organization named "{name}" exists already.', 'name', name=name)
 
 
 def _org_rules(name: str) -> tuple:
@@ -68,7 +68,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
     if by.status != UserStatus.ACTIVE:
         raise PermissionDenied()
     if not by.organisation.is_default:
-        raise DomainError(f'You belong to {by.organisation.name} already.')
+        raise DomainError('You belong to {organisation} already.', organisation=by.organisation.name)
     name = clean_org_name(name)
     with taken(*_org_rules(name)), database.atomic():
         if pending_request_of(by) is not None:
@@ -240,7 +240,7 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
     if not name:
         raise DomainError('Enter the name of the team.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     query = Team.select().where((Team.organisation == org) & (Team.name == name))
@@ -252,7 +252,7 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
 
 
 def team_taken(org: Organisation, name: str) -> DomainError:
-    return DomainError(f'{org.name} has a team named "{name}" already.', 'name')
+    return DomainError('{organisation} has a team named "{name}" already.', 'name', organisation=org.name, name=name)
 
 
 def keep_in_a_team(user: User) -> None:

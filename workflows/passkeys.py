@@ -68,7 +68,7 @@ def clean_name(name: str | None) -> str:
     if not name:
         raise DomainError('Give the passkey a name, e.g. the device it is on.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     return name

@@ -17,6 +17,7 @@ from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
 from domain import events
 from domain.errors import DomainError, NotFound
+from domain.i18n import lazy
 from workflows import clean_reason, invite_codes, passwords, settings, throttle, tokens, unverified
 from workflows.accounts import clean_email, clean_name, set_status
 
@@ -54,8 +55,8 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     only that browser is signed in when the address is confirmed (see verify_email_and_sign_in). `locale`: the
     language the registrant read the form in (issue 28): the account keeps it, and its emails are written in it.
     Blocking (argon2): run it off the event loop."""
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     email = clean_email(email)
     passwords.check_policy(password or '', confirm, user_inputs=passwords.personal_words(email, first_name, last_name))
     values = settings.load()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from domain.errors import DomainError
+from domain.i18n import lazy_number
 from workflows import is_clean_text
 
 MAX_URL = 2000
@@ -32,7 +33,8 @@ def parse(url: str) -> tuple[str, SplitResult]:
     if not url:
         raise DomainError('Enter the URL that receives the webhooks.', 'url')
     if len(url) > MAX_URL or not is_clean_text(url) or any(ch.isspace() for ch in url):
-        raise DomainError(f'The URL must be one line of at most {MAX_URL:,} characters without spaces.', 'url')
+        raise DomainError('The URL must be one line of at most {limit} characters without spaces.', 'url',
+                          limit=lazy_number(MAX_URL))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -114,7 +116,7 @@ def resolve(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise DomainError(f'The host {host} cannot be found.', 'url') from None
+        raise DomainError('The host {host} cannot be found.', 'url', host=host) from None
     addresses = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split('%')[0])

@@ -115,7 +115,7 @@ def _clean_events(events: list[str]) -> list[str]:
         raise DomainError('Choose at least one event.', 'events')
     unknown = [event for event in chosen if event not in EVENTS]
     if unknown:
-        raise DomainError(f'Unknown event: {", ".join(unknown[:3])}.', 'events')
+        raise DomainError('Unknown event: {names}.', 'events', names=', '.join(unknown[:3]))
     return chosen
 
 
