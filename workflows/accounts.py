@@ -9,7 +9,7 @@ from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events, metrics
 from domain.errors import AlreadyDecided, DomainError, NotFound
-from domain.i18n import Lazy, lazy
+from domain.i18n import Lazy, N_, lazy
 from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
@@ -127,13 +127,13 @@ class ProviderRequired(SignInError):
     (workflows/sso_required.py)."""
 
 
-TOO_MANY = 'Too many failed sign-in attempts. Please wait a few minutes and try again.'
+TOO_MANY = N_('Too many failed sign-in attempts. Please wait a few minutes and try again.')
 STATUS_MESSAGES = {
-    UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
-    UserStatus.PENDING_APPROVAL: 'Your registration is waiting for an administrator to approve it.',
-    UserStatus.INVITED: 'Please accept your invitation first: follow the link in the invitation email.',
-    UserStatus.INACTIVE: 'This account is deactivated. Contact the portal administrator.',
-    UserStatus.REJECTED: 'This registration was not approved.',
+    UserStatus.PENDING_VERIFICATION: N_('Please confirm your email address first: follow the link in the email we sent you.'),
+    UserStatus.PENDING_APPROVAL: N_('Your registration is waiting for an administrator to approve it.'),
+    UserStatus.INVITED: N_('Please accept your invitation first: follow the link in the invitation email.'),
+    UserStatus.INACTIVE: N_('This account is deactivated. Contact the portal administrator.'),
+    UserStatus.REJECTED: N_('This registration was not approved.'),
 }
 
 
@@ -175,7 +175,7 @@ def _authenticate(email: str, password: str, client: str) -> User:
     throttle.forgive(keys)
     throttle.clear(keys[:1])
     if user.status != UserStatus.ACTIVE:
-        raise SignInError(STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+        raise SignInError(STATUS_MESSAGES.get(user.status, N_('This account cannot sign in.')))
     if (required := sso_required.provider_required_for(user)) is not None:  # told only to who knows the password
         raise ProviderRequired(sso_required.refusal(required))
     with database.atomic():

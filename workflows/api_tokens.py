@@ -20,6 +20,7 @@ from domain.at_rest import digest, new_secret
 from permissions import ensure, is_portal_admin
 from domain import events
 from domain.errors import DomainError, NotFound
+from domain.i18n import N_
 from workflows import is_clean_text, throttle
 
 PREFIX = 'ptk_'
@@ -27,7 +28,7 @@ TOKEN_RE = re.compile(r'ptk_[A-Za-z0-9_-]{43}\Z')
 LAST_USED_EVERY = timedelta(minutes=1)  # the last-use time is written at most this often per token
 MAX_DAYS = 3650
 throttle.LIMITS.setdefault('api-token-client', throttle.Limit(30, timedelta(minutes=15)))
-TOO_MANY = 'Too many requests with a wrong token from this address. Please wait a few minutes.'
+TOO_MANY = N_('Too many requests with a wrong token from this address. Please wait a few minutes.')
 
 
 class InvalidApiToken(DomainError):

@@ -10,6 +10,7 @@ from mail import outbox
 from permissions import APPS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.i18n import lazy
 from workflows import approvers, clean_reason, credentials, grants, is_clean_text, settings, taken, visibility
 
 MAX_DESCRIPTION = 1000
@@ -78,7 +79,7 @@ def reject_app(app: App, by: User, reason: str = '') -> None:
         owner = User.get_or_none(User.id == app.owner_id)
         if owner is not None:
             outbox.queue('app_rejected', owner.email, first_name=owner.first_name, app_name=app.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'app.reject', app, reason=reason)
 
 

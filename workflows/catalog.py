@@ -136,7 +136,7 @@ def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
         if submitter is not None:
             outbox.queue('api_published' if approve else 'api_rejected', submitter.email,
                          first_name=submitter.first_name, api_name=api.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'api.publish' if approve else 'api.reject', api, reason=reason)
 
 

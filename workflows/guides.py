@@ -26,7 +26,7 @@ from db.connection import database
 from db.models import Api, Guide, Product, ProductApi, User
 from domain import events
 from domain.errors import DomainError, NotFound
-from domain.i18n import lazy_number
+from domain.i18n import N_, lazy_number
 from permissions import can, ensure
 from workflows import access, browse, is_clean_text
 from workflows.catalog import SLUG_RE, slugify
@@ -38,11 +38,11 @@ SUGGESTED_TITLES = ('Getting started', 'Authentication', 'Errors', 'Changelog')
 KEY_HINT = 'YOUR_API_KEY'
 SAMPLE_KEY_PREFIX = 'ptc_Sample'  # the admin's preview: what a developer with a key sees in its place
 PLACEHOLDERS = {  # the help beside the editor
-    '{{gateway_url}}': 'the gateway\'s address, e.g. https://gateway.example.com',
-    '{{base_path}}': 'the base path of the product\'s API (the first by name), e.g. /weather/',
-    '{{base_path:API name}}': 'the base path of the product\'s API of that name',
-    '{{api_key_prefix}}': f'the first characters of the reader\'s key for this product; {KEY_HINT} for a visitor '
-                          'or a developer without a key',
+    '{{gateway_url}}': N_('the gateway\'s address, e.g. https://gateway.example.com'),
+    '{{base_path}}': N_('the base path of the product\'s API (the first by name), e.g. /weather/'),
+    '{{base_path:API name}}': N_('the base path of the product\'s API of that name'),
+    '{{api_key_prefix}}': N_('the first characters of the reader\'s key for this product; YOUR_API_KEY for a visitor '
+                             'or a developer without a key'),
 }
 
 

@@ -22,7 +22,7 @@ from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from permissions import PermissionDenied, can, invite_code_scope
 from domain import events
 from domain.errors import DomainError, NotFound
-from domain.i18n import lazy_number
+from domain.i18n import N_, lazy_number
 from workflows import is_clean_text, settings, throttle
 
 PREFIX = 'inv_'
@@ -33,7 +33,7 @@ FIELD = 'invite_code'  # the registration form's field
 NEAR_QUOTA_DIVISOR = 10  # the overview lists codes with at most a tenth of their places left ...
 NEAR_EXPIRY = timedelta(days=3)  # ... or that expire within this time
 
-GUESS_LIMIT = 'Too many wrong invite codes from here. Please wait an hour and try again.'
+GUESS_LIMIT = N_('Too many wrong invite codes from here. Please wait an hour and try again.')
 
 
 class InvalidCode(DomainError):
@@ -44,7 +44,7 @@ class InvalidCode(DomainError):
         self.known = known  # a real code that is expired, inactive or used up: not a guess
 
 
-UNKNOWN = 'This invite code is not valid. Check it, or ask the person who gave it to you for the link.'
+UNKNOWN = N_('This invite code is not valid. Check it, or ask the person who gave it to you for the link.')
 
 
 # --- the code itself --------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
 from domain import events
 from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from domain.errors import DomainError, NotFound
-from domain.i18n import lazy_number
+from domain.i18n import N_, lazy_number
 from gateway import access_tokens
 from permissions import ensure
 from workflows import signing_keys, throttle, visibility
@@ -39,14 +39,14 @@ from workflows import signing_keys, throttle, visibility
 SEAL = Seal(b'portico-oauth-clients', b'display')
 CLIENT_PREFIX, SECRET_PREFIX = 'pcl_', 'pcs_'
 API_KEY, OAUTH_CLIENT = 'api_key', 'oauth_client'  # Plan.credential_kind
-KINDS = {API_KEY: 'API keys', OAUTH_CLIENT: 'OAuth clients (client credentials)'}
+KINDS = {API_KEY: N_('API keys'), OAUTH_CLIENT: N_('OAuth clients (client credentials)')}
 JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 ASSERTION_MAX_SECONDS = 300  # an assertion's exp is at most this far ahead
 MAX_JWKS = 20_000  # characters of a pasted JWK or JWK Set
 MAX_KEYS = 5
 throttle.LIMITS.setdefault('oauth-client', throttle.Limit(60, timedelta(minutes=15)))
-TOO_MANY = 'Too many failed client authentications from this address; try again in 15 minutes.'
+TOO_MANY = N_('Too many failed client authentications from this address; try again in 15 minutes.')
 
 
 def token_endpoint() -> str:

@@ -10,6 +10,7 @@ from mail import outbox
 from permissions import PermissionDenied, ensure
 from domain import events
 from domain.errors import AlreadyDecided, DomainError, NotFound
+from domain.i18n import lazy
 from workflows import clean_reason, is_clean_text, settings, taken
 from workflows.accounts import clean_email
 from workflows.credentials import retire
@@ -103,7 +104,7 @@ def reject(org: Organisation, by: User, reason: str = '') -> None:
         requester = User.get_or_none(User.id == org.requested_by_id)
         if requester is not None:
             outbox.queue('org_rejected', requester.email, first_name=requester.first_name, organisation_name=org.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'organisation.reject', org, reason=reason)
 
 

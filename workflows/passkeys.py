@@ -34,6 +34,7 @@ from db.connection import database
 from db.models import Passkey, RecoveryCode, TotpFactor, User, UserStatus
 from domain import events
 from domain.errors import DomainError, NotFound
+from domain.i18n import N_
 from permissions import ensure
 from workflows import is_clean_text, second_factor, throttle, tokens
 
@@ -42,8 +43,8 @@ log = logging.getLogger('portico.passkeys')
 REGISTER, SIGN_IN, SECOND_STEP = 'register', 'sign_in', 'second_factor'
 TIMEOUT_MS = 120_000
 NAME_MAX = 100
-NOT_VERIFIED = 'This passkey could not be verified. Please try again.'
-TOO_MANY = 'Too many passkey sign-ins from here. Please wait a few minutes and try again.'
+NOT_VERIFIED = N_('This passkey could not be verified. Please try again.')
+TOO_MANY = N_('Too many passkey sign-ins from here. Please wait a few minutes and try again.')
 _TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
 
 

@@ -38,7 +38,7 @@ from db.models import ExternalIdentity, IdentityProvider, Membership, Organisati
 from domain import events
 from domain.at_rest import Seal, digest
 from domain.errors import DomainError, NotFound
-from domain.i18n import Lazy, lazy
+from domain.i18n import Lazy, N_, lazy
 from mail import outbox
 from permissions import ensure
 from workflows import accounts, approvers, sso_groups, tokens
@@ -239,7 +239,7 @@ class Finished:
     user: User | None = None
     sid: str | None = None
     link: str | None = None
-    waiting: str | None = None  # the account was made, and waits for the portal admins' approval
+    waiting: Lazy | None = None  # the account was made, and waits for the portal admins' approval (a message)
 
     @property
     def method(self) -> str:
@@ -338,7 +338,7 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
     if known is not None:
         user = User.get_by_id(known.user_id)
         if user.status != UserStatus.ACTIVE:
-            raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+            raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, N_('This account cannot sign in.')))
         return Finished(provider, next_path, signed_in(provider, known, user, claims), sid)
     email = claims.get('email')
     if not isinstance(email, str) or not _verified(provider, claims, email):
@@ -366,8 +366,10 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
             outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
                          registrant_email=email, organisation_part='',
                          review_link=f'{base_url()}/admin/users?status={UserStatus.PENDING_APPROVAL}')
-        return Finished(provider, next_path, waiting=f'Thanks, {first}: your account was made through '
-                        f'{provider.name} and waits for an administrator to approve it. We will email you.')
+        return Finished(provider, next_path, waiting=lazy('Thanks, {first_name}: your account was made through '
+                                                          '{provider} and waits for an administrator to approve '
+                                                          'it. We will email you.', first_name=first,
+                                                          provider=provider.name))
     if provider.organisation_id is not None:
         for admin in approvers.super_admins_of(organisation.id):
             outbox.queue('sso_joined', admin.email, registrant_name=user.full_name, registrant_email=email,

@@ -129,7 +129,7 @@ def _send(member: User, org: Organisation, by: User) -> None:
     tokens.revoke_all(tokens.INVITE, member)
     raw = tokens.issue(tokens.INVITE, member)
     outbox.queue('teammate_invite', member.email, first_name=member.first_name, inviter_name=by.full_name,
-                 organisation_name=org.name, role_label=Role.LABELS[member.role],
+                 organisation_name=org.name, role_label=lazy(Role.LABELS[member.role]),
                  secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
 
 

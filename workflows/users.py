@@ -61,7 +61,7 @@ def _queue_invite(user: User, by: User) -> None:
     raw = tokens.issue(tokens.INVITE, user)
     org = user.organisation
     outbox.queue('invite', user.email, first_name=user.first_name, inviter_name=by.full_name,
-                 organisation_part='' if org.is_default else f' as a member of {org.name}',
+                 organisation_part='' if org.is_default else lazy(' as a member of {organisation}', organisation=org.name),
                  secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
     events.announce(by, 'user.invite', user)
 

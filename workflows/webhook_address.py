@@ -15,7 +15,7 @@ from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from domain.errors import DomainError
-from domain.i18n import lazy_number
+from domain.i18n import Lazy, lazy, lazy_number
 from workflows import is_clean_text
 
 MAX_URL = 2000
@@ -51,15 +51,16 @@ def port_of(parts: SplitResult) -> int:
     return parts.port or (443 if parts.scheme == 'https' else 80)
 
 
-def refusal(host: str, addresses: list[Address], allow_private: bool) -> str | None:
+def refusal(host: str, addresses: list[Address], allow_private: bool) -> Lazy | None:
     """Why a host that resolves to `addresses` may not receive webhooks, or None when it may."""
     if not allow_private:
         for address in addresses:
             if not is_public(address):
-                return (f'{host} is a loopback, link-local or private address ({address}); '
-                        'webhooks go to public addresses only unless the setting below allows them.')
+                return lazy('{host} is a loopback, link-local or private address ({address}); '
+                            'webhooks go to public addresses only unless the setting below allows them.',
+                            host=host, address=str(address))
     if not addresses:
-        return f'The host {host} cannot be found.'
+        return lazy('The host {host} cannot be found.', host=host)
     return None
 
 
