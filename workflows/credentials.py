@@ -99,8 +99,8 @@ def rotate_by_admin(credential: Credential, by: User, old_key_stops_in: int = 0)
 
 def _rotate(credential: Credential, by: User, old_key_stops_in: int, old_key_ends=None) -> Credential:
     if old_key_stops_in not in OVERLAPS:
-        raise DomainError('Choose when the old key stops: ' + ', '.join(OVERLAPS.values()) + '.',
-                          field='old_key_stops_in')
+        # the choices of OVERLAPS, in words
+        raise DomainError('Choose when the old key stops: now, in 1 hour, in 24 hours, in 7 days.', 'old_key_stops_in')
     if not is_current(credential):
         raise DomainError('Only the current key can be rotated: this one is revoked or being replaced already.')
     with database.atomic():

@@ -209,8 +209,9 @@ def _set_state(code_id: int, expected: str, new: str, by: User) -> InviteCode:
         won = (InviteCode.update(state=new)
                .where((InviteCode.id == code.id) & (InviteCode.state == expected)).execute())
         if not won:
-            raise DomainError('This code is active already.' if new == InviteCodeState.ACTIVE else
-                              'This code is inactive already.')
+            if new == InviteCodeState.ACTIVE:
+                raise DomainError('This code is active already.')
+            raise DomainError('This code is inactive already.')
         events.announce(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
     code.state = new
     return code
