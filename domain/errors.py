@@ -26,13 +26,13 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     def __init__(self, what: str | Lazy = N_('This item')) -> None:
-        super().__init__('{what} was not found.', what=what if isinstance(what, Lazy) else lazy(what))
+        super().__init__(lazy('{what} was not found.', what=what if isinstance(what, Lazy) else lazy(what)))
 
 
 class AlreadyDecided(DomainError):
     def __init__(self, what: str | Lazy = N_('This request')) -> None:
-        super().__init__('{what} was already decided by someone else.',
-                         what=what if isinstance(what, Lazy) else lazy(what))
+        super().__init__(lazy('{what} was already decided by someone else.',
+                              what=what if isinstance(what, Lazy) else lazy(what)))
 
 
 class PermissionDenied(DomainError):

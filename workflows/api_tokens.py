@@ -20,7 +20,7 @@ from domain.at_rest import digest, new_secret
 from permissions import ensure, is_portal_admin
 from domain import events
 from domain.errors import DomainError, NotFound
-from domain.i18n import N_
+from domain.i18n import N_, lazy
 from workflows import is_clean_text, throttle
 
 PREFIX = 'ptk_'
@@ -33,7 +33,7 @@ TOO_MANY = N_('Too many requests with a wrong token from this address. Please wa
 
 class InvalidApiToken(DomainError):
     def __init__(self) -> None:
-        super().__init__('The bearer token is missing, wrong, expired or revoked.')
+        super().__init__(lazy('The bearer token is missing, wrong, expired or revoked.'))
 
 
 def create(user: User, name: str, *, read_only: bool = True, expires_in_days: int | None = None) -> tuple[ApiToken, str]:

@@ -46,7 +46,7 @@ SIZE_LABEL = '10 MB'
 class InvalidDocument(DomainError):
     def __init__(self, message: str, **params) -> None:
         self.problem = lazy(message, **params)
-        super().__init__('The OpenAPI document is not valid: {problem}', 'openapi', problem=self.problem)
+        super().__init__(lazy('The OpenAPI document is not valid: {problem}', problem=self.problem), 'openapi')
 
 
 @dataclass
