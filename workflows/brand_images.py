@@ -32,8 +32,8 @@ def check(kind: str, data: bytes) -> Image:
     if not data:
         raise DomainError('The file is empty.', kind)
     if len(data) > LIMITS[kind]:
-        raise DomainError('The file is too big ({size} kB; {limit} kB at most).', kind, size=lazy_number(len(data) // 1024),
-                          limit=lazy_number(LIMITS[kind] // 1024))
+        raise DomainError('The file is too big ({size} kB; {limit} kB at most).', kind, size=len(data) // 1024,
+                          limit=LIMITS[kind] // 1024)
     try:
         image = _raster(data) or _svg(data)
     except DomainError as error:  # an SVG refused: said next to the field of this image
