@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from xml.parsers import expat
 
 from domain.errors import DomainError
-from domain.i18n import N_, lazy_number
+from domain.i18n import N_
 
 LIMITS = {'logo': 512 * 1024, 'favicon': 100 * 1024}  # bytes
 MAX_SIDE = {'logo': 4096, 'favicon': 512}  # pixels (an SVG's declared size is not capped: it scales)
