@@ -14,6 +14,7 @@ from peewee import SQL
 from db import settings
 from db.models import Organisation, OrgStatus, Role, User, UserStatus
 from domain.errors import PermissionDenied
+from domain.i18n import Lazy
 
 
 def is_signed_in(user: User | None) -> bool:
@@ -138,7 +139,7 @@ def can(user: User | None, action: str, obj: object = None) -> bool:
     return bool(rule and rule(user, obj))
 
 
-def ensure(user: User | None, action: str, obj: object = None, message: str | None = None) -> None:
+def ensure(user: User | None, action: str, obj: object = None, message: str | Lazy | None = None) -> None:
     """Workflows call this first; it raises PermissionDenied when `can` says no."""
     if not can(user, action, obj):
         raise PermissionDenied(message) if message else PermissionDenied()

@@ -9,6 +9,11 @@ from db import clock
 from db.connection import database
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a label for the catalogs (domain/i18n.N_; db is below domain)
+    """The labels below are translated where they are shown: `_(UserStatus.LABELS[status])`."""
+    return message
+
+
 class JSONField(pw.TextField):
     def db_value(self, value):
         return None if value is None else json.dumps(value, sort_keys=True)
@@ -71,12 +76,12 @@ class UserStatus:
     ALL = (PENDING_VERIFICATION, PENDING_APPROVAL, INVITED, ACTIVE, INACTIVE, REJECTED)
 
     LABELS = {
-        PENDING_VERIFICATION: 'pending verification',
-        PENDING_APPROVAL: 'pending approval',
-        INVITED: 'invited',
-        ACTIVE: 'active',
-        INACTIVE: 'inactive',
-        REJECTED: 'rejected',
+        PENDING_VERIFICATION: N_('pending verification'),
+        PENDING_APPROVAL: N_('pending approval'),
+        INVITED: N_('invited'),
+        ACTIVE: N_('active'),
+        INACTIVE: N_('inactive'),
+        REJECTED: N_('rejected'),
     }
 
 
@@ -87,7 +92,7 @@ class Role:
     column = 'role'
     ALL = (TEAM_MEMBER, SUPER_ADMIN)
 
-    LABELS = {TEAM_MEMBER: 'Team member', SUPER_ADMIN: 'Super admin'}
+    LABELS = {TEAM_MEMBER: N_('Team member'), SUPER_ADMIN: N_('Super admin')}
 
 
 class User(BaseModel):
@@ -142,7 +147,7 @@ class InviteCodeState:
     ACTIVE = 'active'
     INACTIVE = 'inactive'
 
-    LABELS = {ACTIVE: 'Active', INACTIVE: 'Inactive'}
+    LABELS = {ACTIVE: N_('Active'), INACTIVE: N_('Inactive')}
 
 
 class InviteCode(BaseModel):
@@ -269,7 +274,7 @@ class Visibility:
     PRIVATE = 'private'  # signed-in users
     CUSTOM = 'custom'  # chosen teams only
 
-    LABELS = {PUBLIC: 'Public', PRIVATE: 'Private', CUSTOM: 'Custom'}
+    LABELS = {PUBLIC: N_('Public'), PRIVATE: N_('Private'), CUSTOM: N_('Custom')}
 
 
 class Catalog(BaseModel):
@@ -696,7 +701,7 @@ class BrandAsset(BaseModel):
 class PageMenu:
     HEADER, FOOTER, NONE = 'header', 'footer', 'none'
     ALL = (HEADER, FOOTER, NONE)
-    LABELS = {HEADER: 'Header menu', FOOTER: 'Footer menu', NONE: 'No menu'}
+    LABELS = {HEADER: N_('Header menu'), FOOTER: N_('Footer menu'), NONE: N_('No menu')}
     column = 'menu'
 
 
@@ -704,14 +709,14 @@ class PageAudience:
     """Who sees a page: the catalogs' rule (Public, Private, Custom) in the words of a page."""
     EVERYONE, SIGNED_IN, CHOSEN = 'everyone', 'signed_in', 'chosen'
     ALL = (EVERYONE, SIGNED_IN, CHOSEN)
-    LABELS = {EVERYONE: 'Everyone', SIGNED_IN: 'Signed-in developers', CHOSEN: 'Chosen organizations and teams'}
+    LABELS = {EVERYONE: N_('Everyone'), SIGNED_IN: N_('Signed-in developers'), CHOSEN: N_('Chosen organizations and teams')}
     column = 'audience'
 
 
 class PageStatus:
     DRAFT, PUBLISHED = 'draft', 'published'
     ALL = (DRAFT, PUBLISHED)
-    LABELS = {DRAFT: 'Draft', PUBLISHED: 'Published'}
+    LABELS = {DRAFT: N_('Draft'), PUBLISHED: N_('Published')}
     column = 'status'
 
 

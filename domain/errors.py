@@ -5,7 +5,7 @@ label=lazy('name'))` keeps the English text with its placeholders (the catalogs'
 message) and `str(error)` is it in the reader's language."""
 from __future__ import annotations
 
-from domain.i18n import Lazy, lazy
+from domain.i18n import N_, Lazy, lazy
 
 
 class DomainError(Exception):
@@ -25,18 +25,18 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    def __init__(self, what: str | Lazy = 'This item') -> None:
-        super().__init__('{what} was not found.', what=what if isinstance(what, Lazy) else lazy(what))
+    def __init__(self, what: str | Lazy = N_('This item')) -> None:
+        super().__init__(lazy('{what} was not found.', what=what if isinstance(what, Lazy) else lazy(what)))
 
 
 class AlreadyDecided(DomainError):
-    def __init__(self, what: str | Lazy = 'This request') -> None:
-        super().__init__('{what} was already decided by someone else.',
-                         what=what if isinstance(what, Lazy) else lazy(what))
+    def __init__(self, what: str | Lazy = N_('This request')) -> None:
+        super().__init__(lazy('{what} was already decided by someone else.',
+                              what=what if isinstance(what, Lazy) else lazy(what)))
 
 
 class PermissionDenied(DomainError):
-    def __init__(self, message: str | Lazy = 'You are not allowed to do this.') -> None:
+    def __init__(self, message: str | Lazy = N_('You are not allowed to do this.')) -> None:
         super().__init__(message)
 
 

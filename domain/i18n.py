@@ -236,6 +236,26 @@ def lazy_plural(singular: str, plural: str, count: int, /, **params) -> Lazy:
     return Lazy(singular, params, plural, count)
 
 
+class LazyNumber:
+    """A number shown inside a lazy message, written in the reader's locale when shown ('10,000', '10.000')."""
+
+    __slots__ = ('value', 'pattern')
+
+    def __init__(self, value: int | float, pattern: str | None = None) -> None:
+        self.value, self.pattern = value, pattern
+
+    def __str__(self) -> str:
+        return babel_numbers.format_decimal(self.value, format=self.pattern, locale=_babel_locale(None))
+
+    def __repr__(self) -> str:
+        return f'lazy_number({self.value!r})'
+
+
+def lazy_number(value: int | float, pattern: str | None = None) -> LazyNumber:
+    """`value` for a lazy message's placeholder; `pattern` a CLDR number pattern ('#,##0.0': one decimal)."""
+    return LazyNumber(value, pattern)
+
+
 def english(text) -> str:
     """A message in English, whether lazy or already a str."""
     return text.english() if isinstance(text, Lazy) else str(text)

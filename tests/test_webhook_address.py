@@ -25,7 +25,7 @@ def test_a_public_address_may_receive_webhooks(address) -> None:
 def test_a_loopback_private_or_embedded_address_is_refused_unless_allowed(address) -> None:
     assert not webhook_address.is_public(ip_address(address))
     reason = webhook_address.refusal('inside.example', [ip_address(address)], allow_private=False)
-    assert reason.startswith('inside.example is a loopback, link-local or private address')
+    assert str(reason).startswith('inside.example is a loopback, link-local or private address')
     assert webhook_address.refusal('inside.example', [ip_address(address)], allow_private=True) is None
 
 

@@ -164,7 +164,7 @@ def formatted_messages(areas: list[str] | None = None) -> list[str]:
                 if name in KEYWORDS and name not in ('N_',):
                     first = node.args[0]
                     if isinstance(first, ast.JoinedStr) or (isinstance(first, ast.BinOp)
-                                                            and isinstance(first.left, ast.Constant)):
+                                                            and isinstance(first.left, (ast.Constant, ast.JoinedStr))):
                         found.append(f'{path.relative_to(ROOT)}:{node.lineno}: {name}() of an f-string or a '
                                      'formatted string: pass the placeholders as keywords instead')
     return found

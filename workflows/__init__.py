@@ -28,7 +28,7 @@ def clean_reason(reason: str | None) -> str:
     of at most REASON_MAX characters, refused rather than cut (the requester would get half a sentence)."""
     reason = (reason or '').strip()
     if len(reason) > REASON_MAX:
-        raise DomainError(f'The reason is too long ({REASON_MAX} characters at most).', 'reason')
+        raise DomainError('The reason is too long ({limit} characters at most).', 'reason', limit=REASON_MAX)
     if not is_clean_text(reason):
         raise DomainError('The reason contains characters that are not allowed.', 'reason')
     return reason

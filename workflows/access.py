@@ -14,6 +14,7 @@ from mail import outbox
 from permissions import ACCESS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
+from domain.i18n import lazy
 from workflows import approvers, apps, browse, clean_reason, credentials, grants, plan_changes, settings, visibility
 
 
@@ -91,7 +92,7 @@ def reject(request: AccessRequest, by: User, reason: str = '') -> None:
         if requester is not None:
             outbox.queue('access_rejected', requester.email, first_name=requester.first_name,
                          app_name=request.app.name, products=grants.product_names(request),
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'access.reject', request, reason=reason)
 
 

@@ -9,6 +9,7 @@ from db.models import Membership, Role, Token, User, UserStatus
 from permissions import ensure
 from domain import events, metrics
 from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
+from domain.i18n import Lazy, N_, lazy
 from workflows import is_clean_text, passwords, sso_required, throttle, tokens
 
 EMAIL_RE = re.compile(r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$')
@@ -26,15 +27,16 @@ def clean_email(email: str | None) -> str:
     return email
 
 
-def clean_name(value: str | None, label: str, field: str) -> str:
+def clean_name(value: str | None, label: str | Lazy, field: str) -> str:
+    label = label if isinstance(label, Lazy) else lazy(label)
     value = (value or '').strip()
     if not value:
-        raise DomainError(f'Enter the {label}.', field)
+        raise DomainError('Enter the {label}.', field, label=label)
     if len(value) > NAME_MAX:
-        raise DomainError(f'The {label} is too long ({NAME_MAX} characters at most).', field)
+        raise DomainError('The {label} is too long ({limit} characters at most).', field, label=label, limit=NAME_MAX)
     # no line breaks at all (CR as well as LF): names go into email headers
-    if not is_clean_text(value) or any(ch in value for ch in NOT_IN_NAMES):
-        raise DomainError(f'The {label} contains characters that are not allowed.', field)
+    if not is_clean_text(value) or '\n' in value or '\r' in value or '\ufffd' in value:
+        raise DomainError('The {label} contains characters that are not allowed.', field, label=label)
     return value
 
 
@@ -49,8 +51,8 @@ def create_admin(email: str, password: str, first_name: str = 'Portal', last_nam
 def _admin_fields(email: str, password: str, first_name: str, last_name: str,
                   confirm: str | None) -> tuple[str, str, str, str]:
     email = clean_email(email)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     password_hash = passwords.new_hash(password, confirm, email=email, first_name=first_name, last_name=last_name)
     return email, password_hash, first_name, last_name
 
@@ -61,8 +63,9 @@ def _create_admin(email: str, password_hash: str, first_name: str, last_name: st
         existing = User.get_or_none(User.email == email)
         if existing is not None:
             if existing.is_portal_admin:
-                raise Conflict(f'{email} is already a portal admin.', 'email')
-            raise Conflict(f'{email} already has an account; make it an admin from the Users page.', 'email')
+                raise Conflict('{email} is already a portal admin.', 'email', email=email)
+            raise Conflict('{email} already has an account; make it an admin from the Users page.', 'email',
+                              email=email)
         user = User.create(email=email, first_name=first_name, last_name=last_name, password_hash=password_hash,
                            status=UserStatus.ACTIVE, role=Role.TEAM_MEMBER, is_portal_admin=True, organisation=org)
         Membership.create(user=user, team=bootstrap.default_team(org))
@@ -94,8 +97,8 @@ def issue_setup_link(base_url: str) -> str | None:
 
 def update_profile(user: User, first_name: str, last_name: str, by: User) -> None:
     ensure(by, 'edit_profile', user)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     with database.atomic():
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
         events.announce(by, 'profile.update', user)
@@ -126,13 +129,13 @@ class ProviderRequired(SignInError):
     (workflows/sso_required.py)."""
 
 
-TOO_MANY = 'Too many failed sign-in attempts. Please wait a few minutes and try again.'
+TOO_MANY = N_('Too many failed sign-in attempts. Please wait a few minutes and try again.')
 STATUS_MESSAGES = {
-    UserStatus.PENDING_VERIFICATION: 'Please confirm your email address first: follow the link in the email we sent you.',
-    UserStatus.PENDING_APPROVAL: 'Your registration is waiting for an administrator to approve it.',
-    UserStatus.INVITED: 'Please accept your invitation first: follow the link in the invitation email.',
-    UserStatus.INACTIVE: 'This account is deactivated. Contact the portal administrator.',
-    UserStatus.REJECTED: 'This registration was not approved.',
+    UserStatus.PENDING_VERIFICATION: N_('Please confirm your email address first: follow the link in the email we sent you.'),
+    UserStatus.PENDING_APPROVAL: N_('Your registration is waiting for an administrator to approve it.'),
+    UserStatus.INVITED: N_('Please accept your invitation first: follow the link in the invitation email.'),
+    UserStatus.INACTIVE: N_('This account is deactivated. Contact the portal administrator.'),
+    UserStatus.REJECTED: N_('This registration was not approved.'),
 }
 
 
@@ -174,7 +177,7 @@ def _authenticate(email: str, password: str, client: str) -> User:
     throttle.forgive(keys)
     throttle.clear(keys[:1])
     if user.status != UserStatus.ACTIVE:
-        raise SignInError(STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+        raise SignInError(STATUS_MESSAGES.get(user.status, N_('This account cannot sign in.')))
     if (required := sso_required.provider_required_for(user)) is not None:  # told only to who knows the password
         raise ProviderRequired(sso_required.refusal(required))
     with database.atomic():
@@ -192,5 +195,5 @@ def set_status(user: User, expected: str, new: str, by: User | None) -> None:
         if current is None:
             raise NotFound('This account')
         waiting = expected in (UserStatus.PENDING_VERIFICATION, UserStatus.PENDING_APPROVAL)
-        raise AlreadyDecided('This registration' if waiting else 'This account')
+        raise AlreadyDecided(lazy('This registration') if waiting else lazy('This account'))
     user.status = new

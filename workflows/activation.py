@@ -9,6 +9,7 @@ from __future__ import annotations
 from db.connection import database
 from db.models import AccessRequest, App, User, UserStatus
 from domain import events
+from domain.i18n import N_
 from domain.errors import Conflict
 from permissions import ensure
 from workflows import api_tokens, credentials, organisations, registration, sessions
@@ -39,7 +40,7 @@ def deactivate(target: User, by: User) -> None:
         if current is not None and current.organisation_id == org.id:
             organisations.keep_a_super_admin(
                 org, current, 'deactivated',
-                'Ask them to make a teammate super admin first, or delete the organization.')
+                N_('Ask them to make a teammate super admin first, or delete the organization.'))
         set_status(target, UserStatus.ACTIVE, UserStatus.INACTIVE, by=by)
         sessions.end_all(target)
         _retire_keys_of(target)  # an individual developer's apps stop with the account

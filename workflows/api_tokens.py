@@ -20,6 +20,7 @@ from domain.at_rest import digest, new_secret
 from permissions import ensure, is_portal_admin
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy
 from workflows import is_clean_text, throttle
 
 PREFIX = 'ptk_'
@@ -27,12 +28,12 @@ TOKEN_RE = re.compile(r'ptk_[A-Za-z0-9_-]{43}\Z')
 LAST_USED_EVERY = timedelta(minutes=1)  # the last-use time is written at most this often per token
 MAX_DAYS = 3650
 throttle.LIMITS.setdefault('api-token-client', throttle.Limit(30, timedelta(minutes=15)))
-TOO_MANY = 'Too many requests with a wrong token from this address. Please wait a few minutes.'
+TOO_MANY = N_('Too many requests with a wrong token from this address. Please wait a few minutes.')
 
 
 class InvalidApiToken(DomainError):
     def __init__(self) -> None:
-        super().__init__('The bearer token is missing, wrong, expired or revoked.')
+        super().__init__(lazy('The bearer token is missing, wrong, expired or revoked.'))
 
 
 def create(user: User, name: str, *, read_only: bool = True, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
@@ -50,7 +51,7 @@ def create(user: User, name: str, *, read_only: bool = True, expires_in_days: in
         except (TypeError, ValueError):
             raise DomainError('Give the expiry as a whole number of days.', 'expires') from None
         if not 1 <= days <= MAX_DAYS:
-            raise DomainError(f'The expiry must be between 1 and {MAX_DAYS} days.', 'expires')
+            raise DomainError('The expiry must be between 1 and {limit} days.', 'expires', limit=MAX_DAYS)
         expires_at = clock.now() + timedelta(days=days)
     raw, shown, token_hash, _ = new_secret(PREFIX)
     with database.atomic():

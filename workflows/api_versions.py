@@ -20,6 +20,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, A
                        ProductApi, User)
 from domain import events
 from domain.errors import Conflict, DomainError
+from domain.i18n import lazy, lazy_plural
 from mail import outbox
 from permissions import ensure
 from workflows import catalog, openapi, settings
@@ -109,7 +110,7 @@ def add_version(api_id: int, version: str, base_path: str, openapi_text: str, by
         taken = {api.version.lower() for api in Api.select(Api.version).where(Api.version_of == group)}
         taken.add(current.lower())
         if version.lower() in taken:
-            raise Conflict(f'{base.name} has a version {version} already.', 'version')
+            raise Conflict('{name} has a version {version} already.', 'version', name=base.name, version=version)
         api = catalog.save_api(None, base.name, base_path, base.upstream if upstream is None else upstream,
                                openapi_text, by, read=reference)
         if base.version_of_id is None:
@@ -235,14 +236,14 @@ def _notify(api: Api, successor: Api | None, template: str, days: int | None = N
     apps = subscribed_apps(api.id)
     base = settings.base_url()
     if successor is not None:
-        move = f'Move to {label(successor)}: {gateway_url(successor)}'
+        move = lazy('Move to {api}: {url}', api=label(successor), url=gateway_url(successor))
     else:
-        move = 'There is no successor version: plan for the end of this API.'
+        move = lazy('There is no successor version: plan for the end of this API.')
     for app in apps:
         for person in owners_of(app):
             outbox.queue(template, person.email, first_name=person.first_name, app_name=app.name,
                          api_name=label(api), base_path=gateway_url(api), sunset_date=shown_date(api.sunset_at),
-                         successor_part=move, days_left=f'{days} day{"s" if days != 1 else ""}' if days else '',
+                         successor_part=move, days_left=lazy_plural('{count} day', '{count} days', days) if days else '',
                          apps_link=f'{base}/apps/{app.id}')
     return apps
 

@@ -10,6 +10,7 @@ from mail import outbox
 from permissions import APPS, can, decider_scope, ensure
 from domain import events
 from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
+from domain.i18n import lazy
 from workflows import approvers, clean_reason, credentials, grants, is_clean_text, settings, taken, visibility
 
 MAX_DESCRIPTION = 1000
@@ -30,7 +31,7 @@ def clean_app_name(name: str | None, organisation_id: int, owner: User) -> str:
 
 
 def name_taken(name: str) -> DomainError:
-    return Conflict(f'An app named "{name}" exists already.', 'app_name')
+    return Conflict('An app named "{name}" exists already.', 'app_name', name=name)
 
 
 def create_app(name: str, description: str, by: User) -> App:
@@ -78,7 +79,7 @@ def reject_app(app: App, by: User, reason: str = '') -> None:
         owner = User.get_or_none(User.id == app.owner_id)
         if owner is not None:
             outbox.queue('app_rejected', owner.email, first_name=owner.first_name, app_name=app.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'app.reject', app, reason=reason)
 
 

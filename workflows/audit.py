@@ -62,7 +62,7 @@ def parse_filters(actor: str = '', action: str = '', target: str = '', since: st
                                   ('to', until))}
     for name, value in values.items():
         if len(value) > FILTER_MAX:
-            raise DomainError(f'Too long ({FILTER_MAX} characters at most).', name)
+            raise DomainError('Too long ({limit} characters at most).', name, limit=FILTER_MAX)
     match = _TARGET.match(values['object'])
     if match is None:
         raise DomainError('Write an object as its type and number, e.g. "app #12", or just "app".', 'object')

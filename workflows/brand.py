@@ -17,6 +17,7 @@ from db.settings import load, put
 from domain import brand as looks
 from domain import events
 from domain.errors import DomainError
+from domain.i18n import Lazy, lazy, lazy_number
 from permissions import ensure
 from workflows import brand_images
 
@@ -35,7 +36,7 @@ def clean_portal_name(value: Any) -> str:
     if not name:
         raise DomainError('The portal needs a name.', 'portal_name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The portal name is too long ({NAME_MAX} characters at most).', 'portal_name')
+        raise DomainError('The portal name is too long ({limit} characters at most).', 'portal_name', limit=NAME_MAX)
     if any(unicodedata.category(ch).startswith('C') for ch in name):
         raise DomainError('The portal name may not contain control characters.', 'portal_name')
     return name
@@ -45,7 +46,7 @@ def clean_portal_name(value: Any) -> str:
 class Contrast:
     """One pair of colours the brand puts text on, and whether it reaches AA."""
     field: str
-    what: str
+    what: Lazy
     ratio: float
 
     @property
@@ -66,21 +67,21 @@ def contrasts(header: str, primary: str, accent: str) -> list[Contrast]:
     """Every text the brand's colours carry, with its ratio (the live preview shows them; `save` refuses a failing
     one)."""
     return [
-        Contrast('header', f'Header text ({_name(looks.text_on(header))}) on the header',
+        Contrast('header', lazy('Header text ({colour}) on the header', colour=_name(looks.text_on(header))),
                  looks.contrast(header, looks.text_on(header))),
-        Contrast('primary', 'Links in the primary colour on the page',
+        Contrast('primary', lazy('Links in the primary colour on the page'),
                  min(looks.contrast(primary, looks.WHITE), looks.contrast(primary, looks.PAGE))),
-        Contrast('primary', f'Button text ({_name(looks.text_on(primary))}) on the primary colour',
+        Contrast('primary', lazy('Button text ({colour}) on the primary colour', colour=_name(looks.text_on(primary))),
                  looks.contrast(primary, looks.text_on(primary))),
-        Contrast('accent', 'Highlights in the accent colour on the page',
+        Contrast('accent', lazy('Highlights in the accent colour on the page'),
                  min(looks.contrast(accent, looks.WHITE), looks.contrast(accent, looks.PAGE))),
-        Contrast('accent', f'Badge text ({_name(looks.text_on(accent))}) on the accent colour',
+        Contrast('accent', lazy('Badge text ({colour}) on the accent colour', colour=_name(looks.text_on(accent))),
                  looks.contrast(accent, looks.text_on(accent))),
     ]
 
 
-def _name(colour: str) -> str:
-    return 'black' if colour == looks.BLACK else 'white'
+def _name(colour: str) -> Lazy:
+    return lazy('black') if colour == looks.BLACK else lazy('white')
 
 
 def clean_footer_links(links: Any) -> list[dict[str, str]]:
@@ -94,14 +95,14 @@ def clean_footer_links(links: Any) -> list[dict[str, str]]:
             continue
         field = f'footer_{number}'
         if not label or len(label) > LABEL_MAX:
-            raise DomainError(f'Give the link a label of 1 to {LABEL_MAX} characters.', f'{field}_label')
+            raise DomainError('Give the link a label of 1 to {limit} characters.', f'{field}_label', limit=LABEL_MAX)
         parts = urlsplit(url)
         if (len(url) > URL_MAX or parts.scheme.lower() not in URL_SCHEMES or any(ch.isspace() for ch in url)
                 or (parts.scheme.lower() != 'mailto' and not parts.netloc)):
             raise DomainError('A link must be a full https://, http:// or mailto: address.', f'{field}_url')
         cleaned.append({'label': label, 'url': url})
     if len(cleaned) > FOOTER_MAX:
-        raise DomainError(f'{FOOTER_MAX} footer links at most.', 'footer')
+        raise DomainError('{limit} footer links at most.', 'footer', limit=FOOTER_MAX)
     return cleaned
 
 
@@ -114,8 +115,9 @@ def save(*, portal_name: Any, header: Any, primary: Any, accent: Any, footer_lin
         wanted[COLOURS[field]] = clean_colour(value, field)
     for pair in contrasts(wanted[COLOURS['header']], wanted[COLOURS['primary']], wanted[COLOURS['accent']]):
         if not pair.passes:
-            raise DomainError(f'{pair.what} would be {pair.ratio:.2f}:1; WCAG AA needs at least 4.5:1. '
-                              'Choose a darker or lighter colour.', pair.field)
+            raise DomainError('{what} would be {ratio}:1; WCAG AA needs at least 4.5:1. '
+                              'Choose a darker or lighter colour.', pair.field, what=pair.what,
+                              ratio=lazy_number(pair.ratio, '0.00'))
     wanted['brand_footer_links'] = clean_footer_links(footer_links)
     with database.atomic():
         stored = load()

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from xml.parsers import expat
 
 from domain.errors import DomainError
+from domain.i18n import N_
 
 LIMITS = {'logo': 512 * 1024, 'favicon': 100 * 1024}  # bytes
 MAX_SIDE = {'logo': 4096, 'favicon': 512}  # pixels (an SVG's declared size is not capped: it scales)
 KINDS = tuple(LIMITS)
-NOT_AN_IMAGE = 'This file is not a PNG, JPEG, WebP or SVG image.'
+NOT_AN_IMAGE = N_('This file is not a PNG, JPEG, WebP or SVG image.')
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ def check(kind: str, data: bytes) -> Image:
     if not data:
         raise DomainError('The file is empty.', kind)
     if len(data) > LIMITS[kind]:
-        raise DomainError(f'The file is too big ({len(data) // 1024} kB; {LIMITS[kind] // 1024} kB at most).', kind)
+        raise DomainError('The file is too big ({size} kB; {limit} kB at most).', kind, size=len(data) // 1024,
+                          limit=LIMITS[kind] // 1024)
     try:
         image = _raster(data) or _svg(data)
     except DomainError as error:  # an SVG refused: said next to the field of this image
@@ -45,8 +47,8 @@ def check(kind: str, data: bytes) -> Image:
     if image.content_type != 'image/svg+xml':
         side = MAX_SIDE[kind]
         if not (1 <= image.width <= side and 1 <= image.height <= side):
-            raise DomainError(f'The image is {image.width} × {image.height} pixels; each side may be 1 to {side}.',
-                              kind)
+            raise DomainError('The image is {width} × {height} pixels; each side may be 1 to {side}.', kind,
+                              width=image.width, height=image.height, side=side)
     return image
 
 
@@ -186,7 +188,7 @@ def sanitise_svg(text: str) -> str:
     try:
         parser.Parse(text, True)
     except expat.ExpatError as error:
-        raise DomainError(f'This SVG cannot be read ({expat.ErrorString(error.code)}).', 'svg') from None
+        raise DomainError('This SVG cannot be read ({problem}).', 'svg', problem=expat.ErrorString(error.code)) from None
     return ''.join(out)
 
 

@@ -13,6 +13,7 @@ from mail import outbox
 from permissions import ensure
 from domain import events
 from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
+from domain.i18n import Lazy, lazy, lazy_number
 from workflows import clean_reason, is_clean_text, openapi, settings
 from workflows.credentials import retire
 
@@ -28,14 +29,16 @@ SLUG_RE = re.compile(r'^[a-z0-9]+(?:-[a-z0-9]+)*$')
 BASE_PATH_RE = re.compile(rf'^/[{BASE_PATH_CHARS}/]*$')
 
 
-def _text(value: str | None, label: str, field: str, max_length: int, required: bool = True) -> str:
+def _text(value: str | None, label: str | Lazy, field: str, max_length: int, required: bool = True) -> str:
+    label = label if isinstance(label, Lazy) else lazy(label)
     value = (value or '').strip()
     if required and not value:
-        raise DomainError(f'Enter the {label}.', field)
+        raise DomainError('Enter the {label}.', field, label=label)
     if len(value) > max_length:
-        raise DomainError(f'The {label} is too long ({max_length} characters at most).', field)
+        raise DomainError('The {label} is too long ({limit} characters at most).', field, label=label,
+                          limit=max_length)
     if not is_clean_text(value):
-        raise DomainError(f'The {label} contains characters that are not allowed.', field)
+        raise DomainError('The {label} contains characters that are not allowed.', field, label=label)
     return value
 
 
@@ -54,7 +57,7 @@ def _base_path(value: str | None, exclude_id: int | None) -> str:
     if exclude_id:
         query = query.where(Api.id != exclude_id)
     if query.exists():
-        raise Conflict(f'Another API listens on {path} already.', 'base_path')
+        raise Conflict('Another API listens on {path} already.', 'base_path', path=path)
     return path
 
 
@@ -70,8 +73,8 @@ def save_api(api_id: int | None, name: str, base_path: str, upstream: str, opena
     caller that read it before opening its own transaction (workflows/publish.py: SQLite's BEGIN IMMEDIATE
     would hold the write lock while a big document is read)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', NAME_MAX)
-    upstream = _text(upstream, 'upstream description', 'upstream', UPSTREAM_MAX, required=False)
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
+    upstream = _text(upstream, lazy('upstream description'), 'upstream', UPSTREAM_MAX, required=False)
     keep = openapi_text is KEEP_DOCUMENT and api_id is not None
     reference = None if keep else read if read is not None else openapi.read(openapi_text)
     with database.atomic():
@@ -107,9 +110,9 @@ def store_reference(api: Api, reference: openapi.Reference | None, text: str) ->
 
 def submit_api(name: str, base_path: str, upstream: str, openapi_text: str, by: User) -> Api:
     """An organisation's super admin submits an API; it waits for a portal admin (000's note)."""
-    ensure(by, 'submit_api', message='Only the super admins of an organization can submit APIs.')
-    name = _text(name, 'name', 'name', NAME_MAX)
-    upstream = _text(upstream, 'upstream description', 'upstream', UPSTREAM_MAX, required=False)
+    ensure(by, 'submit_api', message=lazy('Only the super admins of an organization can submit APIs.'))
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
+    upstream = _text(upstream, lazy('upstream description'), 'upstream', UPSTREAM_MAX, required=False)
     reference = openapi.read(openapi_text)
     with database.atomic():
         api = Api.create(name=name, base_path=_base_path(base_path, None), upstream=upstream,
@@ -139,7 +142,7 @@ def decide_api(api: Api, approve: bool, by: User, reason: str = '') -> None:
         if submitter is not None:
             outbox.queue('api_published' if approve else 'api_rejected', submitter.email,
                          first_name=submitter.first_name, api_name=api.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'api.publish' if approve else 'api.reject', api, reason=reason)
 
 
@@ -171,19 +174,19 @@ def save_product(product_id: int | None, name: str, slug: str, summary: str, des
     """Add or edit a product. `featured`: listed on the default home page (None keeps what it was; a new product
     is not featured)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', NAME_MAX)
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
     slug = (slug or '').strip().lower() or slugify(name)
     if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX:
         raise DomainError('The slug may contain lower-case letters, digits and single dashes, like weather-api.',
                           'slug')
-    summary = _text(summary, 'summary', 'summary', SUMMARY_MAX, required=False)
-    description = _text(description, 'description', 'description', MAX_DESCRIPTION, required=False)
+    summary = _text(summary, lazy('summary'), 'summary', SUMMARY_MAX, required=False)
+    description = _text(description, lazy('description'), 'description', MAX_DESCRIPTION, required=False)
     tag_list = sorted({tag.strip().lower() for tag in (tags or '').split(',') if tag.strip()})
     if any(len(tag) > MAX_TAG or not is_clean_text(tag) for tag in tag_list) or len(','.join(tag_list)) > MAX_TAGS:
         raise DomainError('Tags are short words separated by commas.', 'tags')
     with database.atomic():
         if Product.select().where((Product.slug == slug) & (Product.id != (product_id or 0))).exists():
-            raise Conflict(f'Another product uses the slug "{slug}" already.', 'slug')
+            raise Conflict('Another product uses the slug "{slug}" already.', 'slug', slug=slug)
         apis = list(Api.select().where(Api.id.in_(api_ids or []) & (Api.status == ApiStatus.PUBLISHED)))
         if len(apis) != len(set(api_ids or [])):
             raise DomainError('Choose published APIs only.', 'apis')
@@ -223,14 +226,14 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
     never for a new plan); keys issued before keep the end they were given. `credential_kind` (issue 26):
     'api_key' or 'oauth_client', what requests approved from now on get (None: unchanged, or keys)."""
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', NAME_MAX)
-    rate_limit = _count(rate_limit, 'rate limit', 'rate_limit', minimum=1)
-    rate_period = _count(rate_period, 'rate period', 'rate_period', minimum=1)
-    quota = _count(quota, 'quota', 'quota', minimum=0)
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
+    rate_limit = _count(rate_limit, lazy('rate limit'), 'rate_limit', minimum=1)
+    rate_period = _count(rate_period, lazy('rate period'), 'rate_period', minimum=1)
+    quota = _count(quota, lazy('quota'), 'quota', minimum=0)
     if key_lifetime_days not in (None, ''):
-        key_lifetime_days = _count(key_lifetime_days, 'key lifetime', 'key_lifetime_days', minimum=0)
+        key_lifetime_days = _count(key_lifetime_days, lazy('key lifetime'), 'key_lifetime_days', minimum=0)
         if key_lifetime_days > KEY_LIFETIME_MAX:
-            raise DomainError(f'Keys live at most {KEY_LIFETIME_MAX} days (10 years); 0 means they never expire.',
+            raise DomainError('Keys live at most 3650 days (10 years); 0 means they never expire.',
                               'key_lifetime_days')
     if quota_period not in QUOTA_PERIODS:
         raise DomainError('The quota period is a day or a month.', 'quota_period')
@@ -238,7 +241,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         raise DomainError('Access gives API keys or OAuth clients.', 'credential_kind')
     with database.atomic():
         if Plan.select().where((Plan.name == name) & (Plan.id != (plan_id or 0))).exists():
-            raise Conflict(f'A plan named "{name}" exists already.', 'name')
+            raise Conflict('A plan named "{name}" exists already.', 'name', name=name)
         values = dict(name=name, rate_limit=rate_limit, rate_period=rate_period, quota=quota,
                       quota_period=quota_period, requires_approval=bool(requires_approval))
         if key_lifetime_days not in (None, ''):
@@ -246,7 +249,7 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
         if credential_kind is not None:
             values['credential_kind'] = credential_kind
         if plan_id:
-            plan = find(Plan, plan_id, 'This plan')
+            plan = find(Plan, plan_id, lazy('This plan'))
             Plan.update(**values).where(Plan.id == plan.id).execute()
             retire(AccessRequest.plan == plan.id)  # gateways pick up the new limits
             events.announce(by, 'plan.update', plan, **values)
@@ -256,13 +259,15 @@ def save_plan(plan_id: int | None, name: str, rate_limit, rate_period, quota, qu
     return Plan.get_by_id(plan.id)
 
 
-def _count(value, label: str, field: str, minimum: int) -> int:
+def _count(value, label: str | Lazy, field: str, minimum: int) -> int:
+    label = label if isinstance(label, Lazy) else lazy(label)
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise DomainError(f'The {label} must be a whole number.', field) from None
-    if number < minimum or number > COUNT_MAX:
-        raise DomainError(f'The {label} must be between {minimum} and {COUNT_MAX:,}.', field)
+        raise DomainError('The {label} must be a whole number.', field, label=label) from None
+    if number < minimum or number > 1_000_000_000:
+        raise DomainError('The {label} must be between {minimum} and {maximum}.', field, label=label, minimum=minimum,
+                          maximum=lazy_number(1_000_000_000))
     return number
 
 
@@ -271,12 +276,12 @@ def _count(value, label: str, field: str, minimum: int) -> int:
 def save_catalog(catalog_id: int | None, name: str, visibility: str, product_ids: list[int], plan_ids: list[int],
                  by: User) -> Catalog:
     ensure(by, 'manage_catalog')
-    name = _text(name, 'name', 'name', NAME_MAX)
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
     if visibility not in Visibility.LABELS:
         raise DomainError('Choose Public, Private or Custom.', 'visibility')
     with database.atomic():
         if Catalog.select().where((Catalog.name == name) & (Catalog.id != (catalog_id or 0))).exists():
-            raise Conflict(f'A catalog named "{name}" exists already.', 'name')
+            raise Conflict('A catalog named "{name}" exists already.', 'name', name=name)
         if catalog_id:
             catalog = find(Catalog, catalog_id, 'This catalog')
             retire(AccessRequest.catalog == catalog.id)  # a product or plan it no longer offers stops working

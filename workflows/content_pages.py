@@ -20,6 +20,7 @@ from db.models import (ContentPage, Membership, Organisation, PageAudience, Page
                        PageRevision, PageStatus, Team, User, UserStatus)
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import lazy_number
 from permissions import ensure
 from workflows import is_clean_text
 
@@ -148,7 +149,7 @@ def _title(value: str | None) -> str:
     if not title:
         raise DomainError('Enter the title.', 'title')
     if len(title) > MAX_TITLE:
-        raise DomainError(f'The title is too long ({MAX_TITLE} characters at most).', 'title')
+        raise DomainError('The title is too long ({limit} characters at most).', 'title', limit=MAX_TITLE)
     if not is_clean_text(title):
         raise DomainError('The title contains characters that are not allowed.', 'title')
     return title
@@ -159,12 +160,12 @@ def _slug(value: str | None, page_id: int | None) -> str:
     if not slug:
         raise DomainError('Enter the slug, the last part of the address, like getting-started.', 'slug')
     if not is_slug(slug):
-        raise DomainError(f'The slug may contain lower-case letters, digits and single hyphens ({MAX_SLUG} '
-                          'characters at most), like getting-started.', 'slug')
+        raise DomainError('The slug may contain lower-case letters, digits and single hyphens ({limit} '
+                          'characters at most), like getting-started.', 'slug', limit=MAX_SLUG)
     if slug in RESERVED_SLUGS:
-        raise DomainError(f'"{slug}" is reserved for the portal itself: choose another slug.', 'slug')
+        raise DomainError('"{slug}" is reserved for the portal itself: choose another slug.', 'slug', slug=slug)
     if ContentPage.select().where((ContentPage.slug == slug) & (ContentPage.id != (page_id or 0))).exists():
-        raise Conflict(f'Another page uses the slug "{slug}" already.', 'slug')
+        raise Conflict('Another page uses the slug "{slug}" already.', 'slug', slug=slug)
     return slug
 
 
@@ -175,7 +176,8 @@ def slugify(title: str) -> str:
 def _body(value: str | None) -> str:
     body = (value or '').replace('\r\n', '\n')
     if len(body) > MAX_BODY:
-        raise DomainError(f'The text is too long ({len(body):,} characters; {MAX_BODY:,} at most).', 'body')
+        raise DomainError('The text is too long ({size} characters; {limit} at most).', 'body', size=lazy_number(len(body)),
+                          limit=lazy_number(MAX_BODY))
     if not is_clean_text(body):
         raise DomainError('The text contains characters that are not allowed.', 'body')
     return body
@@ -187,7 +189,8 @@ def _position(value) -> int:
     except (TypeError, ValueError):
         raise DomainError('The position is a whole number; lower numbers come first.', 'position') from None
     if abs(position) > MAX_POSITION:
-        raise DomainError(f'The position is between -{MAX_POSITION:,} and {MAX_POSITION:,}.', 'position')
+        raise DomainError('The position is between {minimum} and {maximum}.', 'position',
+                          minimum=lazy_number(-MAX_POSITION), maximum=lazy_number(MAX_POSITION))
     return position
 
 

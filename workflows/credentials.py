@@ -17,6 +17,7 @@ from gateway.keys import PREFIX
 from domain import events
 from domain.at_rest import InvalidToken, Seal, new_secret
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy_plural
 from workflows import visibility
 
 
@@ -56,7 +57,7 @@ def find_visible(credential_id: int, user: User) -> Credential:
 
 
 # when the old key of a rotation stops: seconds after the rotation -> the words of My apps (issue 26)
-OVERLAPS = {0: 'now', 3600: 'in 1 hour', 86400: 'in 24 hours', 7 * 86400: 'in 7 days'}
+OVERLAPS = {0: N_('now'), 3600: N_('in 1 hour'), 86400: N_('in 24 hours'), 7 * 86400: N_('in 7 days')}
 ROTATED, LIFETIME = 'rotated', 'lifetime'  # Credential.end_reason
 # the reminders before a key stops: a rotated key's owners once a day before; a key at the end of its plan's
 # lifetime 14 and 3 days before
@@ -98,8 +99,8 @@ def rotate_by_admin(credential: Credential, by: User, old_key_stops_in: int = 0)
 
 def _rotate(credential: Credential, by: User, old_key_stops_in: int, old_key_ends=None) -> Credential:
     if old_key_stops_in not in OVERLAPS:
-        raise DomainError('Choose when the old key stops: ' + ', '.join(OVERLAPS.values()) + '.',
-                          field='old_key_stops_in')
+        # the choices of OVERLAPS, in words
+        raise DomainError('Choose when the old key stops: now, in 1 hour, in 24 hours, in 7 days.', 'old_key_stops_in')
     if not is_current(credential):
         raise Conflict('Only the current key can be rotated: this one is revoked or being replaced already.')
     with database.atomic():
@@ -169,7 +170,7 @@ def remind_ending() -> int:
             days = max(1, round((credential.expires_at - now) / timedelta(days=1)))
             for person in owners_of(app):
                 outbox.queue(template, person.email, first_name=person.first_name, app_name=app.name,
-                             key_prefix=credential.key_prefix, days_left=f'{days} day{"s" if days != 1 else ""}',
+                             key_prefix=credential.key_prefix, days_left=lazy_plural('{count} day', '{count} days', days),
                              ends_at=credential.expires_at.strftime('%Y-%m-%d %H:%M UTC'),
                              apps_link=f'{settings.base_url()}/apps/{app.id}')
             sent += 1

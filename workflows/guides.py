@@ -26,6 +26,7 @@ from db.connection import database
 from db.models import Api, Guide, Product, ProductApi, User
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy_number
 from permissions import can, ensure
 from workflows import access, browse, is_clean_text
 from workflows.catalog import SLUG_RE, slugify
@@ -37,11 +38,11 @@ SUGGESTED_TITLES = ('Getting started', 'Authentication', 'Errors', 'Changelog')
 KEY_HINT = 'YOUR_API_KEY'
 SAMPLE_KEY_PREFIX = 'ptc_Sample'  # the admin's preview: what a developer with a key sees in its place
 PLACEHOLDERS = {  # the help beside the editor
-    '{{gateway_url}}': 'the gateway\'s address, e.g. https://gateway.example.com',
-    '{{base_path}}': 'the base path of the product\'s API (the first by name), e.g. /weather/',
-    '{{base_path:API name}}': 'the base path of the product\'s API of that name',
-    '{{api_key_prefix}}': f'the first characters of the reader\'s key for this product; {KEY_HINT} for a visitor '
-                          'or a developer without a key',
+    '{{gateway_url}}': N_('the gateway\'s address, e.g. https://gateway.example.com'),
+    '{{base_path}}': N_('the base path of the product\'s API (the first by name), e.g. /weather/'),
+    '{{base_path:API name}}': N_('the base path of the product\'s API of that name'),
+    '{{api_key_prefix}}': N_('the first characters of the reader\'s key for this product; YOUR_API_KEY for a visitor '
+                             'or a developer without a key'),
 }
 
 
@@ -52,7 +53,7 @@ def _title(value: str | None) -> str:
     if not title:
         raise DomainError('Enter the title, like Getting started.', 'title')
     if len(title) > MAX_TITLE:
-        raise DomainError(f'The title is too long ({MAX_TITLE} characters at most).', 'title')
+        raise DomainError('The title is too long ({limit} characters at most).', 'title', limit=MAX_TITLE)
     if not is_clean_text(title):
         raise DomainError('The title contains characters that are not allowed.', 'title')
     return title
@@ -69,7 +70,8 @@ def _slug(value: str | None, title: str) -> str:
 def _body(value: str | None) -> str:
     body = (value or '').replace('\r\n', '\n')
     if len(body) > MAX_BODY:
-        raise DomainError(f'The guide is too long ({MAX_BODY:,} characters at most; it has {len(body):,}).', 'body')
+        raise DomainError('The guide is too long ({limit} characters at most; it has {size}).', 'body',
+                          limit=lazy_number(MAX_BODY), size=lazy_number(len(body)))
     if not is_clean_text(body):
         raise DomainError('The guide contains characters that are not allowed (control characters).', 'body')
     return body
@@ -89,11 +91,12 @@ def save_guide(product_id: int, guide_id: int | None, title: str, slug: str, bod
         taken = Guide.select().where((Guide.product == product) & (Guide.slug == slug)
                                      & (Guide.id != (guide.id if guide else 0)))
         if taken.exists():
-            raise Conflict(f'Another guide of {product.name} uses the slug "{slug}" already.', 'slug')
+            raise Conflict('Another guide of {product} uses the slug "{slug}" already.', 'slug',
+                              product=product.name, slug=slug)
         values = dict(title=title, slug=slug, body=body, updated_at=clock.now(), updated_by=by)
         if guide is None:
             if Guide.select().where(Guide.product == product).count() >= MAX_GUIDES:
-                raise DomainError(f'A product has {MAX_GUIDES} guides at most; join some of them.')
+                raise DomainError('A product has {limit} guides at most; join some of them.', limit=MAX_GUIDES)
             last = Guide.select(pw.fn.MAX(Guide.position)).where(Guide.product == product).scalar()
             guide = Guide.create(product=product, position=(last or 0) + 1, published=False, **values)
             events.announce(by, 'guide.create', guide, product=product.slug, title=title, slug=slug)

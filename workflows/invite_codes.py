@@ -22,6 +22,7 @@ from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from permissions import PermissionDenied, can, invite_code_scope
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy_number
 from workflows import is_clean_text, settings, throttle
 
 PREFIX = 'inv_'
@@ -32,18 +33,18 @@ FIELD = 'invite_code'  # the registration form's field
 NEAR_QUOTA_DIVISOR = 10  # the overview lists codes with at most a tenth of their places left ...
 NEAR_EXPIRY = timedelta(days=3)  # ... or that expire within this time
 
-GUESS_LIMIT = 'Too many wrong invite codes from here. Please wait an hour and try again.'
+GUESS_LIMIT = N_('Too many wrong invite codes from here. Please wait an hour and try again.')
 
 
 class InvalidCode(DomainError):
     """A code that does not let anyone register (now); the message goes next to the field."""
 
-    def __init__(self, message: str, *, known: bool = False) -> None:
-        super().__init__(message, FIELD)
+    def __init__(self, message: str, *, known: bool = False, **params) -> None:
+        super().__init__(message, FIELD, **params)
         self.known = known  # a real code that is expired, inactive or used up: not a guess
 
 
-UNKNOWN = 'This invite code is not valid. Check it, or ask the person who gave it to you for the link.'
+UNKNOWN = N_('This invite code is not valid. Check it, or ask the person who gave it to you for the link.')
 
 
 # --- the code itself --------------------------------------------------------------------------------
@@ -113,9 +114,9 @@ def clean_quota(quota, used: int = 0) -> int:
     except (TypeError, ValueError):
         raise DomainError('Enter the quota as a whole number: how many people may use the code.', 'quota') from None
     if value < 1 or value > QUOTA_MAX:
-        raise DomainError(f'The quota must be between 1 and {QUOTA_MAX:,}.', 'quota')
+        raise DomainError('The quota must be between 1 and {limit}.', 'quota', limit=lazy_number(QUOTA_MAX))
     if value < used:
-        raise Conflict(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
+        raise Conflict('{used} people have used this code already: the quota cannot be lower.', 'quota', used=used)
     return value
 
 
@@ -149,7 +150,7 @@ def expiry_day(code: InviteCode) -> date:
 def clean_note(note: str | None) -> str:
     note = ' '.join((note or '').split())
     if len(note) > NOTE_MAX:
-        raise DomainError(f'The note is too long ({NOTE_MAX} characters at most).', 'note')
+        raise DomainError('The note is too long ({limit} characters at most).', 'note', limit=NOTE_MAX)
     if not is_clean_text(note):
         raise DomainError('The note contains characters that are not allowed.', 'note')
     return note
@@ -187,7 +188,7 @@ def edit(code_id: int, quota, expires_on, state: str, note: str, by: User) -> In
                .where((InviteCode.id == code.id) & (InviteCode.used <= quota)).execute())
         if not won:
             used = InviteCode.get_by_id(code.id).used
-            raise Conflict(f'{used} people have used this code already: the quota cannot be lower.', 'quota')
+            raise Conflict('{used} people have used this code already: the quota cannot be lower.', 'quota', used=used)
         events.announce(by, 'invite_code.edit', code, quota=quota, expires_on=str((expires_at - timedelta(days=1)).date()),
                      state=state, note=note)
     return InviteCode.get_by_id(code.id)
@@ -208,7 +209,9 @@ def _set_state(code_id: int, expected: str, new: str, by: User) -> InviteCode:
         won = (InviteCode.update(state=new)
                .where((InviteCode.id == code.id) & (InviteCode.state == expected)).execute())
         if not won:
-            raise Conflict(f'This code is {InviteCodeState.LABELS[new].lower()} already.')
+            if new == InviteCodeState.ACTIVE:
+                raise Conflict('This code is active already.')
+            raise DomainError('This code is inactive already.')
         events.announce(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
     code.state = new
     return code
@@ -266,7 +269,7 @@ def redeem(raw: str) -> InviteCode:
         if current.state != InviteCodeState.ACTIVE:
             raise InvalidCode('This invite code is no longer active. Ask the person who gave it to you.', known=True)
         if current.expires_at <= now:
-            raise InvalidCode(f'This invite code expired on {expiry_day(current):%Y-%m-%d}.', known=True)
+            raise InvalidCode('This invite code expired on {day}.', known=True, day=f'{expiry_day(current):%Y-%m-%d}')
         raise InvalidCode('This invite code has been used by as many people as it allows. '
                           'Ask the person who gave it to you for another one.', known=True)
     if found.team.organisation.status != OrgStatus.ACTIVE:

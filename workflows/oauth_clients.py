@@ -31,6 +31,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, App, A
 from domain import events
 from domain.at_rest import InvalidToken, Seal, digest, new_secret
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy_number
 from gateway import access_tokens
 from permissions import ensure
 from workflows import signing_keys, throttle, visibility
@@ -38,14 +39,14 @@ from workflows import signing_keys, throttle, visibility
 SEAL = Seal(b'portico-oauth-clients', b'display')
 CLIENT_PREFIX, SECRET_PREFIX = 'pcl_', 'pcs_'
 API_KEY, OAUTH_CLIENT = 'api_key', 'oauth_client'  # Plan.credential_kind
-KINDS = {API_KEY: 'API keys', OAUTH_CLIENT: 'OAuth clients (client credentials)'}
+KINDS = {API_KEY: N_('API keys'), OAUTH_CLIENT: N_('OAuth clients (client credentials)')}
 JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
 ASSERTION_MAX_SECONDS = 300  # an assertion's exp is at most this far ahead
 MAX_JWKS = 20_000  # characters of a pasted JWK or JWK Set
 MAX_KEYS = 5
 throttle.LIMITS.setdefault('oauth-client', throttle.Limit(60, timedelta(minutes=15)))
-TOO_MANY = 'Too many failed client authentications from this address; try again in 15 minutes.'
+TOO_MANY = N_('Too many failed client authentications from this address; try again in 15 minutes.')
 
 
 def token_endpoint() -> str:
@@ -115,7 +116,7 @@ def parse_jwks(text: str) -> dict | None:
     if not text:
         return None
     if len(text) > MAX_JWKS:
-        raise DomainError(f'Too long: a public key is far shorter than {MAX_JWKS:,} characters.', 'jwks')
+        raise DomainError('Too long: a public key is far shorter than {limit} characters.', 'jwks', limit=lazy_number(MAX_JWKS))
     try:
         value = json.loads(text)
     except ValueError:
@@ -123,7 +124,7 @@ def parse_jwks(text: str) -> dict | None:
                           '"e": "AQAB"}.', 'jwks') from None
     keys = value.get('keys') if isinstance(value, dict) and 'keys' in value else [value]
     if not isinstance(keys, list) or not keys or len(keys) > MAX_KEYS:
-        raise DomainError(f'Paste one public JWK, or a JWK Set of 1 to {MAX_KEYS} keys.', 'jwks')
+        raise DomainError('Paste one public JWK, or a JWK Set of 1 to {limit} keys.', 'jwks', limit=MAX_KEYS)
     for key in keys:
         if not isinstance(key, dict) or key.get('kty') not in {'RSA', 'EC', 'OKP'}:
             raise DomainError('Each key must be an RSA, EC or OKP (Ed25519) public JWK.', 'jwks')

@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from domain.errors import DomainError
+from domain.i18n import Lazy, LazyNumber, lazy, lazy_number
 from workflows.openapi_prepare import (KEY_HEADER, KEY_SCHEME, MAX_DEPTH, METHODS,  # noqa: F401 - read as openapi.*
                                        count_operations, prepare, with_servers)  # by the reference and the tests
 
@@ -43,8 +44,9 @@ SIZE_LABEL = '10 MB'
 
 
 class InvalidDocument(DomainError):
-    def __init__(self, message: str) -> None:
-        super().__init__(f'The OpenAPI document is not valid: {message}', 'openapi')
+    def __init__(self, message: str, **params) -> None:
+        self.problem = lazy(message, **params)
+        super().__init__(lazy('The OpenAPI document is not valid: {problem}', problem=self.problem), 'openapi')
 
 
 @dataclass
@@ -65,7 +67,7 @@ def read(text: str | None) -> Reference | None:
         return None
     size = len(text.encode('utf-8', 'surrogatepass'))
     if size > MAX_SIZE:
-        raise InvalidDocument(f'it is {size / 1e6:.1f} MB; the limit is {SIZE_LABEL}.')
+        raise InvalidDocument('it is {size} MB; the limit is {limit}.', size=lazy_number(size / 1e6, '0.0'), limit=SIZE_LABEL)
     if size <= IN_PROCESS_LIMIT:
         return _read(text)
     return _read_in_child(text)
@@ -103,11 +105,12 @@ class _BoundedLoader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                raise InvalidDocument(f'it uses more than {MAX_ALIASES:,} YAML aliases (*name).')
+                raise InvalidDocument('it uses more than {limit} YAML aliases (*name).', limit=lazy_number(MAX_ALIASES))
         self.depth += 1
         if self.depth > MAX_DEPTH:
             mark = self.peek_event().start_mark
-            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep (line {mark.line + 1}).')
+            raise InvalidDocument('it is nested more than {limit} levels deep (line {line}).', limit=MAX_DEPTH,
+                                      line=mark.line + 1)
         try:
             return super().compose_node(parent, index)
         finally:
@@ -150,26 +153,29 @@ def _load_yaml(text: str):
     try:
         loader = _BoundedLoader(text)
     except yaml.YAMLError as error:  # a character YAML does not allow (a control character) is found at once
-        raise InvalidDocument(f'YAML error: {error}.') from None
+        raise InvalidDocument('YAML error: {problem}.', problem=str(error)) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
         expanded, distinct = _expanded_size(node)
         if loader.aliases and (expanded > MAX_NODES or expanded > max(50_000, ALIAS_EXPANSION * distinct)):
-            raise InvalidDocument(f'its YAML aliases (*name) expand {distinct:,} values into more than '
-                                  f'{min(expanded, MAX_NODES):,}; a document that multiplies itself like this '
-                                  f'(an alias bomb) is refused.')
+            raise InvalidDocument('its YAML aliases (*name) expand {distinct} values into more than '
+                                  '{expanded}; a document that multiplies itself like this '
+                                  '(an alias bomb) is refused.', distinct=lazy_number(distinct),
+                                  expanded=lazy_number(min(expanded, MAX_NODES)))
         if expanded > MAX_NODES:
-            raise InvalidDocument(f'it has more than {MAX_NODES:,} values.')
+            raise InvalidDocument('it has more than {limit} values.', limit=lazy_number(MAX_NODES))
         return loader.construct_document(node), node
     except yaml.YAMLError as error:
         mark = getattr(error, 'problem_mark', None)
-        where = f' at line {mark.line + 1}, column {mark.column + 1}' if mark else ''
-        problem = getattr(error, 'problem', None) or 'unreadable YAML'
-        raise InvalidDocument(f'YAML error{where}: {problem}.') from None
+        problem = getattr(error, 'problem', None) or lazy('unreadable YAML')
+        if mark:
+            raise InvalidDocument('YAML error at line {line}, column {column}: {problem}.', line=mark.line + 1,
+                                  column=mark.column + 1, problem=problem) from None
+        raise InvalidDocument('YAML error: {problem}.', problem=problem) from None
     except RecursionError:
-        raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.') from None
+        raise InvalidDocument('it is nested more than {limit} levels deep.', limit=MAX_DEPTH) from None
     finally:
         loader.dispose()
 
@@ -182,9 +188,9 @@ def _check_json_shape(document) -> None:
         value, depth = stack.pop()
         count += 1
         if depth > MAX_DEPTH:
-            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.')
+            raise InvalidDocument('it is nested more than {limit} levels deep.', limit=MAX_DEPTH)
         if count > MAX_NODES:
-            raise InvalidDocument(f'it has more than {MAX_NODES:,} values.')
+            raise InvalidDocument('it has more than {limit} values.', limit=lazy_number(MAX_NODES))
         if isinstance(value, dict):
             stack.extend((child, depth + 1) for child in value.values())
         elif isinstance(value, list):
@@ -197,9 +203,10 @@ def _read(text: str) -> Reference:
         try:
             document = json.loads(text)
         except json.JSONDecodeError as error:
-            raise InvalidDocument(f'JSON error at line {error.lineno}, column {error.colno}: {error.msg}.') from None
+            raise InvalidDocument('JSON error at line {line}, column {column}: {problem}.', line=error.lineno,
+                                  column=error.colno, problem=error.msg) from None
         except RecursionError:
-            raise InvalidDocument(f'it is nested more than {MAX_DEPTH} levels deep.') from None
+            raise InvalidDocument('it is nested more than {limit} levels deep.', limit=MAX_DEPTH) from None
         _check_json_shape(document)
     else:
         document, node = _load_yaml(text)
@@ -244,7 +251,8 @@ def _validate(document: dict, text: str, node: yaml.Node | None) -> None:
     version = '2.0' if 'swagger' in document else '.'.join(document['openapi'].split('.')[:2])
     validator = _validators().get(version)
     if validator is None:
-        raise InvalidDocument(f'OpenAPI {document["openapi"]} is not supported (2.0, 3.0, 3.1 and 3.2 are).')
+        raise InvalidDocument('OpenAPI {version} is not supported (2.0, 3.0, 3.1 and 3.2 are).',
+                              version=document['openapi'])
     errors = []
     try:
         for error in validator(document).iter_errors():
@@ -254,17 +262,22 @@ def _validate(document: dict, text: str, node: yaml.Node | None) -> None:
     except RecursionError:
         raise InvalidDocument('its references ($ref) nest too deeply to be checked.') from None
     except Exception as error:  # an unresolvable $ref surfaces as the resolver's own exception
-        raise InvalidDocument(f'a reference cannot be resolved ({_short(error)}); only references inside the '
-                              f'document (#/...) are supported: bundle external files into it.') from None
+        raise InvalidDocument('a reference cannot be resolved ({problem}); only references inside the '
+                              'document (#/...) are supported: bundle external files into it.',
+                              problem=_short(error)) from None
     if not errors:
         return
     first = errors[0]
     path = list(getattr(first, 'absolute_path', None) or getattr(first, 'path', None) or [])
     where = ' › '.join(str(part) for part in path)
     line = _line_of(path, text, node)
-    location = f' at {where or "the top level"}' + (f' (line {line})' if line else '')
-    more = f' ({len(errors)}{"+" if len(errors) >= 20 else ""} problems in all)' if len(errors) > 1 else ''
-    raise InvalidDocument(f'{_short(first)}{location}{more}.')
+    where = where or lazy('the top level')
+    located = (lazy('{problem} at {where} (line {line})', problem=_short(first), where=where, line=line) if line
+               else lazy('{problem} at {where}', problem=_short(first), where=where))
+    if len(errors) > 1:
+        raise InvalidDocument('{problem} ({count} problems in all).', problem=located,
+                              count=f'{len(errors)}{"+" if len(errors) >= 20 else ""}')
+    raise InvalidDocument('{problem}.', problem=located)
 
 
 def _short(error: Exception) -> str:
@@ -303,16 +316,16 @@ def _read_in_child(text: str) -> Reference:
                               capture_output=True, timeout=MAX_SECONDS, cwd=Path(__file__).resolve().parent.parent,
                               env={**os.environ, 'PYTHONHASHSEED': '0'})
     except subprocess.TimeoutExpired:
-        raise InvalidDocument(f'reading it took longer than {MAX_SECONDS} seconds.') from None
+        raise InvalidDocument('reading it took longer than {limit} seconds.', limit=MAX_SECONDS) from None
     if done.returncode != 0 or not done.stdout:
         if b'MemoryError' in done.stderr:
-            raise InvalidDocument(f'reading it needed more than {MAX_MEMORY // 1024 ** 3} GB of memory.')
-        raise InvalidDocument(f'it could not be read (the reader stopped after {time.monotonic() - started:.0f} s).')
+            raise InvalidDocument('reading it needed more than {limit} GB of memory.', limit=MAX_MEMORY // 1024 ** 3)
+        raise InvalidDocument('it could not be read (the reader stopped after {seconds} s).',
+                              seconds=lazy_number(time.monotonic() - started, '0'))
     answer = json.loads(done.stdout)
     if 'error' in answer:
-        error = InvalidDocument.__new__(InvalidDocument)  # the child's message says it whole
-        DomainError.__init__(error, answer['error'], 'openapi')
-        raise error
+        message, params = answer['error']  # the child's problem, rebuilt to be shown in the reader's language
+        raise InvalidDocument(message, **{name: _from_child(value) for name, value in params.items()})
     return Reference(**answer)
 
 
@@ -325,8 +338,10 @@ def _child_main() -> None:
     def work() -> None:
         try:
             answer.update(_read(text).__dict__)
+        except InvalidDocument as error:
+            answer['error'] = _to_parent(error.problem)
         except DomainError as error:
-            answer['error'] = str(error)
+            answer['error'] = _to_parent(lazy('{problem}', problem=error.english()))
 
     # the validator follows references depth first: in a big document with linked schemas that goes deep,
     # so the child reads in a thread with a large stack and recursion limit (memory stays capped above)
@@ -335,7 +350,27 @@ def _child_main() -> None:
     worker = threading.Thread(target=work)
     worker.start()
     worker.join()
-    sys.stdout.write(json.dumps(answer or {'error': str(InvalidDocument('it could not be read.'))}))
+    sys.stdout.write(json.dumps(answer or {'error': _to_parent(lazy('it could not be read.'))}))
+
+
+def _to_parent(message: Lazy) -> list:
+    """A lazy message as JSON: [text, {placeholder: value}], a nested message as {'lazy': [...]}."""
+    def value_of(value):
+        if isinstance(value, Lazy):
+            return {'lazy': _to_parent(value)}
+        if isinstance(value, LazyNumber):
+            return {'number': [value.value, value.pattern]}
+        return value if isinstance(value, (int, float)) else str(value)
+    return [message.message, {name: value_of(value) for name, value in message.params.items()}]
+
+
+def _from_child(value):
+    if isinstance(value, dict) and 'lazy' in value:
+        text, params = value['lazy']
+        return lazy(text, **{name: _from_child(part) for name, part in params.items()})
+    if isinstance(value, dict) and 'number' in value:
+        return lazy_number(*value['number'])
+    return value
 
 
 if __name__ == '__main__':

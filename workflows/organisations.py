@@ -10,6 +10,7 @@ from mail import outbox
 from permissions import PermissionDenied, ensure
 from domain import events
 from domain.errors import AlreadyDecided, Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy
 from workflows import clean_reason, is_clean_text, settings, taken
 from workflows.accounts import clean_email
 from workflows.credentials import retire
@@ -22,13 +23,13 @@ class Outcome:
     PENDING = 'pending'
 
 
-def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: str = 'organization') -> str:
+def clean_org_name(name: str | None, *, exclude_id: int | None = None) -> str:
     """A name that is not empty, not too long, and unique (case-insensitive) among active and pending ones."""
     name = ' '.join((name or '').split())
     if not name:
-        raise DomainError(f'Enter the name of the {label}.', 'name')
+        raise DomainError('Enter the name of the organization.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     query = Organisation.select().where((Organisation.name_key == name.lower())
@@ -41,7 +42,7 @@ def clean_org_name(name: str | None, *, exclude_id: int | None = None, label: st
 
 
 def name_taken(name: str) -> DomainError:
-    return Conflict(f'An organization named "{name}" exists already.', 'name')
+    return Conflict('An organization named "{name}" exists already.', 'name', name=name)
 
 
 def _org_rules(name: str) -> tuple:
@@ -68,7 +69,7 @@ def request_organisation(name: str, by: User) -> tuple[Organisation, str]:
     if by.status != UserStatus.ACTIVE:
         raise PermissionDenied()
     if not by.organisation.is_default:
-        raise Conflict(f'You belong to {by.organisation.name} already.')
+        raise Conflict('You belong to {organisation} already.', organisation=by.organisation.name)
     name = clean_org_name(name)
     with taken(*_org_rules(name)), database.atomic():
         if pending_request_of(by) is not None:
@@ -103,7 +104,7 @@ def reject(org: Organisation, by: User, reason: str = '') -> None:
         requester = User.get_or_none(User.id == org.requested_by_id)
         if requester is not None:
             outbox.queue('org_rejected', requester.email, first_name=requester.first_name, organisation_name=org.name,
-                         reason_part=f'\n\nReason: {reason}' if reason else '')
+                         reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'organisation.reject', org, reason=reason)
 
 
@@ -240,7 +241,7 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
     if not name:
         raise DomainError('Enter the name of the team.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     query = Team.select().where((Team.organisation == org) & (Team.name == name))
@@ -252,7 +253,7 @@ def _team_name(org: Organisation, name: str, exclude_id: int | None = None) -> s
 
 
 def team_taken(org: Organisation, name: str) -> DomainError:
-    return Conflict(f'{org.name} has a team named "{name}" already.', 'name')
+    return Conflict('{organisation} has a team named "{name}" already.', 'name', organisation=org.name, name=name)
 
 
 def keep_in_a_team(user: User) -> None:
@@ -283,6 +284,14 @@ def lock(org_id: int) -> Organisation:
     return org
 
 
+LAST_SUPER_ADMIN = {  # whole sentences per change, for the translators
+    'demoted': N_('{name} is the last super admin of {organisation} and cannot be demoted.'),
+    'removed': N_('{name} is the last super admin of {organisation} and cannot be removed.'),
+    'deleted': N_('{name} is the last super admin of {organisation} and cannot be deleted.'),
+    'deactivated': N_('{name} is the last super admin of {organisation} and cannot be deactivated.'),
+}
+
+
 def keep_a_super_admin(org: Organisation, member: User, verb: str, hint: str = '') -> None:
     """An organisation always keeps an active super admin: refuse to demote, deactivate or remove the last
     one. Call it after lock(org) in the transaction that makes the change, with `member` read after the lock."""
@@ -291,5 +300,5 @@ def keep_a_super_admin(org: Organisation, member: User, verb: str, hint: str = '
     others = User.select().where((User.organisation == org) & (User.role == Role.SUPER_ADMIN)
                                  & (User.status == UserStatus.ACTIVE) & (User.id != member.id)).count()
     if others == 0:
-        raise Conflict(f'{member.full_name} is the last super admin of {org.name} and cannot be {verb}. '
-                          + (hint or 'Make someone else a super admin first.'))
+        refusal = lazy(LAST_SUPER_ADMIN[verb], name=member.full_name, organisation=org.name)
+        raise Conflict('{refusal} {hint}', refusal=refusal, hint=lazy(hint or N_('Make someone else a super admin first.')))

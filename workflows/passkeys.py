@@ -34,6 +34,7 @@ from db.connection import database
 from db.models import Passkey, RecoveryCode, TotpFactor, User, UserStatus
 from domain import events
 from domain.errors import DomainError, NotFound
+from domain.i18n import N_
 from permissions import ensure
 from workflows import is_clean_text, second_factor, throttle, tokens
 
@@ -42,8 +43,8 @@ log = logging.getLogger('portico.passkeys')
 REGISTER, SIGN_IN, SECOND_STEP = 'register', 'sign_in', 'second_factor'
 TIMEOUT_MS = 120_000
 NAME_MAX = 100
-NOT_VERIFIED = 'This passkey could not be verified. Please try again.'
-TOO_MANY = 'Too many passkey sign-ins from here. Please wait a few minutes and try again.'
+NOT_VERIFIED = N_('This passkey could not be verified. Please try again.')
+TOO_MANY = N_('Too many passkey sign-ins from here. Please wait a few minutes and try again.')
 _TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
 
 
@@ -68,7 +69,7 @@ def clean_name(name: str | None) -> str:
     if not name:
         raise DomainError('Give the passkey a name, e.g. the device it is on.', 'name')
     if len(name) > NAME_MAX:
-        raise DomainError(f'The name is too long ({NAME_MAX} characters at most).', 'name')
+        raise DomainError('The name is too long ({limit} characters at most).', 'name', limit=NAME_MAX)
     if not is_clean_text(name):
         raise DomainError('The name contains characters that are not allowed.', 'name')
     return name

@@ -7,6 +7,7 @@ from passlib.context import CryptContext
 from zxcvbn import zxcvbn
 
 from domain.errors import DomainError
+from domain.i18n import lazy
 from workflows import is_clean_text
 
 # argon2's cost can be lowered for test suites only (like Django's test hashers); never in production
@@ -26,9 +27,9 @@ def check_policy(password: str, confirm: str | None = None, field: str = 'passwo
     """Length, allowed characters, and strength as zxcvbn (Dropbox's estimator, with its lists of common
     passwords, words and keyboard patterns) estimates it; `user_inputs` (name, email) count as guessable."""
     if len(password) < MIN_LENGTH:
-        raise DomainError(f'The password must have at least {MIN_LENGTH} characters.', field)
+        raise DomainError('The password must have at least {limit} characters.', field, limit=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise DomainError(f'The password must have at most {MAX_LENGTH} characters.', field)
+        raise DomainError('The password must have at most {limit} characters.', field, limit=MAX_LENGTH)
     if not is_clean_text(password):
         raise DomainError('The password contains characters that are not allowed.', field)
     # zxcvbn's run time grows with the length, and it refuses more than ZXCVBN_MAX characters (ValueError, a 500 found
@@ -36,9 +37,10 @@ def check_policy(password: str, confirm: str | None = None, field: str = 'passwo
     result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=[value for value in user_inputs if value][:10])
     if result['score'] < MIN_SCORE:
         feedback = result['feedback']
-        why = feedback.get('warning') or 'It follows a pattern that is easy to guess.'
-        hint = ' '.join(feedback.get('suggestions') or ['Add another word or two; uncommon words are better.'])
-        raise DomainError(f'This password is too easy to guess. {why.rstrip(".")}. {hint}', field)
+        # zxcvbn's own feedback is English; ours is translated
+        why = (feedback.get('warning') or '').rstrip('.') or lazy('It follows a pattern that is easy to guess')
+        hint = ' '.join(feedback.get('suggestions') or []) or lazy('Add another word or two; uncommon words are better.')
+        raise DomainError('This password is too easy to guess. {why}. {hint}', field, why=why, hint=hint)
     if confirm is not None and confirm != password:
         raise DomainError('The passwords do not match.', 'confirm')
 

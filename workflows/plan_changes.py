@@ -54,11 +54,11 @@ def _change(request: AccessRequest, plan_id, by: User, approve_now: bool) -> Acc
     if plan is None:
         raise Conflict('This plan is not offered in this catalog.', 'plan')
     if plan.id == request.plan_id:
-        raise Conflict(f'This access is on {plan.name} already.', 'plan')
+        raise Conflict('This access is on {plan} already.', 'plan', plan=plan.name)
     with database.atomic():
         waiting = pending_change(request)
         if waiting is not None:
-            raise Conflict(f'A change to {waiting.plan.name} waits for approval already.', 'plan')
+            raise Conflict('A change to {plan} waits for approval already.', 'plan', plan=waiting.plan.name)
         if approve_now or not plan.requires_approval:
             old = request.plan.name
             _move(request, plan)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from db.connection import database
 from db.models import Catalog, Plan, Product, User, Visibility
 from domain.errors import DomainError
+from domain.i18n import lazy
 from permissions import ensure
 from workflows import catalog, openapi
 
@@ -89,7 +90,7 @@ def publish(fields: dict, by: User) -> Product:
                                    value('document'), by=by, read=reference)
         if value('plan_id'):
             with _fields(other='plan_id'):
-                plan = catalog.find(Plan, int(value('plan_id')), 'This plan')
+                plan = catalog.find(Plan, int(value('plan_id')), lazy('This plan'))
         else:
             with _fields(name='plan_name'):
                 plan = catalog.save_plan(None, value('plan_name'), value('rate_limit'), value('rate_period'),

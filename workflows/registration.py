@@ -17,6 +17,7 @@ from mail import outbox
 from permissions import REGISTRATIONS, can, decider_scope, ensure
 from domain import events
 from domain.errors import DomainError, NotFound
+from domain.i18n import N_, lazy
 from workflows import clean_reason, invite_codes, passwords, settings, throttle, tokens, unverified
 from workflows.accounts import clean_email, clean_name, set_status
 
@@ -37,7 +38,7 @@ def organisations_to_join() -> list[Organisation]:
                 .order_by(Organisation.name))
 
 
-REGISTER_LIMIT = 'Too many registrations from here. Please wait an hour and try again.'
+REGISTER_LIMIT = N_('Too many registrations from here. Please wait an hour and try again.')
 
 
 def register(first_name: str, last_name: str, email: str, password: str, confirm: str | None = None,
@@ -54,8 +55,8 @@ def register(first_name: str, last_name: str, email: str, password: str, confirm
     only that browser is signed in when the address is confirmed (see verify_email_and_sign_in). `locale`: the
     language the registrant read the form in (issue 28): the account keeps it, and its emails are written in it.
     Blocking (argon2): run it off the event loop."""
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     email = clean_email(email)
     passwords.check_policy(password or '', confirm, user_inputs=passwords.personal_words(email, first_name, last_name))
     values = settings.load()
@@ -181,7 +182,8 @@ def _after_verification(user: User, values: dict, *, by_code: bool = False) -> s
     for recipient, review_link in _approvers_to_notify(user, values):
         outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
                      registrant_email=user.email, review_link=review_link,
-                     organisation_part=f' to join {user.organisation.name}' if joins_organisation else '')
+                     organisation_part=lazy(' to join {organisation}', organisation=user.organisation.name)
+                     if joins_organisation else '')
     events.announce(user, 'registration.verified', user)
     return Outcome.PENDING_APPROVAL
 
@@ -278,7 +280,7 @@ def reject(registrant: User, by: User, reason: str = '') -> None:
     with database.atomic():
         set_status(registrant, UserStatus.PENDING_APPROVAL, UserStatus.REJECTED, by=by)
         outbox.queue('rejected', registrant.email, first_name=registrant.first_name,
-                     reason_part=f'\n\nReason: {reason}' if reason else '')
+                     reason_part=lazy('\n\nReason: {reason}', reason=reason) if reason else '')
         events.announce(by, 'registration.reject', registrant, reason=reason)
 
 

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import peewee as pw
 
+from domain.i18n import N_
 from db import search as index
 from db.models import (Api, ApiOperation, Catalog, CatalogProduct, ContentPage, Guide, PageRevision, Product,
                        ProductApi, User)
@@ -41,7 +42,7 @@ MAX_TEXT = 200  # characters of a search; words: db/search.MAX_WORDS
 CANDIDATES = 1_000  # matches of the index read per rank of a big source (see the module)
 MAX_RESULTS = 200  # what the full results page pages through
 KINDS = ('product', 'operation', 'guide', 'page')
-LABELS = {'product': 'Product', 'operation': 'Operation', 'guide': 'Guide', 'page': 'Page'}
+LABELS = {'product': N_('Product'), 'operation': N_('Operation'), 'guide': N_('Guide'), 'page': N_('Page')}
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from db.models import Passkey, RecoveryCode, TotpFactor, User, UserStatus
 from domain import events
 from domain.at_rest import Seal, digest
 from domain.errors import DomainError
+from domain.i18n import N_
 from permissions import ensure
 from workflows import passwords, throttle, tokens
 
@@ -35,8 +36,8 @@ VALID_WINDOW = 1  # the step before and after too: a phone's clock a little off,
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789'  # no 0/o, 1/l/i: read off paper
 _RECOVERY_LENGTH = 16  # about 79 bits: a copy of the digests is not worth guessing through
-TOO_MANY = 'Too many wrong codes. Please wait a few minutes and try again.'
-WRONG_CODE = 'This code is not right. Type the code your authenticator app shows now.'
+TOO_MANY = N_('Too many wrong codes. Please wait a few minutes and try again.')
+WRONG_CODE = N_('This code is not right. Type the code your authenticator app shows now.')
 REQUIRED_SETTING = 'require_admin_second_factor'
 
 METHOD_TOTP = 'totp'

@@ -10,23 +10,24 @@ from db.settings import (DEFAULTS, admin_addresses, admin_email, base_url, get, 
 from db.models import User
 from domain import events
 from domain.errors import DomainError
+from domain.i18n import N_, lazy
 from permissions import ensure
 from workflows import brand, second_factor
 
 LABELS = {
-    'portal_name': 'Portal name',
-    'auto_approve_users': 'Auto-approve user registrations',
-    'delegate_user_management': 'Delegate user management to organisation admins',
-    'require_email_verification': 'Require email verification',
-    'enable_org_registration': 'Enable API consumers to register organizations',
-    'auto_approve_orgs': 'Auto-approve API consumers registering organization',
-    'auto_approve_apps': 'Auto-approve applications',
-    'delegate_app_management': 'Delegate application management',
-    'org_admins_invite_codes': 'Let organization super admins create invite codes for their teams',
-    'require_admin_second_factor': 'Require a second factor for portal admins',
-    'admin_email': 'Admin notification address',
-    'base_url': 'Base URL used in email links',
-    'outbox_retention_days': 'Keep delivered emails (days)',
+    'portal_name': N_('Portal name'),
+    'auto_approve_users': N_('Auto-approve user registrations'),
+    'delegate_user_management': N_('Delegate user management to organisation admins'),
+    'require_email_verification': N_('Require email verification'),
+    'enable_org_registration': N_('Enable API consumers to register organizations'),
+    'auto_approve_orgs': N_('Auto-approve API consumers registering organization'),
+    'auto_approve_apps': N_('Auto-approve applications'),
+    'delegate_app_management': N_('Delegate application management'),
+    'org_admins_invite_codes': N_('Let organization super admins create invite codes for their teams'),
+    'require_admin_second_factor': N_('Require a second factor for portal admins'),
+    'admin_email': N_('Admin notification address'),
+    'base_url': N_('Base URL used in email links'),
+    'outbox_retention_days': N_('Keep delivered emails (days)'),
 }
 
 VALUE_MAX = 200  # characters of a text setting
@@ -37,14 +38,14 @@ def update(changes: dict[str, Any], by: User) -> None:
     ensure(by, 'manage_settings')
     unknown = set(changes) - set(DEFAULTS)
     if unknown:
-        raise DomainError(f'Unknown setting: {", ".join(sorted(unknown))}')
+        raise DomainError('Unknown setting: {names}', names=', '.join(sorted(unknown)))
     for key, value in changes.items():
         if isinstance(DEFAULTS[key], bool):
             changes[key] = bool(value)
         else:
             value = str(value or '').strip()
             if len(value) > VALUE_MAX:
-                raise DomainError(f'{LABELS[key]} is too long ({VALUE_MAX} characters at most).', key)
+                raise DomainError('{label} is too long (200 characters at most).', key, label=lazy(LABELS[key]))
             if key == 'admin_email' and value and '@' not in value:
                 raise DomainError('Enter a valid email address.', key)
             if key == 'base_url' and value and not value.startswith(('http://', 'https://')):

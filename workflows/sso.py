@@ -38,6 +38,7 @@ from db.models import ExternalIdentity, IdentityProvider, Membership, Organisati
 from domain import events
 from domain.at_rest import Seal, digest
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import Lazy, N_, lazy
 from mail import outbox
 from permissions import ensure
 from workflows import accounts, approvers, sso_groups, tokens
@@ -70,14 +71,14 @@ def discover(issuer: str) -> dict:
         answer.raise_for_status()
         document = answer.json()
     except (requests.RequestException, ValueError) as error:
-        raise DomainError(f'No OpenID Connect discovery document at this issuer ({type(error).__name__}).',
-                          'issuer') from None
+        raise DomainError('No OpenID Connect discovery document at this issuer ({problem}).',
+                          'issuer', problem=type(error).__name__) from None
     if not isinstance(document, dict) or document.get('issuer') != issuer:
         raise DomainError('The discovery document names another issuer; enter the issuer exactly as the '
                           'provider states it.', 'issuer')
     for name in ('authorization_endpoint', 'token_endpoint', 'jwks_uri'):
         if not isinstance(document.get(name), str):
-            raise DomainError(f'The discovery document has no {name}.', 'issuer')
+            raise DomainError('The discovery document has no {name}.', 'issuer', name=name)
     return document
 
 
@@ -97,16 +98,16 @@ def _clean_domains(domains: list[str] | str | None) -> list[str]:
     cleaned = sorted({domain.strip().lower().lstrip('@') for domain in domains or [] if domain.strip()})
     for domain in cleaned:
         if not DOMAIN_RE.match(domain):
-            raise DomainError(f'"{domain}" is not an email domain (e.g. acme.example).', 'email_domains')
+            raise DomainError('"{domain}" is not an email domain (e.g. acme.example).', 'email_domains', domain=domain)
     return cleaned
 
 
-def _text(value: str | None, label: str, field: str, limit: int, *, required: bool = True) -> str:
+def _text(value: str | None, label: Lazy, field: str, limit: int, *, required: bool = True) -> str:
     value = (value or '').strip()
     if required and not value:
-        raise DomainError(f'Enter the {label}.', field)
+        raise DomainError('Enter the {label}.', field, label=label)
     if len(value) > limit or any(ch in value for ch in '\r\n\x00'):
-        raise DomainError(f'The {label} is too long or holds characters that are not allowed.', field)
+        raise DomainError('The {label} is too long or holds characters that are not allowed.', field, label=label)
     return value
 
 
@@ -122,11 +123,11 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     `discovered`: the caller read the issuer's discovery document already, before its transaction (the REST API's
     locked If-Match update)."""
     ensure(by, 'manage_settings')
-    name = _text(name, 'name', 'name', NAME_MAX)
+    name = _text(name, lazy('name'), 'name', NAME_MAX)
     issuer = _clean_issuer(issuer)
-    client_id = _text(client_id, 'client ID', 'client_id', CLIENT_ID_MAX)
-    client_secret = _text(client_secret, 'client secret', 'client_secret', CLIENT_SECRET_MAX, required=provider_id is None)
-    scopes = ' '.join(dict.fromkeys(['openid', *_text(scopes, 'scopes', 'scopes', SCOPES_MAX, required=False).split()]))
+    client_id = _text(client_id, lazy('client ID'), 'client_id', CLIENT_ID_MAX)
+    client_secret = _text(client_secret, lazy('client secret'), 'client_secret', CLIENT_SECRET_MAX, required=provider_id is None)
+    scopes = ' '.join(dict.fromkeys(['openid', *_text(scopes, lazy('scopes'), 'scopes', SCOPES_MAX, required=False).split()]))
     domains = _clean_domains(email_domains)
     if organisation_id is not None and Organisation.get_or_none(Organisation.id == organisation_id) is None:
         raise DomainError('Choose an organization.', 'organisation')
@@ -134,7 +135,7 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
         raise DomainError('Email domains send people to an organization\'s provider: choose the organization.',
                           'email_domains')
     team_groups = sso_groups.clean_mapping(team_groups, organisation_id)
-    super_admin_group = _text(super_admin_group, 'super admin group', 'super_admin_group', sso_groups.GROUP_MAX,
+    super_admin_group = _text(super_admin_group, lazy('super admin group'), 'super_admin_group', sso_groups.GROUP_MAX,
                               required=False)
     if super_admin_group and organisation_id is None:
         raise DomainError('The super admin group makes super admins of the provider\'s organization: choose the '
@@ -147,8 +148,8 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
     fields = dict(team_groups=team_groups, super_admin_group=super_admin_group, required=bool(required),
                   name=name, issuer=issuer, client_id=client_id, scopes=scopes, organisation=organisation_id,
                   email_domains=domains, for_admins=bool(for_admins),
-                  groups_claim=_text(groups_claim, 'groups claim', 'groups_claim', GROUPS_CLAIM_MAX, required=False) or 'groups',
-                  admin_group=_text(admin_group, 'admin group', 'admin_group', ADMIN_GROUP_MAX, required=False),
+                  groups_claim=_text(groups_claim, lazy('groups claim'), 'groups_claim', GROUPS_CLAIM_MAX, required=False) or 'groups',
+                  admin_group=_text(admin_group, lazy('admin group'), 'admin_group', ADMIN_GROUP_MAX, required=False),
                   enabled=bool(enabled))
     if client_secret:
         fields['client_secret_sealed'] = SEAL.close(client_secret)
@@ -161,7 +162,7 @@ def save_provider(provider_id: int | None, *, name: str, issuer: str, client_id:
         others = [other for other in IdentityProvider.select() if other.id != provider_id]
         for domain in domains:
             if any(domain in other.email_domains for other in others):
-                raise Conflict(f'{domain} already belongs to another provider.', 'email_domains')
+                raise Conflict('{domain} already belongs to another provider.', 'email_domains', domain=domain)
         if provider_id is None:
             provider = IdentityProvider.create(**fields)
             events.announce(by, 'identity_provider.create', provider, name=name, issuer=issuer)
@@ -240,7 +241,7 @@ class Finished:
     user: User | None = None
     sid: str | None = None
     link: str | None = None
-    waiting: str | None = None  # the account was made, and waits for the portal admins' approval
+    waiting: Lazy | None = None  # the account was made, and waits for the portal admins' approval (a message)
 
     @property
     def method(self) -> str:
@@ -260,7 +261,7 @@ def finish(state: str, code: str, browser_secret: str, error: str = '') -> Finis
     if provider is None:
         raise SignInRefused('This identity provider is no longer available.')
     if error or not code:
-        raise SignInRefused(f'{provider.name} did not sign you in.')
+        raise SignInRefused('{provider} did not sign you in.', provider=provider.name)
     claims = _id_token_claims(provider, code, started.data)
     return _account_for(provider, claims, started.data.get('next') or '/dashboard', started.data['browser'])
 
@@ -274,12 +275,14 @@ def _id_token_claims(provider: IdentityProvider, code: str, started: dict) -> di
                                     timeout=TIMEOUT)
         keys = KeySet.import_key_set(requests.get(document['jwks_uri'], timeout=TIMEOUT).json())
     except (requests.RequestException, ValueError, JoseError) as error:
-        raise SignInRefused(f'{provider.name} did not confirm the sign-in ({type(error).__name__}).') from None
+        raise SignInRefused('{provider} did not confirm the sign-in ({problem}).', provider=provider.name,
+                            problem=type(error).__name__) from None
     except Exception as error:  # noqa: BLE001 - Authlib's OAuth errors: the provider refused the code
-        raise SignInRefused(f'{provider.name} refused the sign-in: {getattr(error, "error", "error")}.') from None
+        raise SignInRefused('{provider} refused the sign-in: {problem}.', provider=provider.name,
+                            problem=getattr(error, 'error', 'error')) from None
     id_token = answer.get('id_token')
     if not isinstance(id_token, str):
-        raise SignInRefused(f'{provider.name} sent no ID token.')
+        raise SignInRefused('{provider} sent no ID token.', provider=provider.name)
     try:
         token = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
         jwt.JWTClaimsRegistry(iss={'essential': True, 'value': provider.issuer},
@@ -288,11 +291,12 @@ def _id_token_claims(provider: IdentityProvider, code: str, started: dict) -> di
                               nonce={'essential': True, 'value': started['nonce']},
                               leeway=60).validate(token.claims)
     except (JoseError, ValueError) as error:
-        raise SignInRefused(f'The ID token from {provider.name} is not valid ({type(error).__name__}).') from None
+        raise SignInRefused('The ID token from {provider} is not valid ({problem}).', provider=provider.name,
+                            problem=type(error).__name__) from None
     claims = dict(token.claims)
     azp = claims.get('azp')
     if isinstance(claims.get('aud'), list) and len(claims['aud']) > 1 and azp != provider.client_id:
-        raise SignInRefused(f'The ID token from {provider.name} was issued to another client.')
+        raise SignInRefused('The ID token from {provider} was issued to another client.', provider=provider.name)
     wanted = ('email', 'email_verified', 'given_name', 'family_name', 'name', provider.groups_claim)
     if document.get('userinfo_endpoint') and any(name not in claims for name in wanted):
         claims.update(_userinfo(provider, document['userinfo_endpoint'], answer.get('access_token'), claims['sub']))
@@ -309,9 +313,9 @@ def _userinfo(provider: IdentityProvider, endpoint: str, access_token, subject: 
         answer.raise_for_status()
         info = answer.json()
     except (requests.RequestException, ValueError):
-        raise SignInRefused(f'{provider.name} did not say who you are (UserInfo).') from None
+        raise SignInRefused('{provider} did not say who you are (UserInfo).', provider=provider.name) from None
     if not isinstance(info, dict) or info.get('sub') != subject:
-        raise SignInRefused(f'{provider.name} described another person than the one signed in.')
+        raise SignInRefused('{provider} described another person than the one signed in.', provider=provider.name)
     return {name: value for name, value in info.items() if name not in ('sub', 'iss', 'aud', 'exp', 'iat', 'nonce')}
 
 
@@ -336,16 +340,16 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
     if known is not None:
         user = User.get_by_id(known.user_id)
         if user.status != UserStatus.ACTIVE:
-            raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, 'This account cannot sign in.'))
+            raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, N_('This account cannot sign in.')))
         return Finished(provider, next_path, signed_in(provider, known, user, claims), sid)
     email = claims.get('email')
     if not isinstance(email, str) or not _verified(provider, claims, email):
-        raise SignInRefused(f'{provider.name} did not confirm your email address, so no account can be made '
-                            'from it.')
+        raise SignInRefused('{provider} did not confirm your email address, so no account can be made '
+                            'from it.', provider=provider.name)
     try:
         email = accounts.clean_email(email)
     except DomainError:
-        raise SignInRefused(f'{provider.name} sent an email address Portico cannot use.') from None
+        raise SignInRefused('{provider} sent an email address Portico cannot use.', provider=provider.name) from None
     existing = User.get_or_none(User.email == email)
     if existing is not None:  # never taken over: its owner proves the password once (workflows/sso_link.py)
         return Finished(provider, next_path, link=_offer_link(provider, existing, subject, sid, claims, next_path, browser))
@@ -364,8 +368,10 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
             outbox.queue('registration_admin_notice', recipient, registrant_name=user.full_name,
                          registrant_email=email, organisation_part='',
                          review_link=f'{base_url()}/admin/users?status={UserStatus.PENDING_APPROVAL}')
-        return Finished(provider, next_path, waiting=f'Thanks, {first}: your account was made through '
-                        f'{provider.name} and waits for an administrator to approve it. We will email you.')
+        return Finished(provider, next_path, waiting=lazy('Thanks, {first_name}: your account was made through '
+                                                          '{provider} and waits for an administrator to approve '
+                                                          'it. We will email you.', first_name=first,
+                                                          provider=provider.name))
     if provider.organisation_id is not None:
         for admin in approvers.super_admins_of(organisation.id):
             outbox.queue('sso_joined', admin.email, registrant_name=user.full_name, registrant_email=email,
@@ -412,11 +418,13 @@ def _offer_link(provider: IdentityProvider, user: User, subject: str, sid: str |
     """A one-time token for the link page, bound to this browser, holding what the sign-in needs once the
     password is proved: the provider, the subject, its session and the groups that matter to this provider."""
     if user.status != UserStatus.ACTIVE or not user.password_hash:
-        raise SignInRefused(f'An account with {user.email} exists already, and it cannot be linked to '
-                            f'{provider.name} before it can sign in with a password.')
+        raise SignInRefused('An account with {email} exists already, and it cannot be linked to '
+                            '{provider} before it can sign in with a password.', email=user.email,
+                            provider=provider.name)
     if ExternalIdentity.select().where((ExternalIdentity.provider == provider)
                                        & (ExternalIdentity.user == user)).exists():
-        raise SignInRefused(f'{user.email} is linked to another {provider.name} account already.')
+        raise SignInRefused('{email} is linked to another {provider} account already.', email=user.email,
+                            provider=provider.name)
     relevant = {row.get('group') for row in provider.team_groups or [] if isinstance(row, dict)}
     relevant |= {provider.super_admin_group, provider.admin_group} - {''}
     groups = sorted(sso_groups.groups_of(claims, provider.groups_claim) & relevant)

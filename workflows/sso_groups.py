@@ -35,7 +35,7 @@ def clean_mapping(rows, organisation_id: int | None) -> list[dict]:
     if not rows:
         return []
     if not isinstance(rows, list) or len(rows) > ROWS_MAX:
-        raise DomainError(f'Map at most {ROWS_MAX} groups to teams.', 'team_groups')
+        raise DomainError('Map at most {limit} groups to teams.', 'team_groups', limit=ROWS_MAX)
     if organisation_id is None:
         raise DomainError('Groups map to the teams of the provider\'s organization: choose the organization.',
                           'team_groups')
@@ -47,10 +47,10 @@ def clean_mapping(rows, organisation_id: int | None) -> list[dict]:
         if not group:
             raise DomainError('Enter the group of each row (as the provider names it).', 'team_groups')
         if len(group) > GROUP_MAX or not is_clean_text(group) or any(ch in group for ch in '\r\n'):
-            raise DomainError(f'The group "{group[:40]}" is too long or holds characters that are not allowed.',
-                              'team_groups')
+            raise DomainError('The group "{group}" is too long or holds characters that are not allowed.',
+                              'team_groups', group=group[:40])
         if not isinstance(team, int) or isinstance(team, bool):
-            raise DomainError(f'Choose the team for the group "{group}".', 'team_groups')
+            raise DomainError('Choose the team for the group "{group}".', 'team_groups', group=group)
         if {'group': group, 'team': team} not in cleaned:
             cleaned.append({'group': group, 'team': team})
     ids = {row['team'] for row in cleaned}
@@ -58,8 +58,8 @@ def clean_mapping(rows, organisation_id: int | None) -> list[dict]:
                                                           & (Team.organisation == organisation_id))}
     for row in cleaned:
         if row['team'] not in known:
-            raise DomainError(f'The group "{row["group"]}" names a team that is not one of this organization\'s.',
-                              'team_groups')
+            raise DomainError('The group "{group}" names a team that is not one of this organization\'s.',
+                              'team_groups', group=row['group'])
     return cleaned
 
 

@@ -70,5 +70,5 @@ def link(raw: str, browser_secret: str, password: str, client: str = '', code: s
             events.announce(user, 'identity.link', user, provider=provider.name)
             signed = sso.signed_in(provider, identity, user, {provider.groups_claim: data.get('groups') or []})
     except pw.IntegrityError:  # linked meanwhile (another tab): to this account or to another one
-        raise DomainError(f'This {provider.name} account is linked already. Log in again.') from None
+        raise DomainError('This {provider} account is linked already. Log in again.', provider=provider.name) from None
     return sso.Finished(provider, data.get('next') or '/dashboard', signed, data.get('sid'))

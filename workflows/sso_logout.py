@@ -75,7 +75,7 @@ def _verified(provider: IdentityProvider, logout_token: str) -> dict:
                               aud={'essential': True, 'value': provider.client_id},
                               iat={'essential': True}, jti={'essential': True}, leeway=60).validate(token.claims)
     except (DomainError, requests.RequestException, ValueError, JoseError) as error:
-        raise InvalidLogoutToken(f'The logout token is not valid ({type(error).__name__}).') from None
+        raise InvalidLogoutToken('The logout token is not valid ({problem}).', problem=type(error).__name__) from None
     claims = dict(token.claims)
     event = claims.get('events')
     if not isinstance(event, dict) or not isinstance(event.get(LOGOUT_EVENT), dict):

@@ -6,6 +6,7 @@ like their colleagues), and only while the provider is on: a provider switched o
 nobody is locked out. Accounts elsewhere (the default organisation, portal staff) keep their passwords."""
 from __future__ import annotations
 
+from domain.i18n import Lazy, lazy
 from db.models import IdentityProvider, User
 
 
@@ -17,6 +18,6 @@ def provider_required_for(user: User) -> IdentityProvider | None:
             .order_by(IdentityProvider.name).first())
 
 
-def refusal(provider: IdentityProvider) -> str:
-    return (f'Your organization signs you in through {provider.name}: use "Continue with {provider.name}" on Log in '
-            'instead of a password.')
+def refusal(provider: IdentityProvider) -> Lazy:
+    return lazy('Your organization signs you in through {provider}: use "Continue with {provider}" on Log in '
+                'instead of a password.', provider=provider.name)

@@ -14,6 +14,7 @@ from mail import outbox
 from permissions import can, ensure
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import lazy
 from workflows import settings, tokens
 from workflows.accounts import clean_email, clean_name
 from workflows.organisations import keep_a_super_admin, lock, remove_from_organisation
@@ -51,18 +52,19 @@ def find_member(org: Organisation, user_id: int) -> User:
 def invite(org: Organisation, first_name: str, last_name: str, email: str, role: str, by: User) -> User:
     """Invite a teammate by first and last name, email and role (Super admin or Team member)."""
     ensure(by, 'manage_org_members', org)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     email = clean_email(email)
     role = _role(role)
     with database.atomic():
         existing = User.get_or_none(User.email == email)
         if existing is not None:
             if existing.organisation_id == org.id:
-                what = 'has a pending invitation' if existing.status == UserStatus.INVITED else 'is a member already'
-                raise DomainError(f'{email} {what}.', 'email')
-            raise Conflict(f'{email} already has an account in another organization; '
-                              'it cannot be invited here.', 'email')
+                if existing.status == UserStatus.INVITED:
+                    raise DomainError('{email} has a pending invitation.', 'email', email=email)
+                raise Conflict('{email} is a member already.', 'email', email=email)
+            raise DomainError('{email} already has an account in another organization; '
+                              'it cannot be invited here.', 'email', email=email)
         member = User.create(email=email, first_name=first_name, last_name=last_name, organisation=org,
                              role=role, status=UserStatus.INVITED)
         Membership.create(user=member, team=bootstrap.default_team(org))
@@ -91,8 +93,8 @@ def revoke(org: Organisation, member_id: int, by: User) -> None:
 def update(org: Organisation, member_id: int, first_name: str, last_name: str, role: str, by: User) -> None:
     """Edit a member's first and last name and role; the change applies at once."""
     ensure(by, 'manage_org_members', org)
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     role = _role(role)
     with database.atomic():
         org = lock(org.id)
@@ -127,7 +129,7 @@ def _send(member: User, org: Organisation, by: User) -> None:
     tokens.revoke_all(tokens.INVITE, member)
     raw = tokens.issue(tokens.INVITE, member)
     outbox.queue('teammate_invite', member.email, first_name=member.first_name, inviter_name=by.full_name,
-                 organisation_name=org.name, role_label=Role.LABELS[member.role],
+                 organisation_name=org.name, role_label=lazy(Role.LABELS[member.role]),
                  secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
 
 

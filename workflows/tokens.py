@@ -16,6 +16,7 @@ from db.connection import database
 from db.models import Token, User
 from domain.at_rest import digest
 from domain.errors import DomainError
+from domain.i18n import lazy
 
 VERIFY = 'verify'
 INVITE = 'invite'
@@ -43,7 +44,7 @@ LIFETIMES = {
 
 class InvalidToken(DomainError):
     def __init__(self) -> None:
-        super().__init__('This link is invalid, expired or was already used. Please ask for a new one.')
+        super().__init__(lazy('This link is invalid, expired or was already used. Please ask for a new one.'))
 
 
 def issue(purpose: str, user: User | None = None, **data) -> str:

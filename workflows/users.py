@@ -8,6 +8,7 @@ from mail import outbox
 from permissions import ensure
 from domain import events
 from domain.errors import Conflict, DomainError, NotFound
+from domain.i18n import N_, lazy
 from workflows import organisations, passwords, sessions, settings, tokens
 from workflows.credentials import retire
 from workflows.accounts import clean_email, clean_name
@@ -23,8 +24,8 @@ def create_user(first_name: str, last_name: str, email: str, organisation_id: in
         raise DomainError('Either set a password or send an invite, not both.', 'password')
     if must_change_password and not password:
         raise DomainError('"User must change password" needs a password to be set.', 'password')
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     email = clean_email(email)
     password_hash = passwords.new_hash(password, email=email, first_name=first_name, last_name=last_name) \
         if password else None
@@ -60,7 +61,7 @@ def _queue_invite(user: User, by: User) -> None:
     raw = tokens.issue(tokens.INVITE, user)
     org = user.organisation
     outbox.queue('invite', user.email, first_name=user.first_name, inviter_name=by.full_name,
-                 organisation_part='' if org.is_default else f' as a member of {org.name}',
+                 organisation_part='' if org.is_default else lazy(' as a member of {organisation}', organisation=org.name),
                  secret={'link': f'{settings.base_url()}/auth/invite?token={raw}'})
     events.announce(by, 'user.invite', user)
 
@@ -78,8 +79,8 @@ def accept_invite(raw_token: str, first_name: str, last_name: str, password: str
     """The invited user chose a password: the account is active (the page then signs the browser in).
     Blocking (argon2): run it off the event loop."""
     invited = invitation(raw_token)  # a used or wrong link is refused before the slow hash
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     password_hash = passwords.new_hash(password, confirm, email=invited.email, first_name=first_name,
                                        last_name=last_name)
     with database.atomic():
@@ -106,8 +107,8 @@ def _organisation(organisation_id: int | None) -> Organisation:
 def update_user(user: User, first_name: str, last_name: str, by: User) -> User:
     """A portal admin corrects a user's name (the admin REST API's PATCH /users/{id})."""
     ensure(by, 'manage_users')
-    first_name = clean_name(first_name, 'first name', 'first_name')
-    last_name = clean_name(last_name, 'last name', 'last_name')
+    first_name = clean_name(first_name, lazy('first name'), 'first_name')
+    last_name = clean_name(last_name, lazy('last name'), 'last_name')
     with database.atomic():
         User.update(first_name=first_name, last_name=last_name).where(User.id == user.id).execute()
         events.announce(by, 'user.update', user, first_name=first_name, last_name=last_name)
@@ -134,11 +135,11 @@ def delete_user(target: User, by: User) -> None:
             raise NotFound('This user')
         if current.is_portal_admin and current.status == UserStatus.ACTIVE and not User.select().where(
                 User.is_portal_admin & (User.status == UserStatus.ACTIVE) & (User.id != current.id)).exists():
-            raise Conflict(f'{current.full_name} is the last portal admin and cannot be deleted. '
-                              'Make someone else a portal admin first.')
+            raise Conflict('{name} is the last portal admin and cannot be deleted. '
+                              'Make someone else a portal admin first.', name=current.full_name)
         if current.organisation_id == org.id:
             organisations.keep_a_super_admin(
-                org, current, 'deleted', 'Ask them to make a teammate super admin first, or delete the organization.')
+                org, current, 'deleted', N_('Ask them to make a teammate super admin first, or delete the organization.'))
         retire(AccessRequest.app.in_(App.select(App.id).where(App.owner == current.id)))  # before deleting
         sessions.end_all(current)
         Token.delete().where(Token.user == current.id).execute()  # its links die with it (nullable: not NULLed)

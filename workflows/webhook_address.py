@@ -15,6 +15,7 @@ from collections.abc import Callable
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from domain.errors import DomainError
+from domain.i18n import Lazy, lazy, lazy_number
 from workflows import is_clean_text
 
 MAX_URL = 2000
@@ -32,7 +33,8 @@ def parse(url: str) -> tuple[str, SplitResult]:
     if not url:
         raise DomainError('Enter the URL that receives the webhooks.', 'url')
     if len(url) > MAX_URL or not is_clean_text(url) or any(ch.isspace() for ch in url):
-        raise DomainError(f'The URL must be one line of at most {MAX_URL:,} characters without spaces.', 'url')
+        raise DomainError('The URL must be one line of at most {limit} characters without spaces.', 'url',
+                          limit=lazy_number(MAX_URL))
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
@@ -49,15 +51,16 @@ def port_of(parts: SplitResult) -> int:
     return parts.port or (443 if parts.scheme == 'https' else 80)
 
 
-def refusal(host: str, addresses: list[Address], allow_private: bool) -> str | None:
+def refusal(host: str, addresses: list[Address], allow_private: bool) -> Lazy | None:
     """Why a host that resolves to `addresses` may not receive webhooks, or None when it may."""
     if not allow_private:
         for address in addresses:
             if not is_public(address):
-                return (f'{host} is a loopback, link-local or private address ({address}); '
-                        'webhooks go to public addresses only unless the setting below allows them.')
+                return lazy('{host} is a loopback, link-local or private address ({address}); '
+                            'webhooks go to public addresses only unless the setting below allows them.',
+                            host=host, address=str(address))
     if not addresses:
-        return f'The host {host} cannot be found.'
+        return lazy('The host {host} cannot be found.', host=host)
     return None
 
 
@@ -114,7 +117,7 @@ def resolve(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, OSError):
-        raise DomainError(f'The host {host} cannot be found.', 'url') from None
+        raise DomainError('The host {host} cannot be found.', 'url', host=host) from None
     addresses = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(sockaddr[0].split('%')[0])

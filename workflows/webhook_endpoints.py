@@ -17,6 +17,7 @@ from db.models import DeliveryStatus, User, WebhookDelivery, WebhookEndpoint
 from domain.events import announce
 from domain.at_rest import InvalidToken, Seal
 from domain.errors import DomainError, NotFound
+from domain.i18n import N_, lazy
 from mail import outbox
 from permissions import ensure
 from workflows import is_clean_text, webhook_address
@@ -24,32 +25,32 @@ from workflows import is_clean_text, webhook_address
 # the webhook events an endpoint may ask for (issue 16, point 6); webhook_events.py says which announced
 # events raise them
 EVENTS = {
-    'user.registered': 'A user registered',
-    'user.activated': 'A user account became active',
-    'user.deactivated': 'A user account was deactivated',
-    'user.password_reset_requested': 'A password reset was requested',
-    'organisation.registration_requested': 'A consumer asked for a new organization',
-    'organisation.approved': 'An organization request was approved',
-    'organisation.rejected': 'An organization request was rejected',
-    'app.created': 'An app was created',
-    'app.approved': 'An app was approved',
-    'app.rejected': 'An app was rejected',
-    'access_request.created': 'An access request was made',
-    'access_request.approved': 'An access request was approved',
-    'access_request.rejected': 'An access request was rejected',
-    'access_request.revoked': 'Granted access was revoked',
-    'access_request.plan_changed': 'Granted access moved to another plan (the key stays)',
-    'credential.created': 'A key was issued',
-    'credential.rotated': 'A key was rotated',
-    'credential.revoked': 'A key was revoked',
-    'invite_code.used': 'Someone registered with an invite code',
-    'oauth_client.created': 'An OAuth client was issued',  # issue 26
-    'oauth_client.revoked': 'An OAuth client was revoked',
-    'api.version_added': 'A new version of an API was added',
-    'api.deprecated': 'An API version was deprecated, or its sunset is 30 or 7 days away',
-    'api.deprecation_withdrawn': "An API version's deprecation was undone",
-    'plan.created': 'A plan was created',
-    'plan.updated': "A plan's limits, approval, key lifetime or credential kind changed",
+    'user.registered': N_('A user registered'),
+    'user.activated': N_('A user account became active'),
+    'user.deactivated': N_('A user account was deactivated'),
+    'user.password_reset_requested': N_('A password reset was requested'),
+    'organisation.registration_requested': N_('A consumer asked for a new organization'),
+    'organisation.approved': N_('An organization request was approved'),
+    'organisation.rejected': N_('An organization request was rejected'),
+    'app.created': N_('An app was created'),
+    'app.approved': N_('An app was approved'),
+    'app.rejected': N_('An app was rejected'),
+    'access_request.created': N_('An access request was made'),
+    'access_request.approved': N_('An access request was approved'),
+    'access_request.rejected': N_('An access request was rejected'),
+    'access_request.revoked': N_('Granted access was revoked'),
+    'access_request.plan_changed': N_('Granted access moved to another plan (the key stays)'),
+    'credential.created': N_('A key was issued'),
+    'credential.rotated': N_('A key was rotated'),
+    'credential.revoked': N_('A key was revoked'),
+    'invite_code.used': N_('Someone registered with an invite code'),
+    'oauth_client.created': N_('An OAuth client was issued'),  # issue 26
+    'oauth_client.revoked': N_('An OAuth client was revoked'),
+    'api.version_added': N_('A new version of an API was added'),
+    'api.deprecated': N_('An API version was deprecated, or its sunset is 30 or 7 days away'),
+    'api.deprecation_withdrawn': N_("An API version's deprecation was undone"),
+    'plan.created': N_('A plan was created'),
+    'plan.updated': N_("A plan's limits, approval, key lifetime or credential kind changed"),
 }
 ALLOW_PRIVATE = 'webhooks_allow_private_addresses'
 DISABLE_AFTER = 'webhooks_disable_after_hours'
@@ -115,7 +116,7 @@ def _clean_events(events: list[str]) -> list[str]:
         raise DomainError('Choose at least one event.', 'events')
     unknown = [event for event in chosen if event not in EVENTS]
     if unknown:
-        raise DomainError(f'Unknown event: {", ".join(unknown[:3])}.', 'events')
+        raise DomainError('Unknown event: {names}.', 'events', names=', '.join(unknown[:3]))
     return chosen
 
 
@@ -200,6 +201,7 @@ def count_failure(endpoint_id: int, now) -> None:
            .where((WebhookEndpoint.id == endpoint_id) & WebhookEndpoint.enabled).execute())
     if won:
         for address in settings.admin_addresses():
-            outbox.queue('webhook_disabled', address, webhook_url=endpoint.url, failing_since=reason,
+            outbox.queue('webhook_disabled', address, webhook_url=endpoint.url,
+                         failing_since=lazy('failing since {moment} UTC', moment=f'{endpoint.failing_since:%Y-%m-%d %H:%M}'),
                          webhooks_link=f'{settings.base_url()}/admin/webhooks')
         announce(None, 'webhook.disable', endpoint, reason=reason)
