@@ -39,7 +39,7 @@ AREAS: dict[str, list[str]] = {
 KEYWORDS = {
     '_': None, 'gettext': None, 'N_': None, 'lazy': None,
     'ngettext': (1, 2), 'lazy_plural': (1, 2), 'pgettext': ((1, 'c'), 2),
-    'DomainError': None, 'NotFound': None, 'AlreadyDecided': None, 'PermissionDenied': None,
+    'DomainError': None, 'NotFound': None, 'AlreadyDecided': None, 'PermissionDenied': None, 'Conflict': None,
 }
 # exceptions of the workflows that pass their first argument on as a DomainError's message
 KEYWORDS.update({name: None for name in ('SignInError', 'InvalidApiToken', 'InvalidToken', 'SignInRefused',

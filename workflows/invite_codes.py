@@ -211,7 +211,7 @@ def _set_state(code_id: int, expected: str, new: str, by: User) -> InviteCode:
         if not won:
             if new == InviteCodeState.ACTIVE:
                 raise Conflict('This code is active already.')
-            raise DomainError('This code is inactive already.')
+            raise Conflict('This code is inactive already.')
         events.announce(by, f'invite_code.{"activate" if new == InviteCodeState.ACTIVE else "deactivate"}', code)
     code.state = new
     return code

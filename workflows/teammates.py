@@ -61,9 +61,9 @@ def invite(org: Organisation, first_name: str, last_name: str, email: str, role:
         if existing is not None:
             if existing.organisation_id == org.id:
                 if existing.status == UserStatus.INVITED:
-                    raise DomainError('{email} has a pending invitation.', 'email', email=email)
+                    raise Conflict('{email} has a pending invitation.', 'email', email=email)
                 raise Conflict('{email} is a member already.', 'email', email=email)
-            raise DomainError('{email} already has an account in another organization; '
+            raise Conflict('{email} already has an account in another organization; '
                               'it cannot be invited here.', 'email', email=email)
         member = User.create(email=email, first_name=first_name, last_name=last_name, organisation=org,
                              role=role, status=UserStatus.INVITED)
