@@ -12,7 +12,12 @@ gateway-only process (PORTICO_GATEWAY_PORT) and that process is measured instead
 README recommends when gateway latency matters.
 
     .venv/bin/python bench/introspection.py [--keys 100000] [--seconds 10] [--connections 32] [--rounds 3]
-                                            [--redis URL] [--gateway-process]
+                                            [--redis URL] [--gateway-process] [--deprecated] [--overlap]
+                                            [--overlap-and-deprecation]
+
+--deprecated makes the keys' API a deprecated version (every allowed answer carries Deprecation, Sunset and Link);
+--overlap rotates every sampled key with a 7-day overlap, so each app has two valid keys and the calls use both
+(issue 26's budget: at least 0.5 of an empty endpoint with both, p99 under 10 ms).
 """
 from __future__ import annotations
 
@@ -77,6 +82,25 @@ def deprecate_the_bench_api() -> None:
     database.close()
 
 
+def overlap_every_key(sample: list[str], seconds: int = 7 * 86400) -> list[str]:
+    """Rotate every sampled key as an admin would (Rotate, "old key stops: in 7 days"): each app then has two valid
+    keys, the old one with an end (decided on with the clock on every call). Returns the old and the new keys."""
+    import config
+    from db.connection import connect, database
+    from db.models import Credential
+    from domain.at_rest import digest
+    from tests.utils import an_admin
+    from workflows import credentials
+    connect(config.current().database_url)
+    admin = an_admin('bench-admin@portico.example')
+    both = []
+    for key in sample:
+        new = credentials.rotate_by_admin(Credential.get(Credential.key_hash == digest(key)), admin, seconds)
+        both += [key, credentials.SEAL.open(new.key_encrypted)]
+    database.close()
+    return both
+
+
 def main() -> int:
     parser = arguments()
     parser.add_argument('--rounds', type=int, default=3)
@@ -84,9 +108,16 @@ def main() -> int:
     parser.add_argument('--deprecated', action='store_true',
                         help='the keys\' API is a deprecated version with a sunset and a successor: every allowed '
                              'answer carries Deprecation, Sunset and Link (issue 26)')
+    parser.add_argument('--overlap', action='store_true',
+                        help='every sampled key was rotated with a 7-day overlap: calls use the old and the new keys, '
+                             'two valid keys per app (issue 26)')
+    parser.add_argument('--overlap-and-deprecation', action='store_true',
+                        help='--overlap and --deprecated together: issue 26\'s case')
     parser.add_argument('--gateway-process', action='store_true',
                         help='measure the gateway-only process the portal starts with PORTICO_GATEWAY_PORT')
     args = parser.parse_args()
+    if args.overlap_and_deprecation:
+        args.overlap = args.deprecated = True
     if tools_missing():
         return 2
     from tests.servers import Portal
@@ -94,6 +125,8 @@ def main() -> int:
     with stored_keys(args.keys) as (root, sample):
         if args.deprecated:
             deprecate_the_bench_api()
+        if args.overlap:
+            sample = overlap_every_key(sample)
         scripts = {name: keys_script(root / f'{name}.lua', sample, path, {**FORWARDED, 'X-Forwarded-Method': 'GET'})
                    for name, path in (('empty', '/api/gateway/ping'), ('auth', '/api/gateway/auth'))}
         port = free_port()
@@ -123,6 +156,8 @@ def main() -> int:
     server = 'the gateway-only process' if args.gateway_process else 'the portal process'
     if args.deprecated:
         server += ', a deprecated API version (Deprecation, Sunset, Link on every answer)'
+    if args.overlap:
+        server += f', keys in a rotation\'s overlap ({len(sample):,} keys called, two per app)'
     print(f'\n{args.keys:,} keys stored (SQLite), {counters}, {server}, {args.connections} connections, '
           f'{args.seconds} s per run, wrk -t2, {args.rounds} rounds')
     print('| round (load average) | empty (/api/gateway/ping) | decision (/api/gateway/auth) | ratio | '
@@ -133,8 +168,8 @@ def main() -> int:
     ratio = statistics.median(auth[0] / empty[0] for _, empty, auth in rounds)
     cpu_ratio = statistics.median(empty[2] / auth[2] for _, empty, auth in rounds)
     best_p99 = min(auth[1] for _, _, auth in rounds)
-    print(f'median ratio decision / empty: {ratio:.2f} (budget: at least 0.50); from CPU per call: {cpu_ratio:.2f}; '
-          f'decision p99 {best_p99:.2f} ms in the best round (budget: under 10 ms)')
+    print(f'median ratio decision / empty: {ratio:.2f} (budget: at least 0.60; with --overlap-and-deprecation 0.50); '
+          f'from CPU per call: {cpu_ratio:.2f}; decision p99 {best_p99:.2f} ms in the best round (budget: under 10 ms)')
     return 0
 
 

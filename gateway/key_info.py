@@ -17,8 +17,7 @@ from db.models import (AccessRequest, AccessRequestProduct, AccessStatus, Api, A
                        Product, ProductApi, User, UserStatus)
 from gateway import usage
 from gateway.decision import ENDED_KEY, EXPIRED_KEY, Decision
-
-Answer = tuple[int, tuple[tuple[bytes, bytes], ...], bytes]  # status, headers (encoded), body: never changed
+from gateway.wire import Answer  # status, headers (encoded), body: never changed
 
 
 class PlanLimits(NamedTuple):
@@ -48,7 +47,7 @@ class KeyInfo:
     counter_names: tuple | None = None  # limits' names for the current window, computed once per window
     identity: list[tuple[bytes, bytes]] = field(default_factory=list)  # the headers of an allowed call
     # base path -> the whole answer to an allowed call (status, headers, body): immutable, sent as it is
-    allowed: dict[str, tuple[int, tuple[tuple[bytes, bytes], ...], bytes]] = field(default_factory=dict)
+    allowed: dict[str, Answer] = field(default_factory=dict)
     granted: dict[str, Decision] = field(default_factory=dict)  # base path -> the decision that allows a call
     # issue 26, item 5: base path -> (deprecated at, sunset, the successor's gateway URL) of a deprecated API's route
     deprecations: dict[str, tuple[datetime, datetime, str]] = field(default_factory=dict)
@@ -68,9 +67,9 @@ class KeyInfo:
         self.identity = [(name.encode(), _header_value(value)) for name, value in (
             ('x-portico-app', self.app_name), ('x-portico-app-id', str(self.app_id)),
             ('x-portico-organisation', self.organisation), ('x-portico-plan', self.plan.name))]
-        self.allowed = {base: (200, (*self.identity, (b'x-portico-product', _header_value(slug)),
-                                     *_deprecation_headers(self.deprecations.get(base)),
-                                     (b'content-length', b'0')), b'') for base, slug in reversed(self.routes)}
+        self.allowed = {base: Answer(200, (*self.identity, (b'x-portico-product', _header_value(slug)),
+                                           *_deprecation_headers(self.deprecations.get(base)),
+                                           (b'content-length', b'0')), b'') for base, slug in reversed(self.routes)}
         # (reversed: an API in two of the key's products answers as the first route decide() matches)
         self.granted = {base: Decision(200, '', slug, 0, base) for base, slug in reversed(self.routes)}
         now = clock.now()
@@ -122,7 +121,7 @@ def gone_answers(successor: str) -> tuple[Answer, Answer]:
         headers.append((b'link', _header_value(f'<{successor}>; rel="successor-version"')))
         headers.append((b'x-portico-successor', _header_value(successor)))
     headers.append((b'content-length', str(len(body)).encode()))
-    return (410, tuple(headers), body), (403, tuple(headers), body)
+    return Answer(410, tuple(headers), body), Answer(403, tuple(headers), body)
 
 
 def _unix(moment: datetime) -> int:
