@@ -144,7 +144,8 @@ def test_every_page_is_accessible_in_every_language(screen, browser, demo_portal
     """Issue 28: longer words, other quotes and the page's lang attribute: axe stays clean in every language."""
     from db import settings as stored
     from domain import i18n
-    stored.put('default_language', language)  # the visitor's pages follow the portal's default
+    stored.put('default_language', language)  # the visitor's pages follow the portal's default (the browser asks
+    stored.put('offered_languages', [language])  # for English, which is not offered here)
     User.update(locale=language).execute()  # and every demo user reads the portal in it
     screen.open('/login')
     assert browser.driver.execute_script('return document.documentElement.lang') == language

@@ -174,7 +174,7 @@ async def test_the_admin_api_rotates_with_an_overlap_and_never_answers_with_a_ke
     shown = (await user.http_client.get(f'/api/v1/credentials/{old.id}', headers={'Authorization': f'Bearer {token}'})).json()
     assert shown['status'] == 'active' and shown['expires_at'].startswith(f'{clock.now() + timedelta(hours=1):%Y-%m-%dT%H}')
     again = await user.http_client.post(url, json={'old_key_stops_in': 0}, headers={'Authorization': f'Bearer {token}'})
-    assert again.status_code == 422 and 'Only the current key' in again.text
+    assert again.status_code == 409 and 'Only the current key' in again.text
 
 
 # --- expiry per plan (issue 26, item 2) -----------------------------------------------------------------------
