@@ -194,3 +194,18 @@ async def test_templates_are_read_and_saved_per_language_through_the_api(user) -
     assert english.json()['locale'] == 'en' and english.json()['customised'] is False
     assert unknown.status_code == 422
     assert reset.json()['source'] == 'shipped' and not User.select().where(User.locale == 'fr').exists()
+
+
+async def test_a_wrong_or_read_only_token_is_told_so_in_the_language_asked_for(user) -> None:
+    admin = an_admin()
+    reader = api_tokens.create(admin, 'Dashboard', read_only=True)[1]
+    async with client(user, reader) as api:
+        refused = await api.put('/email-templates/test', json={'subject': 'x', 'body': 'y'},
+                                headers={'Accept-Language': 'es', 'If-Match': '*'})
+    async with client(user, 'ptk_' + 'x' * 40) as api:
+        wrong = await api.get('/users', headers={'Accept-Language': 'de'})
+    assert refused.status_code == 403 and refused.headers['content-language'] == 'es'
+    assert refused.json()['message'].startswith('This token is read-only')
+    assert refused.json()['detail'].startswith('Este token es de solo lectura')
+    assert wrong.status_code == 401 and wrong.headers['content-language'] == 'de'
+    assert wrong.json()['detail'] != wrong.json()['message'] and wrong.json()['message']

@@ -14,6 +14,7 @@ from api.v1.common import releasing
 from api.v1.problems import Problem
 from db.models import ApiToken, User
 from domain import events
+from domain.i18n import lazy
 from workflows import api_tokens
 from workflows.throttle import TooManyAttempts
 
@@ -33,14 +34,14 @@ async def reader(request: Request, credentials: HTTPAuthorizationCredentials | N
     try:
         user, token = await run_in_threadpool(releasing(api_tokens.authenticate), raw, client)
     except TooManyAttempts as error:
-        raise Problem(429, str(error), headers={'Retry-After': '900'}) from None
+        raise Problem(429, error.message, headers={'Retry-After': '900'}) from None
     except api_tokens.InvalidApiToken as error:
-        raise Problem(401, str(error), headers={'WWW-Authenticate': 'Bearer'}) from None
+        raise Problem(401, error.message, headers={'WWW-Authenticate': 'Bearer'}) from None
     events.via_token.set(f'{token.name} ({token.token_prefix}…, #{token.id})')
     return Principal(user, token)
 
 
 async def writer(principal: Principal = Depends(reader)) -> Principal:
     if principal.token.read_only:
-        raise Problem(403, 'This token is read-only; create a read-write token on your Profile page to make changes.')
+        raise Problem(403, lazy('This token is read-only; create a read-write token on your Profile page to make changes.'))
     return principal
