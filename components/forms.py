@@ -35,6 +35,26 @@ class Feedback:
         ui.notify(message, type='negative')
 
 
+class ErrorNote:
+    """A group of inputs (checkboxes, rows) that Feedback shows an error under, as it does beside an input: the
+    group makes its note with `note_under(marker)` and has `error` like an input."""
+
+    note: ui.label
+
+    def note_under(self, marker: str) -> None:
+        self.note = ui.label('').classes('text-negative text-sm').mark(marker)
+        self.note.set_visibility(False)
+
+    @property
+    def error(self) -> str | None:
+        return self.note.text or None
+
+    @error.setter
+    def error(self, message: str | None) -> None:
+        self.note.set_text(message or '')
+        self.note.set_visibility(bool(message))
+
+
 def notify(message: str, kind: str = 'positive') -> None:
     ui.notify(str(message), type=kind)
 

@@ -6,7 +6,7 @@ from typing import Any
 from nicegui import ui
 
 import session
-from components.forms import Feedback, reload_with
+from components.forms import ErrorNote, Feedback, reload_with
 from components.frame import admin_frame, admin_page
 from domain import i18n
 from domain.errors import DomainError
@@ -82,25 +82,15 @@ def _field(key: str, value: Any) -> ui.element:
     return field
 
 
-class _Offered:
+class _Offered(ErrorNote):
     """The checkboxes of the offered languages; `error` shows a refusal under them (Feedback sets it)."""
 
     def __init__(self, offered: list[str], default: str) -> None:
         with ui.row().classes('gap-4').mark('languages-offered'):
             self.boxes = {code: ui.checkbox(name, value=code in offered).props(f'lang={code}')
                           .mark(f'language-offered-{code}') for code, name in i18n.LANGUAGES.items()}
-        self.note = ui.label('').classes('text-negative text-sm').mark('languages-offered-error')
-        self.note.set_visibility(False)
+        self.note_under('languages-offered-error')
         self.default_chosen(default)
-
-    @property
-    def error(self) -> str | None:
-        return self.note.text or None
-
-    @error.setter
-    def error(self, message: str | None) -> None:
-        self.note.set_text(message or '')
-        self.note.set_visibility(bool(message))
 
     def default_chosen(self, default: str) -> None:
         """The default is always offered: its box is ticked and cannot be cleared."""

@@ -6,7 +6,7 @@ from nicegui import run, ui
 import session
 from api import sso as sso_routes
 from components import dialogs, pickers
-from components.forms import Feedback
+from components.forms import ErrorNote, Feedback
 from components.frame import admin_frame, admin_page
 from db.models import IdentityProvider
 from domain.errors import DomainError
@@ -135,7 +135,7 @@ def edit_dialog(provider_id: int | None, refresh) -> None:
     dialog.open()
 
 
-class GroupsToTeams:
+class GroupsToTeams(ErrorNote):
     """The "Groups to teams" editor: rows of a group (as the provider names it) and a team of the chosen
     organisation. `error` shows a refusal of the mapping under it (Feedback sets it)."""
 
@@ -147,17 +147,7 @@ class GroupsToTeams:
                    'the provider spells it). Teams not named here are left alone.')).classes('text-sm text-grey-8')
         self.area = ui.column().classes('w-full gap-1')
         ui.button(_('Add group'), icon='add', on_click=self.add).props('flat dense no-caps').mark('sso-add-group')
-        self.note = ui.label('').classes('text-negative text-sm').mark('sso-team-groups-error')
-        self.note.set_visibility(False)
-
-    @property
-    def error(self) -> str | None:
-        return self.note.text or None
-
-    @error.setter
-    def error(self, message: str | None) -> None:
-        self.note.set_text(message or '')
-        self.note.set_visibility(bool(message))
+        self.note_under('sso-team-groups-error')
 
     def organisation_chosen(self, organisation_id: int | None) -> None:
         """The teams to choose from; rows of a team that is not the organisation's (deleted since) are dropped."""
