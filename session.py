@@ -80,7 +80,8 @@ FLASH_KEY = 'flash'
 def flash(message: str, kind: str = 'positive') -> None:
     """A message for the next page this browser opens: a notification shown now would go down with the
     page that a navigation or reload replaces (the frame shows it: components.forms.show_flashed)."""
-    app.storage.user[FLASH_KEY] = [*app.storage.user.get(FLASH_KEY, []), [message, kind]]
+    # as text: the storage is JSON (in Redis with several instances), and a workflow's message may be lazy
+    app.storage.user[FLASH_KEY] = [*app.storage.user.get(FLASH_KEY, []), [str(message), kind]]
 
 
 def current_user() -> User | None:
