@@ -335,13 +335,19 @@ def _account_for(provider: IdentityProvider, claims: dict, next_path: str, brows
 def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path: str, browser: str) -> Finished:
     subject = str(claims['sub'])
     sid = claims.get('sid') if isinstance(claims.get('sid'), str) and len(claims['sid']) <= 255 else None
-    known = ExternalIdentity.get_or_none((ExternalIdentity.provider == provider)
-                                         & (ExternalIdentity.subject == subject))
-    if known is not None:
+    def linked() -> ExternalIdentity | None:
+        return ExternalIdentity.get_or_none((ExternalIdentity.provider == provider)
+                                            & (ExternalIdentity.subject == subject))
+
+    def sign_in_as(known: ExternalIdentity) -> Finished:
         user = User.get_by_id(known.user_id)
         if user.status != UserStatus.ACTIVE:
             raise SignInRefused(accounts.STATUS_MESSAGES.get(user.status, N_('This account cannot sign in.')))
         return Finished(provider, next_path, signed_in(provider, known, user, claims), sid)
+
+    known = linked()
+    if known is not None:
+        return sign_in_as(known)
     email = claims.get('email')
     if not isinstance(email, str) or not _verified(provider, claims, email):
         raise SignInRefused('{provider} did not confirm your email address, so no account can be made '
@@ -351,7 +357,11 @@ def _account_in_transaction(provider: IdentityProvider, claims: dict, next_path:
     except DomainError:
         raise SignInRefused('{provider} sent an email address Portico cannot use.', provider=provider.name) from None
     existing = User.get_or_none(User.email == email)
-    if existing is not None:  # never taken over: its owner proves the password once (workflows/sso_link.py)
+    if existing is not None:
+        known = linked()  # a parallel first sign-in of this person made the account and its link meanwhile
+        if known is not None and known.user_id == existing.id:  # (PostgreSQL: each statement sees new commits)
+            return sign_in_as(known)
+        # never taken over: its owner proves the password once (workflows/sso_link.py)
         return Finished(provider, next_path, link=_offer_link(provider, existing, subject, sid, claims, next_path, browser))
     organisation = provider.organisation or bootstrap.default_organisation()
     first, last = _names(claims, email)
