@@ -150,12 +150,6 @@ def translations(locale: str) -> NullTranslations:
     return _catalogs[locale]
 
 
-def reload() -> None:
-    """Read the catalogs again (tests that write one)."""
-    with _lock:
-        _catalogs.clear()
-
-
 def _format(text: str, params: dict) -> str:
     if not params:
         return text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db import settings as stored
-from db.models import AccessRequest, AccessStatus, App, Credential, User, UserStatus
+from db.models import AccessRequest, AccessStatus, App, ContentTranslation, Credential, User, UserStatus
 from domain import i18n
 from tests.utils import PASSWORD, a_catalog_world, a_user, an_admin, path_of, set_settings
 
@@ -141,3 +141,30 @@ def test_a_french_admins_portal_sends_a_spanish_developer_spanish_emails(screen,
     approved = mailbox.expect('sofia@consumer.test', subject('es', 'access_approved'))
     assert body_words('es', 'access_approved') in approved.body
     assert approved.subject != notice.subject
+
+
+def test_an_admin_translates_a_product_in_the_browser_and_a_german_reader_sees_it(screen, browser) -> None:
+    b = browser
+    screen.open('/login')
+    world = a_catalog_world()
+    b.admin_opens('/admin/products')
+    b.click('Translations', within=b.row('Weather'))
+    dialog = b.open_dialog()
+    b.sees('As written: Weather for your apps', within=dialog)
+    b.fill('Summary', 'x' * 301, within=dialog)
+    b.click('Save', within=dialog)
+    assert 'too long' in b.field_error('Summary', within=dialog)
+    assert not ContentTranslation.select().exists()
+    b.fill('Summary', 'Wetter für Ihre Apps', within=dialog)
+    b.click('Save', within=dialog)
+    b.notified('The Deutsch translation was saved.')
+    assert ContentTranslation.get().text == 'Wetter für Ihre Apps'
+    b.click('Close', within=b.open_dialog())
+    b.dialog_closed()
+    b.driver.delete_all_cookies()
+    reader = a_user('leser@consumer.test')
+    User.update(locale='de').where(User.id == reader.id).execute()
+    b.log_in('leser@consumer.test', lands_on='/dashboard')
+    screen.open(f'/products/{world["Weather"].slug}')
+    b.sees('Wetter für Ihre Apps')
+    b.does_not_see('Weather for your apps')

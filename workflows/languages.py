@@ -57,11 +57,6 @@ def choose(user: User, code: str | None) -> str | None:
     return language
 
 
-def of_recipient(address: str) -> str:
-    """The language of an email to `address` (db/settings.py: the mail layer asks it too)."""
-    return settings.language_of(address)
-
-
 def reader(user: User | None, browser_choice: str | None, accept_language: str | None) -> str:
     """The language of a page for this reader (see the module's docstring)."""
     languages = offered()
