@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from nicegui import run, ui
 
+import session
+
 from components.dialogs import dialog
 from components.forms import Feedback, notify
-from db.models import User
 from domain import i18n
 from domain.errors import DomainError
 from domain.i18n import _
@@ -20,14 +21,14 @@ def labels() -> dict[str, str]:
             'title': _('Title'), 'body': _('Text (Markdown)')}
 
 
-def button(kind: str, target, by: User, *, marker: str) -> ui.button:
+def button(kind: str, target, *, marker: str) -> ui.button:
     """A Translations button opening the dialog for `target` (a product, page or guide)."""
     return ui.button(_('Translations'), icon='translate',
-                     on_click=lambda: open_dialog(kind, target.id, by, marker=marker)) \
+                     on_click=lambda: open_dialog(kind, target.id, marker=marker)) \
         .props('flat no-caps').mark(f'{marker}-translations')
 
 
-def open_dialog(kind: str, object_id: int, by: User, *, marker: str) -> None:
+def open_dialog(kind: str, object_id: int, *, marker: str) -> None:
     try:
         written = content_translations.written(kind, object_id)
     except DomainError as error:
@@ -69,7 +70,9 @@ def open_dialog(kind: str, object_id: int, by: User, *, marker: str) -> None:
             code = language.value
             values = {field: element.value or '' for field, element in inputs.items()}
             try:
-                saved = await run.io_bound(content_translations.save, kind, object_id, code, values, by)
+                # who saves is read now: an admin demoted while the dialog stayed open is refused
+                saved = await run.io_bound(content_translations.save, kind, object_id, code, values,
+                                           session.current_user())
             except DomainError as error:
                 feedback.show(error)
                 return

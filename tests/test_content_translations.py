@@ -97,3 +97,19 @@ async def test_a_german_reader_sees_the_translated_product_page_and_guide_and_ot
     await user.open('/products/weather')
     await user.should_see('Weather for your apps')  # no French translation: as written
     await user.should_not_see('Wetter für Ihre Apps')
+
+
+async def test_an_admin_demoted_while_the_dialog_is_open_saves_nothing(user, caplog) -> None:
+    from db.models import User
+    from tests.utils import admin_opens, element, until
+    a_catalog_world()
+    admin = await admin_opens(user, '/admin/products')
+    user.find(marker='product-weather-translations').click()
+    await user.should_see(marker='product-weather-translation-summary')
+    User.update(is_portal_admin=False).where(User.id == admin.id).execute()  # in another tab, another admin
+    element(user, 'product-weather-translation-summary').value = 'Gestohlen'
+    user.find(marker='product-weather-translation-save').click()
+    await user.should_see('You are not allowed to do this.')
+    assert ContentTranslation.select().count() == 0
+    from tests.test_attacks import _drop_logged
+    _drop_logged(caplog, 'Expected status code 200, got 403')  # the frame's watcher reloads the tab: now 403

@@ -60,7 +60,7 @@ def guides_page(product_id: str) -> None:
             with ui.row().classes('gap-1 no-wrap'):
                 ui.button(_('Edit'), on_click=lambda g=guide: edit_dialog(product, g.id, table)) \
                     .props('flat dense no-caps').mark(f'guide-edit-{guide.slug}')
-                translations.button('guide', guide, me(), marker=f'guide-{guide.slug}').props('dense')
+                translations.button('guide', guide, marker=f'guide-{guide.slug}').props('dense')
                 if guide.published:
                     ui.button(_('Unpublish'), on_click=lambda g=guide: change(
                         lambda: guides.set_published(g, False, by=me()), _('{title} is a draft again.', title=g.title))) \

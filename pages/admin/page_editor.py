@@ -156,7 +156,7 @@ def _editor(page: ContentPage, draft: PageRevision) -> None:
                       on_click=lambda: attempt(lambda: content_pages.use_as_home(page.id, session.current_user()),
                                                _('{title} is the home page now.', title=draft.title))) \
                 .props('flat no-caps').mark('page-use-home')
-        translations.button('page', page, session.current_user(), marker='page')
+        translations.button('page', page, marker='page')
         ui.space()
         ui.button(_('Delete'), icon='delete', on_click=lambda: dialogs.confirm(
             _('Delete {name}?', name=draft.title),

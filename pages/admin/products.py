@@ -69,7 +69,7 @@ def products_page() -> None:
                     .props('flat dense no-caps').mark(f'product-edit-{product.slug}')
                 guides = ui.button(_('Guides')).props('flat dense no-caps').mark(f'product-guides-{product.slug}')
                 guides.props['href'] = f'/admin/products/{product.id}/guides'  # issue 25: the product's guides
-                translations.button('product', product, session.current_user(), marker=f'product-{product.slug}').props('dense')
+                translations.button('product', product, marker=f'product-{product.slug}').props('dense')
                 ui.button(_('Delete'), on_click=lambda p=product: delete_dialog(p, table)) \
                     .props('flat dense no-caps color=negative').mark(f'product-delete-{product.slug}')
 
