@@ -101,7 +101,7 @@ async def test_a_german_reader_sees_the_translated_product_page_and_guide_and_ot
 
 async def test_an_admin_demoted_while_the_dialog_is_open_saves_nothing(user, caplog) -> None:
     from db.models import User
-    from tests.utils import admin_opens, element, until
+    from tests.utils import admin_opens, element
     a_catalog_world()
     admin = await admin_opens(user, '/admin/products')
     user.find(marker='product-weather-translations').click()
